@@ -1,0 +1,102 @@
+// Builds dist/mycfs: compiles csrc/ into libmycfs.so, makes the embedded busybox image,
+// and bundles both into one executable with `bun build --compile`.
+//   bun build.ts          everything
+//   MYCFS_BUSYBOX=/path   use this static busybox instead of Debian's busybox-static
+import { $ } from "bun";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packTar, type TarEntry } from "modern-tar";
+
+const BUILD = "build";
+mkdirSync(BUILD, { recursive: true });
+mkdirSync("dist", { recursive: true });
+
+function stale(out: string, inputs: string[]): boolean {
+  if (!existsSync(out)) return true;
+  const t = statSync(out).mtimeMs;
+  return inputs.some((f) => statSync(f).mtimeMs > t);
+}
+
+async function buildLibrary() {
+  const sources = readdirSync("csrc").filter((f) => /\.[ch]$/.test(f)).map((f) => join("csrc", f));
+  const out = join(BUILD, "libmycfs.so");
+  if (!stale(out, sources)) return;
+  const cc = process.env.CC ?? "cc";
+  await $`${cc} -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -o ${out} ${sources.filter((s) => s.endsWith(".c"))} -lpthread`;
+  console.error(`built ${out}`);
+}
+
+/** A static busybox and its license notice: $MYCFS_BUSYBOX, or Debian's busybox-static. */
+async function fetchBusybox(): Promise<{ binary: string; copyright: string }> {
+  const given = process.env.MYCFS_BUSYBOX;
+  if (given) {
+    const copyright = join(BUILD, "busybox-copyright");
+    if (!existsSync(copyright))
+      await Bun.write(copyright, "BusyBox is licensed under the GNU General Public License, version 2.\nSource: https://busybox.net/\n");
+    return { binary: given, copyright };
+  }
+  const dir = join(BUILD, "busybox-static");
+  const binary = join(dir, "bin/busybox");
+  const copyright = join(dir, "usr/share/doc/busybox-static/copyright");
+  if (existsSync(binary)) return { binary, copyright };
+  const tmp = mkdtempSync(join(tmpdir(), "mycfs-busybox-"));
+  try {
+    // apt-get download needs no root, but fresh package lists may need an update first
+    let got = await $`apt-get download busybox-static`.cwd(tmp).quiet().nothrow();
+    if (got.exitCode !== 0 && process.getuid?.() === 0) {
+      await $`apt-get update -qq`.quiet();
+      got = await $`apt-get download busybox-static`.cwd(tmp).quiet().nothrow();
+    }
+    if (got.exitCode !== 0)
+      throw new Error(`could not fetch Debian's busybox-static (${got.stderr.toString().trim()}); set MYCFS_BUSYBOX=/path/to/static/busybox`);
+    const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"))!;
+    await $`dpkg-deb -x ${join(tmp, deb)} ${dir}`;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { binary, copyright };
+}
+
+const ETC: Record<string, string> = {
+  "etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+  "etc/group": "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
+  "etc/hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+};
+
+async function buildImage() {
+  const out = join(BUILD, "busybox.tar.gz");
+  if (existsSync(out) && existsSync(join(BUILD, "busybox.json")) && !stale(out, ["build.ts"])) return;
+  const { binary, copyright } = await fetchBusybox();
+  const version = (await $`${binary}`.nothrow().quiet()).stdout.toString().match(/BusyBox v([\d.]+)/)?.[1];
+  if (!version) throw new Error(`${binary} does not look like busybox`);
+  const applets = (await $`${binary} --list-full`.quiet()).stdout.toString().split("\n").filter(Boolean);
+  const mtime = new Date(statSync(binary).mtimeMs);
+  const dir = (name: string, mode = 0o755): TarEntry => ({ header: { name: `${name}/`, type: "directory", size: 0, mode, mtime } });
+  const file = (name: string, body: Uint8Array | string, mode = 0o644): TarEntry => {
+    const data = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    return { header: { name, type: "file", size: data.byteLength, mode, mtime }, body: data };
+  };
+  const entries: TarEntry[] = [
+    ...["bin", "sbin", "usr", "usr/bin", "usr/sbin", "usr/share", "usr/share/doc", "usr/share/doc/busybox",
+      "etc", "root", "home", "proc", "sys", "dev", "run", "var", "var/log"].map((d) => dir(d, d === "root" ? 0o700 : 0o755)),
+    dir("tmp", 0o1777),
+    file("bin/busybox", readFileSync(binary), 0o755),
+    ...applets.filter((a) => a.includes("/") && a !== "bin/busybox") // not linuxrc, an initrd's entry
+      .map((a): TarEntry => ({ header: { name: a, type: "symlink", linkname: "/bin/busybox", size: 0, mtime } })),
+    ...Object.entries(ETC).map(([name, body]) => file(name, body)),
+    file("etc/os-release", `NAME="mycfs busybox"\nID=busybox\nVERSION_ID=${version}\nPRETTY_NAME="BusyBox ${version} (mycfs embedded image)"\nHOME_URL="https://busybox.net/"\n`),
+    file("usr/share/doc/busybox/copyright", readFileSync(copyright)),
+  ];
+  const gz = Bun.gzipSync(await packTar(entries), { level: 9 });
+  await Bun.write(out, gz);
+  const digest = `sha256:${createHash("sha256").update(gz).digest("hex")}`;
+  await Bun.write(join(BUILD, "busybox.json"), JSON.stringify({ name: "busybox", version, digest, size: gz.byteLength }, null, 2));
+  console.error(`built ${out}: busybox ${version}, ${applets.length} applets, ${gz.byteLength} bytes`);
+}
+
+await buildLibrary();
+await buildImage();
+await $`${process.execPath} build --compile --minify --sourcemap=none src/main.ts --outfile dist/mycfs`.quiet();
+console.error("built dist/mycfs");

@@ -1,0 +1,137 @@
+/* The functions TypeScript calls through bun:ffi. Each returns 0 or a result on
+ * success and -errno on failure, so no errno crosses the FFI boundary. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include "mycfs.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Clones the child into new namespaces. out[0] = pid, out[1] = the parent's end of
+ * the sync socket. clone3 with no stack behaves like fork, and is the only way to ask
+ * for CLONE_NEWTIME at clone time. */
+EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int32_t *out) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+  struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME))
+    pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) {
+    close(sv[0]);
+    mycfs_child(plan, len, sv[1]);
+  }
+  int err = errno;
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return -err;
+  }
+  out[0] = (int32_t)pid;
+  out[1] = sv[0];
+  return 0;
+}
+
+/* Blocking read of one message into out[4] = {kind, step, err, ns in µs}; 0 at EOF. */
+EXPORT int mycfs_recv(int fd, int32_t *out) {
+  struct mycfs_msg m;
+  int rc = chan_recv(fd, &m);
+  if (rc <= 0) return rc < 0 ? -errno : 0;
+  out[0] = (int32_t)m.kind;
+  out[1] = (int32_t)m.step;
+  out[2] = m.err;
+  out[3] = (int32_t)(m.ns / 1000);
+  return 1;
+}
+
+EXPORT int mycfs_send(int fd, uint32_t kind, uint32_t step) {
+  return chan_send(fd, kind, step, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Waiting for the container must not block the JS thread (it forwards signals), and
+ * no fd becomes readable when a child exits, so a thread waits and writes the raw wait
+ * status into a pipe that JS reads asynchronously. */
+struct watch { pid_t pid; int fd; };
+
+static void *watch_thread(void *arg) {
+  struct watch w = *(struct watch *)arg;
+  free(arg);
+  int status = 0;
+  while (waitpid(w.pid, &status, __WALL) < 0 && errno == EINTR) {}
+  ssize_t n;
+  do n = write(w.fd, &status, sizeof status);
+  while (n < 0 && errno == EINTR);
+  close(w.fd);
+  return NULL;
+}
+
+/* Returns the read end of the pipe that will carry pid's wait status. */
+EXPORT int mycfs_watch(int pid) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  struct watch *w = malloc(sizeof *w);
+  if (!w) return -ENOMEM;
+  *w = (struct watch){pid, p[1]};
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_create(&t, &attr, watch_thread, w);
+  pthread_attr_destroy(&attr);
+  if (rc) {
+    free(w);
+    close(p[0]);
+    close(p[1]);
+    return -rc;
+  }
+  return p[0];
+}
+
+/* A pseudo-terminal pair: out[0] = master, out[1] = slave. */
+EXPORT int mycfs_openpty(int32_t *out) {
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return -errno;
+  char name[64];
+  if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0) {
+    int err = errno;
+    close(m);
+    return -err;
+  }
+  int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) {
+    int err = errno;
+    close(m);
+    return -err;
+  }
+  out[0] = m;
+  out[1] = s;
+  return 0;
+}
+
+/* Copies the window size of terminal `from` to terminal `to`. */
+EXPORT int mycfs_copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) < 0 || ioctl(to, TIOCSWINSZ, &ws) < 0) return -errno;
+  return 0;
+}
+
+EXPORT int mycfs_pipe(int32_t *out) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  out[0] = p[0];
+  out[1] = p[1];
+  return 0;
+}
+
+EXPORT const char *mycfs_strerror(int err) { return strerror(err); }

@@ -1,0 +1,209 @@
+/* What the cloned child runs until execve. Bun is multi-threaded and only this thread
+ * survives clone(), so this code uses syscalls only: no malloc, no stdio, no locks.
+ * It walks the plan TypeScript built, op by op, and holds no policy of its own: every
+ * failure goes back to the parent as {op index, errno} and the child exits. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "mycfs.h"
+
+#define MAX_STR 8
+
+static int sync_fd = -1;
+static int root_fd = -1;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A sync point: tell the parent where we are and wait until it says go. EOF means the
+ * parent is gone, so stop here rather than run an unsupervised container. */
+static int sync_point(uint32_t step) {
+  struct mycfs_msg m;
+  if (chan_send(sync_fd, MSG_SYNC, step, 0, 0) < 0) return errno;
+  int rc = chan_recv(sync_fd, &m);
+  if (rc < 0) return errno;
+  if (rc == 0) _exit(125);
+  return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
+}
+
+/* The path to hand to mount(2) for a target resolved below the root. */
+static int target_path(const struct mycfs_op_hdr *op, const char *target, char *buf, size_t size,
+                       int *fd) {
+  if (!(op->flags & OPF_IN_ROOT)) {
+    *fd = -1;
+    snprintf(buf, size, "%s", target);
+    return 0;
+  }
+  enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR
+                          : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
+  *fd = open_in_root(root_fd, target, kind);
+  if (*fd < 0) return errno;
+  snprintf(buf, size, "/proc/self/fd/%d", *fd);
+  return 0;
+}
+
+static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
+  char path[64 + 4096];
+  int fd, err = target_path(op, s[1], path, sizeof path, &fd);
+  if (err) return err;
+  int rc = mount(s[0][0] ? s[0] : NULL, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
+  err = rc < 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  return err;
+}
+
+static int do_node(const struct mycfs_op_hdr *op, const char *const s[]) {
+  const char *name;
+  const char *path = op->op == OP_SYMLINK ? s[1] : s[0];
+  int dfd = open_parent_in_root(root_fd, path, &name), rc;
+  if (dfd < 0) return errno;
+  if (op->op == OP_SYMLINK) rc = symlinkat(s[0], dfd, name);
+  else if ((rc = mknodat(dfd, name, (mode_t)op->a, (dev_t)op->b)) == 0)
+    rc = fchmodat(dfd, name, (mode_t)op->a & 07777, 0); /* exact mode, whatever the umask */
+  int err = rc < 0 ? errno : 0;
+  close(dfd);
+  return err;
+}
+
+static int do_root_switch(const struct mycfs_op_hdr *op) {
+  if (fchdir(root_fd) < 0) return errno;
+  if (op->op == OP_PIVOT_ROOT) {
+    /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it
+     * leaves no path back to the host (no put_old directory to clean up). */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return errno;
+    if (umount2(".", MNT_DETACH) < 0) return errno;
+  } else {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return errno;
+    if (chroot(".") < 0) return errno;
+  }
+  return chdir("/") < 0 ? errno : 0;
+}
+
+static int loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr = {0};
+  strcpy(ifr.ifr_name, "lo");
+  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (rc == 0) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  int err = rc < 0 ? errno : 0;
+  close(s);
+  return err;
+}
+
+static int set_stdio(const struct mycfs_op_hdr *op) {
+  int64_t fds[3] = {(int64_t)op->a, (int64_t)op->b, (int64_t)op->c};
+  for (int i = 0; i < 3; i++)
+    if (fds[i] >= 0 && fds[i] != i && dup2((int)fds[i], i) < 0) return errno;
+  return 0;
+}
+
+/* Every fd but 0-2 is closed by execve (runc CVE-2024-21626); the sync socket stays
+ * open until then so that an exec failure can still be reported. */
+static int cloexec_from_3(void) {
+  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return errno;
+  for (rlim_t fd = 3; fd < rl.rlim_cur; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  return 0;
+}
+
+static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
+  uint64_t argc = op->a, envc = op->b;
+  if (argc == 0 || argc > 65536 || envc > 65536 || op->nstr != 1 + argc + envc) return EINVAL;
+  char *argv[argc + 1], *envp[envc + 1];
+  const char *p = strs, *path_list = p;
+  p += strlen(p) + 1;
+  for (uint64_t i = 0; i < argc; i++, p += strlen(p) + 1) argv[i] = (char *)p;
+  for (uint64_t i = 0; i < envc; i++, p += strlen(p) + 1) envp[i] = (char *)p;
+  argv[argc] = envp[envc] = NULL;
+
+  int err = cloexec_from_3();
+  if (err) return err;
+  if ((op->flags & OPF_SETSID) && setsid() < 0) return errno;
+  if ((op->flags & OPF_CTTY) && ioctl(0, TIOCSCTTY, 0) < 0) return errno;
+  if (op->flags & OPF_INIT) run_init(sync_fd, step, !!(op->flags & OPF_CTTY), path_list, argv, envp);
+  return exec_search(path_list, argv, envp);
+}
+
+static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
+  const char *s[MAX_STR];
+  const char *p = strs;
+  for (uint32_t i = 0; i < MAX_STR; i++) {
+    s[i] = i < op->nstr ? p : "";
+    if (i < op->nstr) p += strlen(p) + 1;
+  }
+  switch (op->op) {
+    case OP_SYNC: return sync_point((uint32_t)op->a);
+    case OP_MOUNT: return do_mount(op, s);
+    case OP_ROOT:
+      root_fd = open(s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      return root_fd < 0 ? errno : 0;
+    case OP_MKDIR: {
+      int fd = open_in_root(root_fd, s[0], CREATE_DIR);
+      if (fd < 0) return errno;
+      close(fd);
+      return 0;
+    }
+    case OP_MKNOD:
+    case OP_SYMLINK: return do_node(op, s);
+    case OP_PIVOT_ROOT:
+    case OP_CHROOT: return do_root_switch(op);
+    case OP_HOSTNAME: return sethostname(s[0], strlen(s[0])) < 0 ? errno : 0;
+    case OP_LOOPBACK: return loopback_up();
+    case OP_CHDIR: return chdir(s[0]) < 0 ? errno : 0;
+    case OP_STDIO: return set_stdio(op);
+    case OP_EXEC: return do_exec(op, strs, step);
+    default: return ENOSYS;
+  }
+}
+
+void mycfs_child(const uint8_t *plan, size_t len, int fd) {
+  sync_fd = fd;
+  /* Die with the parent. Should it already be gone, the first sync point sees EOF. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const struct mycfs_plan_hdr *hdr = (const void *)plan;
+  if (len < sizeof *hdr || hdr->magic != MYCFS_PLAN_MAGIC || hdr->version != MYCFS_PLAN_VERSION) {
+    chan_send(sync_fd, MSG_ERROR, 0, EPROTO, 0);
+    _exit(125);
+  }
+  size_t off = sizeof *hdr;
+  for (uint32_t i = 0; i < hdr->count; i++) {
+    const struct mycfs_op_hdr *op = (const void *)(plan + off);
+    if (off + sizeof *op > len || op->len < sizeof *op || off + op->len > len) {
+      chan_send(sync_fd, MSG_ERROR, i, EPROTO, 0);
+      _exit(125);
+    }
+    uint64_t t0 = hdr->flags & PLANF_TIMINGS ? now_ns() : 0;
+    int err = do_op(op, (const char *)(op + 1), i);
+    if (err) {
+      chan_send(sync_fd, MSG_ERROR, i, err, 0);
+      _exit(125);
+    }
+    if (hdr->flags & PLANF_TIMINGS) chan_send(sync_fd, MSG_DONE, i, 0, now_ns() - t0);
+    off += op->len;
+  }
+  /* A plan always ends in OP_EXEC; reaching here means it did not. */
+  chan_send(sync_fd, MSG_ERROR, hdr->count, EPROTO, 0);
+  _exit(125);
+}

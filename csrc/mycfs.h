@@ -1,0 +1,26 @@
+/* Internal interface between the files of libmycfs. */
+#ifndef MYCFS_H
+#define MYCFS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "protocol.h"
+
+/* child.c: the routine the cloned child runs; never returns. */
+__attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
+
+/* channel.c: one message per packet on the sync socket. */
+int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
+int chan_recv(int fd, struct mycfs_msg *m);
+
+/* resolve.c: paths below the container root that never lead out of it. */
+enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
+int open_in_root(int root_fd, const char *path, enum create_kind create);
+int open_parent_in_root(int root_fd, const char *path, const char **name);
+
+/* exec.c: PATH search like execvpe, but with the container's PATH. */
+int exec_search(const char *path_list, char *const argv[], char *const envp[]);
+
+/* init.c: a tiny PID 1 that runs the command, forwards signals, reaps zombies. */
+__attribute__((noreturn)) void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list,
+                                        char *const argv[], char *const envp[]);
+#endif

@@ -1,0 +1,77 @@
+/* The contract between the TypeScript parent and the C child.
+ * src/native/protocol.ts repeats every number below; test/protocol.test.ts checks
+ * that both files agree, so the two sides can never drift apart. */
+#ifndef MYCFS_PROTOCOL_H
+#define MYCFS_PROTOCOL_H
+#include <stdint.h>
+
+#define MYCFS_PLAN_MAGIC 0x7066796du /* "myfp" */
+#define MYCFS_PLAN_VERSION 1u
+
+/* Setup operations, walked by the child in plan order. */
+enum mycfs_op {
+  OP_SYNC = 1,        /* a = sync point: tell the parent, wait for its go-ahead */
+  OP_MOUNT = 2,       /* s0 source, s1 target, s2 fstype, s3 data; a = mount flags */
+  OP_ROOT = 3,        /* s0 path: later IN_ROOT paths resolve below it */
+  OP_MKDIR = 4,       /* s0 path (in root), a = mode */
+  OP_MKNOD = 5,       /* s0 path (in root), a = mode, b = dev_t */
+  OP_SYMLINK = 6,     /* s0 link target, s1 path (in root) */
+  OP_PIVOT_ROOT = 7,  /* switch to the root, detach the old one */
+  OP_CHROOT = 8,      /* move the root onto / and chroot (the --no-pivot path) */
+  OP_HOSTNAME = 9,    /* s0 name */
+  OP_LOOPBACK = 10,   /* bring lo up */
+  OP_CHDIR = 11,      /* s0 path */
+  OP_STDIO = 12,      /* a, b, c: fds that become 0, 1, 2 (-1 keeps the inherited one) */
+  OP_EXEC = 13,       /* s0 PATH to search, then a argv strings, then b env strings */
+};
+
+/* Op flags. */
+#define OPF_IN_ROOT 0x1u       /* OP_MOUNT: target resolved below OP_ROOT, never leaving it */
+#define OPF_MKDIR 0x2u         /* OP_MOUNT: create a missing target as a directory */
+#define OPF_MKFILE 0x4u        /* OP_MOUNT: create a missing target as an empty file */
+#define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
+#define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
+#define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
+
+/* Numbered sync points: the child stops at each; the parent acts, then says go. */
+enum mycfs_sync {
+  SYNC_NAMESPACES = 1, /* child is in its namespaces: uid maps and cgroups go here */
+  SYNC_PRE_EXEC = 2,   /* setup done: last chance for the parent before the command runs */
+};
+
+/* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
+enum mycfs_msg_kind {
+  MSG_SYNC = 1,  /* child -> parent: reached sync point `step` */
+  MSG_GO = 2,    /* parent -> child: continue past sync point `step` */
+  MSG_DONE = 3,  /* child -> parent: op `step` finished in `ns` nanoseconds (debug plans) */
+  MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno) */
+};
+
+/* Plan flags (header). */
+#define PLANF_TIMINGS 0x1u /* send MSG_DONE after every op */
+
+struct mycfs_msg {
+  uint32_t kind;
+  uint32_t step;
+  int32_t err;
+  uint32_t pad;
+  uint64_t ns;
+};
+
+/* Plan layout: header, then ops; every record is 8-byte aligned. */
+struct mycfs_plan_hdr {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t count;
+  uint32_t flags;
+};
+
+struct mycfs_op_hdr {
+  uint32_t len;   /* whole record, header and strings, padded to 8 */
+  uint32_t op;
+  uint32_t nstr;  /* NUL-terminated strings that follow the header */
+  uint32_t flags;
+  uint64_t a, b, c;
+};
+
+#endif

@@ -1,0 +1,83 @@
+/* Path resolution below the container root. openat2(RESOLVE_IN_ROOT) treats the root
+ * fd as "/" for every symlink and "..", so an image cannot aim a mount target at the
+ * host (runc CVE-2021-30465). Missing components are created one at a time with the
+ * *at() calls relative to an already resolved parent, never through a path string. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "mycfs.h"
+
+static int resolve(int root_fd, const char *path) {
+  struct open_how how = {
+      .flags = O_PATH | O_CLOEXEC,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
+static int create_at(int root_fd, const char *parent, const char *name, enum create_kind kind) {
+  int pfd = resolve(root_fd, parent[0] ? parent : "/");
+  if (pfd < 0) return -1;
+  int rc;
+  if (kind == CREATE_FILE) {
+    rc = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (rc >= 0) close(rc);
+  } else {
+    rc = mkdirat(pfd, name, 0755);
+  }
+  int saved = errno;
+  close(pfd);
+  errno = saved;
+  /* EEXIST: someone made it meanwhile, or it is a symlink; the next resolve decides. */
+  return rc < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int open_in_root(int root_fd, const char *path, enum create_kind create) {
+  int fd = resolve(root_fd, path);
+  if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
+
+  char buf[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  memcpy(buf, path, len + 1);
+  char *last_slash = NULL;
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char saved = *p;
+    *p = '\0';
+    fd = resolve(root_fd, buf);
+    if (fd < 0 && errno == ENOENT) {
+      char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
+      char keep = 0;
+      if (last_slash) { keep = *last_slash; *last_slash = '\0'; }
+      int rc = create_at(root_fd, last_slash ? buf : "", name,
+                         saved == '\0' ? create : CREATE_DIR);
+      if (last_slash) *last_slash = keep;
+      if (rc < 0) return -1;
+      fd = resolve(root_fd, buf);
+    }
+    if (fd < 0 || saved == '\0') return fd;
+    close(fd);
+    *p = saved;
+    last_slash = p;
+  }
+}
+
+/* Resolves (creating) the directory part of path; *name points at the last component. */
+int open_parent_in_root(int root_fd, const char *path, const char **name) {
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX];
+  size_t n = slash ? (size_t)(slash - path) : 0;
+  if (n >= sizeof dir) { errno = ENAMETOOLONG; return -1; }
+  memcpy(dir, path, n);
+  dir[n] = '\0';
+  *name = slash ? slash + 1 : path;
+  if (!**name) { errno = EINVAL; return -1; }
+  return open_in_root(root_fd, n ? dir : "/", CREATE_DIR);
+}

@@ -1,0 +1,34 @@
+// The command line: thin commands over the library, loaded lazily so that `mycfs run`
+// pays only for what it uses. Errors print as one line and set docker's exit codes.
+import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import pkg from "../../package.json";
+import { EXIT_MYCFS, MycfsError } from "../errors";
+import { log } from "../log";
+import { HelpRequested } from "./argv";
+
+const commands: Record<string, () => Promise<CommandDef>> = {
+  run: () => import("./run").then((m) => m.default as CommandDef),
+};
+
+const root = defineCommand({
+  meta: { name: "mycfs", version: pkg.version, description: "containers from scratch, in one file" },
+  subCommands: commands,
+});
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  let cmd: CommandDef | undefined;
+  try {
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") return void (await showUsage(root));
+    if (name === "--version" || name === "-v") return void console.log(pkg.version);
+    const load = commands[name];
+    if (!load) throw new MycfsError(`unknown command '${name}'; see 'mycfs --help'`);
+    cmd = await load();
+    await runCommand(cmd, { rawArgs: rest });
+  } catch (e) {
+    if (e instanceof HelpRequested && cmd) return void (await showUsage(cmd, root));
+    if (e instanceof MycfsError) log.error(e.message);
+    else log.error(log.level >= 4 ? e : `internal error: ${(e as Error)?.message ?? e}`);
+    process.exitCode = e instanceof MycfsError ? e.exitCode : EXIT_MYCFS;
+  }
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import { defineCommand } from "citty";
+import { runContainer } from "../container/run";
+import { buildEnv, containerPath, parseTmpfs, parseVolume, validHostname } from "../container/options";
+import { directoryRootfs, overlayRootfs, type Rootfs } from "../container/rootfs";
+import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
+import { Store } from "../images/store";
+import { MycfsError } from "../errors";
+import { log, setDebug } from "../log";
+import { list, parseOptions, str } from "./argv";
+import { storeArgs } from "./common";
+
+const args = {
+  ...storeArgs,
+  rootfs: { type: "string", valueHint: "DIR", description: "use this root file system directory instead of an image" },
+  hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
+  env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
+  "env-file": { type: "string", valueHint: "FILE", description: "read KEY=VAL lines from a file (repeatable)" },
+  workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default /)" },
+  volume: { type: "string", alias: "v", valueHint: "HOST:CTR[:ro]", description: "bind mount a host path (repeatable)" },
+  tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
+  init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
+  "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
+} as const;
+
+const repeatable = new Set(["env", "env-file", "volume", "tmpfs"]);
+
+export default defineCommand({
+  meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
+  args: {
+    ...args,
+    image: { type: "positional", required: false, valueHint: "IMAGE", description: `image name (default ${EMBEDDED.name})` },
+    cmd: { type: "positional", required: false, valueHint: "[--] CMD ARGS...", description: "command to run (default /bin/sh)" },
+  },
+  async run({ rawArgs }) {
+    const { values: v, positionals, dashDash } = parseOptions("run", args, rawArgs, repeatable);
+    setDebug(v.debug === true);
+    const rootfsDir = str(v.rootfs);
+    let image: string | undefined;
+    let cmd = positionals;
+    if (!rootfsDir && !dashDash && cmd.length > 0) [image, ...cmd] = cmd;
+    if (cmd[0] === "--") cmd = cmd.slice(1);
+    if (rootfsDir && image) throw new MycfsError(`give either --rootfs or an image, not both`);
+    if (image !== undefined && !isEmbeddedName(image))
+      throw new MycfsError(`unknown image '${image}': this mycfs has only the embedded '${EMBEDDED.name}'; use --rootfs DIR for a directory`);
+
+    // Validate everything before anything is created on disk.
+    const id = randomBytes(32).toString("hex");
+    const hostname = validHostname(str(v.hostname) ?? id.slice(0, 12));
+    const volumes = list(v.volume).map(parseVolume);
+    const tmpfs = list(v.tmpfs).map(parseTmpfs);
+    const workdir = containerPath(str(v.workdir) ?? "/", "-w");
+    const term = process.stdin.isTTY ? (process.env.TERM ?? "xterm") : "dumb";
+    const env = buildEnv({ hostname, term, env: list(v.env), envFiles: list(v["env-file"]) });
+    if (process.getuid?.() !== 0)
+      throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
+    const rootfs: Rootfs = rootfsDir
+      ? directoryRootfs(rootfsDir)
+      : await (async () => {
+          const store = new Store(str(v.root));
+          return overlayRootfs(store, await ensureEmbedded(store), id);
+        })();
+    if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
+    try {
+      process.exitCode = await runContainer(
+        { rootfs, argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
+          pivot: !v["no-pivot"], init: v.init === true },
+        v.debug === true,
+      );
+    } finally {
+      rootfs.cleanup();
+    }
+  },
+});

@@ -1,0 +1,43 @@
+// The parent's side of the sync channel: answers the child's numbered sync points in the
+// order the plan lists them (a typed protocol: what was expected vs what arrived), logs
+// step timings, and returns the first failure the child reports.
+import { MycfsError } from "../errors";
+import { recv, send } from "../native/lib";
+import { MsgKind, OpCode, type SyncPoint } from "../native/protocol";
+import type { Op } from "../plan/ops";
+
+export interface Failure {
+  step: number;
+  errno: number;
+}
+
+export type SyncHooks = Partial<Record<SyncPoint, () => void>>;
+
+/** Returns null once the child's end closes (the command was exec'd) or the first failure. */
+export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void): Failure | null {
+  const expected = plan.filter((o) => o.code === OpCode.SYNC).map((o) => o.a);
+  let next = 0;
+  for (;;) {
+    const m = recv(sock);
+    if (m === null) {
+      if (next < expected.length) throw new MycfsError(`the container's setup stopped before sync point ${expected[next]}`);
+      return null;
+    }
+    switch (m.kind) {
+      case MsgKind.SYNC:
+        if (m.step !== expected[next])
+          throw new MycfsError(`sync protocol: expected sync point ${expected[next] ?? "(none)"}, the child reached ${m.step}`);
+        next++;
+        hooks[m.step as SyncPoint]?.();
+        send(sock, MsgKind.GO, m.step);
+        break;
+      case MsgKind.DONE:
+        onDone?.(m.step, m.us);
+        break;
+      case MsgKind.ERROR:
+        return { step: m.step, errno: m.err };
+      default:
+        throw new MycfsError(`sync protocol: unexpected message kind ${m.kind} from the child`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// The container's file system view, as plan steps: the kernel file systems every
+// container has (as docker and runc set them up) and the user's volumes.
+import { mknod, mount, MS, symlink, type Op } from "../plan/ops";
+import type { Tmpfs, Volume } from "./options";
+
+const S_IFCHR = 0o020000;
+
+/** Mounts a container always has, minus the paths the user mounts something else on. */
+export function systemMounts(userTargets: Set<string>): Op[] {
+  const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const ops: Op[] = [
+    mount({ source: "proc", target: "/proc", fstype: "proc", flags: nosuid, inRoot: "dir",
+      what: "mount a fresh /proc that shows only the container's processes" }),
+    mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
+      data: "mode=755,size=65536k", inRoot: "dir", what: "mount a small tmpfs on /dev" }),
+    ...devices(),
+    mount({ source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS.NOSUID | MS.NOEXEC,
+      data: "newinstance,ptmxmode=0666,mode=0620,gid=5", inRoot: "dir",
+      what: "mount a private devpts instance on /dev/pts" }),
+    symlink("pts/ptmx", "/dev/ptmx"),
+    mount({ source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: nosuid,
+      data: "mode=1777,size=65536k", inRoot: "dir", what: "mount /dev/shm" }),
+    mount({ source: "mqueue", target: "/dev/mqueue", fstype: "mqueue", flags: nosuid, inRoot: "dir",
+      what: "mount the IPC namespace's POSIX message queues on /dev/mqueue" }),
+    symlink("/proc/self/fd", "/dev/fd"),
+    symlink("/proc/self/fd/0", "/dev/stdin"),
+    symlink("/proc/self/fd/1", "/dev/stdout"),
+    symlink("/proc/self/fd/2", "/dev/stderr"),
+    mount({ source: "sysfs", target: "/sys", fstype: "sysfs", flags: nosuid | MS.RDONLY, inRoot: "dir",
+      what: "mount /sys read-only" }),
+  ];
+  if (!userTargets.has("/tmp"))
+    ops.push(mount({ source: "tmpfs", target: "/tmp", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV,
+      data: "mode=1777", inRoot: "dir", what: "mount a tmpfs on /tmp" }));
+  return ops;
+}
+
+function devices(): Op[] {
+  const nodes: [string, number, number][] = [
+    ["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0],
+  ];
+  return nodes.map(([name, major, minor]) => mknod(`/dev/${name}`, S_IFCHR | 0o666, major, minor));
+}
+
+export function volumeMounts(volumes: Volume[]): Op[] {
+  return volumes.flatMap((v) => {
+    const ops = [mount({ source: v.host, target: v.container, flags: MS.BIND | MS.REC,
+      inRoot: v.isDir ? "dir" : "file", what: `bind ${v.host} on ${v.container}` })];
+    if (v.readOnly)
+      ops.push(mount({ target: v.container, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing",
+        what: `make ${v.container} read-only` }));
+    return ops;
+  });
+}
+
+export function tmpfsMounts(list: Tmpfs[]): Op[] {
+  return list.map((t) => mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags,
+    data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }));
+}

@@ -1,0 +1,21 @@
+// The namespaces each container gets: all but the user namespace (a later mode).
+import { existsSync } from "node:fs";
+
+export const CLONE = {
+  NEWTIME: 0x80,
+  NEWNS: 0x20000,
+  NEWCGROUP: 0x2000000,
+  NEWUTS: 0x4000000,
+  NEWIPC: 0x8000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** clone3 flags; the time namespace only where the kernel has it (5.6+). */
+export function cloneFlags(hasTimeNs = existsSync("/proc/self/ns/time")): number {
+  return (
+    CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWCGROUP |
+    (hasTimeNs ? CLONE.NEWTIME : 0)
+  );
+}

@@ -1,0 +1,91 @@
+// Runs one container in the foreground: clone, answer the child's sync points, relay
+// signals and terminal, and return the exit code as docker would.
+import { closeSync, createReadStream } from "node:fs";
+import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
+import { log } from "../log";
+import { errnoMessage, spawn, watch } from "../native/lib";
+import { OpCode, PlanFlag } from "../native/protocol";
+import { encodePlan } from "../plan/encode";
+import type { Op } from "../plan/ops";
+import { handshake, type Failure } from "./handshake";
+import { cloneFlags } from "./namespaces";
+import { buildPlan, type ContainerConfig } from "./plan";
+import { openIo } from "./stdio";
+
+/** Signals a user sends to mycfs that are meant for the container. */
+export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+
+/** The 4-byte wait status that the watcher thread writes when pid ends. */
+function waitStatus(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = createReadStream("", { fd, autoClose: true });
+    s.on("data", (c) => chunks.push(c as Buffer));
+    s.on("end", () => resolve(Buffer.concat(chunks).readInt32LE(0)));
+    s.on("error", reject);
+  });
+}
+
+/** Exit code from a wait status: the code itself, or 128+N for death by signal N. */
+export function exitCode(status: number): number {
+  const sig = status & 0x7f;
+  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
+}
+
+const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8;
+
+/** The user's view of a failed step: which step, why, and the exit code docker uses. */
+export function failureError(plan: Op[], f: Failure): MycfsError {
+  const op = plan[f.step];
+  if (op?.code === OpCode.EXEC) {
+    const cmd = op.strs[1];
+    if (f.errno === ENOENT)
+      return new MycfsError(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
+    if ([EACCES, EPERM, ENOEXEC].includes(f.errno))
+      return new MycfsError(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
+  }
+  return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
+}
+
+export async function runContainer(config: ContainerConfig, debug = false): Promise<number> {
+  const io = openIo();
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {}
+  };
+  let pid = 0;
+  try {
+    const plan = buildPlan(config, io);
+    const t0 = performance.now();
+    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags());
+    pid = spawned.pid;
+    io.afterSpawn();
+    const exited = waitStatus(watch(pid));
+    for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID, network and cgroup namespaces`);
+    let failure: Failure | null;
+    try {
+      failure = handshake(spawned.sock, plan, {}, (step, us) =>
+        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`));
+    } catch (e) {
+      process.kill(pid, "SIGKILL");
+      await exited;
+      throw e;
+    } finally {
+      closeSync(spawned.sock);
+    }
+    if (failure) {
+      await exited;
+      throw failureError(plan, failure);
+    }
+    log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
+    io.start();
+    const status = await exited;
+    await io.drained();
+    return exitCode(status);
+  } finally {
+    for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+    io.restore();
+  }
+}

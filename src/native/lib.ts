@@ -1,0 +1,76 @@
+// libmycfs through bun:ffi. The library is embedded in the executable by
+// `bun build --compile` and dlopen'ed from Bun's embedded file system.
+import { dlopen } from "bun:ffi";
+import libPath from "../../build/libmycfs.so" with { type: "file" };
+import { constants } from "node:os";
+import { MycfsError } from "../errors";
+
+const symbols = {
+  mycfs_spawn: { args: ["ptr", "u32", "u64", "ptr"], returns: "i32" },
+  mycfs_recv: { args: ["i32", "ptr"], returns: "i32" },
+  mycfs_send: { args: ["i32", "u32", "u32"], returns: "i32" },
+  mycfs_watch: { args: ["i32"], returns: "i32" },
+  mycfs_openpty: { args: ["ptr"], returns: "i32" },
+  mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
+  mycfs_pipe: { args: ["ptr"], returns: "i32" },
+  mycfs_strerror: { args: ["i32"], returns: "cstring" },
+} as const;
+
+let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
+function native() {
+  lib ??= dlopen(libPath, symbols).symbols;
+  return lib;
+}
+
+function check(rc: number, what: string): number {
+  if (rc < 0) throw new MycfsError(`${what}: ${errnoMessage(-rc)}`);
+  return rc;
+}
+
+/** Clones a child into the namespaces in `flags`; it walks `plan` and execs. */
+export function spawn(plan: Uint8Array, flags: number): { pid: number; sock: number } {
+  const out = new Int32Array(2);
+  check(native().mycfs_spawn(plan, plan.byteLength, flags, out), "clone");
+  return { pid: out[0]!, sock: out[1]! };
+}
+
+export type Message = { kind: number; step: number; err: number; us: number };
+
+/** Blocks for the child's next message; null once the child has exec'd or died. */
+export function recv(sock: number): Message | null {
+  const out = new Int32Array(4);
+  if (check(native().mycfs_recv(sock, out), "read from the sync socket") === 0) return null;
+  return { kind: out[0]!, step: out[1]!, err: out[2]!, us: out[3]! };
+}
+
+export function send(sock: number, kind: number, step: number) {
+  check(native().mycfs_send(sock, kind, step), "write to the sync socket");
+}
+
+/** An fd that yields pid's 4-byte wait status once it ends (read it asynchronously). */
+export function watch(pid: number): number {
+  return check(native().mycfs_watch(pid), "start the exit watcher");
+}
+
+export function openpty(): { master: number; slave: number } {
+  const out = new Int32Array(2);
+  check(native().mycfs_openpty(out), "open a pseudo-terminal");
+  return { master: out[0]!, slave: out[1]! };
+}
+
+export function copyWinsize(from: number, to: number) {
+  native().mycfs_copy_winsize(from, to);
+}
+
+export function pipe(): [read: number, write: number] {
+  const out = new Int32Array(2);
+  check(native().mycfs_pipe(out), "create a pipe");
+  return [out[0]!, out[1]!];
+}
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** "No such file or directory (ENOENT)": the C library's words plus the name to search for. */
+export function errnoMessage(errno: number): string {
+  return `${native().mycfs_strerror(errno)} (${errnoNames.get(errno) ?? `errno ${errno}`})`;
+}

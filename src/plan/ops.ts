@@ -1,0 +1,94 @@
+// The setup plan: a flat list of steps that the C child walks in order (bubblewrap's
+// SetupOp list). Each step carries the words --debug and error messages show.
+import { OpCode, OpFlag, type SyncPoint } from "../native/protocol";
+
+export interface Op {
+  code: number;
+  flags: number;
+  a: number;
+  b: number;
+  c: number;
+  strs: string[];
+  /** What the step does, for a learner: "mount proc on /proc". */
+  what: string;
+}
+
+function op(code: number, what: string, strs: string[] = [], more: Partial<Op> = {}): Op {
+  return { code, flags: 0, a: 0, b: 0, c: 0, strs, what, ...more };
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  PRIVATE: 0x40000,
+  STRICTATIME: 0x1000000,
+} as const;
+
+export interface MountSpec {
+  source?: string;
+  target: string;
+  fstype?: string;
+  data?: string;
+  flags?: number;
+  /** Resolve the target below the container root (set with `root`), creating it if missing. */
+  inRoot?: "dir" | "file" | "existing";
+  what: string;
+}
+
+export function mount(m: MountSpec): Op {
+  const flags =
+    m.inRoot === undefined
+      ? 0
+      : OpFlag.IN_ROOT | (m.inRoot === "dir" ? OpFlag.MKDIR : m.inRoot === "file" ? OpFlag.MKFILE : 0);
+  return op(OpCode.MOUNT, m.what, [m.source ?? "", m.target, m.fstype ?? "", m.data ?? ""], {
+    flags,
+    a: m.flags ?? 0,
+  });
+}
+
+export const sync = (point: SyncPoint, what: string) => op(OpCode.SYNC, what, [], { a: point });
+export const root = (path: string) =>
+  op(OpCode.ROOT, `open ${path} as the container's root for the steps that follow`, [path]);
+export const mkdir = (path: string) => op(OpCode.MKDIR, `create directory ${path}`, [path]);
+export const mknod = (path: string, mode: number, major: number, minor: number) =>
+  op(OpCode.MKNOD, `create device ${path} (${major}:${minor})`, [path], {
+    a: mode,
+    // dev_t as glibc's makedev encodes it, for the small numbers used here
+    b: (major << 8) | minor,
+  });
+export const symlink = (target: string, path: string) =>
+  op(OpCode.SYMLINK, `link ${path} -> ${target}`, [target, path]);
+export const pivotRoot = (path: string) =>
+  op(OpCode.PIVOT_ROOT, `pivot_root into ${path} and detach the host's root`);
+export const chroot = (path: string) =>
+  op(OpCode.CHROOT, `move ${path} onto / and chroot into it (--no-pivot)`);
+export const hostname = (name: string) => op(OpCode.HOSTNAME, `set hostname to ${name}`, [name]);
+export const loopback = () => op(OpCode.LOOPBACK, "bring up lo in the new network namespace");
+export const chdir = (path: string) => op(OpCode.CHDIR, `change directory to ${path}`, [path]);
+export const stdio = (fds: [number, number, number]) =>
+  op(OpCode.STDIO, `connect stdin, stdout and stderr`, [], { a: fds[0], b: fds[1], c: fds[2] });
+
+export interface ExecSpec {
+  argv: string[];
+  env: string[];
+  /** The container's PATH, searched for argv[0]. */
+  path: string;
+  init: boolean;
+  ctty: boolean;
+}
+
+export function exec(e: ExecSpec): Op {
+  const flags = OpFlag.SETSID | (e.init ? OpFlag.INIT : 0) | (e.ctty ? OpFlag.CTTY : 0);
+  const what = `${e.init ? "start mycfs's init, which runs" : "execute"} ${e.argv[0]}`;
+  return op(OpCode.EXEC, what, [e.path, ...e.argv, ...e.env], {
+    flags,
+    a: e.argv.length,
+    b: e.env.length,
+  });
+}
