@@ -79,7 +79,7 @@ async function buildImage() {
     return { header: { name, type: "file", size: data.byteLength, mode, mtime }, body: data };
   };
   const entries: TarEntry[] = [
-    ...["bin", "sbin", "usr", "usr/bin", "usr/sbin", "usr/share", "usr/share/doc", "usr/share/doc/busybox",
+    ...["bin", "sbin", "mnt", "usr", "usr/bin", "usr/sbin", "usr/share", "usr/share/doc", "usr/share/doc/busybox",
       "etc", "root", "home", "proc", "sys", "dev", "run", "var", "var/log"].map((d) => dir(d, d === "root" ? 0o700 : 0o755)),
     dir("tmp", 0o1777),
     file("bin/busybox", readFileSync(binary), 0o755),

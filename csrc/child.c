@@ -182,15 +182,15 @@ void mycfs_child(const uint8_t *plan, size_t len, int fd) {
   sync_fd = fd;
   /* Die with the parent. Should it already be gone, the first sync point sees EOF. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  const struct mycfs_plan_hdr *hdr = (const void *)plan;
-  if (len < sizeof *hdr || hdr->magic != MYCFS_PLAN_MAGIC || hdr->version != MYCFS_PLAN_VERSION) {
+  const struct mycfs_plan_hdr *hdr = plan_header(plan, len);
+  if (!hdr) {
     chan_send(sync_fd, MSG_ERROR, 0, EPROTO, 0);
     _exit(125);
   }
   size_t off = sizeof *hdr;
   for (uint32_t i = 0; i < hdr->count; i++) {
-    const struct mycfs_op_hdr *op = (const void *)(plan + off);
-    if (off + sizeof *op > len || op->len < sizeof *op || off + op->len > len) {
+    const struct mycfs_op_hdr *op = plan_op(plan, len, off);
+    if (!op) {
       chan_send(sync_fd, MSG_ERROR, i, EPROTO, 0);
       _exit(125);
     }

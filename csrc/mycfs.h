@@ -8,6 +8,10 @@
 /* child.c: the routine the cloned child runs; never returns. */
 __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
 
+/* plan.c: bounds-checked access to the plan's records; NULL when malformed. */
+const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len);
+const struct mycfs_op_hdr *plan_op(const uint8_t *plan, size_t len, size_t off);
+
 /* channel.c: one message per packet on the sync socket. */
 int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
 int chan_recv(int fd, struct mycfs_msg *m);

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { defineCommand } from "citty";
+import { buildPlan } from "../container/plan";
 import { runContainer } from "../container/run";
+import { describePlan } from "../plan/describe";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, validHostname } from "../container/options";
 import { directoryRootfs, overlayRootfs, type Rootfs } from "../container/rootfs";
 import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
@@ -21,6 +23,7 @@ const args = {
   tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
   "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
+  "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
 } as const;
 
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs"]);
@@ -60,13 +63,15 @@ export default defineCommand({
           const store = new Store(str(v.root));
           return overlayRootfs(store, await ensureEmbedded(store), id);
         })();
+    const config = { rootfs, argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
+      pivot: !v["no-pivot"], init: v.init === true };
+    if (v["dry-run"]) {
+      rootfs.cleanup();
+      return void console.log(describePlan(buildPlan(config, { fds: [-1, -1, -1], ctty: false })));
+    }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     try {
-      process.exitCode = await runContainer(
-        { rootfs, argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-          pivot: !v["no-pivot"], init: v.init === true },
-        v.debug === true,
-      );
+      process.exitCode = await runContainer(config, v.debug === true);
     } finally {
       rootfs.cleanup();
     }

@@ -14,6 +14,7 @@ const symbols = {
   mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
   mycfs_strerror: { args: ["i32"], returns: "cstring" },
+  mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
@@ -66,6 +67,27 @@ export function pipe(): [read: number, write: number] {
   const out = new Int32Array(2);
   check(native().mycfs_pipe(out), "create a pipe");
   return [out[0]!, out[1]!];
+}
+
+export interface DecodedOp {
+  code: number;
+  flags: number;
+  a: number;
+  b: number;
+  c: number;
+  strs: string[];
+}
+
+/** The plan as the C side decodes it: what the child will execute, number for number. */
+export function decodePlan(plan: Uint8Array): DecodedOp[] {
+  const out = new Uint8Array(plan.byteLength * 2 + 4096);
+  const n = native().mycfs_plan_dump(plan, plan.byteLength, out, out.byteLength);
+  if (n < 0) throw new MycfsError("the plan is malformed");
+  return new TextDecoder().decode(out.subarray(0, n)).split("\n").filter(Boolean).map((line) => {
+    const [nums, ...strs] = line.split("\t");
+    const [code, flags, a, b, c] = nums!.split(" ").map(Number) as [number, number, number, number, number];
+    return { code, flags, a, b, c, strs };
+  });
 }
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));

@@ -1,0 +1,82 @@
+// Running the real dist/mycfs as a user would, with a store of the test's own.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const MYCFS = resolve("dist/mycfs");
+export const PROBE = resolve("build/probe");
+export const isRoot = process.getuid?.() === 0;
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `mycfs-test-${tag}-`));
+}
+
+/** A private store for one test file; `cleanup` removes it and everything in it. */
+export function testStore(tag: string) {
+  const dir = tempDir(tag);
+  return {
+    dir,
+    root: join(dir, "store"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  const p = Bun.spawn([MYCFS, ...args], {
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...opts.env },
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Runs the probe inside a container from the embedded image: `probe facts` as JSON. */
+export async function probe(root: string, runArgs: string[] = [], probeArgs = ["facts"]) {
+  const r = await mycfs(["run", "--root", root, "-v", `${PROBE}:/probe:ro`, ...runArgs, "busybox", "/probe", ...probeArgs]);
+  if (r.code !== 0) throw new Error(`probe failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Starts mycfs in the background and resolves once the container printed `marker`. */
+export async function startUntil(args: string[], marker = "ready") {
+  const p = Bun.spawn([MYCFS, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const reader = p.stdout.getReader();
+  let out = "";
+  while (!out.includes(marker)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`container ended before printing ${marker}: ${out}${await new Response(p.stderr).text()}`);
+    out += new TextDecoder().decode(value);
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return out;
+      out += new TextDecoder().decode(value);
+    }
+  })();
+  return { proc: p, output: () => rest, stderr: () => new Response(p.stderr).text() };
+}
+
+/** Direct children of a process, from /proc. */
+export function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+}
+
+/** Alive and not a zombie (a zombie of a dead parent waits for the host's init to reap it). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}

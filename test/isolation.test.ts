@@ -1,0 +1,213 @@
+// Each isolation proven from both sides: what the container sees, and what the host sees.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { childrenOf, isRoot, isRunning, mycfs, probe, startUntil, testStore } from "./helpers";
+
+const store = testStore("isolation");
+afterAll(store.cleanup);
+const run = (args: string[], cmd: string[], stdin?: string) =>
+  mycfs(["run", "--root", store.root, ...args, "busybox", ...cmd], { stdin });
+const sh = (script: string, args: string[] = []) => run(args, ["sh", "-c", script]);
+
+describe.skipIf(!isRoot)("isolation", () => {
+  test("its own hostname; the host's is unchanged", async () => {
+    const before = hostname();
+    expect((await probe(store.root)).hostname).toMatch(/^[0-9a-f]{12}$/);
+    expect((await probe(store.root, ["--hostname", "box"])).hostname).toBe("box");
+    expect(hostname()).toBe(before);
+  });
+
+  test("the command is PID 1 and ps lists only the container's processes", async () => {
+    const facts = await probe(store.root);
+    expect([facts.pid, facts.ppid]).toEqual([1, 0]);
+    const ps = await sh("ps -o pid,comm; true"); // `; true`: sh would exec a lone command
+    expect(ps.stdout.trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(["sh", "ps"]);
+  });
+
+  test("every namespace differs from the host's (but the user namespace, a later mode)", async () => {
+    const { ns } = await probe(store.root);
+    for (const kind of ["mnt", "uts", "ipc", "pid", "net", "cgroup", "time"]) {
+      if (!existsSync(`/proc/self/ns/${kind}`)) continue;
+      expect(ns[kind]).not.toBe(readlinkSync(`/proc/self/ns/${kind}`));
+    }
+    expect(ns.user).toBe(readlinkSync("/proc/self/ns/user"));
+  });
+
+  test("mounts made inside never appear on the host", async () => {
+    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c",
+      "mkdir -p /mnt && mount -t tmpfs inner-mycfs-test /mnt && echo ready && sleep 0.5"]);
+    try {
+      const host = readFileSync("/proc/self/mountinfo", "utf8");
+      expect(host).not.toContain("inner-mycfs-test");
+      expect(host).not.toContain(store.root);
+    } finally {
+      expect(await c.proc.exited).toBe(0);
+    }
+  });
+
+  test("the host's root is not reachable: only the container's mounts, no old root", async () => {
+    const marker = join(store.dir, `host-marker-${process.pid}`);
+    writeFileSync(marker, "host");
+    const { mounts } = await probe(store.root);
+    expect(mounts).toEqual(["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/probe"]);
+    const find = await sh(`find / -path /proc -prune -o -path /sys -prune -o -name ${JSON.stringify(marker.split("/").pop())} -print`);
+    expect(find.stdout).toBe("");
+  });
+
+  test("only lo, and it is up, in the network namespace", async () => {
+    expect((await probe(store.root)).netifs).toEqual(["lo"]);
+    const r = await sh("cat /sys/class/net/lo/operstate /sys/class/net/lo/flags");
+    expect(parseInt(r.stdout.trim().split("\n")[1]!, 16) & 1).toBe(1);
+  });
+
+  test("only fds 0, 1 and 2 reach the command", async () => {
+    expect((await probe(store.root)).fds).toEqual(["0", "1", "2"]);
+  });
+
+  test("/dev has the usual nodes and links, /sys is read-only, /tmp is a tmpfs", async () => {
+    const r = await sh("ls /dev; echo x > /dev/null && head -c 4 /dev/zero | wc -c; touch /sys/x 2>&1; grep ' /tmp ' /proc/mounts");
+    for (const n of ["null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd", "stdin", "stdout", "stderr"])
+      expect(r.stdout.split("\n")).toContain(n);
+    expect(r.stdout).toContain("4\n");
+    expect(r.stdout).toContain("Read-only file system");
+    expect(r.stdout).toContain("tmpfs /tmp tmpfs");
+  });
+});
+
+describe.skipIf(!isRoot)("volumes", () => {
+  const host = join(store.dir, "vol");
+  mkdirSync(host, { recursive: true });
+  writeFileSync(join(host, "from-host"), "hello");
+
+  test("-v is visible and writable; :ro is read-only", async () => {
+    const rw = await sh("cat /data/from-host && echo made > /data/from-container", ["-v", `${host}:/data`]);
+    expect(rw).toMatchObject({ code: 0, stdout: "hello" });
+    expect(readFileSync(join(host, "from-container"), "utf8")).toBe("made\n");
+    const ro = await sh("cat /data/from-host; touch /data/nope", ["-v", `${host}:/data:ro`]);
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toContain("Read-only file system");
+    expect(existsSync(join(host, "nope"))).toBe(false);
+  });
+
+  test("a single file can be mounted, and --tmpfs takes options", async () => {
+    const r = await sh("cat /etc/greeting; grep ' /scratch ' /proc/mounts", ["-v", `${join(host, "from-host")}:/etc/greeting:ro`, "--tmpfs", "/scratch:size=1m"]);
+    expect(r.stdout).toStartWith("hello");
+    expect(r.stdout).toContain("tmpfs /scratch tmpfs rw,nosuid,nodev,noexec");
+    expect(r.stdout).toContain("size=1024k");
+  });
+
+  test("a mount target is resolved inside the root, never through a symlink out of it", async () => {
+    // A root file system whose /escape points at /etc by absolute path: on the host that
+    // would be the host's /etc.
+    const rootfs = join(store.dir, "evil-rootfs");
+    Bun.spawnSync(["cp", "-a", join(store.root, "images/busybox/rootfs/."), rootfs]);
+    symlinkSync("/etc", join(rootfs, "escape"));
+    const inner = `mycfs-test-inner-${process.pid}`;
+    const r = await mycfs(["run", "-v", `${host}:/escape/${inner}`, "--rootfs", rootfs, "ls", `/etc/${inner}`]);
+    expect(r).toMatchObject({ code: 0, stdout: "from-container\nfrom-host\n" });
+    expect(existsSync(`/etc/${inner}`)).toBe(false);
+    expect(existsSync(join(rootfs, "etc", inner))).toBe(true);
+    // A symlink to a path that exists only on the host resolves to nothing: a clear error.
+    const outside = join(store.dir, "outside");
+    mkdirSync(outside);
+    symlinkSync(outside, join(rootfs, "dangling"));
+    const d = await mycfs(["run", "-v", `${host}:/dangling/x`, "--rootfs", rootfs, "true"]);
+    expect(d.code).toBe(125);
+    expect(d.stderr).toMatch(/^mycfs: step \d+, bind .* on \/dangling\/x: No such file or directory \(ENOENT\)\n$/);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+});
+
+describe.skipIf(!isRoot)("environment and working directory", () => {
+  test("a clean default environment plus -e and --env-file, not the host's", async () => {
+    const file = join(store.dir, "env-file");
+    writeFileSync(file, "FROM_FILE=1\n");
+    const r = await run(["-e", "A=b c", "--env-file", file, "--hostname", "envbox"], ["env"]);
+    const env = r.stdout.trim().split("\n").sort();
+    expect(env).toEqual(["A=b c", "FROM_FILE=1", "HOME=/root", "HOSTNAME=envbox",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "PWD=/", "SHLVL=1", "TERM=dumb"].filter((e) => !e.startsWith("PWD") && !e.startsWith("SHLVL")));
+  });
+
+  test("-w creates and enters the directory", async () => {
+    expect((await run(["-w", "/work/here"], ["pwd"])).stdout).toBe("/work/here\n");
+  });
+
+  test("stdin reaches the container", async () => {
+    expect((await run([], ["cat"], "piped\n")).stdout).toBe("piped\n");
+  });
+});
+
+describe.skipIf(!isRoot)("exit codes and signals", () => {
+  test("0, 3, 127, 126 come back as docker's", async () => {
+    expect((await sh("exit 0")).code).toBe(0);
+    expect((await sh("exit 3")).code).toBe(3);
+    const nf = await run([], ["no-such-command"]);
+    expect(nf.code).toBe(127);
+    expect(nf.stderr).toBe("mycfs: no-such-command: executable file not found in $PATH inside the container\n");
+    const ne = await run([], ["/etc/passwd"]);
+    expect(ne.code).toBe(126);
+    expect(ne.stderr).toContain("/etc/passwd: cannot execute: Permission denied");
+  });
+
+  test("death by signal 9 gives 137", async () => {
+    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const [container] = childrenOf(c.proc.pid);
+    process.kill(container!, "SIGKILL");
+    expect(await c.proc.exited).toBe(137);
+    // with --init the command is not PID 1, so it can even kill itself
+    expect((await sh("kill -9 $$", ["--init"])).code).toBe(137);
+  });
+
+  test("SIGTERM to mycfs reaches the container", async () => {
+    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c",
+      "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done"]);
+    c.proc.kill("SIGTERM");
+    expect(await c.proc.exited).toBe(42);
+    expect(await c.output()).toContain("got TERM");
+  });
+
+  test("if mycfs dies, the container dies with it", async () => {
+    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const [container] = childrenOf(c.proc.pid);
+    c.proc.kill("SIGKILL");
+    await c.proc.exited;
+    const deadline = Date.now() + 5000;
+    while (isRunning(container!) && Date.now() < deadline) await Bun.sleep(10);
+    expect(isRunning(container!)).toBe(false);
+  });
+
+  test("--init reaps orphaned zombies; without it PID 1 (the probe) leaves them", async () => {
+    expect(await probe(store.root, ["--init"], ["orphan"])).toEqual({ zombies: 0 });
+    expect(await probe(store.root, [], ["orphan"])).toEqual({ zombies: 1 });
+  });
+
+  test("--init forwards signals to the command", async () => {
+    const c = await startUntil(["run", "--root", store.root, "--init", "busybox", "sh", "-c",
+      "trap 'exit 7' USR1; echo ready; while :; do sleep 0.05; done"]);
+    c.proc.kill("SIGUSR1");
+    expect(await c.proc.exited).toBe(7);
+  });
+});
+
+describe.skipIf(!isRoot)("root file systems", () => {
+  test("a container's writes go to its own layer: the image and the next container never see them", async () => {
+    const containers = () => readdirSync(join(store.root, "containers"));
+    const before = containers();
+    expect((await sh("echo changed > /etc/hostname-test && rm /bin/ls && echo ok")).stdout).toBe("ok\n");
+    expect(existsSync(join(store.root, "images/busybox/rootfs/etc/hostname-test"))).toBe(false);
+    expect(existsSync(join(store.root, "images/busybox/rootfs/bin/ls"))).toBe(true);
+    expect((await sh("ls /etc/hostname-test; ls /bin/ls")).stdout).toBe("/bin/ls\n");
+    expect(containers()).toEqual(before); // the upper layer went with the container
+  });
+
+  test("--rootfs runs a directory in place, and --no-pivot still isolates", async () => {
+    const rootfs = join(store.dir, "plain-rootfs");
+    Bun.spawnSync(["cp", "-a", join(store.root, "images/busybox/rootfs/."), rootfs]);
+    const r = await mycfs(["run", "--no-pivot", "--hostname", "np", "--rootfs", rootfs, "sh", "-c", "hostname; echo $$; ls /proc/1/root/ | head -3"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual(["np", "1"]);
+    expect(r.stderr).toContain("--no-pivot: chroot is weaker than pivot_root");
+  });
+});

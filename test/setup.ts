@@ -1,0 +1,17 @@
+// Preloaded by `bun test`: builds the probe the container tests run, and checks after
+// the whole suite that nothing was left on the host.
+import { afterAll } from "bun:test";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { childrenOf, PROBE } from "./helpers";
+
+if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mtimeMs) {
+  const cc = Bun.spawnSync(["cc", "-static", "-O2", "-Wall", "-Werror", "-o", PROBE, "test/probe.c"], { stderr: "pipe" });
+  if (cc.exitCode !== 0) throw new Error(`building the probe failed:\n${cc.stderr}`);
+}
+
+afterAll(() => {
+  const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
+  if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
+  const children = childrenOf(process.pid);
+  if (children.length) throw new Error(`the suite left child processes: ${children.join(", ")}`);
+});
