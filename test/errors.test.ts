@@ -1,0 +1,83 @@
+// Bad input: one clear line naming the input and the fix, exit 125 (127 for a missing
+// command), and nothing left on disk.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { isRoot, MYCFS, mycfs, tempDir, testStore } from "./helpers";
+
+const store = testStore("errors");
+afterAll(store.cleanup);
+const leftovers = () =>
+  ["containers", "tmp"].flatMap((d) => (existsSync(join(store.root, d)) ? readdirSync(join(store.root, d)) : []));
+
+describe.skipIf(!isRoot)("bad input", () => {
+  const cases: [string, string[], RegExp][] = [
+    ["a missing --rootfs", ["--rootfs", "/nonexistent/rootfs", "true"], /^mycfs: --rootfs \/nonexistent\/rootfs: no such directory; give the path of an unpacked root file system\n$/],
+    ["an unknown image", ["no-such-image", "true"], /^mycfs: unknown image 'no-such-image': .*use --rootfs DIR/],
+    ["-e without =", ["-e", "FOO", "busybox", "true"], /^mycfs: -e FOO: expected KEY=VALUE, got 'FOO'\n$/],
+    ["an unknown flag", ["--frobnicate", "busybox", "true"], /^mycfs: unknown flag '--frobnicate' for 'mycfs run'; see 'mycfs run --help'\n$/],
+    ["a volume whose host path is missing", ["-v", "/nonexistent/dir:/data", "busybox", "true"], /^mycfs: -v \/nonexistent\/dir:\/data: host path \/nonexistent\/dir does not exist; create it first\n$/],
+    ["a relative -w", ["-w", "rel", "busybox", "true"], /^mycfs: -w 'rel' must be an absolute path inside the container\n$/],
+    ["a flag without its value", ["--hostname"], /^mycfs: flag '--hostname' needs a value; see 'mycfs run --help'\n$/],
+  ];
+  for (const [what, args, message] of cases)
+    test(`${what}: exit 125 and one line`, async () => {
+      const r = await mycfs(["run", "--root", store.root, ...args]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stdout).toBe("");
+      expect(leftovers()).toEqual([]);
+    });
+
+  test("an unknown command", async () => {
+    expect(await mycfs(["frob"])).toMatchObject({ code: 125, stderr: "mycfs: unknown command 'frob'; see 'mycfs --help'\n" });
+  });
+
+  test("a root file system without the command: 127", async () => {
+    const empty = join(store.dir, "empty-rootfs");
+    mkdirSync(empty, { recursive: true });
+    const r = await mycfs(["run", "--rootfs", empty, "/bin/sh"]);
+    expect(r).toMatchObject({ code: 127, stderr: "mycfs: /bin/sh: executable file not found inside the container\n" });
+  });
+
+  test("a step that fails names itself and the errno", async () => {
+    const r = await mycfs(["run", "--root", store.root, "--tmpfs", "/x:size=nonsense", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^mycfs: step \d+, mount a tmpfs on \/x: Invalid argument \(EINVAL\)\n$/);
+    expect(leftovers()).toEqual([]);
+  });
+
+  test("not root: a clear error until rootless mode exists", async () => {
+    // a copy that the unprivileged user can execute, outside any private directory
+    const dir = tempDir("nonroot");
+    try {
+      chmodSync(dir, 0o755);
+      copyFileSync(MYCFS, join(dir, "mycfs"));
+      chmodSync(join(dir, "mycfs"), 0o755);
+      const p = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", join(dir, "mycfs"), "run", "--root", join(dir, "store"), "busybox", "true"], { stderr: "pipe" });
+      expect(p.exitCode).toBe(125);
+      expect(p.stderr.toString()).toBe("mycfs: mycfs run needs root for now: run it with sudo (rootless mode is not there yet)\n");
+      expect(existsSync(join(dir, "store"))).toBe(false);
+    } finally {
+      Bun.spawnSync(["rm", "-rf", dir]);
+    }
+  });
+});
+
+describe("help", () => {
+  test("--help before the image shows usage; after it, it belongs to the command", async () => {
+    const help = await mycfs(["run", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--volume");
+    expect(help.stdout).toContain("--no-pivot");
+    if (!isRoot) return;
+    const store2 = testStore("help");
+    try {
+      const inner = await mycfs(["run", "--root", store2.root, "busybox", "sh", "-c", "echo $1", "sh", "--help"]);
+      expect(inner).toMatchObject({ code: 0, stdout: "--help\n" });
+    } finally {
+      store2.cleanup();
+    }
+  });
+});
