@@ -126,6 +126,8 @@ EXPORT int mycfs_copy_winsize(int from, int to) {
   return 0;
 }
 
+EXPORT int mycfs_isatty(int fd) { return isatty(fd); }
+
 EXPORT int mycfs_pipe(int32_t *out) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;

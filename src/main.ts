@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
 import { main } from "./cli/main";
 
-await main(process.argv.slice(2));
+// no top-level await: `bun build --bytecode` precompiles only modules without it
+main(process.argv.slice(2));

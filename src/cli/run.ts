@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { defineCommand } from "citty";
 import { buildPlan } from "../container/plan";
 import { runContainer } from "../container/run";
@@ -9,6 +8,7 @@ import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
 import { Store } from "../images/store";
 import { MycfsError } from "../errors";
 import { log, setDebug } from "../log";
+import { isatty } from "../native/lib";
 import { list, parseOptions, str } from "./argv";
 import { storeArgs } from "./common";
 
@@ -25,6 +25,10 @@ const args = {
   "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
 } as const;
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs"]);
 
@@ -48,12 +52,12 @@ export default defineCommand({
       throw new MycfsError(`unknown image '${image}': this mycfs has only the embedded '${EMBEDDED.name}'; use --rootfs DIR for a directory`);
 
     // Validate everything before anything is created on disk.
-    const id = randomBytes(32).toString("hex");
+    const id = randomHex(32);
     const hostname = validHostname(str(v.hostname) ?? id.slice(0, 12));
     const volumes = list(v.volume).map(parseVolume);
     const tmpfs = list(v.tmpfs).map(parseTmpfs);
     const workdir = containerPath(str(v.workdir) ?? "/", "-w");
-    const term = process.stdin.isTTY ? (process.env.TERM ?? "xterm") : "dumb";
+    const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles: list(v["env-file"]) });
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");

@@ -1,6 +1,6 @@
 // Runs one container in the foreground: clone, answer the child's sync points, relay
 // signals and terminal, and return the exit code as docker would.
-import { closeSync, createReadStream } from "node:fs";
+import { closeSync, read } from "node:fs";
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { log } from "../log";
 import { errnoMessage, spawn, watch } from "../native/lib";
@@ -15,14 +15,16 @@ import { openIo } from "./stdio";
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/** The 4-byte wait status that the watcher thread writes when pid ends. */
+/** The 4-byte wait status that the watcher thread writes when pid ends. A plain async
+ * read, not a stream: Node's stream machinery costs milliseconds to load. */
 function waitStatus(fd: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = createReadStream("", { fd, autoClose: true });
-    s.on("data", (c) => chunks.push(c as Buffer));
-    s.on("end", () => resolve(Buffer.concat(chunks).readInt32LE(0)));
-    s.on("error", reject);
+    const buf = Buffer.alloc(4);
+    read(fd, buf, 0, 4, null, (err, n) => {
+      closeSync(fd);
+      if (err || n !== 4) reject(err ?? new MycfsError("lost the container's exit status"));
+      else resolve(buf.readInt32LE(0));
+    });
   });
 }
 
@@ -49,31 +51,34 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
 
 export async function runContainer(config: ContainerConfig, debug = false): Promise<number> {
   const io = openIo();
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {}
-  };
   let pid = 0;
+  const forward = (sig: NodeJS.Signals) => {
+    if (pid > 0) process.kill(pid, sig);
+  };
+  for (const s of FORWARDED_SIGNALS) process.on(s, forward);
   try {
     const plan = buildPlan(config, io);
     const t0 = performance.now();
     const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags());
     pid = spawned.pid;
     io.afterSpawn();
-    const exited = waitStatus(watch(pid));
-    for (const s of FORWARDED_SIGNALS) process.on(s, forward);
     log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID, network and cgroup namespaces`);
-    let failure: Failure | null;
+    // The child is waiting at its first sync point: answer it before anything else.
+    // Its exit is watched only afterwards; until then, its death shows as EOF here.
+    let failure: Failure | null = null;
+    let broken: unknown;
     try {
       failure = handshake(spawned.sock, plan, {}, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`));
     } catch (e) {
+      broken = e;
       process.kill(pid, "SIGKILL");
+    }
+    closeSync(spawned.sock);
+    const exited = waitStatus(watch(pid));
+    if (broken) {
       await exited;
-      throw e;
-    } finally {
-      closeSync(spawned.sock);
+      throw broken;
     }
     if (failure) {
       await exited;

@@ -7,8 +7,7 @@
 //  - otherwise: fds are passed as they are, except a terminal on stdout/stderr, which is
 //    replaced by a pipe that mycfs copies out.
 import { closeSync, createReadStream, writeSync } from "node:fs";
-import { isatty } from "node:tty";
-import { copyWinsize, openpty, pipe } from "../native/lib";
+import { copyWinsize, isatty, openpty, pipe } from "../native/lib";
 import type { Stdio } from "./plan";
 
 export interface ContainerIo extends Stdio {
@@ -68,11 +67,11 @@ function terminalIo(): ContainerIo {
 function passthroughIo(): ContainerIo {
   const fds: [number, number, number] = [-1, -1, -1];
   const relays: { read: number; write: number; to: NodeJS.WriteStream }[] = [];
-  for (const [fd, to] of [[1, process.stdout], [2, process.stderr]] as const) {
+  for (const fd of [1, 2] as const) {
     if (!isatty(fd)) continue;
     const [read, write] = pipe();
     fds[fd] = write;
-    relays.push({ read, write, to });
+    relays.push({ read, write, to: fd === 1 ? process.stdout : process.stderr });
   }
   let done: Promise<unknown> = Promise.resolve();
   return {

@@ -13,6 +13,7 @@ const symbols = {
   mycfs_openpty: { args: ["ptr"], returns: "i32" },
   mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
+  mycfs_isatty: { args: ["i32"], returns: "i32" },
   mycfs_strerror: { args: ["i32"], returns: "cstring" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
 } as const;
@@ -61,6 +62,11 @@ export function openpty(): { master: number; slave: number } {
 
 export function copyWinsize(from: number, to: number) {
   native().mycfs_copy_winsize(from, to);
+}
+
+/** isatty(3), without loading node:tty (which costs milliseconds at startup). */
+export function isatty(fd: number): boolean {
+  return native().mycfs_isatty(fd) === 1;
 }
 
 export function pipe(): [read: number, write: number] {
