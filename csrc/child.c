@@ -128,6 +128,16 @@ static int cloexec_from_3(void) {
   return 0;
 }
 
+/* The command starts with default signal dispositions and nothing blocked. Bun ignores
+ * SIGPIPE and others, and ignored signals would survive execve. */
+static void reset_signals(void) {
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  for (int sig = 1; sig < _NSIG; sig++) sigaction(sig, &dfl, NULL); /* KILL, STOP, 32, 33: EINVAL, harmless */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
   uint64_t argc = op->a, envc = op->b;
   if (argc == 0 || argc > 65536 || envc > 65536 || op->nstr != 1 + argc + envc) return EINVAL;
@@ -140,6 +150,7 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
 
   int err = cloexec_from_3();
   if (err) return err;
+  reset_signals();
   if ((op->flags & OPF_SETSID) && setsid() < 0) return errno;
   if ((op->flags & OPF_CTTY) && ioctl(0, TIOCSCTTY, 0) < 0) return errno;
   if (op->flags & OPF_INIT) run_init(sync_fd, step, !!(op->flags & OPF_CTTY), path_list, argv, envp);

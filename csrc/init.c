@@ -24,7 +24,7 @@ void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char 
     _exit(125);
   }
   if (child == 0) {
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL); /* empty: the exec step reset it before run_init */
     if (ctty) {
       /* The command gets the terminal's foreground, so Ctrl-C and job control reach it. */
       setpgid(0, 0);

@@ -36,7 +36,6 @@ enum mycfs_op {
 /* Numbered sync points: the child stops at each; the parent acts, then says go. */
 enum mycfs_sync {
   SYNC_NAMESPACES = 1, /* child is in its namespaces: uid maps and cgroups go here */
-  SYNC_PRE_EXEC = 2,   /* setup done: last chance for the parent before the command runs */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */

@@ -62,6 +62,11 @@ describe.skipIf(!isRoot)("isolation", () => {
     expect(parseInt(r.stdout.trim().split("\n")[1]!, 16) & 1).toBe(1);
   });
 
+  test("the command starts with default signal dispositions, none ignored or blocked", async () => {
+    const r = await run([], ["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
+    expect(r.stdout).toBe("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+  });
+
   test("only fds 0, 1 and 2 reach the command", async () => {
     expect((await probe(store.root)).fds).toEqual(["0", "1", "2"]);
   });

@@ -43,7 +43,6 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),
-    op.sync(Sync.PRE_EXEC, "wait for mycfs: setup is done, the command is next"),
     op.exec({ argv: c.argv, env: c.env, path: pathVar, init: c.init, ctty: io.ctty }),
   ];
 }

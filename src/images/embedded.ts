@@ -6,7 +6,6 @@ import tarball from "../../build/busybox.tar.gz" with { type: "file" };
 import info from "../../build/busybox.json";
 import { log } from "../log";
 import type { Store } from "./store";
-import { unpackTar } from "./unpack";
 
 export const EMBEDDED = info as { name: string; version: string; digest: string; size: number };
 
@@ -29,6 +28,7 @@ export async function ensureEmbedded(store: Store): Promise<string> {
   const stage = mkdtempSync(join(store.tmp(), `${EMBEDDED.name}-`));
   try {
     const archive = Bun.file(tarball).stream().pipeThrough(new DecompressionStream("gzip"));
+    const { unpackTar } = await import("./unpack"); // only on first use: not on the start path
     const n = await unpackTar(archive, join(stage, "rootfs"));
     const json: ImageJson = { ...EMBEDDED, unpacked: new Date().toISOString() };
     writeFileSync(join(stage, "image.json"), `${JSON.stringify(json, null, 2)}\n`);

@@ -33,7 +33,6 @@ export const OpFlag = {
 
 export const Sync = {
   NAMESPACES: 1,
-  PRE_EXEC: 2,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 

@@ -7,6 +7,13 @@ import type { Op } from "./ops";
 const utf8 = new TextEncoder();
 const align8 = (n: number) => (n + 7) & ~7;
 
+/** A signed 64-bit little-endian integer (-1, "keep the inherited fd", reads back as -1),
+ * without BigInt, which is slow in code that runs once per start. */
+function setInt64(view: DataView, off: number, n: number) {
+  view.setUint32(off, n >>> 0, true);
+  view.setInt32(off + 4, Math.floor(n / 0x100000000), true);
+}
+
 export function encodePlan(ops: Op[], flags = 0): Uint8Array {
   const encoded = ops.map((o) => o.strs.map((s) => utf8.encode(s)));
   const sizes = encoded.map((strs) =>
@@ -24,10 +31,9 @@ export function encodePlan(ops: Op[], flags = 0): Uint8Array {
     view.setUint32(off + 4, o.code, true);
     view.setUint32(off + 8, o.strs.length, true);
     view.setUint32(off + 12, o.flags, true);
-    // signed, so that -1 ("keep the inherited fd") reads back as -1 in C
-    view.setBigInt64(off + 16, BigInt(o.a), true);
-    view.setBigInt64(off + 24, BigInt(o.b), true);
-    view.setBigInt64(off + 32, BigInt(o.c), true);
+    setInt64(view, off + 16, o.a);
+    setInt64(view, off + 24, o.b);
+    setInt64(view, off + 32, o.c);
     let p = off + OP_HEADER_SIZE;
     for (const s of encoded[i]!) {
       if (s.includes(0)) throw new MycfsError(`a NUL byte cannot be passed to the kernel: ${o.what}`);
