@@ -98,5 +98,5 @@ async function buildImage() {
 
 await buildLibrary();
 await buildImage();
-await $`${process.execPath} build --compile --minify --sourcemap=none --bytecode src/main.ts --outfile dist/mycfs`.quiet();
+await $`${process.execPath} build --compile --minify --sourcemap=none --bytecode --format=cjs src/main.ts --outfile dist/mycfs`.quiet();
 console.error("built dist/mycfs");

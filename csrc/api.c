@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -137,3 +139,42 @@ EXPORT int mycfs_pipe(int32_t *out) {
 }
 
 EXPORT const char *mycfs_strerror(int err) { return strerror(err); }
+
+EXPORT const char *mycfs_errname(int err) {
+  const char *name = strerrorname_np(err);
+  return name ? name : "";
+}
+
+/* Thin file system calls for the start path, where loading node:fs would cost more
+ * than the container itself takes to start. */
+EXPORT int mycfs_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+EXPORT int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
+  for (uint32_t off = 0; off < len;) {
+    ssize_t n = write(fd, buf + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    off += (uint32_t)n;
+  }
+  return 0;
+}
+
+/* The file type bits of path's mode (S_IFDIR, S_IFREG, ...), following symlinks. */
+EXPORT int mycfs_file_type(const char *path) {
+  struct stat st;
+  return stat(path, &st) < 0 ? -errno : (int)(st.st_mode & S_IFMT);
+}
+
+EXPORT int mycfs_mkdir(const char *path, uint32_t mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)ftw;
+  int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+  return rc < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf that never follows a symlink nor crosses into another mount. */
+EXPORT int mycfs_remove_tree(const char *path) {
+  if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT) return -errno;
+  return 0;
+}

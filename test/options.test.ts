@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildEnv, containerPath, DEFAULT_PATH, parseTmpfs, parseVolume, validHostname } from "../src/container/options";
+import { buildEnv, containerPath, DEFAULT_PATH, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
 import { exitCode, failureError } from "../src/container/run";
 import { MS, exec, mount } from "../src/plan/ops";
 import { tempDir } from "./helpers";
@@ -57,16 +57,16 @@ describe("volumes, tmpfs, env", () => {
     expect(() => parseTmpfs("run")).toThrow("absolute path");
   });
 
-  test("a clean default environment, then --env-file, then -e", () => {
+  test("a clean default environment, then --env-file, then -e", async () => {
     const file = join(dir, "env");
     writeFileSync(file, "# comment\n\nA=from-file\nB=file\n");
-    const env = buildEnv({ hostname: "h", term: "dumb", env: ["B=cli", "C=x=y"], envFiles: [file] });
+    const env = buildEnv({ hostname: "h", term: "dumb", env: ["B=cli", "C=x=y"], envFiles: [await readEnvFile(file)] });
     expect(env).toEqual([`PATH=${DEFAULT_PATH}`, "HOME=/root", "TERM=dumb", "HOSTNAME=h", "A=from-file", "B=cli", "C=x=y"]);
     expect(() => buildEnv({ hostname: "h", term: "t", env: ["NOEQUALS"], envFiles: [] })).toThrow("-e NOEQUALS: expected KEY=VALUE");
     expect(() => buildEnv({ hostname: "h", term: "t", env: ["=v"], envFiles: [] })).toThrow("expected KEY=VALUE");
-    writeFileSync(file, "OK=1\nBROKEN\n");
-    expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [file] })).toThrow(`--env-file ${file}, line 2: expected KEY=VALUE`);
-    expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [join(dir, "none")] })).toThrow("cannot read it (ENOENT)");
+    const broken = { name: "f.env", text: "OK=1\nBROKEN\n" };
+    expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [broken] })).toThrow("--env-file f.env, line 2: expected KEY=VALUE");
+    await expect(readEnvFile(join(dir, "none"))).rejects.toThrow("cannot read it (ENOENT)");
   });
 
   test("hostnames and paths", () => {

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { buildPlan } from "../container/plan";
 import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
-import { buildEnv, containerPath, parseTmpfs, parseVolume, validHostname } from "../container/options";
+import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, overlayRootfs, type Rootfs } from "../container/rootfs";
 import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
 import { Store } from "../images/store";
@@ -27,7 +27,7 @@ const args = {
 } as const;
 
 function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs"]);
@@ -58,7 +58,8 @@ export default defineCommand({
     const tmpfs = list(v.tmpfs).map(parseTmpfs);
     const workdir = containerPath(str(v.workdir) ?? "/", "-w");
     const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
-    const env = buildEnv({ hostname, term, env: list(v.env), envFiles: list(v["env-file"]) });
+    const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
+    const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
     const rootfs: Rootfs = rootfsDir

@@ -1,5 +1,5 @@
 // The namespaces each container gets: all but the user namespace (a later mode).
-import { existsSync } from "node:fs";
+import { fileType } from "../native/lib";
 
 export const CLONE = {
   NEWTIME: 0x80,
@@ -13,7 +13,7 @@ export const CLONE = {
 } as const;
 
 /** clone3 flags; the time namespace only where the kernel has it (5.6+). */
-export function cloneFlags(hasTimeNs = existsSync("/proc/self/ns/time")): number {
+export function cloneFlags(hasTimeNs = fileType("/proc/self/ns/time") !== null): number {
   return (
     CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWCGROUP |
     (hasTimeNs ? CLONE.NEWTIME : 0)

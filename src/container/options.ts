@@ -1,8 +1,8 @@
 // Turns what the user typed into validated values. Pure functions: every error names
 // the input and the fix, and is raised before anything is created on disk.
-import { readFileSync, statSync } from "node:fs";
 import { posix, resolve } from "node:path";
 import { MycfsError } from "../errors";
+import { fileType, S_IFMT } from "../native/lib";
 import { MS } from "../plan/ops";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -37,12 +37,9 @@ export function parseVolume(spec: string): Volume {
   if (!hostPart.startsWith("/") && !hostPart.startsWith("."))
     throw new MycfsError(`-v ${spec}: named volumes are not supported; give a host path (absolute or ./relative)`);
   const host = resolve(hostPart);
-  let isDir: boolean;
-  try {
-    isDir = statSync(host).isDirectory();
-  } catch {
-    throw new MycfsError(`-v ${spec}: host path ${host} does not exist; create it first`);
-  }
+  const type = fileType(host);
+  if (type === null) throw new MycfsError(`-v ${spec}: host path ${host} does not exist; create it first`);
+  const isDir = type === S_IFMT.DIR;
   const container = containerPath(ctr, `-v ${spec}: container path`);
   if (container === "/") throw new MycfsError(`-v ${spec}: cannot mount over the container's root`);
   return { host, container, readOnly: mode === "ro", isDir };
@@ -79,27 +76,33 @@ function envEntry(entry: string, where: string): [string, string] {
 }
 
 /** The container's environment: a clean default (not the host's), then --env-file, then -e. */
-export function buildEnv(opts: { hostname: string; term: string; env: string[]; envFiles: string[] }): string[] {
+export interface EnvFile {
+  name: string;
+  text: string;
+}
+
+export function buildEnv(opts: { hostname: string; term: string; env: string[]; envFiles: EnvFile[] }): string[] {
   const env = new Map<string, string>([
     ["PATH", DEFAULT_PATH],
     ["HOME", "/root"],
     ["TERM", opts.term],
     ["HOSTNAME", opts.hostname],
   ]);
-  for (const file of opts.envFiles) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new MycfsError(`--env-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code})`);
-    }
+  for (const { name, text } of opts.envFiles)
     text.split("\n").forEach((line, i) => {
       const t = line.trim();
-      if (t && !t.startsWith("#")) env.set(...envEntry(t, `--env-file ${file}, line ${i + 1}`));
+      if (t && !t.startsWith("#")) env.set(...envEntry(t, `--env-file ${name}, line ${i + 1}`));
     });
-  }
   for (const e of opts.env) env.set(...envEntry(e, `-e ${e}`));
   return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export async function readEnvFile(name: string): Promise<EnvFile> {
+  try {
+    return { name, text: await Bun.file(name).text() };
+  } catch (e) {
+    throw new MycfsError(`--env-file ${name}: cannot read it (${(e as NodeJS.ErrnoException).code})`);
+  }
 }
 
 export function validHostname(name: string): string {

@@ -1,7 +1,7 @@
 // Where the container's root file system comes from, and how it is made a mount point.
-import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { MycfsError } from "../errors";
+import { fileType, mkdir, removeTree, S_IFMT } from "../native/lib";
 import { mount, MS, type Op } from "../plan/ops";
 import type { Store } from "../images/store";
 
@@ -19,26 +19,24 @@ export interface Rootfs {
 export function overlayRootfs(store: Store, lower: string, id: string): Rootfs {
   const dir = store.container(id);
   // the container's directory is private; the upper layer's mode becomes the mode of "/"
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const d of ["upper", "work", "rootfs"]) mkdirSync(join(dir, d), { mode: 0o755 });
+  const parent = join(dir, "..");
+  if (fileType(parent) === null) mkdir(parent, 0o700);
+  mkdir(dir, 0o700);
+  for (const d of ["upper", "work", "rootfs"]) mkdir(join(dir, d), 0o755);
   const path = join(dir, "rootfs");
   return {
     path,
     ops: [mount({ source: "overlay", target: path, fstype: "overlay",
       data: `lowerdir=${lower},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
       what: "mount the image read-only under a copy-on-write overlay" })],
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => removeTree(dir),
   };
 }
 
 /** --rootfs DIR: used in place, like runc's bundle rootfs. */
 export function directoryRootfs(dir: string): Rootfs {
   const path = resolve(dir);
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {}
-  if (!isDir) throw new MycfsError(`--rootfs ${dir}: no such directory; give the path of an unpacked root file system`);
+  if (fileType(path) !== S_IFMT.DIR) throw new MycfsError(`--rootfs ${dir}: no such directory; give the path of an unpacked root file system`);
   return {
     path,
     ops: [mount({ source: path, target: path, flags: MS.BIND | MS.REC,

@@ -1,9 +1,8 @@
 // Runs one container in the foreground: clone, answer the child's sync points, relay
 // signals and terminal, and return the exit code as docker would.
-import { closeSync, read } from "node:fs";
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
-import { log } from "../log";
-import { errnoMessage, spawn, watch } from "../native/lib";
+import { debugging, log } from "../log";
+import { close, errnoMessage, spawn, watch } from "../native/lib";
 import { OpCode, PlanFlag } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import type { Op } from "../plan/ops";
@@ -15,17 +14,15 @@ import { openIo } from "./stdio";
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/** The 4-byte wait status that the watcher thread writes when pid ends. A plain async
- * read, not a stream: Node's stream machinery costs milliseconds to load. */
-function waitStatus(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const buf = Buffer.alloc(4);
-    read(fd, buf, 0, 4, null, (err, n) => {
-      closeSync(fd);
-      if (err || n !== 4) reject(err ?? new MycfsError("lost the container's exit status"));
-      else resolve(buf.readInt32LE(0));
-    });
-  });
+/** The 4-byte wait status that the watcher thread writes into a pipe when pid ends. */
+async function waitStatus(fd: number): Promise<number> {
+  try {
+    const b = await Bun.file(fd).arrayBuffer();
+    if (b.byteLength !== 4) throw new MycfsError("lost the container's exit status");
+    return new DataView(b).getInt32(0, true);
+  } finally {
+    close(fd);
+  }
 }
 
 /** Exit code from a wait status: the code itself, or 128+N for death by signal N. */
@@ -50,7 +47,7 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
 }
 
 export async function runContainer(config: ContainerConfig, debug = false): Promise<number> {
-  const io = openIo();
+  const io = await openIo();
   let pid = 0;
   const forward = (sig: NodeJS.Signals) => {
     if (pid > 0) process.kill(pid, sig);
@@ -62,19 +59,19 @@ export async function runContainer(config: ContainerConfig, debug = false): Prom
     const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags());
     pid = spawned.pid;
     io.afterSpawn();
-    log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID, network and cgroup namespaces`);
+    if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID, network and cgroup namespaces`);
     // The child is waiting at its first sync point: answer it before anything else.
     // Its exit is watched only afterwards; until then, its death shows as EOF here.
     let failure: Failure | null = null;
     let broken: unknown;
     try {
       failure = handshake(spawned.sock, plan, {}, (step, us) =>
-        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`));
+        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
     } catch (e) {
       broken = e;
       process.kill(pid, "SIGKILL");
     }
-    closeSync(spawned.sock);
+    close(spawned.sock);
     const exited = waitStatus(watch(pid));
     if (broken) {
       await exited;
@@ -84,7 +81,7 @@ export async function runContainer(config: ContainerConfig, debug = false): Prom
       await exited;
       throw failureError(plan, failure);
     }
-    log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
+    if (debugging) log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
     io.start();
     const status = await exited;
     await io.drained();

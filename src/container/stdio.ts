@@ -6,8 +6,7 @@
 //    editing, Ctrl-C and job control happen inside the container.
 //  - otherwise: fds are passed as they are, except a terminal on stdout/stderr, which is
 //    replaced by a pipe that mycfs copies out.
-import { closeSync, createReadStream, writeSync } from "node:fs";
-import { copyWinsize, isatty, openpty, pipe } from "../native/lib";
+import { close, copyWinsize, isatty, openpty, pipe } from "../native/lib";
 import type { Stdio } from "./plan";
 
 export interface ContainerIo extends Stdio {
@@ -21,9 +20,12 @@ export interface ContainerIo extends Stdio {
   restore(): void;
 }
 
-function copyOut(fd: number, to: NodeJS.WriteStream): Promise<void> {
+// node:fs is loaded only when something must be relayed: it costs milliseconds at start.
+type Fs = typeof import("node:fs");
+
+function copyOut(fs: Fs, fd: number, to: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
-    const s = createReadStream("", { fd, autoClose: true });
+    const s = fs.createReadStream("", { fd, autoClose: true });
     s.on("data", (chunk) => to.write(chunk));
     // a pty master reads EIO once the last slave fd is closed: that is its end
     s.on("end", resolve);
@@ -31,26 +33,26 @@ function copyOut(fd: number, to: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-function writeAll(fd: number, data: Uint8Array) {
-  for (let off = 0; off < data.byteLength; ) off += writeSync(fd, data, off);
+function writeAll(fs: Fs, fd: number, data: Uint8Array) {
+  for (let off = 0; off < data.byteLength; ) off += fs.writeSync(fd, data, off);
 }
 
-function terminalIo(): ContainerIo {
+function terminalIo(fs: Fs): ContainerIo {
   const { master, slave } = openpty();
   copyWinsize(0, master);
   let done: Promise<void> = Promise.resolve();
-  const onInput = (d: Buffer) => writeAll(master, d);
+  const onInput = (d: Buffer) => writeAll(fs, master, d);
   const onResize = () => copyWinsize(0, master);
   let restored = false;
   return {
     fds: [slave, slave, slave],
     ctty: true,
-    afterSpawn: () => closeSync(slave),
+    afterSpawn: () => close(slave),
     start() {
       process.stdin.setRawMode(true);
       process.stdin.on("data", onInput);
       process.on("SIGWINCH", onResize);
-      done = copyOut(master, process.stdout);
+      done = copyOut(fs, master, process.stdout);
     },
     drained: () => done,
     restore() {
@@ -64,7 +66,7 @@ function terminalIo(): ContainerIo {
   };
 }
 
-function passthroughIo(): ContainerIo {
+async function passthroughIo(): Promise<ContainerIo> {
   const fds: [number, number, number] = [-1, -1, -1];
   const relays: { read: number; write: number; to: NodeJS.WriteStream }[] = [];
   for (const fd of [1, 2] as const) {
@@ -73,19 +75,20 @@ function passthroughIo(): ContainerIo {
     fds[fd] = write;
     relays.push({ read, write, to: fd === 1 ? process.stdout : process.stderr });
   }
+  const fs = relays.length ? await import("node:fs") : undefined;
   let done: Promise<unknown> = Promise.resolve();
   return {
     fds,
     ctty: false,
-    afterSpawn: () => relays.forEach((r) => closeSync(r.write)),
+    afterSpawn: () => relays.forEach((r) => close(r.write)),
     start() {
-      done = Promise.all(relays.map((r) => copyOut(r.read, r.to)));
+      done = Promise.all(relays.map((r) => copyOut(fs!, r.read, r.to)));
     },
     drained: async () => void (await done),
     restore() {},
   };
 }
 
-export function openIo(): ContainerIo {
-  return isatty(0) ? terminalIo() : passthroughIo();
+export async function openIo(): Promise<ContainerIo> {
+  return isatty(0) ? terminalIo(await import("node:fs")) : passthroughIo();
 }

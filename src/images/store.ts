@@ -3,7 +3,7 @@
 //   {root}/images/{name}/image.json
 //   {root}/containers/{id}/       a container's overlay upper, work and mount point
 //   {root}/tmp/                   staging, renamed into place when complete
-import { mkdirSync } from "node:fs";
+import { fileType, mkdir } from "../native/lib";
 import { join, resolve } from "node:path";
 import { MycfsError } from "../errors";
 
@@ -25,8 +25,7 @@ export class Store {
   }
   /** A staging directory on the store's file system, so that rename() can publish it. */
   tmp() {
-    const dir = join(this.root, "tmp");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
+    for (const dir of [this.root, join(this.root, "tmp")]) if (fileType(dir) === null) mkdir(dir, 0o700);
+    return join(this.root, "tmp");
   }
 }

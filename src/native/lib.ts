@@ -2,7 +2,6 @@
 // `bun build --compile` and dlopen'ed from Bun's embedded file system.
 import { dlopen } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
-import { constants } from "node:os";
 import { MycfsError } from "../errors";
 
 const symbols = {
@@ -15,6 +14,12 @@ const symbols = {
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
   mycfs_isatty: { args: ["i32"], returns: "i32" },
   mycfs_strerror: { args: ["i32"], returns: "cstring" },
+  mycfs_errname: { args: ["i32"], returns: "cstring" },
+  mycfs_close: { args: ["i32"], returns: "i32" },
+  mycfs_write: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  mycfs_file_type: { args: ["ptr"], returns: "i32" },
+  mycfs_mkdir: { args: ["ptr", "u32"], returns: "i32" },
+  mycfs_remove_tree: { args: ["ptr"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
 } as const;
 
@@ -96,9 +101,38 @@ export function decodePlan(plan: Uint8Array): DecodedOp[] {
   });
 }
 
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 /** "No such file or directory (ENOENT)": the C library's words plus the name to search for. */
 export function errnoMessage(errno: number): string {
-  return `${native().mycfs_strerror(errno)} (${errnoNames.get(errno) ?? `errno ${errno}`})`;
+  return `${native().mycfs_strerror(errno)} (${native().mycfs_errname(errno) || `errno ${errno}`})`;
+}
+
+// Thin file system calls for the start path: node:fs costs milliseconds to load, more
+// than a container takes to start, so the common path does without it.
+const utf8 = new TextEncoder();
+const cstr = (s: string) => utf8.encode(`${s}\0`);
+
+export function close(fd: number) {
+  native().mycfs_close(fd);
+}
+
+export function write(fd: number, text: string) {
+  const b = utf8.encode(text);
+  check(native().mycfs_write(fd, b, b.byteLength), `write to fd ${fd}`);
+}
+
+export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
+
+/** The file type bits of path's mode (following symlinks), or null if it does not exist. */
+export function fileType(path: string): number | null {
+  const rc = native().mycfs_file_type(cstr(path));
+  return rc < 0 ? null : rc;
+}
+
+export function mkdir(path: string, mode: number) {
+  check(native().mycfs_mkdir(cstr(path), mode), `create ${path}`);
+}
+
+/** rm -rf, never following a symlink nor crossing into another mount. */
+export function removeTree(path: string) {
+  check(native().mycfs_remove_tree(cstr(path)), `remove ${path}`);
 }

@@ -1,0 +1,66 @@
+// Shared by the benchmarks: tools from Debian's packages, a private mount namespace with
+// cgroup2 on /sys/fs/cgroup (crun 1.8 refuses the host's hybrid mode), timing and tables.
+import { $ } from "bun";
+
+export const MYCFS = new URL("../dist/mycfs", import.meta.url).pathname;
+
+/** Installs Debian packages that provide missing commands. */
+export async function need(commands: Record<string, string>) {
+  const missing = Object.entries(commands).filter(([cmd]) => !Bun.which(cmd)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  console.error(`installing ${missing.join(" ")}`);
+  await $`apt-get update -qq`.quiet();
+  await $`apt-get install -y -qq ${missing}`.quiet();
+}
+
+/** Re-runs this script in a private mount namespace, with cgroup2 on /sys/fs/cgroup there
+ * only; the host's mounts are never touched. Returns true in the re-run. */
+export async function inPrivateMountNamespace(): Promise<boolean> {
+  if (process.env.MYCFS_BENCH_NS === "1") {
+    await $`mount -t cgroup2 none /sys/fs/cgroup`;
+    return true;
+  }
+  const p = Bun.spawn(["unshare", "-m", "--propagation", "private", process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, MYCFS_BENCH_NS: "1" },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  process.exitCode = await p.exited;
+  return false;
+}
+
+export type Runner = { name: string; run: (i: number) => string[]; cleanup?: () => void };
+
+/** Runs every runner `rounds` times, interleaved so that drift hits all alike; ms per run. */
+export function time(runners: Runner[], rounds: number): Map<string, number[]> {
+  const times = new Map(runners.map((r) => [r.name, [] as number[]]));
+  for (const r of runners) for (let w = 0; w < 3; w++) check(r, Bun.spawnSync(r.run(-1 - w))); // warm-up
+  for (let i = 0; i < rounds; i++)
+    for (const r of runners) {
+      const t0 = Bun.nanoseconds();
+      const p = Bun.spawnSync(r.run(i), { stdout: "ignore", stderr: "pipe" });
+      times.get(r.name)!.push((Bun.nanoseconds() - t0) / 1e6);
+      check(r, p);
+    }
+  return times;
+}
+
+function check(r: Runner, p: { exitCode: number | null; stderr?: Buffer }) {
+  if (p.exitCode !== 0) throw new Error(`${r.name} failed (${p.exitCode}): ${p.stderr?.toString() ?? ""}`);
+}
+
+export const median = (xs: number[]) => quantile(xs, 0.5);
+export function quantile(xs: number[], q: number) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** A markdown table of medians and p90s, with the ratio of `subject` to every other row. */
+export function table(times: Map<string, number[]>, subject: string): string {
+  const m = median(times.get(subject)!);
+  const rows = [...times].map(([name, xs]) => {
+    const med = median(xs);
+    const ratio = name === subject ? "" : `${(m / med).toFixed(2)}×`;
+    return `| ${name} | ${med.toFixed(2)} | ${quantile(xs, 0.9).toFixed(2)} | ${ratio} |`;
+  });
+  return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
+}
