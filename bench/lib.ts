@@ -1,5 +1,5 @@
 // Shared by the benchmarks: tools from Debian's packages, a private mount namespace with
-// cgroup2 on /sys/fs/cgroup (crun 1.8 refuses the host's hybrid mode), timing and tables.
+// cgroup2 on /sys/fs/cgroup (crun 1.8 refuses the host's hybrid mode), timing with hyperfine, and tables.
 import { $ } from "bun";
 
 export const MYCFS = new URL("../dist/mycfs", import.meta.url).pathname;
@@ -28,24 +28,15 @@ export async function inPrivateMountNamespace(): Promise<boolean> {
   return false;
 }
 
-export type Runner = { name: string; run: (i: number) => string[]; cleanup?: () => void };
-
-/** Runs every runner `rounds` times, interleaved so that drift hits all alike; ms per run. */
-export function time(runners: Runner[], rounds: number): Map<string, number[]> {
-  const times = new Map(runners.map((r) => [r.name, [] as number[]]));
-  for (const r of runners) for (let w = 0; w < 3; w++) check(r, Bun.spawnSync(r.run(-1 - w))); // warm-up
-  for (let i = 0; i < rounds; i++)
-    for (const r of runners) {
-      const t0 = Bun.nanoseconds();
-      const p = Bun.spawnSync(r.run(i), { stdout: "ignore", stderr: "pipe" });
-      times.get(r.name)!.push((Bun.nanoseconds() - t0) / 1e6);
-      check(r, p);
-    }
-  return times;
-}
-
-function check(r: Runner, p: { exitCode: number | null; stderr?: Buffer }) {
-  if (p.exitCode !== 0) throw new Error(`${r.name} failed (${p.exitCode}): ${p.stderr?.toString() ?? ""}`);
+/** Times each command with hyperfine (no shell, warm-up runs first); ms per run. */
+export async function time(commands: Record<string, string[]>, runs: number): Promise<Map<string, number[]>> {
+  const json = `${process.env.TMPDIR ?? "/tmp"}/mycfs-bench-${process.pid}.json`;
+  const quoted = Object.values(commands).map((argv) => argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" "));
+  await $`hyperfine -N --style none --warmup 3 --runs ${runs} --export-json ${json} ${quoted}`.quiet();
+  const out = (await Bun.file(json).json()) as { results: { times: number[] }[] };
+  await $`rm -f ${json}`;
+  const names = Object.keys(commands);
+  return new Map(out.results.map((r, i) => [names[i]!, r.times.map((t) => t * 1000)]));
 }
 
 export const median = (xs: number[]) => quantile(xs, 0.5);

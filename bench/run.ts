@@ -1,5 +1,5 @@
 // `mycfs run ... true` against runc, crun, bwrap and plain unshare, in one run, on the
-// same busybox root file system: sequential container starts, medians and ratios.
+// same busybox root file system: sequential container starts (hyperfine), medians and ratios.
 //   sudo bun bench/run.ts [ROUNDS]     (npm run bench builds dist/mycfs first)
 // Targets (issue "The single binary…"): mycfs ≤ 0.5× runc and ≤ 1.0× crun.
 import { $ } from "bun";
@@ -10,7 +10,7 @@ import { inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
-await need({ runc: "runc", crun: "crun", bwrap: "bubblewrap", unshare: "util-linux" });
+await need({ runc: "runc", crun: "crun", bwrap: "bubblewrap", unshare: "util-linux", hyperfine: "hyperfine" });
 
 if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
@@ -29,15 +29,15 @@ if (await inPrivateMountNamespace()) {
     spec.linux.cgroupsPath = cgroupParent.replace("/sys/fs/cgroup", "") + "/runc";
     writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
     const ociState = join(dir, "oci-state");
-    const times = time([
-      { name: "mycfs run --rootfs", run: () => [MYCFS, "run", "--rootfs", rootfs, "true"] },
-      { name: "mycfs run busybox (overlay)", run: () => [MYCFS, "run", "--root", store, "busybox", "true"] },
-      { name: "runc run", run: (i) => ["runc", "--root", ociState, "run", "-b", dir, `mycfs-bench-runc-${i}`] },
-      { name: "crun run", run: (i) => ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, `mycfs-bench-crun-${i}`] },
-      { name: "bwrap --unshare-all", run: () => ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"] },
-      { name: "unshare -fpmiun", run: () => ["unshare", "-fpmiun", "true"] },
-    ], rounds);
-    console.log(`\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
+    const times = await time({
+      "mycfs run --rootfs": [MYCFS, "run", "--rootfs", rootfs, "true"],
+      "mycfs run busybox (overlay)": [MYCFS, "run", "--root", store, "busybox", "true"],
+      "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
+      "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
+      "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
+      "unshare -fpmiun": ["unshare", "-fpmiun", "true"],
+    }, rounds);
+    console.log(`\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each after 3 warm-ups (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
     console.log(table(times, "mycfs run --rootfs"));
   } finally {
     await $`rmdir ${cgroupParent}`.quiet().nothrow();

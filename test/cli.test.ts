@@ -3,12 +3,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, MYCFS, tempDir, testStore } from "./helpers";
+import { MYCFS, tempDir, testStore } from "./helpers";
 
 const store = testStore("cli");
 afterAll(store.cleanup);
 
-describe.skipIf(!isRoot)("the single executable", () => {
+describe("the single executable", () => {
   test("copied alone to another directory, it still runs containers", async () => {
     const dir = tempDir("copy");
     try {
@@ -45,7 +45,7 @@ describe.skipIf(!isRoot)("the single executable", () => {
   });
 });
 
-describe.skipIf(!isRoot)("at a terminal", () => {
+describe("at a terminal", () => {
   test("a prompt, Ctrl-C inside the container, and the host terminal restored", async () => {
     const cmd = `stty rows 33 cols 77; stty -g > ${store.dir}/before; ${MYCFS} run --root ${store.root}; echo EXIT=$?; stty -g > ${store.dir}/after`;
     const p = Bun.spawn(["script", "-qfec", cmd, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });

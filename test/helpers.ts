@@ -5,7 +5,6 @@ import { join, resolve } from "node:path";
 
 export const MYCFS = resolve("dist/mycfs");
 export const PROBE = resolve("build/probe");
-export const isRoot = process.getuid?.() === 0;
 
 export interface Result {
   code: number;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { childrenOf, isRoot, isRunning, mycfs, probe, startUntil, testStore } from "./helpers";
+import { childrenOf, isRunning, mycfs, probe, startUntil, testStore } from "./helpers";
 
 const store = testStore("isolation");
 afterAll(store.cleanup);
@@ -11,7 +11,7 @@ const run = (args: string[], cmd: string[], stdin?: string) =>
   mycfs(["run", "--root", store.root, ...args, "busybox", ...cmd], { stdin });
 const sh = (script: string, args: string[] = []) => run(args, ["sh", "-c", script]);
 
-describe.skipIf(!isRoot)("isolation", () => {
+describe("isolation", () => {
   test("its own hostname; the host's is unchanged", async () => {
     const before = hostname();
     expect((await probe(store.root)).hostname).toMatch(/^[0-9a-f]{12}$/);
@@ -81,7 +81,7 @@ describe.skipIf(!isRoot)("isolation", () => {
   });
 });
 
-describe.skipIf(!isRoot)("volumes", () => {
+describe("volumes", () => {
   const host = join(store.dir, "vol");
   mkdirSync(host, { recursive: true });
   writeFileSync(join(host, "from-host"), "hello");
@@ -125,7 +125,7 @@ describe.skipIf(!isRoot)("volumes", () => {
   });
 });
 
-describe.skipIf(!isRoot)("environment and working directory", () => {
+describe("environment and working directory", () => {
   test("a clean default environment plus -e and --env-file, not the host's", async () => {
     const file = join(store.dir, "env-file");
     writeFileSync(file, "FROM_FILE=1\n");
@@ -144,7 +144,7 @@ describe.skipIf(!isRoot)("environment and working directory", () => {
   });
 });
 
-describe.skipIf(!isRoot)("exit codes and signals", () => {
+describe("exit codes and signals", () => {
   test("0, 3, 127, 126 come back as docker's", async () => {
     expect((await sh("exit 0")).code).toBe(0);
     expect((await sh("exit 3")).code).toBe(3);
@@ -196,7 +196,7 @@ describe.skipIf(!isRoot)("exit codes and signals", () => {
   });
 });
 
-describe.skipIf(!isRoot)("root file systems", () => {
+describe("root file systems", () => {
   test("a container's writes go to its own layer: the image and the next container never see them", async () => {
     const containers = () => readdirSync(join(store.root, "containers"));
     const before = containers();
