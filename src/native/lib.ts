@@ -3,6 +3,7 @@
 import { dlopen } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
 import { MycfsError } from "../errors";
+import type { RawOp } from "../plan/ops";
 
 const symbols = {
   mycfs_spawn: { args: ["ptr", "u32", "u64", "ptr"], returns: "i32" },
@@ -80,17 +81,8 @@ export function pipe(): [read: number, write: number] {
   return [out[0]!, out[1]!];
 }
 
-export interface DecodedOp {
-  code: number;
-  flags: number;
-  a: number;
-  b: number;
-  c: number;
-  strs: string[];
-}
-
 /** The plan as the C side decodes it: what the child will execute, number for number. */
-export function decodePlan(plan: Uint8Array): DecodedOp[] {
+export function decodePlan(plan: Uint8Array): RawOp[] {
   const out = new Uint8Array(plan.byteLength * 2 + 4096);
   const n = native().mycfs_plan_dump(plan, plan.byteLength, out, out.byteLength);
   if (n < 0) throw new MycfsError("the plan is malformed");

@@ -2,13 +2,17 @@
 // SetupOp list). Each step carries the words --debug and error messages show.
 import { OpCode, OpFlag, type SyncPoint } from "../native/protocol";
 
-export interface Op {
+/** A step as the C child reads it (csrc/protocol.h: struct mycfs_op_hdr and its strings). */
+export interface RawOp {
   code: number;
   flags: number;
   a: number;
   b: number;
   c: number;
   strs: string[];
+}
+
+export interface Op extends RawOp {
   /** What the step does, for a learner: "mount proc on /proc". */
   what: string;
 }
