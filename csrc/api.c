@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -166,6 +167,41 @@ EXPORT int mycfs_file_type(const char *path) {
 }
 
 EXPORT int mycfs_mkdir(const char *path, uint32_t mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
+
+/* out[0] = soft, out[1] = hard; -1 for unlimited. */
+EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
+  struct rlimit rl;
+  if (getrlimit(resource, &rl) < 0) return -errno;
+  out[0] = rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur;
+  out[1] = rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max;
+  return 0;
+}
+
+EXPORT int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; }
+
+/* One write(2) of the whole value, as cgroup and /proc files expect. */
+EXPORT int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = write(fd, data, len);
+  int err = n < 0 ? errno : n != (ssize_t)len ? EIO : 0;
+  close(fd);
+  return -err;
+}
+
+/* Reads up to size bytes of a (small, virtual) file; returns the length read. */
+EXPORT int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  uint32_t off = 0;
+  for (ssize_t n; off < size; off += (uint32_t)n) {
+    n = read(fd, buf + off, size - off);
+    if (n < 0 && errno == EINTR) { n = 0; continue; }
+    if (n <= 0) break;
+  }
+  close(fd);
+  return (int)off;
+}
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st, (void)ftw;

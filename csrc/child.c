@@ -5,6 +5,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <signal.h>
@@ -54,7 +58,7 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char *
   enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR
                           : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
   *fd = open_in_root(root_fd, target, kind);
-  if (*fd < 0) return errno;
+  if (*fd < 0) return errno == ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : errno;
   snprintf(buf, size, "/proc/self/fd/%d", *fd);
   return 0;
 }
@@ -62,8 +66,9 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char *
 static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
   char path[64 + 4096];
   int fd, err = target_path(op, s[1], path, sizeof path, &fd);
-  if (err) return err;
-  int rc = mount(s[0][0] ? s[0] : NULL, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
+  if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
+  const char *source = op->flags & OPF_BIND_SELF ? path : s[0][0] ? s[0] : NULL;
+  int rc = mount(source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
   err = rc < 0 ? errno : 0;
   if (fd >= 0) close(fd);
   return err;
@@ -109,6 +114,32 @@ static int loopback_up(void) {
   int err = rc < 0 ? errno : 0;
   close(s);
   return err;
+}
+
+/* Bounding set first (dropping needs CAP_SETPCAP, still held), then ambient, then the
+ * permitted, effective and inheritable sets in one capset. */
+static int set_caps(const struct mycfs_op_hdr *op) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (op->a & (1ull << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break; /* past the kernel's last capability */
+      return errno;
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {
+      {(uint32_t)op->b, (uint32_t)op->b, (uint32_t)op->c},
+      {(uint32_t)(op->b >> 32), (uint32_t)(op->b >> 32), (uint32_t)(op->c >> 32)},
+  };
+  return syscall(SYS_capset, &hdr, data) < 0 ? errno : 0;
+}
+
+/* The BPF program was compiled by TypeScript; the kernel checks it. */
+static int set_seccomp(const struct mycfs_op_hdr *op) {
+  struct sock_fprog prog = {.len = (unsigned short)(op->a / sizeof(struct sock_filter)),
+                            .filter = (struct sock_filter *)(op + 1)};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? errno : 0;
 }
 
 static int set_stdio(const struct mycfs_op_hdr *op) {
@@ -185,6 +216,14 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_CHDIR: return chdir(s[0]) < 0 ? errno : 0;
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);
+    case OP_UNSHARE: return unshare((int)op->a) < 0 ? errno : 0;
+    case OP_PRCTL: return prctl((int)op->a, (unsigned long)op->b, 0, 0, 0) < 0 ? errno : 0;
+    case OP_RLIMIT: {
+      struct rlimit rl = {.rlim_cur = op->b, .rlim_max = op->c};
+      return setrlimit((int)op->a, &rl) < 0 ? errno : 0;
+    }
+    case OP_CAPS: return set_caps(op);
+    case OP_SECCOMP: return set_seccomp(op);
     default: return ENOSYS;
   }
 }

@@ -16,6 +16,7 @@ const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len) {
 const struct mycfs_op_hdr *plan_op(const uint8_t *plan, size_t len, size_t off) {
   const struct mycfs_op_hdr *op = (const void *)(plan + off);
   if (off + sizeof *op > len || op->len < sizeof *op || op->len % 8 || off + op->len > len) return NULL;
+  if (op->op == OP_SECCOMP) return op->nstr == 0 && op->a <= op->len - sizeof *op ? op : NULL;
   const char *p = (const char *)(op + 1), *end = (const char *)op + op->len;
   for (uint32_t i = 0; i < op->nstr; i++) {
     const char *nul = memchr(p, '\0', (size_t)(end - p));

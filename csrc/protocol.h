@@ -23,12 +23,19 @@ enum mycfs_op {
   OP_CHDIR = 11,      /* s0 path */
   OP_STDIO = 12,      /* a, b, c: fds that become 0, 1, 2 (-1 keeps the inherited one) */
   OP_EXEC = 13,       /* s0 PATH to search, then a argv strings, then b env strings */
+  OP_UNSHARE = 14,    /* a = CLONE_* flags */
+  OP_PRCTL = 15,      /* prctl(a, b, 0, 0, 0) */
+  OP_RLIMIT = 16,     /* a = resource, b = soft, c = hard (-1: unlimited) */
+  OP_CAPS = 17,       /* a = bounding set, b = permitted and effective, c = inheritable (bit masks) */
+  OP_SECCOMP = 18,    /* a = length of the BPF program (struct sock_filter[]) that follows the header */
 };
 
 /* Op flags. */
 #define OPF_IN_ROOT 0x1u       /* OP_MOUNT: target resolved below OP_ROOT, never leaving it */
 #define OPF_MKDIR 0x2u         /* OP_MOUNT: create a missing target as a directory */
 #define OPF_MKFILE 0x4u        /* OP_MOUNT: create a missing target as an empty file */
+#define OPF_OPTIONAL 0x8u      /* OP_MOUNT: a target that does not exist is skipped, not an error */
+#define OPF_BIND_SELF 0x80u    /* OP_MOUNT: the source is the resolved target itself */
 #define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
@@ -68,7 +75,7 @@ struct mycfs_plan_hdr {
 struct mycfs_op_hdr {
   uint32_t len;   /* whole record, header and strings, padded to 8 */
   uint32_t op;
-  uint32_t nstr;  /* NUL-terminated strings that follow the header */
+  uint32_t nstr;  /* NUL-terminated strings that follow the header (OP_SECCOMP: raw bytes) */
   uint32_t flags;
   uint64_t a, b, c;
 };

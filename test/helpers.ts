@@ -79,3 +79,18 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** The cgroup directories of a running container, to remove by hand after a test that
+ * SIGKILLs mycfs itself (which then cannot clean up; stale-state recovery is later work). */
+export function cgroupDirsOf(pid: number): string[] {
+  const name = /mycfs-[0-9a-f]{12}/.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[0];
+  if (!name) return [];
+  const found = Bun.spawnSync(["find", "/sys/fs/cgroup", "-maxdepth", "8", "-type", "d", "-name", name]);
+  return found.stdout.toString().split("\n").filter(Boolean);
+}
+
+/** Leftover cgroup directories of mycfs containers anywhere on the host. */
+export function mycfsCgroups(): string[] {
+  const found = Bun.spawnSync(["find", "/sys/fs/cgroup", "-maxdepth", "8", "-type", "d", "-name", "mycfs-*"]);
+  return found.stdout.toString().split("\n").filter(Boolean);
+}

@@ -5,7 +5,8 @@ import { buildPlan, type ContainerConfig } from "../src/container/plan";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan } from "../src/plan/encode";
-import { MS, mount, type Op } from "../src/plan/ops";
+import { MS, mount, PR, type Op } from "../src/plan/ops";
+import { CLONE } from "../src/container/namespaces";
 import { parseTmpfs } from "../src/container/options";
 
 const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
@@ -18,6 +19,10 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   tmpfs: [],
   pivot: true,
   init: false,
+  rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
+  security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
+  cgroups: { mode: "v2", hierarchies: [{ version: 2, mount: "/sys/fs/cgroup", controllers: ["memory"], options: "", own: "/sys/fs/cgroup/user" }] },
+  cgroupns: true,
   ...over,
 });
 const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
@@ -27,19 +32,52 @@ const targets = (plan: Op[]) => plan.filter((o) => o.code === OpCode.MOUNT).map(
 describe("buildPlan", () => {
   const plan = buildPlan(config(), io);
 
-  test("starts at a sync point, makes mounts private, then mounts the root", () => {
-    expect(codes(plan).slice(0, 4)).toEqual([OpCode.SYNC, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
-    expect(plan[0]!.a).toBe(Sync.NAMESPACES);
-    expect(plan[1]!.strs[1]).toBe("/");
-    expect(plan[1]!.a).toBe(MS.REC | MS.PRIVATE);
+  test("non-dumpable first, then the sync point, the cgroup namespace, private mounts, the root", () => {
+    expect(codes(plan).slice(0, 6)).toEqual([OpCode.PRCTL, OpCode.SYNC, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
+    expect([plan[0]!.a, plan[0]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
+    expect(plan[1]!.a).toBe(Sync.NAMESPACES);
+    expect(plan[2]!.a).toBe(CLONE.NEWCGROUP);
+    expect(plan[3]!.strs[1]).toBe("/");
+    expect(plan[3]!.a).toBe(MS.REC | MS.PRIVATE);
+    expect(codes(buildPlan(config({ cgroupns: false }), io))).not.toContain(OpCode.UNSHARE);
   });
 
-  test("mounts happen below the root, before it is switched; exec is last", () => {
+  test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {
     const pivot = codes(plan).indexOf(OpCode.PIVOT_ROOT);
     const lastInRoot = plan.findLastIndex((o) => o.flags & OpFlag.IN_ROOT);
     expect(lastInRoot).toBeLessThan(pivot);
-    expect(codes(plan).slice(-2)).toEqual([OpCode.STDIO, OpCode.EXEC]);
-    expect(targets(plan)).toEqual(["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp"]);
+    expect(codes(plan).slice(-6)).toEqual([OpCode.STDIO, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.SECCOMP, OpCode.EXEC]);
+    expect(plan.at(-4)!.a).toBe(PR.SET_NO_NEW_PRIVS);
+    expect(plan.at(-3)!).toMatchObject({ a: 2 ** 0 + 2 ** 5, b: 2 ** 0 + 2 ** 5, c: 0 });
+    const system = ["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/sys/fs/cgroup"];
+    expect(targets(plan).slice(0, system.length)).toEqual(system);
+    expect(targets(plan)).toContain("/proc/kcore");
+    expect(targets(plan)).toContain("/proc/sysrq-trigger");
+  });
+
+  test("without no_new_privs the filter goes in before the capabilities drop; unconfined has none", () => {
+    const noNnp = buildPlan(config({ security: { ...config().security, noNewPrivs: false } }), io);
+    expect(codes(noNnp).slice(-3)).toEqual([OpCode.SECCOMP, OpCode.CAPS, OpCode.EXEC]);
+    const loose = buildPlan(config({ security: { ...config().security, seccomp: null, maskPaths: false } }), io);
+    expect(codes(loose)).not.toContain(OpCode.SECCOMP);
+    expect(targets(loose)).not.toContain("/proc/kcore");
+  });
+
+  test("cgroup v1 and hybrid hosts get each hierarchy under a read-only tmpfs", () => {
+    const p = buildPlan(config({ cgroups: { mode: "hybrid", hierarchies: [
+      { version: 1, mount: "/sys/fs/cgroup/memory", controllers: ["memory"], options: "memory", own: "/sys/fs/cgroup/memory/a" },
+      { version: 1, mount: "/sys/fs/cgroup/systemd", controllers: [], options: "none,name=systemd", own: "/sys/fs/cgroup/systemd" },
+      { version: 2, mount: "/sys/fs/cgroup/unified", controllers: [], options: "", own: "/sys/fs/cgroup/unified" },
+    ] } }), io);
+    const cg = p.filter((o) => o.code === OpCode.MOUNT && o.strs[1]!.startsWith("/sys/fs/cgroup"));
+    expect(cg.map((o) => [o.strs[1], o.strs[2], o.strs[3]])).toEqual([
+      ["/sys/fs/cgroup", "tmpfs", "mode=755"],
+      ["/sys/fs/cgroup/memory", "cgroup", "memory"],
+      ["/sys/fs/cgroup/systemd", "cgroup", "none,name=systemd"],
+      ["/sys/fs/cgroup/unified", "cgroup2", ""],
+      ["/sys/fs/cgroup", "", "mode=755"],
+    ]);
+    expect(cg.at(-1)!.a & MS.REMOUNT && cg.at(-1)!.a & MS.RDONLY).toBeTruthy();
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {
@@ -78,7 +116,7 @@ describe("buildPlan", () => {
 describe("encodePlan, decoded by libmycfs", () => {
   test("every number and string arrives as built", () => {
     const plan = buildPlan(config({ init: true }), { fds: [-1, 7, 8], ctty: false });
-    const decoded = decodePlan(encodePlan(plan));
+    const decoded = decodePlan(encodePlan(plan)); // the seccomp op's bytes are not strings: compared by length
     expect(decoded).toEqual(plan.map(({ code, flags, a, b, c, strs }) => ({ code, flags, a, b, c, strs })));
   });
 

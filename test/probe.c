@@ -1,7 +1,11 @@
 /* A tiny static program the tests run inside containers (after crun's tests/init.c).
  *   probe facts    print what the process sees, as JSON
  *   probe orphan   leave a grandchild to be reparented to PID 1, then count zombies
- *   probe sleep N  sleep N seconds (a command with no shell around it) */
+ *   probe sleep N  sleep N seconds (a command with no shell around it)
+ *   probe alloc MB touch MB mebibytes, one at a time, printing each
+ *   probe forks N  try to start N processes at once; print how many started
+ *   probe burn S   spin for S seconds; print the CPU seconds it got
+ *   probe denied   try privileged operations; print each one's errno (0: it worked) */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,6 +14,16 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <errno.h>
+#include <linux/keyctl.h>
+#include <linux/reboot.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static void json_str(const char *s) {
@@ -110,12 +124,66 @@ static void orphan(void) {
   printf("{\"zombies\":%d}\n", zombies());
 }
 
+static void alloc(int mb) {
+  for (int i = 1; i <= mb; i++) {
+    char *p = malloc(1 << 20);
+    if (!p) { printf("malloc failed at %d\n", i); return; }
+    memset(p, 1, 1 << 20);
+    printf("%d\n", i);
+    fflush(stdout);
+  }
+}
+
+static void forks(int n) {
+  int started = 0;
+  for (int i = 0; i < n; i++) {
+    pid_t p = fork();
+    if (p == 0) { pause(); _exit(0); }
+    if (p > 0) started++;
+  }
+  printf("{\"started\":%d}\n", started);
+  kill(0, SIGKILL); /* the whole process group, this probe included */
+}
+
+static void burn(int secs) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do clock_gettime(CLOCK_MONOTONIC, &now);
+  while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < secs * 1000000000L);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("{\"cpu\":%.3f}\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+}
+
+#define TRY(name, call) printf("%s\"%s\":%d", first ? "" : ",", name, ((call) < 0 ? errno : 0)), first = 0, errno = 0
+
+static void denied(void) {
+  int first = 1;
+  char c = 'x';
+  printf("{");
+  TRY("mount", mount("none", "/tmp", "tmpfs", 0, NULL));
+  TRY("unshare_user", unshare(CLONE_NEWUSER));
+  TRY("keyctl", syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "probe"));
+  TRY("reboot", syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, NULL));
+  TRY("init_module", syscall(SYS_init_module, NULL, 0, ""));
+  TRY("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
+  TRY("tiocsti", ioctl(0, TIOCSTI, &c));
+  TRY("sysrq", open("/proc/sysrq-trigger", O_WRONLY));
+  TRY("kcore", open("/proc/kcore", O_RDONLY));
+  TRY("sethostname", sethostname("probe", 5));
+  printf("}\n");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
   else if (argc >= 2 && !strcmp(argv[1], "orphan")) orphan();
   else if (argc >= 3 && !strcmp(argv[1], "sleep")) sleep((unsigned)atoi(argv[2]));
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N\n"); return 2; }
+  else if (argc >= 3 && !strcmp(argv[1], "alloc")) alloc(atoi(argv[2]));
+  else if (argc >= 3 && !strcmp(argv[1], "forks")) forks(atoi(argv[2]));
+  else if (argc >= 3 && !strcmp(argv[1], "burn")) burn(atoi(argv[2]));
+  else if (argc >= 2 && !strcmp(argv[1], "denied")) denied();
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied\n"); return 2; }
   fflush(stdout);
   return 0;
 }

@@ -2,7 +2,7 @@
 // the whole suite that nothing was left on the host.
 import { afterAll } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { childrenOf, PROBE } from "./helpers";
+import { childrenOf, mycfsCgroups, PROBE } from "./helpers";
 
 // Container tests run real containers: without root they fail, and this says why first.
 if (process.getuid?.() !== 0) console.error("mycfs tests: the container tests need root; run `sudo npm test`");
@@ -15,6 +15,8 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 afterAll(() => {
   const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
+  const cgroups = mycfsCgroups();
+  if (cgroups.length) throw new Error(`the suite left cgroups on the host:\n${cgroups.join("\n")}`);
   const children = childrenOf(process.pid);
   if (children.length) throw new Error(`the suite left child processes: ${children.join(", ")}`);
 });

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
-import { buildPlan } from "../container/plan";
+import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { buildPlan, type Security } from "../container/plan";
 import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
@@ -11,6 +12,7 @@ import { log, setDebug } from "../log";
 import { isatty } from "../native/lib";
 import { list, parseOptions, str } from "./argv";
 import { storeArgs } from "./common";
+import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resource-args";
 
 const args = {
   ...storeArgs,
@@ -24,13 +26,19 @@ const args = {
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
   "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
+  ...resourceArgs,
 } as const;
+
+async function imageRootfs(storeRoot: string | undefined, id: string): Promise<Rootfs> {
+  const store = new Store(storeRoot);
+  return overlayRootfs(store, await ensureEmbedded(store), id);
+}
 
 function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs"]);
+const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs]);
 
 export default defineCommand({
   meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
@@ -60,25 +68,30 @@ export default defineCommand({
     const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
+    const { limits, rlimits, privileges, cgroupns } = resolveResources(v);
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
-    const rootfs: Rootfs = rootfsDir
-      ? directoryRootfs(rootfsDir)
-      : await (async () => {
-          const store = new Store(str(v.root));
-          return overlayRootfs(store, await ensureEmbedded(store), id);
-        })();
-    const config = { rootfs, argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true };
+    const layout = readLayout(hostCgroupFs);
+    const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs, seccomp: null, maskPaths: privileges.maskPaths };
+    const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
+      pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroups: layout, cgroupns };
     if (v["dry-run"]) {
-      rootfs.cleanup();
-      return void console.log(describePlan(buildPlan(config, { fds: [-1, -1, -1], ctty: false })));
+      const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
+      return void console.log(describePlan(buildPlan({ ...base, rootfs }, { fds: [-1, -1, -1], ctty: false })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
+    if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
+
+    // The cgroup first: its limits are checked against the host as it is written, and a
+    // refusal then leaves nothing behind.
+    const cgroup = ContainerCgroup.create(hostCgroupFs, layout, `mycfs-${id.slice(0, 12)}`, limits);
+    let rootfs: Rootfs | undefined;
     try {
-      process.exitCode = await runContainer(config, v.debug === true);
+      rootfs = rootfsDir ? directoryRootfs(rootfsDir) : await imageRootfs(str(v.root), id);
+      process.exitCode = await runContainer({ ...base, rootfs }, cgroup, v.debug === true);
     } finally {
-      rootfs.cleanup();
+      rootfs?.cleanup();
+      cgroup.remove();
     }
   },
 });

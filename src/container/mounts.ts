@@ -1,5 +1,6 @@
 // The container's file system view, as plan steps: the kernel file systems every
 // container has (as docker and runc set them up) and the user's volumes.
+import type { Layout } from "../cgroups/layout";
 import { mknod, mount, MS, symlink, type Op } from "../plan/ops";
 import type { Tmpfs, Volume } from "./options";
 
@@ -56,4 +57,46 @@ export function volumeMounts(volumes: Volume[]): Op[] {
 export function tmpfsMounts(list: Tmpfs[]): Op[] {
   return list.map((t) => mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags,
     data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }));
+}
+
+const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+/** The container's cgroups on /sys/fs/cgroup, read-only. Inside a private cgroup
+ * namespace each hierarchy shows the container's own cgroup as its root. */
+export function cgroupMounts(layout: Layout): Op[] {
+  const what = (where: string) => `mount the container's cgroup${where} read-only`;
+  if (layout.mode === "v2")
+    return [mount({ source: "cgroup2", target: "/sys/fs/cgroup", fstype: "cgroup2", flags: RO, inRoot: "dir", what: what(" (v2) on /sys/fs/cgroup") })];
+  return [
+    mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup v1 hierarchies" }),
+    ...layout.hierarchies.map((h) => {
+      const target = `/sys/fs/cgroup/${h.mount.split("/").pop()}`;
+      return h.version === 2
+        ? mount({ source: "cgroup2", target, fstype: "cgroup2", flags: RO, inRoot: "dir", what: what(` (v2) on ${target}`) })
+        : mount({ source: "cgroup", target, fstype: "cgroup", flags: RO, data: h.options, inRoot: "dir", what: what(` (${h.options}) on ${target}`) });
+    }),
+    mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" }),
+  ];
+}
+
+// Docker's lists: kernel interfaces that leak host information or control the host.
+const MASKED_DIRS = ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"];
+const MASKED_FILES = ["/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+  "/proc/timer_stats", "/proc/sched_debug"];
+const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+/** Masked paths (covered by the host's /dev/null or an empty read-only tmpfs, never by
+ * anything the image controls: runc CVE-2025-31133) and read-only /proc paths. */
+export function maskedPaths(): Op[] {
+  return [
+    ...MASKED_FILES.map((target) => mount({ source: "/dev/null", target, flags: MS.BIND, inRoot: "existing", optional: true,
+      what: `mask ${target} with /dev/null` })),
+    ...MASKED_DIRS.map((target) => mount({ source: "tmpfs", target, fstype: "tmpfs", flags: RO, data: "size=0", inRoot: "existing",
+      optional: true, what: `mask ${target} with an empty read-only tmpfs` })),
+    ...READ_ONLY.flatMap((target) => [
+      mount({ target, flags: MS.BIND | MS.REC, inRoot: "existing", optional: true, bindSelf: true, what: `bind ${target} onto itself` }),
+      mount({ target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", optional: true, what: `make ${target} read-only` }),
+    ]),
+  ];
 }

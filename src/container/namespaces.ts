@@ -1,4 +1,6 @@
-// The namespaces each container gets: all but the user namespace (a later mode).
+// The namespaces each container gets at clone: all but the user namespace (a later mode)
+// and the cgroup namespace, which the child enters once it is in its own cgroup, so
+// that the namespace's root is the container's cgroup (plan.ts).
 import { fileType } from "../native/lib";
 
 export const CLONE = {
@@ -15,7 +17,7 @@ export const CLONE = {
 /** clone3 flags; the time namespace only where the kernel has it (5.6+). */
 export function cloneFlags(hasTimeNs = fileType("/proc/self/ns/time") !== null): number {
   return (
-    CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWCGROUP |
+    CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET |
     (hasTimeNs ? CLONE.NEWTIME : 0)
   );
 }

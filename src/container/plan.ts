@@ -1,9 +1,24 @@
-// Options in, plan out: the whole container setup as data, in the order it must happen.
-// Mounts first (they need the host's paths), then the switch of root, then exec.
+// Options in, plan out: the whole container setup as data, in the order it must happen
+// (contained.c's order): mounts while the host's paths are still reachable, the switch
+// of root, then limits, privileges, the seccomp filter, and exec.
+import type { Layout } from "../cgroups/layout";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
-import { systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
+import { capMask } from "./caps";
+import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
+import { CLONE } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
+import type { Rlimit } from "./rlimits";
+
+export interface Security {
+  /** Capability names the container keeps. */
+  caps: Set<string>;
+  noNewPrivs: boolean;
+  /** The compiled filter, or null for unconfined. */
+  seccomp: Uint8Array | null;
+  /** Docker's masked and read-only paths (off with --privileged). */
+  maskPaths: boolean;
+}
 
 export interface ContainerConfig {
   rootfs: { path: string; ops: op.Op[] };
@@ -15,6 +30,12 @@ export interface ContainerConfig {
   tmpfs: Tmpfs[];
   pivot: boolean;
   init: boolean;
+  rlimits: Rlimit[];
+  security: Security;
+  /** The host's cgroup layout, mirrored on /sys/fs/cgroup inside. */
+  cgroups: Layout;
+  /** A cgroup namespace of its own, entered once the child is in its cgroup. */
+  cgroupns: boolean;
 }
 
 export interface Stdio {
@@ -24,17 +45,32 @@ export interface Stdio {
   ctty: boolean;
 }
 
+function privileges(s: Security): op.Op[] {
+  const mask = capMask(s.caps);
+  const caps = op.caps(mask, mask, 0, s.caps.size);
+  const filter = s.seccomp ? [op.seccomp(s.seccomp)] : [];
+  // With no_new_privs the filter can be installed without CAP_SYS_ADMIN, so it goes
+  // last; without it, installing needs CAP_SYS_ADMIN, so before the capabilities go.
+  return s.noNewPrivs
+    ? [op.prctl(op.PR.SET_NO_NEW_PRIVS, 1, "set no_new_privs: no exec can gain privileges (setuid, file caps)"), caps, ...filter]
+    : [...filter, caps];
+}
+
 export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const root = c.rootfs.path;
   const userTargets = new Set([...c.volumes.map((v) => v.container), ...c.tmpfs.map((t) => t.path)]);
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   return [
-    op.sync(Sync.NAMESPACES, "wait for mycfs: the child is in its new namespaces"),
+    op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
+    op.sync(Sync.NAMESPACES, "wait for mycfs: the child is in its new namespaces, mycfs puts it in its cgroup"),
+    ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...c.rootfs.ops,
     op.root(root),
     ...systemMounts(userTargets),
+    ...cgroupMounts(c.cgroups),
+    ...(c.security.maskPaths ? maskedPaths() : []),
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),
     op.hostname(c.hostname),
@@ -43,6 +79,8 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),
+    ...c.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
+    ...privileges(c.security),
     op.exec({ argv: c.argv, env: c.env, path: pathVar, init: c.init, ctty: io.ctty }),
   ];
 }

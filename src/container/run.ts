@@ -3,7 +3,8 @@
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
 import { close, errnoMessage, spawn, watch } from "../native/lib";
-import { OpCode, PlanFlag } from "../native/protocol";
+import type { ContainerCgroup } from "../cgroups/cgroup";
+import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import type { Op } from "../plan/ops";
 import { handshake, type Failure } from "./handshake";
@@ -46,7 +47,7 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
   return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
-export async function runContainer(config: ContainerConfig, debug = false): Promise<number> {
+export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup, debug = false): Promise<number> {
   const io = await openIo();
   let pid = 0;
   const forward = (sig: NodeJS.Signals) => {
@@ -59,13 +60,13 @@ export async function runContainer(config: ContainerConfig, debug = false): Prom
     const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags());
     pid = spawned.pid;
     io.afterSpawn();
-    if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID, network and cgroup namespaces`);
+    if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
     // The child is waiting at its first sync point: answer it before anything else.
     // Its exit is watched only afterwards; until then, its death shows as EOF here.
     let failure: Failure | null = null;
     let broken: unknown;
     try {
-      failure = handshake(spawned.sock, plan, {}, (step, us) =>
+      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => cgroup.join(pid) }, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
     } catch (e) {
       broken = e;
@@ -85,6 +86,7 @@ export async function runContainer(config: ContainerConfig, debug = false): Prom
     io.start();
     const status = await exited;
     await io.drained();
+    if (cgroup.oomKilled()) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
     return exitCode(status);
   } finally {
     for (const s of FORWARDED_SIGNALS) process.off(s, forward);

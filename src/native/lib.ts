@@ -21,6 +21,10 @@ const symbols = {
   mycfs_file_type: { args: ["ptr"], returns: "i32" },
   mycfs_mkdir: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_remove_tree: { args: ["ptr"], returns: "i32" },
+  mycfs_rmdir: { args: ["ptr"], returns: "i32" },
+  mycfs_getrlimit: { args: ["i32", "ptr"], returns: "i32" },
+  mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+  mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
 } as const;
 
@@ -122,6 +126,31 @@ export function fileType(path: string): number | null {
 
 export function mkdir(path: string, mode: number) {
   check(native().mycfs_mkdir(cstr(path), mode), `create ${path}`);
+}
+
+/** mycfs's own [soft, hard] limit for a resource; -1 is unlimited. */
+export function getrlimit(resource: number): [number, number] {
+  const out = new BigInt64Array(2);
+  check(native().mycfs_getrlimit(resource, out), "getrlimit");
+  return [Number(out[0]), Number(out[1])];
+}
+
+/** rmdir(2); returns the errno instead of throwing (a busy cgroup is retried). */
+export function rmdir(path: string): number {
+  return -native().mycfs_rmdir(cstr(path));
+}
+
+/** Writes a whole value in one write(2), as cgroup files expect. */
+export function writeFile(path: string, value: string) {
+  const b = utf8.encode(value);
+  check(native().mycfs_write_file(cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
+}
+
+/** A small (virtual) file's text, or null if it cannot be read. */
+export function readFile(path: string, max = 65536): string | null {
+  const buf = new Uint8Array(max);
+  const n = native().mycfs_read_file(cstr(path), buf, max);
+  return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** rm -rf, never following a symlink nor crossing into another mount. */

@@ -20,12 +20,19 @@ export const OpCode = {
   CHDIR: 11,
   STDIO: 12,
   EXEC: 13,
+  UNSHARE: 14,
+  PRCTL: 15,
+  RLIMIT: 16,
+  CAPS: 17,
+  SECCOMP: 18,
 } as const;
 
 export const OpFlag = {
   IN_ROOT: 0x1,
   MKDIR: 0x2,
   MKFILE: 0x4,
+  OPTIONAL: 0x8,
+  BIND_SELF: 0x80,
   INIT: 0x10,
   SETSID: 0x20,
   CTTY: 0x40,

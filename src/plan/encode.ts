@@ -16,8 +16,8 @@ function setInt64(view: DataView, off: number, n: number) {
 
 export function encodePlan(ops: Op[], flags = 0): Uint8Array {
   const encoded = ops.map((o) => o.strs.map((s) => utf8.encode(s)));
-  const sizes = encoded.map((strs) =>
-    align8(OP_HEADER_SIZE + strs.reduce((n, s) => n + s.byteLength + 1, 0)),
+  const sizes = encoded.map((strs, i) =>
+    align8(OP_HEADER_SIZE + (ops[i]!.blob?.byteLength ?? strs.reduce((n, s) => n + s.byteLength + 1, 0))),
   );
   const buf = new Uint8Array(PLAN_HEADER_SIZE + sizes.reduce((a, b) => a + b, 0));
   const view = new DataView(buf.buffer);
@@ -35,6 +35,7 @@ export function encodePlan(ops: Op[], flags = 0): Uint8Array {
     setInt64(view, off + 24, o.b);
     setInt64(view, off + 32, o.c);
     let p = off + OP_HEADER_SIZE;
+    if (o.blob) buf.set(o.blob, p);
     for (const s of encoded[i]!) {
       if (s.includes(0)) throw new MycfsError(`a NUL byte cannot be passed to the kernel: ${o.what}`);
       buf.set(s, p);

@@ -13,6 +13,8 @@ export interface RawOp {
 }
 
 export interface Op extends RawOp {
+  /** Raw bytes carried instead of strings (OP_SECCOMP's BPF program). */
+  blob?: Uint8Array;
   /** What the step does, for a learner: "mount proc on /proc". */
   what: string;
 }
@@ -42,14 +44,20 @@ export interface MountSpec {
   flags?: number;
   /** Resolve the target below the container root (set with `root`), creating it if missing. */
   inRoot?: "dir" | "file" | "existing";
+  /** A target that does not exist is skipped (paths that only some kernels have). */
+  optional?: boolean;
+  /** Bind the resolved target onto itself (to remount it read-only). */
+  bindSelf?: boolean;
   what: string;
 }
 
 export function mount(m: MountSpec): Op {
   const flags =
-    m.inRoot === undefined
+    (m.inRoot === undefined
       ? 0
-      : OpFlag.IN_ROOT | (m.inRoot === "dir" ? OpFlag.MKDIR : m.inRoot === "file" ? OpFlag.MKFILE : 0);
+      : OpFlag.IN_ROOT | (m.inRoot === "dir" ? OpFlag.MKDIR : m.inRoot === "file" ? OpFlag.MKFILE : 0)) |
+    (m.optional ? OpFlag.OPTIONAL : 0) |
+    (m.bindSelf ? OpFlag.BIND_SELF : 0);
   return op(OpCode.MOUNT, m.what, [m.source ?? "", m.target, m.fstype ?? "", m.data ?? ""], {
     flags,
     a: m.flags ?? 0,
@@ -95,4 +103,20 @@ export function exec(e: ExecSpec): Op {
     a: e.argv.length,
     b: e.env.length,
   });
+}
+
+export const unshare = (flags: number, what: string) => op(OpCode.UNSHARE, what, [], { a: flags });
+export const prctl = (option: number, arg: number, what: string) => op(OpCode.PRCTL, what, [], { a: option, b: arg });
+export const PR = { SET_DUMPABLE: 4, SET_NO_NEW_PRIVS: 38 } as const;
+
+/** -1 is RLIM_INFINITY. */
+export const rlimit = (resource: number, soft: number, hard: number, name: string) =>
+  op(OpCode.RLIMIT, `set the ${name} limit to ${soft < 0 ? "unlimited" : soft}:${hard < 0 ? "unlimited" : hard}`, [], { a: resource, b: soft, c: hard });
+
+/** Bit masks of capability numbers (up to 63, so plain numbers lose nothing below 2^53: caps ≤ 40 today). */
+export const caps = (bounding: number, permitted: number, inheritable: number, count: number) =>
+  op(OpCode.CAPS, `keep ${count} capabilities, drop the rest from every set`, [], { a: bounding, b: permitted, c: inheritable });
+
+export function seccomp(bpf: Uint8Array): Op {
+  return { ...op(OpCode.SECCOMP, `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)`, [], { a: bpf.byteLength }), blob: bpf };
 }

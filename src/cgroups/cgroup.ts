@@ -1,0 +1,89 @@
+// A container's own cgroup: created below mycfs's own cgroup in every hierarchy before
+// the child runs, limits written, the child placed in it at its first sync point,
+// removed when the container is gone.
+import { MycfsError } from "../errors";
+import { mkdir, readFile, rmdir, writeFile } from "../native/lib";
+import { type Hierarchy, type Layout, parseLayout } from "./layout";
+import { limitWrites, type Limits } from "./limits";
+
+/** The file operations cgroups need; the real one is libmycfs, tests use a fake tree. */
+export interface CgroupFs {
+  read(path: string): string | null;
+  write(path: string, value: string): void;
+  mkdir(path: string): void;
+  /** 0 or the errno */
+  rmdir(path: string): number;
+}
+
+/** The host's cgroup file systems, through libmycfs (no node:fs on the start path). */
+export const hostCgroupFs: CgroupFs = {
+  read: (path) => readFile(path),
+  write: (path, value) => writeFile(path, value),
+  mkdir: (path) => mkdir(path, 0o755),
+  rmdir: (path) => rmdir(path),
+};
+
+export function readLayout(fs: CgroupFs): Layout {
+  return parseLayout(fs.read("/proc/self/mountinfo") ?? "", fs.read("/proc/self/cgroup") ?? "", (dir) =>
+    (fs.read(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/).filter(Boolean));
+}
+
+const EBUSY = 16;
+
+export class ContainerCgroup {
+  private constructor(
+    private readonly fs: CgroupFs,
+    readonly layout: Layout,
+    /** The container's directory in each hierarchy. */
+    readonly dirs: Map<Hierarchy, string>,
+  ) {}
+
+  /** Creates the cgroup and writes the limits. On failure, removes what it made. */
+  static create(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
+    const cg = new ContainerCgroup(fs, layout, new Map());
+    try {
+      for (const h of layout.hierarchies) {
+        const dir = `${h.own}/${name}`;
+        fs.mkdir(dir);
+        cg.dirs.set(h, dir);
+        // a new v1 cpuset is empty, and a cgroup without CPUs or memory nodes takes no process
+        if (h.version === 1 && h.controllers.includes("cpuset"))
+          for (const f of ["cpuset.cpus", "cpuset.mems"]) fs.write(`${dir}/${f}`, (fs.read(`${h.own}/${f}`) ?? "").trim());
+      }
+      const writes = limitWrites(layout, limits, (h, file) => fs.read(`${cg.dirs.get(h)}/${file}`) !== null);
+      for (const w of writes) fs.write(`${cg.dirs.get(w.hierarchy)}/${w.file}`, w.value);
+      return cg;
+    } catch (e) {
+      cg.remove();
+      throw e;
+    }
+  }
+
+  /** Moves a (single-threaded) process in. */
+  join(pid: number) {
+    for (const dir of this.dirs.values()) this.fs.write(`${dir}/cgroup.procs`, String(pid));
+  }
+
+  /** Whether the kernel's OOM killer killed a process of the container. */
+  oomKilled(): boolean {
+    for (const [h, dir] of this.dirs) {
+      if (!h.controllers.includes("memory")) continue;
+      const events = this.fs.read(`${dir}/${h.version === 2 ? "memory.events" : "memory.oom_control"}`) ?? "";
+      if (Number(/^oom_kill (\d+)/m.exec(events)?.[1] ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
+  /** Removes the directories; a cgroup can stay busy for a moment after its last process. */
+  remove() {
+    for (const dir of [...this.dirs.values()].reverse()) {
+      let err = this.fs.rmdir(dir);
+      for (let i = 0; err === EBUSY && i < 100; i++) {
+        Bun.sleepSync(1);
+        err = this.fs.rmdir(dir);
+      }
+      if (err !== 0 && err !== 2) throw new MycfsError(`could not remove cgroup ${dir}: errno ${err}`);
+    }
+    this.dirs.clear();
+  }
+}

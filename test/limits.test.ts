@@ -1,0 +1,113 @@
+// Limits and least privilege, seen from inside real containers on this host (cgroup
+// hybrid mode here); the v2 logic is covered by test/cgroups.test.ts on a fake tree.
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { childrenOf, mycfs, mycfsCgroups, PROBE, startUntil, testStore } from "./helpers";
+
+const store = testStore("limits");
+afterAll(store.cleanup);
+const run = (args: string[], cmd: string[]) => mycfs(["run", "--root", store.root, "-v", `${PROBE}:/probe:ro`, ...args, "busybox", ...cmd]);
+const status = async (args: string[] = []) =>
+  Object.fromEntries((await run(args, ["cat", "/proc/self/status"])).stdout.split("\n").map((l) => l.split(":\t")));
+
+describe("resource limits", () => {
+  test("past --memory the kernel OOM-kills the container: exit 137, and mycfs says so", async () => {
+    const r = await run(["--memory", "32m", "--memory-swap", "32m"], ["/probe", "alloc", "200"]);
+    expect(r.code).toBe(137);
+    expect(Number(r.stdout.trim().split("\n").at(-1))).toBeLessThan(40);
+    expect(r.stderr).toContain("the container ran out of memory");
+  });
+
+  test("a plain kill -9 is 137 too, but not reported as out of memory", async () => {
+    const c = await startUntil(["run", "--root", store.root, "--memory", "64m", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    process.kill(childrenOf(c.proc.pid)[0]!, "SIGKILL");
+    expect(await c.proc.exited).toBe(137);
+    expect(await c.stderr()).toBe("");
+  });
+
+  test("a fork loop stops at --pids-limit", async () => {
+    const r = await run(["--pids-limit", "20"], ["/probe", "forks", "50"]);
+    expect(JSON.parse(r.stdout).started).toBeLessThan(20);
+  });
+
+  test("--cpus 0.5 gives about half a CPU over a second", async () => {
+    const { cpu } = JSON.parse((await run(["--cpus", "0.5"], ["/probe", "burn", "1"])).stdout);
+    expect(cpu).toBeGreaterThan(0.15);
+    expect(cpu).toBeLessThan(0.75);
+  });
+
+  test("--ulimit sets the limits; the default keeps 1024 open files", async () => {
+    expect((await run(["--ulimit", "nofile=512:1000"], ["sh", "-c", "ulimit -n; ulimit -Hn"])).stdout).toBe("512\n1000\n");
+    expect((await run([], ["sh", "-c", "ulimit -n"])).stdout).toBe("1024\n");
+  });
+
+  test("--blkio-weight where the host's I/O scheduler has a weight", async () => {
+    const r = await run(["--blkio-weight", "300"], ["sh", "-c", "cat /sys/fs/cgroup/blkio/blkio*weight 2>/dev/null || cat /sys/fs/cgroup/io.*weight"]);
+    if (r.code === 125) expect(r.stderr).toMatch(/^mycfs: --blkio-weight: .*; run without --blkio-weight\n$/);
+    else expect(r.stdout).toMatch(/300/);
+  });
+
+  test("each container has its own cgroup namespace, rooted at its own cgroup", async () => {
+    const own = (await run([], ["cat", "/proc/self/cgroup"])).stdout.trim().split("\n");
+    expect(own.every((l) => l.endsWith(":/"))).toBe(true);
+    const host = (await run(["--cgroupns", "host"], ["cat", "/proc/self/cgroup"])).stdout;
+    expect(host).toMatch(/mycfs-[0-9a-f]{12}/);
+    const ls = (await run([], ["ls", "/sys/fs/cgroup"])).stdout;
+    expect(ls).toContain("memory");
+  });
+
+  test("no cgroup directory outlives its container", async () => {
+    await run(["--memory", "64m", "--pids-limit", "10"], ["true"]);
+    const mine = readFileSync("/proc/self/cgroup", "utf8");
+    expect(mine).not.toContain("mycfs-");
+    expect(mycfsCgroups()).toEqual([]);
+  });
+});
+
+describe("least privilege", () => {
+  test("docker's capabilities, no_new_privs, and an empty ambient set", async () => {
+    const s = await status();
+    expect([s.CapEff, s.CapPrm, s.CapBnd, s.CapInh, s.CapAmb]).toEqual(["00000000a80425fb", "00000000a80425fb", "00000000a80425fb", "0000000000000000", "0000000000000000"]);
+    expect(s.NoNewPrivs).toBe("1");
+    expect((await status(["--security-opt", "no-new-privileges=false"])).NoNewPrivs).toBe("0");
+  });
+
+  test("--cap-drop and --cap-add change the set; --privileged keeps all and warns", async () => {
+    expect((await status(["--cap-drop", "ALL", "--cap-add", "KILL"])).CapEff).toBe("0000000000000020");
+    const priv = await run(["--privileged"], ["grep", "CapEff", "/proc/self/status"]);
+    // all of mycfs's own: this sandbox may lack some (CAP_SYS_RESOURCE here)
+    const bounding = /^CapBnd:\s*(\w+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1];
+    expect(priv.stdout).toBe(`CapEff:\t${bounding}\n`);
+    expect(priv.stderr).toContain("--privileged");
+  });
+
+  test("privileged operations fail; --cap-add SYS_ADMIN restores mount", async () => {
+    const EPERM = 1;
+    const denied = JSON.parse((await run([], ["/probe", "denied"])).stdout);
+    expect(denied.mount).toBe(EPERM);
+    expect(denied.sethostname).toBe(EPERM);
+    expect(denied.reboot).toBe(EPERM);
+    const admin = JSON.parse((await run(["--cap-add", "SYS_ADMIN"], ["/probe", "denied"])).stdout);
+    expect(admin.mount).toBe(0);
+  });
+
+  test("/proc/sys is read-only and the masked paths show nothing of the host", async () => {
+    const r = await run([], ["sh", "-c", "echo 1 > /proc/sys/kernel/domainname; cat /proc/keys | wc -c; ls /sys/firmware | wc -l"]);
+    expect(r.stderr).toContain("Read-only file system");
+    expect(r.stdout).toBe("0\n0\n");
+  });
+
+  test("bad limits and capabilities: one line, exit 125", async () => {
+    for (const [args, message] of [
+      [["--memory", "abc"], "mycfs: --memory abc: expected a size such as 64m, 512k or 1g\n"],
+      [["--cpus", "-1"], "mycfs: --cpus -1: expected a positive number of CPUs, e.g. 0.5\n"],
+      [["--cap-add", "FLY"], "mycfs: --cap-add FLY: unknown capability; use a name from capabilities(7), e.g. NET_ADMIN, or ALL\n"],
+      [["--memory-swap", "1g"], "mycfs: --memory-swap needs --memory as well\n"],
+    ] as const) {
+      const r = await run([...args], ["true"]);
+      expect(r.code).toBe(125);
+      if (typeof message === "string") expect(r.stderr).toBe(message);
+      else expect(r.stderr).toMatch(message);
+    }
+  });
+});
