@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/mount.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,7 +50,7 @@ EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int32_
 /* Blocking read of one message into out[4] = {kind, step, err, ns in µs}; 0 at EOF. */
 EXPORT int mycfs_recv(int fd, int32_t *out) {
   struct mycfs_msg m;
-  int rc = chan_recv(fd, &m);
+  int rc = chan_recv(fd, &m, NULL);
   if (rc <= 0) return rc < 0 ? -errno : 0;
   out[0] = (int32_t)m.kind;
   out[1] = (int32_t)m.step;
@@ -60,6 +61,33 @@ EXPORT int mycfs_recv(int fd, int32_t *out) {
 
 EXPORT int mycfs_send(int fd, uint32_t kind, uint32_t step) {
   return chan_send(fd, kind, step, 0, 0) < 0 ? -errno : 0;
+}
+
+EXPORT int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
+  return chan_send_fd(fd, kind, step, passed) < 0 ? -errno : 0;
+}
+
+/* A detached copy of the mount tree at path whose files appear owned through the uid
+ * and gid maps of the user namespace at userns_path (MOUNT_ATTR_IDMAP). Only the parent
+ * can make it: it needs CAP_SYS_ADMIN over the mount's (initial) user namespace. */
+EXPORT int mycfs_idmapped_tree(const char *path, const char *userns_path) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) return -errno;
+  int ns = open(userns_path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    int err = errno;
+    close(tree);
+    return -err;
+  }
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+  int err = errno;
+  close(ns);
+  if (rc < 0) {
+    close(tree);
+    return -err;
+  }
+  return tree;
 }
 
 /* Waiting for the container must not block the JS thread (it forwards signals), and
@@ -160,10 +188,10 @@ EXPORT int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
   return 0;
 }
 
-/* The file type bits of path's mode (S_IFDIR, S_IFREG, ...), following symlinks. */
-EXPORT int mycfs_file_type(const char *path) {
+/* path's mode (type and permission bits), following symlinks. */
+EXPORT int mycfs_file_mode(const char *path) {
   struct stat st;
-  return stat(path, &st) < 0 ? -errno : (int)(st.st_mode & S_IFMT);
+  return stat(path, &st) < 0 ? -errno : (int)st.st_mode;
 }
 
 EXPORT int mycfs_mkdir(const char *path, uint32_t mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
@@ -176,6 +204,10 @@ EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
   out[1] = rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max;
   return 0;
 }
+
+EXPORT int mycfs_chmod(const char *path, uint32_t mode) { return chmod(path, mode) < 0 ? -errno : 0; }
+
+EXPORT int mycfs_chown(const char *path, uint32_t uid, uint32_t gid) { return lchown(path, uid, gid) < 0 ? -errno : 0; }
 
 EXPORT int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; }
 

@@ -8,6 +8,8 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <grp.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <net/if.h>
@@ -29,6 +31,7 @@
 
 static int sync_fd = -1;
 static int root_fd = -1;
+static int passed_fd = -1; /* a mount the parent sent at the last sync point */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -41,7 +44,7 @@ static uint64_t now_ns(void) {
 static int sync_point(uint32_t step) {
   struct mycfs_msg m;
   if (chan_send(sync_fd, MSG_SYNC, step, 0, 0) < 0) return errno;
-  int rc = chan_recv(sync_fd, &m);
+  int rc = chan_recv(sync_fd, &m, &passed_fd);
   if (rc < 0) return errno;
   if (rc == 0) _exit(125);
   return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
@@ -135,6 +138,13 @@ static int set_caps(const struct mycfs_op_hdr *op) {
   return syscall(SYS_capset, &hdr, data) < 0 ? errno : 0;
 }
 
+/* In a new user namespace, once the maps are written: become its root (or whoever). */
+static int set_ids(const struct mycfs_op_hdr *op) {
+  if ((op->flags & OPF_SETGROUPS) && setgroups(0, NULL) < 0) return errno;
+  if (setresgid((gid_t)op->a, (gid_t)op->a, (gid_t)op->a) < 0) return errno;
+  return setresuid((uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0 ? errno : 0;
+}
+
 /* The BPF program was compiled by TypeScript; the kernel checks it. */
 static int set_seccomp(const struct mycfs_op_hdr *op) {
   struct sock_fprog prog = {.len = (unsigned short)(op->a / sizeof(struct sock_filter)),
@@ -223,6 +233,14 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
       return setrlimit((int)op->a, &rl) < 0 ? errno : 0;
     }
     case OP_CAPS: return set_caps(op);
+    case OP_SETID: return set_ids(op);
+    case OP_ATTACH: {
+      if (passed_fd < 0) return EBADF;
+      int rc = (int)syscall(SYS_move_mount, passed_fd, "", AT_FDCWD, s[0], MOVE_MOUNT_F_EMPTY_PATH);
+      close(passed_fd);
+      passed_fd = -1;
+      return rc < 0 ? errno : 0;
+    }
     case OP_SECCOMP: return set_seccomp(op);
     default: return ENOSYS;
   }

@@ -14,7 +14,8 @@ const struct mycfs_op_hdr *plan_op(const uint8_t *plan, size_t len, size_t off);
 
 /* channel.c: one message per packet on the sync socket. */
 int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
-int chan_recv(int fd, struct mycfs_msg *m);
+int chan_recv(int fd, struct mycfs_msg *m, int *passed);
+int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 
 /* resolve.c: paths below the container root that never lead out of it. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

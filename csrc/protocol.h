@@ -28,6 +28,8 @@ enum mycfs_op {
   OP_RLIMIT = 16,     /* a = resource, b = soft, c = hard (-1: unlimited) */
   OP_CAPS = 17,       /* a = bounding set, b = permitted and effective, c = inheritable (bit masks) */
   OP_SECCOMP = 18,    /* a = length of the BPF program (struct sock_filter[]) that follows the header */
+  OP_SETID = 19,      /* a = gid, b = uid: become them (after the uid/gid maps are written) */
+  OP_ATTACH = 20,     /* s0 path: attach there the mount the parent sent with the last MSG_GO */
 };
 
 /* Op flags. */
@@ -36,6 +38,7 @@ enum mycfs_op {
 #define OPF_MKFILE 0x4u        /* OP_MOUNT: create a missing target as an empty file */
 #define OPF_OPTIONAL 0x8u      /* OP_MOUNT: a target that does not exist is skipped, not an error */
 #define OPF_BIND_SELF 0x80u    /* OP_MOUNT: the source is the resolved target itself */
+#define OPF_SETGROUPS 0x100u   /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
 #define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
@@ -48,7 +51,7 @@ enum mycfs_sync {
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
 enum mycfs_msg_kind {
   MSG_SYNC = 1,  /* child -> parent: reached sync point `step` */
-  MSG_GO = 2,    /* parent -> child: continue past sync point `step` */
+  MSG_GO = 2,    /* parent -> child: continue past sync point `step` (may carry an fd) */
   MSG_DONE = 3,  /* child -> parent: op `step` finished in `ns` nanoseconds (debug plans) */
   MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno) */
 };

@@ -7,6 +7,8 @@ import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan } from "../src/plan/encode";
 import { MS, mount, PR, type Op } from "../src/plan/ops";
 import { CLONE } from "../src/container/namespaces";
+import { cgroupBinds } from "../src/cgroups/cgroup";
+import { parseLayout } from "../src/cgroups/layout";
 import { parseTmpfs } from "../src/container/options";
 
 const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
@@ -21,7 +23,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   init: false,
   rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
   security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
-  cgroups: { mode: "v2", hierarchies: [{ version: 2, mount: "/sys/fs/cgroup", controllers: ["memory"], options: "", own: "/sys/fs/cgroup/user" }] },
+  cgroups: { binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },
   cgroupns: true,
   ...over,
 });
@@ -63,21 +65,33 @@ describe("buildPlan", () => {
     expect(targets(loose)).not.toContain("/proc/kcore");
   });
 
-  test("cgroup v1 and hybrid hosts get each hierarchy under a read-only tmpfs", () => {
-    const p = buildPlan(config({ cgroups: { mode: "hybrid", hierarchies: [
-      { version: 1, mount: "/sys/fs/cgroup/memory", controllers: ["memory"], options: "memory", own: "/sys/fs/cgroup/memory/a" },
-      { version: 1, mount: "/sys/fs/cgroup/systemd", controllers: [], options: "none,name=systemd", own: "/sys/fs/cgroup/systemd" },
-      { version: 2, mount: "/sys/fs/cgroup/unified", controllers: [], options: "", own: "/sys/fs/cgroup/unified" },
-    ] } }), io);
+  test("cgroup v1 and hybrid hosts get each hierarchy's own directory under a read-only tmpfs", () => {
+    const layout = parseLayout([
+      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+      "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd",
+      "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
+    ].join("\n"), "4:memory:/a\n1:name=systemd:/\n0::/\n", () => []);
+    const binds = cgroupBinds(layout, (h) => `${h.own}/mycfs-1`, false);
+    const p = buildPlan(config({ cgroups: { binds, v2Only: false } }), io);
     const cg = p.filter((o) => o.code === OpCode.MOUNT && o.strs[1]!.startsWith("/sys/fs/cgroup"));
-    expect(cg.map((o) => [o.strs[1], o.strs[2], o.strs[3]])).toEqual([
-      ["/sys/fs/cgroup", "tmpfs", "mode=755"],
-      ["/sys/fs/cgroup/memory", "cgroup", "memory"],
-      ["/sys/fs/cgroup/systemd", "cgroup", "none,name=systemd"],
-      ["/sys/fs/cgroup/unified", "cgroup2", ""],
-      ["/sys/fs/cgroup", "", "mode=755"],
+    expect(cg.map((o) => [o.strs[0], o.strs[1]])).toEqual([
+      ["tmpfs", "/sys/fs/cgroup"],
+      ["/sys/fs/cgroup/memory/a/mycfs-1", "/sys/fs/cgroup/memory"], ["", "/sys/fs/cgroup/memory"],
+      ["/sys/fs/cgroup/systemd/mycfs-1", "/sys/fs/cgroup/systemd"], ["", "/sys/fs/cgroup/systemd"],
+      ["/sys/fs/cgroup/unified/mycfs-1", "/sys/fs/cgroup/unified"], ["", "/sys/fs/cgroup/unified"],
+      ["", "/sys/fs/cgroup"],
     ]);
     expect(cg.at(-1)!.a & MS.REMOUNT && cg.at(-1)!.a & MS.RDONLY).toBeTruthy();
+    // --cgroupns host: the host's trees
+    expect(cgroupBinds(layout, () => "unused", true).map((b) => b.source)).toEqual(["/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
+  });
+
+  test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
+    const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
+    expect(codes(p).slice(0, 6)).toEqual([OpCode.PRCTL, OpCode.SYNC, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
+    expect(codes(p)).not.toContain(OpCode.MKNOD);
+    expect(targets(p)).toContain("/dev/null");
+    expect(codes(plan)).toContain(OpCode.MKNOD);
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {

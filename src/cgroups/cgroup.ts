@@ -30,6 +30,23 @@ export function readLayout(fs: CgroupFs): Layout {
 
 const EBUSY = 16;
 
+/** A directory bound read-only on /sys/fs/cgroup inside the container. */
+export interface CgroupBind {
+  source: string;
+  target: string;
+}
+
+/** What the container sees of cgroups: its own directories (cgroup namespace of its own)
+ * or the host's whole trees (--cgroupns host), where the host has them mounted. */
+export function cgroupBinds(layout: Layout, dirOf: (h: Hierarchy) => string, shareHost: boolean): CgroupBind[] {
+  return layout.hierarchies.map((h) => ({
+    source: shareHost ? h.mount : dirOf(h),
+    target: layout.mode === "v2" ? "/sys/fs/cgroup" : `/sys/fs/cgroup/${h.mount.split("/").pop()}`,
+  }));
+}
+
+export const cgroupName = (id: string) => `mycfs-${id.slice(0, 12)}`;
+
 export class ContainerCgroup {
   private constructor(
     private readonly fs: CgroupFs,
@@ -57,6 +74,10 @@ export class ContainerCgroup {
       cg.remove();
       throw e;
     }
+  }
+
+  binds(shareHost: boolean): CgroupBind[] {
+    return cgroupBinds(this.layout, (h) => this.dirs.get(h)!, shareHost);
   }
 
   /** Moves a (single-threaded) process in. */

@@ -6,6 +6,7 @@ import { defaultUlimits, resolveUlimits, RLIMITS } from "../container/rlimits";
 import { capsFromMask } from "../container/caps";
 import { getrlimit, readFile } from "../native/lib";
 import { resolvePrivileges } from "../container/security";
+import { resolveUserns } from "../container/userns";
 import { MycfsError } from "../errors";
 import { list, str, type Values } from "./argv";
 
@@ -23,9 +24,12 @@ export const resourceArgs = {
   privileged: { type: "boolean", description: "every capability, no seccomp, no masked paths (warns)" },
   "security-opt": { type: "string", valueHint: "OPT", description: "no-new-privileges=false, seccomp=unconfined|FILE.json (repeatable)" },
   cgroupns: { type: "string", valueHint: "private|host", description: "the container's own cgroup namespace (default), or the host's" },
+  userns: { type: "string", valueHint: "auto|host", description: "auto: root inside is an unprivileged uid range on the host" },
+  uidmap: { type: "string", valueHint: "CTR:HOST:SIZE", description: "a user namespace with this uid range (repeatable)" },
+  gidmap: { type: "string", valueHint: "CTR:HOST:SIZE", description: "a user namespace with this gid range (repeatable)" },
 } as const satisfies ArgsDef;
 
-export const repeatableResourceArgs = ["ulimit", "cap-add", "cap-drop", "security-opt"];
+export const repeatableResourceArgs = ["ulimit", "cap-add", "cap-drop", "security-opt", "uidmap", "gidmap"];
 
 export function resolveResources(v: Values) {
   const cgroupns = str(v.cgroupns) ?? "private";
@@ -41,5 +45,6 @@ export function resolveResources(v: Values) {
       capAdd: list(v["cap-add"]), capDrop: list(v["cap-drop"]), privileged: v.privileged === true, securityOpts: list(v["security-opt"]),
     }, capsFromMask(/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFile("/proc/self/status") ?? "")?.[1] ?? "0")),
     cgroupns: cgroupns === "private",
+    userns: resolveUserns(str(v.userns), list(v.uidmap), list(v.gidmap)),
   };
 }

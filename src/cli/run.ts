@@ -1,10 +1,11 @@
 import { defineCommand } from "citty";
-import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { hostRoot } from "../container/userns";
 import { buildPlan, type Security } from "../container/plan";
 import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
-import { directoryRootfs, overlayRootfs, type Rootfs } from "../container/rootfs";
+import { directoryRootfs, type Owner, overlayRootfs, type Rootfs } from "../container/rootfs";
 import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
 import { Store } from "../images/store";
 import { MycfsError } from "../errors";
@@ -29,9 +30,9 @@ const args = {
   ...resourceArgs,
 } as const;
 
-async function imageRootfs(storeRoot: string | undefined, id: string): Promise<Rootfs> {
+async function imageRootfs(storeRoot: string | undefined, id: string, owner?: Owner): Promise<Rootfs> {
   const store = new Store(storeRoot);
-  return overlayRootfs(store, await ensureEmbedded(store), id);
+  return overlayRootfs(store, await ensureEmbedded(store), id, owner);
 }
 
 function randomHex(bytes: number): string {
@@ -68,27 +69,32 @@ export default defineCommand({
     const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
-    const { limits, rlimits, privileges, cgroupns } = resolveResources(v);
+    const { limits, rlimits, privileges, cgroupns, userns } = resolveResources(v);
+    const owner = userns && hostRoot(userns);
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs, seccomp: null, maskPaths: privileges.maskPaths };
+    const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroups: layout, cgroupns };
+      pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroupns, userns };
+    const cgroupView = (binds: CgroupBind[]) => ({ binds, v2Only: layout.mode === "v2" });
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
-      return void console.log(describePlan(buildPlan({ ...base, rootfs }, { fds: [-1, -1, -1], ctty: false })));
+      const binds = cgroupBinds(layout, (h) => `${h.own}/${name}`, !cgroupns);
+      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView(binds) }, { fds: [-1, -1, -1], ctty: false })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
 
     // The cgroup first: its limits are checked against the host as it is written, and a
     // refusal then leaves nothing behind.
-    const cgroup = ContainerCgroup.create(hostCgroupFs, layout, `mycfs-${id.slice(0, 12)}`, limits);
+    const cgroup = ContainerCgroup.create(hostCgroupFs, layout, name, limits);
     let rootfs: Rootfs | undefined;
     try {
-      rootfs = rootfsDir ? directoryRootfs(rootfsDir) : await imageRootfs(str(v.root), id);
-      process.exitCode = await runContainer({ ...base, rootfs }, cgroup, v.debug === true);
+      rootfs = rootfsDir ? directoryRootfs(rootfsDir, owner) : await imageRootfs(str(v.root), id, owner);
+      const cgroups = cgroupView(cgroup.binds(!cgroupns));
+      process.exitCode = await runContainer({ ...base, rootfs, cgroups }, cgroup, v.debug === true);
     } finally {
       rootfs?.cleanup();
       cgroup.remove();

@@ -2,7 +2,7 @@
 // order the plan lists them (a typed protocol: what was expected vs what arrived), logs
 // step timings, and returns the first failure the child reports.
 import { MycfsError } from "../errors";
-import { recv, send } from "../native/lib";
+import { close, recv, send } from "../native/lib";
 import { MsgKind, OpCode, type SyncPoint } from "../native/protocol";
 import type { Op } from "../plan/ops";
 
@@ -11,7 +11,8 @@ export interface Failure {
   errno: number;
 }
 
-export type SyncHooks = Partial<Record<SyncPoint, () => void>>;
+/** What the parent does at a sync point; a returned fd travels to the child with the go-ahead. */
+export type SyncHooks = Partial<Record<SyncPoint, () => number | void>>;
 
 /** Returns null once the child's end closes (the command was exec'd) or the first failure. */
 export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void): Failure | null {
@@ -28,8 +29,9 @@ export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (
         if (m.step !== expected[next])
           throw new MycfsError(`sync protocol: expected sync point ${expected[next] ?? "(none)"}, the child reached ${m.step}`);
         next++;
-        hooks[m.step as SyncPoint]?.();
-        send(sock, MsgKind.GO, m.step);
+        const passed = hooks[m.step as SyncPoint]?.() ?? undefined;
+        send(sock, MsgKind.GO, m.step, passed);
+        if (passed !== undefined) close(passed); // the child has its own copy now
         break;
       case MsgKind.DONE:
         onDone?.(m.step, m.us);

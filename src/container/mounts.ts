@@ -1,20 +1,21 @@
 // The container's file system view, as plan steps: the kernel file systems every
 // container has (as docker and runc set them up) and the user's volumes.
-import type { Layout } from "../cgroups/layout";
+import type { CgroupBind } from "../cgroups/cgroup";
 import { mknod, mount, MS, symlink, type Op } from "../plan/ops";
 import type { Tmpfs, Volume } from "./options";
 
 const S_IFCHR = 0o020000;
 
-/** Mounts a container always has, minus the paths the user mounts something else on. */
-export function systemMounts(userTargets: Set<string>): Op[] {
+/** Mounts a container always has, minus the paths the user mounts something else on.
+ * In a user namespace device nodes cannot be made, so the host's are bound instead. */
+export function systemMounts(userTargets: Set<string>, userns: boolean): Op[] {
   const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const ops: Op[] = [
     mount({ source: "proc", target: "/proc", fstype: "proc", flags: nosuid, inRoot: "dir",
       what: "mount a fresh /proc that shows only the container's processes" }),
     mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
       data: "mode=755,size=65536k", inRoot: "dir", what: "mount a small tmpfs on /dev" }),
-    ...devices(),
+    ...devices(userns),
     mount({ source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS.NOSUID | MS.NOEXEC,
       data: "newinstance,ptmxmode=0666,mode=0620,gid=5", inRoot: "dir",
       what: "mount a private devpts instance on /dev/pts" }),
@@ -36,11 +37,13 @@ export function systemMounts(userTargets: Set<string>): Op[] {
   return ops;
 }
 
-function devices(): Op[] {
+function devices(userns: boolean): Op[] {
   const nodes: [string, number, number][] = [
     ["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0],
   ];
-  return nodes.map(([name, major, minor]) => mknod(`/dev/${name}`, S_IFCHR | 0o666, major, minor));
+  return nodes.map(([name, major, minor]) => userns
+    ? mount({ source: `/dev/${name}`, target: `/dev/${name}`, flags: MS.BIND, inRoot: "file", what: `bind the host's /dev/${name}` })
+    : mknod(`/dev/${name}`, S_IFCHR | 0o666, major, minor));
 }
 
 export function volumeMounts(volumes: Volume[]): Op[] {
@@ -61,22 +64,20 @@ export function tmpfsMounts(list: Tmpfs[]): Op[] {
 
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-/** The container's cgroups on /sys/fs/cgroup, read-only. Inside a private cgroup
- * namespace each hierarchy shows the container's own cgroup as its root. */
-export function cgroupMounts(layout: Layout): Op[] {
-  const what = (where: string) => `mount the container's cgroup${where} read-only`;
-  if (layout.mode === "v2")
-    return [mount({ source: "cgroup2", target: "/sys/fs/cgroup", fstype: "cgroup2", flags: RO, inRoot: "dir", what: what(" (v2) on /sys/fs/cgroup") })];
+/** The container's cgroups on /sys/fs/cgroup, read-only: its own cgroup directories
+ * (or the host's trees with --cgroupns host) bound there. Binding, rather than mounting
+ * a cgroup file system, works the same for v1, v2 and inside a user namespace, where v1
+ * hierarchies cannot be mounted. */
+export function cgroupMounts(binds: CgroupBind[], v2Only: boolean): Op[] {
+  const tree = v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
   return [
-    mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
-      data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup v1 hierarchies" }),
-    ...layout.hierarchies.map((h) => {
-      const target = `/sys/fs/cgroup/${h.mount.split("/").pop()}`;
-      return h.version === 2
-        ? mount({ source: "cgroup2", target, fstype: "cgroup2", flags: RO, inRoot: "dir", what: what(` (v2) on ${target}`) })
-        : mount({ source: "cgroup", target, fstype: "cgroup", flags: RO, data: h.options, inRoot: "dir", what: what(` (${h.options}) on ${target}`) });
-    }),
-    mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" }),
+    ...tree,
+    ...binds.flatMap((b) => [
+      mount({ source: b.source, target: b.target, flags: MS.BIND, inRoot: "dir", what: `bind ${b.source} on ${b.target}` }),
+      mount({ target: b.target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", what: `make ${b.target} read-only` }),
+    ]),
+    ...(v2Only ? [] : [mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" })]),
   ];
 }
 

@@ -1,5 +1,5 @@
-// The namespaces each container gets at clone: all but the user namespace (a later mode)
-// and the cgroup namespace, which the child enters once it is in its own cgroup, so
+// The namespaces each container gets at clone: the user namespace when asked for
+// (created first, it owns the others), and all others but the cgroup namespace, which the child enters once it is in its own cgroup, so
 // that the namespace's root is the container's cgroup (plan.ts).
 import { fileType } from "../native/lib";
 
@@ -15,9 +15,9 @@ export const CLONE = {
 } as const;
 
 /** clone3 flags; the time namespace only where the kernel has it (5.6+). */
-export function cloneFlags(hasTimeNs = fileType("/proc/self/ns/time") !== null): number {
+export function cloneFlags(userns: boolean, hasTimeNs = fileType("/proc/self/ns/time") !== null): number {
   return (
-    CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET |
+    (userns ? CLONE.NEWUSER : 0) | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET |
     (hasTimeNs ? CLONE.NEWTIME : 0)
   );
 }

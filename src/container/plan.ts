@@ -1,7 +1,7 @@
 // Options in, plan out: the whole container setup as data, in the order it must happen
 // (contained.c's order): mounts while the host's paths are still reachable, the switch
 // of root, then limits, privileges, the seccomp filter, and exec.
-import type { Layout } from "../cgroups/layout";
+import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { capMask } from "./caps";
@@ -9,6 +9,7 @@ import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } fr
 import { CLONE } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
 import type { Rlimit } from "./rlimits";
+import type { Userns } from "./userns";
 
 export interface Security {
   /** Capability names the container keeps. */
@@ -21,7 +22,7 @@ export interface Security {
 }
 
 export interface ContainerConfig {
-  rootfs: { path: string; ops: op.Op[] };
+  rootfs: { path: string; ops: op.Op[]; idmap?: string };
   argv: string[];
   env: string[];
   hostname: string;
@@ -32,10 +33,12 @@ export interface ContainerConfig {
   init: boolean;
   rlimits: Rlimit[];
   security: Security;
-  /** The host's cgroup layout, mirrored on /sys/fs/cgroup inside. */
-  cgroups: Layout;
+  /** What is bound on /sys/fs/cgroup inside; v2Only: one unified tree, no tmpfs around it. */
+  cgroups: { binds: CgroupBind[]; v2Only: boolean };
   /** A cgroup namespace of its own, entered once the child is in its cgroup. */
   cgroupns: boolean;
+  /** A user namespace with these maps (written by the parent at the first sync point). */
+  userns?: Userns;
 }
 
 export interface Stdio {
@@ -62,14 +65,15 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   return [
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    op.sync(Sync.NAMESPACES, "wait for mycfs: the child is in its new namespaces, mycfs puts it in its cgroup"),
+    op.sync(Sync.NAMESPACES, `wait for mycfs: the child is in its new namespaces, mycfs puts it in its cgroup${c.userns ? " and writes its uid and gid maps" : ""}`),
     ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
+    ...(c.userns ? [op.setid(0, 0, true)] : []),
     ...c.rootfs.ops,
     op.root(root),
-    ...systemMounts(userTargets),
-    ...cgroupMounts(c.cgroups),
+    ...systemMounts(userTargets, c.userns !== undefined),
+    ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...(c.security.maskPaths ? maskedPaths() : []),
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),

@@ -2,7 +2,7 @@
 // signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
-import { close, errnoMessage, spawn, watch } from "../native/lib";
+import { close, errnoMessage, idmappedTree, spawn, watch } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
@@ -11,6 +11,7 @@ import { handshake, type Failure } from "./handshake";
 import { cloneFlags } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
 import { openIo } from "./stdio";
+import { writeMaps } from "./userns";
 
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -47,6 +48,15 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
   return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
+/** The parent's part while the child waits at its first sync point. Returns the fd of an
+ * id-mapped root for the child to attach, if it needs one. */
+function atFirstSync(config: ContainerConfig, cgroup: ContainerCgroup, pid: number): number | undefined {
+  cgroup.join(pid);
+  if (!config.userns) return undefined;
+  writeMaps(pid, config.userns);
+  return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
+}
+
 export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup, debug = false): Promise<number> {
   const io = await openIo();
   let pid = 0;
@@ -57,7 +67,7 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
   try {
     const plan = buildPlan(config, io);
     const t0 = performance.now();
-    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags());
+    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags(config.userns !== undefined));
     pid = spawned.pid;
     io.afterSpawn();
     if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
@@ -66,7 +76,7 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
     let failure: Failure | null = null;
     let broken: unknown;
     try {
-      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => cgroup.join(pid) }, (step, us) =>
+      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => atFirstSync(config, cgroup, pid) }, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
     } catch (e) {
       broken = e;

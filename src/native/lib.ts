@@ -18,11 +18,15 @@ const symbols = {
   mycfs_errname: { args: ["i32"], returns: "cstring" },
   mycfs_close: { args: ["i32"], returns: "i32" },
   mycfs_write: { args: ["i32", "ptr", "u32"], returns: "i32" },
-  mycfs_file_type: { args: ["ptr"], returns: "i32" },
+  mycfs_file_mode: { args: ["ptr"], returns: "i32" },
   mycfs_mkdir: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_remove_tree: { args: ["ptr"], returns: "i32" },
   mycfs_rmdir: { args: ["ptr"], returns: "i32" },
   mycfs_getrlimit: { args: ["i32", "ptr"], returns: "i32" },
+  mycfs_send_fd: { args: ["i32", "u32", "u32", "i32"], returns: "i32" },
+  mycfs_idmapped_tree: { args: ["ptr", "ptr"], returns: "i32" },
+  mycfs_chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  mycfs_chmod: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
@@ -55,8 +59,22 @@ export function recv(sock: number): Message | null {
   return { kind: out[0]!, step: out[1]!, err: out[2]!, us: out[3]! };
 }
 
-export function send(sock: number, kind: number, step: number) {
-  check(native().mycfs_send(sock, kind, step), "write to the sync socket");
+export function send(sock: number, kind: number, step: number, fd?: number) {
+  if (fd === undefined) check(native().mycfs_send(sock, kind, step), "write to the sync socket");
+  else check(native().mycfs_send_fd(sock, kind, step, fd), "pass a mount to the child");
+}
+
+/** A detached, id-mapped copy of the mount at path, for the user namespace at userns. */
+export function idmappedTree(path: string, userns: string): number {
+  return check(native().mycfs_idmapped_tree(cstr(path), cstr(userns)), `make an id-mapped mount of ${path}`);
+}
+
+export function chmod(path: string, mode: number) {
+  check(native().mycfs_chmod(cstr(path), mode), `chmod ${path}`);
+}
+
+export function chown(path: string, uid: number, gid: number) {
+  check(native().mycfs_chown(cstr(path), uid, gid), `chown ${path}`);
 }
 
 /** An fd that yields pid's 4-byte wait status once it ends (read it asynchronously). */
@@ -118,10 +136,16 @@ export function write(fd: number, text: string) {
 
 export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
 
-/** The file type bits of path's mode (following symlinks), or null if it does not exist. */
-export function fileType(path: string): number | null {
-  const rc = native().mycfs_file_type(cstr(path));
+/** path's mode, type and permission bits (following symlinks), or null if it does not exist. */
+export function fileMode(path: string): number | null {
+  const rc = native().mycfs_file_mode(cstr(path));
   return rc < 0 ? null : rc;
+}
+
+/** The file type bits of path's mode (S_IFMT.DIR, ...), or null if it does not exist. */
+export function fileType(path: string): number | null {
+  const mode = fileMode(path);
+  return mode === null ? null : mode & 0o170000;
 }
 
 export function mkdir(path: string, mode: number) {

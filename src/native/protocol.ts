@@ -25,6 +25,8 @@ export const OpCode = {
   RLIMIT: 16,
   CAPS: 17,
   SECCOMP: 18,
+  SETID: 19,
+  ATTACH: 20,
 } as const;
 
 export const OpFlag = {
@@ -33,6 +35,7 @@ export const OpFlag = {
   MKFILE: 0x4,
   OPTIONAL: 0x8,
   BIND_SELF: 0x80,
+  SETGROUPS: 0x100,
   INIT: 0x10,
   SETSID: 0x20,
   CTTY: 0x40,

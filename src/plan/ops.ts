@@ -120,3 +120,10 @@ export const caps = (bounding: number, permitted: number, inheritable: number, c
 export function seccomp(bpf: Uint8Array): Op {
   return { ...op(OpCode.SECCOMP, `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)`, [], { a: bpf.byteLength }), blob: bpf };
 }
+
+/** Become gid/uid (root of a new user namespace, once its maps are written). */
+export const setid = (gid: number, uid: number, dropGroups: boolean) =>
+  op(OpCode.SETID, `become uid ${uid}, gid ${gid} of the new user namespace`, [], { a: gid, b: uid, flags: dropGroups ? OpFlag.SETGROUPS : 0 });
+
+/** Attach the mount mycfs passed at the last sync point (an id-mapped image) at path. */
+export const attach = (path: string, what: string) => op(OpCode.ATTACH, what, [path]);

@@ -1,0 +1,82 @@
+// User namespaces: root inside is an unprivileged uid range on the host.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, subidRange } from "../src/container/userns";
+import { readFile } from "../src/native/lib";
+import { childrenOf, mycfs, startUntil, testStore } from "./helpers";
+
+describe("maps (no root needed)", () => {
+  test("CONTAINER:HOST:SIZE, ranges that may not overlap", () => {
+    expect(parseIdMap("0:100000:65536", "--uidmap")).toEqual({ inside: 0, outside: 100000, size: 65536 });
+    expect(() => parseIdMap("0:100000", "--uidmap")).toThrow("--uidmap 0:100000: expected CONTAINER:HOST:SIZE");
+    expect(() => parseIdMap("0:1:0", "--uidmap")).toThrow("at least one id");
+    expect(() => parseIdMap("0:4294967290:100", "--gidmap")).toThrow("below 2^32-1");
+    expect(() => checkRanges([{ inside: 0, outside: 1000, size: 10 }, { inside: 5, outside: 5000, size: 10 }], "--uidmap")).toThrow("overlap in the container");
+    expect(() => checkRanges([{ inside: 0, outside: 1000, size: 10 }, { inside: 100, outside: 1005, size: 10 }], "--uidmap")).toThrow("overlap on the host");
+    expect(() => hostRoot({ uids: [{ inside: 1, outside: 1000, size: 10 }], gids: [] })).toThrow("a range starting at 0");
+  });
+
+  test("auto: /etc/subuid's mycfs entry, or a fixed range above every handed-out one", () => {
+    expect(subidRange("alice:100000:65536\nmycfs:300000:65536\n", "mycfs")).toEqual({ start: 300000, count: 65536 });
+    expect(autoUserns("mycfs:300000:65536\n", "mycfs:400000:65536\n")).toEqual({
+      uids: [{ inside: 0, outside: 300000, size: 65536 }], gids: [{ inside: 0, outside: 400000, size: 65536 }] });
+    expect(autoUserns(null, null).uids[0]!.outside).toBe(1 << 30);
+    expect(autoUserns(`bob:${2 ** 31}:70000\n`, null).uids[0]!.outside).toBe(Math.ceil((2 ** 31 + 70000) / 65536) * 65536);
+    expect(resolveUserns(undefined, [], [])).toBeUndefined();
+    expect(resolveUserns(undefined, ["0:5000:10"], []).gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
+    expect(() => resolveUserns("maybe", [], [])).toThrow("--userns maybe: expected auto or host");
+  });
+});
+
+describe("--userns=auto as root", () => {
+  // the container's root is an unprivileged uid: the store must be reachable by it
+  const store = testStore("userns");
+  chmodSync(store.dir, 0o711);
+  afterAll(store.cleanup);
+  const run = (args: string[], cmd: string[]) => mycfs(["run", "--root", store.root, "--userns=auto", ...args, "busybox", ...cmd]);
+  const base = autoUserns(readFile("/etc/subuid"), readFile("/etc/subgid")).uids[0]!.outside;
+
+  test("root inside, the map shows the host range, the image's files are root's", async () => {
+    const r = await run([], ["sh", "-c", "id -u; cat /proc/self/uid_map; stat -c %u:%g / /bin/busybox; touch /made && stat -c %u /made"]);
+    expect(r.code).toBe(0);
+    const [uid, map, root, busybox, made] = r.stdout.trim().split("\n");
+    expect(uid).toBe("0");
+    expect(map!.trim().split(/\s+/)).toEqual(["0", String(base), "65536"]);
+    expect([root, busybox, made]).toEqual(["0:0", "0:0", "0"]);
+  });
+
+  test("the host sees the container's processes under the mapped uid", async () => {
+    const c = await startUntil(["run", "--root", store.root, "--userns=auto", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const [pid] = childrenOf(c.proc.pid);
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
+    c.proc.kill("SIGTERM");
+    process.kill(pid!, "SIGKILL");
+    await c.proc.exited;
+    expect(Number(uid)).toBe(base);
+  });
+
+  test("root inside cannot read a root-only host file, nor make device nodes", async () => {
+    const secret = join(store.dir, "secret");
+    writeFileSync(secret, "host secret\n", { mode: 0o600 });
+    const r = await run(["-v", `${secret}:/secret:ro`, "--cap-add", "ALL"], ["sh", "-c", "cat /secret; mknod /tmp/null c 1 3 && echo made-a-device"]);
+    expect(r.stdout).not.toContain("host secret");
+    expect(r.stderr).toContain("Permission denied");
+    expect(r.stdout).not.toContain("made-a-device");
+  });
+
+  test("a file the container creates in a volume belongs to the mapped uid on the host", async () => {
+    const vol = join(store.dir, "vol");
+    mkdirSync(vol, { recursive: true });
+    chmodSync(vol, 0o777);
+    expect((await run(["-v", `${vol}:/vol`], ["touch", "/vol/by-container"])).code).toBe(0);
+    expect(statSync(join(vol, "by-container")).uid).toBe(base);
+  });
+
+  test("an explicit --uidmap, and bad maps are refused before anything runs", async () => {
+    const r = await mycfs(["run", "--root", store.root, "--uidmap", "0:300000:1000", "busybox", "cat", "/proc/self/uid_map", "/proc/self/gid_map"]);
+    expect(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(":"))).toEqual(["0:300000:1000", "0:300000:1000"]);
+    const bad = await mycfs(["run", "--root", store.root, "--uidmap", "0:1000:10", "--uidmap", "5:2000:10", "busybox", "true"]);
+    expect(bad).toMatchObject({ code: 125, stderr: "mycfs: --uidmap: ranges 0:1000:10 and 5:2000:10 overlap in the container\n" });
+  });
+});
