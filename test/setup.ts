@@ -1,13 +1,15 @@
 // Preloaded by `bun test`: builds the probe the container tests run, and checks after
 // the whole suite that nothing was left on the host.
 import { afterAll } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { childrenOf, mycfsCgroups, PROBE } from "./helpers";
 
 // Container tests run real containers: without root they fail, and this says why first.
 if (process.getuid?.() !== 0) console.error("mycfs tests: the container tests need root; run `sudo npm test`");
 
 if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mtimeMs) {
+  mkdirSync(dirname(PROBE), { recursive: true }); // build/ is made by build.ts, which unit tests do not need
   const cc = Bun.spawnSync(["cc", "-static", "-O2", "-Wall", "-Werror", "-o", PROBE, "test/probe.c"], { stderr: "pipe" });
   if (cc.exitCode !== 0) throw new Error(`building the probe failed:\n${cc.stderr}`);
 }
