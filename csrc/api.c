@@ -25,12 +25,14 @@
 /* Clones the child into new namespaces. out[0] = pid, out[1] = the parent's end of
  * the sync socket. clone3 with no stack behaves like fork, and is the only way to ask
  * for CLONE_NEWTIME at clone time. */
-EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int32_t *out) {
+EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
-  struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+  /* CLONE_INTO_CGROUP: born in its cgroup v2 directory, no migration to pay for */
+  struct clone_args args = {.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0), .exit_signal = SIGCHLD,
+                            .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0};
   long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME))
+  if (pid < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME) && cgroup_fd < 0)
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
     close(sv[0]);
@@ -206,6 +208,11 @@ EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
 }
 
 EXPORT int mycfs_chmod(const char *path, uint32_t mode) { return chmod(path, mode) < 0 ? -errno : 0; }
+
+EXPORT int mycfs_open_dir(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
 
 EXPORT int mycfs_chown(const char *path, uint32_t uid, uint32_t gid) { return lchown(path, uid, gid) < 0 ? -errno : 0; }
 

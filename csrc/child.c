@@ -138,6 +138,16 @@ static int set_caps(const struct mycfs_op_hdr *op) {
   return syscall(SYS_capset, &hdr, data) < 0 ? errno : 0;
 }
 
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+  close(fd);
+  return err;
+}
+
 /* In a new user namespace, once the maps are written: become its root (or whoever). */
 static int set_ids(const struct mycfs_op_hdr *op) {
   if ((op->flags & OPF_SETGROUPS) && setgroups(0, NULL) < 0) return errno;
@@ -234,6 +244,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     }
     case OP_CAPS: return set_caps(op);
     case OP_SETID: return set_ids(op);
+    case OP_WRITE: return write_file(s[0], s[1]);
     case OP_ATTACH: {
       if (passed_fd < 0) return EBADF;
       int rc = (int)syscall(SYS_move_mount, passed_fd, "", AT_FDCWD, s[0], MOVE_MOUNT_F_EMPTY_PATH);

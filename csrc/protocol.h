@@ -30,6 +30,7 @@ enum mycfs_op {
   OP_SECCOMP = 18,    /* a = length of the BPF program (struct sock_filter[]) that follows the header */
   OP_SETID = 19,      /* a = gid, b = uid: become them (after the uid/gid maps are written) */
   OP_ATTACH = 20,     /* s0 path: attach there the mount the parent sent with the last MSG_GO */
+  OP_WRITE = 21,      /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
 };
 
 /* Op flags. */

@@ -114,17 +114,17 @@ describe("limits", () => {
 describe("ContainerCgroup on a fake tree", () => {
   const v2 = parseLayout(V2_MOUNTINFO, "0::/user\n", () => ["memory", "pids"]);
 
-  test("creates, limits, joins, reports OOM and removes, in that order", () => {
+  test("creates and limits it, is born into it (v2), reports OOM and removes it", () => {
     const fs = fakeFs({ "TEMPLATE/memory.max": "max", "TEMPLATE/memory.swap.max": "max", "TEMPLATE/pids.max": "max", "TEMPLATE/memory.events": "oom 0\noom_kill 0\n" });
     const cg = ContainerCgroup.create(fs, v2, "mycfs-abc", parseLimits({ memory: "32m", pidsLimit: "10" }));
     expect([...fs.dirs]).toEqual(["/sys/fs/cgroup/user/mycfs-abc"]);
-    cg.join(1234);
     expect(fs.writes).toEqual([
       "/sys/fs/cgroup/user/mycfs-abc/memory.max=33554432",
       "/sys/fs/cgroup/user/mycfs-abc/memory.swap.max=33554432",
       "/sys/fs/cgroup/user/mycfs-abc/pids.max=10",
-      "/sys/fs/cgroup/user/mycfs-abc/cgroup.procs=1234",
     ]);
+    expect(cg.v2Dir).toBe("/sys/fs/cgroup/user/mycfs-abc");
+    expect(cg.joinOps()).toEqual([]);
     expect(cg.oomKilled()).toBe(false);
     fs.write("/sys/fs/cgroup/user/mycfs-abc/memory.events", "oom 1\noom_kill 1\n");
     expect(cg.oomKilled()).toBe(true);
@@ -138,10 +138,19 @@ describe("ContainerCgroup on a fake tree", () => {
     expect([...fs.dirs]).toEqual([]);
   });
 
+  test("on v1 the child moves its own thread into each hierarchy it uses, and only those", () => {
+    const l = parseLayout(HYBRID_MOUNTINFO, HYBRID_CGROUP, () => []);
+    const cg = ContainerCgroup.create(fakeFs({ "TEMPLATE/cpu.cfs_period_us": "", "TEMPLATE/cpu.cfs_quota_us": "" }), l, "mycfs-x", parseLimits({ cpus: "1" }));
+    expect(cg.v2Dir).toBeUndefined();
+    expect(cg.joinOps().map((o) => o.strs)).toEqual([
+      ["/sys/fs/cgroup/cpu,cpuacct/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/memory/job/7/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/pids/mycfs-x/tasks", "0"],
+    ]);
+  });
+
   test("a v1 cpuset cgroup gets its parent's CPUs and memory nodes before anything joins", () => {
     const l = parseLayout("34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n", "3:cpuset:/\n", () => []);
     const fs = fakeFs({ "/sys/fs/cgroup/cpuset/cpuset.cpus": "0-1\n", "/sys/fs/cgroup/cpuset/cpuset.mems": "0\n" });
-    ContainerCgroup.create(fs, l, "mycfs-x", {}).join(7);
-    expect(fs.writes).toEqual(["/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0", "/sys/fs/cgroup/cpuset/mycfs-x/cgroup.procs=7"]);
+    ContainerCgroup.create(fs, l, "mycfs-x", parseLimits({ cpusetCpus: "1" }));
+    expect(fs.writes).toEqual(["/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=1"]);
   });
 });

@@ -1,7 +1,8 @@
 // Limits and least privilege, seen from inside real containers on this host (cgroup
 // hybrid mode here); the v2 logic is covered by test/cgroups.test.ts on a fake tree.
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { childrenOf, mycfs, mycfsCgroups, PROBE, startUntil, testStore } from "./helpers";
 
 const store = testStore("limits");
@@ -81,14 +82,29 @@ describe("least privilege", () => {
     expect(priv.stderr).toContain("--privileged");
   });
 
-  test("privileged operations fail; --cap-add SYS_ADMIN restores mount", async () => {
+  test("privileged operations fail with EPERM; --cap-add SYS_ADMIN restores mount and unshare", async () => {
     const EPERM = 1;
     const denied = JSON.parse((await run([], ["/probe", "denied"])).stdout);
-    expect(denied.mount).toBe(EPERM);
-    expect(denied.sethostname).toBe(EPERM);
-    expect(denied.reboot).toBe(EPERM);
+    for (const op of ["mount", "unshare_user", "keyctl", "reboot", "init_module", "kexec_load", "tiocsti", "sethostname"])
+      expect([op, denied[op]]).toEqual([op, EPERM]);
+    expect([2, EPERM]).toContain(denied.sysrq); // read-only, or absent from this kernel
+    expect([2, EPERM]).toContain(denied.kcore); // masked, or absent from this kernel
     const admin = JSON.parse((await run(["--cap-add", "SYS_ADMIN"], ["/probe", "denied"])).stdout);
-    expect(admin.mount).toBe(0);
+    expect([admin.mount, admin.unshare_user, admin.keyctl]).toEqual([0, 0, EPERM]);
+  });
+
+  test("seccomp: the default filter is on; unconfined and a Docker JSON profile replace it", async () => {
+    expect((await status()).Seccomp).toBe("2");
+    expect((await status(["--security-opt", "seccomp=unconfined"])).Seccomp).toBe("0");
+    const profile = join(store.dir, "no-mkdir.json");
+    writeFileSync(profile, JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }] }));
+    const r = await run(["--security-opt", `seccomp=${profile}`], ["sh", "-c", "mkdir /tmp/x || echo refused"]);
+    expect(r.stdout).toBe("refused\n");
+    writeFileSync(profile, "{ not json");
+    const bad = await run(["--security-opt", `seccomp=${profile}`], ["true"]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toStartWith(`mycfs: seccomp profile ${profile}: not valid JSON`);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   test("/proc/sys is read-only and the masked paths show nothing of the host", async () => {

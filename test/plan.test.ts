@@ -23,7 +23,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   init: false,
   rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
   security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
-  cgroups: { binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },
+  cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },
   cgroupns: true,
   ...over,
 });
@@ -72,7 +72,7 @@ describe("buildPlan", () => {
       "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
     ].join("\n"), "4:memory:/a\n1:name=systemd:/\n0::/\n", () => []);
     const binds = cgroupBinds(layout, (h) => `${h.own}/mycfs-1`, false);
-    const p = buildPlan(config({ cgroups: { binds, v2Only: false } }), io);
+    const p = buildPlan(config({ cgroups: { join: [], binds, v2Only: false } }), io);
     const cg = p.filter((o) => o.code === OpCode.MOUNT && o.strs[1]!.startsWith("/sys/fs/cgroup"));
     expect(cg.map((o) => [o.strs[0], o.strs[1]])).toEqual([
       ["tmpfs", "/sys/fs/cgroup"],

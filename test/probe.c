@@ -162,7 +162,6 @@ static void denied(void) {
   char c = 'x';
   printf("{");
   TRY("mount", mount("none", "/tmp", "tmpfs", 0, NULL));
-  TRY("unshare_user", unshare(CLONE_NEWUSER));
   TRY("keyctl", syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "probe"));
   TRY("reboot", syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, NULL));
   TRY("init_module", syscall(SYS_init_module, NULL, 0, ""));
@@ -171,6 +170,7 @@ static void denied(void) {
   TRY("sysrq", open("/proc/sysrq-trigger", O_WRONLY));
   TRY("kcore", open("/proc/kcore", O_RDONLY));
   TRY("sethostname", sethostname("probe", 5));
+  TRY("unshare_user", unshare(CLONE_NEWUSER)); /* last: when it works, the probe is in the new namespace */
   printf("}\n");
 }
 

@@ -3,8 +3,9 @@
 // removed when the container is gone.
 import { MycfsError } from "../errors";
 import { mkdir, readFile, rmdir, writeFile } from "../native/lib";
+import { type Op, write } from "../plan/ops";
 import { type Hierarchy, type Layout, parseLayout } from "./layout";
-import { limitWrites, type Limits } from "./limits";
+import { limitControllers, limitWrites, type Limits } from "./limits";
 
 /** The file operations cgroups need; the real one is libmycfs, tests use a fake tree. */
 export interface CgroupFs {
@@ -29,6 +30,9 @@ export function readLayout(fs: CgroupFs): Layout {
 }
 
 const EBUSY = 16;
+
+/** Controllers every container's cgroup has, for `mycfs stats` and OOM reports. */
+const ACCOUNTING = ["memory", "pids", "cpuacct"];
 
 /** A directory bound read-only on /sys/fs/cgroup inside the container. */
 export interface CgroupBind {
@@ -55,11 +59,15 @@ export class ContainerCgroup {
     readonly dirs: Map<Hierarchy, string>,
   ) {}
 
-  /** Creates the cgroup and writes the limits. On failure, removes what it made. */
+  /** Creates the cgroup and writes the limits. On failure, removes what it made.
+   * On cgroup v1 moving a process into a hierarchy costs about a millisecond (the kernel
+   * waits for an RCU grace period each time), so the container joins only the
+   * hierarchies it uses: accounting (memory, pids, CPU time) and its limits'. */
   static create(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
-    const cg = new ContainerCgroup(fs, layout, new Map());
+    const used = new Set([...ACCOUNTING, ...limitControllers(limits)]);
+    const cg = new ContainerCgroup(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, new Map());
     try {
-      for (const h of layout.hierarchies) {
+      for (const h of cg.layout.hierarchies) {
         const dir = `${h.own}/${name}`;
         fs.mkdir(dir);
         cg.dirs.set(h, dir);
@@ -67,7 +75,7 @@ export class ContainerCgroup {
         if (h.version === 1 && h.controllers.includes("cpuset"))
           for (const f of ["cpuset.cpus", "cpuset.mems"]) fs.write(`${dir}/${f}`, (fs.read(`${h.own}/${f}`) ?? "").trim());
       }
-      const writes = limitWrites(layout, limits, (h, file) => fs.read(`${cg.dirs.get(h)}/${file}`) !== null);
+      const writes = limitWrites(cg.layout, limits, (h, file) => fs.read(`${cg.dirs.get(h)}/${file}`) !== null);
       for (const w of writes) fs.write(`${cg.dirs.get(w.hierarchy)}/${w.file}`, w.value);
       return cg;
     } catch (e) {
@@ -80,9 +88,18 @@ export class ContainerCgroup {
     return cgroupBinds(this.layout, (h) => this.dirs.get(h)!, shareHost);
   }
 
-  /** Moves a (single-threaded) process in. */
-  join(pid: number) {
-    for (const dir of this.dirs.values()) this.fs.write(`${dir}/cgroup.procs`, String(pid));
+  /** How the child gets in, without the cost of moving a process (the kernel waits for
+   * an RCU grace period, ~10 ms here, when it takes cgroup_threadgroup_rwsem for writing):
+   * into a v2 directory it is born (clone3 CLONE_INTO_CGROUP with `v2Dir`); into each v1
+   * hierarchy its single thread moves itself by writing "0" to `tasks`, which the kernel
+   * does without that lock. */
+  get v2Dir(): string | undefined {
+    return [...this.dirs].find(([h]) => h.version === 2)?.[1];
+  }
+
+  joinOps(): Op[] {
+    return [...this.dirs].filter(([h]) => h.version === 1)
+      .map(([h, dir]) => write(`${dir}/tasks`, "0", `join the container's cgroup in the ${h.options} hierarchy`));
   }
 
   /** Whether the kernel's OOM killer killed a process of the container. */

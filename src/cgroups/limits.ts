@@ -70,6 +70,17 @@ export function parseLimits(f: LimitFlags): Limits {
   return l;
 }
 
+/** The controllers the requested limits need (the checks and errors are limitWrites'). */
+export function limitControllers(l: Limits): string[] {
+  return [
+    ...(l.memory !== undefined ? ["memory"] : []),
+    ...(l.cpus !== undefined || l.cpuShares !== undefined ? ["cpu"] : []),
+    ...(l.cpusetCpus !== undefined ? ["cpuset"] : []),
+    ...(l.pidsLimit !== undefined ? ["pids"] : []),
+    ...(l.blkioWeight !== undefined ? ["blkio", "io"] : []),
+  ];
+}
+
 export interface Write {
   hierarchy: Hierarchy;
   file: string;

@@ -1,9 +1,11 @@
 import { defineCommand } from "citty";
 import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import { hostRoot } from "../container/userns";
+import { seccompFilter } from "../seccomp/filter";
 import { buildPlan, type Security } from "../container/plan";
 import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
+import type { Op } from "../plan/ops";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, type Owner, overlayRootfs, type Rootfs } from "../container/rootfs";
 import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
@@ -74,15 +76,16 @@ export default defineCommand({
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
     const layout = readLayout(hostCgroupFs);
-    const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs, seccomp: null, maskPaths: privileges.maskPaths };
+    const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
+      seccomp: seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroupns, userns };
-    const cgroupView = (binds: CgroupBind[]) => ({ binds, v2Only: layout.mode === "v2" });
+    const cgroupView = (join: Op[], binds: CgroupBind[]) => ({ join, binds, v2Only: layout.mode === "v2" });
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
       const binds = cgroupBinds(layout, (h) => `${h.own}/${name}`, !cgroupns);
-      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView(binds) }, { fds: [-1, -1, -1], ctty: false })));
+      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView([], binds) }, { fds: [-1, -1, -1], ctty: false })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
@@ -93,7 +96,7 @@ export default defineCommand({
     let rootfs: Rootfs | undefined;
     try {
       rootfs = rootfsDir ? directoryRootfs(rootfsDir, owner) : await imageRootfs(str(v.root), id, owner);
-      const cgroups = cgroupView(cgroup.binds(!cgroupns));
+      const cgroups = cgroupView(cgroup.joinOps(), cgroup.binds(!cgroupns));
       process.exitCode = await runContainer({ ...base, rootfs, cgroups }, cgroup, v.debug === true);
     } finally {
       rootfs?.cleanup();

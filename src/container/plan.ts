@@ -33,8 +33,9 @@ export interface ContainerConfig {
   init: boolean;
   rlimits: Rlimit[];
   security: Security;
-  /** What is bound on /sys/fs/cgroup inside; v2Only: one unified tree, no tmpfs around it. */
-  cgroups: { binds: CgroupBind[]; v2Only: boolean };
+  /** Steps that put the child in its cgroups; what is bound on /sys/fs/cgroup inside;
+   * v2Only: one unified tree, no tmpfs around it. */
+  cgroups: { join: op.Op[]; binds: CgroupBind[]; v2Only: boolean };
   /** A cgroup namespace of its own, entered once the child is in its cgroup. */
   cgroupns: boolean;
   /** A user namespace with these maps (written by the parent at the first sync point). */
@@ -65,7 +66,8 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   return [
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    op.sync(Sync.NAMESPACES, `wait for mycfs: the child is in its new namespaces, mycfs puts it in its cgroup${c.userns ? " and writes its uid and gid maps" : ""}`),
+    op.sync(Sync.NAMESPACES, c.userns ? "wait for mycfs to write the uid and gid maps of the new user namespace" : "wait for mycfs: the child is in its new namespaces"),
+    ...c.cgroups.join,
     ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),

@@ -2,7 +2,7 @@
 // signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
-import { close, errnoMessage, idmappedTree, spawn, watch } from "../native/lib";
+import { close, errnoMessage, idmappedTree, openDir, spawn, watch } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
@@ -50,8 +50,7 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
 
 /** The parent's part while the child waits at its first sync point. Returns the fd of an
  * id-mapped root for the child to attach, if it needs one. */
-function atFirstSync(config: ContainerConfig, cgroup: ContainerCgroup, pid: number): number | undefined {
-  cgroup.join(pid);
+function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
   if (!config.userns) return undefined;
   writeMaps(pid, config.userns);
   return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
@@ -67,7 +66,9 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
   try {
     const plan = buildPlan(config, io);
     const t0 = performance.now();
-    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags(config.userns !== undefined));
+    const v2 = cgroup.v2Dir === undefined ? -1 : openDir(cgroup.v2Dir);
+    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags(config.userns !== undefined), v2);
+    if (v2 >= 0) close(v2);
     pid = spawned.pid;
     io.afterSpawn();
     if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
@@ -76,7 +77,7 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
     let failure: Failure | null = null;
     let broken: unknown;
     try {
-      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => atFirstSync(config, cgroup, pid) }, (step, us) =>
+      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => atFirstSync(config, pid) }, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
     } catch (e) {
       broken = e;

@@ -6,7 +6,7 @@ import { MycfsError } from "../errors";
 import type { RawOp } from "../plan/ops";
 
 const symbols = {
-  mycfs_spawn: { args: ["ptr", "u32", "u64", "ptr"], returns: "i32" },
+  mycfs_spawn: { args: ["ptr", "u32", "u64", "i32", "ptr"], returns: "i32" },
   mycfs_recv: { args: ["i32", "ptr"], returns: "i32" },
   mycfs_send: { args: ["i32", "u32", "u32"], returns: "i32" },
   mycfs_watch: { args: ["i32"], returns: "i32" },
@@ -26,6 +26,7 @@ const symbols = {
   mycfs_send_fd: { args: ["i32", "u32", "u32", "i32"], returns: "i32" },
   mycfs_idmapped_tree: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  mycfs_open_dir: { args: ["ptr"], returns: "i32" },
   mycfs_chmod: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
@@ -43,10 +44,11 @@ function check(rc: number, what: string): number {
   return rc;
 }
 
-/** Clones a child into the namespaces in `flags`; it walks `plan` and execs. */
-export function spawn(plan: Uint8Array, flags: number): { pid: number; sock: number } {
+/** Clones a child into the namespaces in `flags` (and into the cgroup v2 directory open
+ * as `cgroupFd`, if not -1); it walks `plan` and execs. */
+export function spawn(plan: Uint8Array, flags: number, cgroupFd: number): { pid: number; sock: number } {
   const out = new Int32Array(2);
-  check(native().mycfs_spawn(plan, plan.byteLength, flags, out), "clone");
+  check(native().mycfs_spawn(plan, plan.byteLength, flags, cgroupFd, out), "clone");
   return { pid: out[0]!, sock: out[1]! };
 }
 
@@ -71,6 +73,10 @@ export function idmappedTree(path: string, userns: string): number {
 
 export function chmod(path: string, mode: number) {
   check(native().mycfs_chmod(cstr(path), mode), `chmod ${path}`);
+}
+
+export function openDir(path: string): number {
+  return check(native().mycfs_open_dir(cstr(path)), `open ${path}`);
 }
 
 export function chown(path: string, uid: number, gid: number) {

@@ -27,6 +27,7 @@ export const OpCode = {
   SECCOMP: 18,
   SETID: 19,
   ATTACH: 20,
+  WRITE: 21,
 } as const;
 
 export const OpFlag = {

@@ -127,3 +127,6 @@ export const setid = (gid: number, uid: number, dropGroups: boolean) =>
 
 /** Attach the mount mycfs passed at the last sync point (an id-mapped image) at path. */
 export const attach = (path: string, what: string) => op(OpCode.ATTACH, what, [path]);
+
+/** One write(2) of text to a file (a cgroup's `tasks`, say). */
+export const write = (path: string, text: string, what: string) => op(OpCode.WRITE, what, [path, text]);
