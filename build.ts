@@ -96,7 +96,16 @@ async function buildImage() {
   console.error(`built ${out}: busybox ${version}, ${applets.length} applets, ${gz.byteLength} bytes`);
 }
 
+/** Docker's default profile for docker's default capabilities, compiled ahead of time. */
+async function buildSeccomp() {
+  const { compileFor } = await import("./src/seccomp/filter");
+  const { DEFAULT_CAPS } = await import("./src/container/caps");
+  const bpf = await compileFor("default", DEFAULT_CAPS);
+  await Bun.write(join(BUILD, "seccomp-default.json"), JSON.stringify({ bpf: Buffer.from(bpf).toString("base64") }));
+}
+
 await buildLibrary();
 await buildImage();
+await buildSeccomp();
 await $`${process.execPath} build --compile --minify --sourcemap=none --bytecode --format=cjs src/main.ts --outfile dist/mycfs`.quiet();
 console.error("built dist/mycfs");

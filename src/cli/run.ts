@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import { hostRoot } from "../container/userns";
-import { seccompFilter } from "../seccomp/filter";
+import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
@@ -77,7 +77,7 @@ export default defineCommand({
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
-      seccomp: seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
+      seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroupns, userns };

@@ -129,6 +129,7 @@ export function errnoMessage(errno: number): string {
 // Thin file system calls for the start path: node:fs costs milliseconds to load, more
 // than a container takes to start, so the common path does without it.
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 const cstr = (s: string) => utf8.encode(`${s}\0`);
 
 export function close(fd: number) {
@@ -176,11 +177,15 @@ export function writeFile(path: string, value: string) {
   check(native().mycfs_write_file(cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
 }
 
-/** A small (virtual) file's text, or null if it cannot be read. */
-export function readFile(path: string, max = 65536): string | null {
-  const buf = new Uint8Array(max);
-  const n = native().mycfs_read_file(cstr(path), buf, max);
-  return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
+/** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
+export function readFile(path: string, max = 1 << 20): string | null {
+  // most files read this way (/proc, cgroup files) are tiny: start small, grow if full
+  for (let size = 8192; ; size *= 4) {
+    const buf = new Uint8Array(Math.min(size, max));
+    const n = native().mycfs_read_file(cstr(path), buf, buf.byteLength);
+    if (n < 0) return null;
+    if (n < buf.byteLength || buf.byteLength === max) return utf8Decoder.decode(buf.subarray(0, n));
+  }
 }
 
 /** rm -rf, never following a symlink nor crossing into another mount. */

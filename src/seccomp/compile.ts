@@ -55,15 +55,19 @@ export function compileProfile(profile: Profile, opts: CompileOptions): Uint8Arr
   return p.bytes();
 }
 
-/** The rules that apply to the target, by syscall number, in profile order. */
-function rulesBySyscall(profile: Profile, arch: ArchInfo, caps: ReadonlySet<string>): Map<number, Rule[]> {
-  const applies = ({ includes: inc, excludes: exc }: Rule) =>
+/** The rules whose includes/excludes let them apply to this target and these caps. */
+export function applicableRules(profile: Profile, arch: ArchInfo, caps: ReadonlySet<string>): Rule[] {
+  return profile.syscalls.filter(({ includes: inc, excludes: exc }) =>
     (inc?.caps ?? []).every((c) => caps.has(c)) &&
     (!inc?.arches?.length || inc.arches.includes(arch.goArch)) &&
     !(exc?.caps ?? []).some((c) => caps.has(c)) &&
-    !exc?.arches?.includes(arch.goArch);
+    !exc?.arches?.includes(arch.goArch));
+}
+
+/** The rules that apply to the target, by syscall number, in profile order. */
+function rulesBySyscall(profile: Profile, arch: ArchInfo, caps: ReadonlySet<string>): Map<number, Rule[]> {
   const byNr = new Map<number, Rule[]>();
-  for (const rule of profile.syscalls.filter(applies))
+  for (const rule of applicableRules(profile, arch, caps))
     for (const name of rule.names) {
       const nr = arch.syscalls.get(name);
       if (nr === undefined) continue; // not a syscall of this architecture: skipped, as Docker does

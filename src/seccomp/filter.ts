@@ -1,11 +1,8 @@
-// The filter a container gets: Docker's default profile, a Docker JSON profile from a
-// file, or none (unconfined), compiled for this machine and the capabilities kept.
+// Compiling a profile for this machine and the capabilities a container keeps. Loaded
+// only when needed (see select.ts), and by build.ts to prebuild the default filter.
 import { MycfsError } from "../errors";
 import { readFile } from "../native/lib";
 import type { Arch } from "./arch";
-import { compileProfile } from "./compile";
-import { defaultProfile } from "./default";
-import { parseProfile } from "./parse";
 
 export function hostArch(): Arch {
   if (process.arch === "x64") return "x86_64";
@@ -13,9 +10,9 @@ export function hostArch(): Arch {
   throw new MycfsError(`seccomp: no syscall table for ${process.arch}; run with --security-opt seccomp=unconfined`);
 }
 
-/** `setting`: "default", "unconfined" or a profile's path; `caps`: names without CAP_. */
-export function seccompFilter(setting: string, caps: Set<string>): Uint8Array | null {
-  if (setting === "unconfined") return null;
+/** `setting`: "default" or a Docker JSON profile's path; `caps`: names without CAP_. */
+export async function compileFor(setting: string, caps: Iterable<string>): Promise<Uint8Array> {
+  const [{ compileProfile }, { defaultProfile }, { parseProfile }] = await Promise.all([import("./compile"), import("./default"), import("./parse")]);
   let profile = defaultProfile();
   if (setting !== "default") {
     const text = readFile(setting, 4 << 20);
