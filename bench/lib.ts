@@ -55,3 +55,20 @@ export function table(times: Map<string, number[]>, subject: string): string {
   });
   return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
 }
+
+/** The embedded busybox image, unpacked by mycfs itself into a store in `dir`, and an OCI
+ * bundle on it for runc and crun (`runc spec`: not a terminal, `true`, no writes), after
+ * `configure` has had its say. Returns the root file system's path. */
+export async function busyboxBundle(dir: string, configure: (spec: any) => void): Promise<string> {
+  const store = `${dir}/store`;
+  await $`${MYCFS} run --root ${store} busybox true`;
+  const rootfs = `${store}/images/busybox/rootfs`;
+  await $`runc spec`.cwd(dir);
+  const spec = await Bun.file(`${dir}/config.json`).json();
+  spec.root = { path: rootfs, readonly: true };
+  spec.process.terminal = false;
+  spec.process.args = ["true"];
+  configure(spec);
+  await Bun.write(`${dir}/config.json`, JSON.stringify(spec));
+  return rootfs;
+}

@@ -6,7 +6,7 @@
 // Targets (issue "Resource limits and least privilege"): still ≤ 0.5× runc; cgroup setup
 // adds ≤ 3 ms.
 import { $ } from "bun";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CAPS } from "../src/container/caps";
@@ -14,7 +14,7 @@ import { ARCHES } from "../src/seccomp/arch";
 import { applicableRules } from "../src/seccomp/compile";
 import { defaultProfile } from "../src/seccomp/default";
 import { hostArch } from "../src/seccomp/filter";
-import { median, MYCFS, need, table, time } from "./lib";
+import { busyboxBundle, median, MYCFS, need, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -43,21 +43,14 @@ const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
 const own = /^\d+:memory:(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1] ?? "/";
 const runcCgroup = `${own === "/" ? "" : own}/mycfs-bench-runc`;
 try {
-  const store = join(dir, "store");
-  await $`${MYCFS} run --root ${store} busybox true`;
-  const rootfs = join(store, "images/busybox/rootfs");
-  await $`runc spec`.cwd(dir);
-  const spec = await Bun.file(join(dir, "config.json")).json();
   const caps = DEFAULT_CAPS.map((c) => `CAP_${c}`);
-  spec.root = { path: rootfs, readonly: true };
-  spec.process.terminal = false;
-  spec.process.args = ["true"];
-  spec.process.noNewPrivileges = true;
-  spec.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
-  spec.linux.cgroupsPath = runcCgroup;
-  spec.linux.resources = { memory: { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 }, pids: { limit: 100 }, cpu: { quota: 100000, period: 100000 } };
-  spec.linux.seccomp = ociSeccomp();
-  writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
+  const rootfs = await busyboxBundle(dir, (spec) => {
+    spec.process.noNewPrivileges = true;
+    spec.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+    spec.linux.cgroupsPath = runcCgroup;
+    spec.linux.resources = { memory: { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 }, pids: { limit: 100 }, cpu: { quota: 100000, period: 100000 } };
+    spec.linux.seccomp = ociSeccomp();
+  });
   const times = await time({
     "mycfs run (limits, seccomp)": [MYCFS, "run", "--rootfs", rootfs, ...LIMITS, "true"],
     "mycfs run (seccomp, no limits)": [MYCFS, "run", "--rootfs", rootfs, "true"],

@@ -3,10 +3,10 @@
 //   sudo bun bench/run.ts [ROUNDS]     (npm run bench builds dist/mycfs first)
 // Targets (issue "The single binary…"): mycfs ≤ 0.5× runc and ≤ 1.0× crun.
 import { $ } from "bun";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
+import { busyboxBundle, inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -16,18 +16,10 @@ if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
   const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
   try {
-    // The shared root file system: the embedded busybox image, unpacked by mycfs itself.
+    const rootfs = await busyboxBundle(dir, (spec) => {
+      spec.linux.cgroupsPath = cgroupParent.replace("/sys/fs/cgroup", "") + "/runc";
+    });
     const store = join(dir, "store");
-    await $`${MYCFS} run --root ${store} busybox true`;
-    const rootfs = join(store, "images/busybox/rootfs");
-    // One OCI bundle for runc and crun: `runc spec`, not a terminal, `true`, no writes.
-    await $`runc spec`.cwd(dir);
-    const spec = await Bun.file(join(dir, "config.json")).json();
-    spec.root = { path: rootfs, readonly: true };
-    spec.process.terminal = false;
-    spec.process.args = ["true"];
-    spec.linux.cgroupsPath = cgroupParent.replace("/sys/fs/cgroup", "") + "/runc";
-    writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
     const ociState = join(dir, "oci-state");
     const times = await time({
       "mycfs run --rootfs": [MYCFS, "run", "--rootfs", rootfs, "true"],
