@@ -60,6 +60,11 @@ describe("layout", () => {
     expect(holder(l, "hugetlb")?.version).toBe(2);
   });
 
+  test("a cgroup2 mounted over a v1 tree hides it", () => {
+    const l = parseLayout(`${HYBRID_MOUNTINFO}\n99 23 0:50 / /sys/fs/cgroup rw - cgroup2 none rw\n`, HYBRID_CGROUP, () => []);
+    expect(l).toEqual({ mode: "v2", hierarchies: [{ version: 2, mount: "/sys/fs/cgroup", controllers: [], options: "", own: "/sys/fs/cgroup/user" }] });
+  });
+
   test("v1 only, and a hierarchy mounted from a sub-tree (inside another container)", () => {
     const l = parseLayout("35 31 0:32 /job /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n", "4:memory:/job/7\n", () => []);
     expect(l.mode).toBe("v1");

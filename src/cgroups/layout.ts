@@ -35,9 +35,14 @@ export function parseLayout(mountinfo: string, procCgroup: string, enabled: (dir
   }
   const hierarchies: Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split("\n")) {
+  const lines = mountinfo.split("\n");
+  const points = lines.map((l) => l.split(" ")[4] ?? "");
+  // a later mount on the same place or above it hides this one (e.g. cgroup2 mounted over
+  // a v1 tree): its path now leads elsewhere
+  const hidden = (i: number) => points.slice(i + 1).some((p) => p !== "" && (points[i] === p || points[i]!.startsWith(p === "/" ? "/" : `${p}/`)));
+  for (const [i, line] of lines.entries()) {
     const [pre, post] = line.split(" - ");
-    if (!pre || !post) continue;
+    if (!pre || !post || hidden(i)) continue;
     const [, , , root, mount] = pre.split(" ");
     const [fstype, , superOpts = ""] = post.split(" ");
     if ((fstype !== "cgroup" && fstype !== "cgroup2") || !root || !mount) continue;
