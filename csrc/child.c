@@ -8,7 +8,6 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <grp.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <linux/close_range.h>
@@ -148,11 +147,13 @@ static int write_file(const char *path, const char *text) {
   return err;
 }
 
-/* In a new user namespace, once the maps are written: become its root (or whoever). */
+/* In a new user namespace, once the maps are written: become its root (or whoever).
+ * Raw syscalls: glibc's setresuid/setgroups would signal every thread it believes the
+ * process has (Bun's, which did not survive clone) and wait for them forever. */
 static int set_ids(const struct mycfs_op_hdr *op) {
-  if ((op->flags & OPF_SETGROUPS) && setgroups(0, NULL) < 0) return errno;
-  if (setresgid((gid_t)op->a, (gid_t)op->a, (gid_t)op->a) < 0) return errno;
-  return setresuid((uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0 ? errno : 0;
+  if ((op->flags & OPF_SETGROUPS) && syscall(SYS_setgroups, 0, NULL) < 0) return errno;
+  if (syscall(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a) < 0) return errno;
+  return syscall(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0 ? errno : 0;
 }
 
 /* The BPF program was compiled by TypeScript; the kernel checks it. */

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, subidRange } from "../src/container/userns";
+import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, rootlessUserns, subidRange, usernsRefusal } from "../src/container/userns";
 import { readFile } from "../src/native/lib";
 import { childrenOf, mycfs, startUntil, testStore } from "./helpers";
 
@@ -26,6 +26,27 @@ describe("maps (no root needed)", () => {
     expect(resolveUserns(undefined, [], [])).toBeUndefined();
     expect(resolveUserns(undefined, ["0:5000:10"], []).gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
     expect(() => resolveUserns("maybe", [], [])).toThrow("--userns maybe: expected auto or host");
+  });
+});
+
+describe("rootless maps and refusals (no root needed)", () => {
+  test("the caller's own id, or its /etc/subuid range through newuidmap", () => {
+    expect(rootlessUserns(1000, 1000, "alice", "alice:100000:65536\n", "alice:100000:65536\n", true)).toEqual({
+      uids: [{ inside: 0, outside: 1000, size: 1 }, { inside: 1, outside: 100000, size: 65536 }],
+      gids: [{ inside: 0, outside: 1000, size: 1 }, { inside: 1, outside: 100000, size: 65536 }],
+      rootless: "newidmap",
+    });
+    expect(rootlessUserns(1000, 1000, "alice", "alice:100000:65536\n", "alice:100000:65536\n", false).rootless).toBe("own-id");
+    expect(rootlessUserns(1000, 1000, "alice", null, null, true).uids).toEqual([{ inside: 0, outside: 1000, size: 1 }]);
+  });
+
+  test("each way a host can refuse user namespaces is named, with the fix", () => {
+    const host = (files: Record<string, string>) => (p: string) => files[p] ?? null;
+    expect(usernsRefusal(host({}), 1000)).toBeNull();
+    expect(usernsRefusal(host({ "/proc/sys/user/max_user_namespaces": "0\n" }), 0)).toContain("user.max_user_namespaces = 0");
+    expect(usernsRefusal(host({ "/proc/sys/kernel/unprivileged_userns_clone": "0\n" }), 1000)).toContain("sysctl -w kernel.unprivileged_userns_clone=1");
+    expect(usernsRefusal(host({ "/proc/sys/kernel/unprivileged_userns_clone": "0\n" }), 0)).toBeNull();
+    expect(usernsRefusal(host({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1\n" }), 1000)).toContain("AppArmor");
   });
 });
 

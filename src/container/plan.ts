@@ -71,7 +71,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
-    ...(c.userns ? [op.setid(0, 0, true)] : []),
+    ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...c.rootfs.ops,
     op.root(root),
     ...systemMounts(userTargets, c.userns !== undefined),

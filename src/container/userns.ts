@@ -12,6 +12,9 @@ export interface IdRange {
 export interface Userns {
   uids: IdRange[];
   gids: IdRange[];
+  /** Rootless: written by newuidmap/newgidmap (setuid helpers that check /etc/subuid), or,
+   * for the caller's own single id, by mycfs after denying setgroups (the kernel's rule). */
+  rootless?: "newidmap" | "own-id";
 }
 
 const MAX_ID = 2 ** 32 - 1;
@@ -88,10 +91,48 @@ export function hostRoot(u: Userns): { uid: number; gid: number } {
   return { uid: find(u.uids, "--uidmap"), gid: find(u.gids, "--gidmap") };
 }
 
+/** Without root: uid 0 inside is the caller. With newuidmap/newgidmap installed and an
+ * /etc/subuid entry, ids 1-N map to the caller's subordinate range, so that tools which
+ * chown (apk, apt) work; otherwise the caller's own id is the only one. */
+export function rootlessUserns(uid: number, gid: number, user: string, subuid: string | null, subgid: string | null, helpers: boolean): Userns {
+  const su = subidRange(subuid, user) ?? subidRange(subuid, String(uid));
+  const sg = subidRange(subgid, user) ?? subidRange(subgid, String(gid));
+  if (helpers && su && sg)
+    return {
+      uids: [{ inside: 0, outside: uid, size: 1 }, { inside: 1, outside: su.start, size: su.count }],
+      gids: [{ inside: 0, outside: gid, size: 1 }, { inside: 1, outside: sg.start, size: sg.count }],
+      rootless: "newidmap",
+    };
+  return { uids: [{ inside: 0, outside: uid, size: 1 }], gids: [{ inside: 0, outside: gid, size: 1 }], rootless: "own-id" };
+}
+
 const mapText = (rs: IdRange[]) => rs.map((r) => `${r.inside} ${r.outside} ${r.size}\n`).join("");
 
-/** Writes the child's maps (root may write any; setgroups stays allowed for root). */
+/** Writes the child's maps. Root may write any map; an unprivileged caller only its own
+ * ids, after denying setgroups, or any it is given in /etc/subuid through newuidmap. */
 export function writeMaps(pid: number, u: Userns) {
+  if (u.rootless === "newidmap") {
+    for (const [tool, ranges] of [["newuidmap", u.uids], ["newgidmap", u.gids]] as const) {
+      const args = ranges.flatMap((r) => [r.inside, r.outside, r.size].map(String));
+      const p = Bun.spawnSync([tool, String(pid), ...args], { stderr: "pipe" });
+      if (p.exitCode !== 0) throw new MycfsError(`${tool} ${pid} ${args.join(" ")}: ${p.stderr.toString().trim()}`);
+    }
+    return;
+  }
+  if (u.rootless === "own-id") writeFile(`/proc/${pid}/setgroups`, "deny");
   writeFile(`/proc/${pid}/uid_map`, mapText(u.uids));
   writeFile(`/proc/${pid}/gid_map`, mapText(u.gids));
+}
+
+/** Why this host refuses user namespaces (to `uid`), with how to allow them; null if it does not. */
+export function usernsRefusal(read: (path: string) => string | null, uid: number): string | null {
+  const value = (p: string) => read(p)?.trim();
+  if (value("/proc/sys/user/max_user_namespaces") === "0")
+    return "user namespaces are disabled (user.max_user_namespaces = 0); allow them with: sysctl -w user.max_user_namespaces=15000";
+  if (uid === 0) return null;
+  if (value("/proc/sys/kernel/unprivileged_userns_clone") === "0")
+    return "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0); allow them with: sysctl -w kernel.unprivileged_userns_clone=1, or run mycfs with sudo";
+  if (value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") === "1")
+    return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1); give mycfs an AppArmor profile that allows `userns,`, set that sysctl to 0, or run mycfs with sudo";
+  return null;
 }
