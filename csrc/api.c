@@ -242,8 +242,12 @@ EXPORT int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
   return (int)off;
 }
 
+EXPORT int mycfs_remove_tree(const char *path);
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st, (void)ftw;
+  /* a directory we may not read (overlayfs leaves work/work at mode 0): open it up first */
+  if (type == FTW_DNR) return chmod(path, 0700) < 0 || mycfs_remove_tree(path) < 0 ? -1 : 0;
   int rc = type == FTW_DP ? rmdir(path) : unlink(path);
   return rc < 0 && errno != ENOENT ? -1 : 0;
 }

@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
-import { hostRoot } from "../container/userns";
+import type { Layout } from "../cgroups/layout";
+import type { Limits } from "../cgroups/limits";
+import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { runContainer } from "../container/run";
@@ -31,6 +33,18 @@ const args = {
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
   ...resourceArgs,
 } as const;
+
+/** Rootless, a cgroup is made only for limits, and only where the caller may: a cgroup
+ * v2 subtree delegated to them (systemd's Delegate=yes). */
+function createCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean): ContainerCgroup | undefined {
+  if (rootless && Object.keys(limits).length === 0) return undefined;
+  try {
+    return ContainerCgroup.create(hostCgroupFs, layout, name, limits);
+  } catch (e) {
+    if (!rootless || !(e instanceof MycfsError) || !/EACCES|EPERM|EROFS/.test(e.message)) throw e;
+    throw new MycfsError(`resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under \`systemd-run --user --scope -p Delegate=yes\`), or run without limits`);
+  }
+}
 
 async function imageRootfs(storeRoot: string | undefined, id: string, owner?: Owner): Promise<Rootfs> {
   const store = new Store(storeRoot);
@@ -71,10 +85,12 @@ export default defineCommand({
     const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
-    const { limits, rlimits, privileges, cgroupns, userns } = resolveResources(v);
-    const owner = userns && hostRoot(userns);
-    if (process.getuid?.() !== 0)
-      throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
+    const resources = resolveResources(v);
+    const { limits, rlimits, privileges, cgroupns } = resources;
+    const userns = containerUserns(resources.userns);
+    // root's namespace: the image is id-mapped onto the range; rootless: the caller's own
+    // files already are root's in the namespace
+    const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
@@ -92,15 +108,15 @@ export default defineCommand({
 
     // The cgroup first: its limits are checked against the host as it is written, and a
     // refusal then leaves nothing behind.
-    const cgroup = ContainerCgroup.create(hostCgroupFs, layout, name, limits);
+    const cgroup = createCgroup(layout, name, limits, userns?.rootless !== undefined);
     let rootfs: Rootfs | undefined;
     try {
       rootfs = rootfsDir ? directoryRootfs(rootfsDir, owner) : await imageRootfs(str(v.root), id, owner);
-      const cgroups = cgroupView(cgroup.joinOps(), cgroup.binds(!cgroupns));
+      const cgroups = cgroupView(cgroup?.joinOps() ?? [], cgroup?.binds(!cgroupns) ?? []);
       process.exitCode = await runContainer({ ...base, rootfs, cgroups }, cgroup, v.debug === true);
     } finally {
       rootfs?.cleanup();
-      cgroup.remove();
+      cgroup?.remove();
     }
   },
 });

@@ -56,7 +56,7 @@ function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
   return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
 }
 
-export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup, debug = false): Promise<number> {
+export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, debug = false): Promise<number> {
   const io = await openIo();
   let pid = 0;
   const forward = (sig: NodeJS.Signals) => {
@@ -66,7 +66,7 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
   try {
     const plan = buildPlan(config, io);
     const t0 = performance.now();
-    const v2 = cgroup.v2Dir === undefined ? -1 : openDir(cgroup.v2Dir);
+    const v2 = cgroup?.v2Dir === undefined ? -1 : openDir(cgroup.v2Dir);
     const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags(config.userns !== undefined), v2);
     if (v2 >= 0) close(v2);
     pid = spawned.pid;
@@ -97,7 +97,7 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
     io.start();
     const status = await exited;
     await io.drained();
-    if (cgroup.oomKilled()) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
+    if (cgroup?.oomKilled()) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
     return exitCode(status);
   } finally {
     for (const s of FORWARDED_SIGNALS) process.off(s, forward);

@@ -136,3 +136,20 @@ export function usernsRefusal(read: (path: string) => string | null, uid: number
     return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1); give mycfs an AppArmor profile that allows `userns,`, set that sysctl to 0, or run mycfs with sudo";
   return null;
 }
+
+/** The user namespace a container gets: as asked (--userns, --uidmap) when root; always
+ * one of the caller's own ids when not. Refused early, and named, where the host forbids it. */
+export function containerUserns(asked: Userns | undefined): Userns | undefined {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0 && asked) throw new MycfsError("--userns/--uidmap/--gidmap: without root, mycfs maps root in the container to you (and your /etc/subuid range); drop the flag");
+  const userns = uid === 0 ? asked : rootlessUserns(uid, process.getgid?.() ?? uid, userName(uid), readFile("/etc/subuid"), readFile("/etc/subgid"),
+    Bun.which("newuidmap") !== null && Bun.which("newgidmap") !== null);
+  const refusal = userns && usernsRefusal(readFile, uid);
+  if (refusal) throw new MycfsError(refusal);
+  return userns;
+}
+
+function userName(uid: number): string {
+  const line = (readFile("/etc/passwd") ?? "").split("\n").find((l) => l.split(":")[2] === String(uid));
+  return line?.split(":")[0] ?? String(uid);
+}

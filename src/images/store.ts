@@ -4,15 +4,28 @@
 //   {root}/containers/{id}/       a container's overlay upper, work and mount point
 //   {root}/tmp/                   staging, renamed into place when complete
 import { fileType, mkdir } from "../native/lib";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { MycfsError } from "../errors";
 
 export const DEFAULT_ROOT = "/var/lib/mycfs";
 
+/** Root's store is the system's; anyone else's lives in their XDG data directory. */
+export function defaultRoot(): string {
+  if (process.getuid?.() === 0) return DEFAULT_ROOT;
+  return `${process.env.XDG_DATA_HOME || `${process.env.HOME}/.local/share`}/mycfs`;
+}
+
+/** mkdir -p, private. */
+function ensureDir(path: string) {
+  if (fileType(path) !== null) return;
+  ensureDir(dirname(path));
+  mkdir(path, 0o700);
+}
+
 export class Store {
   readonly root: string;
   constructor(root?: string) {
-    this.root = resolve(root || process.env.MYCFS_ROOT || DEFAULT_ROOT);
+    this.root = resolve(root || process.env.MYCFS_ROOT || defaultRoot());
     // overlayfs takes its layers as a comma- and colon-separated option string
     if (/[,:]/.test(this.root))
       throw new MycfsError(`--root ${this.root}: the store path cannot contain ',' or ':'; choose another directory`);
@@ -25,7 +38,7 @@ export class Store {
   }
   /** A staging directory on the store's file system, so that rename() can publish it. */
   tmp() {
-    for (const dir of [this.root, join(this.root, "tmp")]) if (fileType(dir) === null) mkdir(dir, 0o700);
+    ensureDir(join(this.root, "tmp"));
     return join(this.root, "tmp");
   }
 }

@@ -4,6 +4,7 @@ import { chmodSync, linkSync, lchownSync, lutimesSync, mkdirSync, symlinkSync } 
 import { join, posix } from "node:path";
 import { createTarDecoder } from "modern-tar";
 import { MycfsError } from "../errors";
+import { log } from "../log";
 
 /** The entry's path relative to the root, or null for the root itself. Refuses any way out. */
 export function entryPath(name: string): string | null {
@@ -17,6 +18,10 @@ export function entryPath(name: string): string | null {
 export async function unpackTar(archive: ReadableStream<Uint8Array>, dest: string): Promise<number> {
   const dirs: { path: string; mode: number; mtime?: Date }[] = [];
   let count = 0;
+  // Without root, the files are the caller's, which is root inside a rootless container;
+  // other owners cannot be kept and are said so, not skipped silently.
+  const rootless = process.getuid?.() !== 0;
+  let remapped = 0;
   for await (const entry of archive.pipeThrough(createTarDecoder({ strict: true }))) {
     const h = entry.header;
     const rel = entryPath(h.name);
@@ -36,13 +41,15 @@ export async function unpackTar(archive: ReadableStream<Uint8Array>, dest: strin
         linkSync(join(dest, target), path);
       } else throw new MycfsError(`archive entry '${h.name}' has a type mycfs does not unpack (${h.type})`);
     }
-    lchownSync(path, h.uid ?? 0, h.gid ?? 0);
+    if (!rootless) lchownSync(path, h.uid ?? 0, h.gid ?? 0);
+    else if (h.uid || h.gid) remapped++;
     if (h.type === "file") chmodSync(path, mode);
     if (h.type !== "directory" && h.mtime) lutimesSync(path, h.mtime, h.mtime);
     count++;
   }
   // Directories last, deepest first: writing into a directory changes its mtime, and a
   // read-only mode would stop the writes below it.
+  if (remapped) log.warn(`${remapped} files of the image belong to users other than root; without root they are unpacked as yours`);
   for (const d of dirs.reverse()) {
     chmodSync(d.path, d.mode);
     if (d.mtime) lutimesSync(d.path, d.mtime, d.mtime);

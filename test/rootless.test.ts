@@ -1,0 +1,65 @@
+// mycfs without sudo: an ordinary user, made for the test and removed after, runs
+// containers whose root is that user on the host.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { MYCFS, tempDir } from "./helpers";
+
+const user = `mycfs-t${process.pid}`;
+const dir = tempDir("rootless");
+const bin = join(dir, "mycfs");
+let uid = 0;
+
+beforeAll(() => {
+  const add = Bun.spawnSync(["useradd", "--create-home", "--shell", "/bin/sh", user], { stderr: "pipe" });
+  if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
+  uid = Number(Bun.spawnSync(["id", "-u", user]).stdout.toString());
+  // a copy the user can execute, in a directory the user can reach
+  chmodSync(dir, 0o755);
+  copyFileSync(MYCFS, bin);
+  chmodSync(bin, 0o755);
+});
+
+afterAll(() => {
+  Bun.spawnSync(["userdel", "--remove", user], { stderr: "ignore" });
+  Bun.spawnSync(["rm", "-rf", dir]);
+});
+
+function asUser(args: string[]) {
+  const p = Bun.spawnSync(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
+    { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+describe("rootless", () => {
+  test("root inside is the user outside; exit codes come back; the store is the user's", () => {
+    const r = asUser(["run", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
+    expect(r.code).toBe(3);
+    const [id, map, owner] = r.stdout.trim().split("\n");
+    expect(id).toBe("0");
+    expect(map!.trim().split(/\s+/)).toEqual(["0", String(uid), "1"]);
+    expect(owner).toBe("0");
+    expect(statSync(`/home/${user}/.local/share/mycfs/images/busybox/rootfs`).uid).toBe(uid);
+  });
+
+  test("a file created in a bind volume belongs to the user; nothing is left in the store", () => {
+    const vol = join(dir, "vol");
+    mkdirSync(vol);
+    chmodSync(vol, 0o777);
+    expect(asUser(["run", "-v", `${vol}:/vol`, "busybox", "touch", "/vol/made"]).code).toBe(0);
+    expect(statSync(join(vol, "made")).uid).toBe(uid);
+    expect(readdirSync(`/home/${user}/.local/share/mycfs/containers`)).toEqual([]);
+  });
+
+  test("privileges stay within the namespace; limits without a delegated cgroup are refused clearly", () => {
+    const r = asUser(["run", "busybox", "sh", "-c", "mknod /tmp/n c 1 3 2>&1; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u /tmp/f"]);
+    expect(r.stdout).toContain("Operation not permitted");
+    // useradd gave the user an /etc/subuid range, so ids other than root exist inside
+    const subuid = Bun.which("newuidmap") && readFileSync("/etc/subuid", "utf8").includes(`${user}:`);
+    if (subuid) expect(r.stdout.trim().split("\n").at(-1)).toBe("1000");
+    const limited = asUser(["run", "--memory", "32m", "busybox", "true"]);
+    expect(limited.code).toBe(125);
+    expect(limited.stderr).toBe("mycfs: resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits\n");
+    expect(asUser(["run", "--userns=auto", "busybox", "true"])).toMatchObject({ code: 125 });
+  });
+});
