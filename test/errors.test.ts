@@ -1,9 +1,9 @@
 // Bad input: one clear line naming the input and the fix, exit 125 (127 for a missing
 // command), and nothing left on disk.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, mycfs, tempDir, testStore } from "./helpers";
+import { mycfs, testStore } from "./helpers";
 
 const store = testStore("errors");
 afterAll(store.cleanup);
@@ -46,22 +46,6 @@ describe("bad input", () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^mycfs: step \d+, mount a tmpfs on \/x: Invalid argument \(EINVAL\)\n$/);
     expect(leftovers()).toEqual([]);
-  });
-
-  test("not root: a clear error until rootless mode exists", async () => {
-    // a copy that the unprivileged user can execute, outside any private directory
-    const dir = tempDir("nonroot");
-    try {
-      chmodSync(dir, 0o755);
-      copyFileSync(MYCFS, join(dir, "mycfs"));
-      chmodSync(join(dir, "mycfs"), 0o755);
-      const p = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", join(dir, "mycfs"), "run", "--root", join(dir, "store"), "busybox", "true"], { stderr: "pipe" });
-      expect(p.exitCode).toBe(125);
-      expect(p.stderr.toString()).toBe("mycfs: mycfs run needs root for now: run it with sudo (rootless mode is not there yet)\n");
-      expect(existsSync(join(dir, "store"))).toBe(false);
-    } finally {
-      Bun.spawnSync(["rm", "-rf", dir]);
-    }
   });
 });
 
