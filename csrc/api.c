@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -205,6 +206,12 @@ EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
   out[0] = rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur;
   out[1] = rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max;
   return 0;
+}
+
+/* The file system type (statfs f_type) of path's file system. */
+EXPORT int64_t mycfs_fs_type(const char *path) {
+  struct statfs st;
+  return statfs(path, &st) < 0 ? -errno : (int64_t)st.f_type;
 }
 
 EXPORT int mycfs_chmod(const char *path, uint32_t mode) { return chmod(path, mode) < 0 ? -errno : 0; }

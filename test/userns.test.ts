@@ -94,6 +94,15 @@ describe("--userns=auto as root", () => {
     expect(statSync(join(vol, "by-container")).uid).toBe(base);
   });
 
+  test("without id-mapped mounts: a copy chowned onto the range, made once and said why", async () => {
+    const env = { MYCFS_IDMAP: "0" };
+    const first = await mycfs(["run", "--root", store.root, "--userns=auto", "busybox", "stat", "-c", "%u:%g", "/bin/busybox"], { env });
+    expect(first).toMatchObject({ code: 0, stdout: "0:0\n" });
+    expect(first.stderr).toContain("copying the image with its owners shifted");
+    const again = await mycfs(["run", "--root", store.root, "--userns=auto", "busybox", "true"], { env });
+    expect(again).toMatchObject({ code: 0, stderr: "" });
+  });
+
   test("an explicit --uidmap, and bad maps are refused before anything runs", async () => {
     const r = await mycfs(["run", "--root", store.root, "--uidmap", "0:300000:1000", "busybox", "cat", "/proc/self/uid_map", "/proc/self/gid_map"]);
     expect(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(":"))).toEqual(["0:300000:1000", "0:300000:1000"]);

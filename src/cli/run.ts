@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import type { Layout } from "../cgroups/layout";
 import type { Limits } from "../cgroups/limits";
+import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
@@ -48,7 +49,10 @@ function createCgroup(layout: Layout, name: string, limits: Limits, rootless: bo
 
 async function imageRootfs(storeRoot: string | undefined, id: string, owner?: Owner): Promise<Rootfs> {
   const store = new Store(storeRoot);
-  return overlayRootfs(store, await ensureEmbedded(store), id, owner);
+  const image = await ensureEmbedded(store);
+  const refusal = owner && idmapRefusal(image);
+  if (!owner || !refusal) return overlayRootfs(store, image, id, owner);
+  return overlayRootfs(store, await shiftedCopy(store, image, owner, refusal), id, owner, true);
 }
 
 function randomHex(bytes: number): string {

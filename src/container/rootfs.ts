@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { MycfsError } from "../errors";
 import { chmod, chown, fileMode, fileType, mkdir, removeTree, S_IFMT } from "../native/lib";
 import { attach, mount, MS, type Op } from "../plan/ops";
+import { idmapRefusal } from "./idmap";
 import type { Store } from "../images/store";
 
 export interface Rootfs {
@@ -30,7 +31,9 @@ function checkReachable(path: string, what: string) {
       throw new MycfsError(`--userns: the container's root cannot reach ${what} ${path}, because ${p} is private; use a path others may traverse (chmod o+x ${p}), such as the default store /var/lib/mycfs`);
 }
 
-export function overlayRootfs(store: Store, image: string, id: string, owner?: Owner): Rootfs {
+/** `owner`: in a user namespace, the host ids of its root; `shifted`: whether `image` is a
+ * copy already owned by them (no id-mapped mount then). */
+export function overlayRootfs(store: Store, image: string, id: string, owner?: Owner, shifted = false): Rootfs {
   const dir = store.container(id);
   if (owner) checkReachable(store.root, "the store");
   // the container's directory is private; the upper layer's mode becomes the mode of "/";
@@ -40,22 +43,23 @@ export function overlayRootfs(store: Store, image: string, id: string, owner?: O
   if (fileType(parent) === null) mkdir(parent, 0o711);
   if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
   mkdir(dir, 0o700);
-  const sub = ["upper", "work", "rootfs", ...(owner ? ["lower"] : [])];
+  const idmapped = owner !== undefined && !shifted;
+  const sub = ["upper", "work", "rootfs", ...(idmapped ? ["lower"] : [])];
   for (const d of sub) mkdir(join(dir, d), 0o755);
   if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
   const path = join(dir, "rootfs");
-  const lower = owner ? join(dir, "lower") : image;
+  const lower = idmapped ? join(dir, "lower") : image;
   return {
     path,
     ops: [
-      ...(owner ? [attach(lower, "attach the image, id-mapped so that its root is the container's root")] : []),
+      ...(idmapped ? [attach(lower, "attach the image, id-mapped so that its root is the container's root")] : []),
       mount({ source: "overlay", target: path, fstype: "overlay",
         // in a user namespace overlayfs keeps its metadata in user.* xattrs
         data: `lowerdir=${lower},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
     ],
     cleanup: () => removeTree(dir),
-    idmap: owner ? image : undefined,
+    idmap: idmapped ? image : undefined,
   };
 }
 
@@ -63,7 +67,11 @@ export function overlayRootfs(store: Store, image: string, id: string, owner?: O
 export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
   const path = resolve(dir);
   if (fileType(path) !== S_IFMT.DIR) throw new MycfsError(`--rootfs ${dir}: no such directory; give the path of an unpacked root file system`);
-  if (owner) checkReachable(path, "--rootfs");
+  if (owner) {
+    checkReachable(path, "--rootfs");
+    const refusal = idmapRefusal(path);
+    if (refusal) throw new MycfsError(`--rootfs with a user namespace needs an id-mapped mount, and ${refusal}; run the image from the store instead`);
+  }
   return {
     path,
     ops: [owner

@@ -27,6 +27,7 @@ const symbols = {
   mycfs_idmapped_tree: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
   mycfs_open_dir: { args: ["ptr"], returns: "i32" },
+  mycfs_fs_type: { args: ["ptr"], returns: "i64" },
   mycfs_chmod: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
@@ -73,6 +74,12 @@ export function idmappedTree(path: string, userns: string): number {
 
 export function chmod(path: string, mode: number) {
   check(native().mycfs_chmod(cstr(path), mode), `chmod ${path}`);
+}
+
+/** statfs(2)'s f_type for the file system holding path, or null. */
+export function fsType(path: string): number | null {
+  const t = Number(native().mycfs_fs_type(cstr(path)));
+  return t < 0 ? null : t;
 }
 
 export function openDir(path: string): number {
