@@ -50,15 +50,18 @@ EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cg
   return 0;
 }
 
-/* Blocking read of one message into out[4] = {kind, step, err, ns in µs}; 0 at EOF. */
+/* Blocking read of one message into out[5] = {kind, step, err, ns in µs, passed fd or -1};
+ * 0 at EOF. */
 EXPORT int mycfs_recv(int fd, int32_t *out) {
   struct mycfs_msg m;
-  int rc = chan_recv(fd, &m, NULL);
+  int passfd;
+  int rc = chan_recv(fd, &m, &passfd);
   if (rc <= 0) return rc < 0 ? -errno : 0;
   out[0] = (int32_t)m.kind;
   out[1] = (int32_t)m.step;
   out[2] = m.err;
   out[3] = (int32_t)(m.ns / 1000);
+  out[4] = passfd;
   return 1;
 }
 
@@ -130,27 +133,6 @@ EXPORT int mycfs_watch(int pid) {
     return -rc;
   }
   return p[0];
-}
-
-/* A pseudo-terminal pair: out[0] = master, out[1] = slave. */
-EXPORT int mycfs_openpty(int32_t *out) {
-  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (m < 0) return -errno;
-  char name[64];
-  if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0) {
-    int err = errno;
-    close(m);
-    return -err;
-  }
-  int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (s < 0) {
-    int err = errno;
-    close(m);
-    return -err;
-  }
-  out[0] = m;
-  out[1] = s;
-  return 0;
 }
 
 /* Copies the window size of terminal `from` to terminal `to`. */

@@ -38,11 +38,13 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A sync point: tell the parent where we are and wait until it says go. EOF means the
- * parent is gone, so stop here rather than run an unsupervised container. */
-static int sync_point(uint32_t step) {
+/* A sync point: tell the parent where we are (handing it passfd, if any) and wait until
+ * it says go. EOF means the parent is gone, so stop here rather than run an unsupervised
+ * container. */
+static int sync_point(uint32_t step, int passfd) {
   struct mycfs_msg m;
-  if (chan_send(sync_fd, MSG_SYNC, step, 0, 0) < 0) return errno;
+  int sent = passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd);
+  if (sent < 0) return errno;
   int rc = chan_recv(sync_fd, &m, &passed_fd);
   if (rc < 0) return errno;
   if (rc == 0) _exit(125);
@@ -217,7 +219,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     if (i < op->nstr) p += strlen(p) + 1;
   }
   switch (op->op) {
-    case OP_SYNC: return sync_point((uint32_t)op->a);
+    case OP_SYNC: return sync_point((uint32_t)op->a, -1);
     case OP_MOUNT: return do_mount(op, s);
     case OP_ROOT:
       root_fd = open(s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -254,6 +256,14 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
       return rc < 0 ? errno : 0;
     }
     case OP_SECCOMP: return set_seccomp(op);
+    case OP_SETNS: return setns((int)op->a, (int)op->b) < 0 ? errno : 0;
+    case OP_PTY: {
+      int master = pty_onto_stdio();
+      if (master < 0) return -master;
+      int err = sync_point((uint32_t)op->a, master);
+      close(master);
+      return err;
+    }
     default: return ENOSYS;
   }
 }

@@ -17,6 +17,12 @@ int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
 int chan_recv(int fd, struct mycfs_msg *m, int *passed);
 int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 
+/* pty.c: a pty from the devpts on /dev/pts, its slave on fds 0-2; returns the master or -errno. */
+int pty_onto_stdio(void);
+
+/* api.c: clone a child that walks the plan (exported; join.c reuses it). */
+int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
+
 /* resolve.c: paths below the container root that never lead out of it. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 int open_in_root(int root_fd, const char *path, enum create_kind create);

@@ -31,6 +31,8 @@ enum mycfs_op {
   OP_SETID = 19,      /* a = gid, b = uid: become them (after the uid/gid maps are written) */
   OP_ATTACH = 20,     /* s0 path: attach there the mount the parent sent with the last MSG_GO */
   OP_WRITE = 21,      /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
+  OP_SETNS = 22,      /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
+  OP_PTY = 23,        /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
 };
 
 /* Op flags. */
@@ -47,11 +49,12 @@ enum mycfs_op {
 /* Numbered sync points: the child stops at each; the parent acts, then says go. */
 enum mycfs_sync {
   SYNC_NAMESPACES = 1, /* child is in its namespaces: uid maps and cgroups go here */
+  SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
 enum mycfs_msg_kind {
-  MSG_SYNC = 1,  /* child -> parent: reached sync point `step` */
+  MSG_SYNC = 1,  /* child -> parent: reached sync point `step` (may carry one fd, SCM_RIGHTS) */
   MSG_GO = 2,    /* parent -> child: continue past sync point `step` (may carry an fd) */
   MSG_DONE = 3,  /* child -> parent: op `step` finished in `ns` nanoseconds (debug plans) */
   MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno) */

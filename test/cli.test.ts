@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, tempDir, testStore } from "./helpers";
+import { MYCFS, tempDir, terminal, testStore } from "./helpers";
 
 const store = testStore("cli");
 afterAll(store.cleanup);
@@ -14,11 +14,11 @@ describe("the single executable", () => {
     try {
       copyFileSync(MYCFS, join(dir, "mycfs"));
       Bun.spawnSync(["chmod", "+x", join(dir, "mycfs")]);
-      const p = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/etc/os-release"], { cwd: dir });
+      const p = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/etc/os-release"], { cwd: dir, env: process.env });
       expect(p.exitCode).toBe(0);
       expect(p.stdout.toString()).toContain("BusyBox");
       // busybox's license travels with it
-      const lic = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/usr/share/doc/busybox/copyright"], { cwd: dir });
+      const lic = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/usr/share/doc/busybox/copyright"], { cwd: dir, env: process.env });
       expect(lic.stdout.toString()).toMatch(/GPL|General Public License/);
     } finally {
       Bun.spawnSync(["rm", "-rf", dir]);
@@ -26,7 +26,7 @@ describe("the single executable", () => {
   });
 
   test("--debug explains each step with its duration, on stderr only", async () => {
-    const p = Bun.spawnSync([MYCFS, "run", "--debug", "--root", store.root, "busybox", "echo", "out"], { stderr: "pipe" });
+    const p = Bun.spawnSync([MYCFS, "run", "--debug", "--root", store.root, "busybox", "echo", "out"], { stderr: "pipe", env: process.env });
     expect(p.stdout.toString()).toBe("out\n");
     const err = p.stderr.toString();
     expect(err).toMatch(/mycfs: debug: pivot_root into .* and detach the host's root: \d+\.\d\d ms/);
@@ -35,7 +35,7 @@ describe("the single executable", () => {
   });
 
   test("--dry-run prints the plan as the C side reads it, and runs nothing", async () => {
-    const p = Bun.spawnSync([MYCFS, "run", "--dry-run", "--root", store.root, "busybox", "echo", "out"]);
+    const p = Bun.spawnSync([MYCFS, "run", "--dry-run", "--root", store.root, "busybox", "echo", "out"], { env: process.env });
     const out = p.stdout.toString();
     expect(p.exitCode).toBe(0);
     expect(out).toMatch(/^ {2}1 {2}PRCTL +make the child non-dumpable/);
@@ -47,37 +47,17 @@ describe("the single executable", () => {
 });
 
 describe("at a terminal", () => {
-  test("a prompt, Ctrl-C inside the container, and the host terminal restored", async () => {
-    const cmd = `stty rows 33 cols 77; stty -g > ${store.dir}/before; ${MYCFS} run --root ${store.root}; echo EXIT=$?; stty -g > ${store.dir}/after`;
-    const p = Bun.spawn(["script", "-qfec", cmd, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-    const reader = p.stdout.getReader();
-    let out = "";
-    const waitFor = async (text: string) => {
-      while (!out.includes(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`terminal closed before '${text}':\n${out}`);
-        out += new TextDecoder().decode(value);
-      }
-    };
-    const type = (s: string) => {
-      p.stdin.write(s);
-      p.stdin.flush();
-    };
-    await waitFor("/ # ");
-    type("echo in-$((20+22)); stty size\n");
-    await waitFor("in-42");
-    await waitFor("33 77");
-    const t0 = Date.now();
-    type("sleep 20\n");
-    await Bun.sleep(200);
-    type("\x03");
-    type("echo after-$?\n");
-    await waitFor("after-130");
-    expect(Date.now() - t0).toBeLessThan(5000);
-    type("exit 5\n");
-    await waitFor("EXIT=5");
-    p.stdin.end();
-    await p.exited;
+  test("a prompt, a terminal of its own, Ctrl-C inside the container, and the host terminal restored", async () => {
+    const t = terminal(`stty rows 33 cols 77; stty -g > ${store.dir}/before; ${MYCFS} run --root ${store.root}; echo EXIT=$?; stty -g > ${store.dir}/after`);
+    await t.waitFor("/ # ");
+    t.type("echo in-$((20+22)); stty size; tty\n");
+    await t.waitFor("in-42");
+    await t.waitFor("33 77");
+    await t.waitFor("/dev/pts/0"); // the container's own devpts: `tty` knows its name
+    expect(await t.interruptSleep()).toBeLessThan(5000);
+    t.type("exit 5\n");
+    await t.waitFor("EXIT=5");
+    await t.close();
     expect(readFileSync(`${store.dir}/after`, "utf8")).toBe(readFileSync(`${store.dir}/before`, "utf8"));
   });
 });

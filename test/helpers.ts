@@ -1,4 +1,5 @@
-// Running the real dist/mycfs as a user would, with a store of the test's own.
+// Running the real dist/mycfs as a user would, with a store of the test's own. Spawns
+// pass process.env on: it carries the suite's own state directory (test/setup.ts).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -46,7 +47,7 @@ export async function probe(root: string, runArgs: string[] = [], probeArgs = ["
 
 /** Starts mycfs in the background and resolves once the container printed `marker`. */
 export async function startUntil(args: string[], marker = "ready") {
-  const p = Bun.spawn([MYCFS, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([MYCFS, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: process.env });
   const reader = p.stdout.getReader();
   let out = "";
   while (!out.includes(marker)) {
@@ -64,6 +65,42 @@ export async function startUntil(args: string[], marker = "ready") {
   return { proc: p, output: () => rest, stderr: () => new Response(p.stderr).text() };
 }
 
+/** A shell command run at a pseudo-terminal of its own (script(1)), typed into and read. */
+export function terminal(cmd: string) {
+  const p = Bun.spawn(["script", "-qfec", cmd, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: process.env });
+  const reader = p.stdout.getReader();
+  let out = "";
+  return {
+    proc: p,
+    output: () => out,
+    async waitFor(text: string) {
+      while (!out.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`terminal closed before '${text}':\n${out}`);
+        out += new TextDecoder().decode(value);
+      }
+    },
+    type(s: string) {
+      p.stdin.write(s);
+      p.stdin.flush();
+    },
+    /** Ctrl-C during a `sleep 20` at a shell prompt; returns how long until the shell was back, in ms. */
+    async interruptSleep() {
+      const t0 = Date.now();
+      this.type("sleep 20\n");
+      await Bun.sleep(200);
+      this.type("\x03");
+      this.type("echo after-$?\n");
+      await this.waitFor("after-130");
+      return Date.now() - t0;
+    },
+    async close() {
+      p.stdin.end();
+      return p.exited;
+    },
+  };
+}
+
 /** Direct children of a process, from /proc. */
 export function childrenOf(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
@@ -78,15 +115,6 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** The cgroup directories of a running container, to remove by hand after a test that
- * SIGKILLs mycfs itself (which then cannot clean up; stale-state recovery is later work). */
-export function cgroupDirsOf(pid: number): string[] {
-  const name = /mycfs-[0-9a-f]{12}/.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[0];
-  if (!name) return [];
-  const found = Bun.spawnSync(["find", "/sys/fs/cgroup", "-maxdepth", "8", "-type", "d", "-name", name]);
-  return found.stdout.toString().split("\n").filter(Boolean);
 }
 
 /** Leftover cgroup directories of mycfs containers anywhere on the host. */

@@ -1,9 +1,9 @@
 // Each isolation proven from both sides: what the container sees, and what the host sees.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { cgroupDirsOf, childrenOf, isRunning, mycfs, probe, startUntil, testStore } from "./helpers";
+import { childrenOf, isRunning, mycfs, mycfsCgroups, probe, startUntil, testStore } from "./helpers";
 
 const store = testStore("isolation");
 afterAll(store.cleanup);
@@ -140,8 +140,9 @@ describe("environment and working directory", () => {
     expect((await run(["-w", "/work/here"], ["pwd"])).stdout).toBe("/work/here\n");
   });
 
-  test("stdin reaches the container", async () => {
-    expect((await run([], ["cat"], "piped\n")).stdout).toBe("piped\n");
+  test("-i passes stdin on, EOF included; without it the container's stdin is empty", async () => {
+    expect((await run(["-i"], ["cat"], "piped\n")).stdout).toBe("piped\n");
+    expect((await run([], ["cat"], "piped\n")).stdout).toBe("");
   });
 });
 
@@ -174,16 +175,21 @@ describe("exit codes and signals", () => {
     expect(await c.output()).toContain("got TERM");
   });
 
-  test("if mycfs dies, the container dies with it", async () => {
-    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c", "echo ready; sleep 30"]);
+  test("if mycfs dies, the container dies with it, and the next mycfs cleans up after both", async () => {
+    const c = await startUntil(["run", "--root", store.root, "--name", "orphan", "busybox", "sh", "-c", "echo ready; sleep 30"]);
     const [container] = childrenOf(c.proc.pid);
-    const cgroups = cgroupDirsOf(container!);
+    const cgroup = /mycfs-[0-9a-f]{12}/.exec(readFileSync(`/proc/${container}/cgroup`, "utf8"))![0];
     c.proc.kill("SIGKILL");
     await c.proc.exited;
     const deadline = Date.now() + 5000;
     while (isRunning(container!) && Date.now() < deadline) await Bun.sleep(10);
     expect(isRunning(container!)).toBe(false);
-    for (const dir of cgroups) rmdirSync(dir);
+    const ours = () => mycfsCgroups().filter((d) => d.endsWith(`/${cgroup}`));
+    expect(ours()).not.toEqual([]);
+    expect(readdirSync(join(store.root, "containers"))).not.toEqual([]);
+    expect((await mycfs(["ps", "-a", "--root", store.root])).stdout).not.toContain("orphan");
+    expect(ours()).toEqual([]);
+    expect(readdirSync(join(store.root, "containers"))).toEqual([]);
   });
 
   test("--init reaps orphaned zombies; without it PID 1 (the probe) leaves them", async () => {

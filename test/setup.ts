@@ -1,9 +1,9 @@
 // Preloaded by `bun test`: builds the probe the container tests run, and checks after
 // the whole suite that nothing was left on the host.
 import { afterAll } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { childrenOf, mycfsCgroups, PROBE } from "./helpers";
+import { childrenOf, mycfsCgroups, PROBE, tempDir } from "./helpers";
 
 // Container tests run real containers: without root they fail, and this says why first.
 if (process.getuid?.() !== 0) console.error("mycfs tests: the container tests need root; run `sudo npm test`");
@@ -14,7 +14,14 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
   if (cc.exitCode !== 0) throw new Error(`building the probe failed:\n${cc.stderr}`);
 }
 
+// Container records go to a state directory of the suite's own, never the host's /run/mycfs.
+process.env.MYCFS_STATE = tempDir("state");
+
 afterAll(() => {
+  const state = process.env.MYCFS_STATE!;
+  const left = readdirSync(state).filter((f) => /^[0-9a-f]{64}$/.test(f));
+  rmSync(state, { recursive: true, force: true });
+  if (left.length) throw new Error(`the suite left containers in its state directory: ${left.join(", ")}`);
   const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const cgroups = mycfsCgroups();

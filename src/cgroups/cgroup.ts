@@ -59,6 +59,12 @@ export class ContainerCgroup {
     readonly dirs: Map<Hierarchy, string>,
   ) {}
 
+  /** An existing container's cgroup, from the layout (its own, as `layout` below) and
+   * name its state recorded. */
+  static of(fs: CgroupFs, layout: Layout, name: string): ContainerCgroup {
+    return new ContainerCgroup(fs, layout, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])));
+  }
+
   /** Creates the cgroup and writes the limits. On failure, removes what it made.
    * On cgroup v1 moving a process into a hierarchy costs about a millisecond (the kernel
    * waits for an RCU grace period each time), so the container joins only the
@@ -67,8 +73,7 @@ export class ContainerCgroup {
     const used = new Set([...ACCOUNTING, ...limitControllers(limits)]);
     const cg = new ContainerCgroup(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, new Map());
     try {
-      for (const h of cg.layout.hierarchies) {
-        const dir = `${h.own}/${name}`;
+      for (const [h, dir] of ContainerCgroup.of(fs, cg.layout, name).dirs) {
         fs.mkdir(dir);
         cg.dirs.set(h, dir);
         // a new v1 cpuset is empty, and a cgroup without CPUs or memory nodes takes no process

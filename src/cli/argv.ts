@@ -16,7 +16,8 @@ export interface Parsed {
   dashDash: boolean;
 }
 
-export function parseOptions(command: string, def: ArgsDef, argv: string[], repeatable: ReadonlySet<string> = new Set()): Parsed {
+export function parseOptions(command: string, def: ArgsDef, input: string[], repeatable: ReadonlySet<string> = new Set()): Parsed {
+  const argv = [...input];
   const byName = new Map<string, string>();
   for (const [key, d] of Object.entries(def)) {
     if (d.type === "positional") continue;
@@ -41,6 +42,12 @@ export function parseOptions(command: string, def: ArgsDef, argv: string[], repe
     }
     const d = def[key]!;
     if (d.type === "boolean") {
+      // short flags together: -it is -i -t
+      if (!long && inline !== undefined) {
+        values[key] = true;
+        argv.splice(i + 1, 0, `-${inline}`);
+        continue;
+      }
       if (inline !== undefined && !["true", "false"].includes(inline))
         throw new MycfsError(`flag '${arg}' takes no value (or =true/=false)`);
       values[key] = inline !== "false";

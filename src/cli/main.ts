@@ -8,6 +8,15 @@ import { HelpRequested } from "./argv";
 
 const commands: Record<string, () => Promise<CommandDef>> = {
   run: () => import("./run").then((m) => m.default as CommandDef),
+  exec: () => import("./exec").then((m) => m.default as CommandDef),
+  ps: () => import("./ps").then((m) => m.default as CommandDef),
+  inspect: () => import("./inspect").then((m) => m.default as CommandDef),
+  logs: () => import("./logs").then((m) => m.default as CommandDef),
+  top: () => import("./top").then((m) => m.default as CommandDef),
+  stop: () => import("./stop").then((m) => m.default as CommandDef),
+  kill: () => import("./kill").then((m) => m.default as CommandDef),
+  wait: () => import("./wait").then((m) => m.default as CommandDef),
+  rm: () => import("./rm").then((m) => m.default as CommandDef),
 };
 
 const root = defineCommand({

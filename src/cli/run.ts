@@ -6,7 +6,6 @@ import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
-import { runContainer } from "../container/run";
 import { describePlan } from "../plan/describe";
 import type { Op } from "../plan/ops";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
@@ -15,10 +14,12 @@ import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
 import { Store } from "../images/store";
 import { MycfsError } from "../errors";
 import { log, setDebug } from "../log";
-import { isatty } from "../native/lib";
 import { list, parseOptions, str } from "./argv";
 import { storeArgs } from "./common";
 import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resource-args";
+import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
+import { isSupervisor, launchSupervisor } from "../container/supervisor";
+import { startContainer } from "../container/start";
 
 const args = {
   ...storeArgs,
@@ -33,6 +34,7 @@ const args = {
   "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
   ...resourceArgs,
+  ...lifecycleArgs,
 } as const;
 
 /** Rootless, a cgroup is made only for limits, and only where the caller may: a cgroup
@@ -59,7 +61,7 @@ function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs]);
+const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
 
 export default defineCommand({
   meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
@@ -71,6 +73,8 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { values: v, positionals, dashDash } = parseOptions("run", args, rawArgs, repeatable);
     setDebug(v.debug === true);
+    const lifecycle = resolveLifecycle(v);
+    if (lifecycle.detach && !isSupervisor()) return void (process.exitCode = await launchSupervisor(rawArgs));
     const rootfsDir = str(v.rootfs);
     let image: string | undefined;
     let cmd = positionals;
@@ -86,7 +90,7 @@ export default defineCommand({
     const volumes = list(v.volume).map(parseVolume);
     const tmpfs = list(v.tmpfs).map(parseTmpfs);
     const workdir = containerPath(str(v.workdir) ?? "/", "-w");
-    const term = isatty(0) ? (process.env.TERM ?? "xterm") : "dumb";
+    const term = lifecycle.tty ? (process.env.TERM ?? "xterm") : "dumb";
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
     const resources = resolveResources(v);
@@ -105,22 +109,15 @@ export default defineCommand({
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
       const binds = cgroupBinds(layout, (h) => `${h.own}/${name}`, !cgroupns);
-      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView([], binds) }, { fds: [-1, -1, -1], ctty: false })));
+      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView([], binds) }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
 
-    // The cgroup first: its limits are checked against the host as it is written, and a
-    // refusal then leaves nothing behind.
-    const cgroup = createCgroup(layout, name, limits, userns?.rootless !== undefined);
-    let rootfs: Rootfs | undefined;
-    try {
-      rootfs = rootfsDir ? directoryRootfs(rootfsDir, owner) : await imageRootfs(str(v.root), id, owner);
-      const cgroups = cgroupView(cgroup?.joinOps() ?? [], cgroup?.binds(!cgroupns) ?? []);
-      process.exitCode = await runContainer({ ...base, rootfs, cgroups }, cgroup, v.debug === true);
-    } finally {
-      rootfs?.cleanup();
-      cgroup?.remove();
-    }
+    process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
+      lifecycle, stateDir: str(v.state), storeDir: rootfsDir ? undefined : new Store(str(v.root)).container(id), debug: v.debug === true,
+      layout, cgroupName: name, cgroup: () => createCgroup(layout, name, limits, userns?.rootless !== undefined),
+      cgroupView: (cgroup) => cgroupView(cgroup?.joinOps() ?? [], cgroup?.binds(!cgroupns) ?? []),
+      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : imageRootfs(str(v.root), id, owner)) });
   },
 });

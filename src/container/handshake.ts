@@ -11,12 +11,13 @@ export interface Failure {
   errno: number;
 }
 
-/** What the parent does at a sync point; a returned fd travels to the child with the go-ahead. */
-export type SyncHooks = Partial<Record<SyncPoint, () => number | void>>;
+/** What the parent does at a sync point, given the fd the child passed along (the pty
+ * master at TERMINAL; else -1); a returned fd travels to the child with the go-ahead. */
+export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>>;
 
 /** Returns null once the child's end closes (the command was exec'd) or the first failure. */
 export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void): Failure | null {
-  const expected = plan.filter((o) => o.code === OpCode.SYNC).map((o) => o.a);
+  const expected = plan.filter((o) => o.code === OpCode.SYNC || o.code === OpCode.PTY).map((o) => o.a);
   let next = 0;
   for (;;) {
     const m = recv(sock);
@@ -26,10 +27,12 @@ export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (
     }
     switch (m.kind) {
       case MsgKind.SYNC:
-        if (m.step !== expected[next])
+        if (m.step !== expected[next]) {
+          if (m.fd >= 0) close(m.fd);
           throw new MycfsError(`sync protocol: expected sync point ${expected[next] ?? "(none)"}, the child reached ${m.step}`);
+        }
         next++;
-        const passed = hooks[m.step as SyncPoint]?.() ?? undefined;
+        const passed = hooks[m.step as SyncPoint]?.(m.fd) ?? undefined;
         send(sock, MsgKind.GO, m.step, passed);
         if (passed !== undefined) close(passed); // the child has its own copy now
         break;

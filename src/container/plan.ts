@@ -45,11 +45,11 @@ export interface ContainerConfig {
 export interface Stdio {
   /** Host fds that become the container's 0, 1, 2 (-1: inherit mycfs's own). */
   fds: [number, number, number];
-  /** fd 0 is a terminal of the container's own, to become its controlling terminal. */
+  /** The container opens a terminal of its own (OP_PTY) for 0-2 and its controlling terminal. */
   ctty: boolean;
 }
 
-function privileges(s: Security): op.Op[] {
+export function privileges(s: Security): op.Op[] {
   const mask = capMask(s.caps);
   const caps = op.caps(mask, mask, 0, s.caps.size);
   const filter = s.seccomp ? [op.seccomp(s.seccomp)] : [];
@@ -85,6 +85,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),
+    ...(io.ctty ? [op.pty()] : []),
     ...c.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
     ...privileges(c.security),
     op.exec({ argv: c.argv, env: c.env, path: pathVar, init: c.init, ctty: io.ctty }),

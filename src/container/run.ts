@@ -1,5 +1,5 @@
-// Runs one container in the foreground: clone, answer the child's sync points, relay
-// signals and terminal, and return the exit code as docker would.
+// Runs one container, or one process exec'd into a container: clone, answer the child's
+// sync points, relay signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
 import { close, errnoMessage, idmappedTree, openDir, spawn, watch } from "../native/lib";
@@ -7,10 +7,10 @@ import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import type { Op } from "../plan/ops";
-import { handshake, type Failure } from "./handshake";
+import { handshake, type Failure, type SyncHooks } from "./handshake";
 import { cloneFlags } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
-import { openIo } from "./stdio";
+import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
 
 /** Signals a user sends to mycfs that are meant for the container. */
@@ -48,36 +48,42 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
   return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
-/** The parent's part while the child waits at its first sync point. Returns the fd of an
- * id-mapped root for the child to attach, if it needs one. */
-function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
-  if (!config.userns) return undefined;
-  writeMaps(pid, config.userns);
-  return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
+/** One process to start from a plan and wait for: a container, or a process exec'd into one. */
+export interface Launch {
+  plan: Op[];
+  spawn(plan: Uint8Array): { pid: number; sock: number };
+  /** What mycfs does at the child's sync points, given the child's pid. */
+  hooks(pid: number): SyncHooks;
+  io: ContainerIo;
+  debug: boolean;
+  /** The command runs (it was exec'd): the pid, for the container's record. */
+  started?(pid: number): void;
+  /** How long to wait for output once the process has ended (default: until EOF). An
+   * exec'd process may leave a child behind that holds its output open. */
+  drainMs?: number;
 }
 
-export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, debug = false): Promise<number> {
-  const io = await openIo();
+/** Spawns, answers the child's sync points, relays signals and terminal; returns the
+ * exit code as docker would. */
+export async function runPlan(l: Launch): Promise<number> {
+  const { plan, io } = l;
   let pid = 0;
   const forward = (sig: NodeJS.Signals) => {
     if (pid > 0) process.kill(pid, sig);
   };
   for (const s of FORWARDED_SIGNALS) process.on(s, forward);
   try {
-    const plan = buildPlan(config, io);
     const t0 = performance.now();
-    const v2 = cgroup?.v2Dir === undefined ? -1 : openDir(cgroup.v2Dir);
-    const spawned = spawn(encodePlan(plan, debug ? PlanFlag.TIMINGS : 0), cloneFlags(config.userns !== undefined), v2);
-    if (v2 >= 0) close(v2);
+    const spawned = l.spawn(encodePlan(plan, l.debug ? PlanFlag.TIMINGS : 0));
     pid = spawned.pid;
     io.afterSpawn();
-    if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
     // The child is waiting at its first sync point: answer it before anything else.
     // Its exit is watched only afterwards; until then, its death shows as EOF here.
     let failure: Failure | null = null;
     let broken: unknown;
     try {
-      failure = handshake(spawned.sock, plan, { [Sync.NAMESPACES]: () => atFirstSync(config, pid) }, (step, us) =>
+      const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
+      failure = handshake(spawned.sock, plan, hooks, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
     } catch (e) {
       broken = e;
@@ -94,13 +100,50 @@ export async function runContainer(config: ContainerConfig, cgroup: ContainerCgr
       throw failureError(plan, failure);
     }
     if (debugging) log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
+    l.started?.(pid);
     io.start();
     const status = await exited;
-    await io.drained();
-    if (cgroup?.oomKilled()) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
+    await (l.drainMs === undefined ? io.drained() : Promise.race([io.drained(), Bun.sleep(l.drainMs)]));
     return exitCode(status);
   } finally {
     for (const s of FORWARDED_SIGNALS) process.off(s, forward);
     io.restore();
   }
+}
+
+/** The parent's part while the child waits at its first sync point. Returns the fd of an
+ * id-mapped root for the child to attach, if it needs one. */
+function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
+  if (!config.userns) return undefined;
+  writeMaps(pid, config.userns);
+  return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
+}
+
+/** Calls f with an fd of the cgroup's v2 directory (-1 if it has none), for a child to be
+ * born there (CLONE_INTO_CGROUP). */
+export function withCgroupFd<T>(cgroup: ContainerCgroup | undefined, f: (v2: number) => T): T {
+  const v2 = cgroup?.v2Dir === undefined ? -1 : openDir(cgroup.v2Dir);
+  try {
+    return f(v2);
+  } finally {
+    if (v2 >= 0) close(v2);
+  }
+}
+
+export interface RunOptions {
+  debug: boolean;
+  io: ContainerIo;
+  started?(pid: number): void;
+}
+
+export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
+  return runPlan({
+    plan: buildPlan(config, o.io),
+    spawn: (plan) => withCgroupFd(cgroup, (v2) => spawn(plan, cloneFlags(config.userns !== undefined), v2)),
+    hooks: (pid) => {
+      if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
+      return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
+    },
+    ...o,
+  });
 }

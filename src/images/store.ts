@@ -16,7 +16,7 @@ export function defaultRoot(): string {
 }
 
 /** mkdir -p, private. */
-function ensureDir(path: string) {
+export function ensureDir(path: string) {
   if (fileType(path) !== null) return;
   ensureDir(dirname(path));
   mkdir(path, 0o700);

@@ -10,7 +10,6 @@ const symbols = {
   mycfs_recv: { args: ["i32", "ptr"], returns: "i32" },
   mycfs_send: { args: ["i32", "u32", "u32"], returns: "i32" },
   mycfs_watch: { args: ["i32"], returns: "i32" },
-  mycfs_openpty: { args: ["ptr"], returns: "i32" },
   mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
   mycfs_isatty: { args: ["i32"], returns: "i32" },
@@ -32,6 +31,18 @@ const symbols = {
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
+  mycfs_spawn_joined: { args: ["ptr", "u32", "i32", "i32", "ptr"], returns: "i32" },
+  mycfs_pidfd_open: { args: ["i32"], returns: "i32" },
+  mycfs_pidfd_signal: { args: ["i32", "i32"], returns: "i32" },
+  mycfs_pidfd_wait: { args: ["i32", "i32"], returns: "i32" },
+  mycfs_set_dumpable: { args: ["i32"], returns: "i32" },
+  mycfs_tty_raw: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  mycfs_tty_restore: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  mycfs_replace_file: { args: ["ptr", "ptr", "u32", "u32"], returns: "i32" },
+  mycfs_lock: { args: ["ptr"], returns: "i32" },
+  mycfs_symlink: { args: ["ptr", "ptr"], returns: "i32" },
+  mycfs_unlink: { args: ["ptr"], returns: "i32" },
+  mycfs_dup2: { args: ["i32", "i32"], returns: "i32" },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
@@ -53,13 +64,14 @@ export function spawn(plan: Uint8Array, flags: number, cgroupFd: number): { pid:
   return { pid: out[0]!, sock: out[1]! };
 }
 
-export type Message = { kind: number; step: number; err: number; us: number };
+/** `fd`: a file descriptor the child passed along (the pty master), else -1. */
+export type Message = { kind: number; step: number; err: number; us: number; fd: number };
 
 /** Blocks for the child's next message; null once the child has exec'd or died. */
 export function recv(sock: number): Message | null {
-  const out = new Int32Array(4);
+  const out = new Int32Array(5);
   if (check(native().mycfs_recv(sock, out), "read from the sync socket") === 0) return null;
-  return { kind: out[0]!, step: out[1]!, err: out[2]!, us: out[3]! };
+  return { kind: out[0]!, step: out[1]!, err: out[2]!, us: out[3]!, fd: out[4]! };
 }
 
 export function send(sock: number, kind: number, step: number, fd?: number) {
@@ -93,12 +105,6 @@ export function chown(path: string, uid: number, gid: number) {
 /** An fd that yields pid's 4-byte wait status once it ends (read it asynchronously). */
 export function watch(pid: number): number {
   return check(native().mycfs_watch(pid), "start the exit watcher");
-}
-
-export function openpty(): { master: number; slave: number } {
-  const out = new Int32Array(2);
-  check(native().mycfs_openpty(out), "open a pseudo-terminal");
-  return { master: out[0]!, slave: out[1]! };
 }
 
 export function copyWinsize(from: number, to: number) {
@@ -166,6 +172,11 @@ export function mkdir(path: string, mode: number) {
   check(native().mycfs_mkdir(cstr(path), mode), `create ${path}`);
 }
 
+/** mkdir(2) with mode 0700; returns the errno instead of throwing. */
+export function tryMkdir(path: string): number {
+  return -native().mycfs_mkdir(cstr(path), 0o700);
+}
+
 /** mycfs's own [soft, hard] limit for a resource; -1 is unlimited. */
 export function getrlimit(resource: number): [number, number] {
   const out = new BigInt64Array(2);
@@ -198,4 +209,73 @@ export function readFile(path: string, max = 1 << 20): string | null {
 /** rm -rf, never following a symlink nor crossing into another mount. */
 export function removeTree(path: string) {
   check(native().mycfs_remove_tree(cstr(path)), `remove ${path}`);
+}
+
+// Entering a running container, and acting on processes through pidfds (csrc/join.c).
+
+/** Clones a child into the PID namespace of the process behind pidfd (and the cgroup v2
+ * directory behind cgroupFd, unless -1); it walks `plan`. */
+export function spawnJoined(plan: Uint8Array, pidfd: number, cgroupFd: number): { pid: number; sock: number } {
+  const out = new Int32Array(2);
+  check(native().mycfs_spawn_joined(plan, plan.byteLength, pidfd, cgroupFd, out), "clone into the container's PID namespace");
+  return { pid: out[0]!, sock: out[1]! };
+}
+
+/** A pidfd for pid, or null if there is no such process. */
+export function pidfdOpen(pid: number): number | null {
+  const fd = native().mycfs_pidfd_open(pid);
+  return fd < 0 ? null : fd;
+}
+
+/** Sends sig; false if the process is gone. */
+export function pidfdSignal(pidfd: number, sig: number): boolean {
+  return native().mycfs_pidfd_signal(pidfd, sig) === 0;
+}
+
+/** Whether the process has exited within timeoutMs (-1: wait for ever). Blocks. */
+export function pidfdWait(pidfd: number, timeoutMs: number): boolean {
+  return check(native().mycfs_pidfd_wait(pidfd, timeoutMs), "wait for a process") === 1;
+}
+
+export function setDumpable(on: boolean) {
+  check(native().mycfs_set_dumpable(on ? 1 : 0), "prctl(PR_SET_DUMPABLE)");
+}
+
+// The host terminal (csrc/terminal.c).
+
+/** Puts terminal fd in raw mode; returns its previous settings for restoreTerminal. */
+export function rawTerminal(fd: number): Uint8Array | null {
+  const saved = new Uint8Array(128);
+  return native().mycfs_tty_raw(fd, saved, saved.byteLength) === 0 ? saved : null;
+}
+
+export function restoreTerminal(fd: number, saved: Uint8Array) {
+  native().mycfs_tty_restore(fd, saved, saved.byteLength);
+}
+
+// The container state directory (csrc/state.c).
+
+/** Writes a temporary file and renames it over path: readers never see half of it. */
+export function replaceFile(path: string, text: string, mode = 0o600) {
+  const b = utf8.encode(text);
+  check(native().mycfs_replace_file(cstr(path), b, b.byteLength, mode), `write ${path}`);
+}
+
+/** An exclusive flock on path (created if missing); close the fd to release it. */
+export function lock(path: string): number {
+  return check(native().mycfs_lock(cstr(path)), `lock ${path}`);
+}
+
+/** symlink(2): returns the errno instead of throwing (EEXIST: the name is taken). */
+export function symlink(target: string, path: string): number {
+  return -native().mycfs_symlink(cstr(target), cstr(path));
+}
+
+/** unlink(2); returns the errno instead of throwing. */
+export function unlink(path: string): number {
+  return -native().mycfs_unlink(cstr(path));
+}
+
+export function dup2(from: number, to: number) {
+  check(native().mycfs_dup2(from, to), `dup2 ${from} onto ${to}`);
 }

@@ -28,6 +28,8 @@ export const OpCode = {
   SETID: 19,
   ATTACH: 20,
   WRITE: 21,
+  SETNS: 22,
+  PTY: 23,
 } as const;
 
 export const OpFlag = {
@@ -44,6 +46,7 @@ export const OpFlag = {
 
 export const Sync = {
   NAMESPACES: 1,
+  TERMINAL: 2,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 

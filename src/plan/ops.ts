@@ -1,6 +1,6 @@
 // The setup plan: a flat list of steps that the C child walks in order (bubblewrap's
 // SetupOp list). Each step carries the words --debug and error messages show.
-import { OpCode, OpFlag, type SyncPoint } from "../native/protocol";
+import { OpCode, OpFlag, Sync, type SyncPoint } from "../native/protocol";
 
 /** A step as the C child reads it (csrc/protocol.h: struct mycfs_op_hdr and its strings). */
 export interface RawOp {
@@ -130,3 +130,10 @@ export const attach = (path: string, what: string) => op(OpCode.ATTACH, what, [p
 
 /** One write(2) of text to a file (a cgroup's `tasks`, say). */
 export const write = (path: string, text: string, what: string) => op(OpCode.WRITE, what, [path, text]);
+
+/** Joins the namespaces in `flags` of the process behind pidfd (mycfs exec). */
+export const setns = (pidfd: number, flags: number, what: string) => op(OpCode.SETNS, what, [], { a: pidfd, b: flags });
+
+/** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
+export const pty = () =>
+  op(OpCode.PTY, "open a terminal on the container's own /dev/pts and hand its master to mycfs", [], { a: Sync.TERMINAL });

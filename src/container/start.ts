@@ -1,0 +1,80 @@
+// A container from start to end, in the foreground or under a supervisor (run -d): its
+// record in the state directory, its cgroup, its root, its stdio, and the cleanup after.
+import type { ContainerCgroup } from "../cgroups/cgroup";
+import type { Layout } from "../cgroups/layout";
+import type { Lifecycle } from "../cli/lifecycle-args";
+import { log } from "../log";
+import { StateDir } from "../state/dir";
+import { claimStoreDir } from "../state/recover";
+import { Registration } from "../state/registration";
+import { logIo } from "./log-file";
+import type { ContainerConfig } from "./plan";
+import type { Rootfs } from "./rootfs";
+import { runContainer } from "./run";
+import { openIo } from "./stdio";
+import { detachFromCaller } from "./supervisor";
+
+export interface Start {
+  id: string;
+  /** What it runs, for ps: the image name or `--rootfs DIR`. */
+  image: string;
+  config: Omit<ContainerConfig, "rootfs" | "cgroups">;
+  lifecycle: Lifecycle;
+  stateDir?: string;
+  /** The container's directory in the store, when its root is an image's overlay. */
+  storeDir?: string;
+  /** The host's cgroup hierarchies, and the container's cgroup name in them. */
+  layout: Layout;
+  cgroupName: string;
+  /** Creates the container's cgroup (none: rootless without limits). */
+  cgroup(): ContainerCgroup | undefined;
+  /** What the plan needs of the cgroup: how to join it, what to mount inside. */
+  cgroupView(cgroup: ContainerCgroup | undefined): ContainerConfig["cgroups"];
+  rootfs(): Rootfs | Promise<Rootfs>;
+  debug: boolean;
+}
+
+export async function startContainer(o: Start): Promise<number> {
+  const { config: c, lifecycle } = o;
+  const state = new StateDir(o.stateDir);
+  // The record first: it claims the name, and should this process die, it tells the next
+  // mycfs what to clean up (every hierarchy, until the cgroup's own are known).
+  const reg = Registration.create(state, {
+    id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
+    cgroup: { name: o.cgroupName, layout: o.layout }, storeDir: o.storeDir,
+    userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
+    exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
+      seccomp: c.security.seccomp ? Buffer.from(c.security.seccomp).toString("base64") : null },
+  });
+  let code: number | undefined;
+  let oomKilled = false;
+  try {
+    // The cgroup next: its limits are checked against the host as it is written, and a
+    // refusal then leaves nothing behind.
+    const cgroup = o.cgroup();
+    reg.state.cgroup = cgroup && { name: o.cgroupName, layout: cgroup.layout };
+    let rootfs: Rootfs | undefined;
+    try {
+      rootfs = await o.rootfs();
+      if (o.storeDir) claimStoreDir(o.storeDir, state);
+      const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
+      code = await runContainer({ ...c, rootfs, cgroups: o.cgroupView(cgroup) }, cgroup, {
+        debug: o.debug,
+        io,
+        started: (pid) => {
+          reg.running(pid);
+          if (lifecycle.detach) detachFromCaller(o.id);
+        },
+      });
+      oomKilled = cgroup?.oomKilled() ?? false;
+      if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
+    } finally {
+      // a detached container keeps its writable layer until `mycfs rm`, unless --rm
+      if (lifecycle.autoRemove || reg.state.status === "created") rootfs?.cleanup();
+      cgroup?.remove();
+    }
+  } finally {
+    reg.exited(code, oomKilled);
+  }
+  return code!;
+}

@@ -1,0 +1,101 @@
+// Stale state: a container whose supervisor died (SIGKILL, OOM, a crash) cannot be
+// running — the kernel killed it (PR_SET_PDEATHSIG), or mycfs does now — but its cgroup
+// and writable layer are still there and its record still says running. Every command
+// that reads the state cleans that up first, under the lock, so `ps` never shows a dead
+// container as running. After a reboot (the state directory emptied), a container
+// directory in the store that no state refers to is removed too.
+import { join } from "node:path";
+import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
+import type { Store } from "../images/store";
+import { MycfsError } from "../errors";
+import { close, errnoMessage, fileType, pidfdOpen, pidfdSignal, removeTree, symlink } from "../native/lib";
+import type { StateDir } from "./dir";
+import { isAlive, isSupervised, type ContainerState } from "./record";
+
+const SIGKILL = 9;
+
+/** The container's record after recovery; null if it was removed (--rm, foreground). */
+export function recover(dir: StateDir, s: ContainerState): ContainerState | null {
+  if (s.status === "exited" || isSupervised(s)) return s;
+  if (isAlive(s.container, s.bootId)) {
+    const fd = pidfdOpen(s.container!.pid);
+    if (fd !== null) {
+      pidfdSignal(fd, SIGKILL);
+      close(fd);
+    }
+  }
+  let error = "its supervisor died; mycfs cleaned up after it";
+  try {
+    if (s.cgroup) ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove();
+  } catch (e) {
+    error += ` (${(e as Error).message})`;
+  }
+  if (s.autoRemove) {
+    if (s.storeDir) removeTree(s.storeDir);
+    dir.remove(s);
+    return null;
+  }
+  const done: ContainerState = { ...s, status: "exited", exitCode: s.exitCode ?? 137, error, finished: new Date().toISOString() };
+  dir.write(done);
+  return done;
+}
+
+/** Every container, recovered, and the store swept; under the lock. */
+export function loadAll(dir: StateDir, store?: Store): ContainerState[] {
+  const unlock = dir.lock();
+  try {
+    const all = dir.ids().flatMap((id) => {
+      const s = dir.read(id);
+      const r = s && recover(dir, s);
+      return r ? [r] : [];
+    });
+    if (store) sweepStore(store);
+    return all;
+  } finally {
+    unlock();
+  }
+}
+
+/** One container by reference, recovered. */
+export function loadOne(dir: StateDir, ref: string): ContainerState {
+  const s = dir.find(ref);
+  const unlock = dir.lock();
+  try {
+    const r = recover(dir, dir.read(s.id) ?? s);
+    if (!r) throw new MycfsError(`container ${ref} is gone: its supervisor died and it was started with --rm`);
+    return r;
+  } finally {
+    unlock();
+  }
+}
+
+const OWNER = "state-dir";
+
+/** Records which state directory a container's store directory belongs to: a symlink,
+ * made in one step, so that a sweep never reads half of it. */
+export function claimStoreDir(storeDir: string, stateDir: StateDir) {
+  const err = symlink(stateDir.root, join(storeDir, OWNER));
+  if (err) throw new MycfsError(`could not record the owner of ${storeDir}: ${errnoMessage(err)}`);
+}
+
+/** Removes container directories whose state is gone (a reboot, a deleted run dir). A
+ * directory that names no state directory yet is being set up, and is left alone. */
+export function sweepStore(store: Store) {
+  const { readdirSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
+  const containers = join(store.root, "containers");
+  let ids: string[];
+  try {
+    ids = readdirSync(containers);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    let owner: string;
+    try {
+      owner = readlinkSync(join(containers, id, OWNER));
+    } catch {
+      continue;
+    }
+    if (fileType(join(owner, id, "state.json")) === null) removeTree(join(containers, id));
+  }
+}
