@@ -61,7 +61,7 @@ export function table(times: Map<string, number[]>, subject: string): string {
  * `configure` has had its say. Returns the root file system's path. */
 export async function busyboxBundle(dir: string, configure: (spec: any) => void): Promise<string> {
   const store = `${dir}/store`;
-  await $`${MYCFS} run --root ${store} busybox true`;
+  await $`${MYCFS} run --root ${store} --state ${dir}/state busybox true`;
   const rootfs = `${store}/images/busybox/rootfs`;
   await $`runc spec`.cwd(dir);
   const spec = await Bun.file(`${dir}/config.json`).json();

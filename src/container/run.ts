@@ -48,6 +48,13 @@ export function failureError(plan: Op[], f: Failure): MycfsError {
   return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
+/** Waits for p, or ms at most (the timer is cleared, so it keeps no one waiting). */
+async function within(p: Promise<void>, ms: number) {
+  let timer: Timer | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** One process to start from a plan and wait for: a container, or a process exec'd into one. */
 export interface Launch {
   plan: Op[];
@@ -103,7 +110,7 @@ export async function runPlan(l: Launch): Promise<number> {
     l.started?.(pid);
     io.start();
     const status = await exited;
-    await (l.drainMs === undefined ? io.drained() : Promise.race([io.drained(), Bun.sleep(l.drainMs)]));
+    await (l.drainMs === undefined ? io.drained() : within(io.drained(), l.drainMs));
     return exitCode(status);
   } finally {
     for (const s of FORWARDED_SIGNALS) process.off(s, forward);

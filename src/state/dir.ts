@@ -86,7 +86,7 @@ export class StateDir {
   }
 
   read(id: string): ContainerState | null {
-    const text = readFile(join(this.dir(id), "state.json"), 1 << 20);
+    const text = readFile(join(this.dir(id), "state.json"));
     if (text === null) return null;
     try {
       return JSON.parse(text) as ContainerState;

@@ -59,6 +59,7 @@ export function loadAll(dir: StateDir, store?: Store): ContainerState[] {
 /** One container by reference, recovered. */
 export function loadOne(dir: StateDir, ref: string): ContainerState {
   const s = dir.find(ref);
+  if (s.status === "exited" || isSupervised(s)) return s; // nothing to recover: no lock needed
   const unlock = dir.lock();
   try {
     const r = recover(dir, dir.read(s.id) ?? s);
