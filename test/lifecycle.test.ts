@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { isRunning, MYCFS as MYCFS_BIN, mycfs, mycfsCgroups, tempDir, terminal, testStore } from "./helpers";
+import { isRunning, MYCFS as MYCFS_BIN, mycfs, mycfsCgroups, startUntil, tempDir, terminal, testStore } from "./helpers";
 
 const store = testStore("lifecycle");
 chmodSync(store.dir, 0o711); // a --userns container's root must reach the store
@@ -53,6 +53,18 @@ describe("run -d and ps", () => {
     expect((await m(["rm", "web"])).code).toBe(0);
     expect(existsSync(join(process.env.MYCFS_STATE!, id))).toBe(false);
     expect(existsSync(join(store.root, "containers", id))).toBe(false);
+  });
+
+  test("a foreground container is listed and can be entered; its record goes with it", async () => {
+    const c = await startUntil(["run", "--root", store.root, "--name", "fg", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const id = JSON.parse((await m(["inspect", "fg"])).stdout)[0].id;
+    expect(state(id)).toMatchObject({ detached: false, status: "running" });
+    expect((await m(["ps"])).stdout).toMatch(/ fg +busybox /);
+    expect((await m(["exec", "fg", "sh", "-c", "echo $$"])).stdout).not.toBe("");
+    expect((await m(["logs", "fg"])).stderr).toContain("runs in the foreground");
+    expect((await m(["stop", "-t", "1", "fg"])).code).toBe(0);
+    expect(await c.proc.exited).toBe(137);
+    expect(existsSync(join(process.env.MYCFS_STATE!, id))).toBe(false);
   });
 
   test("wait prints the container's own exit code", async () => {
@@ -229,16 +241,20 @@ describe("faults", () => {
 });
 
 describe("exec at a terminal", () => {
-  test("-it: a prompt, the window size set outside, Ctrl-C inside, and the host terminal restored", async () => {
+  test("-it: a prompt, the window size set outside and its changes, Ctrl-C inside, and the host terminal restored", async () => {
     const id = await detached(["--name", "shell"], SLEEPER);
     const dir = store.dir;
-    const t = terminal(`stty rows 21 cols 61; stty -g > ${dir}/before; MYCFS_ROOT=${store.root} ${MYCFS_BIN} exec -it shell sh; echo EXIT=$?; stty -g > ${dir}/after`);
+    const resize = `(sleep 1; stty rows 30 cols 90 </dev/tty) &`; // the host terminal resized while exec runs
+    const t = terminal(`stty rows 21 cols 61; stty -g > ${dir}/before; ${resize} MYCFS_ROOT=${store.root} ${MYCFS_BIN} exec -it shell sh; echo EXIT=$?; stty -g > ${dir}/after`);
     try {
       await t.waitFor("/ # ");
       t.type("stty size; tty; hostname\n");
       await t.waitFor("21 61");
       await t.waitFor("/dev/pts/0");
       expect(await t.interruptSleep()).toBeLessThan(5000);
+      await Bun.sleep(1000);
+      t.type("stty size\n");
+      await t.waitFor("30 90");
       t.type("exit 4\n");
       await t.waitFor("EXIT=4");
       await t.close();
