@@ -18,6 +18,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   tmpfs: [],
   pivot: true,
   init: false,
+  readOnly: false,
   ...over,
 });
 const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };

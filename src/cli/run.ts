@@ -1,19 +1,24 @@
 import { defineCommand } from "citty";
 import { buildPlan } from "../container/plan";
-import { runContainer } from "../container/run";
+import { runContainer, StepFailed } from "../container/run";
 import { describePlan } from "../plan/describe";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
-import { directoryRootfs, overlayRootfs, type Rootfs } from "../container/rootfs";
-import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
+import { directoryRootfs, imageRootfs, type Rootfs } from "../container/rootfs";
+import { EMBEDDED } from "../images/embedded";
+import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
 import { Store } from "../images/store";
 import { MycfsError } from "../errors";
-import { log, setDebug } from "../log";
-import { isatty } from "../native/lib";
+import { debugging, log, setDebug } from "../log";
+import { errnoMessage, isatty } from "../native/lib";
 import { list, parseOptions, str } from "./argv";
-import { storeArgs } from "./common";
+import { pullArgs, pullOptions, storeArgs } from "./common";
 
 const args = {
   ...storeArgs,
+  ...pullArgs,
+  pull: { type: "string", valueHint: "WHEN", description: "pull the image: missing (default), always (if newer), never" },
+  rm: { type: "boolean", description: "remove the container's writable layer when it ends (else it is kept)" },
+  "read-only": { type: "boolean", description: "make the container's root file system read-only (/tmp stays writable)" },
   rootfs: { type: "string", valueHint: "DIR", description: "use this root file system directory instead of an image" },
   hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
@@ -48,8 +53,8 @@ export default defineCommand({
     if (!rootfsDir && !dashDash && cmd.length > 0) [image, ...cmd] = cmd;
     if (cmd[0] === "--") cmd = cmd.slice(1);
     if (rootfsDir && image) throw new MycfsError(`give either --rootfs or an image, not both`);
-    if (image !== undefined && !isEmbeddedName(image))
-      throw new MycfsError(`unknown image '${image}': this mycfs has only the embedded '${EMBEDDED.name}'; use --rootfs DIR for a directory`);
+    const policy = (str(v.pull) ?? "missing") as PullPolicy;
+    if (!PULL_POLICIES.includes(policy)) throw new MycfsError(`--pull ${v.pull}: expected ${PULL_POLICIES.join(", ")}`);
 
     // Validate everything before anything is created on disk.
     const id = randomHex(32);
@@ -62,23 +67,34 @@ export default defineCommand({
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
     if (process.getuid?.() !== 0)
       throw new MycfsError("mycfs run needs root for now: run it with sudo (rootless mode is not there yet)");
-    const rootfs: Rootfs = rootfsDir
-      ? directoryRootfs(rootfsDir)
-      : await (async () => {
-          const store = new Store(str(v.root));
-          return overlayRootfs(store, await ensureEmbedded(store), id);
-        })();
+    const opts = pullOptions(v);
+    let rootfs: Rootfs;
+    if (rootfsDir) rootfs = directoryRootfs(rootfsDir);
+    else {
+      const store = new Store(str(v.root));
+      const keep = !v.rm;
+      rootfs = await imageRootfs(store, await ensureImage(store, image ?? EMBEDDED.name, policy, opts), id, keep);
+    }
     const config = { rootfs, argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true };
+      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true };
     if (v["dry-run"]) {
-      rootfs.cleanup();
+      rootfs.cleanup(false);
       return void console.log(describePlan(buildPlan(config, { fds: [-1, -1, -1], ctty: false })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
+    let ran = false;
     try {
-      process.exitCode = await runContainer(config, v.debug === true);
+      process.exitCode = await runContainer(config, v.debug === true).catch((e) => {
+        // overlayfs cannot be mounted here (no module, or the store is on a file system
+        // it cannot use as an upper layer): start again on a copy of the image
+        if (!(e instanceof StepFailed && e.op === rootfs.ops[0] && rootfs.fallback)) throw e;
+        if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
+        config.rootfs = rootfs = rootfs.fallback();
+        return runContainer(config, v.debug === true);
+      });
+      ran = true;
     } finally {
-      rootfs.cleanup();
+      rootfs.cleanup(ran);
     }
   },
 });

@@ -15,6 +15,8 @@ export interface ContainerConfig {
   tmpfs: Tmpfs[];
   pivot: boolean;
   init: boolean;
+  /** Remount the root read-only once everything is mounted on it (--read-only). */
+  readOnly: boolean;
 }
 
 export interface Stdio {
@@ -40,6 +42,8 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     op.hostname(c.hostname),
     op.loopback(),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),
+    ...(c.readOnly ? [op.mount({ target: root, flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
+      what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)" })] : []),
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),

@@ -134,8 +134,12 @@ export function fileType(path: string): number | null {
   return rc < 0 ? null : rc;
 }
 
-export function mkdir(path: string, mode: number) {
-  check(native().mycfs_mkdir(cstr(path), mode), `create ${path}`);
+const EEXIST = 17;
+
+/** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
+export function mkdir(path: string, mode: number, existing = false) {
+  const rc = native().mycfs_mkdir(cstr(path), mode);
+  if (!(existing && rc === -EEXIST)) check(rc, `create ${path}`);
 }
 
 /** rm -rf, never following a symlink nor crossing into another mount. */
