@@ -55,3 +55,9 @@ export function table(times: Map<string, number[]>, subject: string): string {
   });
   return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
 }
+
+/** The root file system of an image in a store: images/NAME/TAG.json names it by digest. */
+export async function imageRootfs(store: string, image = "busybox/latest"): Promise<string> {
+  const { digest } = (await Bun.file(`${store}/images/${image}.json`).json()) as { digest: string };
+  return `${store}/rootfs/${digest.replace("sha256:", "")}`;
+}

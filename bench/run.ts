@@ -6,7 +6,7 @@ import { $ } from "bun";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
+import { imageRootfs, inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -18,8 +18,8 @@ if (await inPrivateMountNamespace()) {
   try {
     // The shared root file system: the embedded busybox image, unpacked by mycfs itself.
     const store = join(dir, "store");
-    await $`${MYCFS} run --root ${store} busybox true`;
-    const rootfs = join(store, "images/busybox/rootfs");
+    await $`${MYCFS} run --rm --root ${store} busybox true`;
+    const rootfs = await imageRootfs(store);
     // One OCI bundle for runc and crun: `runc spec`, not a terminal, `true`, no writes.
     await $`runc spec`.cwd(dir);
     const spec = await Bun.file(join(dir, "config.json")).json();
@@ -31,7 +31,7 @@ if (await inPrivateMountNamespace()) {
     const ociState = join(dir, "oci-state");
     const times = await time({
       "mycfs run --rootfs": [MYCFS, "run", "--rootfs", rootfs, "true"],
-      "mycfs run busybox (overlay)": [MYCFS, "run", "--root", store, "busybox", "true"],
+      "mycfs run busybox (overlay)": [MYCFS, "run", "--rm", "--root", store, "busybox", "true"],
       "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
       "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
       "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
