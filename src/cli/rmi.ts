@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { defineCommand } from "citty";
 import { MycfsError } from "../errors";
 import { collect, listContainers, listImages } from "../images/catalog";
@@ -6,7 +7,6 @@ import { parseRef } from "../images/refs";
 import { Store } from "../images/store";
 import { log, setDebug } from "../log";
 import { close } from "../native/lib";
-import { rmSync } from "node:fs";
 import { parseOptions, str } from "./argv";
 import { storeArgs } from "./common";
 
@@ -31,7 +31,7 @@ export default defineCommand({
         const shared = listImages(store).some((i) => i.ref !== image.ref && i.digest === image.digest);
         const users = shared ? [] : listContainers(store).filter((c) => c.digest === image.digest);
         if (users.length)
-          throw new MycfsError(`image ${ref.display} is used by ${users.length} container${users.length > 1 ? "s" : ""} (${users.map((c) => c.id.slice(0, 12)).join(", ")}); remove ${users.length > 1 ? "them" : "it"} first: ${store.container("<id>")}`);
+          throw new MycfsError(`image ${ref.display} is used by ${users.length} container${users.length > 1 ? "s" : ""} (${users.map((c) => c.id.slice(0, 12)).join(", ")}); remove ${users.length > 1 ? "them" : "it"} first (mycfs has no rm command yet: rm -r ${store.container("ID")})`);
         rmSync(store.imageFile(ref));
         collect(store, image.digest);
         log.info(`removed ${ref.display}`);
