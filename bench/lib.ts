@@ -56,13 +56,19 @@ export function table(times: Map<string, number[]>, subject: string): string {
   return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
 }
 
+/** The root file system of an image in a store: images/NAME/TAG.json names it by digest. */
+export async function imageRootfs(store: string, image = "busybox/latest"): Promise<string> {
+  const { digest } = (await Bun.file(`${store}/images/${image}.json`).json()) as { digest: string };
+  return `${store}/rootfs/${digest.replace("sha256:", "")}`;
+}
+
 /** The embedded busybox image, unpacked by mycfs itself into a store in `dir`, and an OCI
  * bundle on it for runc and crun (`runc spec`: not a terminal, `true`, no writes), after
  * `configure` has had its say. Returns the root file system's path. */
 export async function busyboxBundle(dir: string, configure: (spec: any) => void): Promise<string> {
   const store = `${dir}/store`;
-  await $`${MYCFS} run --root ${store} --state ${dir}/state busybox true`;
-  const rootfs = `${store}/images/busybox/rootfs`;
+  await $`${MYCFS} run --rm --root ${store} --state ${dir}/state busybox true`;
+  const rootfs = await imageRootfs(store);
   await $`runc spec`.cwd(dir);
   const spec = await Bun.file(`${dir}/config.json`).json();
   spec.root = { path: rootfs, readonly: true };

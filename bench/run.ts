@@ -23,7 +23,7 @@ if (await inPrivateMountNamespace()) {
     const ociState = join(dir, "oci-state");
     const times = await time({
       "mycfs run --rootfs": [MYCFS, "run", "--rootfs", rootfs, "true"],
-      "mycfs run busybox (overlay)": [MYCFS, "run", "--root", store, "busybox", "true"],
+      "mycfs run busybox (overlay)": [MYCFS, "run", "--rm", "--root", store, "busybox", "true"],
       "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
       "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
       "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],

@@ -27,6 +27,19 @@ int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 int open_in_root(int root_fd, const char *path, enum create_kind create);
 int open_parent_in_root(int root_fd, const char *path, const char **name);
+/* The same with other openat2 RESOLVE_* rules; paths are then relative to root_fd. */
+int open_below(int root_fd, const char *path, enum create_kind create, uint64_t rules);
+int open_parent_below(int root_fd, const char *path, const char **name, enum create_kind create, uint64_t rules);
+
+/* unpack.c: archive entries created below an image's root (store.c copies with them). */
+enum entry_kind { ENTRY_DIR = 1, ENTRY_SYMLINK = 2, ENTRY_HARDLINK = 3, ENTRY_NODE = 4 };
+int mycfs_open_root(const char *path);
+int mycfs_close_root(int root);
+int mycfs_entry_file(int root, const char *path);
+int mycfs_entry_file_done(int fd, int32_t uid, int32_t gid, uint32_t mode, double mtime);
+int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major,
+                     uint32_t minor, const char *target, int32_t uid, int32_t gid, double mtime);
+int mycfs_entry_dir_done(int root, const char *path, int32_t uid, int32_t gid, uint32_t mode, double mtime);
 
 /* exec.c: PATH search like execvpe, but with the container's PATH. */
 int exec_search(const char *path_list, char *const argv[], char *const envp[]);

@@ -1,7 +1,8 @@
 /* Path resolution below the container root. openat2(RESOLVE_IN_ROOT) treats the root
  * fd as "/" for every symlink and "..", so an image cannot aim a mount target at the
  * host (runc CVE-2021-30465). Missing components are created one at a time with the
- * *at() calls relative to an already resolved parent, never through a path string. */
+ * *at() calls relative to an already resolved parent, never through a path string.
+ * The unpacker passes stricter rules (no symlink at all, nothing above the root). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,16 +14,15 @@
 #include <unistd.h>
 #include "mycfs.h"
 
-static int resolve(int root_fd, const char *path) {
-  struct open_how how = {
-      .flags = O_PATH | O_CLOEXEC,
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-  };
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int resolve(int root_fd, const char *path, uint64_t rules) {
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = rules};
   return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
-static int create_at(int root_fd, const char *parent, const char *name, enum create_kind kind) {
-  int pfd = resolve(root_fd, parent[0] ? parent : "/");
+static int create_at(int root_fd, const char *parent, const char *name, enum create_kind kind, uint64_t rules) {
+  int pfd = resolve(root_fd, parent[0] ? parent : ".", rules);
   if (pfd < 0) return -1;
   int rc;
   if (kind == CREATE_FILE) {
@@ -38,8 +38,8 @@ static int create_at(int root_fd, const char *parent, const char *name, enum cre
   return rc < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int open_in_root(int root_fd, const char *path, enum create_kind create) {
-  int fd = resolve(root_fd, path);
+int open_below(int root_fd, const char *path, enum create_kind create, uint64_t rules) {
+  int fd = resolve(root_fd, path, rules);
   if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
 
   char buf[PATH_MAX];
@@ -51,16 +51,16 @@ int open_in_root(int root_fd, const char *path, enum create_kind create) {
     if (*p != '/' && *p != '\0') continue;
     char saved = *p;
     *p = '\0';
-    fd = resolve(root_fd, buf);
+    fd = resolve(root_fd, buf, rules);
     if (fd < 0 && errno == ENOENT) {
       char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
       char keep = 0;
       if (last_slash) { keep = *last_slash; *last_slash = '\0'; }
       int rc = create_at(root_fd, last_slash ? buf : "", name,
-                         saved == '\0' ? create : CREATE_DIR);
+                         saved == '\0' ? create : CREATE_DIR, rules);
       if (last_slash) *last_slash = keep;
       if (rc < 0) return -1;
-      fd = resolve(root_fd, buf);
+      fd = resolve(root_fd, buf, rules);
     }
     if (fd < 0 || saved == '\0') return fd;
     close(fd);
@@ -69,8 +69,13 @@ int open_in_root(int root_fd, const char *path, enum create_kind create) {
   }
 }
 
-/* Resolves (creating) the directory part of path; *name points at the last component. */
-int open_parent_in_root(int root_fd, const char *path, const char **name) {
+int open_in_root(int root_fd, const char *path, enum create_kind create) {
+  return open_below(root_fd, path, create, IN_ROOT);
+}
+
+/* Resolves the directory part of path (creating it as `create` says); *name points at
+ * the last component. */
+int open_parent_below(int root_fd, const char *path, const char **name, enum create_kind create, uint64_t rules) {
   const char *slash = strrchr(path, '/');
   char dir[PATH_MAX];
   size_t n = slash ? (size_t)(slash - path) : 0;
@@ -79,5 +84,9 @@ int open_parent_in_root(int root_fd, const char *path, const char **name) {
   dir[n] = '\0';
   *name = slash ? slash + 1 : path;
   if (!**name) { errno = EINVAL; return -1; }
-  return open_in_root(root_fd, n ? dir : "/", CREATE_DIR);
+  return open_below(root_fd, n ? dir : ".", create, rules);
+}
+
+int open_parent_in_root(int root_fd, const char *path, const char **name) {
+  return open_parent_below(root_fd, path, name, CREATE_DIR, IN_ROOT);
 }

@@ -29,21 +29,6 @@ EXPORT int mycfs_replace_file(const char *path, const uint8_t *data, uint32_t le
   return -err;
 }
 
-/* An exclusive lock held until the returned fd is closed (or the process dies). */
-EXPORT int mycfs_lock(const char *path) {
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return -errno;
-  int rc;
-  do rc = flock(fd, LOCK_EX);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    int err = errno;
-    close(fd);
-    return -err;
-  }
-  return fd;
-}
-
 /* symlink(2) fails with EEXIST if path is taken: an atomic way to claim a name. */
 EXPORT int mycfs_symlink(const char *target, const char *path) { return symlink(target, path) < 0 ? -errno : 0; }
 

@@ -38,9 +38,16 @@ export async function mycfs(args: string[], opts: { stdin?: string; env?: Record
   return { code, stdout, stderr };
 }
 
+/** The root file system of an image in a store (images/NAME/TAG.json names it by digest). */
+export function imageDir(root: string, image = "busybox:latest"): string {
+  const [name, tag] = image.split(":");
+  const { digest } = JSON.parse(readFileSync(join(root, "images", name!, `${tag}.json`), "utf8"));
+  return join(root, "rootfs", digest.replace("sha256:", ""));
+}
+
 /** Runs the probe inside a container from the embedded image: `probe facts` as JSON. */
 export async function probe(root: string, runArgs: string[] = [], probeArgs = ["facts"]) {
-  const r = await mycfs(["run", "--root", root, "-v", `${PROBE}:/probe:ro`, ...runArgs, "busybox", "/probe", ...probeArgs]);
+  const r = await mycfs(["run", "--rm", "--root", root, "-v", `${PROBE}:/probe:ro`, ...runArgs, "busybox", "/probe", ...probeArgs]);
   if (r.code !== 0) throw new Error(`probe failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

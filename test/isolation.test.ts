@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { childrenOf, isRunning, mycfs, mycfsCgroups, probe, startUntil, testStore } from "./helpers";
+import { childrenOf, imageDir, isRunning, mycfs, mycfsCgroups, probe, startUntil, testStore } from "./helpers";
 
 const store = testStore("isolation");
 afterAll(store.cleanup);
@@ -108,7 +108,7 @@ describe("volumes", () => {
     // A root file system whose /escape points at /etc by absolute path: on the host that
     // would be the host's /etc.
     const rootfs = join(store.dir, "evil-rootfs");
-    Bun.spawnSync(["cp", "-a", join(store.root, "images/busybox/rootfs/."), rootfs]);
+    Bun.spawnSync(["cp", "-a", join(imageDir(store.root), "."), rootfs]);
     symlinkSync("/etc", join(rootfs, "escape"));
     const inner = `mycfs-test-inner-${process.pid}`;
     const r = await mycfs(["run", "-v", `${host}:/escape/${inner}`, "--rootfs", rootfs, "ls", `/etc/${inner}`]);
@@ -176,7 +176,8 @@ describe("exit codes and signals", () => {
   });
 
   test("if mycfs dies, the container dies with it, and the next mycfs cleans up after both", async () => {
-    const c = await startUntil(["run", "--root", store.root, "--name", "orphan", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const kept = readdirSync(join(store.root, "containers")); // other tests' kept containers
+    const c = await startUntil(["run", "--rm", "--root", store.root, "--name", "orphan", "busybox", "sh", "-c", "echo ready; sleep 30"]);
     const [container] = childrenOf(c.proc.pid);
     const cgroup = /mycfs-[0-9a-f]{12}/.exec(readFileSync(`/proc/${container}/cgroup`, "utf8"))![0];
     c.proc.kill("SIGKILL");
@@ -189,7 +190,7 @@ describe("exit codes and signals", () => {
     expect(readdirSync(join(store.root, "containers"))).not.toEqual([]);
     expect((await mycfs(["ps", "-a", "--root", store.root])).stdout).not.toContain("orphan");
     expect(ours()).toEqual([]);
-    expect(readdirSync(join(store.root, "containers"))).toEqual([]);
+    expect(readdirSync(join(store.root, "containers")).sort()).toEqual(kept.sort());
   });
 
   test("--init reaps orphaned zombies; without it PID 1 (the probe) leaves them", async () => {
@@ -209,16 +210,16 @@ describe("root file systems", () => {
   test("a container's writes go to its own layer: the image and the next container never see them", async () => {
     const containers = () => readdirSync(join(store.root, "containers"));
     const before = containers();
-    expect((await sh("echo changed > /etc/hostname-test && rm /bin/ls && echo ok")).stdout).toBe("ok\n");
-    expect(existsSync(join(store.root, "images/busybox/rootfs/etc/hostname-test"))).toBe(false);
-    expect(existsSync(join(store.root, "images/busybox/rootfs/bin/ls"))).toBe(true);
-    expect((await sh("ls /etc/hostname-test; ls /bin/ls")).stdout).toBe("/bin/ls\n");
-    expect(containers()).toEqual(before); // the upper layer went with the container
+    expect((await sh("echo changed > /etc/hostname-test && rm /bin/ls && echo ok", ["--rm"])).stdout).toBe("ok\n");
+    expect(existsSync(join(imageDir(store.root), "etc/hostname-test"))).toBe(false);
+    expect(existsSync(join(imageDir(store.root), "bin/ls"))).toBe(true);
+    expect((await sh("ls /etc/hostname-test; ls /bin/ls", ["--rm"])).stdout).toBe("/bin/ls\n");
+    expect(containers()).toEqual(before); // --rm: the upper layer went with the container
   });
 
   test("--rootfs runs a directory in place, and --no-pivot still isolates", async () => {
     const rootfs = join(store.dir, "plain-rootfs");
-    Bun.spawnSync(["cp", "-a", join(store.root, "images/busybox/rootfs/."), rootfs]);
+    Bun.spawnSync(["cp", "-a", join(imageDir(store.root), "."), rootfs]);
     const r = await mycfs(["run", "--no-pivot", "--hostname", "np", "--rootfs", rootfs, "sh", "-c", "hostname; echo $$; ls /proc/1/root/ | head -3"]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n").slice(0, 2)).toEqual(["np", "1"]);

@@ -55,8 +55,8 @@ describe("run -d and ps", () => {
     expect(existsSync(join(store.root, "containers", id))).toBe(false);
   });
 
-  test("a foreground container is listed and can be entered; its record goes with it", async () => {
-    const c = await startUntil(["run", "--root", store.root, "--name", "fg", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+  test("a foreground container is listed and can be entered; with --rm its record goes with it", async () => {
+    const c = await startUntil(["run", "--rm", "--root", store.root, "--name", "fg", "busybox", "sh", "-c", "echo ready; sleep 30"]);
     const id = JSON.parse((await m(["inspect", "fg"])).stdout)[0].id;
     expect(state(id)).toMatchObject({ detached: false, status: "running" });
     expect((await m(["ps"])).stdout).toMatch(/ fg +busybox /);

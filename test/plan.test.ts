@@ -21,6 +21,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   tmpfs: [],
   pivot: true,
   init: false,
+  readOnly: false,
   rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
   security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
   cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, tempDir } from "./helpers";
+import { imageDir, MYCFS, tempDir } from "./helpers";
 
 const user = `mycfs-t${process.pid}`;
 const dir = tempDir("rootless");
@@ -33,20 +33,20 @@ function asUser(args: string[]) {
 
 describe("rootless", () => {
   test("root inside is the user outside; exit codes come back; the store is the user's", () => {
-    const r = asUser(["run", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
+    const r = asUser(["run", "--rm", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
     expect(r.code).toBe(3);
     const [id, map, owner] = r.stdout.trim().split("\n");
     expect(id).toBe("0");
     expect(map!.trim().split(/\s+/)).toEqual(["0", String(uid), "1"]);
     expect(owner).toBe("0");
-    expect(statSync(`/home/${user}/.local/share/mycfs/images/busybox/rootfs`).uid).toBe(uid);
+    expect(statSync(imageDir(`/home/${user}/.local/share/mycfs`)).uid).toBe(uid);
   });
 
   test("a file created in a bind volume belongs to the user; nothing is left in the store", () => {
     const vol = join(dir, "vol");
     mkdirSync(vol);
     chmodSync(vol, 0o777);
-    expect(asUser(["run", "-v", `${vol}:/vol`, "busybox", "touch", "/vol/made"]).code).toBe(0);
+    expect(asUser(["run", "--rm", "-v", `${vol}:/vol`, "busybox", "touch", "/vol/made"]).code).toBe(0);
     expect(statSync(join(vol, "made")).uid).toBe(uid);
     expect(readdirSync(`/home/${user}/.local/share/mycfs/containers`)).toEqual([]);
   });

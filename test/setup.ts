@@ -18,10 +18,14 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 process.env.MYCFS_STATE = tempDir("state");
 
 afterAll(() => {
+  // Containers run without --rm are kept, as docker keeps them, once exited; one still
+  // running (or never started) at the end is a leak.
   const state = process.env.MYCFS_STATE!;
-  const left = readdirSync(state).filter((f) => /^[0-9a-f]{64}$/.test(f));
+  const records = readdirSync(state).filter((f) => /^[0-9a-f]{64}$/.test(f))
+    .map((id) => JSON.parse(readFileSync(`${state}/${id}/state.json`, "utf8")) as { id: string; status: string });
   rmSync(state, { recursive: true, force: true });
-  if (left.length) throw new Error(`the suite left containers in its state directory: ${left.join(", ")}`);
+  const live = records.filter((r) => r.status !== "exited").map((r) => `${r.id} (${r.status})`);
+  if (live.length) throw new Error(`the suite left containers in its state directory: ${live.join(", ")}`);
   const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const cgroups = mycfsCgroups();

@@ -19,7 +19,7 @@ export const lifecycleArgs = {
   ...terminalArgs,
   detach: { type: "boolean", alias: "d", description: "run in the background under a supervisor, print the id (see mycfs ps, logs, exec, stop)" },
   name: { type: "string", valueHint: "NAME", description: "a unique name to refer to the container by, instead of its id" },
-  rm: { type: "boolean", description: "with -d: remove the container when it exits (a foreground one always is)" },
+  rm: { type: "boolean", description: "remove the container, its record and writable layer, when it exits (else: mycfs ps -a, mycfs rm)" },
   "log-opt": { type: "string", valueHint: "max-size=N|max-file=N", description: "rotation of a detached container's log (default max-size=10m, max-file=3; repeatable)" },
 } as const satisfies ArgsDef;
 
@@ -54,5 +54,5 @@ export function resolveLifecycle(v: Values): Lifecycle {
     throw new MycfsError("-d cannot be combined with -i or -t: a detached container has no terminal to attach to; use mycfs exec -it ID sh to get one");
   const name = str(v.name);
   return { ...terminalMode(v, !detach), detach, name: name === undefined ? undefined : validName(name),
-    autoRemove: !detach || v.rm === true, log: parseLogOpts(list(v["log-opt"])) };
+    autoRemove: v.rm === true, log: parseLogOpts(list(v["log-opt"])) };
 }

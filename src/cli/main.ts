@@ -8,6 +8,10 @@ import { HelpRequested } from "./argv";
 
 const commands: Record<string, () => Promise<CommandDef>> = {
   run: () => import("./run").then((m) => m.default as CommandDef),
+  pull: () => import("./pull").then((m) => m.default as CommandDef),
+  images: () => import("./images").then((m) => m.default as CommandDef),
+  rmi: () => import("./rmi").then((m) => m.default as CommandDef),
+  import: () => import("./import").then((m) => m.default as CommandDef),
   exec: () => import("./exec").then((m) => m.default as CommandDef),
   ps: () => import("./ps").then((m) => m.default as CommandDef),
   inspect: () => import("./inspect").then((m) => m.default as CommandDef),

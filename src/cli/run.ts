@@ -9,13 +9,14 @@ import { buildPlan, type Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
 import type { Op } from "../plan/ops";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
-import { directoryRootfs, type Owner, overlayRootfs, type Rootfs } from "../container/rootfs";
-import { EMBEDDED, ensureEmbedded, isEmbeddedName } from "../images/embedded";
-import { Store } from "../images/store";
+import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
+import { EMBEDDED } from "../images/embedded";
+import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
+import { type ImageRecord, Store } from "../images/store";
 import { MycfsError } from "../errors";
 import { log, setDebug } from "../log";
 import { list, parseOptions, str } from "./argv";
-import { storeArgs } from "./common";
+import { pullArgs, pullOptions, storeArgs } from "./common";
 import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resource-args";
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
@@ -23,6 +24,9 @@ import { startContainer } from "../container/start";
 
 const args = {
   ...storeArgs,
+  ...pullArgs,
+  pull: { type: "string", valueHint: "WHEN", description: "pull the image: missing (default), always (if newer), never" },
+  "read-only": { type: "boolean", description: "make the container's root file system read-only (/tmp stays writable)" },
   rootfs: { type: "string", valueHint: "DIR", description: "use this root file system directory instead of an image" },
   hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
@@ -49,12 +53,12 @@ function createCgroup(layout: Layout, name: string, limits: Limits, rootless: bo
   }
 }
 
-async function imageRootfs(storeRoot: string | undefined, id: string, owner?: Owner): Promise<Rootfs> {
-  const store = new Store(storeRoot);
-  const image = await ensureEmbedded(store);
-  const refusal = owner && idmapRefusal(image);
-  if (!owner || !refusal) return overlayRootfs(store, image, id, owner);
-  return overlayRootfs(store, await shiftedCopy(store, image, owner, refusal), id, owner, true);
+/** The image under the container's overlay; in a user namespace, id-mapped where the
+ * kernel and file system can, else a copy owned by the namespace's root. */
+async function containerRoot(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner): Promise<Rootfs> {
+  const refusal = owner && idmapRefusal(store.rootfs(image.digest));
+  const shifted = owner && refusal ? await shiftedCopy(store, store.rootfs(image.digest), owner, refusal) : undefined;
+  return imageRootfs(store, image, id, keep, owner, shifted);
 }
 
 function randomHex(bytes: number): string {
@@ -81,8 +85,8 @@ export default defineCommand({
     if (!rootfsDir && !dashDash && cmd.length > 0) [image, ...cmd] = cmd;
     if (cmd[0] === "--") cmd = cmd.slice(1);
     if (rootfsDir && image) throw new MycfsError(`give either --rootfs or an image, not both`);
-    if (image !== undefined && !isEmbeddedName(image))
-      throw new MycfsError(`unknown image '${image}': this mycfs has only the embedded '${EMBEDDED.name}'; use --rootfs DIR for a directory`);
+    const policy = (str(v.pull) ?? "missing") as PullPolicy;
+    if (!PULL_POLICIES.includes(policy)) throw new MycfsError(`--pull ${v.pull}: expected ${PULL_POLICIES.join(", ")}`);
 
     // Validate everything before anything is created on disk.
     const id = randomHex(32);
@@ -104,7 +108,7 @@ export default defineCommand({
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true, rlimits, security, cgroupns, userns };
+      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
     const cgroupView = (join: Op[], binds: CgroupBind[]) => ({ join, binds, v2Only: layout.mode === "v2" });
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
@@ -114,10 +118,12 @@ export default defineCommand({
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
 
+    const store = rootfsDir ? undefined : new Store(str(v.root));
+    const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
-      lifecycle, stateDir: str(v.state), storeDir: rootfsDir ? undefined : new Store(str(v.root)).container(id), debug: v.debug === true,
+      lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
       layout, cgroupName: name, cgroup: () => createCgroup(layout, name, limits, userns?.rootless !== undefined),
       cgroupView: (cgroup) => cgroupView(cgroup?.joinOps() ?? [], cgroup?.binds(!cgroupns) ?? []),
-      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : imageRootfs(str(v.root), id, owner)) });
+      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },
 });

@@ -40,6 +40,8 @@ export interface ContainerConfig {
   cgroupns: boolean;
   /** A user namespace with these maps (written by the parent at the first sync point). */
   userns?: Userns;
+  /** Remount the root read-only once everything is mounted on it (--read-only). */
+  readOnly: boolean;
 }
 
 export interface Stdio {
@@ -82,6 +84,8 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     op.hostname(c.hostname),
     op.loopback(),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),
+    ...(c.readOnly ? [op.mount({ target: root, flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
+      what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)" })] : []),
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),

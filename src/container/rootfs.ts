@@ -1,18 +1,21 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "node:path";
 import { MycfsError } from "../errors";
-import { chmod, chown, fileMode, fileType, mkdir, removeTree, S_IFMT } from "../native/lib";
+import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, removeTree, S_IFMT } from "../native/lib";
 import { attach, mount, MS, type Op } from "../plan/ops";
+import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
-import type { Store } from "../images/store";
 
 export interface Rootfs {
   /** The host path that becomes the container's "/". */
   path: string;
   /** Steps that mount it, run inside the container's mount namespace. */
   ops: Op[];
-  /** Removes what was created on the host for this container. */
-  cleanup(): void;
+  /** Removes what was created on the host for this container, unless it is kept and
+   * its command ran (a container that never started is of no use to anyone). */
+  cleanup(ran: boolean): void;
+  /** A copy to run instead, where overlayfs cannot be mounted. */
+  fallback?: () => Rootfs;
   /** In a user namespace: the tree the parent id-maps and passes to the child at its
    * first sync point, where the `attach` step in `ops` puts it. */
   idmap?: string;
@@ -21,8 +24,9 @@ export interface Rootfs {
 /** The host ids of the container's root, when it runs in a user namespace. */
 export type Owner = { uid: number; gid: number };
 
-/** An image shared read-only, under an overlay whose upper layer is the container's own.
- * The overlay is mounted inside the container's mount namespace, so it vanishes with it. */
+const bindSelf = (path: string): Op[] => [mount({ source: path, target: path, flags: MS.BIND | MS.REC,
+  what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` })];
+
 /** In a user namespace the container's root, an unprivileged uid on the host, mounts the
  * root file system itself, so it must be able to traverse every directory above it. */
 function checkReachable(path: string, what: string) {
@@ -31,36 +35,56 @@ function checkReachable(path: string, what: string) {
       throw new MycfsError(`--userns: the container's root cannot reach ${what} ${path}, because ${p} is private; use a path others may traverse (chmod o+x ${p}), such as the default store /var/lib/mycfs`);
 }
 
-/** `owner`: in a user namespace, the host ids of its root; `shifted`: whether `image` is a
- * copy already owned by them (no id-mapped mount then). */
-export function overlayRootfs(store: Store, image: string, id: string, owner?: Owner, shifted = false): Rootfs {
+/** An image shared read-only, under an overlay whose upper layer is the container's own.
+ * The overlay is mounted inside the container's mount namespace, so it vanishes with it.
+ * The container's directory records the image it uses; `keep` leaves it, with the upper
+ * layer, once the container ends (docker's default; --rm removes it).
+ * `owner`: in a user namespace, the host ids of its root, who then owns the layers (and
+ * so "/"); the image is id-mapped for it, or `shifted` is a copy already owned by it. */
+export async function imageRootfs(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner, shifted?: string): Promise<Rootfs> {
+  const lower = store.rootfs(image.digest);
   const dir = store.container(id);
   if (owner) checkReachable(store.root, "the store");
-  // the container's directory is private; the upper layer's mode becomes the mode of "/";
-  // in a user namespace its root owns the layers (and so "/")
-  // traversable, not listable: the root of a user namespace mounts the layers below
-  const parent = join(dir, "..");
-  if (fileType(parent) === null) mkdir(parent, 0o711);
-  if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
-  mkdir(dir, 0o700);
-  const idmapped = owner !== undefined && !shifted;
+  const idmapped = owner !== undefined && shifted === undefined;
   const sub = ["upper", "work", "rootfs", ...(idmapped ? ["lower"] : [])];
-  for (const d of sub) mkdir(join(dir, d), 0o755);
-  if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
-  const path = join(dir, "rootfs");
-  const lower = idmapped ? join(dir, "lower") : image;
+  // Shared with other starts, exclusive against rmi and pull: no image goes away between
+  // reading its record and this container recording its use.
+  const lock = store.lock("store", false)!;
+  try {
+    if (fileType(lower) === null) throw new MycfsError(`image ${image.ref} was removed meanwhile; run the container again`);
+    const parent = store.dir("containers");
+    // traversable, not listable: the root of a user namespace mounts the layers below
+    if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
+    // the container's directory is private; the upper layer's mode becomes the mode of "/"
+    mkdir(dir, 0o700);
+    for (const d of sub) mkdir(join(dir, d), 0o755);
+    if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
+    const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString(), rm: !keep };
+    await Bun.write(join(dir, "container.json"), JSON.stringify(record));
+  } finally {
+    close(lock);
+  }
+  const cleanup = (ran: boolean) => {
+    if (!(keep && ran)) removeTree(dir);
+  };
+  const upper = join(dir, "upper");
+  const layer = idmapped ? join(dir, "lower") : (shifted ?? lower);
   return {
-    path,
+    path: join(dir, "rootfs"),
     ops: [
-      ...(idmapped ? [attach(lower, "attach the image, id-mapped so that its root is the container's root")] : []),
-      mount({ source: "overlay", target: path, fstype: "overlay",
+      ...(idmapped ? [attach(layer, "attach the image, id-mapped so that its root is the container's root")] : []),
+      mount({ source: "overlay", target: join(dir, "rootfs"), fstype: "overlay",
         // in a user namespace overlayfs keeps its metadata in user.* xattrs
-        data: `lowerdir=${lower},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}`,
+        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
     ],
-    cleanup: () => removeTree(dir),
-    idmap: idmapped ? image : undefined,
-  };
+    cleanup,
+    idmap: idmapped ? lower : undefined,
+    // (a copy owned by a user namespace's root is not made here: that is `shifted`)
+    fallback: owner ? undefined : () => {
+      copyTree(lower, upper);
+      return { path: upper, ops: bindSelf(upper), cleanup };
+    },  };
 }
 
 /** --rootfs DIR: used in place, like runc's bundle rootfs. */
@@ -71,14 +95,7 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
     checkReachable(path, "--rootfs");
     const refusal = idmapRefusal(path);
     if (refusal) throw new MycfsError(`--rootfs with a user namespace needs an id-mapped mount, and ${refusal}; run the image from the store instead`);
+    return { path, ops: [attach(path, `attach ${path} onto itself, id-mapped so that its root is the container's root`)], cleanup: () => {}, idmap: path };
   }
-  return {
-    path,
-    ops: [owner
-      ? attach(path, `attach ${path} onto itself, id-mapped so that its root is the container's root`)
-      : mount({ source: path, target: path, flags: MS.BIND | MS.REC,
-        what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` })],
-    cleanup: () => {},
-    idmap: owner ? path : undefined,
-  };
+  return { path, ops: bindSelf(path), cleanup: () => {} };
 }

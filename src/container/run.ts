@@ -35,17 +35,25 @@ export function exitCode(status: number): number {
 
 const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8;
 
+/** A step of the plan failed; which one, for callers that can try another way. */
+export class StepFailed extends MycfsError {
+  constructor(message: string, exitCode: number, readonly op: Op | undefined, readonly errno: number) {
+    super(message, exitCode);
+  }
+}
+
 /** The user's view of a failed step: which step, why, and the exit code docker uses. */
-export function failureError(plan: Op[], f: Failure): MycfsError {
+export function failureError(plan: Op[], f: Failure): StepFailed {
   const op = plan[f.step];
+  const fail = (message: string, code: number) => new StepFailed(message, code, op, f.errno);
   if (op?.code === OpCode.EXEC) {
     const cmd = op.strs[1];
     if (f.errno === ENOENT)
-      return new MycfsError(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
+      return fail(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
     if ([EACCES, EPERM, ENOEXEC].includes(f.errno))
-      return new MycfsError(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
+      return fail(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
   }
-  return new MycfsError(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
+  return fail(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
 /** Waits for p, or ms at most (the timer is cleared, so it keeps no one waiting). */

@@ -3,14 +3,15 @@
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import type { Layout } from "../cgroups/layout";
 import type { Lifecycle } from "../cli/lifecycle-args";
-import { log } from "../log";
+import { debugging, log } from "../log";
+import { errnoMessage } from "../native/lib";
 import { StateDir } from "../state/dir";
 import { claimStoreDir } from "../state/recover";
 import { Registration } from "../state/registration";
 import { logIo } from "./log-file";
 import type { ContainerConfig } from "./plan";
 import type { Rootfs } from "./rootfs";
-import { runContainer } from "./run";
+import { runContainer, StepFailed } from "./run";
 import { openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 
@@ -57,20 +58,29 @@ export async function startContainer(o: Start): Promise<number> {
     try {
       rootfs = await o.rootfs();
       if (o.storeDir) claimStoreDir(o.storeDir, state);
-      const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
-      code = await runContainer({ ...c, rootfs, cgroups: o.cgroupView(cgroup) }, cgroup, {
+      // each attempt gets its own stdio: a failed one has closed what it was given
+      const run = async (root: Rootfs) => runContainer({ ...c, rootfs: root, cgroups: o.cgroupView(cgroup) }, cgroup, {
         debug: o.debug,
-        io,
+        io: lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle),
         started: (pid) => {
           reg.running(pid);
           if (lifecycle.detach) detachFromCaller(o.id);
         },
       });
+      code = await run(rootfs).catch((e) => {
+        // overlayfs cannot be mounted here (no module, or the store is on a file system
+        // it cannot use as an upper layer): start again on a copy of the image
+        const overlay = rootfs!.ops.find((op) => op.strs[2] === "overlay");
+        if (!(e instanceof StepFailed && e.op === overlay && rootfs!.fallback)) throw e;
+        if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
+        rootfs = rootfs!.fallback();
+        return run(rootfs);
+      });
       oomKilled = cgroup?.oomKilled() ?? false;
       if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
     } finally {
-      // a detached container keeps its writable layer until `mycfs rm`, unless --rm
-      if (lifecycle.autoRemove || reg.state.status === "created") rootfs?.cleanup();
+      // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
+      rootfs?.cleanup(reg.state.status !== "created");
       cgroup?.remove();
     }
   } finally {

@@ -1,27 +1,23 @@
-// The busybox image that build.ts embeds in the executable: unpacked into the store on
-// first use, reused after, so `mycfs run` works offline.
-import { join } from "node:path";
+// The busybox image that build.ts embeds in the executable: one image of the store like
+// any other, installed from the executable itself on first use, so `mycfs run` works offline.
 import tarball from "../../build/busybox.tar.gz" with { type: "file" };
 import info from "../../build/busybox.json";
-import { fileType } from "../native/lib";
-import type { ImageInfo } from "./install";
-import type { Store } from "./store";
+import { parseRef, type ImageRef } from "./refs";
+import type { ImageRecord, Store } from "./store";
 
-export const EMBEDDED = info as Omit<ImageInfo, "unpacked">;
+export const EMBEDDED = info as { name: string; version: string; digest: string; size: number };
+export const embeddedRef = parseRef(EMBEDDED.name);
 
-export function isEmbeddedName(ref: string): boolean {
-  const [name, tag = "latest"] = ref.split(":");
-  return name === EMBEDDED.name && (tag === "latest" || tag === EMBEDDED.version);
+/** busybox, busybox:latest, or busybox:{its version}. */
+export function isEmbedded(ref: ImageRef): boolean {
+  return ref.name === EMBEDDED.name && (ref.tag === "latest" || ref.tag === EMBEDDED.version);
 }
 
-/** Returns the embedded image's root file system directory, unpacking it if needed. */
-export async function ensureEmbedded(store: Store): Promise<string> {
-  const dir = store.image(EMBEDDED.name);
-  const meta = join(dir, "image.json");
-  if (fileType(meta) !== null && ((await Bun.file(meta).json()) as ImageInfo).digest === EMBEDDED.digest)
-    return join(dir, "rootfs");
+export async function installEmbedded(store: Store, signal: AbortSignal): Promise<ImageRecord> {
   // first use only, so the unpacking code (and node:fs) stays off the start path
   const { installImage } = await import("./install");
-  await installImage(store, EMBEDDED, Bun.file(tarball).stream().pipeThrough(new DecompressionStream("gzip")));
-  return join(dir, "rootfs");
+  return installImage(store, {
+    ref: embeddedRef, version: EMBEDDED.version, source: "embedded", archive: Bun.file(tarball).stream(),
+    expect: { sha256: EMBEDDED.digest.replace(/^sha256:/, "") }, signal,
+  });
 }

@@ -1,38 +1,86 @@
-// Puts an image into the store: unpacked into a staging directory on the store's file
-// system, then renamed into place, so the store never holds a half-written image.
+// Puts an image into the store: the archive is unpacked into a staging directory on the
+// store's file system while its digest is computed, checked, then renamed into place,
+// so the store never holds a half-written image, whatever interrupts it.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { MycfsError } from "../errors";
 import { log } from "../log";
-import type { Store } from "./store";
+import { close } from "../native/lib";
+import { collect } from "./catalog";
+import { decompressed } from "./decompress";
+import type { ImageRef } from "./refs";
+import type { ImageRecord, Store } from "./store";
+import { Tally } from "./tally";
 import { unpackTar } from "./unpack";
 
-export interface ImageInfo {
-  name: string;
+export interface Install {
+  ref: ImageRef;
   version: string;
-  digest: string;
-  size: number;
-  unpacked: string;
+  source: string;
+  archive: ReadableStream<Uint8Array>;
+  /** Digests the archive must have (hex). */
+  expect?: { sha256?: string; sha512?: string };
+  /** Create device nodes found in the archive (else they are left out, with a warning). */
+  devices?: boolean;
+  signal: AbortSignal;
+  onBytes?: (total: number) => void;
 }
 
-export async function installImage(store: Store, info: Omit<ImageInfo, "unpacked">, archive: ReadableStream<Uint8Array>) {
-  const dir = store.image(info.name);
+export async function installImage(store: Store, x: Install): Promise<ImageRecord> {
   const t0 = performance.now();
-  const stage = mkdtempSync(join(store.tmp(), `${info.name}-`));
+  const stage = mkdtempSync(join(store.tmp(), "unpack-"));
   try {
-    const n = await unpackTar(archive, join(stage, "rootfs"));
-    const json: ImageInfo = { ...info, unpacked: new Date().toISOString() };
-    writeFileSync(join(stage, "image.json"), `${JSON.stringify(json, null, 2)}\n`);
-    // An older copy (from another mycfs version) is replaced.
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dirname(dir), { recursive: true });
+    const rootfs = join(stage, "rootfs");
+    mkdirSync(rootfs, { mode: 0o755 });
+    const tally = new Tally(x.expect?.sha512 !== undefined, x.onBytes);
+    let unpacked;
     try {
-      renameSync(stage, dir);
+      unpacked = await unpackTar(await decompressed(tally.pass(x.archive, x.signal)), rootfs,
+        { devices: x.devices === true, chown: process.geteuid?.() === 0 });
     } catch (e) {
-      // Another mycfs published the same image first: theirs is as good as ours.
-      if (!existsSync(join(dir, "image.json"))) throw e;
+      if (x.signal.aborted) throw x.signal.reason;
+      throw e instanceof MycfsError ? new MycfsError(`${x.ref.display}: ${e.message}; nothing was stored`, e.exitCode) : e;
     }
-    log.debug(`unpacked ${info.name} ${info.version} (${n} entries) in ${(performance.now() - t0).toFixed(1)} ms`);
+    for (const algorithm of ["sha256", "sha512"] as const) {
+      const want = x.expect?.[algorithm]?.toLowerCase();
+      if (want && want !== tally.hex(algorithm))
+        throw new MycfsError(`${x.ref.display}: digest mismatch: ${x.source} has ${algorithm} ${tally.hex(algorithm)}, expected ${want}; nothing was stored`);
+    }
+    // without root every file is the caller's, which is root in a rootless container
+    if (unpacked.remapped)
+      log.warn(`${x.ref.display}: ${unpacked.remapped} entries belong to users other than root; without root they are unpacked as yours`);
+    if (unpacked.skipped.length)
+      log.warn(`${x.ref.display}: left out ${unpacked.skipped.length} entries (device nodes need --devices): ${unpacked.skipped.slice(0, 3).join(", ")}${unpacked.skipped.length > 3 ? ", …" : ""}`);
+    const record: ImageRecord = {
+      ref: x.ref.display, version: x.version, source: x.source, digest: `sha256:${tally.hex("sha256")}`,
+      size: unpacked.bytes, entries: unpacked.entries, pulled: new Date().toISOString(),
+    };
+    await publish(store, x.ref, record, stage);
+    log.debug(`${x.ref.display}: ${tally.bytes} bytes, ${unpacked.entries} entries unpacked in ${(performance.now() - t0).toFixed(1)} ms`);
+    return record;
   } finally {
     rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Renames the staged root file system into rootfs/ (unless the same content is there
+ * already), then the record into images/, under the store's lock, and removes the root
+ * file system the record named before if nothing uses it any more. */
+async function publish(store: Store, ref: ImageRef, record: ImageRecord, stage: string) {
+  const lock = store.lock("store", true)!;
+  try {
+    const dest = store.rootfs(record.digest);
+    if (!existsSync(dest)) {
+      mkdirSync(dirname(dest), { recursive: true, mode: 0o700 });
+      renameSync(join(stage, "rootfs"), dest);
+    }
+    const before = await store.image(ref);
+    const file = store.imageFile(ref);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(join(stage, "record.json"), `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(join(stage, "record.json"), file);
+    if (before && before.digest !== record.digest) collect(store, before.digest);
+  } finally {
+    close(lock);
   }
 }

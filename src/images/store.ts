@@ -1,11 +1,15 @@
-// The image store: where unpacked images and per-container directories live.
-//   {root}/images/{name}/rootfs   an image's root file system, never written by containers
-//   {root}/images/{name}/image.json
-//   {root}/containers/{id}/       a container's overlay upper, work and mount point
-//   {root}/tmp/                   staging, renamed into place when complete
-import { fileType, mkdir } from "../native/lib";
+// The store: images by name, their unpacked root file systems (stored once, by digest),
+// and per-container directories. This file is on `mycfs run`'s start path: libmycfs
+// calls only, no node:fs.
+//   {root}/images/{name}/{tag}.json   an image: the digest of its content, version, source, when pulled
+//   {root}/rootfs/{sha256 hex}/       one unpacked archive, read-only, shared by every image and container using it
+//   {root}/containers/{id}/           a container: container.json, its overlay upper, work and mount point
+//   {root}/locks/                     flock files: the store's, and one per image being pulled
+//   {root}/tmp/                       staging, renamed into place when complete
 import { dirname, join, resolve } from "node:path";
 import { MycfsError } from "../errors";
+import { errnoMessage, fileType, lock, mkdir } from "../native/lib";
+import type { ImageRef } from "./refs";
 
 export const DEFAULT_ROOT = "/var/lib/mycfs";
 
@@ -15,12 +19,37 @@ export function defaultRoot(): string {
   return `${process.env.XDG_DATA_HOME || `${process.env.HOME}/.local/share`}/mycfs`;
 }
 
-/** mkdir -p, private. */
+/** mkdir -p, private; a directory another process makes meanwhile is fine. */
 export function ensureDir(path: string) {
   if (fileType(path) !== null) return;
   ensureDir(dirname(path));
-  mkdir(path, 0o700);
+  mkdir(path, 0o700, true);
 }
+
+export interface ImageRecord {
+  /** As the user names it: alpine:3.22, busybox:latest, https://…/rootfs.tar.gz */
+  ref: string;
+  version: string;
+  /** Where it came from: a URL, a file, "stdin", "embedded". */
+  source: string;
+  /** sha256 of the archive as fetched; also names its root file system in rootfs/. */
+  digest: string;
+  /** Bytes of file data unpacked. */
+  size: number;
+  entries: number;
+  pulled: string;
+}
+
+/** What a container records about itself, so that rmi knows which images are in use. */
+export interface ContainerRecord {
+  id: string;
+  image: string;
+  digest: string;
+  created: string;
+  rm: boolean;
+}
+
+const EWOULDBLOCK = 11;
 
 export class Store {
   readonly root: string;
@@ -30,15 +59,38 @@ export class Store {
     if (/[,:]/.test(this.root))
       throw new MycfsError(`--root ${this.root}: the store path cannot contain ',' or ':'; choose another directory`);
   }
-  image(name: string) {
-    return join(this.root, "images", name);
+  imageFile(ref: ImageRef) {
+    return join(this.root, "images", `${ref.key}.json`);
+  }
+  rootfs(digest: string) {
+    return join(this.root, "rootfs", digest.replace(/^sha256:/, ""));
   }
   container(id: string) {
     return join(this.root, "containers", id);
   }
+  /** A directory of the store, created (private to its owner) if missing. */
+  dir(...parts: string[]): string {
+    const path = join(this.root, ...parts);
+    ensureDir(path);
+    return path;
+  }
   /** A staging directory on the store's file system, so that rename() can publish it. */
   tmp() {
-    ensureDir(join(this.root, "tmp"));
-    return join(this.root, "tmp");
+    return this.dir("tmp");
+  }
+
+  async image(ref: ImageRef): Promise<ImageRecord | null> {
+    const file = this.imageFile(ref);
+    return fileType(file) === null ? null : ((await Bun.file(file).json()) as ImageRecord);
+  }
+
+  /** Takes a lock under locks/: an fd to close() to release it, or null if `wait` is
+   * false and another process holds it. Locks are flock()s, dropped by the kernel when
+   * their holder dies, so no stale lock can outlive a killed mycfs. */
+  lock(name: string, exclusive: boolean, wait = true): number | null {
+    const fd = lock(join(this.dir("locks"), `${name}.lock`), exclusive, wait);
+    if (fd === -EWOULDBLOCK) return null;
+    if (fd < 0) throw new MycfsError(`cannot lock ${name} in the store ${this.root}: ${errnoMessage(-fd)}`);
+    return fd;
   }
 }

@@ -1,58 +1,271 @@
-// Streams a (gzip) tar archive into a directory, keeping what a root file system needs:
-// symlinks, hardlinks, modes with setuid bits, owners and mtimes.
-import { chmodSync, linkSync, lchownSync, lutimesSync, mkdirSync, symlinkSync } from "node:fs";
-import { join, posix } from "node:path";
-import { createTarDecoder } from "modern-tar";
+// Streams a tar archive into an image's root directory, faithfully and safely.
+// Faithful: files, directories, symlinks, hardlinks, fifos and (when allowed) device
+// nodes; modes with setuid bits, owners, mtimes, long names (ustar prefix, PAX, GNU) and
+// extended attributes. Safe: names are checked here (no absolute path, no ".."), and
+// libmycfs creates every entry relative to its parent's fd, resolved by openat2 without
+// following any symlink (csrc/unpack.c): nothing in the archive can reach the host.
+// Memory stays bounded: each chunk goes from the stream straight into its file.
+import type { TarHeader } from "modern-tar";
+// modern-tar's synchronous unpacker (its web decoder wraps it in a stream per entry).
+// Driving it directly shows where each header block lies in the stream, and so the
+// fields its header object leaves out: device numbers, the raw type flag, and xattr
+// values as bytes. The path is pinned by the exact version in package.json.
+import { n as createUnpacker } from "../../node_modules/modern-tar/dist/packer-By1HVV7Z.js";
 import { MycfsError } from "../errors";
-import { log } from "../log";
+import { close, entry, EntryKind, errnoMessage, writeBytes } from "../native/lib";
+
+interface Unpacker {
+  write(chunk: Uint8Array): void;
+  end(): void;
+  finish(): void;
+  readHeader(): (TarHeader & { pax?: Record<string, string> }) | null | undefined;
+  streamBody(callback: (chunk: Uint8Array) => boolean): number;
+  skipEntry(): boolean;
+  skipPadding(): boolean;
+  isEntryActive(): boolean;
+  isBodyComplete(): boolean;
+  available(): number;
+}
+
+export interface UnpackOptions {
+  /** Create block and character devices (else they are skipped, with a warning). */
+  devices: boolean;
+  /** Give entries the archive's owners (root only). */
+  chown: boolean;
+}
+
+export interface Unpacked {
+  entries: number;
+  /** Bytes of file data written. */
+  bytes: number;
+  /** Entries left out, with why: device nodes, unsettable xattrs. */
+  skipped: string[];
+  /** Entries owned by someone other than root that, without chown, became the caller's. */
+  remapped: number;
+}
+
+const ENOENT = 2, ENOSPC = 28, ELOOP = 40, ENAMETOOLONG = 36;
+const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+// ustar type flags mycfs unpacks: file ("0", NUL, "7" contiguous), link, symlink, char,
+// block, directory, fifo. Others (GNU sparse "S", volume labels...) would be misread.
+const KNOWN_TYPES = new Set([0, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37]);
+const READ_AHEAD = 4 << 20;
+/** Free space is checked before writing an entry larger than this. */
+const CHECK_SPACE_ABOVE = 16 << 20;
 
 /** The entry's path relative to the root, or null for the root itself. Refuses any way out. */
 export function entryPath(name: string): string | null {
-  const norm = posix.normalize(name.replace(/^\.\//, ""));
-  if (name.startsWith("/") || norm === ".." || norm.startsWith("../"))
-    throw new MycfsError(`archive entry '${name}' points outside the image; refusing to unpack it`);
-  const rel = norm.replace(/\/$/, "");
-  return rel === "." || rel === "" ? null : rel;
+  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  if (name.startsWith("/") || parts.includes("..") || name.includes("\0"))
+    throw new MycfsError(`archive entry '${name}' points outside the image (an absolute path or '..'); refusing to unpack it`);
+  return parts.length ? parts.join("/") : null;
 }
 
-export async function unpackTar(archive: ReadableStream<Uint8Array>, dest: string): Promise<number> {
-  const dirs: { path: string; mode: number; mtime?: Date }[] = [];
-  let count = 0;
-  // Without root, the files are the caller's, which is root inside a rootless container;
-  // other owners cannot be kept and are said so, not skipped silently.
-  const rootless = process.getuid?.() !== 0;
-  let remapped = 0;
-  for await (const entry of archive.pipeThrough(createTarDecoder({ strict: true }))) {
-    const h = entry.header;
-    const rel = entryPath(h.name);
-    const path = rel === null ? dest : join(dest, rel);
-    const mode = h.mode ?? 0o644;
-    if (h.type === "file" && rel !== null) {
-      await Bun.write(path, new Response(entry.body));
-    } else {
-      await entry.body.cancel();
-      if (h.type === "directory") {
-        mkdirSync(path, { recursive: true });
-        dirs.push({ path, mode, mtime: h.mtime });
-      } else if (h.type === "symlink" && rel !== null) symlinkSync(h.linkname ?? "", path);
-      else if (h.type === "link" && rel !== null) {
-        const target = entryPath(h.linkname ?? "");
-        if (target === null) throw new MycfsError(`archive entry '${h.name}' hardlinks to the image's root`);
-        linkSync(join(dest, target), path);
-      } else throw new MycfsError(`archive entry '${h.name}' has a type mycfs does not unpack (${h.type})`);
+/** The bytes of the stream between two offsets, kept from the chunks that carried them. */
+class RawWindow {
+  private chunks: { start: number; data: Uint8Array }[] = [];
+  end = 0;
+  push(data: Uint8Array) {
+    this.chunks.push({ start: this.end, data });
+    this.end += data.byteLength;
+  }
+  /** Forgets everything before offset. */
+  drop(offset: number) {
+    let n = 0;
+    while (n < this.chunks.length && this.chunks[n]!.start + this.chunks[n]!.data.byteLength <= offset) n++;
+    if (n) this.chunks.splice(0, n);
+  }
+  slice(from: number, to: number): Uint8Array {
+    const out = new Uint8Array(to - from);
+    for (const { start, data } of this.chunks) {
+      const a = Math.max(from, start), b = Math.min(to, start + data.byteLength);
+      if (a < b) out.set(data.subarray(a - start, b - start), a - from);
     }
-    if (!rootless) lchownSync(path, h.uid ?? 0, h.gid ?? 0);
-    else if (h.uid || h.gid) remapped++;
-    if (h.type === "file") chmodSync(path, mode);
-    if (h.type !== "directory" && h.mtime) lutimesSync(path, h.mtime, h.mtime);
-    count++;
+    return out;
   }
-  // Directories last, deepest first: writing into a directory changes its mtime, and a
-  // read-only mode would stop the writes below it.
-  if (remapped) log.warn(`${remapped} files of the image belong to users other than root; without root they are unpacked as yours`);
-  for (const d of dirs.reverse()) {
-    chmodSync(d.path, d.mode);
-    if (d.mtime) lutimesSync(d.path, d.mtime, d.mtime);
+}
+
+function octal(field: Uint8Array): number {
+  let v = 0;
+  for (const c of field) {
+    if (c === 0 || c === 0x20) continue;
+    if (c < 0x30 || c > 0x37) throw new MycfsError("a tar header holds an invalid number");
+    v = v * 8 + c - 0x30;
   }
-  return count;
+  return v;
+}
+
+/** SCHILY.xattr.* records of the PAX headers in `meta` (header blocks and bodies), as bytes:
+ * modern-tar decodes record values as text, which mangles binary ones (security.capability). */
+function paxXattrs(meta: Uint8Array): [string, Uint8Array][] {
+  const out: [string, Uint8Array][] = [];
+  const text = new TextDecoder();
+  for (let off = 0; off + 512 <= meta.byteLength;) {
+    const size = octal(meta.subarray(off + 124, off + 136));
+    const body = meta.subarray(off + 512, off + 512 + size);
+    if (meta[off + 156] === 0x78 /* x */)
+      for (let r = 0; r < body.byteLength;) {
+        const space = body.indexOf(0x20, r);
+        const len = Number(text.decode(body.subarray(r, space)));
+        if (space < 0 || !(len > 0)) break;
+        const record = body.subarray(space + 1, r + len - 1);
+        const eq = record.indexOf(0x3d);
+        const key = text.decode(record.subarray(0, eq));
+        if (eq > 0 && key.startsWith("SCHILY.xattr.")) out.push([key.slice(13), record.slice(eq + 1)]);
+        r += len;
+      }
+    off += 512 + size + (-size & 511);
+  }
+  return out;
+}
+
+export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, opts: UnpackOptions): Promise<Unpacked> {
+  const root = entry.openRoot(dest);
+  if (root < 0) throw new MycfsError(`cannot open ${dest}: ${errnoMessage(-root)}`);
+  const unpacker = createUnpacker({ strict: true }) as Unpacker;
+  const raw = new RawWindow();
+  const dirs: { path: string; uid: number; gid: number; mode: number; mtime: number }[] = [];
+  const result: Unpacked = { entries: 0, bytes: 0, skipped: [], remapped: 0 };
+  let headerStart = 0; // where the current entry's first (meta) header began
+  let file: { fd: number; name: string; path: string; h: TarHeader; xattrs: [string, Uint8Array][] } | null = null;
+  let eof = false;
+
+  const failed = (name: string, rc: number, what = "cannot create it"): MycfsError => {
+    const why = -rc === ELOOP ? "it lies below a symlink, or a symlink stands where a directory should be; refusing to write through it"
+      : -rc === ENOSPC ? "no space left on the store's file system"
+      : -rc === ENAMETOOLONG ? "its name is too long"
+      : `${what}: ${errnoMessage(-rc)}`;
+    return new MycfsError(`archive entry '${name}': ${why}`);
+  };
+  const owner = (h: TarHeader) => (opts.chown ? [h.uid ?? 0, h.gid ?? 0] : [-1, -1]) as [number, number];
+  const seconds = (h: TarHeader) => (h.mtime?.getTime() ?? 0) / 1000;
+
+  const setXattrs = (name: string, path: string, xattrs: [string, Uint8Array][]) => {
+    for (const [key, value] of xattrs) {
+      // overlayfs reads trusted.overlay.* as its own instructions: never from an image
+      const rc = key.startsWith("trusted.overlay.") ? -1 : entry.xattr(root, path || ".", key, value);
+      if (rc < 0) result.skipped.push(`${name}: extended attribute ${key}`);
+    }
+  };
+
+  const finishFile = () => {
+    const f = file!;
+    file = null;
+    const rc = entry.fileDone(f.fd, ...owner(f.h), f.h.mode ?? 0o644, seconds(f.h));
+    if (rc < 0) throw failed(f.name, rc, "cannot finish it");
+    setXattrs(f.name, f.path, f.xattrs);
+  };
+
+  const begin = (h: TarHeader & { pax?: Record<string, string> }) => {
+    const start = consumed() - 512; // this entry's ustar header block
+    const block = raw.slice(start, start + 512);
+    const meta = raw.slice(headerStart, start);
+    const name = h.name;
+    if (!KNOWN_TYPES.has(block[156]!) || h.pax?.["GNU.sparse.major"] !== undefined || h.pax?.["GNU.sparse.size"] !== undefined)
+      throw new MycfsError(`archive entry '${name}' has a type mycfs does not unpack (tar type '${String.fromCharCode(block[156]!)}', or a sparse file)`);
+    const path = entryPath(name);
+    const xattrs = h.pax && Object.keys(h.pax).some((k) => k.startsWith("SCHILY.xattr.")) ? paxXattrs(meta) : [];
+    const [uid, gid] = owner(h);
+    const mode = h.mode ?? 0o644;
+    const mtime = seconds(h);
+    result.entries++;
+    if (!opts.chown && (h.uid || h.gid)) result.remapped++;
+    if (h.type === "directory") {
+      if (path !== null) {
+        const rc = entry.make(root, path, EntryKind.DIR, mode, [0, 0], "", uid, gid, mtime);
+        if (rc < 0) throw failed(name, rc);
+      }
+      dirs.push({ path: path ?? ".", uid, gid, mode, mtime });
+      setXattrs(name, path ?? ".", xattrs);
+      return;
+    }
+    if (path === null) throw new MycfsError(`archive entry '${name}' would replace the image's root directory with a ${h.type}`);
+    if (h.type === "file") {
+      if (!Number.isSafeInteger(h.size) || h.size < 0) throw new MycfsError(`archive entry '${name}' has an invalid size`);
+      if (h.size > CHECK_SPACE_ABOVE && h.size > entry.freeBytes(root))
+        throw new MycfsError(`archive entry '${name}' claims ${h.size} bytes, more than the store's file system has free; refusing to unpack it`);
+      const fd = entry.file(root, path);
+      if (fd < 0) throw failed(name, fd);
+      file = { fd, name, path, h, xattrs };
+      result.bytes += h.size;
+      return;
+    }
+    let rc: number;
+    if (h.type === "symlink") rc = entry.make(root, path, EntryKind.SYMLINK, 0, [0, 0], h.linkname ?? "", uid, gid, mtime);
+    else if (h.type === "link") {
+      const target = entryPath(h.linkname ?? "");
+      if (target === null) throw new MycfsError(`archive entry '${name}' hardlinks to the image's root directory`);
+      rc = entry.make(root, path, EntryKind.HARDLINK, 0, [0, 0], target, -1, -1, 0);
+      if (rc === -ENOENT) throw new MycfsError(`archive entry '${name}' hardlinks to '${h.linkname}', which is not in the archive before it`);
+    } else if (h.type === "fifo") rc = entry.make(root, path, EntryKind.NODE, S_IFIFO | (mode & 0o7777), [0, 0], "", uid, gid, mtime);
+    else {
+      const dev: [number, number] = [octal(block.subarray(329, 337)), octal(block.subarray(337, 345))];
+      if (!opts.devices) {
+        result.skipped.push(`${name}: ${h.type} ${dev.join(":")}`);
+        return;
+      }
+      const type = h.type === "block-device" ? S_IFBLK : S_IFCHR;
+      rc = entry.make(root, path, EntryKind.NODE, type | (mode & 0o7777), dev, "", uid, gid, mtime);
+    }
+    if (rc < 0) throw failed(name, rc);
+    setXattrs(name, path, xattrs);
+  };
+
+  const consumed = () => raw.end - unpacker.available();
+  /** Takes in everything the unpacker has buffered; returns when it needs more input.
+   * The raw window keeps only what the current entry's headers may still need. */
+  const drain = () => {
+    for (;;) {
+      if (unpacker.isEntryActive()) {
+        if (file) {
+          const fd = file.fd;
+          let rc = 0;
+          unpacker.streamBody((chunk) => (rc = writeBytes(fd, chunk)) >= 0);
+          if (rc < 0) throw failed(file.name, rc, "cannot write it");
+          raw.drop(consumed());
+          if (!unpacker.isBodyComplete()) return;
+          finishFile();
+        }
+        if (!unpacker.skipEntry()) return;
+        headerStart = consumed();
+        raw.drop(headerStart);
+        continue;
+      }
+      const h = unpacker.readHeader();
+      if (h === null) return;
+      if (h === undefined) return void (eof = true);
+      begin(h);
+      raw.drop(consumed());
+    }
+  };
+
+  // Read ahead while this thread writes: the next chunk's read (or decompression, or
+  // download) overlaps the writes of this one.
+  const reader = tar.pipeThrough(new TransformStream(undefined, undefined, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }))).getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) unpacker.end();
+      else if (!eof) raw.push(value);
+      if (!done) unpacker.write(value);
+      drain();
+      if (done) break;
+    }
+    if (!eof) throw new MycfsError("the archive ends in the middle (truncated)");
+    unpacker.finish();
+    // Last, deepest first: writing into a directory changes its mtime, and its mode may
+    // forbid the writes below it.
+    for (const d of dirs.reverse()) {
+      const rc = entry.dirDone(root, d.path, d.uid, d.gid, d.mode, d.mtime);
+      if (rc < 0) throw failed(d.path, rc, "cannot set its mode and time");
+    }
+    return result;
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    if (e instanceof MycfsError) throw e;
+    throw new MycfsError(`the archive is corrupt or not a tar archive (${(e as Error)?.message ?? e})`);
+  } finally {
+    if (file) close(file.fd);
+    entry.closeRoot(root);
+  }
 }

@@ -39,10 +39,19 @@ const symbols = {
   mycfs_tty_raw: { args: ["i32", "ptr", "u32"], returns: "i32" },
   mycfs_tty_restore: { args: ["i32", "ptr", "u32"], returns: "i32" },
   mycfs_replace_file: { args: ["ptr", "ptr", "u32", "u32"], returns: "i32" },
-  mycfs_lock: { args: ["ptr"], returns: "i32" },
   mycfs_symlink: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_unlink: { args: ["ptr"], returns: "i32" },
   mycfs_dup2: { args: ["i32", "i32"], returns: "i32" },
+  mycfs_open_root: { args: ["ptr"], returns: "i32" },
+  mycfs_close_root: { args: ["i32"], returns: "i32" },
+  mycfs_entry_file: { args: ["i32", "ptr"], returns: "i32" },
+  mycfs_entry_file_done: { args: ["i32", "i32", "i32", "u32", "f64"], returns: "i32" },
+  mycfs_entry_make: { args: ["i32", "ptr", "u32", "u32", "u32", "u32", "ptr", "i32", "i32", "f64"], returns: "i32" },
+  mycfs_entry_dir_done: { args: ["i32", "ptr", "i32", "i32", "u32", "f64"], returns: "i32" },
+  mycfs_entry_xattr: { args: ["i32", "ptr", "ptr", "ptr", "u32"], returns: "i32" },
+  mycfs_lock: { args: ["ptr", "i32", "i32"], returns: "i32" },
+  mycfs_free_bytes: { args: ["i32"], returns: "f64" },
+  mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
@@ -150,8 +159,12 @@ export function close(fd: number) {
 }
 
 export function write(fd: number, text: string) {
-  const b = utf8.encode(text);
-  check(native().mycfs_write(fd, b, b.byteLength), `write to fd ${fd}`);
+  check(writeBytes(fd, utf8.encode(text)), `write to fd ${fd}`);
+}
+
+/** Writes all of data; -errno on failure. */
+export function writeBytes(fd: number, data: Uint8Array): number {
+  return native().mycfs_write(fd, data, data.byteLength);
 }
 
 export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
@@ -168,8 +181,12 @@ export function fileType(path: string): number | null {
   return mode === null ? null : mode & 0o170000;
 }
 
-export function mkdir(path: string, mode: number) {
-  check(native().mycfs_mkdir(cstr(path), mode), `create ${path}`);
+const EEXIST = 17;
+
+/** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
+export function mkdir(path: string, mode: number, existing = false) {
+  const rc = native().mycfs_mkdir(cstr(path), mode);
+  if (!(existing && rc === -EEXIST)) check(rc, `create ${path}`);
 }
 
 /** mkdir(2) with mode 0700; returns the errno instead of throwing. */
@@ -261,11 +278,6 @@ export function replaceFile(path: string, text: string, mode = 0o600) {
   check(native().mycfs_replace_file(cstr(path), b, b.byteLength, mode), `write ${path}`);
 }
 
-/** An exclusive flock on path (created if missing); close the fd to release it. */
-export function lock(path: string): number {
-  return check(native().mycfs_lock(cstr(path)), `lock ${path}`);
-}
-
 /** symlink(2): returns the errno instead of throwing (EEXIST: the name is taken). */
 export function symlink(target: string, path: string): number {
   return -native().mycfs_symlink(cstr(target), cstr(path));
@@ -279,3 +291,37 @@ export function unlink(path: string): number {
 export function dup2(from: number, to: number) {
   check(native().mycfs_dup2(from, to), `dup2 ${from} onto ${to}`);
 }
+
+/** Opens and flock()s a lock file: an fd to close() to unlock, or -errno (-EWOULDBLOCK
+ * when `wait` is false and another process holds it). */
+export function lock(path: string, exclusive: boolean, wait: boolean): number {
+  return native().mycfs_lock(cstr(path), exclusive ? 1 : 0, wait ? 1 : 0);
+}
+
+/** Copies an image's tree into an empty directory (reflinked where possible). */
+export function copyTree(src: string, dst: string) {
+  check(native().mycfs_copy_tree(cstr(src), cstr(dst)), `copy ${src} to ${dst}`);
+}
+
+// Archive entries created below an image's root by csrc/unpack.c: paths are relative to
+// the root's fd and never follow a symlink. Each returns -errno on failure, for the
+// unpacker to explain in the archive's terms.
+export const EntryKind = { DIR: 1, SYMLINK: 2, HARDLINK: 3, NODE: 4 } as const;
+
+export const entry = {
+  openRoot: (path: string): number => native().mycfs_open_root(cstr(path)),
+  closeRoot: (root: number): number => native().mycfs_close_root(root),
+  /** A new regular file open for writing, or -errno. */
+  file: (root: number, path: string): number => native().mycfs_entry_file(root, cstr(path)),
+  fileDone: (fd: number, uid: number, gid: number, mode: number, mtime: number): number =>
+    native().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
+  make: (root: number, path: string, kind: number, mode: number, dev: [number, number], target: string,
+    uid: number, gid: number, mtime: number): number =>
+    native().mycfs_entry_make(root, cstr(path), kind, mode, dev[0], dev[1], cstr(target), uid, gid, mtime),
+  dirDone: (root: number, path: string, uid: number, gid: number, mode: number, mtime: number): number =>
+    native().mycfs_entry_dir_done(root, cstr(path), uid, gid, mode, mtime),
+  xattr: (root: number, path: string, key: string, value: Uint8Array): number =>
+    native().mycfs_entry_xattr(root, cstr(path), cstr(key), value, value.byteLength),
+  /** Bytes free on the file system of fd. */
+  freeBytes: (fd: number): number => native().mycfs_free_bytes(fd),
+};

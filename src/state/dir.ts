@@ -114,7 +114,8 @@ export class StateDir {
   /** Takes the directory's lock; call the result to release it. */
   lock(): () => void {
     ensureDir(this.root);
-    const fd = lock(join(this.root, "lock"));
+    const fd = lock(join(this.root, "lock"), true, true);
+    if (fd < 0) throw new MycfsError(`cannot lock the state directory ${this.root}: ${errnoMessage(-fd)}`);
     return () => close(fd);
   }
 

@@ -1,0 +1,185 @@
+// Unpacking untrusted archives: hostile ones are refused (or their trick neutralised)
+// and never touch the host; honest ones come out exactly as GNU tar packed them.
+import { afterAll, describe, expect, test } from "bun:test";
+import { dlopen } from "bun:ffi";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync,
+  writeFileSync, linkSync, chownSync, lutimesSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { packTar, type TarEntry } from "modern-tar";
+import { imageDir, mycfs, tempDir, testStore } from "./helpers";
+
+const store = testStore("unpack");
+const canaryDir = tempDir("canary");
+const canary = join(canaryDir, "canary.txt");
+writeFileSync(canary, "original\n");
+afterAll(() => {
+  store.cleanup();
+  rmSync(canaryDir, { recursive: true, force: true });
+});
+
+const libc = dlopen("libc.so.6", {
+  lsetxattr: { args: ["cstring", "cstring", "ptr", "usize", "i32"], returns: "i32" },
+  lgetxattr: { args: ["cstring", "cstring", "ptr", "usize"], returns: "isize" },
+  llistxattr: { args: ["cstring", "ptr", "usize"], returns: "isize" },
+}).symbols;
+const c = (s: string) => Buffer.from(`${s}\0`);
+
+function xattrs(path: string): Record<string, string> {
+  const names = Buffer.alloc(4096);
+  const n = Number(libc.llistxattr(c(path), names, names.length));
+  const out: Record<string, string> = {};
+  for (const name of n > 0 ? names.subarray(0, n).toString().split("\0").filter(Boolean) : []) {
+    const value = Buffer.alloc(4096);
+    const len = Number(libc.lgetxattr(c(path), c(name), value, value.length));
+    out[name] = value.subarray(0, len).toString("hex");
+  }
+  return out;
+}
+
+const file = (name: string, body: string | Uint8Array = "pwned\n"): TarEntry => ({ header: { name, type: "file", size: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength }, body });
+const symlink = (name: string, linkname: string): TarEntry => ({ header: { name, type: "symlink", linkname, size: 0 } });
+const hardlink = (name: string, linkname: string): TarEntry => ({ header: { name, type: "link", linkname, size: 0 } });
+
+/** A one-file archive whose header claims `size` bytes (base-256, as GNU tar writes huge sizes), with no data. */
+async function hugeClaim(size: number): Promise<Uint8Array> {
+  const tar = await packTar([file("huge", "")]);
+  const h = tar.subarray(0, 512);
+  h.fill(0, 124, 136);
+  h[124] = 0x80;
+  for (let i = 135, v = size; i > 124; i--, v = Math.floor(v / 256)) h[i] = v % 256;
+  h.fill(0x20, 148, 156);
+  const sum = h.reduce((a, b) => a + b, 0);
+  h.set(Buffer.from(`${sum.toString(8).padStart(6, "0")}\0 `), 148);
+  return tar.subarray(0, 512);
+}
+
+const leftovers = (root: string) => ["images", "rootfs", "tmp"].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)) : []));
+
+describe("hostile archives", () => {
+  const shadow = statSync("/etc/shadow");
+  const cases: [string, () => Promise<Uint8Array>, RegExp][] = [
+    ["path traversal by '..'", () => packTar([file(`../../../../../../../..${canary}`)]), /points outside the image/],
+    ["an absolute path", () => packTar([file(canary)]), /points outside the image/],
+    ["a symlink to a host directory, then a file under it", () => packTar([symlink("evil", canaryDir), file("evil/canary.txt")]), /lies below a symlink/],
+    ["a relative symlink climbing out, then a file under it", () => packTar([symlink("up", `../../../../../../../..${canaryDir}`), file("up/canary.txt")]), /lies below a symlink/],
+    ["a hardlink to /etc/shadow", () => packTar([hardlink("shadow", "/etc/shadow")]), /points outside the image/],
+    ["a hardlink climbing to /etc/shadow", () => packTar([hardlink("shadow", "../../../../../../../../etc/shadow")]), /points outside the image/],
+    ["a hardlink through a symlink to /etc", () => packTar([symlink("etc", "/etc"), hardlink("shadow", "etc/shadow")]), /lies below a symlink/],
+    ["a huge claimed size", () => hugeClaim(2 ** 45), /claims 35184372088832 bytes, more than the store's file system has free/],
+    ["a truncated archive", async () => (await packTar([file("a", "x".repeat(4096))])).subarray(0, 1024), /ends in the middle|truncated/],
+  ];
+  for (const [what, make, message] of cases)
+    test(`${what}: refused, the host untouched, nothing stored`, async () => {
+      const archive = join(store.dir, "hostile.tar");
+      writeFileSync(archive, await make());
+      const r = await mycfs(["import", "--root", store.root, archive, "hostile"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(readFileSync(canary, "utf8")).toBe("original\n");
+      expect(readdirSync(canaryDir)).toEqual(["canary.txt"]);
+      expect(statSync("/etc/shadow")).toMatchObject({ nlink: shadow.nlink, size: shadow.size, mtimeMs: shadow.mtimeMs });
+      expect(leftovers(store.root)).toEqual([]);
+    });
+
+  test("a symlink to a host file, then a file of the same name: replaced, never written through", async () => {
+    const archive = join(store.dir, "replace.tar");
+    writeFileSync(archive, await packTar([symlink("link", canary), file("link")]));
+    const r = await mycfs(["import", "--root", store.root, archive, "replaced"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(canary, "utf8")).toBe("original\n");
+    const link = join(imageDir(store.root, "replaced:latest"), "link");
+    expect(lstatSync(link).isFile()).toBe(true);
+    expect(readFileSync(link, "utf8")).toBe("pwned\n");
+    expect((await mycfs(["rmi", "--root", store.root, "replaced"])).code).toBe(0);
+  });
+
+  test("a device node is left out (with a warning) unless --devices", async () => {
+    const archive = join(store.dir, "dev.tar");
+    writeFileSync(archive, await packTar([{ header: { name: "dev/", type: "directory", size: 0 } },
+      { header: { name: "dev/disk", type: "block-device", size: 0, mode: 0o666 } }]));
+    const r = await mycfs(["import", "--root", store.root, archive, "devices"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("left out 1 entries (device nodes need --devices): dev/disk: block-device 0:0");
+    expect(existsSync(join(imageDir(store.root, "devices:latest"), "dev/disk"))).toBe(false);
+    expect((await mycfs(["rmi", "--root", store.root, "devices"])).code).toBe(0);
+  });
+});
+
+describe("round trip: packed by GNU tar, unpacked by mycfs, entry by entry the same", () => {
+  // every kind of entry: files with every kind of mode, owners, hardlinks, symlinks,
+  // empty and deep directories, long names, a fifo, devices, extended attributes
+  const src = join(store.dir, "tree");
+  const long = `${"d".repeat(90)}/${"e".repeat(60)}`; // 151 characters: ustar's prefix field
+  const longer = `${"l".repeat(200)}/${"m".repeat(200)}`; // only PAX or GNU headers hold it
+  mkdirSync(join(src, long), { recursive: true });
+  mkdirSync(join(src, longer), { recursive: true });
+  for (const [name, mode] of [["plain", 0o644], ["exec", 0o755], ["setuid", 0o4755], ["setgid", 0o2711], ["private", 0o600]] as const) {
+    writeFileSync(join(src, name), `${name}\n`, { mode });
+    Bun.spawnSync(["chmod", mode.toString(8), join(src, name)]);
+  }
+  writeFileSync(join(src, "empty"), "");
+  writeFileSync(join(src, "random"), crypto.getRandomValues(new Uint8Array(65536 * 3 + 17)));
+  writeFileSync(join(src, long, "file"), "long\n");
+  writeFileSync(join(src, longer, "file"), "longer\n");
+  chownSync(join(src, "private"), 1234, 5678);
+  mkdirSync(join(src, "sticky"), { mode: 0o1777 });
+  Bun.spawnSync(["chmod", "1777", join(src, "sticky")]);
+  mkdirSync(join(src, "owned"));
+  chownSync(join(src, "owned"), 4321, 8765);
+  linkSync(join(src, "plain"), join(src, "hardlink"));
+  symlinkSync("plain", join(src, "relative-link"));
+  symlinkSync("/etc/passwd", join(src, "absolute-link"));
+  symlinkSync("../nowhere", join(src, "dangling-link"));
+  Bun.spawnSync(["mkfifo", join(src, "fifo")]);
+  Bun.spawnSync(["mknod", join(src, "null"), "c", "1", "3"]);
+  Bun.spawnSync(["mknod", join(src, "loop"), "b", "7", "200"]);
+  libc.lsetxattr(c(join(src, "exec")), c("user.mycfs"), Buffer.from([0, 0xff, 1, 0x80]), 4, 0);
+  libc.lsetxattr(c(join(src, "owned")), c("user.dir"), Buffer.from("on a directory"), 14, 0);
+  for (const entry of readdirSync(src, { recursive: true }) as string[]) {
+    const t = new Date(Date.UTC(2020, 1, 3, 4, 5, 6));
+    if (lstatSync(join(src, entry)).isSymbolicLink()) lutimesSync(join(src, entry), t, t);
+    else utimesSync(join(src, entry), t, t);
+  }
+  utimesSync(src, 1e9, 1e9);
+  afterAll(() => rmSync(src, { recursive: true, force: true }));
+
+  function describeTree(root: string, withXattrs: boolean) {
+    const inodes = new Map<number, string>();
+    const paths = ["", ...(readdirSync(root, { recursive: true }) as string[]).sort()];
+    return paths.map((p) => {
+      const full = join(root, p);
+      const s = lstatSync(full);
+      const kind = s.isFile() ? "file" : s.isDirectory() ? "dir" : s.isSymbolicLink() ? "symlink" : s.isFIFO() ? "fifo"
+        : s.isCharacterDevice() ? "char" : s.isBlockDevice() ? "block" : "?";
+      const first = s.isFile() && s.nlink > 1 ? inodes.get(s.ino) : undefined;
+      if (s.isFile() && s.nlink > 1 && !first) inodes.set(s.ino, p);
+      return {
+        path: p, kind, mode: (s.mode & 0o7777).toString(8), owner: `${s.uid}:${s.gid}`,
+        mtime: kind === "dir" && p === "" ? 0 : Math.floor(s.mtimeMs / 1000),
+        ...(kind === "file" ? { content: new Bun.CryptoHasher("sha256").update(readFileSync(full)).digest("hex"), hardlinkOf: first } : {}),
+        ...(kind === "symlink" ? { target: readlinkSync(full) } : {}),
+        ...(kind === "char" || kind === "block" ? { rdev: s.rdev } : {}),
+        ...(withXattrs && kind !== "symlink" ? { xattrs: xattrs(full) } : {}),
+      };
+    });
+  }
+
+  const formats: [string, string[], boolean][] = [
+    ["pax, with extended attributes", ["--format=pax", "--xattrs", "--xattrs-include=*"], true],
+    ["gnu", ["--format=gnu"], false],
+    ["ustar (no name longer than its prefix field)", ["--format=ustar"], false],
+  ];
+  for (const [format, flags, withXattrs] of formats)
+    test(format, async () => {
+      const archive = join(store.dir, `roundtrip.tar`);
+      const ustar = flags[0] === "--format=ustar";
+      const tar = Bun.spawnSync(["tar", ...flags, "-C", src, "-cf", archive, ...(ustar ? ["--exclude", "./llll*"] : []), "."], { stderr: "pipe" });
+      expect(tar.stderr.toString()).toBe("");
+      const r = await mycfs(["import", "--devices", "--root", store.root, archive, "roundtrip"]);
+      expect(r).toMatchObject({ code: 0, stderr: "" });
+      const want = describeTree(src, withXattrs).filter((e) => !(ustar && e.path.startsWith("llll")));
+      expect(describeTree(imageDir(store.root, "roundtrip:latest"), withXattrs)).toEqual(want);
+      expect((await mycfs(["rmi", "--root", store.root, "roundtrip"])).code).toBe(0);
+    });
+});
