@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { alpineMirror, miniRootfs, tarOf } from "./cdn";
 import { imageDir, MYCFS, tempDir } from "./helpers";
 
 const user = `mycfs-t${process.pid}`;
@@ -25,15 +26,17 @@ afterAll(() => {
   Bun.spawnSync(["rm", "-rf", dir]);
 });
 
-function asUser(args: string[]) {
-  const p = Bun.spawnSync(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
+// asynchronous: a test's own server (the local mirror) must keep answering meanwhile
+async function asUser(args: string[]) {
+  const p = Bun.spawn(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
     { cwd: dir, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
 }
 
 describe("rootless", () => {
-  test("root inside is the user outside; exit codes come back; the store is the user's", () => {
-    const r = asUser(["run", "--rm", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
+  test("root inside is the user outside; exit codes come back; the store is the user's", async () => {
+    const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
     expect(r.code).toBe(3);
     const [id, map, owner] = r.stdout.trim().split("\n");
     expect(id).toBe("0");
@@ -42,24 +45,37 @@ describe("rootless", () => {
     expect(statSync(imageDir(`/home/${user}/.local/share/mycfs`)).uid).toBe(uid);
   });
 
-  test("a file created in a bind volume belongs to the user; nothing is left in the store", () => {
+  test("a file created in a bind volume belongs to the user; nothing is left in the store", async () => {
     const vol = join(dir, "vol");
     mkdirSync(vol);
     chmodSync(vol, 0o777);
-    expect(asUser(["run", "--rm", "-v", `${vol}:/vol`, "busybox", "touch", "/vol/made"]).code).toBe(0);
+    expect((await asUser(["run", "--rm", "-v", `${vol}:/vol`, "busybox", "touch", "/vol/made"])).code).toBe(0);
     expect(statSync(join(vol, "made")).uid).toBe(uid);
     expect(readdirSync(`/home/${user}/.local/share/mycfs/containers`)).toEqual([]);
   });
 
-  test("privileges stay within the namespace; limits without a delegated cgroup are refused clearly", () => {
-    const r = asUser(["run", "busybox", "sh", "-c", "mknod /tmp/n c 1 3 2>&1; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u /tmp/f"]);
+  test("pulls from a (local) mirror and runs what it pulled, all as the user", async () => {
+    const { tree } = miniRootfs("3.99.1");
+    const cdn = alpineMirror("3.99.1", tarOf(tree, ["gzip", "-1"]));
+    try {
+      const pull = await asUser(["pull", "--mirror", cdn.mirror, "alpine:3.99"]);
+      expect(pull).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:[0-9a-f]{64}\n$/) });
+      const r = await asUser(["run", "--rm", "alpine:3.99", "sh", "-c", "cat /etc/os-release; id -u"]);
+      expect(r).toMatchObject({ code: 0, stdout: "NAME=\"test alpine\"\nVERSION_ID=3.99.1\n0\n" });
+    } finally {
+      cdn.stop();
+    }
+  });
+
+  test("privileges stay within the namespace; limits without a delegated cgroup are refused clearly", async () => {
+    const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "mknod /tmp/n c 1 3 2>&1; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u /tmp/f"]);
     expect(r.stdout).toContain("Operation not permitted");
     // useradd gave the user an /etc/subuid range, so ids other than root exist inside
     const subuid = Bun.which("newuidmap") && readFileSync("/etc/subuid", "utf8").includes(`${user}:`);
     if (subuid) expect(r.stdout.trim().split("\n").at(-1)).toBe("1000");
-    const limited = asUser(["run", "--memory", "32m", "busybox", "true"]);
+    const limited = await asUser(["run", "--memory", "32m", "busybox", "true"]);
     expect(limited.code).toBe(125);
     expect(limited.stderr).toBe("mycfs: resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits\n");
-    expect(asUser(["run", "--userns=auto", "busybox", "true"])).toMatchObject({ code: 125 });
+    expect(await asUser(["run", "--userns=auto", "busybox", "true"])).toMatchObject({ code: 125 });
   });
 });

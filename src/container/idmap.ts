@@ -21,9 +21,13 @@ export function idmapRefusal(path: string): string | null {
   return null;
 }
 
+/** Where the copy of an image's root for a range lives: next to it, so that removing the
+ * image (catalog.ts) finds it. */
+export const shiftedDir = (image: string, owner: Owner) => `${image}.shifted-${owner.uid}-${owner.gid}`;
+
 /** The image's files chowned by the range's offset, made on first use. */
 export async function shiftedCopy(store: Store, image: string, owner: Owner, why: string): Promise<string> {
-  const dir = join(dirname(image), `shifted-${owner.uid}-${owner.gid}`);
+  const dir = shiftedDir(image, owner);
   if (fileType(join(dir, "rootfs")) !== null) return join(dir, "rootfs");
   log.info(`copying the image with its owners shifted to ${owner.uid}:${owner.gid}, once (no id-mapped mount: ${why})`);
   const { chmodSync, lchownSync, lstatSync, mkdtempSync, readdirSync, renameSync, rmSync } = await import("node:fs");

@@ -36,4 +36,8 @@ export function collect(store: Store, digest: string) {
   if (listImages(store).some((i) => i.digest === digest)) return;
   if (listContainers(store).some((c) => c.digest === digest)) return;
   removeTree(store.rootfs(digest));
+  // and the copies made for user namespaces without id-mapped mounts (container/idmap.ts)
+  const rootfs = join(store.root, "rootfs");
+  const name = digest.replace(/^sha256:/, "");
+  for (const d of existsSync(rootfs) ? readdirSync(rootfs) : []) if (d.startsWith(`${name}.shifted-`)) removeTree(join(rootfs, d));
 }
