@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { download } from "../src/images/download";
 import { Tally } from "../src/images/tally";
-import { imageRootfs, median, MYCFS, need, table, time } from "./lib";
+import { imageRootfs, median, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
 
 // A child mode: the download code of `mycfs pull`, with its digest, into nowhere.
 if (process.argv[2] === "--download") {
@@ -59,6 +59,7 @@ async function measure(argv: string[]): Promise<{ ms: number; rssMB: number }> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-images-"));
+privateState(dir);
 // Unpacking happens on a tmpfs: on this shared VM the disk's writeback (seconds, and
 // varying) would otherwise hide both unpackers' own cost.
 const work = join(dir, "work");
@@ -119,10 +120,10 @@ try {
 
   // Start overhead of the overlay (container directory, record, overlay mount) over --rootfs.
   const store = join(work, "store");
-  await $`${MYCFS} run --rm --root ${store} busybox true`;
+  await $`${mycfsRun("--root", store, "busybox", "true")}`;
   const starts = await time({
-    "mycfs run --rootfs": [MYCFS, "run", "--rootfs", await imageRootfs(store), "true"],
-    "mycfs run --rm busybox (overlay)": [MYCFS, "run", "--rm", "--root", store, "busybox", "true"],
+    "mycfs run --rootfs": mycfsRun("--rootfs", await imageRootfs(store), "true"),
+    "mycfs run --rm busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
   }, Math.max(rounds * 10, 30));
 
   const date = new Date().toISOString().slice(0, 10);

@@ -4,6 +4,14 @@ import { $ } from "bun";
 
 export const MYCFS = new URL("../dist/mycfs", import.meta.url).pathname;
 
+/** `mycfs run --rm ARGS`: a benchmark keeps no container (docker's default would). */
+export const mycfsRun = (...args: string[]) => [MYCFS, "run", "--rm", ...args];
+
+/** Container records of the benchmark's own, in its temporary directory: never /run/mycfs. */
+export function privateState(dir: string) {
+  process.env.MYCFS_STATE = `${dir}/state`;
+}
+
 /** Installs Debian packages that provide missing commands. */
 export async function need(commands: Record<string, string>) {
   const missing = Object.entries(commands).filter(([cmd]) => !Bun.which(cmd)).map(([, pkg]) => pkg);
@@ -67,7 +75,7 @@ export async function imageRootfs(store: string, image = "busybox/latest"): Prom
  * `configure` has had its say. Returns the root file system's path. */
 export async function busyboxBundle(dir: string, configure: (spec: any) => void): Promise<string> {
   const store = `${dir}/store`;
-  await $`${MYCFS} run --rm --root ${store} --state ${dir}/state busybox true`;
+  await $`${mycfsRun("--root", store, "busybox", "true")}`;
   const rootfs = await imageRootfs(store);
   await $`runc spec`.cwd(dir);
   const spec = await Bun.file(`${dir}/config.json`).json();

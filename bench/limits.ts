@@ -14,7 +14,7 @@ import { ARCHES } from "../src/seccomp/arch";
 import { applicableRules } from "../src/seccomp/compile";
 import { defaultProfile } from "../src/seccomp/default";
 import { hostArch } from "../src/seccomp/filter";
-import { busyboxBundle, median, MYCFS, need, table, time } from "./lib";
+import { busyboxBundle, median, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -38,6 +38,7 @@ function ociSeccomp() {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
+privateState(dir);
 // runc takes one cgroups path for every hierarchy: below our own memory cgroup (the only
 // one that is not the root here), and so below our own in every hierarchy
 const own = /^\d+:memory:(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1] ?? "/";
@@ -52,16 +53,16 @@ try {
     spec.linux.seccomp = ociSeccomp();
   });
   const times = await time({
-    "mycfs run (limits, seccomp)": [MYCFS, "run", "--rootfs", rootfs, ...LIMITS, "true"],
-    "mycfs run (seccomp, no limits)": [MYCFS, "run", "--rootfs", rootfs, "true"],
-    "mycfs run (limits, no seccomp)": [MYCFS, "run", "--rootfs", rootfs, ...LIMITS, "--security-opt", "seccomp=unconfined", "true"],
+    "mycfs run (limits, seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "true"),
+    "mycfs run (seccomp, no limits)": mycfsRun("--rootfs", rootfs, "true"),
+    "mycfs run (limits, no seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "--security-opt", "seccomp=unconfined", "true"),
     "runc run (limits, seccomp)": ["runc", "--root", join(dir, "oci-state"), "run", "-b", dir, "mycfs-bench-runc"],
   }, rounds);
   console.log(`\nStart to exit of \`true\` with --memory 64m --pids-limit 100 --cpus 1, docker's capabilities and seccomp profile; ${rounds} runs each (${new Date().toISOString().slice(0, 10)}):\n`);
   console.log(table(times, "mycfs run (limits, seccomp)"));
   // The cgroup's share of the start, as mycfs reports it: the child's join steps, and the
   // parent's creation and removal (the difference of runs with and without limits).
-  const debug = await $`${MYCFS} run --debug --rootfs ${rootfs} ${LIMITS} true`.quiet();
+  const debug = await $`${mycfsRun("--debug", "--rootfs", rootfs, ...LIMITS, "true")}`.quiet();
   const joins = [...debug.stderr.toString().matchAll(/join the container's cgroup.*: ([\d.]+) ms/g)].reduce((s, m) => s + Number(m[1]), 0);
   const extra = median(times.get("mycfs run (limits, seccomp)")!) - median(times.get("mycfs run (seccomp, no limits)")!);
   console.log(`\ncgroup: the child's joins take ${joins.toFixed(2)} ms; writing three limits adds ${extra.toFixed(2)} ms to a run`);

@@ -6,7 +6,7 @@ import { $ } from "bun";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { busyboxBundle, inPrivateMountNamespace, MYCFS, need, table, time } from "./lib";
+import { busyboxBundle, inPrivateMountNamespace, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -14,6 +14,7 @@ await need({ runc: "runc", crun: "crun", bwrap: "bubblewrap", unshare: "util-lin
 
 if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
+  privateState(dir);
   const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
   try {
     const rootfs = await busyboxBundle(dir, (spec) => {
@@ -22,8 +23,8 @@ if (await inPrivateMountNamespace()) {
     const store = join(dir, "store");
     const ociState = join(dir, "oci-state");
     const times = await time({
-      "mycfs run --rootfs": [MYCFS, "run", "--rootfs", rootfs, "true"],
-      "mycfs run busybox (overlay)": [MYCFS, "run", "--rm", "--root", store, "busybox", "true"],
+      "mycfs run --rootfs": mycfsRun("--rootfs", rootfs, "true"),
+      "mycfs run busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
       "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
       "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
       "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
