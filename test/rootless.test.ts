@@ -1,7 +1,7 @@
 // mycfs without sudo: an ordinary user, made for the test and removed after, runs
 // containers whose root is that user on the host.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
 import { imageDir, MYCFS, tempDir } from "./helpers";
@@ -55,7 +55,7 @@ describe("rootless", () => {
   });
 
   test("pulls from a (local) mirror and runs what it pulled, all as the user", async () => {
-    const { tree } = miniRootfs("3.99.1");
+    const { dir: made, tree } = miniRootfs("3.99.1");
     const cdn = alpineMirror("3.99.1", tarOf(tree, ["gzip", "-1"]));
     try {
       const pull = await asUser(["pull", "--mirror", cdn.mirror, "alpine:3.99"]);
@@ -64,6 +64,7 @@ describe("rootless", () => {
       expect(r).toMatchObject({ code: 0, stdout: "NAME=\"test alpine\"\nVERSION_ID=3.99.1\n0\n" });
     } finally {
       cdn.stop();
+      rmSync(made, { recursive: true, force: true });
     }
   });
 
