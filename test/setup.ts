@@ -2,6 +2,7 @@
 // the whole suite that nothing was left on the host.
 import { afterAll } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname } from "node:path";
 import { childrenOf, mycfsCgroups, PROBE, tempDir } from "./helpers";
 
@@ -16,6 +17,8 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 
 // Container records go to a state directory of the suite's own, never the host's /run/mycfs.
 process.env.MYCFS_STATE = tempDir("state");
+// Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
+const tempBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-")));
 
 afterAll(() => {
   // Containers run without --rm are kept, as docker keeps them, once exited; one still
@@ -30,6 +33,8 @@ afterAll(() => {
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const cgroups = mycfsCgroups();
   if (cgroups.length) throw new Error(`the suite left cgroups on the host:\n${cgroups.join("\n")}`);
+  const temps = readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-") && !tempBefore.has(f));
+  if (temps.length) throw new Error(`the suite left temporary directories: ${temps.join(", ")}`);
   const children = childrenOf(process.pid);
   if (children.length) throw new Error(`the suite left child processes: ${children.join(", ")}`);
 });
