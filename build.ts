@@ -24,7 +24,9 @@ async function buildLibrary() {
   const out = join(BUILD, "libmycfs.so");
   if (!stale(out, sources)) return;
   const cc = process.env.CC ?? "cc";
-  await $`${cc} -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -o ${out} ${sources.filter((s) => s.endsWith(".c"))} -lpthread`;
+  // -z now: every symbol bound at load, so the post-clone child never enters the dynamic
+  // linker (whose lock another Bun thread may have held at the moment of the clone)
+  await $`${cc} -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -Wl,-z,now -o ${out} ${sources.filter((s) => s.endsWith(".c"))} -lpthread`;
   console.error(`built ${out}`);
 }
 

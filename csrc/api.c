@@ -32,6 +32,11 @@ EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cg
   /* CLONE_INTO_CGROUP: born in its cgroup v2 directory, no migration to pay for */
   struct clone_args args = {.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0), .exit_signal = SIGCHLD,
                             .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0};
+  /* Every signal blocked across the clone: the child inherits Bun's handlers, which must
+   * never run there; it resets them to the defaults before it unblocks (child.c). */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME) && cgroup_fd < 0)
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
@@ -40,6 +45,7 @@ EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cg
     mycfs_child(plan, len, sv[1]);
   }
   int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
@@ -118,7 +124,11 @@ EXPORT int mycfs_watch(int pid) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
   struct watch *w = malloc(sizeof *w);
-  if (!w) return -ENOMEM;
+  if (!w) {
+    close(p[0]);
+    close(p[1]);
+    return -ENOMEM;
+  }
   *w = (struct watch){pid, p[1]};
   pthread_t t;
   pthread_attr_t attr;

@@ -13,7 +13,6 @@
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -51,25 +50,35 @@ static int sync_point(uint32_t step, int passfd) {
   return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
 }
 
-/* The path to hand to mount(2) for a target resolved below the root. */
-static int target_path(const struct mycfs_op_hdr *op, const char *target, char *buf, size_t size,
-                       int *fd) {
-  if (!(op->flags & OPF_IN_ROOT)) {
-    *fd = -1;
-    snprintf(buf, size, "%s", target);
-    return 0;
-  }
+/* "/proc/self/fd/N", written by hand: stdio is not for the post-clone child. */
+static const char *fd_path(char buf[32], int fd) {
+  char digits[12];
+  int n = 0;
+  do digits[n++] = (char)('0' + fd % 10);
+  while ((fd /= 10) > 0);
+  memcpy(buf, "/proc/self/fd/", 14);
+  for (int i = 0; i < n; i++) buf[14 + i] = digits[n - 1 - i];
+  buf[14 + n] = '\0';
+  return buf;
+}
+
+/* The path to hand to mount(2) for a target, resolved below the root if the op says so. */
+static int target_path(const struct mycfs_op_hdr *op, const char *target, char buf[32], const char **path, int *fd) {
+  *fd = -1;
+  *path = target;
+  if (!(op->flags & OPF_IN_ROOT)) return 0;
   enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR
                           : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
   *fd = open_in_root(root_fd, target, kind);
   if (*fd < 0) return errno == ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : errno;
-  snprintf(buf, size, "/proc/self/fd/%d", *fd);
+  *path = fd_path(buf, *fd);
   return 0;
 }
 
 static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
-  char path[64 + 4096];
-  int fd, err = target_path(op, s[1], path, sizeof path, &fd);
+  char buf[32];
+  const char *path;
+  int fd, err = target_path(op, s[1], buf, &path, &fd);
   if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
   const char *source = op->flags & OPF_BIND_SELF ? path : s[0][0] ? s[0] : NULL;
   int rc = mount(source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
@@ -149,13 +158,24 @@ static int write_file(const char *path, const char *text) {
   return err;
 }
 
+/* A change of credentials (a new uid, or joining a user namespace) makes the kernel drop
+ * the parent-death signal and reset dumpability: set both again, then make sure the
+ * parent did not die in between (its end of the sync socket would read EOF). */
+static int after_cred_change(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0) return errno;
+  char byte;
+  if (recv(sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) _exit(125);
+  return 0;
+}
+
 /* In a new user namespace, once the maps are written: become its root (or whoever).
  * Raw syscalls: glibc's setresuid/setgroups would signal every thread it believes the
  * process has (Bun's, which did not survive clone) and wait for them forever. */
 static int set_ids(const struct mycfs_op_hdr *op) {
   if ((op->flags & OPF_SETGROUPS) && syscall(SYS_setgroups, 0, NULL) < 0) return errno;
   if (syscall(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a) < 0) return errno;
-  return syscall(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0 ? errno : 0;
+  if (syscall(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0) return errno;
+  return after_cred_change();
 }
 
 /* The BPF program was compiled by TypeScript; the kernel checks it. */
@@ -182,8 +202,9 @@ static int cloexec_from_3(void) {
   return 0;
 }
 
-/* The command starts with default signal dispositions and nothing blocked. Bun ignores
- * SIGPIPE and others, and ignored signals would survive execve. */
+/* The child starts (signals all blocked, mycfs_spawn) with Bun's handlers: back to the
+ * defaults, then nothing blocked, before anything else. The command inherits that: Bun
+ * ignores SIGPIPE and others, and ignored signals would survive execve. */
 static void reset_signals(void) {
   struct sigaction dfl = {.sa_handler = SIG_DFL};
   for (int sig = 1; sig < _NSIG; sig++) sigaction(sig, &dfl, NULL); /* KILL, STOP, 32, 33: EINVAL, harmless */
@@ -204,7 +225,6 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
 
   int err = cloexec_from_3();
   if (err) return err;
-  reset_signals();
   if ((op->flags & OPF_SETSID) && setsid() < 0) return errno;
   if ((op->flags & OPF_CTTY) && ioctl(0, TIOCSCTTY, 0) < 0) return errno;
   if (op->flags & OPF_INIT) run_init(sync_fd, step, !!(op->flags & OPF_CTTY), path_list, argv, envp);
@@ -256,7 +276,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
       return rc < 0 ? errno : 0;
     }
     case OP_SECCOMP: return set_seccomp(op);
-    case OP_SETNS: return setns((int)op->a, (int)op->b) < 0 ? errno : 0;
+    case OP_SETNS: return setns((int)op->a, (int)op->b) < 0 ? errno : after_cred_change();
     case OP_PTY: {
       int master = pty_onto_stdio();
       if (master < 0) return -master;
@@ -270,6 +290,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
 
 void mycfs_child(const uint8_t *plan, size_t len, int fd) {
   sync_fd = fd;
+  reset_signals();
   /* Die with the parent. Should it already be gone, the first sync point sees EOF. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   const struct mycfs_plan_hdr *hdr = plan_header(plan, len);

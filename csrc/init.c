@@ -16,6 +16,10 @@ void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char 
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &old);
+  /* This process never execs, so close-on-exec never closes anything for it: close every
+   * fd but the sync socket now, or PID 1 would keep mycfs's (and the caller's) open. */
+  if (sync_fd > 3) syscall(SYS_close_range, 3u, (unsigned)sync_fd - 1, 0u);
+  syscall(SYS_close_range, (unsigned)sync_fd + 1, ~0u, 0u);
   /* A raw clone, not fork(): glibc's fork runs atfork handlers that take locks another
    * Bun thread may have held at the moment of our own clone. */
   pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -24,12 +28,13 @@ void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char 
     _exit(125);
   }
   if (child == 0) {
-    sigprocmask(SIG_SETMASK, &old, NULL); /* empty: the exec step reset it before run_init */
     if (ctty) {
-      /* The command gets the terminal's foreground, so Ctrl-C and job control reach it. */
+      /* The command gets the terminal's foreground, so Ctrl-C and job control reach it;
+       * with SIGTTOU still blocked, or tcsetpgrp from a background group stops us. */
       setpgid(0, 0);
       tcsetpgrp(0, getpid());
     }
+    sigprocmask(SIG_SETMASK, &old, NULL); /* empty, as the child started with */
     chan_send(sync_fd, MSG_ERROR, step, exec_search(path_list, argv, envp), 0);
     _exit(127);
   }

@@ -60,4 +60,13 @@ describe("at a terminal", () => {
     await t.close();
     expect(readFileSync(`${store.dir}/after`, "utf8")).toBe(readFileSync(`${store.dir}/before`, "utf8"));
   });
+
+  test("--init at a terminal: the command gets the terminal's foreground, and Ctrl-C", async () => {
+    const t = terminal(`${MYCFS} run --rm --init --root ${store.root}; echo EXIT=$?`);
+    await t.waitFor("/ # ");
+    expect(await t.interruptSleep()).toBeLessThan(5000);
+    t.type("exit 4\n");
+    await t.waitFor("EXIT=4");
+    await t.close();
+  });
 });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { childrenOf, imageDir, isRunning, mycfs, mycfsCgroups, probe, startUntil, testStore } from "./helpers";
+import { childrenOf, imageDir, isRunning, MYCFS, mycfs, mycfsCgroups, probe, startUntil, testStore } from "./helpers";
 
 const store = testStore("isolation");
 afterAll(store.cleanup);
@@ -196,6 +196,14 @@ describe("exit codes and signals", () => {
   test("--init reaps orphaned zombies; without it PID 1 (the probe) leaves them", async () => {
     expect(await probe(store.root, ["--init"], ["orphan"])).toEqual({ zombies: 0 });
     expect(await probe(store.root, [], ["orphan"])).toEqual({ zombies: 1 });
+  });
+
+  test("--init's PID 1 keeps no fd of mycfs's nor of the caller's", async () => {
+    // fd 7 is open in mycfs; PID 1 never execs, so close-on-exec alone would not close it
+    const p = Bun.spawn([MYCFS, "run", "--rm", "--root", store.root, "--init", "--cap-add", "SYS_PTRACE", "busybox", "ls", "/proc/1/fd"],
+      { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", Bun.file("/etc/hostname")] as any });
+    expect(await new Response(p.stdout).text()).toBe("0\n1\n2\n");
+    expect(await p.exited).toBe(0);
   });
 
   test("--init forwards signals to the command", async () => {

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, rootlessUserns, subidRange, usernsRefusal } from "../src/container/userns";
 import { readFile } from "../src/native/lib";
-import { childrenOf, mycfs, startUntil, testStore } from "./helpers";
+import { childrenOf, isRunning, mycfs, startUntil, testStore } from "./helpers";
 
 describe("maps (no root needed)", () => {
   test("CONTAINER:HOST:SIZE, ranges that may not overlap", () => {
@@ -65,6 +65,17 @@ describe("--userns=auto as root", () => {
     expect(uid).toBe("0");
     expect(map!.trim().split(/\s+/)).toEqual(["0", String(base), "65536"]);
     expect([root, busybox, made]).toEqual(["0:0", "0:0", "0"]);
+  });
+
+  test("the container dies with mycfs, though becoming the namespace's root resets the kernel's parent-death signal", async () => {
+    const c = await startUntil(["run", "--rm", "--root", store.root, "--userns=auto", "busybox", "sh", "-c", "echo ready; sleep 30"]);
+    const [pid] = childrenOf(c.proc.pid);
+    c.proc.kill("SIGKILL");
+    await c.proc.exited;
+    const deadline = Date.now() + 5000;
+    while (isRunning(pid!) && Date.now() < deadline) await Bun.sleep(10);
+    expect(isRunning(pid!)).toBe(false);
+    await mycfs(["ps", "-a", "--root", store.root]); // cleans up after the dead mycfs
   });
 
   test("the host sees the container's processes under the mapped uid", async () => {

@@ -33,8 +33,11 @@ export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (
         }
         next++;
         const passed = hooks[m.step as SyncPoint]?.(m.fd) ?? undefined;
-        send(sock, MsgKind.GO, m.step, passed);
-        if (passed !== undefined) close(passed); // the child has its own copy now
+        try {
+          send(sock, MsgKind.GO, m.step, passed);
+        } finally {
+          if (passed !== undefined) close(passed); // the child has its own copy now
+        }
         break;
       case MsgKind.DONE:
         onDone?.(m.step, m.us);

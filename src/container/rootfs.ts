@@ -57,10 +57,15 @@ export async function imageRootfs(store: Store, image: ImageRecord, id: string, 
     if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
     // the container's directory is private; the upper layer's mode becomes the mode of "/"
     mkdir(dir, 0o700);
-    for (const d of sub) mkdir(join(dir, d), 0o755);
-    if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
-    const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString(), rm: !keep };
-    await Bun.write(join(dir, "container.json"), JSON.stringify(record));
+    try {
+      for (const d of sub) mkdir(join(dir, d), 0o755);
+      if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
+      const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString(), rm: !keep };
+      await Bun.write(join(dir, "container.json"), JSON.stringify(record));
+    } catch (e) {
+      removeTree(dir); // half made (a full disk, say): nothing the container can use
+      throw e;
+    }
   } finally {
     close(lock);
   }

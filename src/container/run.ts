@@ -115,8 +115,15 @@ export async function runPlan(l: Launch): Promise<number> {
       throw failureError(plan, failure);
     }
     if (debugging) log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
-    l.started?.(pid);
-    io.start();
+    try {
+      l.started?.(pid);
+      io.start();
+    } catch (e) {
+      // the container runs, but nothing would watch over it: end it before giving up
+      process.kill(pid, "SIGKILL");
+      await exited;
+      throw e;
+    }
     const status = await exited;
     await (l.drainMs === undefined ? io.drained() : within(io.drained(), l.drainMs));
     return exitCode(status);
