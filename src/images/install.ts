@@ -1,11 +1,11 @@
 // Puts an image into the store: the archive is unpacked into a staging directory on the
 // store's file system while its digest is computed, checked, then renamed into place,
 // so the store never holds a half-written image, whatever interrupts it.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { MycfsError } from "../errors";
 import { log } from "../log";
-import { close } from "../native/lib";
+import { close, removeTree } from "../native/lib";
 import { collect } from "./catalog";
 import { decompressed } from "./decompress";
 import type { ImageRef } from "./refs";
@@ -59,7 +59,7 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     log.debug(`${x.ref.display}: ${tally.bytes} bytes, ${unpacked.entries} entries unpacked in ${(performance.now() - t0).toFixed(1)} ms`);
     return record;
   } finally {
-    rmSync(stage, { recursive: true, force: true });
+    removeTree(stage); // libmycfs's: it also opens up directories unpacked with mode 0
   }
 }
 
