@@ -68,6 +68,18 @@ describe("rootless", () => {
     }
   });
 
+  test("a detached rootless container can be exec'd into: its PID namespace, its root", async () => {
+    const id = (await asUser(["run", "-d", "--name", "r", "busybox", "sh", "-c", "sleep 30"])).stdout.trim();
+    try {
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      const r = await asUser(["exec", "r", "sh", "-c", "id -u; ps -o pid,comm | grep -c sleep"]);
+      expect(r).toMatchObject({ code: 0, stdout: "0\n1\n" });
+      expect((await asUser(["exec", "r", "sh", "-c", "exit 5"])).code).toBe(5);
+    } finally {
+      expect((await asUser(["rm", "-f", "r"])).code).toBe(0);
+    }
+  });
+
   test("privileges stay within the namespace; limits without a delegated cgroup are refused clearly", async () => {
     const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "mknod /tmp/n c 1 3 2>&1; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u /tmp/f"]);
     expect(r.stdout).toContain("Operation not permitted");

@@ -64,8 +64,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
 export async function execIn(s: ContainerState, o: ExecOptions): Promise<number> {
   const notRunning = () => new MycfsError(`container ${s.name ?? shortId(s.id)} is not running`);
   if (s.status !== "running" || !isAlive(s.container, s.bootId)) throw notRunning();
-  if (s.userns?.rootless)
-    throw new MycfsError("exec into a rootless container is not supported yet: entering its PID namespace needs CAP_SYS_ADMIN outside it");
+  const rootless = s.userns?.rootless === true;
   setDumpable(false);
   const pidfd = pidfdOpen(s.container!.pid);
   // checked with the pidfd held, so that a recycled pid cannot be joined
@@ -74,8 +73,9 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
   try {
     const io = await openIo(o);
     return await runPlan({
-      plan: buildExecPlan(s, o, pidfd, io, cgroup?.joinOps() ?? []),
-      spawn: (plan) => withCgroupFd(cgroup, (v2) => spawnJoined(plan, pidfd, v2)),
+      // rootless: the child is already in the user namespace (spawnJoined), so not again
+      plan: buildExecPlan(s, o, pidfd, io, cgroup?.joinOps() ?? [], rootless ? joinFlags(true) & ~CLONE.NEWUSER : undefined),
+      spawn: (plan) => withCgroupFd(cgroup, (v2) => spawnJoined(plan, pidfd, v2, rootless)),
       hooks: () => ({}),
       io,
       debug: o.debug,

@@ -31,7 +31,7 @@ const symbols = {
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
-  mycfs_spawn_joined: { args: ["ptr", "u32", "i32", "i32", "ptr"], returns: "i32" },
+  mycfs_spawn_joined: { args: ["ptr", "u32", "i32", "i32", "i32", "ptr"], returns: "i32" },
   mycfs_pidfd_open: { args: ["i32"], returns: "i32" },
   mycfs_pidfd_signal: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pidfd_wait: { args: ["i32", "i32"], returns: "i32" },
@@ -231,10 +231,11 @@ export function removeTree(path: string) {
 // Entering a running container, and acting on processes through pidfds (csrc/join.c).
 
 /** Clones a child into the PID namespace of the process behind pidfd (and the cgroup v2
- * directory behind cgroupFd, unless -1); it walks `plan`. */
-export function spawnJoined(plan: Uint8Array, pidfd: number, cgroupFd: number): { pid: number; sock: number } {
+ * directory behind cgroupFd, unless -1); it walks `plan`. `viaUserns`: a rootless
+ * container's, entered through its user namespace first (csrc/join.c). */
+export function spawnJoined(plan: Uint8Array, pidfd: number, cgroupFd: number, viaUserns: boolean): { pid: number; sock: number } {
   const out = new Int32Array(2);
-  check(native().mycfs_spawn_joined(plan, plan.byteLength, pidfd, cgroupFd, out), "clone into the container's PID namespace");
+  check(native().mycfs_spawn_joined(plan, plan.byteLength, pidfd, cgroupFd, viaUserns ? 1 : 0, out), "clone into the container's PID namespace");
   return { pid: out[0]!, sock: out[1]! };
 }
 
