@@ -1,6 +1,8 @@
 // Shared by the benchmarks: tools from Debian's packages, a private mount namespace with
 // cgroup2 on /sys/fs/cgroup (crun 1.8 refuses the host's hybrid mode), timing with hyperfine, and tables.
 import { $ } from "bun";
+import { parseRef } from "../src/images/refs";
+import { Store } from "../src/images/store";
 
 export const MYCFS = new URL("../dist/mycfs", import.meta.url).pathname;
 
@@ -64,10 +66,11 @@ export function table(times: Map<string, number[]>, subject: string): string {
   return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
 }
 
-/** The root file system of an image in a store: images/NAME/TAG.json names it by digest. */
-export async function imageRootfs(store: string, image = "busybox/latest"): Promise<string> {
-  const { digest } = (await Bun.file(`${store}/images/${image}.json`).json()) as { digest: string };
-  return `${store}/rootfs/${digest.replace("sha256:", "")}`;
+/** The root file system of an image in a store, found as mycfs finds it. */
+export async function imageRootfs(root: string, image = "busybox:latest"): Promise<string> {
+  const store = new Store(root);
+  const { digest } = (await Bun.file(store.imageFile(parseRef(image))).json()) as { digest: string };
+  return store.rootfs(digest);
 }
 
 /** The embedded busybox image, unpacked by mycfs itself into a store in `dir`, and an OCI

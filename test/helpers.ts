@@ -3,6 +3,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parseRef } from "../src/images/refs";
+import { Store } from "../src/images/store";
 
 export const MYCFS = resolve("dist/mycfs");
 export const PROBE = resolve("build/probe");
@@ -38,11 +40,10 @@ export async function mycfs(args: string[], opts: { stdin?: string; env?: Record
   return { code, stdout, stderr };
 }
 
-/** The root file system of an image in a store (images/NAME/TAG.json names it by digest). */
+/** The root file system of an image in a store, found as mycfs finds it. */
 export function imageDir(root: string, image = "busybox:latest"): string {
-  const [name, tag] = image.split(":");
-  const { digest } = JSON.parse(readFileSync(join(root, "images", name!, `${tag}.json`), "utf8"));
-  return join(root, "rootfs", digest.replace("sha256:", ""));
+  const store = new Store(root);
+  return store.rootfs(JSON.parse(readFileSync(store.imageFile(parseRef(image)), "utf8")).digest);
 }
 
 /** Runs the probe inside a container from the embedded image: `probe facts` as JSON. */

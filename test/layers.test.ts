@@ -19,7 +19,7 @@ describe("copy-on-write roots", () => {
     expect(more).toEqual([]);
     expect(readFileSync(join(store.root, "containers", kept!, "upper/etc/written"), "utf8")).toBe("mine\n");
     expect(JSON.parse(readFileSync(join(store.root, "containers", kept!, "container.json"), "utf8")))
-      .toMatchObject({ id: kept, image: "busybox:latest", rm: false });
+      .toMatchObject({ id: kept, image: "busybox:latest" });
     expect(existsSync(join(imageDir(store.root), "etc/written"))).toBe(false);
     expect((await run(["--rm"], "cat /etc/written || echo absent")).stdout).toBe("absent\n");
   });

@@ -6,21 +6,24 @@ import { EXIT_MYCFS, MycfsError } from "../errors";
 import { log } from "../log";
 import { HelpRequested } from "./argv";
 
+/** A command file, loaded only when its command is run. */
+const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as CommandDef);
+
 const commands: Record<string, () => Promise<CommandDef>> = {
-  run: () => import("./run").then((m) => m.default as CommandDef),
-  pull: () => import("./pull").then((m) => m.default as CommandDef),
-  images: () => import("./images").then((m) => m.default as CommandDef),
-  rmi: () => import("./rmi").then((m) => m.default as CommandDef),
-  import: () => import("./import").then((m) => m.default as CommandDef),
-  exec: () => import("./exec").then((m) => m.default as CommandDef),
-  ps: () => import("./ps").then((m) => m.default as CommandDef),
-  inspect: () => import("./inspect").then((m) => m.default as CommandDef),
-  logs: () => import("./logs").then((m) => m.default as CommandDef),
-  top: () => import("./top").then((m) => m.default as CommandDef),
-  stop: () => import("./stop").then((m) => m.default as CommandDef),
-  kill: () => import("./kill").then((m) => m.default as CommandDef),
-  wait: () => import("./wait").then((m) => m.default as CommandDef),
-  rm: () => import("./rm").then((m) => m.default as CommandDef),
+  run: lazy(() => import("./run")),
+  pull: lazy(() => import("./pull")),
+  images: lazy(() => import("./images")),
+  rmi: lazy(() => import("./rmi")),
+  import: lazy(() => import("./import")),
+  exec: lazy(() => import("./exec")),
+  ps: lazy(() => import("./ps")),
+  inspect: lazy(() => import("./inspect")),
+  logs: lazy(() => import("./logs")),
+  top: lazy(() => import("./top")),
+  stop: lazy(() => import("./stop")),
+  kill: lazy(() => import("./kill")),
+  wait: lazy(() => import("./wait")),
+  rm: lazy(() => import("./rm")),
 };
 
 const root = defineCommand({

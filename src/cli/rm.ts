@@ -22,7 +22,7 @@ export default defineCommand({
       if (isSupervised(s)) {
         if (!v.force) throw new MycfsError(`container ${ref} is running: stop it first (mycfs stop ${ref}), or remove it with rm -f`);
         stopContainer(s, 0);
-        // as its supervisor left it: a foreground or --rm container has removed itself
+        // as its supervisor left it: a --rm container has removed itself
         const after = dir.read(s.id);
         if (!after) {
           console.log(ref);

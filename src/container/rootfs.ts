@@ -60,7 +60,7 @@ export async function imageRootfs(store: Store, image: ImageRecord, id: string, 
     try {
       for (const d of sub) mkdir(join(dir, d), 0o755);
       if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
-      const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString(), rm: !keep };
+      const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString() };
       await Bun.write(join(dir, "container.json"), JSON.stringify(record));
     } catch (e) {
       removeTree(dir); // half made (a full disk, say): nothing the container can use

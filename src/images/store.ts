@@ -46,7 +46,6 @@ export interface ContainerRecord {
   image: string;
   digest: string;
   created: string;
-  rm: boolean;
 }
 
 const EWOULDBLOCK = 11;

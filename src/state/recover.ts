@@ -14,7 +14,7 @@ import { isAlive, isSupervised, type ContainerState } from "./record";
 
 const SIGKILL = 9;
 
-/** The container's record after recovery; null if it was removed (--rm, foreground). */
+/** The container's record after recovery; null if it was removed (--rm). */
 export function recover(dir: StateDir, s: ContainerState): ContainerState | null {
   if (s.status === "exited" || isSupervised(s)) return s;
   if (isAlive(s.container, s.bootId)) {
