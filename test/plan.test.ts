@@ -35,10 +35,10 @@ const targets = (plan: Op[]) => plan.filter((o) => o.code === OpCode.MOUNT).map(
 describe("buildPlan", () => {
   const plan = buildPlan(config(), io);
 
-  test("non-dumpable first, then the sync point, the cgroup namespace, private mounts, the root", () => {
-    expect(codes(plan).slice(0, 6)).toEqual([OpCode.PRCTL, OpCode.SYNC, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
-    expect([plan[0]!.a, plan[0]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
-    expect(plan[1]!.a).toBe(Sync.NAMESPACES);
+  test("the sync point first, then non-dumpable, the cgroup namespace, private mounts, the root", () => {
+    expect(codes(plan).slice(0, 6)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
+    expect(plan[0]!.a).toBe(Sync.NAMESPACES);
+    expect([plan[1]!.a, plan[1]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
     expect(plan[2]!.a).toBe(CLONE.NEWCGROUP);
     expect(plan[3]!.strs[1]).toBe("/");
     expect(plan[3]!.a).toBe(MS.REC | MS.PRIVATE);
@@ -89,10 +89,19 @@ describe("buildPlan", () => {
 
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
     const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
-    expect(codes(p).slice(0, 6)).toEqual([OpCode.PRCTL, OpCode.SYNC, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
+    expect(codes(p).slice(0, 6)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
     expect(codes(p)).not.toContain(OpCode.MKNOD);
     expect(targets(p)).toContain("/dev/null");
     expect(codes(plan)).toContain(OpCode.MKNOD);
+  });
+
+  test("devpts gives terminals the tty group where the user namespace maps it, else root's", () => {
+    const devpts = (p: Op[]) => p.find((o) => o.strs[1] === "/dev/pts")!.strs[3];
+    const one = (gids: { inside: number; outside: number; size: number }[]) =>
+      buildPlan(config({ userns: { uids: [{ inside: 0, outside: 1000, size: 1 }], gids, rootless: "own-id" } }), io);
+    expect(devpts(plan)).toEndWith(",gid=5");
+    expect(devpts(one([{ inside: 0, outside: 1000, size: 1 }]))).not.toContain("gid=");
+    expect(devpts(one([{ inside: 0, outside: 1000, size: 1 }, { inside: 1, outside: 100000, size: 65536 }]))).toEndWith(",gid=5");
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {

@@ -45,6 +45,24 @@ describe("rootless", () => {
     expect(statSync(imageDir(`/home/${user}/.local/share/mycfs`)).uid).toBe(uid);
   });
 
+  test("with no /etc/subuid range, the caller's own id alone is mapped, and the container starts all the same", async () => {
+    // the maps are written by mycfs itself then, not by newuidmap: take the user's ranges
+    // away for this test (useradd may or may not have given some) and give them back after
+    const ranges = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith(`${user}:`))
+      .map((l) => { const [, start, count] = l.split(":").map(Number); return `${start}-${start! + count! - 1}`; });
+    const [uids, gids] = [ranges("/etc/subuid"), ranges("/etc/subgid")];
+    const usermod = (flag: string, rs: string[]) => rs.length && Bun.spawnSync(["usermod", flag, rs.join(","), user]);
+    usermod("--del-subuids", uids);
+    usermod("--del-subgids", gids);
+    try {
+      const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "wc -l < /proc/self/uid_map; stat -c %g /dev/pts/ptmx"]);
+      expect(r).toMatchObject({ code: 0, stdout: "1\n0\n" });
+    } finally {
+      usermod("--add-subuids", uids);
+      usermod("--add-subgids", gids);
+    }
+  });
+
   test("a file created in a bind volume belongs to the user; nothing is left in the store", async () => {
     const vol = join(dir, "vol");
     mkdirSync(vol);

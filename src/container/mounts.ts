@@ -3,21 +3,25 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { mknod, mount, MS, symlink, type Op } from "../plan/ops";
 import type { Tmpfs, Volume } from "./options";
+import type { Userns } from "./userns";
 
 const S_IFCHR = 0o020000;
 
 /** Mounts a container always has, minus the paths the user mounts something else on.
  * In a user namespace device nodes cannot be made, so the host's are bound instead. */
-export function systemMounts(userTargets: Set<string>, userns: boolean): Op[] {
+export function systemMounts(userTargets: Set<string>, userns: Userns | undefined): Op[] {
   const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  // terminals belong to the tty group (5), as docker's; devpts refuses a gid the user
+  // namespace does not map (rootless with only the caller's own id), so then root's
+  const ttyGroup = !userns || userns.gids.some((r) => r.inside <= 5 && 5 < r.inside + r.size);
   const ops: Op[] = [
     mount({ source: "proc", target: "/proc", fstype: "proc", flags: nosuid, inRoot: "dir",
       what: "mount a fresh /proc that shows only the container's processes" }),
     mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
       data: "mode=755,size=65536k", inRoot: "dir", what: "mount a small tmpfs on /dev" }),
-    ...devices(userns),
+    ...devices(userns !== undefined),
     mount({ source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS.NOSUID | MS.NOEXEC,
-      data: "newinstance,ptmxmode=0666,mode=0620,gid=5", inRoot: "dir",
+      data: `newinstance,ptmxmode=0666,mode=0620${ttyGroup ? ",gid=5" : ""}`, inRoot: "dir",
       what: "mount a private devpts instance on /dev/pts" }),
     symlink("pts/ptmx", "/dev/ptmx"),
     mount({ source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: nosuid,

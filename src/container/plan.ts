@@ -67,8 +67,11 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const userTargets = new Set([...c.volumes.map((v) => v.container), ...c.tmpfs.map((t) => t.path)]);
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   return [
-    op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
     op.sync(Sync.NAMESPACES, c.userns ? "wait for mycfs to write the uid and gid maps of the new user namespace" : "wait for mycfs: the child is in its new namespaces"),
+    // After the sync point, not before: mycfs without root writes the maps through
+    // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
+    // Nothing of the container's exists yet that could reach the child before then.
+    op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
     ...c.cgroups.join,
     ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
@@ -76,7 +79,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...c.rootfs.ops,
     op.root(root),
-    ...systemMounts(userTargets, c.userns !== undefined),
+    ...systemMounts(userTargets, c.userns),
     ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...(c.security.maskPaths ? maskedPaths() : []),
     ...volumeMounts(c.volumes),
