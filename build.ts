@@ -109,5 +109,7 @@ async function buildSeccomp() {
 await buildLibrary();
 await buildImage();
 await buildSeccomp();
-await $`${process.execPath} build --compile --minify --sourcemap=none --bytecode --format=cjs src/main.ts --outfile dist/mycfs`.quiet();
+// No .env or bunfig.toml from the caller's directory: they are not mycfs's to read (a
+// stray MYCFS_STATE there would move every record), and each is a lookup on every start.
+await $`${process.execPath} build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --sourcemap=none --bytecode --format=cjs src/main.ts --outfile dist/mycfs`.quiet();
 console.error("built dist/mycfs");

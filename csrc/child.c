@@ -158,14 +158,20 @@ static int write_file(const char *path, const char *text) {
   return err;
 }
 
-/* A change of credentials (a new uid, or joining a user namespace) makes the kernel drop
- * the parent-death signal and reset dumpability: set both again, then make sure the
- * parent did not die in between (its end of the sync socket would read EOF). */
-static int after_cred_change(void) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0) return errno;
+/* Die with the parent: the parent-death signal, then a look at the sync socket in case
+ * the parent died before the signal was armed (its end would read EOF). */
+static int die_with_parent(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return errno;
   char byte;
   if (recv(sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) _exit(125);
   return 0;
+}
+
+/* A change of credentials (a new uid, or joining a user namespace) makes the kernel drop
+ * the parent-death signal and reset dumpability: set both again. */
+static int after_cred_change(void) {
+  int err = die_with_parent();
+  return err ? err : prctl(PR_SET_DUMPABLE, 0) < 0 ? errno : 0;
 }
 
 /* In a new user namespace, once the maps are written: become its root (or whoever).
@@ -291,8 +297,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
 void mycfs_child(const uint8_t *plan, size_t len, int fd) {
   sync_fd = fd;
   reset_signals();
-  /* Die with the parent. Should it already be gone, the first sync point sees EOF. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  die_with_parent(); /* PR_SET_PDEATHSIG with SIGKILL cannot fail */
   const struct mycfs_plan_hdr *hdr = plan_header(plan, len);
   if (!hdr) {
     chan_send(sync_fd, MSG_ERROR, 0, EPROTO, 0);

@@ -46,9 +46,10 @@ enum mycfs_op {
 #define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
 
-/* Numbered sync points: the child stops at each; the parent acts, then says go. */
+/* Numbered sync points: the child stops at each; the parent acts, then says go. A plan
+ * has only those the parent has something to do at. */
 enum mycfs_sync {
-  SYNC_NAMESPACES = 1, /* child is in its namespaces: uid maps and cgroups go here */
+  SYNC_NAMESPACES = 1, /* child is in its new user namespace: the uid and gid maps go here */
   SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
 };
 

@@ -38,8 +38,8 @@ describe("the single executable", () => {
     const p = Bun.spawnSync([MYCFS, "run", "--dry-run", "--root", store.root, "busybox", "echo", "out"], { env: process.env });
     const out = p.stdout.toString();
     expect(p.exitCode).toBe(0);
-    expect(out).toMatch(/^ {2}1 {2}SYNC/);
-    expect(out).toMatch(/\n {2}2 {2}PRCTL +make the child non-dumpable/);
+    expect(out).toMatch(/^ {2}1 {2}PRCTL +make the child non-dumpable/);
+    expect(out).toMatch(/\n {2}2 {2}UNSHARE/);
     expect(out).toContain('PIVOT_ROOT');
     expect(out).toMatch(/EXEC +execute echo\n +"\/usr\/local\/sbin:.*" "echo" "out"/);
     expect(out).not.toContain("\nout\n");

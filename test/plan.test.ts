@@ -35,13 +35,13 @@ const targets = (plan: Op[]) => plan.filter((o) => o.code === OpCode.MOUNT).map(
 describe("buildPlan", () => {
   const plan = buildPlan(config(), io);
 
-  test("the sync point first, then non-dumpable, the cgroup namespace, private mounts, the root", () => {
-    expect(codes(plan).slice(0, 6)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
-    expect(plan[0]!.a).toBe(Sync.NAMESPACES);
-    expect([plan[1]!.a, plan[1]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
-    expect(plan[2]!.a).toBe(CLONE.NEWCGROUP);
-    expect(plan[3]!.strs[1]).toBe("/");
-    expect(plan[3]!.a).toBe(MS.REC | MS.PRIVATE);
+  test("non-dumpable first (no sync point without a user namespace), the cgroup namespace, private mounts, the root", () => {
+    expect(codes(plan).slice(0, 5)).toEqual([OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
+    expect(codes(plan)).not.toContain(OpCode.SYNC);
+    expect([plan[0]!.a, plan[0]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
+    expect(plan[1]!.a).toBe(CLONE.NEWCGROUP);
+    expect(plan[2]!.strs[1]).toBe("/");
+    expect(plan[2]!.a).toBe(MS.REC | MS.PRIVATE);
     expect(codes(buildPlan(config({ cgroupns: false }), io))).not.toContain(OpCode.UNSHARE);
   });
 
@@ -90,6 +90,7 @@ describe("buildPlan", () => {
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
     const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
     expect(codes(p).slice(0, 6)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
+    expect(p[0]!.a).toBe(Sync.NAMESPACES);
     expect(codes(p)).not.toContain(OpCode.MKNOD);
     expect(targets(p)).toContain("/dev/null");
     expect(codes(plan)).toContain(OpCode.MKNOD);

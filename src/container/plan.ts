@@ -67,7 +67,9 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const userTargets = new Set([...c.volumes.map((v) => v.container), ...c.tmpfs.map((t) => t.path)]);
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   return [
-    op.sync(Sync.NAMESPACES, c.userns ? "wait for mycfs to write the uid and gid maps of the new user namespace" : "wait for mycfs: the child is in its new namespaces"),
+    // The one sync point a container needs: its uid and gid maps, written by mycfs. Without
+    // a user namespace mycfs has nothing to do before the command runs, so no round trip.
+    ...(c.userns ? [op.sync(Sync.NAMESPACES, "wait for mycfs to write the uid and gid maps of the new user namespace")] : []),
     // After the sync point, not before: mycfs without root writes the maps through
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.

@@ -92,11 +92,13 @@ export async function runPlan(l: Launch): Promise<number> {
     const spawned = l.spawn(encodePlan(plan, l.debug ? PlanFlag.TIMINGS : 0));
     pid = spawned.pid;
     io.afterSpawn();
-    // The child is waiting at its first sync point: answer it before anything else.
-    // Its exit is watched only afterwards; until then, its death shows as EOF here.
     let failure: Failure | null = null;
     let broken: unknown;
+    let exited: Promise<number> | undefined;
     try {
+      // The exit watcher's thread is made while the child sets up (most plans have no sync
+      // point before the command runs), then the child's messages until it execs.
+      exited = waitStatus(watch(pid));
       const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
       failure = handshake(spawned.sock, plan, hooks, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
@@ -105,7 +107,7 @@ export async function runPlan(l: Launch): Promise<number> {
       process.kill(pid, "SIGKILL");
     }
     close(spawned.sock);
-    const exited = waitStatus(watch(pid));
+    if (!exited) throw broken; // no watcher: nothing to wait for but the process's exit
     if (broken) {
       await exited;
       throw broken;
