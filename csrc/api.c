@@ -2,6 +2,7 @@
  * success and -errno on failure, so no errno crosses the FFI boundary. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/mount.h>
@@ -239,6 +240,34 @@ EXPORT int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
   }
   close(fd);
   return (int)off;
+}
+
+/* readlink(2) into buf; the target's length, -ERANGE if it might not fit. */
+EXPORT int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size) {
+  ssize_t n = readlink(path, (char *)buf, size);
+  if (n < 0) return -errno;
+  return (uint32_t)n == size ? -ERANGE : (int)n;
+}
+
+/* The names in a directory but . and .., each followed by a NUL; the bytes used, or
+ * -ERANGE if buf is too small. */
+EXPORT int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size) {
+  DIR *d = opendir(path);
+  if (!d) return -errno;
+  uint32_t off = 0;
+  int rc = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    size_t len = strlen(e->d_name) + 1;
+    if (off + len > size) {
+      rc = -ERANGE;
+      break;
+    }
+    memcpy(buf + off, e->d_name, len);
+    off += (uint32_t)len;
+  }
+  closedir(d);
+  return rc ? rc : (int)off;
 }
 
 EXPORT int mycfs_remove_tree(const char *path);

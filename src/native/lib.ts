@@ -30,6 +30,8 @@ const symbols = {
   mycfs_chmod: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+  mycfs_readlink: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+  mycfs_list_dir: { args: ["ptr", "ptr", "u32"], returns: "i32" },
   mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
   mycfs_spawn_joined: { args: ["ptr", "u32", "i32", "i32", "i32", "ptr"], returns: "i32" },
   mycfs_pidfd_open: { args: ["i32"], returns: "i32" },
@@ -221,6 +223,30 @@ export function readFile(path: string, max = 1 << 20): string | null {
     if (n < 0) return null;
     if (n < buf.byteLength || buf.byteLength === max) return utf8Decoder.decode(buf.subarray(0, n));
   }
+}
+
+const ERANGE = 34;
+
+/** Calls fill with ever larger buffers until what it writes fits: bytes used, or null. */
+function grow(fill: (buf: Uint8Array) => number): Uint8Array | null {
+  for (let size = 4096; ; size *= 4) {
+    const buf = new Uint8Array(size);
+    const n = fill(buf);
+    if (n >= 0) return buf.subarray(0, n);
+    if (n !== -ERANGE) return null;
+  }
+}
+
+/** readlink(2), or null: node:fs costs milliseconds to load on a container's start path. */
+export function readLink(path: string): string | null {
+  const b = grow((buf) => native().mycfs_readlink(cstr(path), buf, buf.byteLength));
+  return b && utf8Decoder.decode(b);
+}
+
+/** A directory's names (no . or ..), or null if it cannot be read. */
+export function listDir(path: string): string[] | null {
+  const b = grow((buf) => native().mycfs_list_dir(cstr(path), buf, buf.byteLength));
+  return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
 /** rm -rf, never following a symlink nor crossing into another mount. */

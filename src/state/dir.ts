@@ -8,7 +8,7 @@
 import { join, resolve } from "node:path";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
-import { close, errnoMessage, lock, mkdir, readFile, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
+import { close, errnoMessage, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
 import { shortId, type ContainerState } from "./record";
 
 export const DEFAULT_STATE = "/run/mycfs";
@@ -73,12 +73,7 @@ export class StateDir {
   }
 
   private nameHolder(name: string): string | null {
-    const { readlinkSync } = require("node:fs") as typeof import("node:fs");
-    try {
-      return readlinkSync(join(this.root, "names", name));
-    } catch {
-      return null;
-    }
+    return readLink(join(this.root, "names", name));
   }
 
   write(s: ContainerState) {
@@ -97,12 +92,7 @@ export class StateDir {
 
   /** Every container's id, sorted. */
   ids(): string[] {
-    const { readdirSync } = require("node:fs") as typeof import("node:fs");
-    try {
-      return readdirSync(this.root).filter((f) => /^[0-9a-f]{64}$/.test(f)).sort();
-    } catch {
-      return [];
-    }
+    return (listDir(this.root) ?? []).filter((f) => /^[0-9a-f]{64}$/.test(f)).sort();
   }
 
   /** Removes the container's state, log and name. */

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import type { Store } from "../images/store";
 import { MycfsError } from "../errors";
-import { close, errnoMessage, fileType, pidfdOpen, pidfdSignal, removeTree, symlink } from "../native/lib";
+import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLink, removeTree, symlink } from "../native/lib";
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
 
@@ -82,21 +82,9 @@ export function claimStoreDir(storeDir: string, stateDir: StateDir) {
 /** Removes container directories whose state is gone (a reboot, a deleted run dir). A
  * directory that names no state directory yet is being set up, and is left alone. */
 export function sweepStore(store: Store) {
-  const { readdirSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
   const containers = join(store.root, "containers");
-  let ids: string[];
-  try {
-    ids = readdirSync(containers);
-  } catch {
-    return;
-  }
-  for (const id of ids) {
-    let owner: string;
-    try {
-      owner = readlinkSync(join(containers, id, OWNER));
-    } catch {
-      continue;
-    }
-    if (fileType(join(owner, id, "state.json")) === null) removeTree(join(containers, id));
+  for (const id of listDir(containers) ?? []) {
+    const owner = readLink(join(containers, id, OWNER));
+    if (owner !== null && fileType(join(owner, id, "state.json")) === null) removeTree(join(containers, id));
   }
 }
