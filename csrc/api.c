@@ -103,47 +103,15 @@ EXPORT int mycfs_idmapped_tree(const char *path, const char *userns_path) {
   return tree;
 }
 
-/* Waiting for the container must not block the JS thread (it forwards signals), and
- * no fd becomes readable when a child exits, so a thread waits and writes the raw wait
- * status into a pipe that JS reads asynchronously. */
-struct watch { pid_t pid; int fd; };
-
-static void *watch_thread(void *arg) {
-  struct watch w = *(struct watch *)arg;
-  free(arg);
+/* Waiting for the container must not block the JS thread (it forwards signals): JS asks
+ * at each SIGCHLD. pid's raw wait status once it has ended (reaped), -1 while it runs,
+ * -errno on failure. */
+EXPORT int mycfs_reap(int pid) {
   int status = 0;
-  while (waitpid(w.pid, &status, __WALL) < 0 && errno == EINTR) {}
-  ssize_t n;
-  do n = write(w.fd, &status, sizeof status);
-  while (n < 0 && errno == EINTR);
-  close(w.fd);
-  return NULL;
-}
-
-/* Returns the read end of the pipe that will carry pid's wait status. */
-EXPORT int mycfs_watch(int pid) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
-  struct watch *w = malloc(sizeof *w);
-  if (!w) {
-    close(p[0]);
-    close(p[1]);
-    return -ENOMEM;
-  }
-  *w = (struct watch){pid, p[1]};
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int rc = pthread_create(&t, &attr, watch_thread, w);
-  pthread_attr_destroy(&attr);
-  if (rc) {
-    free(w);
-    close(p[0]);
-    close(p[1]);
-    return -rc;
-  }
-  return p[0];
+  pid_t r;
+  while ((r = waitpid(pid, &status, WNOHANG | __WALL)) < 0 && errno == EINTR) {}
+  if (r < 0) return -errno;
+  return r == 0 ? -1 : status & 0x7fffffff;
 }
 
 /* Copies the window size of terminal `from` to terminal `to`. */

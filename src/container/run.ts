@@ -2,7 +2,7 @@
 // sync points, relay signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
-import { close, errnoMessage, idmappedTree, openDir, spawn, watch } from "../native/lib";
+import { close, errnoMessage, idmappedTree, openDir, reap, spawn } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
@@ -16,15 +16,26 @@ import { writeMaps } from "./userns";
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/** The 4-byte wait status that the watcher thread writes into a pipe when pid ends. */
-async function waitStatus(fd: number): Promise<number> {
-  try {
-    const b = await Bun.file(fd).arrayBuffer();
-    if (b.byteLength !== 4) throw new MycfsError("lost the container's exit status");
-    return new DataView(b).getInt32(0, true);
-  } finally {
-    close(fd);
-  }
+/** pid's wait status once it ends. No fd becomes readable when a child exits, and a
+ * thread to wait for it costs more than the start of a container: so a non-blocking
+ * reap at each SIGCHLD, with a timer that keeps the event loop alive meanwhile. */
+function exitOf(pid: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const alive = setInterval(() => {}, 1 << 30);
+    const check = () => {
+      try {
+        const status = reap(pid);
+        if (status === null) return;
+        resolve(status);
+      } catch (e) {
+        reject(e);
+      }
+      process.off("SIGCHLD", check);
+      clearInterval(alive);
+    };
+    process.on("SIGCHLD", check);
+    check(); // it may have ended before the listener was there
+  });
 }
 
 /** Exit code from a wait status: the code itself, or 128+N for death by signal N. */
@@ -91,14 +102,11 @@ export async function runPlan(l: Launch): Promise<number> {
     const t0 = performance.now();
     const spawned = l.spawn(encodePlan(plan, l.debug ? PlanFlag.TIMINGS : 0));
     pid = spawned.pid;
+    const exited = exitOf(pid); // from the start: the child may fail, or die, at any step
     io.afterSpawn();
     let failure: Failure | null = null;
     let broken: unknown;
-    let exited: Promise<number> | undefined;
     try {
-      // The exit watcher's thread is made while the child sets up (most plans have no sync
-      // point before the command runs), then the child's messages until it execs.
-      exited = waitStatus(watch(pid));
       const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
       failure = handshake(spawned.sock, plan, hooks, (step, us) =>
         log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
@@ -107,7 +115,6 @@ export async function runPlan(l: Launch): Promise<number> {
       process.kill(pid, "SIGKILL");
     }
     close(spawned.sock);
-    if (!exited) throw broken; // no watcher: nothing to wait for but the process's exit
     if (broken) {
       await exited;
       throw broken;

@@ -9,7 +9,7 @@ const symbols = {
   mycfs_spawn: { args: ["ptr", "u32", "u64", "i32", "ptr"], returns: "i32" },
   mycfs_recv: { args: ["i32", "ptr"], returns: "i32" },
   mycfs_send: { args: ["i32", "u32", "u32"], returns: "i32" },
-  mycfs_watch: { args: ["i32"], returns: "i32" },
+  mycfs_reap: { args: ["i32"], returns: "i32" },
   mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
   mycfs_isatty: { args: ["i32"], returns: "i32" },
@@ -113,9 +113,10 @@ export function chown(path: string, uid: number, gid: number) {
   check(native().mycfs_chown(cstr(path), uid, gid), `chown ${path}`);
 }
 
-/** An fd that yields pid's 4-byte wait status once it ends (read it asynchronously). */
-export function watch(pid: number): number {
-  return check(native().mycfs_watch(pid), "start the exit watcher");
+/** pid's wait status if it has ended (and is now reaped), else null. */
+export function reap(pid: number): number | null {
+  const rc = native().mycfs_reap(pid);
+  return rc === -1 ? null : check(rc, `wait for process ${pid}`);
 }
 
 export function copyWinsize(from: number, to: number) {
