@@ -190,7 +190,10 @@ EXPORT int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; 
 EXPORT int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
-  ssize_t n = write(fd, data, len);
+  /* one write: a cgroup or /proc file takes its value whole. A signal (SIGCHLD, one the
+   * user sends) can interrupt it, e.g. memory.limit_in_bytes while it reclaims: again. */
+  ssize_t n;
+  while ((n = write(fd, data, len)) < 0 && errno == EINTR) {}
   int err = n < 0 ? errno : n != (ssize_t)len ? EIO : 0;
   close(fd);
   return -err;

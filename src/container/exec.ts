@@ -43,7 +43,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
   const security = {
     caps: new Set(s.exec.caps),
     noNewPrivs: s.exec.noNewPrivs,
-    seccomp: s.exec.seccomp === null ? null : new Uint8Array(Buffer.from(s.exec.seccomp, "base64")),
+    seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
     maskPaths: false,
   };
   const names = ["user", "mount", "UTS", "IPC", "network", "cgroup", "time"].filter((_, i) =>

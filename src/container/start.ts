@@ -45,7 +45,7 @@ export async function startContainer(o: Start): Promise<number> {
     cgroup: { name: o.cgroupName, layout: o.layout }, storeDir: o.storeDir,
     userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
     exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
-      seccomp: c.security.seccomp ? Buffer.from(c.security.seccomp).toString("base64") : null },
+      seccomp: c.security.seccomp?.toBase64() ?? null },
   });
   let code: number | undefined;
   let oomKilled = false;
