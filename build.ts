@@ -19,14 +19,36 @@ function stale(out: string, inputs: string[]): boolean {
   return inputs.some((f) => statSync(f).mtimeMs > t);
 }
 
+/** The files whose code the cloned child runs. It may share mycfs's memory (csrc/api.c),
+ * so they may call no C library function that keeps state, errno included: only these. */
+const CHILD_SOURCES = ["child.c", "init.c", "exec.c", "pty.c", "resolve.c", "channel.c", "plan.c"];
+const PURE_LIBC = /^(memcpy|memmove|memset|memchr|memcmp|strlen|strchr|strchrnul|strrchr|strcmp|__stack_chk_fail|__\w+_chk)$/;
+
+/** Symbols that `nm` lists for an object file: its undefined ones, or its defined ones. */
+async function symbols(obj: string, undefinedOnly: boolean): Promise<string[]> {
+  const out = await $`nm --format=posix ${undefinedOnly ? "--undefined-only" : "--defined-only"} ${obj}`.text();
+  return out.split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+}
+
 async function buildLibrary() {
   const sources = readdirSync("csrc").filter((f) => /\.[ch]$/.test(f)).map((f) => join("csrc", f));
   const out = join(BUILD, "libmycfs.so");
   if (!stale(out, sources)) return;
   const cc = process.env.CC ?? "cc";
+  const objDir = join(BUILD, "obj");
+  mkdirSync(objDir, { recursive: true });
+  const cfiles = sources.filter((s) => s.endsWith(".c"));
+  const objects = cfiles.map((c) => join(objDir, c.slice(5).replace(/\.c$/, ".o")));
+  await Promise.all(cfiles.map((c, i) => $`${cc} -c -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -o ${objects[i]} ${c}`));
+  const child = objects.filter((o) => CHILD_SOURCES.some((c) => o.endsWith(c.replace(/\.c$/, ".o"))));
+  const own = new Set((await Promise.all(child.map((o) => symbols(o, false)))).flat());
+  for (const o of child) {
+    const foreign = (await symbols(o, true)).filter((sym) => !own.has(sym) && !PURE_LIBC.test(sym));
+    if (foreign.length) throw new Error(`${o}: the child's code calls ${foreign.join(", ")}; use sys() from csrc/sys.h`);
+  }
   // -z now: every symbol bound at load, so the post-clone child never enters the dynamic
   // linker (whose lock another Bun thread may have held at the moment of the clone)
-  await $`${cc} -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -Wl,-z,now -o ${out} ${sources.filter((s) => s.endsWith(".c"))} -lpthread`;
+  await $`${cc} -shared -Wl,-z,now -o ${out} ${objects} -lpthread`;
   console.error(`built ${out}`);
 }
 

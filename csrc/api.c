@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,37 +22,108 @@
 #include <termios.h>
 #include <unistd.h>
 #include "mycfs.h"
+#include "sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Clones the child into new namespaces. out[0] = pid, out[1] = the parent's end of
- * the sync socket. clone3 with no stack behaves like fork, and is the only way to ask
- * for CLONE_NEWTIME at clone time. */
+/* The child's start: its stack, these arguments and its own copy of the plan, in one
+ * mapping. With CLONE_VM the child runs in mycfs's memory, where the plan's JavaScript
+ * buffer may be collected at any moment; the mapping is unmapped once the child has been
+ * reaped (mycfs_reap), not before: a PID 1 with --init runs on it until the end. */
+struct child_start {
+  const uint8_t *plan;
+  size_t len;
+  int sync_fd, parent_fd;
+};
+#define CHILD_STACK (4u << 20) /* do_exec's argv and envp arrays live on it: 2 × 65536 pointers */
+#define GUARD 4096u
+
+static struct region { pid_t pid; uint8_t *base; size_t size; } regions[8];
+
+static void forget_region(pid_t pid) {
+  for (size_t i = 0; i < sizeof regions / sizeof *regions; i++)
+    if (regions[i].pid == pid && regions[i].base) {
+      munmap(regions[i].base, regions[i].size);
+      regions[i] = (struct region){0};
+    }
+}
+
+__attribute__((noreturn)) static void child_start(struct child_start *s) {
+  sys(SYS_close, s->parent_fd);
+  mycfs_child(s->plan, s->len, s->sync_fd);
+}
+
+#if defined(__x86_64__)
+/* clone3 with the child on a stack of its own: no page tables copied, no copy-on-write
+ * faults after (in mycfs, that is most of the cost of a start), as posix_spawn does. The
+ * child calls child_start(arg) on its stack and never returns. */
+#define SHARE_MEMORY CLONE_VM
+static long clone_child(struct clone_args *args, struct child_start *arg) {
+  register long fn __asm__("r8") = (long)child_start;
+  register long a __asm__("r9") = (long)arg;
+  long ret;
+  __asm__ volatile("syscall\n\t"
+                   "test %%rax, %%rax\n\t"
+                   "jnz 1f\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "mov %%r9, %%rdi\n\t"
+                   "call *%%r8\n\t"
+                   "ud2\n"
+                   "1:"
+                   : "=a"(ret)
+                   : "a"(SYS_clone3), "D"(args), "S"(sizeof *args), "r"(fn), "r"(a)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+#else
+/* Elsewhere, a copy-on-write child (clone3 without a stack behaves like fork). */
+#define SHARE_MEMORY 0
+static long clone_child(struct clone_args *args, struct child_start *arg) {
+  args->stack = args->stack_size = 0;
+  long pid = sys(SYS_clone3, args, sizeof *args);
+  if (pid == 0) child_start(arg);
+  return pid;
+}
+#endif
+
+/* Clones the child into new namespaces (and into the cgroup v2 directory open as
+ * cgroup_fd, if not -1). out[0] = pid, out[1] = the parent's end of the sync socket. */
 EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out) {
+  struct region *slot = NULL;
+  for (size_t i = 0; i < sizeof regions / sizeof *regions && !slot; i++)
+    if (!regions[i].base) slot = &regions[i];
+  if (!slot) return -EAGAIN;
+  size_t size = GUARD + CHILD_STACK + ((sizeof(struct child_start) + len + 4095) & ~(size_t)4095);
+  uint8_t *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return -errno;
+  mprotect(base, GUARD, PROT_NONE); /* a stack overflow faults instead of writing below */
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int err = errno;
+    munmap(base, size);
+    return -err;
+  }
+  struct child_start *start = (struct child_start *)(base + GUARD + CHILD_STACK);
+  *start = (struct child_start){.plan = (uint8_t *)(start + 1), .len = len, .sync_fd = sv[1], .parent_fd = sv[0]};
+  memcpy(start + 1, plan, len);
   /* CLONE_INTO_CGROUP: born in its cgroup v2 directory, no migration to pay for */
-  struct clone_args args = {.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0), .exit_signal = SIGCHLD,
-                            .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0};
+  struct clone_args args = {.flags = flags | SHARE_MEMORY | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                            .exit_signal = SIGCHLD, .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
+                            .stack = (uint64_t)(base + GUARD), .stack_size = CHILD_STACK};
   /* Every signal blocked across the clone: the child inherits Bun's handlers, which must
    * never run there; it resets them to the defaults before it unblocks (child.c). */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME) && cgroup_fd < 0)
-    pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
-  if (pid == 0) {
-    close(sv[0]);
-    mycfs_child(plan, len, sv[1]);
-  }
-  int err = errno;
+  long pid = clone_child(&args, start);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
-    return -err;
+    munmap(base, size);
+    return (int)pid;
   }
+  *slot = (struct region){(pid_t)pid, base, size};
   out[0] = (int32_t)pid;
   out[1] = sv[0];
   return 0;
@@ -63,7 +135,7 @@ EXPORT int mycfs_recv(int fd, int32_t *out) {
   struct mycfs_msg m;
   int passfd;
   int rc = chan_recv(fd, &m, &passfd);
-  if (rc <= 0) return rc < 0 ? -errno : 0;
+  if (rc <= 0) return rc;
   out[0] = (int32_t)m.kind;
   out[1] = (int32_t)m.step;
   out[2] = m.err;
@@ -73,11 +145,11 @@ EXPORT int mycfs_recv(int fd, int32_t *out) {
 }
 
 EXPORT int mycfs_send(int fd, uint32_t kind, uint32_t step) {
-  return chan_send(fd, kind, step, 0, 0) < 0 ? -errno : 0;
+  return chan_send(fd, kind, step, 0, 0);
 }
 
 EXPORT int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
-  return chan_send_fd(fd, kind, step, passed) < 0 ? -errno : 0;
+  return chan_send_fd(fd, kind, step, passed);
 }
 
 /* A detached copy of the mount tree at path whose files appear owned through the uid
@@ -111,7 +183,9 @@ EXPORT int mycfs_reap(int pid) {
   pid_t r;
   while ((r = waitpid(pid, &status, WNOHANG | __WALL)) < 0 && errno == EINTR) {}
   if (r < 0) return -errno;
-  return r == 0 ? -1 : status & 0x7fffffff;
+  if (r == 0) return -1;
+  forget_region(r);
+  return status & 0x7fffffff;
 }
 
 /* Copies the window size of terminal `from` to terminal `to`. */

@@ -1,5 +1,6 @@
 /* What the cloned child runs until execve. Bun is multi-threaded and only this thread
- * survives clone(), so this code uses syscalls only: no malloc, no stdio, no locks.
+ * survives clone(), and the child may share mycfs's memory (api.c), so this code makes
+ * raw system calls only (sys.h): no malloc, no stdio, no locks, no errno.
  * It walks the plan TypeScript built, op by op, and holds no policy of its own: every
  * failure goes back to the parent as {op index, errno} and the child exits. */
 #define _GNU_SOURCE
@@ -24,16 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 #include "mycfs.h"
+#include "sys.h"
 
 #define MAX_STR 8
 
+/* The child's own, though in memory it may share with mycfs: mycfs never reads them, and
+ * it clones one child at a time. */
 static int sync_fd = -1;
 static int root_fd = -1;
 static int passed_fd = -1; /* a mount the parent sent at the last sync point */
 
 static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  struct timespec ts = {0};
+  sys(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -42,11 +46,10 @@ static uint64_t now_ns(void) {
  * container. */
 static int sync_point(uint32_t step, int passfd) {
   struct mycfs_msg m;
-  int sent = passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd);
-  if (sent < 0) return errno;
+  TRY(passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd));
   int rc = chan_recv(sync_fd, &m, &passed_fd);
-  if (rc < 0) return errno;
-  if (rc == 0) _exit(125);
+  if (rc < 0) return -rc;
+  if (rc == 0) sys_exit(125);
   return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
 }
 
@@ -70,7 +73,7 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char b
   enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR
                           : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
   *fd = open_in_root(root_fd, target, kind);
-  if (*fd < 0) return errno == ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : errno;
+  if (*fd < 0) return *fd == -ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : -*fd;
   *path = fd_path(buf, *fd);
   return 0;
 }
@@ -81,52 +84,51 @@ static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
   int fd, err = target_path(op, s[1], buf, &path, &fd);
   if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
   const char *source = op->flags & OPF_BIND_SELF ? path : s[0][0] ? s[0] : NULL;
-  int rc = mount(source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
-  err = rc < 0 ? errno : 0;
-  if (fd >= 0) close(fd);
-  return err;
+  long rc = sys(SYS_mount, source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
+  if (fd >= 0) sys(SYS_close, fd);
+  return rc < 0 ? (int)-rc : 0;
 }
 
 static int do_node(const struct mycfs_op_hdr *op, const char *const s[]) {
   const char *name;
   const char *path = op->op == OP_SYMLINK ? s[1] : s[0];
-  int dfd = open_parent_in_root(root_fd, path, &name), rc;
-  if (dfd < 0) return errno;
-  if (op->op == OP_SYMLINK) rc = symlinkat(s[0], dfd, name);
-  else if ((rc = mknodat(dfd, name, (mode_t)op->a, (dev_t)op->b)) == 0)
-    rc = fchmodat(dfd, name, (mode_t)op->a & 07777, 0); /* exact mode, whatever the umask */
-  int err = rc < 0 ? errno : 0;
-  close(dfd);
-  return err;
+  int dfd = open_parent_in_root(root_fd, path, &name);
+  if (dfd < 0) return -dfd;
+  long rc;
+  if (op->op == OP_SYMLINK) rc = sys(SYS_symlinkat, s[0], dfd, name);
+  else if ((rc = sys(SYS_mknodat, dfd, name, (mode_t)op->a, (dev_t)op->b)) == 0)
+    rc = sys(SYS_fchmodat, dfd, name, (mode_t)op->a & 07777); /* exact mode, whatever the umask */
+  sys(SYS_close, dfd);
+  return rc < 0 ? (int)-rc : 0;
 }
 
 static int do_root_switch(const struct mycfs_op_hdr *op) {
-  if (fchdir(root_fd) < 0) return errno;
+  TRY(sys(SYS_fchdir, root_fd));
   if (op->op == OP_PIVOT_ROOT) {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it
      * leaves no path back to the host (no put_old directory to clean up). */
-    if (syscall(SYS_pivot_root, ".", ".") < 0) return errno;
-    if (umount2(".", MNT_DETACH) < 0) return errno;
+    TRY(sys(SYS_pivot_root, ".", "."));
+    TRY(sys(SYS_umount2, ".", MNT_DETACH));
   } else {
-    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return errno;
-    if (chroot(".") < 0) return errno;
+    TRY(sys(SYS_mount, ".", "/", NULL, MS_MOVE, NULL));
+    TRY(sys(SYS_chroot, "."));
   }
-  return chdir("/") < 0 ? errno : 0;
+  TRY(sys(SYS_chdir, "/"));
+  return 0;
 }
 
 static int loopback_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
+  long s = sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return (int)-s;
   struct ifreq ifr = {0};
-  strcpy(ifr.ifr_name, "lo");
-  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  long rc = sys(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
   if (rc == 0) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    rc = sys(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
   }
-  int err = rc < 0 ? errno : 0;
-  close(s);
-  return err;
+  sys(SYS_close, s);
+  return rc < 0 ? (int)-rc : 0;
 }
 
 /* Bounding set first (dropping needs CAP_SETPCAP, still held), then ambient, then the
@@ -134,36 +136,37 @@ static int loopback_up(void) {
 static int set_caps(const struct mycfs_op_hdr *op) {
   for (int cap = 0; cap < 64; cap++) {
     if (op->a & (1ull << cap)) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-      if (errno == EINVAL) break; /* past the kernel's last capability */
-      return errno;
-    }
+    long rc = sys(SYS_prctl, PR_CAPBSET_DROP, cap);
+    if (rc == -EINVAL) break; /* past the kernel's last capability */
+    TRY(rc);
   }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  long rc = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (rc != -EINVAL) TRY(rc);
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {
       {(uint32_t)op->b, (uint32_t)op->b, (uint32_t)op->c},
       {(uint32_t)(op->b >> 32), (uint32_t)(op->b >> 32), (uint32_t)(op->c >> 32)},
   };
-  return syscall(SYS_capset, &hdr, data) < 0 ? errno : 0;
+  TRY(sys(SYS_capset, &hdr, data));
+  return 0;
 }
 
 static int write_file(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
+  long fd = sys(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return (int)-fd;
   size_t len = strlen(text);
-  ssize_t n = write(fd, text, len);
-  int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
-  close(fd);
-  return err;
+  long n;
+  while ((n = sys(SYS_write, fd, text, len)) == -EINTR) {}
+  sys(SYS_close, fd);
+  return n < 0 ? (int)-n : (size_t)n != len ? EIO : 0;
 }
 
 /* Die with the parent: the parent-death signal, then a look at the sync socket in case
  * the parent died before the signal was armed (its end would read EOF). */
 static int die_with_parent(void) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return errno;
+  TRY(sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL));
   char byte;
-  if (recv(sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) _exit(125);
+  if (sys(SYS_recvfrom, sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, NULL) == 0) sys_exit(125);
   return 0;
 }
 
@@ -171,16 +174,18 @@ static int die_with_parent(void) {
  * the parent-death signal and reset dumpability: set both again. */
 static int after_cred_change(void) {
   int err = die_with_parent();
-  return err ? err : prctl(PR_SET_DUMPABLE, 0) < 0 ? errno : 0;
+  if (err) return err;
+  TRY(sys(SYS_prctl, PR_SET_DUMPABLE, 0));
+  return 0;
 }
 
 /* In a new user namespace, once the maps are written: become its root (or whoever).
  * Raw syscalls: glibc's setresuid/setgroups would signal every thread it believes the
  * process has (Bun's, which did not survive clone) and wait for them forever. */
 static int set_ids(const struct mycfs_op_hdr *op) {
-  if ((op->flags & OPF_SETGROUPS) && syscall(SYS_setgroups, 0, NULL) < 0) return errno;
-  if (syscall(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a) < 0) return errno;
-  if (syscall(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b) < 0) return errno;
+  if (op->flags & OPF_SETGROUPS) TRY(sys(SYS_setgroups, 0, NULL));
+  TRY(sys(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a));
+  TRY(sys(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b));
   return after_cred_change();
 }
 
@@ -188,23 +193,24 @@ static int set_ids(const struct mycfs_op_hdr *op) {
 static int set_seccomp(const struct mycfs_op_hdr *op) {
   struct sock_fprog prog = {.len = (unsigned short)(op->a / sizeof(struct sock_filter)),
                             .filter = (struct sock_filter *)(op + 1)};
-  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? errno : 0;
+  TRY(sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
+  return 0;
 }
 
 static int set_stdio(const struct mycfs_op_hdr *op) {
   int64_t fds[3] = {(int64_t)op->a, (int64_t)op->b, (int64_t)op->c};
   for (int i = 0; i < 3; i++)
-    if (fds[i] >= 0 && fds[i] != i && dup2((int)fds[i], i) < 0) return errno;
+    if (fds[i] >= 0 && fds[i] != i) TRY(sys(SYS_dup3, fds[i], i, 0));
   return 0;
 }
 
 /* Every fd but 0-2 is closed by execve (runc CVE-2024-21626); the sync socket stays
  * open until then so that an exec failure can still be reported. */
 static int cloexec_from_3(void) {
-  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  if (sys(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return errno;
-  for (rlim_t fd = 3; fd < rl.rlim_cur; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  TRY(sys(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl));
+  for (rlim_t fd = 3; fd < rl.rlim_cur; fd++) sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
   return 0;
 }
 
@@ -212,11 +218,10 @@ static int cloexec_from_3(void) {
  * defaults, then nothing blocked, before anything else. The command inherits that: Bun
  * ignores SIGPIPE and others, and ignored signals would survive execve. */
 static void reset_signals(void) {
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
-  for (int sig = 1; sig < _NSIG; sig++) sigaction(sig, &dfl, NULL); /* KILL, STOP, 32, 33: EINVAL, harmless */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  struct kernel_sigaction dfl = {.handler = SIG_DFL};
+  for (int sig = 1; sig < _NSIG; sig++) sys(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask); /* KILL, STOP: EINVAL, harmless */
+  uint64_t none = 0;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
 static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
@@ -231,8 +236,8 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
 
   int err = cloexec_from_3();
   if (err) return err;
-  if ((op->flags & OPF_SETSID) && setsid() < 0) return errno;
-  if ((op->flags & OPF_CTTY) && ioctl(0, TIOCSCTTY, 0) < 0) return errno;
+  if (op->flags & OPF_SETSID) TRY(sys(SYS_setsid));
+  if (op->flags & OPF_CTTY) TRY(sys(SYS_ioctl, 0, TIOCSCTTY, 0));
   if (op->flags & OPF_INIT) run_init(sync_fd, step, !!(op->flags & OPF_CTTY), path_list, argv, envp);
   return exec_search(path_list, argv, envp);
 }
@@ -248,46 +253,47 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_SYNC: return sync_point((uint32_t)op->a, -1);
     case OP_MOUNT: return do_mount(op, s);
     case OP_ROOT:
-      root_fd = open(s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      return root_fd < 0 ? errno : 0;
+      root_fd = (int)sys(SYS_openat, AT_FDCWD, s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      return root_fd < 0 ? -root_fd : 0;
     case OP_MKDIR: {
       int fd = open_in_root(root_fd, s[0], CREATE_DIR);
-      if (fd < 0) return errno;
-      close(fd);
+      if (fd < 0) return -fd;
+      sys(SYS_close, fd);
       return 0;
     }
     case OP_MKNOD:
     case OP_SYMLINK: return do_node(op, s);
     case OP_PIVOT_ROOT:
     case OP_CHROOT: return do_root_switch(op);
-    case OP_HOSTNAME: return sethostname(s[0], strlen(s[0])) < 0 ? errno : 0;
+    case OP_HOSTNAME: TRY(sys(SYS_sethostname, s[0], strlen(s[0]))); return 0;
     case OP_LOOPBACK: return loopback_up();
-    case OP_CHDIR: return chdir(s[0]) < 0 ? errno : 0;
+    case OP_CHDIR: TRY(sys(SYS_chdir, s[0])); return 0;
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);
-    case OP_UNSHARE: return unshare((int)op->a) < 0 ? errno : 0;
-    case OP_PRCTL: return prctl((int)op->a, (unsigned long)op->b, 0, 0, 0) < 0 ? errno : 0;
+    case OP_UNSHARE: TRY(sys(SYS_unshare, op->a)); return 0;
+    case OP_PRCTL: TRY(sys(SYS_prctl, op->a, op->b, 0, 0, 0)); return 0;
     case OP_RLIMIT: {
       struct rlimit rl = {.rlim_cur = op->b, .rlim_max = op->c};
-      return setrlimit((int)op->a, &rl) < 0 ? errno : 0;
+      TRY(sys(SYS_prlimit64, 0, op->a, &rl, NULL));
+      return 0;
     }
     case OP_CAPS: return set_caps(op);
     case OP_SETID: return set_ids(op);
     case OP_WRITE: return write_file(s[0], s[1]);
     case OP_ATTACH: {
       if (passed_fd < 0) return EBADF;
-      int rc = (int)syscall(SYS_move_mount, passed_fd, "", AT_FDCWD, s[0], MOVE_MOUNT_F_EMPTY_PATH);
-      close(passed_fd);
+      long rc = sys(SYS_move_mount, passed_fd, "", AT_FDCWD, s[0], MOVE_MOUNT_F_EMPTY_PATH);
+      sys(SYS_close, passed_fd);
       passed_fd = -1;
-      return rc < 0 ? errno : 0;
+      return rc < 0 ? (int)-rc : 0;
     }
     case OP_SECCOMP: return set_seccomp(op);
-    case OP_SETNS: return setns((int)op->a, (int)op->b) < 0 ? errno : after_cred_change();
+    case OP_SETNS: TRY(sys(SYS_setns, op->a, op->b)); return after_cred_change();
     case OP_PTY: {
       int master = pty_onto_stdio();
       if (master < 0) return -master;
       int err = sync_point((uint32_t)op->a, master);
-      close(master);
+      sys(SYS_close, master);
       return err;
     }
     default: return ENOSYS;
@@ -301,25 +307,25 @@ void mycfs_child(const uint8_t *plan, size_t len, int fd) {
   const struct mycfs_plan_hdr *hdr = plan_header(plan, len);
   if (!hdr) {
     chan_send(sync_fd, MSG_ERROR, 0, EPROTO, 0);
-    _exit(125);
+    sys_exit(125);
   }
   size_t off = sizeof *hdr;
   for (uint32_t i = 0; i < hdr->count; i++) {
     const struct mycfs_op_hdr *op = plan_op(plan, len, off);
     if (!op) {
       chan_send(sync_fd, MSG_ERROR, i, EPROTO, 0);
-      _exit(125);
+      sys_exit(125);
     }
     uint64_t t0 = hdr->flags & PLANF_TIMINGS ? now_ns() : 0;
     int err = do_op(op, (const char *)(op + 1), i);
     if (err) {
       chan_send(sync_fd, MSG_ERROR, i, err, 0);
-      _exit(125);
+      sys_exit(125);
     }
     if (hdr->flags & PLANF_TIMINGS) chan_send(sync_fd, MSG_DONE, i, 0, now_ns() - t0);
     off += op->len;
   }
   /* A plan always ends in OP_EXEC; reaching here means it did not. */
   chan_send(sync_fd, MSG_ERROR, hdr->count, EPROTO, 0);
-  _exit(125);
+  sys_exit(125);
 }

@@ -12,7 +12,8 @@ __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int 
 const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len);
 const struct mycfs_op_hdr *plan_op(const uint8_t *plan, size_t len, size_t off);
 
-/* channel.c: one message per packet on the sync socket. */
+/* channel.c: one message per packet on the sync socket; 0 (chan_recv: 1 for a message,
+ * 0 at its end) or -errno. */
 int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
 int chan_recv(int fd, struct mycfs_msg *m, int *passed);
 int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
@@ -23,7 +24,7 @@ int pty_onto_stdio(void);
 /* api.c: clone a child that walks the plan (exported; join.c reuses it). */
 int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
 
-/* resolve.c: paths below the container root that never lead out of it. */
+/* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 int open_in_root(int root_fd, const char *path, enum create_kind create);
 int open_parent_in_root(int root_fd, const char *path, const char **name);

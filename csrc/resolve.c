@@ -2,7 +2,8 @@
  * fd as "/" for every symlink and "..", so an image cannot aim a mount target at the
  * host (runc CVE-2021-30465). Missing components are created one at a time with the
  * *at() calls relative to an already resolved parent, never through a path string.
- * The unpacker passes stricter rules (no symlink at all, nothing above the root). */
+ * The unpacker passes stricter rules (no symlink at all, nothing above the root).
+ * The child uses these too: raw system calls (sys.h); each returns an fd or -errno. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,38 +14,37 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "mycfs.h"
+#include "sys.h"
 
 #define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
 static int resolve(int root_fd, const char *path, uint64_t rules) {
   struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = rules};
-  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  return (int)sys(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
 static int create_at(int root_fd, const char *parent, const char *name, enum create_kind kind, uint64_t rules) {
   int pfd = resolve(root_fd, parent[0] ? parent : ".", rules);
-  if (pfd < 0) return -1;
-  int rc;
+  if (pfd < 0) return pfd;
+  long rc;
   if (kind == CREATE_FILE) {
-    rc = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (rc >= 0) close(rc);
+    rc = sys(SYS_openat, pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (rc >= 0) sys(SYS_close, rc);
   } else {
-    rc = mkdirat(pfd, name, 0755);
+    rc = sys(SYS_mkdirat, pfd, name, 0755);
   }
-  int saved = errno;
-  close(pfd);
-  errno = saved;
+  sys(SYS_close, pfd);
   /* EEXIST: someone made it meanwhile, or it is a symlink; the next resolve decides. */
-  return rc < 0 && errno != EEXIST ? -1 : 0;
+  return rc < 0 && rc != -EEXIST ? (int)rc : 0;
 }
 
 int open_below(int root_fd, const char *path, enum create_kind create, uint64_t rules) {
   int fd = resolve(root_fd, path, rules);
-  if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
+  if (fd != -ENOENT || create == CREATE_NONE) return fd;
 
   char buf[PATH_MAX];
   size_t len = strlen(path);
-  if (len >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  if (len >= sizeof buf) return -ENAMETOOLONG;
   memcpy(buf, path, len + 1);
   char *last_slash = NULL;
   for (char *p = buf + 1;; p++) {
@@ -52,18 +52,18 @@ int open_below(int root_fd, const char *path, enum create_kind create, uint64_t 
     char saved = *p;
     *p = '\0';
     fd = resolve(root_fd, buf, rules);
-    if (fd < 0 && errno == ENOENT) {
+    if (fd == -ENOENT) {
       char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
       char keep = 0;
       if (last_slash) { keep = *last_slash; *last_slash = '\0'; }
       int rc = create_at(root_fd, last_slash ? buf : "", name,
                          saved == '\0' ? create : CREATE_DIR, rules);
       if (last_slash) *last_slash = keep;
-      if (rc < 0) return -1;
+      if (rc < 0) return rc;
       fd = resolve(root_fd, buf, rules);
     }
     if (fd < 0 || saved == '\0') return fd;
-    close(fd);
+    sys(SYS_close, fd);
     *p = saved;
     last_slash = p;
   }
@@ -79,11 +79,11 @@ int open_parent_below(int root_fd, const char *path, const char **name, enum cre
   const char *slash = strrchr(path, '/');
   char dir[PATH_MAX];
   size_t n = slash ? (size_t)(slash - path) : 0;
-  if (n >= sizeof dir) { errno = ENAMETOOLONG; return -1; }
+  if (n >= sizeof dir) return -ENAMETOOLONG;
   memcpy(dir, path, n);
   dir[n] = '\0';
   *name = slash ? slash + 1 : path;
-  if (!**name) { errno = EINVAL; return -1; }
+  if (!**name) return -EINVAL;
   return open_below(root_fd, n ? dir : ".", create, rules);
 }
 

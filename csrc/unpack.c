@@ -84,7 +84,7 @@ EXPORT int mycfs_entry_file(int root, const char *path) {
     forget_parent();
     if (len >= sizeof parent.path) return -ENAMETOOLONG;
     int fd = open_parent_below(root, path, &name, CREATE_DIR, BELOW);
-    if (fd < 0) return -errno;
+    if (fd < 0) return fd;
     parent.fd = fd;
     parent.len = len;
     memcpy(parent.path, path, len);
@@ -131,7 +131,10 @@ static int make_at(int root, int dfd, const char *name, uint32_t kind, uint32_t 
       /* the target is an earlier entry of this archive, resolved by the same rules */
       const char *tname;
       int tfd = open_parent_below(root, target, &tname, CREATE_NONE, BELOW);
-      if (tfd < 0) return -1;
+      if (tfd < 0) {
+        errno = -tfd;
+        return -1;
+      }
       int rc = REPLACING(linkat(tfd, tname, dfd, name, 0));
       int err = errno;
       close(tfd);
@@ -160,7 +163,7 @@ EXPORT int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t 
   forget_parent();
   const char *name;
   int dfd = open_parent_below(root, path, &name, CREATE_DIR, BELOW);
-  if (dfd < 0) return -errno;
+  if (dfd < 0) return dfd;
   int rc = make_at(root, dfd, name, kind, mode, makedev(major, minor), target);
   if (rc == 0) rc = meta_at(dfd, name, kind, uid, gid, mode, mtime);
   int err = errno;

@@ -27,7 +27,7 @@ export interface ExecOptions extends IoMode {
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
-export const joinFlags = (userns: boolean, hasTimeNs?: boolean) => (cloneFlags(userns, hasTimeNs) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
+export const joinFlags = (userns: boolean) => (cloneFlags(userns) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
 
 /** The container's environment, with -e entries replacing variables of the same name. */
 export function execEnv(base: string[], overrides: string[]): string[] {
@@ -46,8 +46,8 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
     maskPaths: false,
   };
-  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup", "time"].filter((_, i) =>
-    flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP, CLONE.NEWTIME][i]!);
+  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter((_, i) =>
+    flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!);
   return [
     ...join,
     op.setns(pidfd, flags, `join the container's ${names.join(", ")} namespaces (setns on a pidfd of ${s.container!.pid})`),

@@ -1,0 +1,60 @@
+/* System calls for the code the cloned child runs. On x86_64 the child shares mycfs's
+ * memory until it execs (CLONE_VM, see api.c), so it must not write errno: glibc keeps
+ * errno in the thread-local storage of the thread that cloned it, and that thread goes on
+ * running JavaScript. sys() returns the result or -errno and touches only registers.
+ * Elsewhere the child has a copy of the memory, and glibc's syscall() serves. */
+#ifndef MYCFS_SYS_H
+#define MYCFS_SYS_H
+#include <sys/syscall.h>
+
+#if defined(__x86_64__)
+static inline long raw_syscall(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+#else
+#include <errno.h>
+#include <unistd.h>
+static inline long raw_syscall(long n, long a, long b, long c, long d, long e, long f) {
+  long r = syscall(n, a, b, c, d, e, f);
+  return r < 0 ? -errno : r;
+}
+#endif
+
+#define SYS_0(n) raw_syscall(n, 0, 0, 0, 0, 0, 0)
+#define SYS_1(n, a) raw_syscall(n, (long)(a), 0, 0, 0, 0, 0)
+#define SYS_2(n, a, b) raw_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS_3(n, a, b, c) raw_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS_4(n, a, b, c, d) raw_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SYS_5(n, a, b, c, d, e) raw_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define SYS_PICK(_n, _1, _2, _3, _4, _5, which, ...) which
+/* sys(SYS_name, args...): up to five arguments. */
+#define sys(...) SYS_PICK(__VA_ARGS__, SYS_5, SYS_4, SYS_3, SYS_2, SYS_1, SYS_0, _)(__VA_ARGS__)
+
+/* In functions that return 0 or a positive errno: return the errno of a failed call. */
+#define TRY(call)                 \
+  do {                            \
+    long try_rc_ = (call);        \
+    if (try_rc_ < 0) return (int)-try_rc_; \
+  } while (0)
+
+/* The kernel's struct sigaction, for rt_sigaction (glibc's differs). */
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask; /* 64 signals */
+};
+
+/* _exit without glibc (its exit handlers are the parent's). */
+__attribute__((noreturn)) static inline void sys_exit(int code) {
+  for (;;) sys(SYS_exit_group, code);
+}
+#endif
