@@ -1,5 +1,7 @@
 // The plan's wire format (csrc/protocol.h): a header, then one 8-byte aligned record per
 // op with three numbers and its NUL-terminated strings. The child reads it in place.
+// Written in one pass into one buffer sized for the worst case: this runs once per start,
+// in a cold interpreter, where every allocation and callback shows.
 import { OP_HEADER_SIZE, PLAN_HEADER_SIZE, PLAN_MAGIC, PLAN_VERSION } from "../native/protocol";
 import { MycfsError } from "../errors";
 import type { Op } from "./ops";
@@ -14,34 +16,43 @@ function setInt64(view: DataView, off: number, n: number) {
   view.setInt32(off + 4, Math.floor(n / 0x100000000), true);
 }
 
+/** The most bytes an op can take: UTF-8 needs at most 3 bytes per UTF-16 unit. */
+function bound(o: Op): number {
+  if (o.blob) return align8(OP_HEADER_SIZE + o.blob.byteLength);
+  let n = OP_HEADER_SIZE;
+  for (const s of o.strs) n += s.length * 3 + 1;
+  return align8(n);
+}
+
 export function encodePlan(ops: Op[], flags = 0): Uint8Array {
-  const encoded = ops.map((o) => o.strs.map((s) => utf8.encode(s)));
-  const sizes = encoded.map((strs, i) =>
-    align8(OP_HEADER_SIZE + (ops[i]!.blob?.byteLength ?? strs.reduce((n, s) => n + s.byteLength + 1, 0))),
-  );
-  const buf = new Uint8Array(PLAN_HEADER_SIZE + sizes.reduce((a, b) => a + b, 0));
+  let max = PLAN_HEADER_SIZE;
+  for (const o of ops) max += bound(o);
+  const buf = new Uint8Array(max); // zeroed: every string's terminator is already there
   const view = new DataView(buf.buffer);
   view.setUint32(0, PLAN_MAGIC, true);
   view.setUint32(4, PLAN_VERSION, true);
   view.setUint32(8, ops.length, true);
   view.setUint32(12, flags, true);
   let off = PLAN_HEADER_SIZE;
-  ops.forEach((o, i) => {
-    view.setUint32(off, sizes[i]!, true);
+  for (const o of ops) {
+    let p = off + OP_HEADER_SIZE;
+    if (o.blob) {
+      buf.set(o.blob, p);
+      p += o.blob.byteLength;
+    }
+    for (const s of o.strs) {
+      if (s.includes("\0")) throw new MycfsError(`a NUL byte cannot be passed to the kernel: ${o.what}`);
+      p += utf8.encodeInto(s, buf.subarray(p)).written + 1;
+    }
+    const size = align8(p - off);
+    view.setUint32(off, size, true);
     view.setUint32(off + 4, o.code, true);
     view.setUint32(off + 8, o.strs.length, true);
     view.setUint32(off + 12, o.flags, true);
     setInt64(view, off + 16, o.a);
     setInt64(view, off + 24, o.b);
     setInt64(view, off + 32, o.c);
-    let p = off + OP_HEADER_SIZE;
-    if (o.blob) buf.set(o.blob, p);
-    for (const s of encoded[i]!) {
-      if (s.includes(0)) throw new MycfsError(`a NUL byte cannot be passed to the kernel: ${o.what}`);
-      buf.set(s, p);
-      p += s.byteLength + 1; // the buffer is zeroed, so the terminator is already there
-    }
-    off += sizes[i]!;
-  });
-  return buf;
+    off += size;
+  }
+  return buf.subarray(0, off);
 }
