@@ -48,7 +48,7 @@ async function buildLibrary() {
   }
   // -z now: every symbol bound at load, so the post-clone child never enters the dynamic
   // linker (whose lock another Bun thread may have held at the moment of the clone)
-  await $`${cc} -shared -Wl,-z,now -o ${out} ${objects} -lpthread`;
+  await $`${cc} -shared -Wl,-z,now -o ${out} ${objects} -lpthread -ldl`;
   console.error(`built ${out}`);
 }
 

@@ -112,6 +112,20 @@ EXPORT int mycfs_entry_file_done(int fd, int32_t uid, int32_t gid, uint32_t mode
   return rc;
 }
 
+/* A whole file at once, when all of its data is at hand (most files of an image): created,
+ * written and finished in one call. */
+EXPORT int mycfs_entry_whole_file(int root, const char *path, const uint8_t *data, uint32_t len, int32_t uid,
+                                  int32_t gid, uint32_t mode, double mtime) {
+  int fd = mycfs_entry_file(root, path);
+  if (fd < 0) return fd;
+  int rc = mycfs_write(fd, data, len);
+  if (rc < 0) {
+    close(fd);
+    return rc;
+  }
+  return mycfs_entry_file_done(fd, uid, gid, mode, mtime);
+}
+
 /* 0700 until mycfs_entry_dir_done: the final mode might not let anyone write into it. */
 static int make_dir(int dfd, const char *name) {
   if (mkdirat(dfd, name, 0700) == 0) return 0;

@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
   writeFileSync, linkSync, chownSync, lutimesSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
+import { entryPath } from "../src/images/unpack";
 import { imageDir, mycfs, tempDir, testStore } from "./helpers";
 
 const store = testStore("unpack");
@@ -53,7 +54,23 @@ async function hugeClaim(size: number): Promise<Uint8Array> {
   return tar.subarray(0, 512);
 }
 
+/** The archive with one byte of a header block changed, as a bad disk or download would. */
+const damaged = (tar: Uint8Array, at: number) => {
+  const copy = tar.slice();
+  copy[at] ^= 0x01;
+  return copy;
+};
+
 const leftovers = (root: string) => ["images", "rootfs", "tmp"].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)) : []));
+
+describe("entry names (no root needed)", () => {
+  test("plain names pass as they are; others are cleaned, or refused if they lead out", () => {
+    const names: [string, string | null][] = [["a", "a"], ["a/b", "a/b"], ["a/b/", "a/b"], ["./a", "a"], ["a//b", "a/b"], ["a/./b", "a/b"],
+      [".", null], ["./", null], ["", null], [".a/..b", ".a/..b"], ["a/.../b", "a/.../b"], ["..a", "..a"]];
+    for (const [name, path] of names) expect([name, entryPath(name)]).toEqual([name, path]);
+    for (const name of ["/a", "../a", "a/../b", "a/..", "..", "a\0b"]) expect(() => entryPath(name)).toThrow(/points outside the image/);
+  });
+});
 
 describe("hostile archives", () => {
   const shadow = statSync("/etc/shadow");
@@ -67,6 +84,11 @@ describe("hostile archives", () => {
     ["a hardlink through a symlink to /etc", () => packTar([symlink("etc", "/etc"), hardlink("shadow", "etc/shadow")]), /lies below a symlink/],
     ["a huge claimed size", () => hugeClaim(2 ** 45), /claims 35184372088832 bytes, more than the store's file system has free/],
     ["a truncated archive", async () => (await packTar([file("a", "x".repeat(4096))])).subarray(0, 1024), /ends in the middle|truncated/],
+    ["an archive cut after an entry, without its end blocks", async () => (await packTar([file("a")])).subarray(0, 1024), /truncated/],
+    ["a header whose checksum does not match", async () => damaged(await packTar([file("a"), file("b")]), 1024 + 1), /a damaged tar header/],
+    ["a long name's PAX header whose checksum does not match", async () => damaged(await packTar([file(`${"d".repeat(120)}/x`)]), 10), /damaged tar header/],
+    ["a gzip stream cut short", async () => { const gz = Bun.gzipSync(await packTar([file("a", "x".repeat(100_000))])); return gz.subarray(0, gz.byteLength >> 1); }, /truncated|ends in the middle/],
+    ["gzip data damaged on the way", async () => damaged(Bun.gzipSync(await packTar([file("a", "x".repeat(100_000))])), 40), /not valid gzip|corrupt/],
   ];
   for (const [what, make, message] of cases)
     test(`${what}: refused, the host untouched, nothing stored`, async () => {

@@ -1,8 +1,11 @@
 // An archive's compression, told by its first bytes (never by its name), undone as a
-// stream. gzip and zstd are Bun's own (native zlib and zstd); xz is xz-embedded compiled
-// to WebAssembly (xz-decompress), loaded only for xz input: Bun has no xz, and a child
-// `xz` would make the single executable depend on a host package (see the README).
+// stream. gzip is inflated on a thread of libmycfs's with the host's zlib, beside the
+// unpacker as gzip runs beside `tar -xz` (Bun's DecompressionStream would run on the
+// unpacker's own thread), or by Bun where the host has no zlib; zstd is Bun's own; xz is
+// xz-embedded compiled to WebAssembly (xz-decompress), loaded only for xz input: Bun has
+// no xz, and a child `xz` would make the single executable depend on a host package.
 import { MycfsError } from "../errors";
+import { close, errnoMessage, gunzipThread, type GunzipThread } from "../native/lib";
 
 const MAGIC: [name: string, bytes: number[]][] = [
   ["gzip", [0x1f, 0x8b]],
@@ -38,6 +41,8 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
     cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });
   const kind = compression(head);
+  const thread = kind === "gzip" ? gunzipThread() : null;
+  if (thread) return throughThread(whole, thread);
   if (kind === "gzip" || kind === "zstd") return whole.pipeThrough(new DecompressionStream(kind));
   if (kind === "xz") {
     const { XzReadableStream } = await import("xz-decompress");
@@ -48,4 +53,59 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
     throw new MycfsError(`${kind} archives are not supported; recompress it with gzip, xz or zstd`);
   }
   return whole;
+}
+
+const EPIPE = 32;
+
+/** The input, fed to the gunzip thread as it comes, and its output. The input's own
+ * errors (a download cut off, a digest that does not match) come first, then the
+ * thread's verdict on the gzip stream, once all of it has come out. */
+function throughThread(input: ReadableStream<Uint8Array>, g: GunzipThread): ReadableStream<Uint8Array> {
+  const source = input.getReader();
+  const sink = Bun.file(g.input).writer();
+  let inputError: unknown;
+  const fed = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await source.read();
+        if (done) break;
+        await sink.write(value);
+        await sink.flush(); // to the thread now, not when the sink's buffer fills
+      }
+    } catch (e) {
+      inputError = e;
+    }
+    try {
+      await sink.end();
+    } catch {} // the thread stopped reading: it failed, or the unpacker gave up
+    close(g.input); // after the sink is done with it: the thread reads the end of the stream
+  })();
+  const output = Bun.file(g.output).stream().getReader();
+  let released = false;
+  const release = () => {
+    if (released) return 0;
+    released = true;
+    close(g.output);
+    return g.status();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const { value, done } = await output.read();
+      if (!done) return c.enqueue(value);
+      await fed;
+      const status = release();
+      if (inputError) c.error(inputError);
+      else if (status === -EPIPE) c.error(new MycfsError("the gzip stream ends in the middle (truncated)"));
+      else if (status < 0) c.error(new MycfsError(`the archive is not valid gzip (${errnoMessage(-status)})`));
+      else c.close();
+    },
+    async cancel(reason) {
+      // the unpacker gave up: stop reading the thread's output (it then stops writing) and
+      // the input (a download stops)
+      await output.cancel(reason).catch(() => {});
+      await source.cancel(reason).catch(() => {});
+      await fed;
+      release();
+    },
+  }, { highWaterMark: 0 });
 }

@@ -48,9 +48,13 @@ const symbols = {
   mycfs_close_root: { args: ["i32"], returns: "i32" },
   mycfs_entry_file: { args: ["i32", "ptr"], returns: "i32" },
   mycfs_entry_file_done: { args: ["i32", "i32", "i32", "u32", "f64"], returns: "i32" },
+  mycfs_entry_whole_file: { args: ["i32", "ptr", "ptr", "u32", "i32", "i32", "u32", "f64"], returns: "i32" },
   mycfs_entry_make: { args: ["i32", "ptr", "u32", "u32", "u32", "u32", "ptr", "i32", "i32", "f64"], returns: "i32" },
   mycfs_entry_dir_done: { args: ["i32", "ptr", "i32", "i32", "u32", "f64"], returns: "i32" },
   mycfs_entry_xattr: { args: ["i32", "ptr", "ptr", "ptr", "u32"], returns: "i32" },
+  mycfs_tar_headers_ok: { args: ["ptr", "u32"], returns: "i32" },
+  mycfs_gunzip_start: { args: ["ptr", "ptr"], returns: "ptr" },
+  mycfs_gunzip_status: { args: ["ptr"], returns: "i32" },
   mycfs_lock: { args: ["ptr", "i32", "i32"], returns: "i32" },
   mycfs_free_bytes: { args: ["i32"], returns: "f64" },
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
@@ -250,6 +254,28 @@ export function listDir(path: string): string[] | null {
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
+export interface GunzipThread {
+  /** Where the compressed bytes go; closing it ends them. */
+  input: number;
+  /** Where the tar bytes come from. */
+  output: number;
+  /** 0, or -errno (EINVAL: not gzip or damaged, EPIPE: cut short): final at the output's end. Call once. */
+  status(): number;
+}
+
+const ENOSYS = 38;
+
+/** gunzip on a thread of libmycfs's (csrc/gunzip.c); null where the host has no zlib. */
+export function gunzipThread(): GunzipThread | null {
+  const fds = new Int32Array(2), err = new Int32Array(1);
+  const job = native().mycfs_gunzip_start(fds, err);
+  if (job === null) {
+    if (err[0] === -ENOSYS) return null;
+    throw new MycfsError(`start a gunzip thread: ${errnoMessage(-err[0]!)}`);
+  }
+  return { input: fds[0]!, output: fds[1]!, status: () => native().mycfs_gunzip_status(job) };
+}
+
 /** rm -rf, never following a symlink nor crossing into another mount. */
 export function removeTree(path: string) {
   check(native().mycfs_remove_tree(cstr(path)), `remove ${path}`);
@@ -343,6 +369,9 @@ export const entry = {
   file: (root: number, path: string): number => native().mycfs_entry_file(root, cstr(path)),
   fileDone: (fd: number, uid: number, gid: number, mode: number, mtime: number): number =>
     native().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
+  /** file, its data and fileDone in one call, for a file whose data is all at hand. */
+  wholeFile: (root: number, path: string, data: Uint8Array, uid: number, gid: number, mode: number, mtime: number): number =>
+    native().mycfs_entry_whole_file(root, cstr(path), data, data.byteLength, uid, gid, mode, mtime),
   make: (root: number, path: string, kind: number, mode: number, dev: [number, number], target: string,
     uid: number, gid: number, mtime: number): number =>
     native().mycfs_entry_make(root, cstr(path), kind, mode, dev[0], dev[1], cstr(target), uid, gid, mtime),
@@ -352,4 +381,7 @@ export const entry = {
     native().mycfs_entry_xattr(root, cstr(path), cstr(key), value, value.byteLength),
   /** Bytes free on the file system of fd. */
   freeBytes: (fd: number): number => native().mycfs_free_bytes(fd),
+  /** An entry's header blocks (its meta headers with their bodies, then its own) have
+   * good checksums and numbers, and lead one to the next (csrc/tar_headers.c). */
+  headersOk: (blocks: Uint8Array): boolean => native().mycfs_tar_headers_ok(blocks, blocks.byteLength) === 1,
 };
