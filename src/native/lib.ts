@@ -44,6 +44,12 @@ const symbols = {
   mycfs_symlink: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_unlink: { args: ["ptr"], returns: "i32" },
   mycfs_dup2: { args: ["i32", "i32"], returns: "i32" },
+  mycfs_lock: { args: ["ptr", "i32", "i32"], returns: "i32" },
+} as const;
+
+/** Installing and copying images: bound apart, only when an image is installed or copied,
+ * as bun:ffi compiles a trampoline for each symbol it binds (about 20 µs each). */
+const imageSymbols = {
   mycfs_open_root: { args: ["ptr"], returns: "i32" },
   mycfs_close_root: { args: ["i32"], returns: "i32" },
   mycfs_entry_file: { args: ["i32", "ptr"], returns: "i32" },
@@ -55,7 +61,6 @@ const symbols = {
   mycfs_tar_headers_ok: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_gunzip_start: { args: ["ptr", "ptr"], returns: "ptr" },
   mycfs_gunzip_status: { args: ["ptr"], returns: "i32" },
-  mycfs_lock: { args: ["ptr", "i32", "i32"], returns: "i32" },
   mycfs_free_bytes: { args: ["i32"], returns: "f64" },
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
 } as const;
@@ -64,6 +69,12 @@ let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
 function native() {
   lib ??= dlopen(libPath, symbols).symbols;
   return lib;
+}
+
+let imageLib: ReturnType<typeof dlopen<typeof imageSymbols>>["symbols"] | undefined;
+function images() {
+  imageLib ??= dlopen(libPath, imageSymbols).symbols;
+  return imageLib;
 }
 
 function check(rc: number, what: string): number {
@@ -268,12 +279,12 @@ const ENOSYS = 38;
 /** gunzip on a thread of libmycfs's (csrc/gunzip.c); null where the host has no zlib. */
 export function gunzipThread(): GunzipThread | null {
   const fds = new Int32Array(2), err = new Int32Array(1);
-  const job = native().mycfs_gunzip_start(fds, err);
+  const job = images().mycfs_gunzip_start(fds, err);
   if (job === null) {
     if (err[0] === -ENOSYS) return null;
     throw new MycfsError(`start a gunzip thread: ${errnoMessage(-err[0]!)}`);
   }
-  return { input: fds[0]!, output: fds[1]!, status: () => native().mycfs_gunzip_status(job) };
+  return { input: fds[0]!, output: fds[1]!, status: () => images().mycfs_gunzip_status(job) };
 }
 
 /** rm -rf, never following a symlink nor crossing into another mount. */
@@ -354,7 +365,7 @@ export function lock(path: string, exclusive: boolean, wait: boolean): number {
 
 /** Copies an image's tree into an empty directory (reflinked where possible). */
 export function copyTree(src: string, dst: string) {
-  check(native().mycfs_copy_tree(cstr(src), cstr(dst)), `copy ${src} to ${dst}`);
+  check(images().mycfs_copy_tree(cstr(src), cstr(dst)), `copy ${src} to ${dst}`);
 }
 
 // Archive entries created below an image's root by csrc/unpack.c: paths are relative to
@@ -363,25 +374,25 @@ export function copyTree(src: string, dst: string) {
 export const EntryKind = { DIR: 1, SYMLINK: 2, HARDLINK: 3, NODE: 4 } as const;
 
 export const entry = {
-  openRoot: (path: string): number => native().mycfs_open_root(cstr(path)),
-  closeRoot: (root: number): number => native().mycfs_close_root(root),
+  openRoot: (path: string): number => images().mycfs_open_root(cstr(path)),
+  closeRoot: (root: number): number => images().mycfs_close_root(root),
   /** A new regular file open for writing, or -errno. */
-  file: (root: number, path: string): number => native().mycfs_entry_file(root, cstr(path)),
+  file: (root: number, path: string): number => images().mycfs_entry_file(root, cstr(path)),
   fileDone: (fd: number, uid: number, gid: number, mode: number, mtime: number): number =>
-    native().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
+    images().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
   /** file, its data and fileDone in one call, for a file whose data is all at hand. */
   wholeFile: (root: number, path: string, data: Uint8Array, uid: number, gid: number, mode: number, mtime: number): number =>
-    native().mycfs_entry_whole_file(root, cstr(path), data, data.byteLength, uid, gid, mode, mtime),
+    images().mycfs_entry_whole_file(root, cstr(path), data, data.byteLength, uid, gid, mode, mtime),
   make: (root: number, path: string, kind: number, mode: number, dev: [number, number], target: string,
     uid: number, gid: number, mtime: number): number =>
-    native().mycfs_entry_make(root, cstr(path), kind, mode, dev[0], dev[1], cstr(target), uid, gid, mtime),
+    images().mycfs_entry_make(root, cstr(path), kind, mode, dev[0], dev[1], cstr(target), uid, gid, mtime),
   dirDone: (root: number, path: string, uid: number, gid: number, mode: number, mtime: number): number =>
-    native().mycfs_entry_dir_done(root, cstr(path), uid, gid, mode, mtime),
+    images().mycfs_entry_dir_done(root, cstr(path), uid, gid, mode, mtime),
   xattr: (root: number, path: string, key: string, value: Uint8Array): number =>
-    native().mycfs_entry_xattr(root, cstr(path), cstr(key), value, value.byteLength),
+    images().mycfs_entry_xattr(root, cstr(path), cstr(key), value, value.byteLength),
   /** Bytes free on the file system of fd. */
-  freeBytes: (fd: number): number => native().mycfs_free_bytes(fd),
+  freeBytes: (fd: number): number => images().mycfs_free_bytes(fd),
   /** An entry's header blocks (its meta headers with their bodies, then its own) have
    * good checksums and numbers, and lead one to the next (csrc/tar_headers.c). */
-  headersOk: (blocks: Uint8Array): boolean => native().mycfs_tar_headers_ok(blocks, blocks.byteLength) === 1,
+  headersOk: (blocks: Uint8Array): boolean => images().mycfs_tar_headers_ok(blocks, blocks.byteLength) === 1,
 };
