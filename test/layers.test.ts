@@ -30,6 +30,15 @@ describe("copy-on-write roots", () => {
     expect(containers()).toEqual(before);
   });
 
+  test("a layer removed at the end is mounted volatile (no sync at unmount); a kept one is not", async () => {
+    const root = "grep '^overlay / ' /proc/mounts";
+    expect((await run(["--rm"], root)).stdout).toMatch(/\bvolatile\b|fsync=volatile/);
+    const kept = await run(["--name", "kept-layer"], root);
+    expect(kept.stdout).toContain("upperdir=");
+    expect(kept.stdout).not.toMatch(/volatile/);
+    expect((await mycfs(["rm", "--root", store.root, "kept-layer"])).code).toBe(0);
+  });
+
   test("a container that never starts is not kept", async () => {
     const before = containers();
     expect((await mycfs(["run", "--root", store.root, "busybox", "/no/such/command"])).code).toBe(127);

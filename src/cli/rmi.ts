@@ -25,7 +25,7 @@ export default defineCommand({
       const ref = isEmbedded(parsed) ? embeddedRef : parsed;
       const lock = store.lock("store", true)!;
       try {
-        const image = await store.image(ref);
+        const image = store.image(ref);
         if (!image) throw new MycfsError(`no image ${ref.display} in the store ${store.root}; see 'mycfs images'`);
         // Another name for the same content keeps it, as a docker tag does.
         const shared = listImages(store).some((i) => i.ref !== image.ref && i.digest === image.digest);

@@ -1,7 +1,7 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "node:path";
 import { MycfsError } from "../errors";
-import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, removeTree, S_IFMT } from "../native/lib";
+import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, readFile, removeTree, replaceFile, S_IFMT } from "../native/lib";
 import { attach, mount, MS, type Op } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
@@ -41,7 +41,7 @@ function checkReachable(path: string, what: string) {
  * layer, once the container ends (docker's default; --rm removes it).
  * `owner`: in a user namespace, the host ids of its root, who then owns the layers (and
  * so "/"); the image is id-mapped for it, or `shifted` is a copy already owned by it. */
-export async function imageRootfs(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner, shifted?: string): Promise<Rootfs> {
+export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner, shifted?: string): Rootfs {
   const lower = store.rootfs(image.digest);
   const dir = store.container(id);
   if (owner) checkReachable(store.root, "the store");
@@ -61,7 +61,7 @@ export async function imageRootfs(store: Store, image: ImageRecord, id: string, 
       for (const d of sub) mkdir(join(dir, d), 0o755);
       if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
       const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString() };
-      await Bun.write(join(dir, "container.json"), JSON.stringify(record));
+      replaceFile(join(dir, "container.json"), JSON.stringify(record), 0o644);
     } catch (e) {
       removeTree(dir); // half made (a full disk, say): nothing the container can use
       throw e;
@@ -80,7 +80,9 @@ export async function imageRootfs(store: Store, image: ImageRecord, id: string, 
       ...(idmapped ? [attach(layer, "attach the image, id-mapped so that its root is the container's root")] : []),
       mount({ source: "overlay", target: join(dir, "rootfs"), fstype: "overlay",
         // in a user namespace overlayfs keeps its metadata in user.* xattrs
-        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}`,
+        // a layer removed at the end needs no sync, at unmount either (which then takes
+        // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
+        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && overlayVolatile() ? ",volatile" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
     ],
     cleanup,
@@ -90,6 +92,11 @@ export async function imageRootfs(store: Store, image: ImageRecord, id: string, 
       copyTree(lower, upper);
       return { path: upper, ops: bindSelf(upper), cleanup };
     },  };
+}
+
+function overlayVolatile(): boolean {
+  const [major = 0, minor = 0] = (readFile("/proc/sys/kernel/osrelease") ?? "").split(".").map((n) => parseInt(n, 10));
+  return major > 5 || (major === 5 && minor >= 10);
 }
 
 /** --rootfs DIR: used in place, like runc's bundle rootfs. */

@@ -15,7 +15,7 @@ export async function ensureImage(store: Store, name: string, policy: PullPolicy
   const parsed = parseRef(name);
   const embedded = isEmbedded(parsed);
   const ref = embedded ? embeddedRef : parsed;
-  const have = await store.image(ref);
+  const have = store.image(ref);
   // the embedded image is always this executable's own, whatever the policy
   if (have && fileType(store.rootfs(have.digest)) !== null && (embedded ? have.digest === EMBEDDED.digest : policy !== "always"))
     return have;

@@ -74,7 +74,7 @@ async function publish(store: Store, ref: ImageRef, record: ImageRecord, stage: 
       mkdirSync(dirname(dest), { recursive: true, mode: 0o700 });
       renameSync(join(stage, "rootfs"), dest);
     }
-    const before = await store.image(ref);
+    const before = store.image(ref);
     const file = store.imageFile(ref);
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(join(stage, "record.json"), `${JSON.stringify(record, null, 2)}\n`);

@@ -69,7 +69,7 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
       if (isEmbedded(ref)) return await installEmbedded(store, signal);
       const dl: DownloadOptions = { timeout: (opts.timeout ?? 30) * 1000, retries: RETRIES, signal };
       const release = await locate(ref, opts, dl);
-      const have = await store.image(ref);
+      const have = store.image(ref);
       if (have && release.sha256 && have.digest === `sha256:${release.sha256}` && fileType(store.rootfs(have.digest)) !== null) {
         log.info(`${ref.display} is up to date${have.version ? ` (${have.version})` : ""}`);
         return have;
