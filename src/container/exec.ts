@@ -4,7 +4,7 @@
 // into its v1 cgroups while the host's paths are still there, joins the other namespaces
 // with one setns on a pidfd (the user namespace first, when it has one), and gets the
 // container's working directory, rlimits, capabilities, no_new_privs and seccomp filter
-// before exec. mycfs makes itself non-dumpable first, and the child inherits that: until
+// before exec. mycfs makes itself non-dumpable first, and the child shares that: until
 // the exec, nothing in the container can open it through /proc/PID/exe or /proc/PID/mem
 // (runc CVE-2019-5736).
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
