@@ -34,6 +34,23 @@ async function asUser(args: string[]) {
   return { code, stdout, stderr };
 }
 
+/** f, with the user's /etc/subuid and /etc/subgid ranges taken away (useradd may or may not
+ * have given some) and given back after: mycfs then writes the maps itself, not newuidmap. */
+async function ownIdOnly<T>(f: () => Promise<T>): Promise<T> {
+  const ranges = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith(`${user}:`))
+    .map((l) => { const [, start, count] = l.split(":").map(Number); return `${start}-${start! + count! - 1}`; });
+  const [uids, gids] = [ranges("/etc/subuid"), ranges("/etc/subgid")];
+  const usermod = (flag: string, rs: string[]) => rs.length && Bun.spawnSync(["usermod", flag, rs.join(","), user]);
+  usermod("--del-subuids", uids);
+  usermod("--del-subgids", gids);
+  try {
+    return await f();
+  } finally {
+    usermod("--add-subuids", uids);
+    usermod("--add-subgids", gids);
+  }
+}
+
 describe("rootless", () => {
   test("root inside is the user outside; exit codes come back; the store is the user's", async () => {
     const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "id -u; head -1 /proc/self/uid_map; stat -c %u /bin/busybox; exit 3"]);
@@ -46,20 +63,27 @@ describe("rootless", () => {
   });
 
   test("with no /etc/subuid range, the caller's own id alone is mapped, and the container starts all the same", async () => {
-    // the maps are written by mycfs itself then, not by newuidmap: take the user's ranges
-    // away for this test (useradd may or may not have given some) and give them back after
-    const ranges = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith(`${user}:`))
-      .map((l) => { const [, start, count] = l.split(":").map(Number); return `${start}-${start! + count! - 1}`; });
-    const [uids, gids] = [ranges("/etc/subuid"), ranges("/etc/subgid")];
-    const usermod = (flag: string, rs: string[]) => rs.length && Bun.spawnSync(["usermod", flag, rs.join(","), user]);
-    usermod("--del-subuids", uids);
-    usermod("--del-subgids", gids);
+    const r = await ownIdOnly(() => asUser(["run", "--rm", "busybox", "sh", "-c", "wc -l < /proc/self/uid_map; stat -c %g /dev/pts/ptmx"]));
+    expect(r).toMatchObject({ code: 0, stdout: "1\n0\n" });
+  });
+
+  test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
+    const on = join(dir, "on-overlay");
+    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(on, d), { recursive: true });
+    const mount = Bun.spawnSync(["mount", "-t", "overlay", "mycfs-test-overlay", "-o",
+      `lowerdir=${on}/lower,upperdir=${on}/upper,workdir=${on}/work`, join(on, "merged")]);
+    expect(mount.exitCode).toBe(0);
     try {
-      const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "wc -l < /proc/self/uid_map; stat -c %g /dev/pts/ptmx"]);
-      expect(r).toMatchObject({ code: 0, stdout: "1\n0\n" });
+      const root = join(on, "merged/store");
+      mkdirSync(root);
+      Bun.spawnSync(["chown", user, root]);
+      chmodSync(join(on, "merged"), 0o755);
+      // the second attempt is a second child, whose maps mycfs writes itself as the first's
+      const r = await ownIdOnly(() => asUser(["run", "--rm", "--root", root, "busybox", "sh", "-c", "id -u"]));
+      expect(r).toMatchObject({ code: 0, stdout: "0\n" });
     } finally {
-      usermod("--add-subuids", uids);
-      usermod("--add-subgids", gids);
+      Bun.spawnSync(["umount", join(on, "merged")]);
+      rmSync(on, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@
 // sync points, relay signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
-import { close, errnoMessage, idmappedTree, openDir, reap, spawn } from "../native/lib";
+import { close, errnoMessage, idmappedTree, openDir, reap, setDumpable, spawn } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
@@ -170,7 +170,13 @@ export interface RunOptions {
 export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
   return runPlan({
     plan: buildPlan(config, o.io),
-    spawn: (plan) => withCgroupFd(cgroup, (v2) => spawn(plan, cloneFlags(config.userns !== undefined), v2)),
+    spawn: (plan) => {
+      // The child shares this process's memory, and with it its dumpability, which an
+      // earlier child turned off (a retry on a copy of the image): mycfs without root
+      // writes the new child's maps through /proc/PID, so it must start dumpable again.
+      setDumpable(true);
+      return withCgroupFd(cgroup, (v2) => spawn(plan, cloneFlags(config.userns !== undefined), v2));
+    },
     hooks: (pid) => {
       if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
       return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
