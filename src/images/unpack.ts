@@ -52,7 +52,6 @@ const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
 // ustar type flags mycfs unpacks: file ("0", NUL, "7" contiguous), link, symlink, char,
 // block, directory, fifo. Others (GNU sparse "S", volume labels...) would be misread.
 const KNOWN_TYPES = new Set([0, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37]);
-const READ_AHEAD = 4 << 20;
 /** Free space is checked before writing an entry larger than this. */
 const CHECK_SPACE_ABOVE = 16 << 20;
 
@@ -273,12 +272,15 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     }
   };
 
-  // Read ahead while this thread writes: the next chunk's read (or decompression, or
-  // download) overlaps the writes of this one.
-  const reader = tar.pipeThrough(new TransformStream(undefined, undefined, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }))).getReader();
+  // Read ahead while this thread writes: the next chunk is asked for before this one is
+  // unpacked, so its read (or decompression, or download) overlaps the writes of this one.
+  // (A read-ahead stream between the two would cost more per chunk than it saves.)
+  const reader = tar.getReader();
+  let next = reader.read();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await next;
+      if (!done) next = reader.read();
       if (done) unpacker.end();
       else if (!eof) raw.push(value);
       if (!done) unpacker.write(value);
