@@ -113,15 +113,18 @@ static void *run(void *arg) {
 }
 
 /* Starts a gunzip thread. out[0] = where to write the compressed bytes (close it at their
- * end), out[1] = where the tar bytes come from; returns the job for mycfs_gunzip_status. */
-EXPORT void *mycfs_gunzip_start(int32_t *out, int32_t *err) {
+ * end), out[1] = where the tar bytes come from; returns the job for mycfs_gunzip_status.
+ * Given a file (path not empty), the thread reads it itself, and out[0] is -1: nothing
+ * then waits for the JavaScript thread to pass the bytes on. */
+EXPORT void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err) {
   *err = load_zlib() < 0 ? -ENOSYS : 0;
   if (*err) return NULL;
-  int a[2], b[2];
-  if (pipe2(a, O_CLOEXEC) < 0) return *err = -errno, NULL;
+  int a[2] = {-1, -1}, b[2];
+  if (path[0] ? (a[0] = open(path, O_RDONLY | O_CLOEXEC)) < 0 : pipe2(a, O_CLOEXEC) < 0) return *err = -errno, NULL;
   if (pipe2(b, O_CLOEXEC) < 0) {
     *err = -errno;
-    close(a[0]), close(a[1]);
+    close(a[0]);
+    if (a[1] >= 0) close(a[1]);
     return NULL;
   }
   struct job *j = malloc(sizeof *j);
@@ -138,12 +141,13 @@ EXPORT void *mycfs_gunzip_start(int32_t *out, int32_t *err) {
   pthread_attr_destroy(&attr);
   if (rc) {
     free(j);
-    close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+    close(a[0]), close(b[0]), close(b[1]);
+    if (a[1] >= 0) close(a[1]);
     *err = -rc;
     return NULL;
   }
   /* room for large reads: each read of the output is a turn of the event loop */
-  fcntl(a[1], F_SETPIPE_SZ, 1 << 20);
+  if (a[1] >= 0) fcntl(a[1], F_SETPIPE_SZ, 1 << 20);
   fcntl(b[1], F_SETPIPE_SZ, 1 << 20);
   out[0] = a[1];
   out[1] = b[0];

@@ -3,7 +3,8 @@
 // full disk) each a clear error with nothing left in the store, concurrent pulls, URLs
 // pinned and not, proxies, and import from a file or stdin in every compression.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { packTar } from "modern-tar";
 import { join } from "node:path";
 import { alpineMirror, dropper, miniRootfs, serve, sha, tarOf } from "./cdn";
 import { MYCFS, mycfs, tempDir, testStore } from "./helpers";
@@ -161,6 +162,29 @@ describe("pull from an Alpine mirror", () => {
       expect(contents(root)).toEqual(empty);
     } finally {
       cdn.stop();
+    }
+  });
+
+  test("Ctrl-C during the import of a local gzip file (inflated by a thread that reads it): 130, nothing left", async () => {
+    // on a tmpfs, so that thousands of entries come and go quickly; entries enough that
+    // the unpacking is still under way when the signal comes
+    const root = mkdtempSync("/dev/shm/mycfs-test-sigint-");
+    const file = `${root}.tar.gz`;
+    const entries = Array.from({ length: 4000 }, (_, i) => {
+      const body = crypto.getRandomValues(new Uint8Array(3000));
+      return { header: { name: `f${i}`, type: "file" as const, size: body.byteLength }, body };
+    });
+    writeFileSync(file, Bun.gzipSync(await packTar(entries), { level: 1 }));
+    try {
+      const p = Bun.spawn([MYCFS, "import", "--root", root, file, "big"], { stderr: "pipe" });
+      while (!(existsSync(join(root, "tmp")) && readdirSync(join(root, "tmp")).length)) await Bun.sleep(5);
+      p.kill("SIGINT");
+      expect(await p.exited).toBe(130);
+      expect(await new Response(p.stderr).text()).toContain("interrupted by SIGINT; nothing was stored");
+      expect(contents(root)).toEqual(empty);
+    } finally {
+      rmSync(file, { force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

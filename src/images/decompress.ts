@@ -57,14 +57,24 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
 
 const EPIPE = 32;
 
-/** The input, fed to the gunzip thread as it comes, and its output. The input's own
- * errors (a download cut off, a digest that does not match) come first, then the
- * thread's verdict on the gzip stream, once all of it has come out. */
-function throughThread(input: ReadableStream<Uint8Array>, g: GunzipThread): ReadableStream<Uint8Array> {
-  const source = input.getReader();
-  const sink = Bun.file(g.input).writer();
+/** A local gzip file as tar bytes, from a gunzip thread that reads the file itself (so
+ * that it never waits for this thread to pass the bytes on); null if the file is no gzip
+ * or the host has no zlib. Aborting `signal` ends the stream early. */
+export async function gunzippedFile(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | null> {
+  if (compression(await Bun.file(path).slice(0, 2).bytes()) !== "gzip") return null;
+  const thread = gunzipThread(path);
+  return thread && throughThread(null, thread, signal);
+}
+
+/** The gunzip thread's output; its input fed from `input` as it comes, unless the thread
+ * reads a file itself. The input's own errors (a download cut off, a digest that does not
+ * match) come first, then the thread's verdict on the gzip stream, once all of it has
+ * come out. */
+function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread, signal?: AbortSignal): ReadableStream<Uint8Array> {
+  const source = input?.getReader();
   let inputError: unknown;
-  const fed = (async () => {
+  const fed = source && (async () => {
+    const sink = Bun.file(g.input).writer();
     try {
       for (;;) {
         const { value, done } = await source.read();
@@ -89,6 +99,13 @@ function throughThread(input: ReadableStream<Uint8Array>, g: GunzipThread): Read
     return g.status();
   };
   return new ReadableStream<Uint8Array>({
+    start(c) {
+      // interrupted: the unpacker's read fails at once (the thread's output is let go)
+      signal?.addEventListener("abort", () => {
+        c.error(signal.reason);
+        output.cancel(signal.reason).catch(() => {});
+      }, { once: true });
+    },
     async pull(c) {
       const { value, done } = await output.read();
       if (!done) return c.enqueue(value);
@@ -103,7 +120,7 @@ function throughThread(input: ReadableStream<Uint8Array>, g: GunzipThread): Read
       // the unpacker gave up: stop reading the thread's output (it then stops writing) and
       // the input (a download stops)
       await output.cancel(reason).catch(() => {});
-      await source.cancel(reason).catch(() => {});
+      await source?.cancel(reason).catch(() => {});
       await fed;
       release();
     },

@@ -7,7 +7,7 @@ import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, removeTree } from "../native/lib";
 import { collect } from "./catalog";
-import { decompressed } from "./decompress";
+import { decompressed, gunzippedFile } from "./decompress";
 import type { ImageRef } from "./refs";
 import type { ImageRecord, Store } from "./store";
 import { Tally } from "./tally";
@@ -18,6 +18,9 @@ export interface Install {
   version: string;
   source: string;
   archive: ReadableStream<Uint8Array>;
+  /** The local file `archive` reads, if it is one: a gzip file is then inflated by a thread
+   * that reads the file itself, and `archive` only hashed. */
+  file?: string;
   /** Digests the archive must have (hex). */
   expect?: { sha256?: string; sha512?: string };
   /** Create device nodes found in the archive (else they are left out, with a warning). */
@@ -35,8 +38,21 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     const tally = new Tally(x.expect?.sha512 !== undefined, x.onBytes);
     let unpacked;
     try {
-      unpacked = await unpackTar(await decompressed(tally.pass(x.archive, x.signal)), rootfs,
-        { devices: x.devices === true, chown: process.geteuid?.() === 0 });
+      const archive = tally.pass(x.archive, x.signal);
+      const fromFile = x.file ? await gunzippedFile(x.file, x.signal) : null;
+      // the file's bytes hashed beside the unpacking, read again from the page cache
+      const hashed = fromFile && (async () => {
+        const r = archive.getReader();
+        while (!(await r.read()).done);
+      })();
+      try {
+        unpacked = await unpackTar(fromFile ?? (await decompressed(archive)), rootfs,
+          { devices: x.devices === true, chown: process.geteuid?.() === 0 });
+      } catch (e) {
+        await hashed?.catch(() => {});
+        throw e;
+      }
+      await hashed; // without all of the file read, there is no digest
     } catch (e) {
       if (x.signal.aborted) throw x.signal.reason;
       throw e instanceof MycfsError ? new MycfsError(`${x.ref.display}: ${e.message}; nothing was stored`, e.exitCode) : e;
@@ -55,6 +71,8 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
       ref: x.ref.display, version: x.version, source: x.source, digest: `sha256:${tally.hex("sha256")}`,
       size: unpacked.bytes, entries: unpacked.entries, pulled: new Date().toISOString(),
     };
+    // interrupted while the last entries went in: still nothing stored
+    if (x.signal.aborted) throw x.signal.reason;
     await publish(store, x.ref, record, stage);
     log.debug(`${x.ref.display}: ${tally.bytes} bytes, ${unpacked.entries} entries unpacked in ${(performance.now() - t0).toFixed(1)} ms`);
     return record;

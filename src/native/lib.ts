@@ -59,7 +59,7 @@ const imageSymbols = {
   mycfs_entry_dir_done: { args: ["i32", "ptr", "i32", "i32", "u32", "f64"], returns: "i32" },
   mycfs_entry_xattr: { args: ["i32", "ptr", "ptr", "ptr", "u32"], returns: "i32" },
   mycfs_tar_headers_ok: { args: ["ptr", "u32"], returns: "i32" },
-  mycfs_gunzip_start: { args: ["ptr", "ptr"], returns: "ptr" },
+  mycfs_gunzip_start: { args: ["ptr", "ptr", "ptr"], returns: "ptr" },
   mycfs_gunzip_status: { args: ["ptr"], returns: "i32" },
   mycfs_free_bytes: { args: ["i32"], returns: "f64" },
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
@@ -266,7 +266,7 @@ export function listDir(path: string): string[] | null {
 }
 
 export interface GunzipThread {
-  /** Where the compressed bytes go; closing it ends them. */
+  /** Where the compressed bytes go; closing it ends them. -1 when it reads a file itself. */
   input: number;
   /** Where the tar bytes come from. */
   output: number;
@@ -276,13 +276,14 @@ export interface GunzipThread {
 
 const ENOSYS = 38;
 
-/** gunzip on a thread of libmycfs's (csrc/gunzip.c); null where the host has no zlib. */
-export function gunzipThread(): GunzipThread | null {
+/** gunzip on a thread of libmycfs's (csrc/gunzip.c), fed by mycfs or reading `file`
+ * itself; null where the host has no zlib. */
+export function gunzipThread(file = ""): GunzipThread | null {
   const fds = new Int32Array(2), err = new Int32Array(1);
-  const job = images().mycfs_gunzip_start(fds, err);
+  const job = images().mycfs_gunzip_start(cstr(file), fds, err);
   if (job === null) {
     if (err[0] === -ENOSYS) return null;
-    throw new MycfsError(`start a gunzip thread: ${errnoMessage(-err[0]!)}`);
+    throw new MycfsError(`start a gunzip thread${file && ` on ${file}`}: ${errnoMessage(-err[0]!)}`);
   }
   return { input: fds[0]!, output: fds[1]!, status: () => images().mycfs_gunzip_status(job) };
 }
