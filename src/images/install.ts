@@ -38,15 +38,12 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     const tally = new Tally(x.expect?.sha512 !== undefined, x.onBytes);
     let unpacked;
     try {
-      const archive = tally.pass(x.archive, x.signal);
       const fromFile = x.file ? await gunzippedFile(x.file, x.signal) : null;
-      // the file's bytes hashed beside the unpacking, read again from the page cache
-      const hashed = fromFile && (async () => {
-        const r = archive.getReader();
-        while (!(await r.read()).done);
-      })();
+      // the file hashed beside the unpacking, read again from the page cache
+      if (fromFile) await x.archive.cancel();
+      const hashed = fromFile && tally.file(x.file!, x.signal);
       try {
-        unpacked = await unpackTar(fromFile ?? (await decompressed(archive)), rootfs,
+        unpacked = await unpackTar(fromFile ?? (await decompressed(tally.pass(x.archive, x.signal))), rootfs,
           { devices: x.devices === true, chown: process.geteuid?.() === 0 });
       } catch (e) {
         await hashed?.catch(() => {});
