@@ -38,7 +38,7 @@ if (await inPrivateMountNamespace()) {
       "runc exec": ["runc", "--root", ociState, "exec", "mycfs-bench-exec", "true"],
       "nsenter -a (no cgroup, no privileges)": ["nsenter", "-a", "-t", String(pid), "true"],
     }, rounds);
-    console.log(`\n\`true\` exec'd into a running busybox container, ${rounds} sequential runs each after 3 warm-ups (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
+    console.log(`\n\`true\` exec'd into a running busybox container, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
     console.log(table(times, "mycfs exec"));
   } finally {
     if (id) Bun.spawnSync([MYCFS, "rm", "-f", "--state", state, id], quiet);

@@ -38,16 +38,27 @@ export async function inPrivateMountNamespace(): Promise<boolean> {
   return false;
 }
 
-/** Times each command with hyperfine (no shell, warm-up runs first); ms per run. */
+/** Times each command with hyperfine (no shell, warm-up runs first), the commands
+ * interleaved; ms per run. */
 export async function time(commands: Record<string, string[]>, runs: number): Promise<Map<string, number[]>> {
   const json = `${process.env.TMPDIR ?? "/tmp"}/mycfs-bench-${process.pid}.json`;
   const quoted = Object.values(commands).map((argv) => argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" "));
-  await $`hyperfine -N --style none --warmup 3 --runs ${runs} --export-json ${json} ${quoted}`.quiet();
-  const out = (await Bun.file(json).json()) as { results: { times: number[] }[] };
-  await $`rm -f ${json}`;
   const names = Object.keys(commands);
-  return new Map(out.results.map((r, i) => [names[i]!, r.times.map((t) => t * 1000)]));
+  const times = new Map(names.map((n) => [n, [] as number[]]));
+  // In batches of BATCH runs, every command in turn: on a shared host the speed of the
+  // machine drifts over a minute, and all of one command's runs, then all of the next's,
+  // would put the drift into their ratio.
+  for (let done = 0, first = true; done < runs; done += BATCH, first = false) {
+    const n = Math.min(BATCH, runs - done);
+    await $`hyperfine -N --style none --warmup ${first ? 3 : 1} --runs ${n} --export-json ${json} ${quoted}`.quiet();
+    const out = (await Bun.file(json).json()) as { results: { times: number[] }[] };
+    out.results.forEach((r, i) => times.get(names[i]!)!.push(...r.times.map((t) => t * 1000)));
+  }
+  await $`rm -f ${json}`;
+  return times;
 }
+
+const BATCH = 5;
 
 export const median = (xs: number[]) => quantile(xs, 0.5);
 export function quantile(xs: number[], q: number) {

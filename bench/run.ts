@@ -30,7 +30,7 @@ if (await inPrivateMountNamespace()) {
       "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
       "unshare -fpmiun": ["unshare", "-fpmiun", "true"],
     }, rounds);
-    console.log(`\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each after 3 warm-ups (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
+    console.log(`\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
     console.log(table(times, "mycfs run --rootfs"));
   } finally {
     await $`rmdir ${cgroupParent}`.quiet().nothrow();
