@@ -216,13 +216,6 @@ EXPORT const char *mycfs_errname(int err) {
  * than the container itself takes to start. */
 EXPORT int mycfs_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
-/* One read(2): the bytes read (0 at the end), or -errno. */
-EXPORT int mycfs_read(int fd, uint8_t *buf, uint32_t len) {
-  ssize_t n;
-  while ((n = read(fd, buf, len)) < 0 && errno == EINTR) {}
-  return n < 0 ? -errno : (int)n;
-}
-
 EXPORT int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
   for (uint32_t off = 0; off < len;) {
     ssize_t n = write(fd, buf + off, len - off);

@@ -5,7 +5,7 @@
 // xz-embedded compiled to WebAssembly (xz-decompress), loaded only for xz input: Bun has
 // no xz, and a child `xz` would make the single executable depend on a host package.
 import { MycfsError } from "../errors";
-import { close, errnoMessage, gunzipThread, readBytes, type GunzipThread } from "../native/lib";
+import { close, errnoMessage, gunzipThread, type GunzipThread } from "../native/lib";
 
 const MAGIC: [name: string, bytes: number[]][] = [
   ["gzip", [0x1f, 0x8b]],
@@ -90,7 +90,7 @@ function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread
     } catch {} // the thread stopped reading: it failed, or the unpacker gave up
     close(g.input); // after the sink is done with it: the thread reads the end of the stream
   })();
-  const next = source ? streamed(g.output) : blocking(g.output);
+  const output = Bun.file(g.output).stream().getReader();
   let released = false;
   const release = () => {
     if (released) return 0;
@@ -100,12 +100,12 @@ function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread
   };
   return new ReadableStream<Uint8Array>({
     start(c) {
-      // interrupted: the unpacker's read fails at once (and then lets the output go)
+      // interrupted: the unpacker's read fails at once (and it then lets the output go)
       signal?.addEventListener("abort", () => c.error(signal.reason), { once: true });
     },
     async pull(c) {
-      const value = await next.read();
-      if (value) return c.enqueue(value);
+      const { value, done } = await output.read();
+      if (!done) return c.enqueue(value);
       await fed;
       const status = release();
       if (inputError) c.error(inputError);
@@ -116,49 +116,10 @@ function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread
     async cancel(reason) {
       // the unpacker gave up: stop reading the thread's output (it then stops writing) and
       // the input (a download stops)
-      await next.cancel(reason);
+      await output.cancel(reason).catch(() => {});
       await source?.cancel(reason).catch(() => {});
       await fed;
       release();
     },
   }, { highWaterMark: 0 });
-}
-
-interface Output {
-  /** The next bytes, or null at the end. */
-  read(): Promise<Uint8Array | null>;
-  cancel(reason: unknown): Promise<void>;
-}
-
-/** A fed thread's output, through Bun's stream: this thread must go on feeding meanwhile. */
-function streamed(fd: number): Output {
-  const r = Bun.file(fd).stream().getReader();
-  return {
-    read: async () => (await r.read()).value ?? null,
-    cancel: (reason) => r.cancel(reason).catch(() => {}),
-  };
-}
-
-const CHUNK = 256 << 10;
-const TURN_MS = 20;
-
-/** A file-fed thread's output: it never waits for this thread, so its output is read
- * blocking, one chunk at a time. Bun's stream would read ahead as fast as the thread writes,
- * holding all of a large archive in memory. A turn of the event loop now and then lets
- * signals and the hashing of the file in. */
-function blocking(fd: number): Output {
-  let turn = performance.now();
-  return {
-    read: async () => {
-      if (performance.now() - turn > TURN_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        turn = performance.now();
-      }
-      const buf = new Uint8Array(CHUNK);
-      const n = readBytes(fd, buf);
-      if (n < 0) throw new MycfsError(`read the gunzip thread's output: ${errnoMessage(-n)}`);
-      return n ? buf.subarray(0, n) : null;
-    },
-    cancel: async () => {},
-  };
 }

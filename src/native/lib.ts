@@ -17,7 +17,6 @@ const symbols = {
   mycfs_errname: { args: ["i32"], returns: "cstring" },
   mycfs_close: { args: ["i32"], returns: "i32" },
   mycfs_write: { args: ["i32", "ptr", "u32"], returns: "i32" },
-  mycfs_read: { args: ["i32", "ptr", "u32"], returns: "i32" },
   mycfs_file_mode: { args: ["ptr"], returns: "i32" },
   mycfs_mkdir: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_remove_tree: { args: ["ptr"], returns: "i32" },
@@ -186,10 +185,6 @@ export function writeBytes(fd: number, data: Uint8Array): number {
   return native().mycfs_write(fd, data, data.byteLength);
 }
 
-/** One read into buf, blocking: the bytes read (0 at the end), or -errno. */
-export function readBytes(fd: number, buf: Uint8Array): number {
-  return native().mycfs_read(fd, buf, buf.byteLength);
-}
 
 export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
 
