@@ -185,7 +185,6 @@ export function writeBytes(fd: number, data: Uint8Array): number {
   return native().mycfs_write(fd, data, data.byteLength);
 }
 
-
 export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
 
 /** path's mode, type and permission bits (following symlinks), or null if it does not exist. */
@@ -231,27 +230,28 @@ export function writeFile(path: string, value: string) {
   check(native().mycfs_write_file(cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
 }
 
-/** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
-export function readFile(path: string, max = 1 << 20): string | null {
-  // most files read this way (/proc, cgroup files) are tiny: start small, grow if full
-  for (let size = 8192; ; size *= 4) {
-    const buf = new Uint8Array(Math.min(size, max));
-    const n = native().mycfs_read_file(cstr(path), buf, buf.byteLength);
-    if (n < 0) return null;
-    if (n < buf.byteLength || buf.byteLength === max) return utf8Decoder.decode(buf.subarray(0, n));
-  }
-}
-
 const ERANGE = 34;
 
-/** Calls fill with ever larger buffers until what it writes fits: bytes used, or null. */
-function grow(fill: (buf: Uint8Array) => number): Uint8Array | null {
+/** Calls fill with ever larger buffers (up to max bytes) until what it writes fits
+ * (-ERANGE: it did not): the bytes used, or null on another error. Most of what is read
+ * this way (/proc, cgroup files, links, directories) is small: start small. */
+function grow(fill: (buf: Uint8Array) => number, max = Infinity): Uint8Array | null {
   for (let size = 4096; ; size *= 4) {
-    const buf = new Uint8Array(size);
+    const buf = new Uint8Array(Math.min(size, max));
     const n = fill(buf);
     if (n >= 0) return buf.subarray(0, n);
     if (n !== -ERANGE) return null;
+    if (buf.byteLength === max) return buf;
   }
+}
+
+/** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
+export function readFile(path: string, max = 1 << 20): string | null {
+  const b = grow((buf) => {
+    const n = native().mycfs_read_file(cstr(path), buf, buf.byteLength);
+    return n === buf.byteLength ? -ERANGE : n; // full: there may be more
+  }, max);
+  return b && utf8Decoder.decode(b);
 }
 
 /** readlink(2), or null: node:fs costs milliseconds to load on a container's start path. */
