@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -196,6 +197,9 @@ EXPORT int mycfs_copy_winsize(int from, int to) {
 }
 
 EXPORT int mycfs_isatty(int fd) { return isatty(fd); }
+
+/* len random bytes (at most 256, which getrandom(2) never cuts short). */
+EXPORT int mycfs_random(uint8_t *buf, uint32_t len) { return getrandom(buf, len, 0) < 0 ? -errno : 0; }
 
 EXPORT int mycfs_pipe(int32_t *out) {
   int p[2];

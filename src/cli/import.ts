@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { resolve } from "node:path";
+import { resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { installImage } from "../images/install";
 import { interruptible, lockImage } from "../images/pull";

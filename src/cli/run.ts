@@ -21,6 +21,7 @@ import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resour
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
+import { randomHex } from "../native/lib";
 
 const args = {
   ...storeArgs,
@@ -59,11 +60,6 @@ async function containerRoot(store: Store, image: ImageRecord, id: string, keep:
   const refusal = owner && idmapRefusal(store.rootfs(image.digest));
   const shifted = owner && refusal ? await shiftedCopy(store, store.rootfs(image.digest), owner, refusal) : undefined;
   return imageRootfs(store, image, id, keep, owner, shifted);
-}
-
-/** Uint8Array's hex, not Buffer's: Buffer's first use costs half a millisecond. */
-function randomHex(bytes: number): string {
-  return crypto.getRandomValues(new Uint8Array(bytes)).toHex();
 }
 
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);

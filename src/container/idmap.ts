@@ -1,7 +1,7 @@
 // How the image's files come to be owned by the container's root in a user namespace:
 // an id-mapped mount where the kernel and the file system support one, else a copy of the
 // image chowned onto the range, made once per range and kept next to the image.
-import { dirname, join } from "node:path";
+import { dirname, join } from "../paths";
 import { log } from "../log";
 import { fileType, fsType, readFile } from "../native/lib";
 import type { Store } from "../images/store";

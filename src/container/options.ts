@@ -1,6 +1,6 @@
 // Turns what the user typed into validated values. Pure functions: every error names
 // the input and the fix, and is raised before anything is created on disk.
-import { posix, resolve } from "node:path";
+import { normalize, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { fileType, S_IFMT } from "../native/lib";
 import { MS } from "../plan/ops";
@@ -23,7 +23,7 @@ export interface Tmpfs {
 /** An absolute, normalised path inside the container. */
 export function containerPath(p: string, what: string): string {
   if (!p.startsWith("/")) throw new MycfsError(`${what} '${p}' must be an absolute path inside the container`);
-  const norm = posix.normalize(p);
+  const norm = normalize(p);
   return norm.length > 1 ? norm.replace(/\/$/, "") : norm;
 }
 

@@ -1,5 +1,5 @@
 // Where the container's root file system comes from, and how it is made a mount point.
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, readFile, removeTree, replaceFile, S_IFMT } from "../native/lib";
 import { attach, mount, MS, type Op } from "../plan/ops";

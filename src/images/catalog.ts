@@ -1,7 +1,7 @@
 // What the store holds: image records and container records, read from disk, and the
 // removal of root file systems that nothing uses any more. Not on the start path.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../paths";
 import { removeTree } from "../native/lib";
 import type { ContainerRecord, ImageRecord, Store } from "./store";
 

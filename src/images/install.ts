@@ -2,7 +2,7 @@
 // store's file system while its digest is computed, checked, then renamed into place,
 // so the store never holds a half-written image, whatever interrupts it.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join } from "../paths";
 import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, removeTree } from "../native/lib";

@@ -6,7 +6,7 @@
 //   {root}/containers/{id}/           a container: container.json, its overlay upper, work and mount point
 //   {root}/locks/                     flock files: the store's, and one per image being pulled
 //   {root}/tmp/                       staging, renamed into place when complete
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { errnoMessage, fileType, lock, mkdir, readFile } from "../native/lib";
 import type { ImageRef } from "./refs";

@@ -13,6 +13,7 @@ const symbols = {
   mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
   mycfs_pipe: { args: ["ptr"], returns: "i32" },
   mycfs_isatty: { args: ["i32"], returns: "i32" },
+  mycfs_random: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_strerror: { args: ["i32"], returns: "cstring" },
   mycfs_errname: { args: ["i32"], returns: "cstring" },
   mycfs_close: { args: ["i32"], returns: "i32" },
@@ -136,6 +137,13 @@ export function reap(pid: number): number | null {
 
 export function copyWinsize(from: number, to: number) {
   native().mycfs_copy_winsize(from, to);
+}
+
+/** Random bytes, as hex: crypto.getRandomValues costs 0.2 ms on first use. */
+export function randomHex(bytes: number): string {
+  const buf = new Uint8Array(bytes);
+  check(native().mycfs_random(buf, bytes), "getrandom");
+  return buf.toHex();
 }
 
 /** isatty(3), without loading node:tty (which costs milliseconds at startup). */

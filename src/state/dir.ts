@@ -5,7 +5,7 @@
 //   {state}/lock              flock'd where two commands could race (recovery, removal)
 // Root's lives on /run (a tmpfs on most hosts): a reboot empties it, as it ends every
 // container.
-import { join, resolve } from "node:path";
+import { join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
 import { close, errnoMessage, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";

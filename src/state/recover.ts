@@ -4,7 +4,7 @@
 // that reads the state cleans that up first, under the lock, so `ps` never shows a dead
 // container as running. After a reboot (the state directory emptied), a container
 // directory in the store that no state refers to is removed too.
-import { join } from "node:path";
+import { join } from "../paths";
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import type { Store } from "../images/store";
 import { MycfsError } from "../errors";
