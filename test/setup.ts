@@ -16,6 +16,7 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 }
 
 // Container records go to a state directory of the suite's own, never the host's /run/mycfs.
+const hostState = existsSync("/run/mycfs");
 process.env.MYCFS_STATE = tempDir("state");
 // Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
 const tempBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-")));
@@ -29,6 +30,8 @@ afterAll(() => {
   rmSync(state, { recursive: true, force: true });
   const live = records.filter((r) => r.status !== "exited").map((r) => `${r.id} (${r.status})`);
   if (live.length) throw new Error(`the suite left containers in its state directory: ${live.join(", ")}`);
+  // a mycfs started without the suite's environment would have written the host's
+  if (!hostState && existsSync("/run/mycfs")) throw new Error("the suite wrote the host's state directory /run/mycfs");
   const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const cgroups = mycfsCgroups();
