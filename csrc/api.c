@@ -25,7 +25,6 @@
 #include "mycfs.h"
 #include "sys.h"
 
-#define EXPORT __attribute__((visibility("default")))
 
 /* The child's start: its stack, these arguments and its own copy of the plan, in one
  * mapping. With CLONE_VM the child runs in mycfs's memory, where the plan's JavaScript
@@ -89,7 +88,7 @@ static long clone_child(struct clone_args *args, struct child_start *arg) {
 
 /* Clones the child into new namespaces (and into the cgroup v2 directory open as
  * cgroup_fd, if not -1). out[0] = pid, out[1] = the parent's end of the sync socket. */
-EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out) {
+int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out) {
   struct region *slot = NULL;
   for (size_t i = 0; i < sizeof regions / sizeof *regions && !slot; i++)
     if (!regions[i].base) slot = &regions[i];
@@ -132,7 +131,7 @@ EXPORT int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cg
 
 /* Blocking read of one message into out[5] = {kind, step, err, ns in µs, passed fd or -1};
  * 0 at EOF. */
-EXPORT int mycfs_recv(int fd, int32_t *out) {
+int mycfs_recv(int fd, int32_t *out) {
   struct mycfs_msg m;
   int passfd;
   int rc = chan_recv(fd, &m, &passfd);
@@ -145,18 +144,18 @@ EXPORT int mycfs_recv(int fd, int32_t *out) {
   return 1;
 }
 
-EXPORT int mycfs_send(int fd, uint32_t kind, uint32_t step) {
+int mycfs_send(int fd, uint32_t kind, uint32_t step) {
   return chan_send(fd, kind, step, 0, 0);
 }
 
-EXPORT int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
+int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
   return chan_send_fd(fd, kind, step, passed);
 }
 
 /* A detached copy of the mount tree at path whose files appear owned through the uid
  * and gid maps of the user namespace at userns_path (MOUNT_ATTR_IDMAP). Only the parent
  * can make it: it needs CAP_SYS_ADMIN over the mount's (initial) user namespace. */
-EXPORT int mycfs_idmapped_tree(const char *path, const char *userns_path) {
+int mycfs_idmapped_tree(const char *path, const char *userns_path) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0) return -errno;
   int ns = open(userns_path, O_RDONLY | O_CLOEXEC);
@@ -179,7 +178,7 @@ EXPORT int mycfs_idmapped_tree(const char *path, const char *userns_path) {
 /* Waiting for the container must not block the JS thread (it forwards signals): JS asks
  * at each SIGCHLD. pid's raw wait status once it has ended (reaped), -1 while it runs,
  * -errno on failure. */
-EXPORT int mycfs_reap(int pid) {
+int mycfs_reap(int pid) {
   int status = 0;
   pid_t r;
   while ((r = waitpid(pid, &status, WNOHANG | __WALL)) < 0 && errno == EINTR) {}
@@ -190,18 +189,18 @@ EXPORT int mycfs_reap(int pid) {
 }
 
 /* Copies the window size of terminal `from` to terminal `to`. */
-EXPORT int mycfs_copy_winsize(int from, int to) {
+int mycfs_copy_winsize(int from, int to) {
   struct winsize ws;
   if (ioctl(from, TIOCGWINSZ, &ws) < 0 || ioctl(to, TIOCSWINSZ, &ws) < 0) return -errno;
   return 0;
 }
 
-EXPORT int mycfs_isatty(int fd) { return isatty(fd); }
+int mycfs_isatty(int fd) { return isatty(fd); }
 
 /* len random bytes (at most 256, which getrandom(2) never cuts short). */
-EXPORT int mycfs_random(uint8_t *buf, uint32_t len) { return getrandom(buf, len, 0) < 0 ? -errno : 0; }
+int mycfs_random(uint8_t *buf, uint32_t len) { return getrandom(buf, len, 0) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_pipe(int32_t *out) {
+int mycfs_pipe(int32_t *out) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
   out[0] = p[0];
@@ -209,18 +208,18 @@ EXPORT int mycfs_pipe(int32_t *out) {
   return 0;
 }
 
-EXPORT const char *mycfs_strerror(int err) { return strerror(err); }
+const char *mycfs_strerror(int err) { return strerror(err); }
 
-EXPORT const char *mycfs_errname(int err) {
+const char *mycfs_errname(int err) {
   const char *name = strerrorname_np(err);
   return name ? name : "";
 }
 
 /* Thin file system calls for the start path, where loading node:fs would cost more
  * than the container itself takes to start. */
-EXPORT int mycfs_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+int mycfs_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
+int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
   for (uint32_t off = 0; off < len;) {
     ssize_t n = write(fd, buf + off, len - off);
     if (n < 0 && errno == EINTR) continue;
@@ -231,15 +230,15 @@ EXPORT int mycfs_write(int fd, const uint8_t *buf, uint32_t len) {
 }
 
 /* path's mode (type and permission bits), following symlinks. */
-EXPORT int mycfs_file_mode(const char *path) {
+int mycfs_file_mode(const char *path) {
   struct stat st;
   return stat(path, &st) < 0 ? -errno : (int)st.st_mode;
 }
 
-EXPORT int mycfs_mkdir(const char *path, uint32_t mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
+int mycfs_mkdir(const char *path, uint32_t mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
 
 /* out[0] = soft, out[1] = hard; -1 for unlimited. */
-EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
+int mycfs_getrlimit(int resource, int64_t *out) {
   struct rlimit rl;
   if (getrlimit(resource, &rl) < 0) return -errno;
   out[0] = rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur;
@@ -248,24 +247,24 @@ EXPORT int mycfs_getrlimit(int resource, int64_t *out) {
 }
 
 /* The file system type (statfs f_type) of path's file system. */
-EXPORT int64_t mycfs_fs_type(const char *path) {
+int64_t mycfs_fs_type(const char *path) {
   struct statfs st;
   return statfs(path, &st) < 0 ? -errno : (int64_t)st.f_type;
 }
 
-EXPORT int mycfs_chmod(const char *path, uint32_t mode) { return chmod(path, mode) < 0 ? -errno : 0; }
+int mycfs_chmod(const char *path, uint32_t mode) { return chmod(path, mode) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_open_dir(const char *path) {
+int mycfs_open_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
 }
 
-EXPORT int mycfs_chown(const char *path, uint32_t uid, uint32_t gid) { return lchown(path, uid, gid) < 0 ? -errno : 0; }
+int mycfs_chown(const char *path, uint32_t uid, uint32_t gid) { return lchown(path, uid, gid) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; }
+int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; }
 
 /* One write(2) of the whole value, as cgroup and /proc files expect. */
-EXPORT int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len) {
+int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   /* one write: a cgroup or /proc file takes its value whole. A signal (SIGCHLD, one the
@@ -278,7 +277,7 @@ EXPORT int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len)
 }
 
 /* Reads up to size bytes of a (small, virtual) file; returns the length read. */
-EXPORT int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
+int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   uint32_t off = 0;
@@ -292,7 +291,7 @@ EXPORT int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
 }
 
 /* readlink(2) into buf; the target's length, -ERANGE if it might not fit. */
-EXPORT int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size) {
+int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size) {
   ssize_t n = readlink(path, (char *)buf, size);
   if (n < 0) return -errno;
   return (uint32_t)n == size ? -ERANGE : (int)n;
@@ -300,7 +299,7 @@ EXPORT int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size) {
 
 /* The names in a directory but . and .., each followed by a NUL; the bytes used, or
  * -ERANGE if buf is too small. */
-EXPORT int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size) {
+int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size) {
   DIR *d = opendir(path);
   if (!d) return -errno;
   uint32_t off = 0;
@@ -319,7 +318,7 @@ EXPORT int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size) {
   return rc ? rc : (int)off;
 }
 
-EXPORT int mycfs_remove_tree(const char *path);
+int mycfs_remove_tree(const char *path);
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st, (void)ftw;
@@ -330,7 +329,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 }
 
 /* rm -rf that never follows a symlink nor crosses into another mount. */
-EXPORT int mycfs_remove_tree(const char *path) {
+int mycfs_remove_tree(const char *path) {
   if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT) return -errno;
   return 0;
 }

@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include "mycfs.h"
 
-#define EXPORT __attribute__((visibility("default")))
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -25,17 +24,17 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-EXPORT int mycfs_pidfd_open(int pid) {
+int mycfs_pidfd_open(int pid) {
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   return fd < 0 ? -errno : fd;
 }
 
-EXPORT int mycfs_pidfd_signal(int pidfd, int sig) {
+int mycfs_pidfd_signal(int pidfd, int sig) {
   return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
 
 /* 1 once the process has exited, 0 if it is still running after timeout_ms (-1: forever). */
-EXPORT int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
+int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   int rc;
   do rc = poll(&p, 1, timeout_ms);
@@ -45,7 +44,7 @@ EXPORT int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
 
 /* PR_SET_DUMPABLE: 0 keeps /proc/PID/exe and /proc/PID/mem of this process (and of the
  * children it clones, which inherit the flag) away from the container (CVE-2019-5736). */
-EXPORT int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
+int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
 
 /* Clones the child into the PID namespace of the process behind pidfd (and into the cgroup
  * v2 directory behind cgroup_fd, if not -1): setns(CLONE_NEWPID)
@@ -109,7 +108,7 @@ static int spawn_via_userns(const uint8_t *plan, uint32_t len, int pidfd, int cg
   return 0;
 }
 
-EXPORT int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int via_userns, int32_t *out) {
+int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int via_userns, int32_t *out) {
   if (via_userns) return spawn_via_userns(plan, len, pidfd, cgroup_fd, out);
   int self = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
   if (self < 0) return -errno;

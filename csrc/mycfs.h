@@ -21,8 +21,49 @@ int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 /* pty.c: a pty from the devpts on /dev/pts, its slave on fds 0-2; returns the master or -errno. */
 int pty_onto_stdio(void);
 
-/* api.c: clone a child that walks the plan (exported; join.c reuses it). */
+/* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
+ * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c and
+ * plan_dump.c. join.c reuses mycfs_spawn. */
 int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
+int mycfs_recv(int fd, int32_t *out);
+int mycfs_send(int fd, uint32_t kind, uint32_t step);
+int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
+int mycfs_reap(int pid);
+int mycfs_copy_winsize(int from, int to);
+int mycfs_pipe(int32_t *out);
+int mycfs_isatty(int fd);
+int mycfs_random(uint8_t *buf, uint32_t len);
+const char *mycfs_strerror(int err);
+const char *mycfs_errname(int err);
+int mycfs_close(int fd);
+int mycfs_write(int fd, const uint8_t *buf, uint32_t len);
+int mycfs_file_mode(const char *path);
+int mycfs_mkdir(const char *path, uint32_t mode);
+int mycfs_remove_tree(const char *path);
+int mycfs_rmdir(const char *path);
+int mycfs_getrlimit(int resource, int64_t *out);
+int mycfs_idmapped_tree(const char *path, const char *userns_path);
+int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
+int mycfs_open_dir(const char *path);
+int64_t mycfs_fs_type(const char *path);
+int mycfs_chmod(const char *path, uint32_t mode);
+int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len);
+int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size);
+int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size);
+int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size);
+int mycfs_plan_dump(const uint8_t *plan, uint32_t len, char *out, uint32_t size);
+int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int via_userns, int32_t *out);
+int mycfs_pidfd_open(int pid);
+int mycfs_pidfd_signal(int pidfd, int sig);
+int mycfs_pidfd_wait(int pidfd, int timeout_ms);
+int mycfs_set_dumpable(int on);
+int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size);
+int mycfs_tty_restore(int fd, const uint8_t *saved, uint32_t size);
+int mycfs_replace_file(const char *path, const uint8_t *data, uint32_t len, uint32_t mode);
+int mycfs_symlink(const char *target, const char *path);
+int mycfs_unlink(const char *path);
+int mycfs_dup2(int from, int to);
+int mycfs_lock(const char *path, int exclusive, int wait);
 
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

@@ -7,7 +7,7 @@
 
 /* One line per op: "code flags a b c" then each string after a tab. Returns the length
  * written (output truncated to size), or -1 if the plan is malformed. */
-__attribute__((visibility("default"))) int mycfs_plan_dump(const uint8_t *plan, uint32_t len, char *out, uint32_t size) {
+int mycfs_plan_dump(const uint8_t *plan, uint32_t len, char *out, uint32_t size) {
   const struct mycfs_plan_hdr *hdr = plan_header(plan, len);
   if (!hdr || size == 0) return -1;
   size_t n = 0, off = sizeof *hdr;

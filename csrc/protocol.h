@@ -61,6 +61,50 @@ enum mycfs_msg_kind {
   MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno) */
 };
 
+/* The functions TypeScript calls, by number through mycfs_call (call.c). */
+enum mycfs_call {
+  CALL_SPAWN = 1,
+  CALL_RECV = 2,
+  CALL_SEND = 3,
+  CALL_SEND_FD = 4,
+  CALL_REAP = 5,
+  CALL_COPY_WINSIZE = 6,
+  CALL_PIPE = 7,
+  CALL_ISATTY = 8,
+  CALL_RANDOM = 9,
+  CALL_STRERROR = 10,
+  CALL_ERRNAME = 11,
+  CALL_CLOSE = 12,
+  CALL_WRITE = 13,
+  CALL_FILE_MODE = 14,
+  CALL_MKDIR = 15,
+  CALL_REMOVE_TREE = 16,
+  CALL_RMDIR = 17,
+  CALL_GETRLIMIT = 18,
+  CALL_IDMAPPED_TREE = 19,
+  CALL_CHOWN = 20,
+  CALL_OPEN_DIR = 21,
+  CALL_FS_TYPE = 22,
+  CALL_CHMOD = 23,
+  CALL_WRITE_FILE = 24,
+  CALL_READ_FILE = 25,
+  CALL_READLINK = 26,
+  CALL_LIST_DIR = 27,
+  CALL_PLAN_DUMP = 28,
+  CALL_SPAWN_JOINED = 29,
+  CALL_PIDFD_OPEN = 30,
+  CALL_PIDFD_SIGNAL = 31,
+  CALL_PIDFD_WAIT = 32,
+  CALL_SET_DUMPABLE = 33,
+  CALL_TTY_RAW = 34,
+  CALL_TTY_RESTORE = 35,
+  CALL_REPLACE_FILE = 36,
+  CALL_SYMLINK = 37,
+  CALL_UNLINK = 38,
+  CALL_DUP2 = 39,
+  CALL_LOCK = 40,
+};
+
 /* Plan flags (header). */
 #define PLANF_TIMINGS 0x1u /* send MSG_DONE after every op */
 

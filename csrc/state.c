@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
 
 /* Readers see the old file or the new one, never half of either: write a temporary file
  * beside it, then swap the two (RENAME_EXCHANGE) and remove the old one. A plain rename
@@ -21,7 +20,7 @@ static int swap_in(const char *tmp, const char *path) {
   return errno != ENOENT && errno != EINVAL ? errno : rename(tmp, path) < 0 ? errno : 0;
 }
 
-EXPORT int mycfs_replace_file(const char *path, const uint8_t *data, uint32_t len, uint32_t mode) {
+int mycfs_replace_file(const char *path, const uint8_t *data, uint32_t len, uint32_t mode) {
   char tmp[4200];
   if (snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, getpid()) >= (int)sizeof tmp) return -ENAMETOOLONG;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -39,8 +38,8 @@ EXPORT int mycfs_replace_file(const char *path, const uint8_t *data, uint32_t le
 }
 
 /* symlink(2) fails with EEXIST if path is taken: an atomic way to claim a name. */
-EXPORT int mycfs_symlink(const char *target, const char *path) { return symlink(target, path) < 0 ? -errno : 0; }
+int mycfs_symlink(const char *target, const char *path) { return symlink(target, path) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_unlink(const char *path) { return unlink(path) < 0 ? -errno : 0; }
+int mycfs_unlink(const char *path) { return unlink(path) < 0 ? -errno : 0; }
 
-EXPORT int mycfs_dup2(int from, int to) { return dup2(from, to) < 0 ? -errno : 0; }
+int mycfs_dup2(int from, int to) { return dup2(from, to) < 0 ? -errno : 0; }

@@ -19,7 +19,7 @@
 /* Opens (creating) a lock file and flock()s it: shared or exclusive, waiting or not
  * (-EWOULDBLOCK). The kernel drops the lock when its holder dies, however it dies, so a
  * stale lock cannot outlive a crashed or killed mycfs. Close the fd to unlock. */
-EXPORT int mycfs_lock(const char *path, int exclusive, int wait) {
+int mycfs_lock(const char *path, int exclusive, int wait) {
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return -errno;
   int rc;

@@ -6,10 +6,9 @@
 #include <string.h>
 #include <termios.h>
 
-#define EXPORT __attribute__((visibility("default")))
 
 /* Saves fd's settings into saved (size bytes, at least sizeof(struct termios)), then raw. */
-EXPORT int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size) {
+int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size) {
   struct termios t;
   if (size < sizeof t) return -EINVAL;
   if (tcgetattr(fd, &t) < 0) return -errno;
@@ -18,7 +17,7 @@ EXPORT int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size) {
   return tcsetattr(fd, TCSADRAIN, &t) < 0 ? -errno : 0;
 }
 
-EXPORT int mycfs_tty_restore(int fd, const uint8_t *saved, uint32_t size) {
+int mycfs_tty_restore(int fd, const uint8_t *saved, uint32_t size) {
   struct termios t;
   if (size < sizeof t) return -EINVAL;
   memcpy(&t, saved, sizeof t);

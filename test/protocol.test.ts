@@ -9,17 +9,18 @@ const header = readFileSync("csrc/protocol.h", "utf8");
 
 function cNumbers(prefix: string): Record<string, number> {
   const out: Record<string, number> = {};
-  const re = new RegExp(`\\b${prefix}_([A-Z_]+)\\s*=\\s*(\\d+)|#define ${prefix}_([A-Z_]+)\\s+(0x[0-9a-f]+|\\d+)u?`, "g");
+  const re = new RegExp(`\\b${prefix}_([A-Z0-9_]+)\\s*=\\s*(\\d+)|#define ${prefix}_([A-Z0-9_]+)\\s+(0x[0-9a-f]+|\\d+)u?`, "g");
   for (const m of header.matchAll(re)) out[m[1] ?? m[3]!] = Number(m[2] ?? m[4]);
   return out;
 }
 
-test("op codes, flags, sync points and message kinds match the C header", () => {
+test("op codes, flags, sync points, message kinds and call numbers match the C header", () => {
   expect(cNumbers("OP")).toEqual({ ...P.OpCode });
   expect(cNumbers("OPF")).toEqual({ ...P.OpFlag });
   expect(cNumbers("SYNC")).toEqual({ ...P.Sync });
   expect(cNumbers("MSG")).toEqual({ ...P.MsgKind });
   expect(cNumbers("PLANF")).toEqual({ ...P.PlanFlag });
+  expect(cNumbers("CALL")).toEqual({ ...P.Call });
   expect(Number(header.match(/MYCFS_PLAN_MAGIC (0x[0-9a-f]+)u/)![1])).toBe(P.PLAN_MAGIC);
   expect(Number(header.match(/MYCFS_PLAN_VERSION (\d+)u/)![1])).toBe(P.PLAN_VERSION);
 });

@@ -1,55 +1,19 @@
 // libmycfs through bun:ffi. The library is embedded in the executable by
 // `bun build --compile` and dlopen'ed from Bun's embedded file system.
-import { dlopen } from "bun:ffi";
+import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
 import { MycfsError } from "../errors";
 import type { RawOp } from "../plan/ops";
+import { Call } from "./protocol";
 
-const symbols = {
-  mycfs_spawn: { args: ["ptr", "u32", "u64", "i32", "ptr"], returns: "i32" },
-  mycfs_recv: { args: ["i32", "ptr"], returns: "i32" },
-  mycfs_send: { args: ["i32", "u32", "u32"], returns: "i32" },
-  mycfs_reap: { args: ["i32"], returns: "i32" },
-  mycfs_copy_winsize: { args: ["i32", "i32"], returns: "i32" },
-  mycfs_pipe: { args: ["ptr"], returns: "i32" },
-  mycfs_isatty: { args: ["i32"], returns: "i32" },
-  mycfs_random: { args: ["ptr", "u32"], returns: "i32" },
-  mycfs_strerror: { args: ["i32"], returns: "cstring" },
-  mycfs_errname: { args: ["i32"], returns: "cstring" },
-  mycfs_close: { args: ["i32"], returns: "i32" },
-  mycfs_write: { args: ["i32", "ptr", "u32"], returns: "i32" },
-  mycfs_file_mode: { args: ["ptr"], returns: "i32" },
-  mycfs_mkdir: { args: ["ptr", "u32"], returns: "i32" },
-  mycfs_remove_tree: { args: ["ptr"], returns: "i32" },
-  mycfs_rmdir: { args: ["ptr"], returns: "i32" },
-  mycfs_getrlimit: { args: ["i32", "ptr"], returns: "i32" },
-  mycfs_send_fd: { args: ["i32", "u32", "u32", "i32"], returns: "i32" },
-  mycfs_idmapped_tree: { args: ["ptr", "ptr"], returns: "i32" },
-  mycfs_chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
-  mycfs_open_dir: { args: ["ptr"], returns: "i32" },
-  mycfs_fs_type: { args: ["ptr"], returns: "i64" },
-  mycfs_chmod: { args: ["ptr", "u32"], returns: "i32" },
-  mycfs_write_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-  mycfs_read_file: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-  mycfs_readlink: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-  mycfs_list_dir: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-  mycfs_plan_dump: { args: ["ptr", "u32", "ptr", "u32"], returns: "i32" },
-  mycfs_spawn_joined: { args: ["ptr", "u32", "i32", "i32", "i32", "ptr"], returns: "i32" },
-  mycfs_pidfd_open: { args: ["i32"], returns: "i32" },
-  mycfs_pidfd_signal: { args: ["i32", "i32"], returns: "i32" },
-  mycfs_pidfd_wait: { args: ["i32", "i32"], returns: "i32" },
-  mycfs_set_dumpable: { args: ["i32"], returns: "i32" },
-  mycfs_tty_raw: { args: ["i32", "ptr", "u32"], returns: "i32" },
-  mycfs_tty_restore: { args: ["i32", "ptr", "u32"], returns: "i32" },
-  mycfs_replace_file: { args: ["ptr", "ptr", "u32", "u32"], returns: "i32" },
-  mycfs_symlink: { args: ["ptr", "ptr"], returns: "i32" },
-  mycfs_unlink: { args: ["ptr"], returns: "i32" },
-  mycfs_dup2: { args: ["i32", "i32"], returns: "i32" },
-  mycfs_lock: { args: ["ptr", "i32", "i32"], returns: "i32" },
+/** One symbol, mycfs_call, with every other function behind it by number (csrc/call.c):
+ * bun:ffi compiles a trampoline for each symbol it binds, about 12 µs each at every start. */
+const callSymbol = {
+  mycfs_call: { args: ["u32", "ptr", "ptr", "i64", "i64", "i64", "i64"], returns: FFIType.i64_fast },
 } as const;
 
 /** Installing and copying images: bound apart, only when an image is installed or copied,
- * as bun:ffi compiles a trampoline for each symbol it binds (about 20 µs each). */
+ * as each symbol bound costs a trampoline (see callSymbol). */
 const imageSymbols = {
   mycfs_open_root: { args: ["ptr"], returns: "i32" },
   mycfs_close_root: { args: ["i32"], returns: "i32" },
@@ -66,10 +30,13 @@ const imageSymbols = {
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
 } as const;
 
-let lib: ReturnType<typeof dlopen<typeof symbols>>["symbols"] | undefined;
-function native() {
-  lib ??= dlopen(libPath, symbols).symbols;
-  return lib;
+type Ptr = Uint8Array | Int32Array | BigInt64Array | null;
+let lib: ReturnType<typeof dlopen<typeof callSymbol>>["symbols"]["mycfs_call"] | undefined;
+
+/** libmycfs function `fn` (Call) with its pointer arguments, then its numbers. */
+function call(fn: number, p0: Ptr = null, p1: Ptr = null, a = 0, b = 0, c = 0, d = 0): number {
+  lib ??= dlopen(libPath, callSymbol).symbols.mycfs_call;
+  return lib(fn, p0, p1, a, b, c, d) as number;
 }
 
 let imageLib: ReturnType<typeof dlopen<typeof imageSymbols>>["symbols"] | undefined;
@@ -87,7 +54,7 @@ function check(rc: number, what: string): number {
  * as `cgroupFd`, if not -1); it walks `plan` and execs. */
 export function spawn(plan: Uint8Array, flags: number, cgroupFd: number): { pid: number; sock: number } {
   const out = new Int32Array(2);
-  check(native().mycfs_spawn(plan, plan.byteLength, flags, cgroupFd, out), "clone");
+  check(call(Call.SPAWN, plan, out, plan.byteLength, flags, cgroupFd), "clone");
   return { pid: out[0]!, sock: out[1]! };
 }
 
@@ -97,70 +64,70 @@ export type Message = { kind: number; step: number; err: number; us: number; fd:
 /** Blocks for the child's next message; null once the child has exec'd or died. */
 export function recv(sock: number): Message | null {
   const out = new Int32Array(5);
-  if (check(native().mycfs_recv(sock, out), "read from the sync socket") === 0) return null;
+  if (check(call(Call.RECV, out, null, sock), "read from the sync socket") === 0) return null;
   return { kind: out[0]!, step: out[1]!, err: out[2]!, us: out[3]!, fd: out[4]! };
 }
 
 export function send(sock: number, kind: number, step: number, fd?: number) {
-  if (fd === undefined) check(native().mycfs_send(sock, kind, step), "write to the sync socket");
-  else check(native().mycfs_send_fd(sock, kind, step, fd), "pass a mount to the child");
+  if (fd === undefined) check(call(Call.SEND, null, null, sock, kind, step), "write to the sync socket");
+  else check(call(Call.SEND_FD, null, null, sock, kind, step, fd), "pass a mount to the child");
 }
 
 /** A detached, id-mapped copy of the mount at path, for the user namespace at userns. */
 export function idmappedTree(path: string, userns: string): number {
-  return check(native().mycfs_idmapped_tree(cstr(path), cstr(userns)), `make an id-mapped mount of ${path}`);
+  return check(call(Call.IDMAPPED_TREE, cstr(path), cstr(userns)), `make an id-mapped mount of ${path}`);
 }
 
 export function chmod(path: string, mode: number) {
-  check(native().mycfs_chmod(cstr(path), mode), `chmod ${path}`);
+  check(call(Call.CHMOD, cstr(path), null, mode), `chmod ${path}`);
 }
 
 /** statfs(2)'s f_type for the file system holding path, or null. */
 export function fsType(path: string): number | null {
-  const t = Number(native().mycfs_fs_type(cstr(path)));
+  const t = Number(call(Call.FS_TYPE, cstr(path)));
   return t < 0 ? null : t;
 }
 
 export function openDir(path: string): number {
-  return check(native().mycfs_open_dir(cstr(path)), `open ${path}`);
+  return check(call(Call.OPEN_DIR, cstr(path)), `open ${path}`);
 }
 
 export function chown(path: string, uid: number, gid: number) {
-  check(native().mycfs_chown(cstr(path), uid, gid), `chown ${path}`);
+  check(call(Call.CHOWN, cstr(path), null, uid, gid), `chown ${path}`);
 }
 
 /** pid's wait status if it has ended (and is now reaped), else null. */
 export function reap(pid: number): number | null {
-  const rc = native().mycfs_reap(pid);
+  const rc = call(Call.REAP, null, null, pid);
   return rc === -1 ? null : check(rc, `wait for process ${pid}`);
 }
 
 export function copyWinsize(from: number, to: number) {
-  native().mycfs_copy_winsize(from, to);
+  call(Call.COPY_WINSIZE, null, null, from, to);
 }
 
 /** Random bytes, as hex: crypto.getRandomValues costs 0.2 ms on first use. */
 export function randomHex(bytes: number): string {
   const buf = new Uint8Array(bytes);
-  check(native().mycfs_random(buf, bytes), "getrandom");
+  check(call(Call.RANDOM, buf, null, bytes), "getrandom");
   return buf.toHex();
 }
 
 /** isatty(3), without loading node:tty (which costs milliseconds at startup). */
 export function isatty(fd: number): boolean {
-  return native().mycfs_isatty(fd) === 1;
+  return call(Call.ISATTY, null, null, fd) === 1;
 }
 
 export function pipe(): [read: number, write: number] {
   const out = new Int32Array(2);
-  check(native().mycfs_pipe(out), "create a pipe");
+  check(call(Call.PIPE, out), "create a pipe");
   return [out[0]!, out[1]!];
 }
 
 /** The plan as the C side decodes it: what the child will execute, number for number. */
 export function decodePlan(plan: Uint8Array): RawOp[] {
   const out = new Uint8Array(plan.byteLength * 2 + 4096);
-  const n = native().mycfs_plan_dump(plan, plan.byteLength, out, out.byteLength);
+  const n = call(Call.PLAN_DUMP, plan, out, plan.byteLength, out.byteLength);
   if (n < 0) throw new MycfsError("the plan is malformed");
   return new TextDecoder().decode(out.subarray(0, n)).split("\n").filter(Boolean).map((line) => {
     const [nums, ...strs] = line.split("\t");
@@ -171,7 +138,8 @@ export function decodePlan(plan: Uint8Array): RawOp[] {
 
 /** "No such file or directory (ENOENT)": the C library's words plus the name to search for. */
 export function errnoMessage(errno: number): string {
-  return `${native().mycfs_strerror(errno)} (${native().mycfs_errname(errno) || `errno ${errno}`})`;
+  const text = (fn: number) => new CString(call(fn, null, null, errno) as Pointer).toString();
+  return `${text(Call.STRERROR)} (${text(Call.ERRNAME) || `errno ${errno}`})`;
 }
 
 // Thin file system calls for the start path: node:fs costs milliseconds to load, more
@@ -181,7 +149,7 @@ const utf8Decoder = new TextDecoder();
 const cstr = (s: string) => utf8.encode(`${s}\0`);
 
 export function close(fd: number) {
-  native().mycfs_close(fd);
+  call(Call.CLOSE, null, null, fd);
 }
 
 export function write(fd: number, text: string) {
@@ -190,14 +158,14 @@ export function write(fd: number, text: string) {
 
 /** Writes all of data; -errno on failure. */
 export function writeBytes(fd: number, data: Uint8Array): number {
-  return native().mycfs_write(fd, data, data.byteLength);
+  return call(Call.WRITE, data, null, fd, data.byteLength);
 }
 
 export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
 
 /** path's mode, type and permission bits (following symlinks), or null if it does not exist. */
 export function fileMode(path: string): number | null {
-  const rc = native().mycfs_file_mode(cstr(path));
+  const rc = call(Call.FILE_MODE, cstr(path));
   return rc < 0 ? null : rc;
 }
 
@@ -211,31 +179,31 @@ const EEXIST = 17;
 
 /** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
 export function mkdir(path: string, mode: number, existing = false) {
-  const rc = native().mycfs_mkdir(cstr(path), mode);
+  const rc = call(Call.MKDIR, cstr(path), null, mode);
   if (!(existing && rc === -EEXIST)) check(rc, `create ${path}`);
 }
 
 /** mkdir(2) with mode 0700; returns the errno instead of throwing. */
 export function tryMkdir(path: string): number {
-  return -native().mycfs_mkdir(cstr(path), 0o700);
+  return -call(Call.MKDIR, cstr(path), null, 0o700);
 }
 
 /** mycfs's own [soft, hard] limit for a resource; -1 is unlimited. */
 export function getrlimit(resource: number): [number, number] {
   const out = new BigInt64Array(2);
-  check(native().mycfs_getrlimit(resource, out), "getrlimit");
+  check(call(Call.GETRLIMIT, out, null, resource), "getrlimit");
   return [Number(out[0]), Number(out[1])];
 }
 
 /** rmdir(2); returns the errno instead of throwing (a busy cgroup is retried). */
 export function rmdir(path: string): number {
-  return -native().mycfs_rmdir(cstr(path));
+  return -call(Call.RMDIR, cstr(path));
 }
 
 /** Writes a whole value in one write(2), as cgroup files expect. */
 export function writeFile(path: string, value: string) {
   const b = utf8.encode(value);
-  check(native().mycfs_write_file(cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
+  check(call(Call.WRITE_FILE, cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
 }
 
 const ERANGE = 34;
@@ -256,7 +224,7 @@ function grow(fill: (buf: Uint8Array) => number, max = Infinity): Uint8Array | n
 /** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
 export function readFile(path: string, max = 1 << 20): string | null {
   const b = grow((buf) => {
-    const n = native().mycfs_read_file(cstr(path), buf, buf.byteLength);
+    const n = call(Call.READ_FILE, cstr(path), buf, buf.byteLength);
     return n === buf.byteLength ? -ERANGE : n; // full: there may be more
   }, max);
   return b && utf8Decoder.decode(b);
@@ -264,13 +232,13 @@ export function readFile(path: string, max = 1 << 20): string | null {
 
 /** readlink(2), or null: node:fs costs milliseconds to load on a container's start path. */
 export function readLink(path: string): string | null {
-  const b = grow((buf) => native().mycfs_readlink(cstr(path), buf, buf.byteLength));
+  const b = grow((buf) => call(Call.READLINK, cstr(path), buf, buf.byteLength));
   return b && utf8Decoder.decode(b);
 }
 
 /** A directory's names (no . or ..), or null if it cannot be read. */
 export function listDir(path: string): string[] | null {
-  const b = grow((buf) => native().mycfs_list_dir(cstr(path), buf, buf.byteLength));
+  const b = grow((buf) => call(Call.LIST_DIR, cstr(path), buf, buf.byteLength));
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
@@ -299,7 +267,7 @@ export function gunzipThread(file = ""): GunzipThread | null {
 
 /** rm -rf, never following a symlink nor crossing into another mount. */
 export function removeTree(path: string) {
-  check(native().mycfs_remove_tree(cstr(path)), `remove ${path}`);
+  check(call(Call.REMOVE_TREE, cstr(path)), `remove ${path}`);
 }
 
 // Entering a running container, and acting on processes through pidfds (csrc/join.c).
@@ -309,28 +277,28 @@ export function removeTree(path: string) {
  * container's, entered through its user namespace first (csrc/join.c). */
 export function spawnJoined(plan: Uint8Array, pidfd: number, cgroupFd: number, viaUserns: boolean): { pid: number; sock: number } {
   const out = new Int32Array(2);
-  check(native().mycfs_spawn_joined(plan, plan.byteLength, pidfd, cgroupFd, viaUserns ? 1 : 0, out), "clone into the container's PID namespace");
+  check(call(Call.SPAWN_JOINED, plan, out, plan.byteLength, pidfd, cgroupFd, viaUserns ? 1 : 0), "clone into the container's PID namespace");
   return { pid: out[0]!, sock: out[1]! };
 }
 
 /** A pidfd for pid, or null if there is no such process. */
 export function pidfdOpen(pid: number): number | null {
-  const fd = native().mycfs_pidfd_open(pid);
+  const fd = call(Call.PIDFD_OPEN, null, null, pid);
   return fd < 0 ? null : fd;
 }
 
 /** Sends sig; false if the process is gone. */
 export function pidfdSignal(pidfd: number, sig: number): boolean {
-  return native().mycfs_pidfd_signal(pidfd, sig) === 0;
+  return call(Call.PIDFD_SIGNAL, null, null, pidfd, sig) === 0;
 }
 
 /** Whether the process has exited within timeoutMs (-1: wait for ever). Blocks. */
 export function pidfdWait(pidfd: number, timeoutMs: number): boolean {
-  return check(native().mycfs_pidfd_wait(pidfd, timeoutMs), "wait for a process") === 1;
+  return check(call(Call.PIDFD_WAIT, null, null, pidfd, timeoutMs), "wait for a process") === 1;
 }
 
 export function setDumpable(on: boolean) {
-  check(native().mycfs_set_dumpable(on ? 1 : 0), "prctl(PR_SET_DUMPABLE)");
+  check(call(Call.SET_DUMPABLE, null, null, on ? 1 : 0), "prctl(PR_SET_DUMPABLE)");
 }
 
 // The host terminal (csrc/terminal.c).
@@ -338,11 +306,11 @@ export function setDumpable(on: boolean) {
 /** Puts terminal fd in raw mode; returns its previous settings for restoreTerminal. */
 export function rawTerminal(fd: number): Uint8Array | null {
   const saved = new Uint8Array(128);
-  return native().mycfs_tty_raw(fd, saved, saved.byteLength) === 0 ? saved : null;
+  return call(Call.TTY_RAW, saved, null, fd, saved.byteLength) === 0 ? saved : null;
 }
 
 export function restoreTerminal(fd: number, saved: Uint8Array) {
-  native().mycfs_tty_restore(fd, saved, saved.byteLength);
+  call(Call.TTY_RESTORE, saved, null, fd, saved.byteLength);
 }
 
 // The container state directory (csrc/state.c).
@@ -350,27 +318,27 @@ export function restoreTerminal(fd: number, saved: Uint8Array) {
 /** Writes a temporary file and renames it over path: readers never see half of it. */
 export function replaceFile(path: string, text: string, mode = 0o600) {
   const b = utf8.encode(text);
-  check(native().mycfs_replace_file(cstr(path), b, b.byteLength, mode), `write ${path}`);
+  check(call(Call.REPLACE_FILE, cstr(path), b, b.byteLength, mode), `write ${path}`);
 }
 
 /** symlink(2): returns the errno instead of throwing (EEXIST: the name is taken). */
 export function symlink(target: string, path: string): number {
-  return -native().mycfs_symlink(cstr(target), cstr(path));
+  return -call(Call.SYMLINK, cstr(target), cstr(path));
 }
 
 /** unlink(2); returns the errno instead of throwing. */
 export function unlink(path: string): number {
-  return -native().mycfs_unlink(cstr(path));
+  return -call(Call.UNLINK, cstr(path));
 }
 
 export function dup2(from: number, to: number) {
-  check(native().mycfs_dup2(from, to), `dup2 ${from} onto ${to}`);
+  check(call(Call.DUP2, null, null, from, to), `dup2 ${from} onto ${to}`);
 }
 
 /** Opens and flock()s a lock file: an fd to close() to unlock, or -errno (-EWOULDBLOCK
  * when `wait` is false and another process holds it). */
 export function lock(path: string, exclusive: boolean, wait: boolean): number {
-  return native().mycfs_lock(cstr(path), exclusive ? 1 : 0, wait ? 1 : 0);
+  return call(Call.LOCK, cstr(path), null, exclusive ? 1 : 0, wait ? 1 : 0);
 }
 
 /** Copies an image's tree into an empty directory (reflinked where possible). */
