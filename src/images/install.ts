@@ -42,11 +42,14 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
       // the file hashed beside the unpacking, read again from the page cache
       if (fromFile) await x.archive.cancel();
       const hashed = fromFile && tally.file(x.file!, x.signal);
+      // an interruption may end the hashing while the unpacking still runs: awaited below,
+      // and meanwhile not an unhandled rejection (which would end mycfs with exit code 1)
+      hashed?.catch(() => {});
       try {
         unpacked = await unpackTar(fromFile ?? (await decompressed(tally.pass(x.archive, x.signal))), rootfs,
           { devices: x.devices === true, chown: process.geteuid?.() === 0 });
       } catch (e) {
-        await hashed?.catch(() => {});
+        await hashed?.catch(() => {}); // done with the file before the stage goes
         throw e;
       }
       await hashed; // without all of the file read, there is no digest
