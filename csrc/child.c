@@ -33,7 +33,7 @@
  * it clones one child at a time. */
 static int sync_fd = -1;
 static int root_fd = -1;
-static int passed_fd = -1; /* a mount the parent sent at the last sync point */
+static int passed_fd = -1; /* a mount the parent sent at a sync point, until OP_ATTACH takes it */
 
 static uint64_t now_ns(void) {
   struct timespec ts = {0};
@@ -46,10 +46,12 @@ static uint64_t now_ns(void) {
  * container. */
 static int sync_point(uint32_t step, int passfd) {
   struct mycfs_msg m;
+  int fd;
   TRY(passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd));
-  int rc = chan_recv(sync_fd, &m, &passed_fd);
+  int rc = chan_recv(sync_fd, &m, &fd);
   if (rc < 0) return -rc;
   if (rc == 0) sys_exit(125);
+  if (fd >= 0) passed_fd = fd; /* a later go-ahead without one leaves it for its step */
   return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
 }
 

@@ -51,6 +51,7 @@ enum mycfs_op {
 enum mycfs_sync {
   SYNC_NAMESPACES = 1, /* child is in its new user namespace: the uid and gid maps go here */
   SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
+  SYNC_PREPARED = 3,   /* the steps that follow need what the parent makes meanwhile (cgroup, layers) */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */

@@ -2,8 +2,8 @@
 // mountinfo, and the manager driven against a recording fake file system.
 import { describe, expect, test } from "bun:test";
 import { ContainerCgroup, type CgroupFs } from "../src/cgroups/cgroup";
-import { holder, parseLayout } from "../src/cgroups/layout";
-import { limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
+import { holder, type Layout, parseLayout } from "../src/cgroups/layout";
+import { type Limits, limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
 
 const V2_MOUNTINFO = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
 const HYBRID_MOUNTINFO = [
@@ -118,10 +118,24 @@ describe("limits", () => {
 
 describe("ContainerCgroup on a fake tree", () => {
   const v2 = parseLayout(V2_MOUNTINFO, "0::/user\n", () => ["memory", "pids"]);
+  const create = (fs: ReturnType<typeof fakeFs>, layout: Layout, name: string, limits: Limits) => {
+    const cg = ContainerCgroup.plan(fs, layout, name, limits);
+    cg.create(limits);
+    return cg;
+  };
+
+  test("planned, it has its directories and steps and has made nothing yet", () => {
+    const fs = fakeFs({});
+    const l = parseLayout(HYBRID_MOUNTINFO, HYBRID_CGROUP, () => []);
+    const cg = ContainerCgroup.plan(fs, l, "mycfs-x", parseLimits({}));
+    expect(cg.joinOps().length).toBeGreaterThan(0);
+    expect([...fs.dirs]).toEqual([]);
+    expect(fs.writes).toEqual([]);
+  });
 
   test("creates and limits it, is born into it (v2), reports OOM and removes it", () => {
     const fs = fakeFs({ "TEMPLATE/memory.max": "max", "TEMPLATE/memory.swap.max": "max", "TEMPLATE/pids.max": "max", "TEMPLATE/memory.events": "oom 0\noom_kill 0\n" });
-    const cg = ContainerCgroup.create(fs, v2, "mycfs-abc", parseLimits({ memory: "32m", pidsLimit: "10" }));
+    const cg = create(fs, v2, "mycfs-abc", parseLimits({ memory: "32m", pidsLimit: "10" }));
     expect([...fs.dirs]).toEqual(["/sys/fs/cgroup/user/mycfs-abc"]);
     expect(fs.writes).toEqual([
       "/sys/fs/cgroup/user/mycfs-abc/memory.max=33554432",
@@ -139,13 +153,13 @@ describe("ContainerCgroup on a fake tree", () => {
 
   test("a refused limit leaves no directory behind", () => {
     const fs = fakeFs({});
-    expect(() => ContainerCgroup.create(fs, v2, "mycfs-abc", parseLimits({ cpus: "1" }))).toThrow("--cpus: the cpu cgroup controller is not available");
+    expect(() => create(fs, v2, "mycfs-abc", parseLimits({ cpus: "1" }))).toThrow("--cpus: the cpu cgroup controller is not available");
     expect([...fs.dirs]).toEqual([]);
   });
 
   test("on v1 the child moves its own thread into each hierarchy it uses, and only those", () => {
     const l = parseLayout(HYBRID_MOUNTINFO, HYBRID_CGROUP, () => []);
-    const cg = ContainerCgroup.create(fakeFs({ "TEMPLATE/cpu.cfs_period_us": "", "TEMPLATE/cpu.cfs_quota_us": "" }), l, "mycfs-x", parseLimits({ cpus: "1" }));
+    const cg = create(fakeFs({ "TEMPLATE/cpu.cfs_period_us": "", "TEMPLATE/cpu.cfs_quota_us": "" }), l, "mycfs-x", parseLimits({ cpus: "1" }));
     expect(cg.v2Dir).toBeUndefined();
     expect(cg.joinOps().map((o) => o.strs)).toEqual([
       ["/sys/fs/cgroup/cpu,cpuacct/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/memory/job/7/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/pids/mycfs-x/tasks", "0"],
@@ -155,7 +169,7 @@ describe("ContainerCgroup on a fake tree", () => {
   test("a v1 cpuset cgroup gets its parent's CPUs and memory nodes before anything joins", () => {
     const l = parseLayout("34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n", "3:cpuset:/\n", () => []);
     const fs = fakeFs({ "/sys/fs/cgroup/cpuset/cpuset.cpus": "0-1\n", "/sys/fs/cgroup/cpuset/cpuset.mems": "0\n" });
-    ContainerCgroup.create(fs, l, "mycfs-x", parseLimits({ cpusetCpus: "1" }));
+    create(fs, l, "mycfs-x", parseLimits({ cpusetCpus: "1" }));
     expect(fs.writes).toEqual(["/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=1"]);
   });
 });

@@ -35,14 +35,33 @@ const targets = (plan: Op[]) => plan.filter((o) => o.code === OpCode.MOUNT).map(
 describe("buildPlan", () => {
   const plan = buildPlan(config(), io);
 
-  test("non-dumpable first (no sync point without a user namespace), the cgroup namespace, private mounts, the root", () => {
-    expect(codes(plan).slice(0, 5)).toEqual([OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
+  test("non-dumpable first (no sync point without a user namespace), its own namespaces, private mounts, the root", () => {
+    expect(codes(plan).slice(0, 8)).toEqual([OpCode.PRCTL, OpCode.UNSHARE, OpCode.HOSTNAME, OpCode.LOOPBACK, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
     expect(codes(plan)).not.toContain(OpCode.SYNC);
     expect([plan[0]!.a, plan[0]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
-    expect(plan[1]!.a).toBe(CLONE.NEWCGROUP);
-    expect(plan[2]!.strs[1]).toBe("/");
-    expect(plan[2]!.a).toBe(MS.REC | MS.PRIVATE);
-    expect(codes(buildPlan(config({ cgroupns: false }), io))).not.toContain(OpCode.UNSHARE);
+    expect(plan[1]!.a).toBe(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+    expect(plan[4]!.a).toBe(CLONE.NEWCGROUP);
+    expect(plan[5]!.strs[1]).toBe("/");
+    expect(plan[5]!.a).toBe(MS.REC | MS.PRIVATE);
+    const unshares = (p: Op[]) => p.filter((o) => o.code === OpCode.UNSHARE).map((o) => o.a);
+    expect(unshares(buildPlan(config({ cgroupns: false }), io))).toEqual([plan[1]!.a]);
+  });
+
+  test("the child waits for what mycfs makes meanwhile only at the first step that needs it, then joins its cgroup", () => {
+    const join = [{ ...plan[0]!, code: OpCode.WRITE, strs: ["/sys/fs/cgroup/pids/mycfs-1/tasks", "0"], what: "join" }];
+    const at = (p: Op[]) => p.findIndex((o) => o.code === OpCode.SYNC && o.a === Sync.PREPARED);
+    const overlay = (p: Op[]) => p.findIndex((o) => o.strs[2] === "overlay");
+    const layers = buildPlan(config({ prepared: "rootfs", cgroups: { ...config().cgroups, join } }), io);
+    expect(layers[at(layers) + 1]!.what).toBe("join");
+    expect(at(layers)).toBeLessThan(overlay(layers));
+    const cgroup = buildPlan(config({ prepared: "cgroup", cgroups: { ...config().cgroups, join } }), io);
+    expect(cgroup[at(cgroup) - 1]!.strs[1]).toBe("/proc/sysrq-trigger"); // the last mask
+    expect(cgroup[at(cgroup) + 1]!.what).toBe("join");
+    expect(targets(cgroup.slice(at(cgroup)))[0]).toBe("/sys/fs/cgroup");
+    // in a user namespace, before the child becomes its root
+    const userns = { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] };
+    const inUserns = buildPlan(config({ prepared: "cgroup", userns, cgroups: { ...config().cgroups, join } }), io);
+    expect(at(inUserns)).toBeLessThan(codes(inUserns).indexOf(OpCode.SETID));
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {
@@ -52,9 +71,9 @@ describe("buildPlan", () => {
     expect(codes(plan).slice(-6)).toEqual([OpCode.STDIO, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.SECCOMP, OpCode.EXEC]);
     expect(plan.at(-4)!.a).toBe(PR.SET_NO_NEW_PRIVS);
     expect(plan.at(-3)!).toMatchObject({ a: 2 ** 0 + 2 ** 5, b: 2 ** 0 + 2 ** 5, c: 0 });
-    const system = ["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/sys/fs/cgroup"];
+    const system = ["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp"];
     expect(targets(plan).slice(0, system.length)).toEqual(system);
-    expect(targets(plan)).toContain("/proc/kcore");
+    expect(targets(plan).indexOf("/sys/fs/cgroup")).toBeGreaterThan(targets(plan).indexOf("/proc/kcore"));
     expect(targets(plan)).toContain("/proc/sysrq-trigger");
   });
 
@@ -89,7 +108,7 @@ describe("buildPlan", () => {
 
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
     const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
-    expect(codes(p).slice(0, 6)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
+    expect(codes(p).slice(0, 9)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.HOSTNAME, OpCode.LOOPBACK, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
     expect(p[0]!.a).toBe(Sync.NAMESPACES);
     expect(codes(p)).not.toContain(OpCode.MKNOD);
     expect(targets(p)).toContain("/dev/null");

@@ -1,6 +1,6 @@
-// A container's own cgroup: created below mycfs's own cgroup in every hierarchy before
-// the child runs, limits written, the child placed in it at its first sync point,
-// removed when the container is gone.
+// A container's own cgroup: planned before the child is cloned, created below mycfs's own
+// cgroup in every hierarchy (limits written) while the child sets up, joined by the child
+// once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
 import { mkdir, readFile, rmdir, writeFile } from "../native/lib";
 import { type Op, write } from "../plan/ops";
@@ -65,26 +65,30 @@ export class ContainerCgroup {
     return new ContainerCgroup(fs, layout, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])));
   }
 
-  /** Creates the cgroup and writes the limits. On failure, removes what it made.
-   * On cgroup v1 moving a process into a hierarchy costs about a millisecond (the kernel
-   * waits for an RCU grace period each time), so the container joins only the
-   * hierarchies it uses: accounting (memory, pids, CPU time) and its limits'. */
-  static create(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
+  /** The cgroup a new container gets, not made yet (create() makes it): its directories
+   * are known ahead, for the plan. On cgroup v1 moving a process into a hierarchy costs
+   * about a millisecond (the kernel waits for an RCU grace period each time), so the
+   * container joins only the hierarchies it uses: accounting (memory, pids, CPU time)
+   * and its limits'. */
+  static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
     const used = new Set([...ACCOUNTING, ...limitControllers(limits)]);
-    const cg = new ContainerCgroup(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, new Map());
+    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name);
+  }
+
+  /** Makes the directories and writes the limits. On failure, removes what it made. */
+  create(limits: Limits) {
+    const { fs } = this;
     try {
-      for (const [h, dir] of ContainerCgroup.of(fs, cg.layout, name).dirs) {
+      for (const [h, dir] of this.dirs) {
         fs.mkdir(dir);
-        cg.dirs.set(h, dir);
         // a new v1 cpuset is empty, and a cgroup without CPUs or memory nodes takes no process
         if (h.version === 1 && h.controllers.includes("cpuset"))
           for (const f of ["cpuset.cpus", "cpuset.mems"]) fs.write(`${dir}/${f}`, (fs.read(`${h.own}/${f}`) ?? "").trim());
       }
-      const writes = limitWrites(cg.layout, limits, (h, file) => fs.read(`${cg.dirs.get(h)}/${file}`) !== null);
-      for (const w of writes) fs.write(`${cg.dirs.get(w.hierarchy)}/${w.file}`, w.value);
-      return cg;
+      const writes = limitWrites(this.layout, limits, (h, file) => fs.read(`${this.dirs.get(h)}/${file}`) !== null);
+      for (const w of writes) fs.write(`${this.dirs.get(w.hierarchy)}/${w.file}`, w.value);
     } catch (e) {
-      cg.remove();
+      this.remove();
       throw e;
     }
   }
@@ -117,7 +121,8 @@ export class ContainerCgroup {
     return false;
   }
 
-  /** Removes the directories; a cgroup can stay busy for a moment after its last process. */
+  /** Removes the directories (those that exist); a cgroup can stay busy for a moment
+   * after its last process. */
   remove() {
     for (const dir of [...this.dirs.values()].reverse()) {
       let err = this.fs.rmdir(dir);
@@ -127,6 +132,5 @@ export class ContainerCgroup {
       }
       if (err !== 0 && err !== 2) throw new MycfsError(`could not remove cgroup ${dir}: errno ${err}`);
     }
-    this.dirs.clear();
   }
 }

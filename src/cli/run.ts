@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { type CgroupBind, cgroupBinds, cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import type { Layout } from "../cgroups/layout";
 import type { Limits } from "../cgroups/limits";
 import { idmapRefusal, shiftedCopy } from "../container/idmap";
@@ -7,7 +7,6 @@ import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
-import type { Op } from "../plan/ops";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
 import { EMBEDDED } from "../images/embedded";
@@ -20,7 +19,7 @@ import { pullArgs, pullOptions, storeArgs } from "./common";
 import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resource-args";
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
-import { startContainer } from "../container/start";
+import { madeAfterClone, registeredBeforeClone, startContainer } from "../container/start";
 import { randomHex } from "../native/lib";
 
 const args = {
@@ -44,10 +43,13 @@ const args = {
 
 /** Rootless, a cgroup is made only for limits, and only where the caller may: a cgroup
  * v2 subtree delegated to them (systemd's Delegate=yes). */
-function createCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean): ContainerCgroup | undefined {
-  if (rootless && Object.keys(limits).length === 0) return undefined;
+function planCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean): ContainerCgroup | undefined {
+  return rootless && Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
+}
+
+function createCgroup(cgroup: ContainerCgroup | undefined, limits: Limits, rootless: boolean) {
   try {
-    return ContainerCgroup.create(hostCgroupFs, layout, name, limits);
+    cgroup?.create(limits);
   } catch (e) {
     if (!rootless || !(e instanceof MycfsError) || !/EACCES|EPERM|EROFS/.test(e.message)) throw e;
     throw new MycfsError(`resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under \`systemd-run --user --scope -p Delegate=yes\`), or run without limits`);
@@ -100,17 +102,19 @@ export default defineCommand({
     // root's namespace: the image is id-mapped onto the range; rootless: the caller's own
     // files already are root's in the namespace
     const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
+    const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
-    const cgroupView = (join: Op[], binds: CgroupBind[]) => ({ join, binds, v2Only: layout.mode === "v2" });
+    const cgroup = planCgroup(layout, name, limits, rootless);
+    const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
-      const binds = cgroupBinds(layout, (h) => `${h.own}/${name}`, !cgroupns);
-      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups: cgroupView([], binds) }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
+      const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), !rootfsDir);
+      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
@@ -119,8 +123,7 @@ export default defineCommand({
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
       lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
-      layout, cgroupName: name, cgroup: () => createCgroup(layout, name, limits, userns?.rootless !== undefined),
-      cgroupView: (cgroup) => cgroupView(cgroup?.joinOps() ?? [], cgroup?.binds(!cgroupns) ?? []),
+      layout, cgroupName: name, cgroup, cgroups, createCgroup: () => createCgroup(cgroup, limits, rootless),
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },
 });

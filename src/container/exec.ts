@@ -12,7 +12,7 @@ import { MycfsError } from "../errors";
 import { close, pidfdOpen, setDumpable, spawnJoined } from "../native/lib";
 import * as op from "../plan/ops";
 import { isAlive, shortId, type ContainerState } from "../state/record";
-import { CLONE, cloneFlags } from "./namespaces";
+import { CLONE, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 import { privileges, type Stdio } from "./plan";
 import { runPlan, withCgroupFd } from "./run";
@@ -27,7 +27,7 @@ export interface ExecOptions extends IoMode {
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
-export const joinFlags = (userns: boolean) => (cloneFlags(userns) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
+export const joinFlags = (userns: boolean) => (containerNamespaces(userns) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
 
 /** The container's environment, with -e entries replacing variables of the same name. */
 export function execEnv(base: string[], overrides: string[]): string[] {

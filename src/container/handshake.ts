@@ -3,7 +3,7 @@
 // step timings, and returns the first failure the child reports.
 import { MycfsError } from "../errors";
 import { close, recv, send } from "../native/lib";
-import { MsgKind, OpCode, type SyncPoint } from "../native/protocol";
+import { MsgKind, OpCode, Sync, type SyncPoint } from "../native/protocol";
 import type { Op } from "../plan/ops";
 
 export interface Failure {
@@ -15,11 +15,16 @@ export interface Failure {
  * master at TERMINAL; else -1); a returned fd travels to the child with the go-ahead. */
 export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>>;
 
-/** Returns null once the child's end closes (the command was exec'd) or the first failure. */
-export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void): Failure | null {
+/** Returns null once the child's end closes (the command was exec'd) or the first failure.
+ * `prepare` runs while the child works its way to Sync.PREPARED, which waits for it. */
+export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void, prepare?: () => void): Failure | null {
   const expected = plan.filter((o) => o.code === OpCode.SYNC || o.code === OpCode.PTY).map((o) => o.a);
   let next = 0;
   for (;;) {
+    if (expected[next] === Sync.PREPARED && prepare) {
+      prepare();
+      prepare = undefined;
+    }
     const m = recv(sock);
     if (m === null) {
       if (next < expected.length) throw new MycfsError(`the container's setup stopped before sync point ${expected[next]}`);

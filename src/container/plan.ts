@@ -1,12 +1,14 @@
 // Options in, plan out: the whole container setup as data, in the order it must happen
-// (contained.c's order): mounts while the host's paths are still reachable, the switch
-// of root, then limits, privileges, the seccomp filter, and exec.
+// (contained.c's order): namespaces, mounts while the host's paths are still reachable,
+// the switch of root, then limits, privileges, the seccomp filter, and exec. mycfs makes
+// the container's record, cgroup and layers while the child makes its namespaces and
+// first mounts; the child waits for them only at the step that needs them.
 import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { capMask } from "./caps";
 import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
-import { CLONE } from "./namespaces";
+import { CLONE, CLONED, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
 import type { Rlimit } from "./rlimits";
 import type { Userns } from "./userns";
@@ -42,6 +44,9 @@ export interface ContainerConfig {
   userns?: Userns;
   /** Remount the root read-only once everything is mounted on it (--read-only). */
   readOnly: boolean;
+  /** What mycfs makes after the clone, for the child to wait for (Sync.PREPARED): the
+   * root's layers (and the cgroup), or only the cgroup; nothing (a second attempt). */
+  prepared?: "rootfs" | "cgroup";
 }
 
 export interface Stdio {
@@ -66,28 +71,39 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
   const root = c.rootfs.path;
   const userTargets = new Set([...c.volumes.map((v) => v.container), ...c.tmpfs.map((t) => t.path)]);
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
+  // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
+  // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
+  // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
+  const joinLate = c.prepared === "cgroup" && !c.userns;
+  const join = [
+    ...(c.prepared ? [op.sync(Sync.PREPARED, `wait for mycfs to make the container's ${c.prepared === "rootfs" ? "layers, " : ""}cgroup and record, made meanwhile`)] : []),
+    // (the child's namespaces and mounts made before are charged to mycfs's cgroup: kilobytes)
+    ...c.cgroups.join,
+    ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
+  ];
   return [
-    // The one sync point a container needs: its uid and gid maps, written by mycfs. Without
-    // a user namespace mycfs has nothing to do before the command runs, so no round trip.
+    // Without a user namespace mycfs has nothing to do before the child's first steps, so
+    // no round trip; with one, the maps come first: without them nothing else can be made.
     ...(c.userns ? [op.sync(Sync.NAMESPACES, "wait for mycfs to write the uid and gid maps of the new user namespace")] : []),
     // After the sync point, not before: mycfs without root writes the maps through
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    ...c.cgroups.join,
-    ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
+    op.unshare(containerNamespaces(false) & ~CLONED, "enter new mount, UTS, IPC and network namespaces"),
+    op.hostname(c.hostname),
+    op.loopback(),
+    ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...c.rootfs.ops,
     op.root(root),
     ...systemMounts(userTargets, c.userns),
-    ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...(c.security.maskPaths ? maskedPaths() : []),
+    ...(joinLate ? join : []),
+    ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),
-    op.hostname(c.hostname),
-    op.loopback(),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),
     ...(c.readOnly ? [op.mount({ target: root, flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
       what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)" })] : []),

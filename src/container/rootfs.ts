@@ -11,6 +11,9 @@ export interface Rootfs {
   path: string;
   /** Steps that mount it, run inside the container's mount namespace. */
   ops: Op[];
+  /** Makes what the steps need on the host (the container's layers), while the child
+   * makes its namespaces. */
+  prepare?(): void;
   /** Removes what was created on the host for this container, unless it is kept and
    * its command ran (a container that never started is of no use to anyone). */
   cleanup(ran: boolean): void;
@@ -47,28 +50,30 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
   if (owner) checkReachable(store.root, "the store");
   const idmapped = owner !== undefined && shifted === undefined;
   const sub = ["upper", "work", "rootfs", ...(idmapped ? ["lower"] : [])];
-  // Shared with other starts, exclusive against rmi and pull: no image goes away between
-  // reading its record and this container recording its use.
-  const lock = store.lock("store", false)!;
-  try {
-    if (fileType(lower) === null) throw new MycfsError(`image ${image.ref} was removed meanwhile; run the container again`);
-    const parent = store.dir("containers");
-    // traversable, not listable: the root of a user namespace mounts the layers below
-    if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
-    // the container's directory is private; the upper layer's mode becomes the mode of "/"
-    mkdir(dir, 0o700);
+  const prepare = () => {
+    // Shared with other starts, exclusive against rmi and pull: no image goes away between
+    // reading its record and this container recording its use.
+    const lock = store.lock("store", false)!;
     try {
-      for (const d of sub) mkdir(join(dir, d), 0o755);
-      if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
-      const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString() };
-      replaceFile(join(dir, "container.json"), JSON.stringify(record), 0o644);
-    } catch (e) {
-      removeTree(dir); // half made (a full disk, say): nothing the container can use
-      throw e;
+      if (fileType(lower) === null) throw new MycfsError(`image ${image.ref} was removed meanwhile; run the container again`);
+      const parent = store.dir("containers");
+      // traversable, not listable: the root of a user namespace mounts the layers below
+      if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
+      // the container's directory is private; the upper layer's mode becomes the mode of "/"
+      mkdir(dir, 0o700);
+      try {
+        for (const d of sub) mkdir(join(dir, d), 0o755);
+        if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
+        const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString() };
+        replaceFile(join(dir, "container.json"), JSON.stringify(record), 0o644);
+      } catch (e) {
+        removeTree(dir); // half made (a full disk, say): nothing the container can use
+        throw e;
+      }
+    } finally {
+      close(lock);
     }
-  } finally {
-    close(lock);
-  }
+  };
   const cleanup = (ran: boolean) => {
     if (!(keep && ran)) removeTree(dir);
   };
@@ -85,13 +90,15 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
         data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && overlayVolatile() ? ",volatile" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
     ],
+    prepare,
     cleanup,
     idmap: idmapped ? lower : undefined,
     // (a copy owned by a user namespace's root is not made here: that is `shifted`)
     fallback: owner ? undefined : () => {
       copyTree(lower, upper);
       return { path: upper, ops: bindSelf(upper), cleanup };
-    },  };
+    },
+  };
 }
 
 function overlayVolatile(): boolean {

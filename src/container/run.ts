@@ -8,7 +8,7 @@ import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import type { Op } from "../plan/ops";
 import { handshake, type Failure, type SyncHooks } from "./handshake";
-import { cloneFlags } from "./namespaces";
+import { CLONED, containerNamespaces } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
@@ -82,6 +82,8 @@ export interface Launch {
   hooks(pid: number): SyncHooks;
   io: ContainerIo;
   debug: boolean;
+  /** What mycfs makes while the child sets up, before the plan's Sync.PREPARED. */
+  prepare?(): void;
   /** The command runs (it was exec'd): the pid, for the container's record. */
   started?(pid: number): void;
   /** How long to wait for output once the process has ended (default: until EOF). An
@@ -109,7 +111,7 @@ export async function runPlan(l: Launch): Promise<number> {
     try {
       const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
       failure = handshake(spawned.sock, plan, hooks, (step, us) =>
-        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`)); // only sent when debugging
+        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`), l.prepare); // only sent when debugging
     } catch (e) {
       broken = e;
       process.kill(pid, "SIGKILL");
@@ -164,6 +166,8 @@ export function withCgroupFd<T>(cgroup: ContainerCgroup | undefined, f: (v2: num
 export interface RunOptions {
   debug: boolean;
   io: ContainerIo;
+  /** Made while the child sets up; config.prepared says which steps wait for it. */
+  prepare?(): void;
   started?(pid: number): void;
 }
 
@@ -175,10 +179,10 @@ export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | 
       // earlier child turned off (a retry on a copy of the image): mycfs without root
       // writes the new child's maps through /proc/PID, so it must start dumpable again.
       setDumpable(true);
-      return withCgroupFd(cgroup, (v2) => spawn(plan, cloneFlags(config.userns !== undefined), v2));
+      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
     },
     hooks: (pid) => {
-      if (debugging) log.debug(`clone: child ${pid} in new mount, UTS, IPC, PID and network namespaces`);
+      if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
       return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
     },
     ...o,

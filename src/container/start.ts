@@ -27,64 +27,87 @@ export interface Start {
   /** The host's cgroup hierarchies, and the container's cgroup name in them. */
   layout: Layout;
   cgroupName: string;
-  /** Creates the container's cgroup (none: rootless without limits). */
-  cgroup(): ContainerCgroup | undefined;
+  /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
+  cgroup: ContainerCgroup | undefined;
+  createCgroup(): void;
   /** What the plan needs of the cgroup: how to join it, what to mount inside. */
-  cgroupView(cgroup: ContainerCgroup | undefined): ContainerConfig["cgroups"];
+  cgroups: ContainerConfig["cgroups"];
   rootfs(): Rootfs | Promise<Rootfs>;
   debug: boolean;
 }
 
+/** The record and cgroup are made while the child makes its namespaces and first mounts,
+ * unless the child is to be born in a cgroup v2 directory (CLONE_INTO_CGROUP), which must
+ * exist by then, or is detached: its output goes to a log in the record's directory. */
+export const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: boolean) => cgroup?.v2Dir !== undefined || detach;
+
+/** What the child's steps wait for (Sync.PREPARED): what mycfs makes after the clone. */
+export const madeAfterClone = (early: boolean, layers: boolean): ContainerConfig["prepared"] =>
+  layers ? "rootfs" : early ? undefined : "cgroup";
+
 export async function startContainer(o: Start): Promise<number> {
-  const { config: c, lifecycle } = o;
+  const { config: c, lifecycle, cgroup } = o;
   const state = new StateDir(o.stateDir);
+  let reg: Registration | undefined;
   // The record first: it claims the name, and should this process die, it tells the next
-  // mycfs what to clean up (every hierarchy, until the cgroup's own are known).
-  const reg = Registration.create(state, {
-    id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
-    cgroup: { name: o.cgroupName, layout: o.layout }, storeDir: o.storeDir,
-    userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
-    exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
-      seccomp: c.security.seccomp?.toBase64() ?? null },
-  });
+  // mycfs what to clean up (every hierarchy, until the cgroup's own are known). Then the
+  // cgroup: its limits are checked against the host as they are written.
+  const register = () => {
+    reg = Registration.create(state, {
+      id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
+      cgroup: { name: o.cgroupName, layout: o.layout }, storeDir: o.storeDir,
+      userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
+      exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
+        seccomp: c.security.seccomp?.toBase64() ?? null },
+    });
+    o.createCgroup();
+    reg.state.cgroup = cgroup && { name: o.cgroupName, layout: cgroup.layout };
+  };
+  const early = registeredBeforeClone(cgroup, lifecycle.detach);
   let code: number | undefined;
   let oomKilled = false;
+  let rootfs: Rootfs | undefined;
   try {
-    // The cgroup next: its limits are checked against the host as it is written, and a
-    // refusal then leaves nothing behind.
-    const cgroup = o.cgroup();
-    reg.state.cgroup = cgroup && { name: o.cgroupName, layout: cgroup.layout };
-    let rootfs: Rootfs | undefined;
-    try {
-      rootfs = await o.rootfs();
+    if (early) register();
+    rootfs = await o.rootfs();
+    const layers = rootfs.prepare;
+    const prepared = madeAfterClone(early, layers !== undefined);
+    const prepare = prepared && (() => {
+      if (!early) register();
+      layers?.();
       if (o.storeDir) claimStoreDir(o.storeDir, state);
-      // each attempt gets its own stdio: a failed one has closed what it was given
-      const run = async (root: Rootfs) => runContainer({ ...c, rootfs: root, cgroups: o.cgroupView(cgroup) }, cgroup, {
-        debug: o.debug,
-        io: lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle),
-        started: (pid) => {
-          reg.running(pid);
-          if (lifecycle.detach) detachFromCaller(o.id);
-        },
-      });
-      code = await run(rootfs).catch((e) => {
-        // overlayfs cannot be mounted here (no module, or the store is on a file system
-        // it cannot use as an upper layer): start again on a copy of the image
-        const overlay = rootfs!.ops.find((op) => op.strs[2] === "overlay");
-        if (!(e instanceof StepFailed && e.op === overlay && rootfs!.fallback)) throw e;
-        if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
-        rootfs = rootfs!.fallback();
-        return run(rootfs);
-      });
-      oomKilled = cgroup?.oomKilled() ?? false;
-      if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
-    } finally {
-      // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
-      rootfs?.cleanup(reg.state.status !== "created");
-      cgroup?.remove();
-    }
+    });
+    // each attempt gets its own stdio: a failed one has closed what it was given; a second
+    // attempt has everything made already
+    const run = async (root: Rootfs, prepare?: () => void) => runContainer({ ...c, rootfs: root, cgroups: o.cgroups,
+      prepared: prepare && prepared }, cgroup, {
+      debug: o.debug,
+      io: lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle),
+      prepare,
+      started: (pid) => {
+        reg!.running(pid);
+        if (lifecycle.detach) detachFromCaller(o.id);
+      },
+    });
+    code = await run(rootfs, prepare).catch((e) => {
+      // overlayfs cannot be mounted here (no module, or the store is on a file system
+      // it cannot use as an upper layer): start again on a copy of the image
+      const overlay = rootfs!.ops.find((op) => op.strs[2] === "overlay");
+      if (!(e instanceof StepFailed && e.op === overlay && rootfs!.fallback)) throw e;
+      if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
+      rootfs = rootfs!.fallback();
+      return run(rootfs);
+    });
+    oomKilled = cgroup?.oomKilled() ?? false;
+    if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
   } finally {
-    reg.exited(code, oomKilled);
+    try {
+      // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
+      rootfs?.cleanup(reg !== undefined && reg.state.status !== "created");
+      if (reg) cgroup?.remove();
+    } finally {
+      reg?.exited(code, oomKilled);
+    }
   }
   return code!;
 }

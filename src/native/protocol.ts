@@ -47,6 +47,7 @@ export const OpFlag = {
 export const Sync = {
   NAMESPACES: 1,
   TERMINAL: 2,
+  PREPARED: 3,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 
