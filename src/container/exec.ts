@@ -63,11 +63,11 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
 
 export async function execIn(s: ContainerState, o: ExecOptions): Promise<number> {
   const notRunning = () => new MycfsError(`container ${s.name ?? shortId(s.id)} is not running`);
-  if (s.status !== "running" || !isAlive(s.container, s.bootId)) throw notRunning();
+  if (s.status !== "running") throw notRunning();
   const rootless = s.userns?.rootless === true;
   setDumpable(false);
   const pidfd = pidfdOpen(s.container!.pid);
-  // checked with the pidfd held, so that a recycled pid cannot be joined
+  // alive, and the same process, checked with the pidfd held: a recycled pid cannot be joined
   if (pidfd === null || !isAlive(s.container, s.bootId)) throw notRunning();
   const cgroup = s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   try {
