@@ -49,6 +49,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
   case CALL_SYMLINK: return mycfs_symlink(p0, p1);
   case CALL_UNLINK: return mycfs_unlink(p0);
   case CALL_DUP2: return mycfs_dup2((int)a, (int)b);
+  case CALL_RENAME: return mycfs_rename(p0, p1);
   case CALL_LOCK: return mycfs_lock(p0, (int)a, (int)b);
   }
   return -38; /* ENOSYS: a number this library does not know */

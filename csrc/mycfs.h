@@ -64,6 +64,7 @@ int mycfs_symlink(const char *target, const char *path);
 int mycfs_unlink(const char *path);
 int mycfs_dup2(int from, int to);
 int mycfs_lock(const char *path, int exclusive, int wait);
+int mycfs_rename(const char *from, const char *to);
 
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

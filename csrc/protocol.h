@@ -104,6 +104,7 @@ enum mycfs_call {
   CALL_UNLINK = 38,
   CALL_DUP2 = 39,
   CALL_LOCK = 40,
+  CALL_RENAME = 41,
 };
 
 /* Plan flags (header). */

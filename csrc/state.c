@@ -42,4 +42,6 @@ int mycfs_symlink(const char *target, const char *path) { return symlink(target,
 
 int mycfs_unlink(const char *path) { return unlink(path) < 0 ? -errno : 0; }
 
+int mycfs_rename(const char *from, const char *to) { return rename(from, to) < 0 ? -errno : 0; }
+
 int mycfs_dup2(int from, int to) { return dup2(from, to) < 0 ? -errno : 0; }

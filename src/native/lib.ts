@@ -188,6 +188,16 @@ export function tryMkdir(path: string): number {
   return -call(Call.MKDIR, cstr(path), null, 0o700);
 }
 
+/** A new private directory below parent, named prefix and random letters: mkdtemp(3). */
+export function mkdtemp(parent: string, prefix: string): string {
+  for (;;) {
+    const path = `${parent}/${prefix}${randomHex(4)}`;
+    const err = tryMkdir(path);
+    if (err === 0) return path;
+    if (err !== EEXIST) throw new MycfsError(`create a directory in ${parent}: ${errnoMessage(err)}`);
+  }
+}
+
 /** mycfs's own [soft, hard] limit for a resource; -1 is unlimited. */
 export function getrlimit(resource: number): [number, number] {
   const out = new BigInt64Array(2);
@@ -324,6 +334,11 @@ export function replaceFile(path: string, text: string, mode = 0o600) {
 /** symlink(2): returns the errno instead of throwing (EEXIST: the name is taken). */
 export function symlink(target: string, path: string): number {
   return -call(Call.SYMLINK, cstr(target), cstr(path));
+}
+
+/** rename(2). */
+export function rename(from: string, to: string) {
+  check(call(Call.RENAME, cstr(from), cstr(to)), `rename ${from} to ${to}`);
 }
 
 /** unlink(2); returns the errno instead of throwing. */

@@ -99,6 +99,7 @@ export const Call = {
   UNLINK: 38,
   DUP2: 39,
   LOCK: 40,
+  RENAME: 41,
 } as const;
 
 export const PlanFlag = {
