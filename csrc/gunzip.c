@@ -2,7 +2,9 @@
  * in through one pipe, tar bytes come out of another, and the unpacker on the JavaScript
  * thread never waits for inflate (Bun's DecompressionStream runs on that thread). zlib is
  * the host's, opened on first use: a host without libz.so.1 gets -ENOSYS, and mycfs falls
- * back to Bun's own (src/images/decompress.ts). */
+ * back to Bun's own (src/images/decompress.ts). Reading a file itself, the thread also
+ * computes its sha256 as it reads, so that the JavaScript thread, the one that unpacks,
+ * does not (6 ms of a small image's 90 there). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -11,8 +13,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "sha256.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define CHUNK (128u << 10)
@@ -37,12 +41,15 @@ static int load_zlib(void) {
   return loaded;
 }
 
-/* One job: the thread's pipe ends, and how it ended. Freed by whichever of the thread and
- * mycfs_gunzip_status lets go of it last. */
+/* One job: the thread's pipe ends, how it ended, and the input's sha256 (file mode).
+ * Freed by whichever of the thread and mycfs_gunzip_status lets go of it last. */
 struct job {
   int in, out;
   atomic_int status; /* 0, or -errno: -EINVAL corrupt, -EPIPE truncated */
   atomic_int refs;
+  int hashing;
+  struct sha256 hash;
+  uint8_t digest[32]; /* once status is 0 */
 };
 
 static void release(struct job *j) {
@@ -68,6 +75,7 @@ static int gunzip(struct job *j, z_stream *s, uint8_t *in, uint8_t *out) {
     ssize_t n = read(j->in, in, CHUNK);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -errno;
+    if (j->hashing) sha256_update(&j->hash, in, (size_t)n);
     if (n == 0) return ended || trailing ? 0 : -EPIPE;
     s->next_in = in;
     s->avail_in = (uInt)n;
@@ -101,7 +109,9 @@ static void *run(void *arg) {
   if (!in || !out) atomic_store(&j->status, -ENOMEM);
   else if (z.init(&s, 15 + 16, ZLIB_VERSION, (int)sizeof s) != Z_OK) atomic_store(&j->status, -EINVAL);
   else {
-    atomic_store(&j->status, gunzip(j, &s, in, out));
+    int status = gunzip(j, &s, in, out);
+    if (j->hashing && !status) sha256_final(&j->hash, j->digest);
+    atomic_store(&j->status, status);
     z.end(&s);
   }
   free(in);
@@ -115,7 +125,8 @@ static void *run(void *arg) {
 /* Starts a gunzip thread. out[0] = where to write the compressed bytes (close it at their
  * end), out[1] = where the tar bytes come from; returns the job for mycfs_gunzip_status.
  * Given a file (path not empty), the thread reads it itself, and out[0] is -1: nothing
- * then waits for the JavaScript thread to pass the bytes on. */
+ * then waits for the JavaScript thread to pass the bytes on, and it computes the file's
+ * sha256 as well. */
 EXPORT void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err) {
   *err = load_zlib() < 0 ? -ENOSYS : 0;
   if (*err) return NULL;
@@ -127,13 +138,14 @@ EXPORT void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err) {
     if (a[1] >= 0) close(a[1]);
     return NULL;
   }
-  struct job *j = malloc(sizeof *j);
+  struct job *j = calloc(1, sizeof *j);
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   if (j) {
     j->in = a[0], j->out = b[1];
+    if ((j->hashing = path[0] != 0)) sha256_init(&j->hash);
     atomic_init(&j->status, 0);
     atomic_init(&j->refs, 2);
   }
@@ -155,10 +167,12 @@ EXPORT void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err) {
 }
 
 /* How the job ended (call at its output's EOF), or, if it is still running because the
- * reader gave up, 0 once it notices; either way the job is let go of. */
-EXPORT int mycfs_gunzip_status(void *job) {
+ * reader gave up, 0 once it notices; either way the job is let go of. Given a file, and
+ * with status 0, the file's sha256 goes to `digest`. */
+EXPORT int mycfs_gunzip_status(void *job, uint8_t *digest) {
   struct job *j = job;
   int status = atomic_load(&j->status);
+  if (!status) memcpy(digest, j->digest, sizeof j->digest);
   release(j);
   return status;
 }

@@ -247,6 +247,28 @@ describe("pull a URL, import a file or stdin", () => {
     }
   });
 
+  test("a local gzip file's digest, computed by the gunzip thread as it reads, at every length around SHA-256's blocks", async () => {
+    const root = fresh("lengths");
+    const gz = tarOf(rootfs.tree, ["gzip", "-n"]);
+    try {
+      // gzip ignores what follows its last member: zeros give the file every length class
+      for (const extra of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128].map((n) => (n - (gz.byteLength % 64) + 128) % 128)) {
+        const data = new Uint8Array(gz.byteLength + extra);
+        data.set(gz);
+        const file = `${root}-${extra}.tar.gz`;
+        writeFileSync(file, data);
+        try {
+          const r = await mycfs(["import", "--root", root, file, `len:${extra}`]);
+          expect(r).toMatchObject({ code: 0, stdout: `sha256:${sha(data)}\n` });
+        } finally {
+          rmSync(file, { force: true });
+        }
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   const compressions: [string, string[] | undefined][] = [["tar", undefined], ["gzip", ["gzip"]], ["xz", ["xz"]], ["zstd", ["zstd"]]];
   for (const [kind, filter] of compressions)
     test(`import a ${kind} archive from a file and from stdin (told by its magic bytes)`, async () => {

@@ -58,12 +58,12 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
 const EPIPE = 32;
 
 /** A local gzip file as tar bytes, from a gunzip thread that reads the file itself (so
- * that it never waits for this thread to pass the bytes on); null if the file is no gzip
- * or the host has no zlib. Aborting `signal` ends the stream early. */
-export async function gunzippedFile(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | null> {
+ * that it never waits for this thread to pass the bytes on) and computes its sha256; null
+ * if the file is no gzip or the host has no zlib. Aborting `signal` ends the stream early. */
+export async function gunzippedFile(path: string, signal: AbortSignal): Promise<{ tar: ReadableStream<Uint8Array>; thread: GunzipThread } | null> {
   if (compression(await Bun.file(path).slice(0, 2).bytes()) !== "gzip") return null;
   const thread = gunzipThread(path);
-  return thread && throughThread(null, thread, signal);
+  return thread && { tar: throughThread(null, thread, signal), thread };
 }
 
 /** The gunzip thread's output; its input fed from `input` as it comes, unless the thread

@@ -40,20 +40,13 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     let unpacked;
     try {
       const fromFile = x.file ? await gunzippedFile(x.file, x.signal) : null;
-      // the file hashed beside the unpacking, read again from the page cache
       if (fromFile) await x.archive.cancel();
-      const hashed = fromFile && tally.file(x.file!, x.signal);
-      // an interruption may end the hashing while the unpacking still runs: awaited below,
-      // and meanwhile not an unhandled rejection (which would end mycfs with exit code 1)
-      hashed?.catch(() => {});
-      try {
-        unpacked = await unpackTar(fromFile ?? (await decompressed(tally.pass(x.archive, x.signal))), rootfs,
-          { devices: x.devices === true, chown: process.geteuid?.() === 0 });
-      } catch (e) {
-        await hashed?.catch(() => {}); // done with the file before the stage goes
-        throw e;
-      }
-      await hashed; // without all of the file read, there is no digest
+      unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive, x.signal))), rootfs,
+        { devices: x.devices === true, chown: process.geteuid?.() === 0 });
+      // the file's sha256 computed by the gunzip thread as it read it; a sha512 to check
+      // (not asked of local files) by this thread now, read again from the page cache
+      if (fromFile && x.expect?.sha512 === undefined) tally.adopt(Bun.file(x.file!).size, fromFile.thread.sha256());
+      else if (fromFile) await tally.file(x.file!, x.signal);
     } catch (e) {
       if (x.signal.aborted) throw x.signal.reason;
       throw e instanceof MycfsError ? new MycfsError(`${x.ref.display}: ${e.message}; nothing was stored`, e.exitCode) : e;

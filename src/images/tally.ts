@@ -51,6 +51,12 @@ export class Tally {
     this.onBytes?.(this.bytes);
   }
 
+  /** What another hashed, sha256 only: the gunzip thread, reading the file itself. */
+  adopt(bytes: number, sha256: string) {
+    this.bytes = bytes;
+    this.digests.sha256 = sha256;
+  }
+
   private readonly digests: Partial<Record<"sha256" | "sha512", string>> = {};
   /** The digest of everything passed (asked once the stream has ended). */
   hex(algorithm: "sha256" | "sha512"): string | undefined {

@@ -25,7 +25,7 @@ const imageSymbols = {
   mycfs_entry_xattr: { args: ["i32", "ptr", "ptr", "ptr", "u32"], returns: "i32" },
   mycfs_tar_headers_ok: { args: ["ptr", "u32"], returns: "i32" },
   mycfs_gunzip_start: { args: ["ptr", "ptr", "ptr"], returns: "ptr" },
-  mycfs_gunzip_status: { args: ["ptr"], returns: "i32" },
+  mycfs_gunzip_status: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_free_bytes: { args: ["i32"], returns: "f64" },
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
 } as const;
@@ -252,6 +252,8 @@ export function listDir(path: string): string[] | null {
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
+const ENOSYS = 38;
+
 export interface GunzipThread {
   /** Where the compressed bytes go; closing it ends them. -1 when it reads a file itself. */
   input: number;
@@ -259,12 +261,12 @@ export interface GunzipThread {
   output: number;
   /** 0, or -errno (EINVAL: not gzip or damaged, EPIPE: cut short): final at the output's end. Call once. */
   status(): number;
+  /** The file's sha256, hex, once status() said 0 (a thread that reads a file itself). */
+  sha256(): string;
 }
 
-const ENOSYS = 38;
-
-/** gunzip on a thread of libmycfs's (csrc/gunzip.c), fed by mycfs or reading `file`
- * itself; null where the host has no zlib. */
+/** A gunzip thread (csrc/gunzip.c), reading `file` itself if given; null where the host
+ * has no zlib. */
 export function gunzipThread(file = ""): GunzipThread | null {
   const fds = new Int32Array(2), err = new Int32Array(1);
   const job = images().mycfs_gunzip_start(cstr(file), fds, err);
@@ -272,10 +274,14 @@ export function gunzipThread(file = ""): GunzipThread | null {
     if (err[0] === -ENOSYS) return null;
     throw new MycfsError(`start a gunzip thread${file && ` on ${file}`}: ${errnoMessage(-err[0]!)}`);
   }
-  return { input: fds[0]!, output: fds[1]!, status: () => images().mycfs_gunzip_status(job) };
+  const digest = new Uint8Array(32);
+  return {
+    input: fds[0]!, output: fds[1]!,
+    status: () => images().mycfs_gunzip_status(job, digest),
+    sha256: () => digest.toHex(),
+  };
 }
 
-/** rm -rf, never following a symlink nor crossing into another mount. */
 export function removeTree(path: string) {
   check(call(Call.REMOVE_TREE, cstr(path)), `remove ${path}`);
 }
