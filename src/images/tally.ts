@@ -10,28 +10,26 @@ export class Tally {
     this.hashers = { sha256: new Bun.CryptoHasher("sha256"), ...(sha512 ? { sha512: new Bun.CryptoHasher("sha512") } : {}) };
   }
 
-  /** input, unchanged, tallied; aborting `signal` errors the stream even while it waits.
-   * A pull of the input's own reader, not pipeThrough: the piping machinery costs more
-   * per chunk than hashing it. */
+  /** input, unchanged, tallied; aborting `signal` errors the stream even while it waits
+   * (the input is cancelled, which ends the read under way). A pull of the input's own
+   * reader, not pipeThrough: the piping machinery costs more per chunk than hashing it.
+   * (Not a race of each read with one promise of the abort: every race left a reaction on
+   * that promise, holding its chunk, and a pull held the whole download in memory.) */
   pass(input: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
     const reader = input.getReader();
-    const aborted = new Promise<never>((_, reject) => {
-      const abort = () => {
-        reject(signal.reason);
-        reader.cancel(signal.reason).catch(() => {});
-      };
-      if (signal.aborted) abort();
-      else signal.addEventListener("abort", abort, { once: true });
-    });
-    aborted.catch(() => {}); // seen by the pull that races it
+    const abort = () => void reader.cancel(signal.reason).catch(() => {});
+    signal.addEventListener("abort", abort, { once: true });
+    const stop = () => signal.removeEventListener("abort", abort);
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const { value, done } = await Promise.race([reader.read(), aborted]);
-        if (done) return controller.close();
+        if (signal.aborted) abort();
+        const { value, done } = await reader.read();
+        if (signal.aborted) throw signal.reason;
+        if (done) return void (stop(), controller.close());
         this.add(value);
         controller.enqueue(value);
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel: (reason) => (stop(), reader.cancel(reason)),
     }, { highWaterMark: 0 });
   }
 
