@@ -65,7 +65,9 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
       ref: x.ref.display, version: x.version, source: x.source, digest: `sha256:${tally.hex("sha256")}`,
       size: unpacked.bytes, entries: unpacked.entries, pulled: new Date().toISOString(),
     };
-    // interrupted while the last entries went in: still nothing stored
+    // interrupted while the last entries went in: still nothing stored. A signal is seen at
+    // the event loop's next turn, which the unpacking may not have needed to take.
+    await new Promise((resolve) => setImmediate(resolve));
     if (x.signal.aborted) throw x.signal.reason;
     await publish(store, x.ref, record, stage);
     log.debug(`${x.ref.display}: ${tally.bytes} bytes, ${unpacked.entries} entries unpacked in ${(performance.now() - t0).toFixed(1)} ms`);
