@@ -269,6 +269,29 @@ describe("pull a URL, import a file or stdin", () => {
     }
   });
 
+  test("a pull streams: its memory stays bounded, whatever the archive's size", async () => {
+    // 200 MB, one file of zeros, uncompressed: pulled faster than it is written out
+    const big = new Uint8Array(200 << 20);
+    const tar = await packTar([{ header: { name: "big", type: "file", size: big.byteLength }, body: big }]);
+    const cdn = serve({ "/big.tar": tar });
+    const root = mkdtempSync("/dev/shm/mycfs-test-bounded-");
+    try {
+      const p = Bun.spawn([MYCFS, "pull", "--root", root, "--sha256", sha(tar), `${cdn.url}/big.tar`], { stdout: "ignore", stderr: "ignore", env: process.env });
+      let peakMB = 0;
+      while (p.exitCode === null) {
+        const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(await Bun.file(`/proc/${p.pid}/status`).text().catch(() => ""));
+        if (hwm) peakMB = Math.max(peakMB, Number(hwm[1]) / 1024);
+        await Bun.sleep(20);
+      }
+      expect(await p.exited).toBe(0);
+      expect(peakMB).toBeGreaterThan(0);
+      expect(peakMB).toBeLessThan(150);
+    } finally {
+      cdn.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   const compressions: [string, string[] | undefined][] = [["tar", undefined], ["gzip", ["gzip"]], ["xz", ["xz"]], ["zstd", ["zstd"]]];
   for (const [kind, filter] of compressions)
     test(`import a ${kind} archive from a file and from stdin (told by its magic bytes)`, async () => {
