@@ -60,8 +60,10 @@ const PLAIN = /^(?!\.\.?(?:\/|$))[^/\0]+(?:\/(?!\.\.?(?:\/|$))[^/\0]+)*\/?$/;
 
 /** The entry's path relative to the root, or null for the root itself. Refuses any way out. */
 export function entryPath(name: string): string | null {
-  // most names are plain (one test, where splitting costs microseconds an entry)
-  if (PLAIN.test(name)) return name.endsWith("/") ? name.slice(0, -1) : name;
+  // most names are plain once tar's "./" is off (one test, where splitting costs
+  // microseconds an entry)
+  const plain = name.startsWith("./") ? name.slice(2) : name;
+  if (PLAIN.test(plain)) return plain.endsWith("/") ? plain.slice(0, -1) : plain;
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
   if (name.startsWith("/") || parts.includes("..") || name.includes("\0"))
     throw new MycfsError(`archive entry '${name}' points outside the image (an absolute path or '..'); refusing to unpack it`);
@@ -82,7 +84,10 @@ class RawWindow {
     while (n < this.chunks.length && this.chunks[n]!.start + this.chunks[n]!.data.byteLength <= offset) n++;
     if (n) this.chunks.splice(0, n);
   }
+  /** The bytes from..to: a view where one chunk holds them all (most headers), else a copy. */
   slice(from: number, to: number): Uint8Array {
+    const one = this.chunks.find((c) => c.start <= from && to <= c.start + c.data.byteLength);
+    if (one) return one.data.subarray(from - one.start, to - one.start);
     const out = new Uint8Array(to - from);
     for (const { start, data } of this.chunks) {
       const a = Math.max(from, start), b = Math.min(to, start + data.byteLength);
