@@ -33,7 +33,7 @@ export default defineCommand({
       try {
         return await installImage(store, {
           ref, version: "", source: file === "-" ? "stdin" : resolve(file), devices: v.devices === true, signal,
-          archive: file === "-" ? Bun.stdin.stream() : Bun.file(file).stream(), file: file === "-" ? undefined : file,
+          archive: () => (file === "-" ? Bun.stdin.stream() : Bun.file(file).stream()), file: file === "-" ? undefined : file,
         });
       } finally {
         close(lock);

@@ -5,7 +5,7 @@
 // xz-embedded compiled to WebAssembly (xz-decompress), loaded only for xz input: Bun has
 // no xz, and a child `xz` would make the single executable depend on a host package.
 import { MycfsError } from "../errors";
-import { close, errnoMessage, gunzipThread, type GunzipThread } from "../native/lib";
+import { close, errnoMessage, fileHead, gunzipThread, type GunzipThread } from "../native/lib";
 
 const MAGIC: [name: string, bytes: number[]][] = [
   ["gzip", [0x1f, 0x8b]],
@@ -61,7 +61,7 @@ const EPIPE = 32;
  * that it never waits for this thread to pass the bytes on) and computes its sha256; null
  * if the file is no gzip or the host has no zlib. Aborting `signal` ends the stream early. */
 export async function gunzippedFile(path: string, signal: AbortSignal): Promise<{ tar: ReadableStream<Uint8Array>; thread: GunzipThread } | null> {
-  if (compression(await Bun.file(path).slice(0, 2).bytes()) !== "gzip") return null;
+  if (compression(fileHead(path, 2)) !== "gzip") return null;
   const thread = gunzipThread(path);
   return thread && { tar: throughThread(null, thread, signal), thread };
 }

@@ -18,9 +18,10 @@ export interface Install {
   ref: ImageRef;
   version: string;
   source: string;
-  archive: ReadableStream<Uint8Array>;
-  /** The local file `archive` reads, if it is one: a gzip file is then inflated by a thread
-   * that reads the file itself, and `archive` only hashed. */
+  /** The archive's bytes; opened only if needed. */
+  archive: () => ReadableStream<Uint8Array>;
+  /** The local file `archive` reads, if it is one: a gzip file is then inflated (and
+   * hashed) by a thread that reads the file itself, and `archive` is not opened. */
   file?: string;
   /** Digests the archive must have (hex). */
   expect?: { sha256?: string; sha512?: string };
@@ -40,8 +41,7 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     let unpacked;
     try {
       const fromFile = x.file ? await gunzippedFile(x.file, x.signal) : null;
-      if (fromFile) await x.archive.cancel();
-      unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive, x.signal))), rootfs,
+      unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive(), x.signal))), rootfs,
         { devices: x.devices === true, chown: process.geteuid?.() === 0 });
       // the file's sha256 computed by the gunzip thread as it read it; a sha512 to check
       // (not asked of local files) by this thread now, read again from the page cache

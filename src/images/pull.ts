@@ -81,7 +81,7 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
       let bytes = 0;
       let record: ImageRecord;
       try {
-        record = await installImage(store, { ref, version: release.version, source: release.url, archive: d.body,
+        record = await installImage(store, { ref, version: release.version, source: release.url, archive: () => d.body,
           expect: { sha256: release.sha256, sha512: release.sha512 }, devices: opts.devices, signal,
           onBytes: (n) => bar.update((bytes = n)) });
       } finally {

@@ -231,6 +231,12 @@ function grow(fill: (buf: Uint8Array) => number, max = Infinity): Uint8Array | n
   }
 }
 
+/** A file's first bytes (fewer if it is shorter; none if it cannot be read). */
+export function fileHead(path: string, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  return buf.subarray(0, Math.max(0, call(Call.READ_FILE, cstr(path), buf, n)));
+}
+
 /** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
 export function readFile(path: string, max = 1 << 20): string | null {
   const b = grow((buf) => {
