@@ -28,7 +28,8 @@ afterAll(() => {
 
 // asynchronous: a test's own server (the local mirror) must keep answering meanwhile
 async function asUser(args: string[]) {
-  const p = Bun.spawn(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
+  // TMPDIR in the user's home, removed with it: where Bun writes out the embedded libmycfs
+  const p = Bun.spawn(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, `TMPDIR=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
     { cwd: dir, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
