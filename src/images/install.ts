@@ -20,8 +20,8 @@ export interface Install {
   source: string;
   /** The archive's bytes; opened only if needed. */
   archive: () => ReadableStream<Uint8Array>;
-  /** The local file `archive` reads, if it is one: a gzip file is then inflated (and
-   * hashed) by a thread that reads the file itself, and `archive` is not opened. */
+  /** The local file `archive` reads, if it is one: a gzip file is then inflated and
+   * hashed by a thread that reads the file itself, and `archive` is not opened. */
   file?: string;
   /** Digests the archive must have (hex). */
   expect?: { sha256?: string; sha512?: string };
@@ -40,13 +40,11 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     const tally = new Tally(x.expect?.sha512 !== undefined, x.onBytes);
     let unpacked;
     try {
-      const fromFile = x.file ? await gunzippedFile(x.file, x.signal) : null;
+      // (the gunzip thread computes a sha256 only: a sha512 to check takes the stream)
+      const fromFile = x.file && x.expect?.sha512 === undefined ? await gunzippedFile(x.file, x.signal) : null;
       unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive(), x.signal))), rootfs,
         { devices: x.devices === true, chown: process.geteuid?.() === 0 });
-      // the file's sha256 computed by the gunzip thread as it read it; a sha512 to check
-      // (not asked of local files) by this thread now, read again from the page cache
-      if (fromFile && x.expect?.sha512 === undefined) tally.adopt(Bun.file(x.file!).size, fromFile.thread.sha256());
-      else if (fromFile) await tally.file(x.file!, x.signal);
+      if (fromFile) tally.adopt(Bun.file(x.file!).size, fromFile.thread.sha256());
     } catch (e) {
       if (x.signal.aborted) throw x.signal.reason;
       throw e instanceof MycfsError ? new MycfsError(`${x.ref.display}: ${e.message}; nothing was stored`, e.exitCode) : e;

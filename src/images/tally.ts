@@ -1,8 +1,6 @@
 // The archive's bytes counted and hashed as they stream past, so that its digest is
 // checked in the same pass that unpacks it, without reading it twice.
 
-const FILE_CHUNK = 1 << 20;
-
 export class Tally {
   bytes = 0;
   private readonly hashers: Partial<Record<"sha256" | "sha512", Bun.CryptoHasher>>;
@@ -31,16 +29,6 @@ export class Tally {
       },
       cancel: (reason) => (stop(), reader.cancel(reason)),
     }, { highWaterMark: 0 });
-  }
-
-  /** A local file tallied, a chunk at a time: Bun's file stream would read all of it
-   * ahead into memory while this thread is busy unpacking. */
-  async file(path: string, signal: AbortSignal): Promise<void> {
-    const file = Bun.file(path);
-    for (let at = 0; at < file.size; at += FILE_CHUNK) {
-      if (signal.aborted) throw signal.reason;
-      this.add(await file.slice(at, at + FILE_CHUNK).bytes());
-    }
   }
 
   private add(chunk: Uint8Array) {
