@@ -25,7 +25,6 @@
 #include "mycfs.h"
 #include "sys.h"
 
-
 /* The child's start: its stack, these arguments and its own copy of the plan, in one
  * mapping. With CLONE_VM the child runs in mycfs's memory, where the plan's JavaScript
  * buffer may be collected at any moment; the mapping is unmapped once the child has been
@@ -317,8 +316,6 @@ int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size) {
   closedir(d);
   return rc ? rc : (int)off;
 }
-
-int mycfs_remove_tree(const char *path);
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st, (void)ftw;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "mycfs.h"
 #include "sha256.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -56,16 +57,6 @@ static void release(struct job *j) {
   if (atomic_fetch_sub(&j->refs, 1) == 1) free(j);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -errno;
-    p += w, n -= (size_t)w;
-  }
-  return 0;
-}
-
 /* Inflates every gzip member of the input (gzip allows several, one after another) into
  * the output; what follows the last member and is not one (tape padding) is ignored, as
  * gzip does. The status is set before the output closes, so it is final at its EOF. */
@@ -95,7 +86,7 @@ static int gunzip(struct job *j, z_stream *s, uint8_t *in, uint8_t *out) {
       int rc = z.inflate(s, Z_NO_FLUSH);
       size_t made = CHUNK - s->avail_out;
       if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && (made || s->avail_in != before))) return -EINVAL;
-      int err = write_all(j->out, out, made);
+      int err = mycfs_write(j->out, out, (uint32_t)made);
       if (err) return err;
       if (rc == Z_STREAM_END) ended = 1;
     }
