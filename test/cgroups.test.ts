@@ -120,7 +120,7 @@ describe("ContainerCgroup on a fake tree", () => {
   const v2 = parseLayout(V2_MOUNTINFO, "0::/user\n", () => ["memory", "pids"]);
   const create = (fs: ReturnType<typeof fakeFs>, layout: Layout, name: string, limits: Limits) => {
     const cg = ContainerCgroup.plan(fs, layout, name, limits);
-    cg.create(limits);
+    cg.create();
     return cg;
   };
 

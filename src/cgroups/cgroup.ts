@@ -57,12 +57,14 @@ export class ContainerCgroup {
     readonly layout: Layout,
     /** The container's directory in each hierarchy. */
     readonly dirs: Map<Hierarchy, string>,
+    /** What create() writes (a new container's). */
+    private readonly limits: Limits = {},
   ) {}
 
   /** An existing container's cgroup, from the layout (its own, as `layout` below) and
    * name its state recorded. */
-  static of(fs: CgroupFs, layout: Layout, name: string): ContainerCgroup {
-    return new ContainerCgroup(fs, layout, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])));
+  static of(fs: CgroupFs, layout: Layout, name: string, limits?: Limits): ContainerCgroup {
+    return new ContainerCgroup(fs, layout, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])), limits);
   }
 
   /** The cgroup a new container gets, not made yet (create() makes it): its directories
@@ -72,11 +74,11 @@ export class ContainerCgroup {
    * and its limits'. */
   static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
     const used = new Set([...ACCOUNTING, ...limitControllers(limits)]);
-    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name);
+    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name, limits);
   }
 
   /** Makes the directories and writes the limits. On failure, removes what it made. */
-  create(limits: Limits) {
+  create() {
     const { fs } = this;
     try {
       for (const [h, dir] of this.dirs) {
@@ -85,7 +87,7 @@ export class ContainerCgroup {
         if (h.version === 1 && h.controllers.includes("cpuset"))
           for (const f of ["cpuset.cpus", "cpuset.mems"]) fs.write(`${dir}/${f}`, (fs.read(`${h.own}/${f}`) ?? "").trim());
       }
-      const writes = limitWrites(this.layout, limits, (h, file) => fs.read(`${this.dirs.get(h)}/${file}`) !== null);
+      const writes = limitWrites(this.layout, this.limits, (h, file) => fs.read(`${this.dirs.get(h)}/${file}`) !== null);
       for (const w of writes) fs.write(`${this.dirs.get(w.hierarchy)}/${w.file}`, w.value);
     } catch (e) {
       this.remove();

@@ -47,9 +47,9 @@ function planCgroup(layout: Layout, name: string, limits: Limits, rootless: bool
   return rootless && Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
 }
 
-function createCgroup(cgroup: ContainerCgroup | undefined, limits: Limits, rootless: boolean) {
+function createCgroup(cgroup: ContainerCgroup | undefined, rootless: boolean) {
   try {
-    cgroup?.create(limits);
+    cgroup?.create();
   } catch (e) {
     if (!rootless || !(e instanceof MycfsError) || !/EACCES|EPERM|EROFS/.test(e.message)) throw e;
     throw new MycfsError(`resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under \`systemd-run --user --scope -p Delegate=yes\`), or run without limits`);
@@ -123,7 +123,7 @@ export default defineCommand({
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
       lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
-      layout, cgroupName: name, cgroup, cgroups, createCgroup: () => createCgroup(cgroup, limits, rootless),
+      cgroupName: name, cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },
 });

@@ -4,10 +4,11 @@
 // unshares the others as its first step (plan.ts), so that making them (the network
 // namespace alone takes 0.7 ms) is the child's time, while mycfs prepares the container.
 // The cgroup namespace the child enters once it is in its own cgroup, so that the
-// namespace's root is the container's cgroup. No time namespace, as docker, podman, runc and bwrap
-// make none: mycfs sets no clock offsets, so one would change nothing a container sees,
-// and only a process with its address space to itself may enter one, which would take
-// from `mycfs exec` the shared-memory clone that makes it fast (csrc/api.c).
+// namespace's root is the container's cgroup. No time namespace, as docker, podman, runc
+// and bwrap make none: mycfs sets no clock offsets, so one would change nothing a
+// container sees, and only a process with its address space to itself may enter one,
+// which would take from `mycfs exec` the shared-memory clone that makes it fast
+// (csrc/api.c).
 
 export const CLONE = {
   NEWNS: 0x20000,

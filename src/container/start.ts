@@ -1,7 +1,6 @@
 // A container from start to end, in the foreground or under a supervisor (run -d): its
 // record in the state directory, its cgroup, its root, its stdio, and the cleanup after.
 import type { ContainerCgroup } from "../cgroups/cgroup";
-import type { Layout } from "../cgroups/layout";
 import type { Lifecycle } from "../cli/lifecycle-args";
 import { debugging, log } from "../log";
 import { errnoMessage } from "../native/lib";
@@ -24,8 +23,7 @@ export interface Start {
   stateDir?: string;
   /** The container's directory in the store, when its root is an image's overlay. */
   storeDir?: string;
-  /** The host's cgroup hierarchies, and the container's cgroup name in them. */
-  layout: Layout;
+  /** The container's cgroup's name in each hierarchy. */
   cgroupName: string;
   /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
   cgroup: ContainerCgroup | undefined;
@@ -50,18 +48,17 @@ export async function startContainer(o: Start): Promise<number> {
   const state = new StateDir(o.stateDir);
   let reg: Registration | undefined;
   // The record first: it claims the name, and should this process die, it tells the next
-  // mycfs what to clean up (every hierarchy, until the cgroup's own are known). Then the
+  // mycfs what to clean up (the cgroup's directories are known from its plan). Then the
   // cgroup: its limits are checked against the host as they are written.
   const register = () => {
     reg = Registration.create(state, {
       id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
-      cgroup: { name: o.cgroupName, layout: o.layout }, storeDir: o.storeDir,
+      cgroup: cgroup && { name: o.cgroupName, layout: cgroup.layout }, storeDir: o.storeDir,
       userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
       exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
         seccomp: c.security.seccomp?.toBase64() ?? null },
     });
     o.createCgroup();
-    reg.state.cgroup = cgroup && { name: o.cgroupName, layout: cgroup.layout };
   };
   const early = registeredBeforeClone(cgroup, lifecycle.detach);
   let code: number | undefined;
