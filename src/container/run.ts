@@ -104,8 +104,6 @@ export async function runPlan(l: Launch): Promise<number> {
     const t0 = performance.now();
     const spawned = l.spawn(encodePlan(plan, l.debug ? PlanFlag.TIMINGS : 0));
     pid = spawned.pid;
-    const exited = exitOf(pid); // from the start: the child may fail, or die, at any step
-    io.afterSpawn();
     let failure: Failure | null = null;
     let broken: unknown;
     try {
@@ -117,6 +115,10 @@ export async function runPlan(l: Launch): Promise<number> {
       process.kill(pid, "SIGKILL");
     }
     close(spawned.sock);
+    // Only now, off the path to the child's go-ahead: the handshake blocks, so no SIGCHLD
+    // can have been handled before, and the child's exit (at any step) is reaped here.
+    const exited = exitOf(pid);
+    io.afterSpawn();
     if (broken) {
       await exited;
       throw broken;
