@@ -102,6 +102,11 @@ describe("buildPlan", () => {
       ["", "/sys/fs/cgroup"],
     ]);
     expect(cg.at(-1)!.a & MS.REMOUNT && cg.at(-1)!.a & MS.RDONLY).toBeTruthy();
+    // the tmpfs needs nothing of mycfs's: mounted before the wait, the binds after it
+    const waiting = buildPlan(config({ prepared: "cgroup", cgroups: { join: [], binds, v2Only: false } }), io);
+    const wait = waiting.findIndex((o) => o.code === OpCode.SYNC && o.a === Sync.PREPARED);
+    expect(targets(waiting.slice(0, wait))).toContain("/sys/fs/cgroup");
+    expect(targets(waiting.slice(wait))[0]).toBe("/sys/fs/cgroup/memory");
     // --cgroupns host: the host's trees
     expect(cgroupBinds(layout, () => "unused", true).map((b) => b.source)).toEqual(["/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
   });

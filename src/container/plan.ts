@@ -7,7 +7,7 @@ import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { capMask } from "./caps";
-import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
+import { cgroupMounts, cgroupTree, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
 import { CLONE, CLONED, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
 import type { Rlimit } from "./rlimits";
@@ -100,6 +100,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     op.root(root),
     ...systemMounts(userTargets, c.userns),
     ...(c.security.maskPaths ? maskedPaths() : []),
+    ...cgroupTree(c.cgroups.v2Only),
     ...(joinLate ? join : []),
     ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...volumeMounts(c.volumes),
