@@ -47,6 +47,14 @@ describe("buildPlan", () => {
     expect(unshares(buildPlan(config({ cgroupns: false }), io))).toEqual([plan[1]!.a]);
   });
 
+  test("a network namespace made ahead is entered, not made: no NEWNET, no lo step", () => {
+    const ahead = buildPlan(config({ netns: 7 }), io);
+    expect(ahead[1]).toMatchObject({ code: OpCode.SETNS, a: 7, b: CLONE.NEWNET });
+    expect(ahead[2]).toMatchObject({ code: OpCode.UNSHARE, a: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC });
+    expect(codes(ahead)).not.toContain(OpCode.LOOPBACK);
+    expect(codes(plan)).toContain(OpCode.LOOPBACK);
+  });
+
   test("the child waits for what mycfs makes meanwhile only at the first step that needs it, then joins its cgroup", () => {
     const join = [{ ...plan[0]!, code: OpCode.WRITE, strs: ["/sys/fs/cgroup/pids/mycfs-1/tasks", "0"], what: "join" }];
     const at = (p: Op[]) => p.findIndex((o) => o.code === OpCode.SYNC && o.a === Sync.PREPARED);

@@ -12,6 +12,7 @@ import { CLONED, containerNamespaces } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
+import type { HostSteps } from "./host-steps";
 
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -168,25 +169,33 @@ export function withCgroupFd<T>(cgroup: ContainerCgroup | undefined, f: (v2: num
 export interface RunOptions {
   debug: boolean;
   io: ContainerIo;
+  /** A network namespace being made on the host: entered instead of made by the child. */
+  netns?: HostSteps;
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
 }
 
-export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
-  return runPlan({
-    plan: buildPlan(config, o.io),
-    spawn: (plan) => {
-      // The child shares this process's memory, and with it its dumpability, which an
-      // earlier child turned off (a retry on a copy of the image): mycfs without root
-      // writes the new child's maps through /proc/PID, so it must start dumpable again.
-      setDumpable(true);
-      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
-    },
-    hooks: (pid) => {
-      if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
-    },
-    ...o,
-  });
+export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
+  const { netns: ahead, ...rest } = o;
+  const netns = ahead?.wait(); // as late as can be: it was made while mycfs got here
+  try {
+    return await runPlan({
+      plan: buildPlan({ ...config, netns }, o.io),
+      spawn: (plan) => {
+        // The child shares this process's memory, and with it its dumpability, which an
+        // earlier child turned off (a retry on a copy of the image): mycfs without root
+        // writes the new child's maps through /proc/PID, so it must start dumpable again.
+        setDumpable(true);
+        return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
+      },
+      hooks: (pid) => {
+        if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
+        return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
+      },
+      ...rest,
+    });
+  } finally {
+    if (netns !== undefined) close(netns); // the child has had its own since the clone
+  }
 }
