@@ -51,8 +51,6 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
   case CALL_DUP2: return mycfs_dup2((int)a, (int)b);
   case CALL_RENAME: return mycfs_rename(p0, p1);
   case CALL_LOCK: return mycfs_lock(p0, (int)a, (int)b);
-  case CALL_HOST_START: return mycfs_host_start(p0, (uint32_t)a);
-  case CALL_HOST_WAIT: return mycfs_host_wait((int)a, p0);
   }
   return -38; /* ENOSYS: a number this library does not know */
 }

@@ -119,7 +119,7 @@ static int do_root_switch(const struct mycfs_op_hdr *op) {
   return 0;
 }
 
-int mycfs_loopback_up(void) {
+static int loopback_up(void) {
   long s = sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return (int)-s;
   struct ifreq ifr = {0};
@@ -268,7 +268,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_PIVOT_ROOT:
     case OP_CHROOT: return do_root_switch(op);
     case OP_HOSTNAME: TRY(sys(SYS_sethostname, s[0], strlen(s[0]))); return 0;
-    case OP_LOOPBACK: return mycfs_loopback_up();
+    case OP_LOOPBACK: return loopback_up();
     case OP_CHDIR: TRY(sys(SYS_chdir, s[0])); return 0;
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);

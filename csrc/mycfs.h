@@ -8,10 +8,6 @@
 /* child.c: the routine the cloned child runs; never returns. */
 __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
 
-/* child.c: brings lo up in the caller's network namespace (host.c's thread uses it too);
- * 0 or errno. */
-int mycfs_loopback_up(void);
-
 /* plan.c: bounds-checked access to the plan's records; NULL when malformed. */
 const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len);
 const struct mycfs_op_hdr *plan_op(const uint8_t *plan, size_t len, size_t off);
@@ -69,8 +65,6 @@ int mycfs_unlink(const char *path);
 int mycfs_dup2(int from, int to);
 int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
-int mycfs_host_start(const uint8_t *plan, uint32_t len);
-int mycfs_host_wait(int slot, int32_t *out);
 
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

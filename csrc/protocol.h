@@ -33,8 +33,6 @@ enum mycfs_op {
   OP_WRITE = 21,      /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
   OP_SETNS = 22,      /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
   OP_PTY = 23,        /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
-  /* Host steps (host.c), with OP_UNSHARE and OP_LOOPBACK, which act there on its thread */
-  OP_KEEP_FD = 24,    /* s0 path: opened read-only, the fd handed back to the caller */
 };
 
 /* Op flags. */
@@ -107,8 +105,6 @@ enum mycfs_call {
   CALL_DUP2 = 39,
   CALL_LOCK = 40,
   CALL_RENAME = 41,
-  CALL_HOST_START = 42,
-  CALL_HOST_WAIT = 43,
 };
 
 /* Plan flags (header). */

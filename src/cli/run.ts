@@ -21,8 +21,6 @@ import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./life
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { madeAfterClone, registeredBeforeClone, startContainer } from "../container/start";
 import { randomHex } from "../native/lib";
-import { HostSteps } from "../container/host-steps";
-import { networkNamespaceSteps } from "../container/namespaces";
 
 const args = {
   ...storeArgs,
@@ -105,11 +103,6 @@ export default defineCommand({
     // files already are root's in the namespace
     const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
     const rootless = userns?.rootless !== undefined;
-    // root's containers: their network namespace is made from here on, on a thread, while
-    // mycfs plans (in a user namespace the child must make its own). Should planning fail,
-    // the thread and its fd end with mycfs, which then exits.
-    const netnsAhead = userns === undefined;
-    const netns = netnsAhead && !v["dry-run"] ? HostSteps.start(networkNamespaceSteps()) : undefined;
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
@@ -121,8 +114,7 @@ export default defineCommand({
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
       const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), !rootfsDir);
-      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared, netns: netnsAhead ? -1 : undefined },
-        { fds: [-1, -1, -1], ctty: lifecycle.tty })));
+      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
@@ -130,7 +122,7 @@ export default defineCommand({
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
-      lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true, netns,
+      lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
       cgroupName: name, cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },

@@ -68,19 +68,15 @@ export function tmpfsMounts(list: Tmpfs[]): Op[] {
 
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-/** Where v1 hierarchies (or a hybrid host's several trees) go: a tmpfs on /sys/fs/cgroup.
- * It needs nothing of the container's cgroup, so the child mounts it before waiting for it. */
-export function cgroupTree(v2Only: boolean): Op[] {
-  return v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
-}
-
 /** The container's cgroups on /sys/fs/cgroup, read-only: its own cgroup directories
- * (or the host's trees with --cgroupns host) bound there (on cgroupTree's tmpfs, if any).
- * Binding, rather than mounting a cgroup file system, works the same for v1, v2 and
- * inside a user namespace, where v1 hierarchies cannot be mounted. */
+ * (or the host's trees with --cgroupns host) bound there. Binding, rather than mounting
+ * a cgroup file system, works the same for v1, v2 and inside a user namespace, where v1
+ * hierarchies cannot be mounted. */
 export function cgroupMounts(binds: CgroupBind[], v2Only: boolean): Op[] {
+  const tree = v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
   return [
+    ...tree,
     ...binds.flatMap((b) => [
       mount({ source: b.source, target: b.target, flags: MS.BIND, inRoot: "dir", what: `bind ${b.source} on ${b.target}` }),
       mount({ target: b.target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", what: `make ${b.target} read-only` }),

@@ -1,18 +1,14 @@
 // The namespaces each container gets: the user namespace when asked for (created first,
 // it owns the others), mount, UTS, IPC, PID and network. The clone makes only the user
 // and PID ones (the child must be born in the PID namespace to be its PID 1); the child
-// unshares the others as its first step (plan.ts), so that making them is the child's
-// time, while mycfs prepares the container. The network namespace alone takes 0.7 ms:
-// root's containers get theirs made ahead, by a thread of mycfs's while it plans, and the
-// child enters it (setns); in a user namespace it must be made inside, by the child.
+// unshares the others as its first step (plan.ts), so that making them (the network
+// namespace alone takes 0.7 ms) is the child's time, while mycfs prepares the container.
 // The cgroup namespace the child enters once it is in its own cgroup, so that the
 // namespace's root is the container's cgroup. No time namespace, as docker, podman, runc
 // and bwrap make none: mycfs sets no clock offsets, so one would change nothing a
 // container sees, and only a process with its address space to itself may enter one,
 // which would take from `mycfs exec` the shared-memory clone that makes it fast
 // (csrc/api.c).
-
-import * as op from "../plan/ops";
 
 export const CLONE = {
   NEWNS: 0x20000,
@@ -31,10 +27,3 @@ export function containerNamespaces(userns: boolean): number {
 
 /** Of those, what clone3 makes; the child unshares the rest. */
 export const CLONED = CLONE.NEWUSER | CLONE.NEWPID;
-
-/** Host steps (host-steps.ts) that make a network namespace ahead, lo up, and keep it. */
-export const networkNamespaceSteps = () => [
-  op.unshare(CLONE.NEWNET, "make the container's network namespace (on a thread of mycfs's, while it plans)"),
-  op.loopback(),
-  op.keepFd("/proc/thread-self/ns/net", "keep the new network namespace for the child to enter"),
-];

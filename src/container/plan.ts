@@ -7,7 +7,7 @@ import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { capMask } from "./caps";
-import { cgroupMounts, cgroupTree, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
+import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
 import { CLONE, CLONED, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
 import type { Rlimit } from "./rlimits";
@@ -42,9 +42,6 @@ export interface ContainerConfig {
   cgroupns: boolean;
   /** A user namespace with these maps (written by the parent at the first sync point). */
   userns?: Userns;
-  /** A network namespace mycfs made ahead, lo up (an fd the child inherits): entered
-   * instead of made by the child. */
-  netns?: number;
   /** Remount the root read-only once everything is mounted on it (--read-only). */
   readOnly: boolean;
   /** What mycfs makes after the clone, for the child to wait for (Sync.PREPARED): the
@@ -92,10 +89,9 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    ...(c.netns === undefined
-      ? [op.unshare(containerNamespaces(false) & ~CLONED, "enter new mount, UTS, IPC and network namespaces"), op.hostname(c.hostname), op.loopback()]
-      : [op.setns(c.netns, CLONE.NEWNET, "enter the network namespace mycfs made meanwhile (its lo is up)"),
-        op.unshare(containerNamespaces(false) & ~CLONED & ~CLONE.NEWNET, "enter new mount, UTS and IPC namespaces"), op.hostname(c.hostname)]),
+    op.unshare(containerNamespaces(false) & ~CLONED, "enter new mount, UTS, IPC and network namespaces"),
+    op.hostname(c.hostname),
+    op.loopback(),
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
@@ -104,7 +100,6 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     op.root(root),
     ...systemMounts(userTargets, c.userns),
     ...(c.security.maskPaths ? maskedPaths() : []),
-    ...cgroupTree(c.cgroups.v2Only),
     ...(joinLate ? join : []),
     ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
     ...volumeMounts(c.volumes),

@@ -12,7 +12,6 @@ import { CLONED, containerNamespaces } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
-import type { HostSteps } from "./host-steps";
 
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -105,6 +104,8 @@ export async function runPlan(l: Launch): Promise<number> {
     const t0 = performance.now();
     const spawned = l.spawn(encodePlan(plan, l.debug ? PlanFlag.TIMINGS : 0));
     pid = spawned.pid;
+    const exited = exitOf(pid); // from the start: the child may fail, or die, at any step
+    io.afterSpawn();
     let failure: Failure | null = null;
     let broken: unknown;
     try {
@@ -116,10 +117,6 @@ export async function runPlan(l: Launch): Promise<number> {
       process.kill(pid, "SIGKILL");
     }
     close(spawned.sock);
-    // Only now, off the path to the child's go-ahead: the handshake blocks, so no SIGCHLD
-    // can have been handled before, and the child's exit (at any step) is reaped here.
-    const exited = exitOf(pid);
-    io.afterSpawn();
     if (broken) {
       await exited;
       throw broken;
@@ -169,33 +166,25 @@ export function withCgroupFd<T>(cgroup: ContainerCgroup | undefined, f: (v2: num
 export interface RunOptions {
   debug: boolean;
   io: ContainerIo;
-  /** A network namespace being made on the host: entered instead of made by the child. */
-  netns?: HostSteps;
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
 }
 
-export async function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
-  const { netns: ahead, ...rest } = o;
-  const netns = ahead?.wait(); // as late as can be: it was made while mycfs got here
-  try {
-    return await runPlan({
-      plan: buildPlan({ ...config, netns }, o.io),
-      spawn: (plan) => {
-        // The child shares this process's memory, and with it its dumpability, which an
-        // earlier child turned off (a retry on a copy of the image): mycfs without root
-        // writes the new child's maps through /proc/PID, so it must start dumpable again.
-        setDumpable(true);
-        return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
-      },
-      hooks: (pid) => {
-        if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
-        return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
-      },
-      ...rest,
-    });
-  } finally {
-    if (netns !== undefined) close(netns); // the child has had its own since the clone
-  }
+export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
+  return runPlan({
+    plan: buildPlan(config, o.io),
+    spawn: (plan) => {
+      // The child shares this process's memory, and with it its dumpability, which an
+      // earlier child turned off (a retry on a copy of the image): mycfs without root
+      // writes the new child's maps through /proc/PID, so it must start dumpable again.
+      setDumpable(true);
+      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
+    },
+    hooks: (pid) => {
+      if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
+      return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
+    },
+    ...o,
+  });
 }

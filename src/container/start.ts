@@ -13,7 +13,6 @@ import type { Rootfs } from "./rootfs";
 import { runContainer, StepFailed } from "./run";
 import { openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
-import type { HostSteps } from "./host-steps";
 
 export interface Start {
   id: string;
@@ -33,8 +32,6 @@ export interface Start {
   cgroups: ContainerConfig["cgroups"];
   rootfs(): Rootfs | Promise<Rootfs>;
   debug: boolean;
-  /** A network namespace being made on the host (networkNamespaceSteps), for the first attempt. */
-  netns?: HostSteps;
 }
 
 /** The record and cgroup are made while the child makes its namespaces and first mounts,
@@ -67,12 +64,6 @@ export async function startContainer(o: Start): Promise<number> {
   let code: number | undefined;
   let oomKilled = false;
   let rootfs: Rootfs | undefined;
-  let netns = o.netns;
-  const takeNetns = () => {
-    const ns = netns;
-    netns = undefined;
-    return ns;
-  };
   try {
     if (early) register();
     rootfs = await o.rootfs();
@@ -84,12 +75,11 @@ export async function startContainer(o: Start): Promise<number> {
       if (o.storeDir) claimStoreDir(o.storeDir, state);
     });
     // each attempt gets its own stdio: a failed one has closed what it was given; a second
-    // attempt has everything made already, but for a network namespace: its child makes one
+    // attempt has everything made already
     const run = async (root: Rootfs, prepare?: () => void) => runContainer({ ...c, rootfs: root, cgroups: o.cgroups,
       prepared: prepare && prepared }, cgroup, {
       debug: o.debug,
       io: lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle),
-      netns: takeNetns(),
       prepare,
       started: (pid) => {
         reg!.running(pid);
@@ -109,7 +99,6 @@ export async function startContainer(o: Start): Promise<number> {
     if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
   } finally {
     try {
-      netns?.discard(); // not taken: the start failed before its clone
       // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
       rootfs?.cleanup(reg !== undefined && reg.state.status !== "created");
       if (reg) cgroup?.remove();

@@ -58,20 +58,6 @@ export function spawn(plan: Uint8Array, flags: number, cgroupFd: number): { pid:
   return { pid: out[0]!, sock: out[1]! };
 }
 
-/** Starts host steps (a plan of csrc/host.c's steps) on a thread of their own; returns
- * the handle to wait with. */
-export function hostStart(plan: Uint8Array): number {
-  return check(call(Call.HOST_START, plan, null, plan.byteLength), "start a thread for the host's steps");
-}
-
-/** Waits for host steps: the one that failed (-1: none) and its errno, and the fd one
- * of them kept (-1: none). */
-export function hostWait(handle: number): { failed: number; errno: number; fd: number } {
-  const out = new Int32Array(3);
-  check(call(Call.HOST_WAIT, out, null, handle), "wait for the host's steps");
-  return { failed: out[0]!, errno: out[1]!, fd: out[2]! };
-}
-
 /** `fd`: a file descriptor the child passed along (the pty master), else -1. */
 export type Message = { kind: number; step: number; err: number; us: number; fd: number };
 

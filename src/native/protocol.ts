@@ -30,8 +30,6 @@ export const OpCode = {
   WRITE: 21,
   SETNS: 22,
   PTY: 23,
-  // host steps only (csrc/host.c)
-  KEEP_FD: 24,
 } as const;
 
 export const OpFlag = {
@@ -102,8 +100,6 @@ export const Call = {
   DUP2: 39,
   LOCK: 40,
   RENAME: 41,
-  HOST_START: 42,
-  HOST_WAIT: 43,
 } as const;
 
 export const PlanFlag = {

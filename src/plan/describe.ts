@@ -12,7 +12,7 @@ export function describePlan(plan: Op[]): string {
   return decodePlan(encodePlan(plan))
     .map((d, i) => {
       const args = [...d.strs.map((s) => JSON.stringify(s)), `flags=0x${d.flags.toString(16)}`,
-        `a=${d.a < 0 ? d.a : `0x${d.a.toString(16)}`}`, `b=${d.b}`, `c=${d.c}`].join(" ");
+        `a=0x${d.a.toString(16)}`, `b=${d.b}`, `c=${d.c}`].join(" ");
       return `${String(i + 1).padStart(3)}  ${(names.get(d.code) ?? "?").padEnd(10)}  ${plan[i]!.what}\n${" ".repeat(17)}${args}`;
     })
     .join("\n");

@@ -134,10 +134,6 @@ export const write = (path: string, text: string, what: string) => op(OpCode.WRI
 /** Joins the namespaces in `flags` of the process behind pidfd (mycfs exec). */
 export const setns = (pidfd: number, flags: number, what: string) => op(OpCode.SETNS, what, [], { a: pidfd, b: flags });
 
-/** A host step (csrc/host.c): opens path read-only on mycfs's thread and hands the fd
- * back (a namespace the thread made, from /proc/thread-self/ns). */
-export const keepFd = (path: string, what: string) => op(OpCode.KEEP_FD, what, [path]);
-
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
 export const pty = () =>
   op(OpCode.PTY, "open a terminal on the container's own /dev/pts and hand its master to mycfs", [], { a: Sync.TERMINAL });
