@@ -3,7 +3,8 @@
 // image chowned onto the range, made once per range and kept next to the image.
 import { dirname, join } from "../paths";
 import { log } from "../log";
-import { fileType, fsType, readFile } from "../native/lib";
+import { fileType, fsType } from "../native/lib";
+import { kernelAtLeast, kernelVersion } from "./kernel";
 import type { Store } from "../images/store";
 import type { Owner } from "./rootfs";
 
@@ -13,9 +14,8 @@ const IDMAP_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
 /** Why an id-mapped mount of `path` cannot be had here, or null if it can. */
 export function idmapRefusal(path: string): string | null {
   if (process.env.MYCFS_IDMAP === "0") return "MYCFS_IDMAP=0";
-  const [major = 0, minor = 0] = (readFile("/proc/sys/kernel/osrelease") ?? "").split(".").map(Number);
   // overlayfs takes an id-mapped lower layer since Linux 5.19
-  if (major < 5 || (major === 5 && minor < 19)) return `Linux ${major}.${minor} has no id-mapped overlay layers (5.19+)`;
+  if (!kernelAtLeast(5, 19)) return `Linux ${kernelVersion().join(".")} has no id-mapped overlay layers (5.19+)`;
   const type = fsType(path);
   if (type === null || !IDMAP_FS.has(type)) return `the file system of ${path} (0x${(type ?? 0).toString(16)}) has no id-mapped mounts`;
   return null;

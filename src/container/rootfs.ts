@@ -1,10 +1,11 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
-import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, readFile, removeTree, replaceFile, S_IFMT } from "../native/lib";
+import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, removeTree, replaceFile, S_IFMT } from "../native/lib";
 import { attach, mount, MS, type Op } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
+import { kernelAtLeast } from "./kernel";
 
 export interface Rootfs {
   /** The host path that becomes the container's "/". */
@@ -87,7 +88,7 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
         // in a user namespace overlayfs keeps its metadata in user.* xattrs
         // a layer removed at the end needs no sync, at unmount either (which then takes
         // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
-        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && overlayVolatile() ? ",volatile" : ""}`,
+        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
     ],
     prepare,
@@ -99,11 +100,6 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
       return { path: upper, ops: bindSelf(upper), cleanup };
     },
   };
-}
-
-function overlayVolatile(): boolean {
-  const [major = 0, minor = 0] = (readFile("/proc/sys/kernel/osrelease") ?? "").split(".").map((n) => parseInt(n, 10));
-  return major > 5 || (major === 5 && minor >= 10);
 }
 
 /** --rootfs DIR: used in place, like runc's bundle rootfs. */
