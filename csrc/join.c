@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include "mycfs.h"
 
-
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif

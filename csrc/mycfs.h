@@ -84,9 +84,6 @@ int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, u
                      uint32_t minor, const char *target, int32_t uid, int32_t gid, double mtime);
 int mycfs_entry_dir_done(int root, const char *path, int32_t uid, int32_t gid, uint32_t mode, double mtime);
 
-/* api.c: write all of buf to fd; 0 or -errno. */
-int mycfs_write(int fd, const uint8_t *buf, uint32_t len);
-
 /* exec.c: PATH search like execvpe, but with the container's PATH. */
 int exec_search(const char *path_list, char *const argv[], char *const envp[]);
 

@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-
 /* Readers see the old file or the new one, never half of either: write a temporary file
  * beside it, then swap the two (RENAME_EXCHANGE) and remove the old one. A plain rename
  * over an existing file makes ext4 start writing the new one out first (auto_da_alloc),

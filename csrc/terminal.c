@@ -6,7 +6,6 @@
 #include <string.h>
 #include <termios.h>
 
-
 /* Saves fd's settings into saved (size bytes, at least sizeof(struct termios)), then raw. */
 int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size) {
   struct termios t;

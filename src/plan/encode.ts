@@ -16,10 +16,10 @@ function setInt64(view: DataView, off: number, n: number) {
   view.setInt32(off + 4, Math.floor(n / 0x100000000), true);
 }
 
-/** The most bytes an op can take: UTF-8 needs at most 3 bytes per UTF-16 unit. */
+/** The most bytes an op can take (what the loop below writes: its blob, then its
+ * strings): UTF-8 needs at most 3 bytes per UTF-16 unit. */
 function bound(o: Op): number {
-  if (o.blob) return align8(OP_HEADER_SIZE + o.blob.byteLength);
-  let n = OP_HEADER_SIZE;
+  let n = OP_HEADER_SIZE + (o.blob?.byteLength ?? 0);
   for (const s of o.strs) n += s.length * 3 + 1;
   return align8(n);
 }
