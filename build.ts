@@ -137,7 +137,10 @@ await buildImage();
 await buildSeccomp();
 // No .env or bunfig.toml from the caller's directory: they are not mycfs's to read (a
 // stray MYCFS_STATE there would move every record), and each is a lookup on every start.
+// The JIT's tier-up thresholds scaled up until src/jit.ts's normalJit(): a start is
+// run-once code (README, "Decisions").
+const JIT_POLICY = 100;
 // ESM with code splitting: each command's modules are a chunk of their own, loaded (and
 // their bytecode read) only when the command runs (README, "Decisions").
-await $`${process.execPath} build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --sourcemap=none --bytecode --format=esm --splitting src/main.ts --outfile dist/mycfs`.quiet();
+await $`${process.execPath} build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --sourcemap=none --bytecode --format=esm --splitting --compile-jit-policy=${JIT_POLICY} src/main.ts --outfile dist/mycfs`.quiet();
 console.error("built dist/mycfs");

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { logFiles, parseLog, type Stream } from "../container/log-file";
 import { MycfsError } from "../errors";
+import { normalJit } from "../jit";
 import { write } from "../native/lib";
 import { isSupervised } from "../state/record";
 import { parseOptions, str } from "./argv";
@@ -25,6 +26,7 @@ export default defineCommand({
     const s = oneContainer(v, ref!);
     if (!s.detached)
       throw new MycfsError(`container ${ref} runs in the foreground: its output goes to the terminal that started it, not to a log`);
+    normalJit(); // a log can be long
     const fs = await import("node:fs");
     const path = stateDir(v).logPath(s.id);
     const files = logFiles(fs, path);

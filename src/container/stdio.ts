@@ -7,6 +7,7 @@
 //  - otherwise: stdin is empty unless -i; fds are passed as they are, except a terminal,
 //    which is replaced by a pipe that mycfs copies (in or out).
 import { close, copyWinsize, isatty, pipe, rawTerminal, restoreTerminal } from "../native/lib";
+import { normalJit } from "../jit";
 import type { Stdio } from "./plan";
 
 export interface IoMode {
@@ -32,6 +33,7 @@ export interface ContainerIo extends Stdio {
 type Fs = typeof import("node:fs");
 
 export function copyOut(fs: Fs, fd: number, to: (chunk: Buffer) => void): Promise<void> {
+  normalJit();
   return new Promise((resolve) => {
     const s = fs.createReadStream("", { fd, autoClose: true });
     s.on("data", (chunk) => to(chunk as Buffer));
@@ -47,6 +49,7 @@ function writeAll(fs: Fs, fd: number, data: Uint8Array) {
 
 /** Copies mycfs's stdin into fd (a pipe or the pty master); calls onEnd at EOF. */
 function copyIn(fs: Fs, fd: number, onEnd: () => void) {
+  normalJit();
   const onData = (d: Buffer) => {
     try {
       writeAll(fs, fd, d);

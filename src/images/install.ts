@@ -5,6 +5,7 @@
 // takes 90.)
 import { dirname, join } from "../paths";
 import { MycfsError } from "../errors";
+import { normalJit } from "../jit";
 import { log } from "../log";
 import { close, fileType, mkdir, mkdtemp, removeTree, rename, replaceFile } from "../native/lib";
 import { collect } from "./catalog";
@@ -32,6 +33,7 @@ export interface Install {
 }
 
 export async function installImage(store: Store, x: Install): Promise<ImageRecord> {
+  normalJit();
   const t0 = performance.now();
   const stage = mkdtemp(store.tmp(), "unpack-");
   try {
