@@ -106,7 +106,7 @@ try {
   server = Bun.spawn([process.execPath, "-e",
     `const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(Bun.file(${JSON.stringify(large.file)})) }); console.log(s.port);`],
   { stdout: "pipe" });
-  const port = (await server.stdout.getReader().read()).value;
+  const port = (await (server.stdout as ReadableStream<Uint8Array>).getReader().read()).value;
   const url = `http://127.0.0.1:${new TextDecoder().decode(port).trim()}/large.tar.gz`;
   const got = join(work, "got.tar.gz");
   const dl = await time({

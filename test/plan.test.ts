@@ -168,7 +168,7 @@ describe("encodePlan, decoded by libmycfs", () => {
     const bytes = encodePlan(buildPlan(config(), io));
     expect(() => decodePlan(bytes.subarray(0, bytes.byteLength - 8))).toThrow("malformed");
     const foreign = bytes.slice();
-    foreign[0] ^= 0xff;
+    foreign[0]! ^= 0xff;
     expect(() => decodePlan(foreign)).toThrow("malformed");
   });
 

@@ -20,8 +20,8 @@ afterAll(() => {
 
 const libc = dlopen("libc.so.6", {
   lsetxattr: { args: ["cstring", "cstring", "ptr", "usize", "i32"], returns: "i32" },
-  lgetxattr: { args: ["cstring", "cstring", "ptr", "usize"], returns: "isize" },
-  llistxattr: { args: ["cstring", "ptr", "usize"], returns: "isize" },
+  lgetxattr: { args: ["cstring", "cstring", "ptr", "usize"], returns: "i64" },
+  llistxattr: { args: ["cstring", "ptr", "usize"], returns: "i64" },
 }).symbols;
 const c = (s: string) => Buffer.from(`${s}\0`);
 
@@ -57,7 +57,7 @@ async function hugeClaim(size: number): Promise<Uint8Array> {
 /** The archive with one byte of a header block changed, as a bad disk or download would. */
 const damaged = (tar: Uint8Array, at: number) => {
   const copy = tar.slice();
-  copy[at] ^= 0x01;
+  copy[at]! ^= 0x01;
   return copy;
 };
 

@@ -24,7 +24,7 @@ describe("maps (no root needed)", () => {
     expect(autoUserns(null, null).uids[0]!.outside).toBe(1 << 30);
     expect(autoUserns(`bob:${2 ** 31}:70000\n`, null).uids[0]!.outside).toBe(Math.ceil((2 ** 31 + 70000) / 65536) * 65536);
     expect(resolveUserns(undefined, [], [])).toBeUndefined();
-    expect(resolveUserns(undefined, ["0:5000:10"], []).gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
+    expect(resolveUserns(undefined, ["0:5000:10"], [])!.gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
     expect(() => resolveUserns("maybe", [], [])).toThrow("--userns maybe: expected auto or host");
   });
 });

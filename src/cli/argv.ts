@@ -22,7 +22,7 @@ export function parseOptions(command: string, def: ArgsDef, input: string[], rep
   for (const [key, d] of Object.entries(def)) {
     if (d.type === "positional") continue;
     byName.set(key, key);
-    for (const a of [d.alias ?? []].flat()) byName.set(a, key);
+    for (const a of ["alias" in d ? (d.alias ?? []) : []].flat()) byName.set(a, key);
   }
   const values: Values = {};
   for (const [key, d] of Object.entries(def)) if (d.type !== "positional" && d.default !== undefined) values[key] = d.default as string | boolean;

@@ -1,6 +1,6 @@
 // The command line: thin commands over the library, loaded lazily so that `mycfs run`
 // pays only for what it uses. Errors print as one line and set docker's exit codes.
-import { defineCommand, showUsage, type CommandDef } from "citty";
+import { defineCommand, showUsage, type CommandDef, type ParsedArgs } from "citty";
 import pkg from "../../package.json";
 import { EXIT_MYCFS, MycfsError } from "../errors";
 import { log } from "../log";
@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
     cmd = await load();
     // Each command parses its own options (cli/argv.ts, docker's rules), so citty's
     // generic parse in runCommand would be wasted time on every container start.
-    await cmd.run?.({ rawArgs: rest, args: { _: [] }, cmd });
+    await cmd.run?.({ rawArgs: rest, args: { _: [] } as unknown as ParsedArgs, cmd });
   } catch (e) {
     if (e instanceof HelpRequested && cmd) return void (await showUsage(cmd, root));
     if (e instanceof MycfsError) log.error(e.message);

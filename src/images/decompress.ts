@@ -43,7 +43,7 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
   const kind = compression(head);
   const thread = kind === "gzip" ? gunzipThread() : null;
   if (thread) return throughThread(whole, thread);
-  if (kind === "gzip" || kind === "zstd") return whole.pipeThrough(new DecompressionStream(kind));
+  if (kind === "gzip" || kind === "zstd") return whole.pipeThrough(new DecompressionStream(kind) as ReadableWritablePair<Uint8Array, Uint8Array>);
   if (kind === "xz") {
     const { XzReadableStream } = await import("xz-decompress");
     return new XzReadableStream(whole);

@@ -31,7 +31,7 @@ const BACKOFF_MS = 250;
 
 export function download(url: string, opts: DownloadOptions): Download {
   let offset = 0, skip = 0, attempt = 0, total: number | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let reader: { read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }> } | null = null;
   let attemptCtl = new AbortController();
   let timer: Timer | undefined;
   let stalled = false;

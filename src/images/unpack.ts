@@ -13,6 +13,7 @@ import type { TarHeader } from "modern-tar";
 // It runs unstrict: its strict mode sums every header block in JavaScript, which cost more
 // than a small archive's whole unpack, so libmycfs checks the header blocks instead (each
 // entry's, below) and the end-of-archive blocks are checked here.
+// @ts-expect-error: an internal chunk of modern-tar, without types; Unpacker (below) is what is used of it
 import { n as createUnpacker } from "../../node_modules/modern-tar/dist/packer-By1HVV7Z.js";
 import { MycfsError } from "../errors";
 import { close, entry, EntryKind, errnoMessage, writeBytes } from "../native/lib";
@@ -139,7 +140,9 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
   const dirs: { path: string; uid: number; gid: number; mode: number; mtime: number }[] = [];
   const result: Unpacked = { entries: 0, bytes: 0, skipped: [], remapped: 0 };
   let headerStart = 0; // where the current entry's first (meta) header began
-  let file: { fd: number; name: string; path: string; h: TarHeader; xattrs: [string, Uint8Array][] } | null = null;
+  // asserted, not annotated: TypeScript would take it for null ever after, as the
+  // callbacks that set it are not followed
+  let file = null as { fd: number; name: string; path: string; h: TarHeader; xattrs: [string, Uint8Array][] } | null;
   let eof = false;
 
   const failed = (name: string, rc: number, what = "cannot create it"): MycfsError => {
