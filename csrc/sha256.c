@@ -7,6 +7,7 @@
 #include <string.h>
 #include "sha256.h"
 #if defined(__x86_64__) && !defined(SHA256_PORTABLE)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -70,11 +71,22 @@ __attribute__((target("sha,sse4.1"))) static void shani_blocks(uint32_t h[8], co
 }
 #endif
 
+#if defined(__x86_64__) && !defined(SHA256_PORTABLE)
+/* CPUID itself, on the first hash: __builtin_cpu_supports would link in libgcc's
+ * constructor, which runs its CPUIDs (in a VM, each an exit to the hypervisor) at every
+ * dlopen of libmycfs, that is at every start. */
+static int have_sha_ni(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1)) return 0;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
 /* n whole blocks. */
 static void blocks(uint32_t h[8], const uint8_t *p, size_t n) {
 #if defined(__x86_64__) && !defined(SHA256_PORTABLE)
   static int sha = -1;
-  if (sha < 0) sha = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+  if (sha < 0) sha = have_sha_ni();
   if (sha) {
     shani_blocks(h, p, n);
     return;
