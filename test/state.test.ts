@@ -10,6 +10,7 @@ import { decodePlan } from "../src/native/lib";
 import { OpCode } from "../src/native/protocol";
 import { encodePlan } from "../src/plan/encode";
 import { StateDir } from "../src/state/dir";
+import { loadAll } from "../src/state/recover";
 import { bootId, isAlive, processRef, type ContainerState } from "../src/state/record";
 import { tempDir } from "./helpers";
 
@@ -44,6 +45,12 @@ describe("the state directory", () => {
     state.create(record("ad".repeat(32), { name: "web" })); // free again
     expect(state.find("web").id).toBe("ad".repeat(32));
     expect(state.ids().sort()).toEqual(["ac".repeat(32), "ad".repeat(32)]);
+  });
+
+  test("listing where there is no state directory finds nothing and makes none", () => {
+    const none = new StateDir(join(dir, "never-made"));
+    expect(loadAll(none)).toEqual([]);
+    expect(fs.existsSync(none.root)).toBe(false);
   });
 
   test("a process is named by pid and start time within one boot", () => {

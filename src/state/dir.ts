@@ -8,7 +8,7 @@
 import { join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
-import { close, errnoMessage, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
+import { close, errnoMessage, fileType, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
 import { shortId, type ContainerState } from "./record";
 
 export const DEFAULT_STATE = "/run/mycfs";
@@ -88,6 +88,10 @@ export class StateDir {
     } catch {
       return null;
     }
+  }
+
+  exists(): boolean {
+    return fileType(this.root) !== null;
   }
 
   /** Every container's id, sorted. */

@@ -40,9 +40,10 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
   return done;
 }
 
-/** Every container, recovered, and the store swept; under the lock. */
+/** Every container, recovered, and the store swept; under the lock. Without a state
+ * directory there is nothing to recover, and a listing does not make one. */
 export function loadAll(dir: StateDir, store?: Store): ContainerState[] {
-  const unlock = dir.lock();
+  const unlock = dir.exists() ? dir.lock() : () => {};
   try {
     const all = dir.ids().flatMap((id) => {
       const s = dir.read(id);
