@@ -6,8 +6,6 @@
 #include <stdint.h>
 #include "mycfs.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b, int64_t c, int64_t d) {
   switch ((enum mycfs_call)fn) {
   case CALL_SPAWN: return mycfs_spawn(p0, (uint32_t)a, (uint64_t)b, (int)c, p1);

@@ -19,7 +19,6 @@
 #include "mycfs.h"
 #include "sha256.h"
 
-#define EXPORT __attribute__((visibility("default")))
 #define CHUNK (128u << 10)
 
 static struct {

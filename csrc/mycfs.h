@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include "protocol.h"
 
+/* What bun:ffi binds: the library is built with -fvisibility=hidden. */
+#define EXPORT __attribute__((visibility("default")))
+
 /* child.c: the routine the cloned child runs; never returns. */
 __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
 

@@ -69,9 +69,7 @@ __attribute__((target("sha,sse4.1"))) static void shani_blocks(uint32_t h[8], co
   _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, s1, 0xf0)); /* A, B, C, D */
   _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));    /* E, F, G, H */
 }
-#endif
 
-#if defined(__x86_64__) && !defined(SHA256_PORTABLE)
 /* CPUID itself, on the first hash: __builtin_cpu_supports would link in libgcc's
  * constructor, which runs its CPUIDs (in a VM, each an exit to the hypervisor) at every
  * dlopen of libmycfs, that is at every start. */

@@ -14,8 +14,6 @@
 #include <unistd.h>
 #include "mycfs.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 /* Opens (creating) a lock file and flock()s it: shared or exclusive, waiting or not
  * (-EWOULDBLOCK). The kernel drops the lock when its holder dies, however it dies, so a
  * stale lock cannot outlive a crashed or killed mycfs. Close the fd to unlock. */

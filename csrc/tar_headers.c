@@ -3,8 +3,7 @@
  * (src/images/unpack.ts drives modern-tar unstrict and asks here instead). */
 #include <stdint.h>
 #include <string.h>
-
-#define EXPORT __attribute__((visibility("default")))
+#include "mycfs.h"
 
 /* A numeric field: octal digits (NULs and spaces around them), or GNU's base-256 with
  * the high bit set. -1 if it is neither. */

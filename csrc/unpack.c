@@ -19,7 +19,6 @@
 #include <unistd.h>
 #include "mycfs.h"
 
-#define EXPORT __attribute__((visibility("default")))
 #define BELOW (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
 static int open_below_as(int root, const char *path, int flags) {

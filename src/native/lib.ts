@@ -288,6 +288,7 @@ export function gunzipThread(file = ""): GunzipThread | null {
   };
 }
 
+/** rm -rf, never following a symlink nor crossing into another mount. */
 export function removeTree(path: string) {
   check(call(Call.REMOVE_TREE, cstr(path)), `remove ${path}`);
 }
