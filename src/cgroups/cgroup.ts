@@ -55,6 +55,8 @@ export class ContainerCgroup {
   private constructor(
     private readonly fs: CgroupFs,
     readonly layout: Layout,
+    /** Its directory's name in every hierarchy (what the container's record keeps). */
+    readonly name: string,
     /** The container's directory in each hierarchy. */
     readonly dirs: Map<Hierarchy, string>,
     /** What create() writes (a new container's). */
@@ -64,7 +66,7 @@ export class ContainerCgroup {
   /** An existing container's cgroup, from the layout (its own, as `layout` below) and
    * name its state recorded. */
   static of(fs: CgroupFs, layout: Layout, name: string, limits?: Limits): ContainerCgroup {
-    return new ContainerCgroup(fs, layout, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])), limits);
+    return new ContainerCgroup(fs, layout, name, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])), limits);
   }
 
   /** The cgroup a new container gets, not made yet (create() makes it): its directories

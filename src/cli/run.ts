@@ -106,10 +106,9 @@ export default defineCommand({
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
-    const name = cgroupName(id);
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
-    const cgroup = planCgroup(layout, name, limits, rootless);
+    const cgroup = planCgroup(layout, cgroupName(id), limits, rootless);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
@@ -123,7 +122,7 @@ export default defineCommand({
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
       lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
-      cgroupName: name, cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),
+      cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },
 });

@@ -23,8 +23,6 @@ export interface Start {
   stateDir?: string;
   /** The container's directory in the store, when its root is an image's overlay. */
   storeDir?: string;
-  /** The container's cgroup's name in each hierarchy. */
-  cgroupName: string;
   /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
   cgroup: ContainerCgroup | undefined;
   createCgroup(): void;
@@ -53,7 +51,7 @@ export async function startContainer(o: Start): Promise<number> {
   const register = () => {
     reg = Registration.create(state, {
       id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
-      cgroup: cgroup && { name: o.cgroupName, layout: cgroup.layout }, storeDir: o.storeDir,
+      cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout }, storeDir: o.storeDir,
       userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
       exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
         seccomp: c.security.seccomp?.toBase64() ?? null },
