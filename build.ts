@@ -23,9 +23,6 @@ function stale(out: string, inputs: string[]): boolean {
  * so they may call no C library function that keeps state, errno included: only these. */
 const CHILD_SOURCES = ["child.c", "init.c", "exec.c", "pty.c", "resolve.c", "channel.c", "plan.c"];
 const PURE_LIBC = /^(memcpy|memmove|memset|memchr|memcmp|strlen|strchr|strchrnul|strrchr|strcmp|__stack_chk_fail|__\w+_chk)$/;
-/** Where the child gets a copy of the memory (all but x86_64, csrc/api.c), sys.h uses
- * glibc's syscall(), and errno is the child's own. */
-const COPY_CHILD_LIBC = /^(syscall|__errno_location)$/;
 
 /** Symbols that `nm` lists for an object file: its undefined ones, or its defined ones. */
 async function symbols(obj: string, undefinedOnly: boolean): Promise<string[]> {
@@ -33,11 +30,23 @@ async function symbols(obj: string, undefinedOnly: boolean): Promise<string[]> {
   return out.split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
 }
 
+const cc = process.env.CC ?? "cc";
+const ENTER = join(BUILD, "mycfs-enter");
+
+/** The enter program (csrc/enter/main.c, how `mycfs exec` enters a container): the
+ * child's plan walker as a static executable with no C library at all (csrc/enter/libc.c
+ * has the few functions it uses), so that it is small and holds nothing of mycfs's.
+ * libmycfs embeds it (csrc/enter_image.c). */
+async function buildEnter() {
+  const sources = [...CHILD_SOURCES.map((f) => join("csrc", f)), ...readdirSync("csrc/enter").map((f) => join("csrc/enter", f))];
+  if (!stale(ENTER, [...sources, "csrc/mycfs.h", "csrc/sys.h", "csrc/protocol.h"])) return;
+  await $`${cc} -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -fno-asynchronous-unwind-tables -O2 -std=gnu11 -Wall -Wextra -Werror -Wl,--gc-sections -ffunction-sections -fdata-sections -s -o ${ENTER} ${sources} -lgcc`;
+}
+
 async function buildLibrary() {
   const sources = readdirSync("csrc").filter((f) => /\.[ch]$/.test(f)).map((f) => join("csrc", f));
   const out = join(BUILD, "libmycfs.so");
-  if (!stale(out, sources)) return;
-  const cc = process.env.CC ?? "cc";
+  if (!stale(out, [...sources, ENTER])) return;
   const objDir = join(BUILD, "obj");
   mkdirSync(objDir, { recursive: true });
   const cfiles = sources.filter((s) => s.endsWith(".c"));
@@ -46,8 +55,7 @@ async function buildLibrary() {
   const child = objects.filter((o) => CHILD_SOURCES.some((c) => o.endsWith(c.replace(/\.c$/, ".o"))));
   const own = new Set((await Promise.all(child.map((o) => symbols(o, false)))).flat());
   for (const o of child) {
-    const foreign = (await symbols(o, true)).filter((sym) => !own.has(sym) && !PURE_LIBC.test(sym) &&
-      !(process.arch !== "x64" && COPY_CHILD_LIBC.test(sym)));
+    const foreign = (await symbols(o, true)).filter((sym) => !own.has(sym) && !PURE_LIBC.test(sym));
     if (foreign.length) throw new Error(`${o}: the child's code calls ${foreign.join(", ")}; use sys() from csrc/sys.h`);
   }
   // -z now: every symbol bound at load, so the post-clone child never enters the dynamic
@@ -132,6 +140,7 @@ async function buildSeccomp() {
   await Bun.write(join(BUILD, "seccomp-default.json"), JSON.stringify({ bpf: Buffer.from(bpf).toString("base64") }));
 }
 
+await buildEnter();
 await buildLibrary();
 await buildImage();
 await buildSeccomp();

@@ -47,7 +47,8 @@ static void forget_region(pid_t pid) {
     }
 }
 
-__attribute__((noreturn)) static void child_start(struct child_start *s) {
+__attribute__((noreturn)) static void child_start(void *arg) {
+  struct child_start *s = arg;
   sys(SYS_close, s->parent_fd);
   mycfs_child(s->plan, s->len, s->sync_fd);
 }
@@ -55,10 +56,10 @@ __attribute__((noreturn)) static void child_start(struct child_start *s) {
 #if defined(__x86_64__)
 /* clone3 with the child on a stack of its own: no page tables copied, no copy-on-write
  * faults after (in mycfs, that is most of the cost of a start), as posix_spawn does. The
- * child calls child_start(arg) on its stack and never returns. */
+ * child calls fn(arg) on its stack and never returns. */
 #define SHARE_MEMORY CLONE_VM
-static long clone_child(struct clone_args *args, struct child_start *arg) {
-  register long fn __asm__("r8") = (long)child_start;
+static long clone_child(struct clone_args *args, void (*fn)(void *), void *arg) {
+  register long f __asm__("r8") = (long)fn;
   register long a __asm__("r9") = (long)arg;
   long ret;
   __asm__ volatile("syscall\n\t"
@@ -70,20 +71,48 @@ static long clone_child(struct clone_args *args, struct child_start *arg) {
                    "ud2\n"
                    "1:"
                    : "=a"(ret)
-                   : "a"(SYS_clone3), "D"(args), "S"(sizeof *args), "r"(fn), "r"(a)
+                   : "a"(SYS_clone3), "D"(args), "S"(sizeof *args), "r"(f), "r"(a)
                    : "rcx", "r11", "memory");
   return ret;
 }
 #else
 /* Elsewhere, a copy-on-write child (clone3 without a stack behaves like fork). */
 #define SHARE_MEMORY 0
-static long clone_child(struct clone_args *args, struct child_start *arg) {
+static long clone_child(struct clone_args *args, void (*fn)(void *), void *arg) {
   args->stack = args->stack_size = 0;
   long pid = sys(SYS_clone3, args, sizeof *args);
-  if (pid == 0) child_start(arg);
+  if (pid == 0) {
+    fn(arg);
+    sys_exit(127);
+  }
   return pid;
 }
 #endif
+
+/* Every signal blocked across a clone: the child inherits Bun's handlers, which must never
+ * run there; it resets them to the defaults before it unblocks (child.c). */
+static long clone_blocked(struct clone_args *args, void (*fn)(void *), void *arg) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = clone_child(args, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return pid;
+}
+
+/* A child that runs fn(arg) until it execs, while the calling thread waits (CLONE_VFORK),
+ * on a small stack of its own; the pid or -errno. */
+long clone_vfork(void (*fn)(void *), void *arg) {
+  const size_t size = GUARD + (64u << 10);
+  uint8_t *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return -errno;
+  mprotect(base, GUARD, PROT_NONE);
+  struct clone_args args = {.flags = SHARE_MEMORY | CLONE_VFORK, .exit_signal = SIGCHLD,
+                            .stack = (uint64_t)(base + GUARD), .stack_size = size - GUARD};
+  long pid = clone_blocked(&args, fn, arg);
+  munmap(base, size); /* the child has exec'd or exited */
+  return pid;
+}
 
 /* Clones the child into new namespaces (and into the cgroup v2 directory open as
  * cgroup_fd, if not -1). out[0] = pid, out[1] = the parent's end of the sync socket. */
@@ -109,13 +138,7 @@ int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd
   struct clone_args args = {.flags = flags | SHARE_MEMORY | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                             .exit_signal = SIGCHLD, .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
                             .stack = (uint64_t)(base + GUARD), .stack_size = CHILD_STACK};
-  /* Every signal blocked across the clone: the child inherits Bun's handlers, which must
-   * never run there; it resets them to the defaults before it unblocks (child.c). */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = clone_child(&args, start);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  long pid = clone_blocked(&args, child_start, start);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
@@ -151,12 +174,14 @@ int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
   return chan_send_fd(fd, kind, step, passed);
 }
 
-/* A detached copy of the mount tree at path whose files appear owned through the uid
- * and gid maps of the user namespace at userns_path (MOUNT_ATTR_IDMAP). Only the parent
- * can make it: it needs CAP_SYS_ADMIN over the mount's (initial) user namespace. */
-int mycfs_idmapped_tree(const char *path, const char *userns_path) {
-  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (tree < 0) return -errno;
+/* A detached copy of the mount at path (relative to dirfd; "" for dirfd itself), with the
+ * mounts below it if `recursive`. With userns_path, its files appear owned through the uid
+ * and gid maps of that user namespace (MOUNT_ATTR_IDMAP). Only the parent can make it: it
+ * needs CAP_SYS_ADMIN over the mount's (initial) user namespace. */
+int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *userns_path) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) | (path[0] ? 0 : AT_EMPTY_PATH);
+  int tree = (int)syscall(SYS_open_tree, dirfd, path, flags);
+  if (tree < 0 || !userns_path[0]) return tree < 0 ? -errno : tree;
   int ns = open(userns_path, O_RDONLY | O_CLOEXEC);
   if (ns < 0) {
     int err = errno;
@@ -164,7 +189,7 @@ int mycfs_idmapped_tree(const char *path, const char *userns_path) {
     return -err;
   }
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
-  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
   int err = errno;
   close(ns);
   if (rc < 0) {
@@ -172,6 +197,20 @@ int mycfs_idmapped_tree(const char *path, const char *userns_path) {
     return -err;
   }
   return tree;
+}
+
+/* An O_PATH fd of the directory at path, the last component not followed: whatever is
+ * swapped in at that name later, the fd stays on what was checked. */
+int mycfs_open_path_dir(const char *path) {
+  int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+/* 1 if fd and path are the same inode, else 0. */
+int mycfs_same_inode(int fd, const char *path) {
+  struct stat a, b;
+  if (fstat(fd, &a) < 0 || stat(path, &b) < 0) return -errno;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* Waiting for the container must not block the JS thread (it forwards signals): JS asks

@@ -26,7 +26,9 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
   case CALL_REMOVE_TREE: return mycfs_remove_tree(p0);
   case CALL_RMDIR: return mycfs_rmdir(p0);
   case CALL_GETRLIMIT: return mycfs_getrlimit((int)a, p0);
-  case CALL_IDMAPPED_TREE: return mycfs_idmapped_tree(p0, p1);
+  case CALL_CLONE_TREE: return mycfs_clone_tree((int)a, p0, (int)b, p1);
+  case CALL_OPEN_PATH_DIR: return mycfs_open_path_dir(p0);
+  case CALL_SAME_INODE: return mycfs_same_inode((int)a, p0);
   case CALL_CHOWN: return mycfs_chown(p0, (uint32_t)a, (uint32_t)b);
   case CALL_OPEN_DIR: return mycfs_open_dir(p0);
   case CALL_FS_TYPE: return mycfs_fs_type(p0);
@@ -36,7 +38,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
   case CALL_READLINK: return mycfs_readlink(p0, p1, (uint32_t)a);
   case CALL_LIST_DIR: return mycfs_list_dir(p0, p1, (uint32_t)a);
   case CALL_PLAN_DUMP: return mycfs_plan_dump(p0, (uint32_t)a, p1, (uint32_t)b);
-  case CALL_SPAWN_JOINED: return mycfs_spawn_joined(p0, (uint32_t)a, (int)b, (int)c, (int)d, p1);
+  case CALL_SPAWN_JOINED: return mycfs_spawn_joined(p0, (uint32_t)a, p1);
   case CALL_PIDFD_OPEN: return mycfs_pidfd_open((int)a);
   case CALL_PIDFD_SIGNAL: return mycfs_pidfd_signal((int)a, (int)b);
   case CALL_PIDFD_WAIT: return mycfs_pidfd_wait((int)a, (int)b);

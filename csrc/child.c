@@ -6,10 +6,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/mount.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <net/if.h>
@@ -33,6 +35,7 @@
  * it clones one child at a time. */
 static int sync_fd = -1;
 static int root_fd = -1;
+static int root_on_slash = 0; /* the root is a tree attached over / (OPF_TREE) */
 static int passed_fd = -1; /* a mount the parent sent at a sync point, until OP_ATTACH takes it */
 
 static uint64_t now_ns(void) {
@@ -80,15 +83,68 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char b
   return 0;
 }
 
+/* A source below the root (the container's own /dev/null, say): an fd, checked to be the
+ * character device `rdev` if that is not 0, so that what an image or a container put at
+ * that name is never bound over anything (runc CVE-2025-31133). */
+static int source_in_root(const char *path, uint64_t rdev) {
+  int fd = open_in_root(root_fd, path, CREATE_NONE);
+  if (fd < 0 || rdev == 0) return fd;
+  struct stat st;
+  long rc = sys(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+  if (rc == 0 && (!S_ISCHR(st.st_mode) || st.st_rdev != rdev)) rc = -ENODEV;
+  if (rc == 0) return fd;
+  sys(SYS_close, fd);
+  return (int)rc;
+}
+
 static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
-  char buf[32];
-  const char *path;
+  char buf[32], src_buf[32];
+  const char *path, *source = op->flags & OPF_BIND_SELF ? NULL : s[0][0] ? s[0] : NULL;
+  int src = -1;
+  if (op->flags & OPF_SOURCE_IN_ROOT) {
+    if ((src = source_in_root(s[0], op->b)) < 0) return -src;
+    source = fd_path(src_buf, src);
+  }
   int fd, err = target_path(op, s[1], buf, &path, &fd);
-  if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
-  const char *source = op->flags & OPF_BIND_SELF ? path : s[0][0] ? s[0] : NULL;
-  long rc = sys(SYS_mount, source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
+  long rc = 0;
+  if (!err) rc = sys(SYS_mount, op->flags & OPF_BIND_SELF ? path : source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
   if (fd >= 0) sys(SYS_close, fd);
+  if (src >= 0) sys(SYS_close, src);
+  if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
   return rc < 0 ? (int)-rc : 0;
+}
+
+/* The root: a path, or a detached mount tree that mycfs made from an fd it checked (it
+ * came with the op, or at the last sync point). The tree is attached over / of the
+ * child's own mount namespace, where no name is involved (a path walk from / does not
+ * see what is mounted over it), and from then on used only through its fd. */
+static int set_root(const struct mycfs_op_hdr *op, const char *path) {
+  if (!(op->flags & OPF_TREE)) {
+    root_fd = (int)sys(SYS_openat, AT_FDCWD, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return root_fd < 0 ? -root_fd : 0;
+  }
+  int tree = (int64_t)op->a >= 0 ? (int)op->a : passed_fd;
+  if (tree < 0) return EBADF;
+  if (tree == passed_fd) passed_fd = -1;
+  TRY(sys(SYS_move_mount, tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH));
+  root_fd = tree;
+  root_on_slash = 1;
+  return 0;
+}
+
+/* Into a directory resolved below the root, never through a magic link (/proc/self/fd/N
+ * could lead to an fd of mycfs's, outside the root: runc CVE-2024-21626); then the kernel's
+ * own word that the working directory is reachable from the root. */
+static int change_dir(const char *path) {
+  int fd = open_in_root(root_fd, path, CREATE_NONE);
+  if (fd < 0) return -fd;
+  long rc = sys(SYS_fchdir, fd);
+  sys(SYS_close, fd);
+  if (rc < 0) return (int)-rc;
+  char cwd[PATH_MAX];
+  rc = sys(SYS_getcwd, cwd, sizeof cwd);
+  if (rc < 0) return (int)-rc;
+  return cwd[0] == '/' ? 0 : EXDEV; /* "(unreachable)/...": outside the root */
 }
 
 static int do_node(const struct mycfs_op_hdr *op, const char *const s[]) {
@@ -112,7 +168,7 @@ static int do_root_switch(const struct mycfs_op_hdr *op) {
     TRY(sys(SYS_pivot_root, ".", "."));
     TRY(sys(SYS_umount2, ".", MNT_DETACH));
   } else {
-    TRY(sys(SYS_mount, ".", "/", NULL, MS_MOVE, NULL));
+    if (!root_on_slash) TRY(sys(SYS_mount, ".", "/", NULL, MS_MOVE, NULL));
     TRY(sys(SYS_chroot, "."));
   }
   TRY(sys(SYS_chdir, "/"));
@@ -208,11 +264,11 @@ static int set_stdio(const struct mycfs_op_hdr *op) {
 
 /* Every fd but 0-2 is closed by execve (runc CVE-2024-21626); the sync socket stays
  * open until then so that an exec failure can still be reported. */
-static int cloexec_from_3(void) {
-  if (sys(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+int cloexec_from(unsigned first) {
+  if (sys(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
   struct rlimit rl;
   TRY(sys(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl));
-  for (rlim_t fd = 3; fd < rl.rlim_cur; fd++) sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+  for (rlim_t fd = first; fd < rl.rlim_cur; fd++) sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
   return 0;
 }
 
@@ -236,12 +292,33 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
   for (uint64_t i = 0; i < envc; i++, p += strlen(p) + 1) envp[i] = (char *)p;
   argv[argc] = envp[envc] = NULL;
 
-  int err = cloexec_from_3();
+  int err = cloexec_from(3);
   if (err) return err;
   if (op->flags & OPF_SETSID) TRY(sys(SYS_setsid));
   if (op->flags & OPF_CTTY) TRY(sys(SYS_ioctl, 0, TIOCSCTTY, 0));
   if (op->flags & OPF_INIT) run_init(sync_fd, step, !!(op->flags & OPF_CTTY), path_list, argv, envp);
   return exec_search(path_list, argv, envp);
+}
+
+int enter_report_fd = -1;
+
+/* OP_ENTER (the enter program): the clone goes on walking the plan, as mycfs's own child
+ * inside the container's PID namespace; this process reports its pid and exits. */
+static int enter_pid_ns(const struct mycfs_op_hdr *op) {
+  if (enter_report_fd < 0) return EBADF;
+  TRY(sys(SYS_setns, op->a, CLONE_NEWPID));
+  int64_t cgroup = (int64_t)op->b;
+  struct clone_args args = {.flags = CLONE_PARENT | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0), .cgroup = cgroup >= 0 ? (uint64_t)cgroup : 0};
+  long pid = sys(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return (int)-pid;
+  if (pid == 0) {
+    sys(SYS_close, enter_report_fd);
+    if (cgroup >= 0) sys(SYS_close, cgroup);
+    return die_with_parent(); /* a clone does not inherit the parent-death signal */
+  }
+  int32_t report = (int32_t)pid;
+  sys(SYS_write, enter_report_fd, &report, sizeof report);
+  sys_exit(0);
 }
 
 static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
@@ -254,9 +331,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
   switch (op->op) {
     case OP_SYNC: return sync_point((uint32_t)op->a, -1);
     case OP_MOUNT: return do_mount(op, s);
-    case OP_ROOT:
-      root_fd = (int)sys(SYS_openat, AT_FDCWD, s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      return root_fd < 0 ? -root_fd : 0;
+    case OP_ROOT: return set_root(op, s[0]);
     case OP_MKDIR: {
       int fd = open_in_root(root_fd, s[0], CREATE_DIR);
       if (fd < 0) return -fd;
@@ -269,7 +344,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_CHROOT: return do_root_switch(op);
     case OP_HOSTNAME: TRY(sys(SYS_sethostname, s[0], strlen(s[0]))); return 0;
     case OP_LOOPBACK: return loopback_up();
-    case OP_CHDIR: TRY(sys(SYS_chdir, s[0])); return 0;
+    case OP_CHDIR: return change_dir(s[0]);
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);
     case OP_UNSHARE: TRY(sys(SYS_unshare, op->a)); return 0;
@@ -292,12 +367,13 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_SECCOMP: return set_seccomp(op);
     case OP_SETNS: TRY(sys(SYS_setns, op->a, op->b)); return after_cred_change();
     case OP_PTY: {
-      int master = pty_onto_stdio();
+      int master = pty_onto_stdio(root_fd);
       if (master < 0) return -master;
       int err = sync_point((uint32_t)op->a, master);
       sys(SYS_close, master);
       return err;
     }
+    case OP_ENTER: return enter_pid_ns(op);
     default: return ENOSYS;
   }
 }

@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
@@ -15,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "mycfs.h"
+#include "sys.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -45,81 +48,97 @@ int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
  * children it clones, which inherit the flag) away from the container (CVE-2019-5736). */
 int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
 
-/* Clones the child into the PID namespace of the process behind pidfd (and into the cgroup
- * v2 directory behind cgroup_fd, if not -1): setns(CLONE_NEWPID)
- * changes only the namespace this thread's *children* get, so the calling thread enters it
- * for the clone and leaves right after. The child joins the other namespaces itself
- * (OP_SETNS): a mount namespace can only be entered by a single-threaded process. */
-/* Rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
- * into its PID namespace, and a multi-threaded process cannot enter a user namespace. So
- * a single-threaded intermediate child (mycfs's own uid owns the namespace, so it may
- * enter it) joins the user and PID namespaces, clones the real child as mycfs's own child
- * (CLONE_PARENT, so that mycfs waits for it), reports its pid, and exits. */
-static int spawn_via_userns(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int32_t *out) {
-  int sv[2], report[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
-  if (pipe2(report, O_CLOEXEC) < 0) {
-    int err = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return -err;
-  }
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* as in mycfs_spawn: no Bun handler runs below */
-  long mid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (mid == 0) {
-    int32_t msg[2] = {-1, 0};
-    if (setns(pidfd, CLONE_NEWUSER) < 0 || setns(pidfd, CLONE_NEWPID) < 0) {
-      msg[1] = errno;
-    } else {
-      struct clone_args args = {.flags = CLONE_PARENT | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-                                .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0};
-      long pid = syscall(SYS_clone3, &args, sizeof args);
-      if (pid == 0) {
-        close(sv[0]);
-        close(report[0]);
-        close(report[1]);
-        mycfs_child(plan, len, sv[1]);
-      }
-      msg[0] = (int32_t)pid;
-      msg[1] = pid < 0 ? errno : 0;
-    }
-    ssize_t n = write(report[1], msg, sizeof msg);
-    _exit(n == sizeof msg ? 0 : 1);
-  }
-  int err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(sv[1]);
-  close(report[1]);
-  int32_t msg[2] = {-1, mid < 0 ? err : EPROTO};
-  if (mid > 0) {
-    if (read(report[0], msg, sizeof msg) != sizeof msg) msg[1] = msg[1] ? msg[1] : EPROTO;
-    while (waitpid((pid_t)mid, NULL, 0) < 0 && errno == EINTR) {}
-  }
-  close(report[0]);
-  if (msg[1] || msg[0] <= 0) {
-    close(sv[0]);
-    return -(msg[1] ? msg[1] : EPROTO);
-  }
-  out[0] = msg[0];
-  out[1] = sv[0];
-  return 0;
+/* The intermediate child of mycfs_spawn_joined: it shares mycfs's memory until the exec,
+ * so raw system calls only (sys.h). Every fd but 0-2 and those kept is closed by the exec;
+ * if the exec fails, -errno goes on the report pipe where the pid would. */
+struct enter_start {
+  int image;
+  char *const *argv;
+  const int *keep;
+  int nkeep;
+  int report;
+};
+
+__attribute__((noreturn)) static void enter_exec(void *arg) {
+  const struct enter_start *e = arg;
+  int err = cloexec_from(3);
+  for (int i = 0; i < e->nkeep && !err; i++)
+    if (e->keep[i] > 2 && sys(SYS_fcntl, e->keep[i], F_SETFD, 0) < 0) err = EBADF;
+  char *const envp[] = {NULL};
+  if (!err) err = (int)-sys(SYS_execveat, e->image, "", e->argv, envp, AT_EMPTY_PATH);
+  int32_t report = -err; /* the pid would come here: -errno says why there is none */
+  sys(SYS_write, e->report, &report, sizeof report);
+  sys_exit(127);
 }
 
-int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int via_userns, int32_t *out) {
-  if (via_userns) return spawn_via_userns(plan, len, pidfd, cgroup_fd, out);
-  int self = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-  if (self < 0) return -errno;
-  if (setns(pidfd, CLONE_NEWPID) < 0) {
-    int err = errno;
-    close(self);
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10u
+#endif
+
+/* A sealed memfd holding the enter program: nothing can write it, so neither can a process
+ * that reaches it through /proc/PID/exe. */
+static int enter_image(void) {
+  int fd = memfd_create("mycfs-enter", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create("mycfs-enter", MFD_CLOEXEC | MFD_ALLOW_SEALING); /* before 6.3 */
+  if (fd < 0) return -errno;
+  size_t len = (size_t)(mycfs_enter_image_end - mycfs_enter_image);
+  int rc = mycfs_write(fd, mycfs_enter_image, (uint32_t)len);
+  if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) rc = -errno;
+  if (rc < 0) {
+    int err = -rc;
+    close(fd);
     return -err;
   }
-  int rc = mycfs_spawn(plan, len, 0, cgroup_fd, out);
-  int back = setns(self, CLONE_NEWPID);
-  close(self);
-  /* Later children of this process must never land in the container: give up rather. */
-  if (back < 0) abort();
-  return rc;
+  return fd;
+}
+
+/* Starts the enter program (enter/main.c), which walks `plan`: its OP_ENTER clones the
+ * walker into the container's PID namespace, as mycfs's child. io[0] = that child's pid,
+ * io[1] = mycfs's end of its sync socket; in: io[2..7], the fds it keeps (the plan's
+ * stdio, pidfd, cgroup directory; -1: none). Blocks until the child exists, or the enter
+ * program failed at a step before OP_ENTER: then io[0] is the enter program's own pid, and
+ * its error waits on the sync socket, as any step's. */
+int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int32_t *io) {
+  int image = -1, args = -1, sv[2] = {-1, -1}, report[2] = {-1, -1}, err = 0;
+  if ((image = enter_image()) < 0) return image;
+  if ((args = memfd_create("mycfs-enter-plan", MFD_CLOEXEC)) < 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(report, O_CLOEXEC) < 0)
+    err = errno;
+  struct enter_args hdr = {.magic = ENTER_MAGIC, .plan_len = len, .sync_fd = sv[1], .report_fd = report[1]};
+  int rc = err ? 0 : mycfs_write(args, (const uint8_t *)&hdr, sizeof hdr);
+  if (rc == 0 && !err) rc = mycfs_write(args, plan, len);
+  if (rc < 0) err = -rc;
+  long pid = -1;
+  if (!err) {
+    char fdarg[16];
+    snprintf(fdarg, sizeof fdarg, "%d", args);
+    char *argv[] = {"mycfs-enter", fdarg, NULL};
+    int keep[] = {sv[1], report[1], args, io[2], io[3], io[4], io[5], io[6], io[7]};
+    struct enter_start e = {.image = image, .argv = argv, .keep = keep, .nkeep = 9, .report = report[1]};
+    pid = clone_vfork(enter_exec, &e);
+    if (pid < 0) err = (int)-pid;
+  }
+  const int theirs[] = {image, args, sv[1], report[1]};
+  for (int i = 0; i < 4; i++)
+    if (theirs[i] >= 0) close(theirs[i]);
+  int32_t child = -1;
+  if (pid > 0) {
+    /* the pid once the clone exists, then the enter program exits; at EOF it failed before */
+    ssize_t n;
+    while ((n = read(report[0], &child, sizeof child)) < 0 && errno == EINTR) {}
+    if (n == sizeof child && child != 0) { /* a pid, or -errno from before the exec */
+      while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR) {}
+      if (child < 0) err = -child;
+    } else {
+      child = (int32_t)pid;
+    }
+  }
+  if (report[0] >= 0) close(report[0]);
+  if (err) {
+    if (sv[0] >= 0) close(sv[0]);
+    return -err;
+  }
+  io[0] = child;
+  io[1] = sv[0];
+  return 0;
 }

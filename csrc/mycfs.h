@@ -10,6 +10,12 @@
 
 /* child.c: the routine the cloned child runs; never returns. */
 __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
+/* child.c: every fd from `first` on is closed by the next execve; 0 or an errno. */
+int cloexec_from(unsigned first);
+
+/* api.c: a child that runs fn(arg) on a stack of its own until it execs, the calling
+ * thread waiting meanwhile (CLONE_VFORK); its pid, or -errno. */
+long clone_vfork(void (*fn)(void *), void *arg);
 
 /* plan.c: bounds-checked access to the plan's records; NULL when malformed. */
 const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len);
@@ -21,8 +27,9 @@ int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns);
 int chan_recv(int fd, struct mycfs_msg *m, int *passed);
 int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 
-/* pty.c: a pty from the devpts on /dev/pts, its slave on fds 0-2; returns the master or -errno. */
-int pty_onto_stdio(void);
+/* pty.c: a pty from the devpts on the root's /dev/pts, its slave on fds 0-2; returns the
+ * master or -errno. */
+int pty_onto_stdio(int root_fd);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
  * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c and
@@ -45,7 +52,9 @@ int mycfs_mkdir(const char *path, uint32_t mode);
 int mycfs_remove_tree(const char *path);
 int mycfs_rmdir(const char *path);
 int mycfs_getrlimit(int resource, int64_t *out);
-int mycfs_idmapped_tree(const char *path, const char *userns_path);
+int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *userns_path);
+int mycfs_open_path_dir(const char *path);
+int mycfs_same_inode(int fd, const char *path);
 int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
 int mycfs_open_dir(const char *path);
 int64_t mycfs_fs_type(const char *path);
@@ -55,7 +64,7 @@ int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size);
 int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size);
 int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size);
 int mycfs_plan_dump(const uint8_t *plan, uint32_t len, char *out, uint32_t size);
-int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int via_userns, int32_t *out);
+int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int32_t *io);
 int mycfs_pidfd_open(int pid);
 int mycfs_pidfd_signal(int pidfd, int sig);
 int mycfs_pidfd_wait(int pidfd, int timeout_ms);
@@ -69,9 +78,23 @@ int mycfs_dup2(int from, int to);
 int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
 
+/* How mycfs exec enters a container (join.c starts enter/main.c): what the enter program
+ * reads from the fd its argv[1] names, this header then the plan; the fd OP_ENTER reports
+ * the pid on; and the program itself, embedded in the library (enter_image.c). */
+#define ENTER_MAGIC 0x746e656du /* "ment" */
+struct enter_args {
+  uint32_t magic;
+  uint32_t plan_len;
+  int32_t sync_fd, report_fd;
+};
+extern int enter_report_fd;
+extern const uint8_t mycfs_enter_image[], mycfs_enter_image_end[];
+
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 int open_in_root(int root_fd, const char *path, enum create_kind create);
+/* An existing file below the root, opened with these open(2) flags. */
+int open_file_in_root(int root_fd, const char *path, int flags);
 int open_parent_in_root(int root_fd, const char *path, const char **name);
 /* The same with other openat2 RESOLVE_* rules; paths are then relative to root_fd. */
 int open_below(int root_fd, const char *path, enum create_kind create, uint64_t rules);

@@ -12,7 +12,7 @@
 enum mycfs_op {
   OP_SYNC = 1,        /* a = sync point: tell the parent, wait for its go-ahead */
   OP_MOUNT = 2,       /* s0 source, s1 target, s2 fstype, s3 data; a = mount flags */
-  OP_ROOT = 3,        /* s0 path: later IN_ROOT paths resolve below it */
+  OP_ROOT = 3,        /* s0 path: later IN_ROOT paths resolve below it (OPF_TREE: see there) */
   OP_MKDIR = 4,       /* s0 path (in root), a = mode */
   OP_MKNOD = 5,       /* s0 path (in root), a = mode, b = dev_t */
   OP_SYMLINK = 6,     /* s0 link target, s1 path (in root) */
@@ -20,7 +20,7 @@ enum mycfs_op {
   OP_CHROOT = 8,      /* move the root onto / and chroot (the --no-pivot path) */
   OP_HOSTNAME = 9,    /* s0 name */
   OP_LOOPBACK = 10,   /* bring lo up */
-  OP_CHDIR = 11,      /* s0 path */
+  OP_CHDIR = 11,      /* s0 path, resolved below OP_ROOT; the result must be inside the root */
   OP_STDIO = 12,      /* a, b, c: fds that become 0, 1, 2 (-1 keeps the inherited one) */
   OP_EXEC = 13,       /* s0 PATH to search, then a argv strings, then b env strings */
   OP_UNSHARE = 14,    /* a = CLONE_* flags */
@@ -33,6 +33,9 @@ enum mycfs_op {
   OP_WRITE = 21,      /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
   OP_SETNS = 22,      /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
   OP_PTY = 23,        /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
+  OP_ENTER = 24,      /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
+                       * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
+                       * exits. Only in the enter program (csrc/enter/main.c) */
 };
 
 /* Op flags. */
@@ -42,6 +45,11 @@ enum mycfs_op {
 #define OPF_OPTIONAL 0x8u      /* OP_MOUNT: a target that does not exist is skipped, not an error */
 #define OPF_BIND_SELF 0x80u    /* OP_MOUNT: the source is the resolved target itself */
 #define OPF_SETGROUPS 0x100u   /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
+#define OPF_TREE 0x200u        /* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1,
+                                * the mount passed at the last sync point): attached over / of the
+                                * child's mount namespace and used through its fd, never a name */
+#define OPF_SOURCE_IN_ROOT 0x400u /* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0
+                                   * it must be the character device b (a dev_t) */
 #define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
@@ -82,7 +90,7 @@ enum mycfs_call {
   CALL_REMOVE_TREE = 16,
   CALL_RMDIR = 17,
   CALL_GETRLIMIT = 18,
-  CALL_IDMAPPED_TREE = 19,
+  CALL_CLONE_TREE = 19,
   CALL_CHOWN = 20,
   CALL_OPEN_DIR = 21,
   CALL_FS_TYPE = 22,
@@ -105,6 +113,8 @@ enum mycfs_call {
   CALL_DUP2 = 39,
   CALL_LOCK = 40,
   CALL_RENAME = 41,
+  CALL_OPEN_PATH_DIR = 42,
+  CALL_SAME_INODE = 43,
 };
 
 /* Plan flags (header). */

@@ -9,8 +9,10 @@
 #include "mycfs.h"
 #include "sys.h"
 
-int pty_onto_stdio(void) {
-  long m = sys(SYS_openat, AT_FDCWD, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+int pty_onto_stdio(int root_fd) {
+  /* resolved below the root: in a running container (exec -t) the container owns /dev,
+   * and a symlink there must not lead out of it */
+  long m = open_file_in_root(root_fd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW);
   if (m < 0) return (int)m;
   int unlock = 0;
   /* Only a pty master answers these: whatever the image put at that path, the parent

@@ -73,6 +73,11 @@ int open_in_root(int root_fd, const char *path, enum create_kind create) {
   return open_below(root_fd, path, create, IN_ROOT);
 }
 
+int open_file_in_root(int root_fd, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC, .resolve = IN_ROOT};
+  return (int)sys(SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
 /* Resolves the directory part of path (creating it as `create` says); *name points at
  * the last component. */
 int open_parent_below(int root_fd, const char *path, const char **name, enum create_kind create, uint64_t rules) {

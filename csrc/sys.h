@@ -1,8 +1,8 @@
 /* System calls for the code the cloned child runs. On x86_64 the child shares mycfs's
  * memory until it execs (CLONE_VM, see api.c), so it must not write errno: glibc keeps
  * errno in the thread-local storage of the thread that cloned it, and that thread goes on
- * running JavaScript. sys() returns the result or -errno and touches only registers.
- * Elsewhere the child has a copy of the memory, and glibc's syscall() serves. */
+ * running JavaScript. sys() returns the result or -errno and touches only registers; the
+ * enter program (enter/main.c), linked without a C library, has nothing else. */
 #ifndef MYCFS_SYS_H
 #define MYCFS_SYS_H
 #include <sys/syscall.h>
@@ -19,13 +19,20 @@ static inline long raw_syscall(long n, long a, long b, long c, long d, long e, l
                    : "rcx", "r11", "memory");
   return ret;
 }
-#else
-#include <errno.h>
-#include <unistd.h>
+#elif defined(__aarch64__)
 static inline long raw_syscall(long n, long a, long b, long c, long d, long e, long f) {
-  long r = syscall(n, a, b, c, d, e, f);
-  return r < 0 ? -errno : r;
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
 }
+#else
+#error "mycfs runs on x86_64 and aarch64"
 #endif
 
 #define SYS_0(n) raw_syscall(n, 0, 0, 0, 0, 0, 0)

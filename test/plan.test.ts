@@ -5,14 +5,14 @@ import { buildPlan, type ContainerConfig } from "../src/container/plan";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan } from "../src/plan/encode";
-import { MS, mount, PR, type Op } from "../src/plan/ops";
+import { MS, mount, PR, root, type Op } from "../src/plan/ops";
 import { CLONE } from "../src/container/namespaces";
 import { cgroupBinds } from "../src/cgroups/cgroup";
 import { parseLayout } from "../src/cgroups/layout";
 import { parseTmpfs } from "../src/container/options";
 
 const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
-  rootfs: { path: "/store/c/rootfs", ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" })] },
+  rootfs: { path: "/store/c/rootfs", ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" }), root("/store/c/rootfs")] },
   argv: ["/bin/echo", "héllo", ""],
   env: ["PATH=/bin:/usr/bin", "HOME=/root"],
   hostname: "box",

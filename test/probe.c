@@ -5,7 +5,11 @@
  *   probe alloc MB touch MB mebibytes, one at a time, printing each
  *   probe forks N  try to start N processes at once; print how many started
  *   probe burn S   spin for S seconds; print the CPU seconds it got
- *   probe denied   try privileged operations; print each one's errno (0: it worked) */
+ *   probe denied   try privileged operations; print each one's errno (0: it worked)
+ *   probe snoop S  for S seconds catch every new process as an attacker with CAP_SYS_PTRACE
+ *                  would (runc CVE-2019-5736, CVE-2016-9962), then try to write to each
+ *                  one's executable through it; print what was seen, as JSON
+ *   probe exchange A B S   swap the names A and B (renameat2 RENAME_EXCHANGE) for S seconds */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,6 +18,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <linux/keyctl.h>
 #include <linux/reboot.h>
@@ -174,6 +180,105 @@ static void denied(void) {
   printf("}\n");
 }
 
+#define MAX_SEEN 256
+struct seen {
+  int pid, exe_fd, traced, reopen;
+  char exe[256], maps[512], fds[1024];
+};
+
+/* Appends "a|b|..." of the file-backed mappings (or fd targets) of pid to out. */
+static void append(char *out, size_t size, const char *text) {
+  size_t n = strlen(out);
+  if (n + strlen(text) + 2 < size) snprintf(out + n, size - n, "%s%s", n ? "|" : "", text);
+}
+
+static void caught(struct seen *s) {
+  char path[64], line[512], link[256];
+  snprintf(path, sizeof path, "/proc/%d/exe", s->pid);
+  s->exe_fd = open(path, O_PATH | O_CLOEXEC); /* the attack: keep it, reopen it later */
+  ssize_t n = readlink(path, s->exe, sizeof s->exe - 1);
+  s->exe[n > 0 ? n : 0] = 0;
+  /* seized and interrupted, not attached: a SIGSTOP left pending would stop it for good */
+  if (ptrace(PTRACE_SEIZE, s->pid, 0, 0) != 0) return;
+  ptrace(PTRACE_INTERRUPT, s->pid, 0, 0);
+  int st;
+  if (waitpid(s->pid, &st, __WALL) != s->pid || !WIFSTOPPED(st)) return;
+  s->traced = 1;
+  snprintf(path, sizeof path, "/proc/%d/maps", s->pid);
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f)) {
+    char *file = strchr(line, '/');
+    if (!file) continue;
+    file[strcspn(file, "\n")] = 0;
+    if (!strstr(s->maps, file)) append(s->maps, sizeof s->maps, file);
+  }
+  if (f) fclose(f);
+  snprintf(path, sizeof path, "/proc/%d/fd", s->pid);
+  DIR *d = opendir(path);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(line, sizeof line, "/proc/%d/fd/%s", s->pid, e->d_name);
+    n = readlink(line, link, sizeof link - 1);
+    link[n > 0 ? n : 0] = 0;
+    /* a directory's path reads the same whether it is the container's or the host's */
+    struct stat fd_st, root_st;
+    if (stat(line, &fd_st) == 0 && S_ISDIR(fd_st.st_mode) && stat("/", &root_st) == 0)
+      snprintf(link, sizeof link, "%s", fd_st.st_dev == root_st.st_dev && fd_st.st_ino == root_st.st_ino ? "the container's root" : "a directory outside it");
+    append(s->fds, sizeof s->fds, link);
+  }
+  if (d) closedir(d);
+  ptrace(PTRACE_DETACH, s->pid, 0, st >> 16 ? 0 : WSTOPSIG(st)); /* a signal it was stopped for, given back */
+}
+
+static void snoop(int secs) {
+  static struct seen seen[MAX_SEEN];
+  int count = 0;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+      int pid = atoi(e->d_name), known = pid <= 1 || pid == getpid();
+      for (int i = 0; i < count && !known; i++) known = seen[i].pid == pid;
+      if (known || count == MAX_SEEN) continue;
+      seen[count] = (struct seen){.pid = pid, .exe_fd = -1, .reopen = -1};
+      caught(&seen[count++]);
+    }
+    if (d) closedir(d);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec - start.tv_sec < secs);
+  printf("[");
+  for (int i = 0; i < count; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", seen[i].exe_fd);
+    if (seen[i].exe_fd >= 0) { /* the first byte written over with itself: could it be written? */
+      int w = open(path, O_RDWR | O_CLOEXEC);
+      char byte;
+      seen[i].reopen = w < 0 || pread(w, &byte, 1, 0) != 1 || pwrite(w, &byte, 1, 0) != 1 ? errno : 0;
+      if (w >= 0) close(w);
+    }
+    printf("%s{\"pid\":%d,\"traced\":%d,\"reopen\":%d,\"exe\":", i ? "," : "", seen[i].pid, seen[i].traced, seen[i].reopen);
+    json_str(seen[i].exe);
+    printf(",\"maps\":");
+    json_str(seen[i].maps);
+    printf(",\"fds\":");
+    json_str(seen[i].fds);
+    printf("}");
+  }
+  printf("]\n");
+}
+
+static void exchange(const char *a, const char *b, int secs) {
+  struct timespec start, now;
+  long swaps = 0;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    for (int i = 0; i < 1000; i++) swaps += syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec - start.tv_sec < secs);
+  printf("{\"swaps\":%ld}\n", swaps);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
@@ -183,7 +288,9 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "forks")) forks(atoi(argv[2]));
   else if (argc >= 3 && !strcmp(argv[1], "burn")) burn(atoi(argv[2]));
   else if (argc >= 2 && !strcmp(argv[1], "denied")) denied();
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied\n"); return 2; }
+  else if (argc >= 3 && !strcmp(argv[1], "snoop")) snoop(atoi(argv[2]));
+  else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|exchange A B S\n"); return 2; }
   fflush(stdout);
   return 0;
 }

@@ -7,6 +7,7 @@ import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
+import { root } from "../plan/ops";
 import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
 import { EMBEDDED } from "../images/embedded";
@@ -111,7 +112,7 @@ export default defineCommand({
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
-      const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };
+      const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [root(rootfsDir ?? "/<container>/rootfs")] };
       const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), !rootfsDir);
       return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
     }

@@ -1,15 +1,14 @@
 // `mycfs exec`: a new process inside a running container, as the container's own are. A
-// second kind of plan, walked by the same child code: the child is cloned into the
-// container's PID namespace (mycfs_spawn_joined) and its cgroup v2 directory, moves itself
-// into its v1 cgroups while the host's paths are still there, joins the other namespaces
-// with one setns on a pidfd (the user namespace first, when it has one), and gets the
-// container's working directory, rlimits, capabilities, no_new_privs and seccomp filter
-// before exec. mycfs makes itself non-dumpable first, and the child shares that: until
-// the exec, nothing in the container can open it through /proc/PID/exe or /proc/PID/mem
-// (runc CVE-2019-5736).
+// second kind of plan, walked by the same child code, in a process that holds nothing of
+// mycfs's: the enter program (csrc/enter/main.c), run from a sealed memfd, clones it into
+// the container's PID namespace and its cgroup v2 directory (runc CVE-2019-5736,
+// CVE-2016-9962). It moves itself into its v1 cgroups while the host's paths are still
+// there, joins the other namespaces with one setns on a pidfd (the user namespace first,
+// when it has one), and gets the container's working directory (resolved inside its root,
+// CVE-2024-21626), rlimits, capabilities, no_new_privs and seccomp filter before exec.
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import { MycfsError } from "../errors";
-import { close, pidfdOpen, setDumpable, spawnJoined } from "../native/lib";
+import { close, pidfdOpen, spawnJoined } from "../native/lib";
 import * as op from "../plan/ops";
 import { isAlive, shortId, type ContainerState } from "../state/record";
 import { CLONE, containerNamespaces } from "./namespaces";
@@ -36,7 +35,14 @@ export function execEnv(base: string[], overrides: string[]): string[] {
   return [...env.values()];
 }
 
-export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, io: Stdio, join: op.Op[] = [], flags = joinFlags(!!s.userns)): op.Op[] {
+/** The fds of ours the plan uses: a pidfd of the container's first process, and its
+ * cgroup v2 directory (-1: none). */
+export interface Joined {
+  pidfd: number;
+  cgroup: number;
+}
+
+export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Op[] = []): op.Op[] {
   const env = execEnv(s.exec.env, [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
@@ -46,12 +52,23 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
     maskPaths: false,
   };
+  // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
+  // into its PID namespace, so the enter program joins that one first
+  const rootless = s.userns?.rootless === true;
+  const flags = joinFlags(!!s.userns) & ~(rootless ? CLONE.NEWUSER : 0);
   const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter((_, i) =>
     flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!);
+  const pid = s.container!.pid;
   return [
+    // in the enter program, which nothing in the container can see: the host's cgroup files
     ...join,
-    op.setns(pidfd, flags, `join the container's ${names.join(", ")} namespaces (setns on a pidfd of ${s.container!.pid})`),
+    ...(rootless ? [op.setns(fds.pidfd, CLONE.NEWUSER, `join the user namespace of ${pid}, whose root alone may clone into its PID namespace`)] : []),
+    op.prctl(op.PR.SET_DUMPABLE, 0, "make the enter program non-dumpable, and so its clone"),
+    op.enter(fds.pidfd, fds.cgroup, pid),
+    op.setns(fds.pidfd, flags, `join the container's ${names.join(", ")} namespaces (setns on a pidfd of ${pid})`),
     ...(s.userns ? [op.setid(0, 0, s.userns.dropGroups)] : []),
+    // the mount namespace's root, which setns made this process's: the container's own
+    op.root("/"),
     op.chdir(workdir),
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty()] : []),
@@ -64,22 +81,22 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, pidfd: number, 
 export async function execIn(s: ContainerState, o: ExecOptions): Promise<number> {
   const notRunning = () => new MycfsError(`container ${s.name ?? shortId(s.id)} is not running`);
   if (s.status !== "running") throw notRunning();
-  const rootless = s.userns?.rootless === true;
-  setDumpable(false);
   const pidfd = pidfdOpen(s.container!.pid);
   // alive, and the same process, checked with the pidfd held: a recycled pid cannot be joined
   if (pidfd === null || !isAlive(s.container, s.bootId)) throw notRunning();
   const cgroup = s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   try {
     const io = await openIo(o);
-    return await runPlan({
-      // rootless: the child is already in the user namespace (spawnJoined), so not again
-      plan: buildExecPlan(s, o, pidfd, io, cgroup?.joinOps() ?? [], rootless ? joinFlags(true) & ~CLONE.NEWUSER : undefined),
-      spawn: (plan) => withCgroupFd(cgroup, (v2) => spawnJoined(plan, pidfd, v2, rootless)),
-      hooks: () => ({}),
-      io,
-      debug: o.debug,
-      drainMs: 200,
+    return await withCgroupFd(cgroup, (v2) => {
+      const fds = { pidfd, cgroup: v2 };
+      return runPlan({
+        plan: buildExecPlan(s, o, fds, io, cgroup?.joinOps() ?? []),
+        spawn: (plan) => spawnJoined(plan, [...io.fds, pidfd, v2]),
+        hooks: () => ({}),
+        io,
+        debug: o.debug,
+        drainMs: 200,
+      });
     });
   } finally {
     close(pidfd);

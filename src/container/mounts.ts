@@ -91,12 +91,20 @@ const MASKED_FILES = ["/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/la
   "/proc/timer_stats", "/proc/sched_debug"];
 const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-/** Masked paths (covered by the host's /dev/null or an empty read-only tmpfs, never by
- * anything the image controls: runc CVE-2025-31133) and read-only /proc paths. */
+/** Masked paths and read-only /proc paths. A file is covered by the container's own
+ * /dev/null, made by mycfs a few steps before and checked to be the 1:3 device, bound
+ * read-only: the host's /dev/null bound there would be the host's inode, whose mode and
+ * owner a container with CAP_CHOWN or CAP_FOWNER could change through the mask (runc
+ * CVE-2025-31133). A directory is covered by an empty read-only tmpfs. */
 export function maskedPaths(): Op[] {
   return [
-    ...MASKED_FILES.map((target) => mount({ source: "/dev/null", target, flags: MS.BIND, inRoot: "existing", optional: true,
-      what: `mask ${target} with /dev/null` })),
+    ...MASKED_FILES.flatMap((target) => [
+      mount({ source: "/dev/null", sourceInRoot: { device: [1, 3] }, target, flags: MS.BIND, inRoot: "existing", optional: true,
+        what: `mask ${target} with the container's /dev/null` }),
+      // (not nodev: through the mask, reading gives nothing, as docker's does, rather than EACCES)
+      mount({ target, flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NOEXEC, inRoot: "existing", optional: true,
+        what: `make the mask on ${target} read-only` }),
+    ]),
     ...MASKED_DIRS.map((target) => mount({ source: "tmpfs", target, fstype: "tmpfs", flags: RO, data: "size=0", inRoot: "existing",
       optional: true, what: `mask ${target} with an empty read-only tmpfs` })),
     ...READ_ONLY.flatMap((target) => [

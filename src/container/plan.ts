@@ -24,7 +24,8 @@ export interface Security {
 }
 
 export interface ContainerConfig {
-  rootfs: { path: string; ops: op.Op[]; idmap?: string };
+  /** `ops` mount the root and end with the step that makes it the root (op.root). */
+  rootfs: { path: string; ops: op.Op[]; idmap?: (userns: string) => number };
   argv: string[];
   env: string[];
   hostname: string;
@@ -97,7 +98,6 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...c.rootfs.ops,
-    op.root(root),
     ...systemMounts(userTargets, c.userns),
     ...(c.security.maskPaths ? maskedPaths() : []),
     ...(joinLate ? join : []),
@@ -105,7 +105,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),
-    ...(c.readOnly ? [op.mount({ target: root, flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
+    ...(c.readOnly ? [op.mount({ target: "/", inRoot: "existing", flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
       what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)" })] : []),
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),

@@ -1,11 +1,13 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
-import { chmod, chown, close, copyTree, fileMode, fileType, mkdir, removeTree, replaceFile, S_IFMT } from "../native/lib";
-import { attach, mount, MS, type Op } from "../plan/ops";
+import { chmod, chown, cloneTree, close, copyTree, errnoMessage, fileMode, fileType, mkdir, openPathDir, removeTree, replaceFile, sameInode } from "../native/lib";
+import { attach, mount, MS, root, rootTree, type Op } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
 import { kernelAtLeast } from "./kernel";
+
+const ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
 
 export interface Rootfs {
   /** The host path that becomes the container's "/". */
@@ -20,16 +22,16 @@ export interface Rootfs {
   cleanup(ran: boolean): void;
   /** A copy to run instead, where overlayfs cannot be mounted. */
   fallback?: () => Rootfs;
-  /** In a user namespace: the tree the parent id-maps and passes to the child at its
-   * first sync point, where the `attach` step in `ops` puts it. */
-  idmap?: string;
+  /** In a user namespace: makes the id-mapped tree (for the namespace at `userns`) that the
+   * parent passes to the child at its first sync point, for a step in `ops` to take. */
+  idmap?: (userns: string) => number;
 }
 
 /** The host ids of the container's root, when it runs in a user namespace. */
 export type Owner = { uid: number; gid: number };
 
 const bindSelf = (path: string): Op[] => [mount({ source: path, target: path, flags: MS.BIND | MS.REC,
-  what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` })];
+  what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` }), root(path)];
 
 /** In a user namespace the container's root, an unprivileged uid on the host, mounts the
  * root file system itself, so it must be able to traverse every directory above it. */
@@ -90,10 +92,12 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
         // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
         data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay" }),
+      // (the store is root's and private: no one else can swap a name in it)
+      root(join(dir, "rootfs")),
     ],
     prepare,
     cleanup,
-    idmap: idmapped ? lower : undefined,
+    idmap: idmapped ? (userns) => cloneTree(lower, lower, { userns }) : undefined,
     // (a copy owned by a user namespace's root is not made here: that is `shifted`)
     fallback: owner ? undefined : () => {
       copyTree(lower, upper);
@@ -102,15 +106,32 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
   };
 }
 
-/** --rootfs DIR: used in place, like runc's bundle rootfs. */
+/** --rootfs DIR: used in place, like runc's bundle rootfs. Whoever can write the directory
+ * above it could swap it for a symlink (to /, say) between a check and a mount by name
+ * (the CVE-2018-15664 class): so it is opened once, its last component not followed,
+ * checked on that fd, and the container's root is a mount tree cloned from that fd. */
 export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
   const path = resolve(dir);
-  if (fileType(path) !== S_IFMT.DIR) throw new MycfsError(`--rootfs ${dir}: no such directory; give the path of an unpacked root file system`);
-  if (owner) {
-    checkReachable(path, "--rootfs");
-    const refusal = idmapRefusal(path);
-    if (refusal) throw new MycfsError(`--rootfs with a user namespace needs an id-mapped mount, and ${refusal}; run the image from the store instead`);
-    return { path, ops: [attach(path, `attach ${path} onto itself, id-mapped so that its root is the container's root`)], cleanup: () => {}, idmap: path };
+  const fd = openPathDir(path);
+  if (fd < 0) {
+    const why = fd === -ENOENT ? "no such directory" : fd === -ENOTDIR || fd === -ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(-fd);
+    throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`);
   }
-  return { path, ops: bindSelf(path), cleanup: () => {} };
+  const close_ = () => close(fd);
+  try {
+    if (sameInode(fd, "/")) throw new MycfsError(`--rootfs ${dir}: that is the host's own root; give the directory of an unpacked root file system`);
+    if (owner) {
+      checkReachable(path, "--rootfs");
+      const refusal = idmapRefusal(path);
+      if (refusal) throw new MycfsError(`--rootfs with a user namespace needs an id-mapped mount, and ${refusal}; run the image from the store instead`);
+      return { path, ops: [rootTree(-1, path, `attach ${path}, id-mapped so that its root is the container's root`)],
+        idmap: (userns) => cloneTree(fd, path, { recursive: true, userns }), cleanup: close_ };
+    }
+    const tree = cloneTree(fd, path, { recursive: true });
+    return { path, ops: [rootTree(tree, path, `attach the tree of ${path} (cloned from the directory mycfs opened and checked)`)],
+      cleanup: () => (close(tree), close_()) };
+  } catch (e) {
+    close_();
+    throw e;
+  }
 }

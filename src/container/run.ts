@@ -2,7 +2,7 @@
 // sync points, relay signals and terminal, and return the exit code as docker would.
 import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { debugging, log } from "../log";
-import { close, errnoMessage, idmappedTree, openDir, reap, setDumpable, spawn } from "../native/lib";
+import { close, errnoMessage, openDir, reap, setDumpable, spawn } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
 import { OpCode, PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
@@ -44,7 +44,7 @@ export function exitCode(status: number): number {
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
-const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8;
+const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8, EXDEV = 18;
 
 /** A step of the plan failed; which one, for callers that can try another way. */
 export class StepFailed extends MycfsError {
@@ -57,6 +57,8 @@ export class StepFailed extends MycfsError {
 export function failureError(plan: Op[], f: Failure): StepFailed {
   const op = plan[f.step];
   const fail = (message: string, code: number) => new StepFailed(message, code, op, f.errno);
+  if (op?.code === OpCode.CHDIR && f.errno === EXDEV)
+    return fail(`step ${f.step + 1}, ${op.what}: it leads outside the container's root; refused (runc CVE-2024-21626)`, EXIT_MYCFS);
   if (op?.code === OpCode.EXEC) {
     const cmd = op.strs[1];
     if (f.errno === ENOENT)
@@ -149,7 +151,7 @@ export async function runPlan(l: Launch): Promise<number> {
 function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
   if (!config.userns) return undefined;
   writeMaps(pid, config.userns);
-  return config.rootfs.idmap ? idmappedTree(config.rootfs.idmap, `/proc/${pid}/ns/user`) : undefined;
+  return config.rootfs.idmap?.(`/proc/${pid}/ns/user`);
 }
 
 /** Calls f with an fd of the cgroup's v2 directory (-1 if it has none), for a child to be

@@ -73,10 +73,18 @@ export function send(sock: number, kind: number, step: number, fd?: number) {
   else check(call(Call.SEND_FD, null, null, sock, kind, step, fd), "pass a mount to the child");
 }
 
-/** A detached, id-mapped copy of the mount at path, for the user namespace at userns. */
-export function idmappedTree(path: string, userns: string): number {
-  return check(call(Call.IDMAPPED_TREE, cstr(path), cstr(userns)), `make an id-mapped mount of ${path}`);
+/** A detached copy of the mount at `at` (a path, or a directory fd), with the mounts below
+ * it if `recursive`; id-mapped for the user namespace at `userns` if given. */
+export function cloneTree(at: string | number, what: string, o: { recursive?: boolean; userns?: string } = {}): number {
+  const [fd, path] = typeof at === "number" ? [at, ""] : [-100 /* AT_FDCWD */, at];
+  return check(call(Call.CLONE_TREE, cstr(path), cstr(o.userns ?? ""), fd, o.recursive ? 1 : 0), `make a${o.userns ? "n id-mapped" : ""} mount of ${what}`);
 }
+
+/** An O_PATH fd of the directory at path, its last component not followed; -errno. */
+export const openPathDir = (path: string): number => call(Call.OPEN_PATH_DIR, cstr(path));
+
+/** Whether fd and path are the same inode. */
+export const sameInode = (fd: number, path: string): boolean => check(call(Call.SAME_INODE, cstr(path), null, fd), `stat ${path}`) === 1;
 
 export function chmod(path: string, mode: number) {
   check(call(Call.CHMOD, cstr(path), null, mode), `chmod ${path}`);
@@ -298,10 +306,14 @@ export function removeTree(path: string) {
 /** Clones a child into the PID namespace of the process behind pidfd (and the cgroup v2
  * directory behind cgroupFd, unless -1); it walks `plan`. `viaUserns`: a rootless
  * container's, entered through its user namespace first (csrc/join.c). */
-export function spawnJoined(plan: Uint8Array, pidfd: number, cgroupFd: number, viaUserns: boolean): { pid: number; sock: number } {
-  const out = new Int32Array(2);
-  check(call(Call.SPAWN_JOINED, plan, out, plan.byteLength, pidfd, cgroupFd, viaUserns ? 1 : 0), "clone into the container's PID namespace");
-  return { pid: out[0]!, sock: out[1]! };
+/** Starts the enter program (csrc/enter/main.c) on `plan`, whose OP_ENTER clones it into a
+ * container as our child; `keep`: our fds the plan uses (stdio, pidfd, cgroup; at most 6),
+ * the only ones it gets. */
+export function spawnJoined(plan: Uint8Array, keep: number[]): { pid: number; sock: number } {
+  const io = new Int32Array([0, 0, -1, -1, -1, -1, -1, -1]);
+  io.set(keep.slice(0, 6), 2);
+  check(call(Call.SPAWN_JOINED, plan, io, plan.byteLength), "start the enter program");
+  return { pid: io[0]!, sock: io[1]! };
 }
 
 /** A pidfd for pid, or null if there is no such process. */

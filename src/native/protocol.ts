@@ -30,6 +30,7 @@ export const OpCode = {
   WRITE: 21,
   SETNS: 22,
   PTY: 23,
+  ENTER: 24,
 } as const;
 
 export const OpFlag = {
@@ -39,6 +40,8 @@ export const OpFlag = {
   OPTIONAL: 0x8,
   BIND_SELF: 0x80,
   SETGROUPS: 0x100,
+  TREE: 0x200,
+  SOURCE_IN_ROOT: 0x400,
   INIT: 0x10,
   SETSID: 0x20,
   CTTY: 0x40,
@@ -77,7 +80,7 @@ export const Call = {
   REMOVE_TREE: 16,
   RMDIR: 17,
   GETRLIMIT: 18,
-  IDMAPPED_TREE: 19,
+  CLONE_TREE: 19,
   CHOWN: 20,
   OPEN_DIR: 21,
   FS_TYPE: 22,
@@ -100,6 +103,8 @@ export const Call = {
   DUP2: 39,
   LOCK: 40,
   RENAME: 41,
+  OPEN_PATH_DIR: 42,
+  SAME_INODE: 43,
 } as const;
 
 export const PlanFlag = {

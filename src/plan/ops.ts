@@ -48,8 +48,14 @@ export interface MountSpec {
   optional?: boolean;
   /** Bind the resolved target onto itself (to remount it read-only). */
   bindSelf?: boolean;
+  /** The source is a path below the container root too; with `device`, it must be that
+   * character device (major, minor). */
+  sourceInRoot?: { device?: [number, number] };
   what: string;
 }
+
+/** dev_t as glibc's makedev encodes it, for the small numbers used here. */
+const makedev = (major: number, minor: number) => (major << 8) | minor;
 
 export function mount(m: MountSpec): Op {
   const flags =
@@ -57,22 +63,28 @@ export function mount(m: MountSpec): Op {
       ? 0
       : OpFlag.IN_ROOT | (m.inRoot === "dir" ? OpFlag.MKDIR : m.inRoot === "file" ? OpFlag.MKFILE : 0)) |
     (m.optional ? OpFlag.OPTIONAL : 0) |
-    (m.bindSelf ? OpFlag.BIND_SELF : 0);
+    (m.bindSelf ? OpFlag.BIND_SELF : 0) |
+    (m.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0);
+  const device = m.sourceInRoot?.device;
   return op(OpCode.MOUNT, m.what, [m.source ?? "", m.target, m.fstype ?? "", m.data ?? ""], {
     flags,
     a: m.flags ?? 0,
+    b: device ? makedev(...device) : 0,
   });
 }
 
 export const sync = (point: SyncPoint, what: string) => op(OpCode.SYNC, what, [], { a: point });
 export const root = (path: string) =>
   op(OpCode.ROOT, `open ${path} as the container's root for the steps that follow`, [path]);
+/** The root is a detached mount tree that mycfs made from a directory fd it checked: `fd`
+ * inherited by the child, or -1 for the mount passed at the last sync point. */
+export const rootTree = (fd: number, path: string, what: string) =>
+  op(OpCode.ROOT, `${what}; it is the container's root for the steps that follow, held by its fd`, [path], { flags: OpFlag.TREE, a: fd });
 export const mkdir = (path: string) => op(OpCode.MKDIR, `create directory ${path}`, [path]);
 export const mknod = (path: string, mode: number, major: number, minor: number) =>
   op(OpCode.MKNOD, `create device ${path} (${major}:${minor})`, [path], {
     a: mode,
-    // dev_t as glibc's makedev encodes it, for the small numbers used here
-    b: (major << 8) | minor,
+    b: makedev(major, minor),
   });
 export const symlink = (target: string, path: string) =>
   op(OpCode.SYMLINK, `link ${path} -> ${target}`, [target, path]);
@@ -82,7 +94,8 @@ export const chroot = (path: string) =>
   op(OpCode.CHROOT, `move ${path} onto / and chroot into it (--no-pivot)`);
 export const hostname = (name: string) => op(OpCode.HOSTNAME, `set hostname to ${name}`, [name]);
 export const loopback = () => op(OpCode.LOOPBACK, "bring up lo in the new network namespace");
-export const chdir = (path: string) => op(OpCode.CHDIR, `change directory to ${path}`, [path]);
+export const chdir = (path: string) =>
+  op(OpCode.CHDIR, `change directory to ${path}, resolved inside the container's root`, [path]);
 export const stdio = (fds: [number, number, number]) =>
   op(OpCode.STDIO, `connect stdin, stdout and stderr`, [], { a: fds[0], b: fds[1], c: fds[2] });
 
@@ -133,6 +146,11 @@ export const write = (path: string, text: string, what: string) => op(OpCode.WRI
 
 /** Joins the namespaces in `flags` of the process behind pidfd (mycfs exec). */
 export const setns = (pidfd: number, flags: number, what: string) => op(OpCode.SETNS, what, [], { a: pidfd, b: flags });
+
+/** The enter program's step into the container's PID namespace (pidfd): the walk goes on in
+ * a clone made there, born in the cgroup v2 directory open as cgroupFd (-1: none). */
+export const enter = (pidfd: number, cgroupFd: number, pid: number) =>
+  op(OpCode.ENTER, `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`, [], { a: pidfd, b: cgroupFd });
 
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
 export const pty = () =>
