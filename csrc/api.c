@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -150,6 +151,11 @@ int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd
   out[1] = sv[0];
   return 0;
 }
+
+/* Dumpability belongs to an address space: a child that shares mycfs's (x86_64) and makes
+ * itself non-dumpable makes mycfs so too, and the next child must start dumpable again
+ * (mycfs without root writes its maps through /proc/PID). */
+int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
 
 /* Blocking read of one message into out[5] = {kind, step, err, ns in µs, passed fd or -1};
  * 0 at EOF. */

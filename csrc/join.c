@@ -4,15 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <linux/sched.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,9 +39,6 @@ int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
   return rc < 0 ? -errno : rc > 0;
 }
 
-/* PR_SET_DUMPABLE: 0 keeps /proc/PID/exe and /proc/PID/mem of this process (and of the
- * children it clones, which inherit the flag) away from the container (CVE-2019-5736). */
-int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
 
 /* The intermediate child of mycfs_spawn_joined: it shares mycfs's memory until the exec,
  * so raw system calls only (sys.h). Every fd but 0-2 and those kept is closed by the exec;

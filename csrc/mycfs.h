@@ -33,7 +33,7 @@ int pty_onto_stdio(int root_fd);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
  * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c and
- * plan_dump.c. join.c reuses mycfs_spawn. */
+ * plan_dump.c. */
 int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
 int mycfs_recv(int fd, int32_t *out);
 int mycfs_send(int fd, uint32_t kind, uint32_t step);
