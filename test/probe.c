@@ -5,7 +5,11 @@
  *   probe alloc MB touch MB mebibytes, one at a time, printing each
  *   probe forks N  try to start N processes at once; print how many started
  *   probe burn S   spin for S seconds; print the CPU seconds it got
- *   probe denied   try privileged operations; print each one's errno (0: it worked) */
+ *   probe denied   try privileged operations; print each one's errno (0: it worked)
+ *   probe uring    call io_uring_setup; print its errno (0: it made a ring)
+ *   probe sti TEXT push TEXT into the terminal input of fds 0-2 and /dev/tty (TIOCSTI);
+ *                  print each one's errno
+ *   probe exchange A B S  swap A and B (renameat2 RENAME_EXCHANGE) over and over, S seconds */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +19,8 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/keyctl.h>
 #include <linux/reboot.h>
 #include <sched.h>
@@ -174,6 +180,34 @@ static void denied(void) {
   printf("}\n");
 }
 
+static void uring(void) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  long fd = syscall(SYS_io_uring_setup, 1, &p);
+  printf("{\"io_uring_setup\":%d}\n", fd < 0 ? errno : 0);
+}
+
+/* Each byte of text goes into the terminal's input queue, as if typed there. */
+static int push(int fd, const char *text) {
+  if (fd < 0) return errno;
+  for (const char *c = text; *c; c++)
+    if (ioctl(fd, TIOCSTI, c) < 0) return errno;
+  return 0;
+}
+
+static void sti(const char *text) {
+  printf("{\"0\":%d,\"1\":%d,\"2\":%d,", push(0, text), push(1, text), push(2, text));
+  printf("\"tty\":%d}\n", push(open("/dev/tty", O_RDWR), text));
+}
+
+static void exchange(const char *a, const char *b, int secs) {
+  time_t end = time(NULL) + secs;
+  long swaps = 0;
+  while (time(NULL) < end)
+    for (int i = 0; i < 1000; i++) swaps += syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0;
+  printf("{\"swaps\":%ld}\n", swaps);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
@@ -183,7 +217,10 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "forks")) forks(atoi(argv[2]));
   else if (argc >= 3 && !strcmp(argv[1], "burn")) burn(atoi(argv[2]));
   else if (argc >= 2 && !strcmp(argv[1], "denied")) denied();
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied\n"); return 2; }
+  else if (argc >= 2 && !strcmp(argv[1], "uring")) uring();
+  else if (argc >= 3 && !strcmp(argv[1], "sti")) sti(argv[2]);
+  else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|uring|sti TEXT|exchange A B S\n"); return 2; }
   fflush(stdout);
   return 0;
 }
