@@ -122,10 +122,24 @@ describe("hostile archives", () => {
       { header: { name: "dev/disk", type: "block-device", size: 0, mode: 0o666 } }]));
     const r = await mycfs(["import", "--root", store.root, archive, "devices"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("left out 1 entries (device nodes need --devices): dev/disk: block-device 0:0");
+    expect(r.stderr).toContain("left out of the image (1): dev/disk: block-device 0:0 (device nodes need --devices)\n");
     expect(existsSync(join(imageDir(store.root, "devices:latest"), "dev/disk"))).toBe(false);
     expect((await mycfs(["rmi", "--root", store.root, "devices"])).code).toBe(0);
   });
+});
+
+test("attributes left out each say why: overlayfs's own, and one the kernel refuses", async () => {
+  const archive = join(store.dir, "xattrs.tar");
+  // a security.capability too short to be one: the kernel refuses it (EINVAL)
+  const pax = { "SCHILY.xattr.trusted.overlay.opaque": "y", "SCHILY.xattr.security.capability": "bad" };
+  writeFileSync(archive, await packTar([{ header: { name: "a", type: "file", size: 1, pax }, body: "a" }]));
+  const r = await mycfs(["import", "--root", store.root, archive, "xattrs"]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("left out of the image (2): a: extended attribute trusted.overlay.opaque (overlayfs's own; never taken from an image); "
+    + "a: extended attribute security.capability (cannot set it: Invalid argument (EINVAL))\n");
+  expect(r.stderr).not.toContain("--devices");
+  expect(xattrs(join(imageDir(store.root, "xattrs:latest"), "a"))).toEqual({});
+  expect((await mycfs(["rmi", "--root", store.root, "xattrs"])).code).toBe(0);
 });
 
 describe("round trip: packed by GNU tar, unpacked by mycfs, entry by entry the same", () => {
