@@ -2,6 +2,7 @@
 // mountinfo, and the manager driven against a recording fake file system.
 import { describe, expect, test } from "bun:test";
 import { ContainerCgroup, type CgroupFs } from "../src/cgroups/cgroup";
+import { MycfsError } from "../src/errors";
 import { holder, type Layout, parseLayout } from "../src/cgroups/layout";
 import { type Limits, limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
 
@@ -155,6 +156,20 @@ describe("ContainerCgroup on a fake tree", () => {
     const fs = fakeFs({});
     expect(() => create(fs, v2, "mycfs-abc", parseLimits({ cpus: "1" }))).toThrow("--cpus: the cpu cgroup controller is not available");
     expect([...fs.dirs]).toEqual([]);
+  });
+
+  test("a tree it cannot write: the error is the directory it could not make, not a cleanup after it", () => {
+    const EROFS = 30;
+    const readOnly = { ...fakeFs({}), mkdir: (p: string) => { throw new MycfsError(`create ${p}: Read-only file system (EROFS)`); }, rmdir: () => EROFS };
+    const cg = ContainerCgroup.plan(readOnly, v2, "mycfs-abc", parseLimits({}));
+    expect(() => cg.create()).toThrow(new MycfsError("create /sys/fs/cgroup/user/mycfs-abc: Read-only file system (EROFS)"));
+    cg.remove(); // nothing was made, so nothing to take away
+  });
+
+  test("a directory that cannot be removed is named with its errno's symbol", () => {
+    const fs = { ...fakeFs({}), rmdir: () => 13 };
+    const cg = create(fs, v2, "mycfs-abc", parseLimits({}));
+    expect(() => cg.remove()).toThrow("could not remove cgroup /sys/fs/cgroup/user/mycfs-abc: Permission denied (EACCES)");
   });
 
   test("on v1 the child moves its own thread into each hierarchy it uses, and only those", () => {
