@@ -153,6 +153,11 @@ describe("exit codes and signals", () => {
     const ne = await run([], ["/etc/passwd"]);
     expect(ne.code).toBe(126);
     expect(ne.stderr).toContain("/etc/passwd: cannot execute: Permission denied");
+    // an empty command is refused before anything is made, with docker's code for it
+    const containers = readdirSync(join(store.root, "containers"));
+    expect(await run([], [""])).toEqual({ code: 127, stdout: "",
+      stderr: 'mycfs: the command is an empty string (""): name the program to run, e.g. mycfs run busybox sh\n' });
+    expect(readdirSync(join(store.root, "containers"))).toEqual(containers);
   });
 
   test("death by signal 9 gives 137", async () => {
