@@ -1,9 +1,9 @@
 // Parsing what the user typed: pure functions, no root needed.
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildEnv, command, containerPath, DEFAULT_PATH, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
+import { buildEnv, command, containerPath, DEFAULT_PATH, inRoot, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
 import { MycfsError } from "../src/errors";
 import { exitCode, failureError } from "../src/container/run";
 import { MS, exec, mount } from "../src/plan/ops";
@@ -93,6 +93,21 @@ describe("volumes, tmpfs, env", () => {
     const broken = { name: "f.env", text: "OK=1\nBROKEN\n" };
     expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [broken] })).toThrow("--env-file f.env, line 2: expected KEY=VALUE");
     await expect(readEnvFile(join(dir, "none"))).rejects.toThrow("cannot read it (ENOENT)");
+  });
+
+  test("inRoot: a path through a root file system's symlinks, as openat2(RESOLVE_IN_ROOT) takes it", () => {
+    const root = join(dir, "root");
+    mkdirSync(join(root, "etc/sub"), { recursive: true });
+    symlinkSync("/proc", join(root, "abs"));
+    symlinkSync("../../../../../../proc", join(root, "etc/climb"));
+    symlinkSync("sub", join(root, "etc/rel"));
+    symlinkSync("loop", join(root, "loop"));
+    expect(inRoot(root, "/abs/self")).toBe("/proc/self");
+    expect(inRoot(root, "/etc/climb/./sys")).toBe("/proc/sys");
+    expect(inRoot(root, "/etc/rel/x")).toBe("/etc/sub/x");
+    expect(inRoot(root, "/etc/../../etc/sub/../rel")).toBe("/etc/sub");
+    expect(inRoot(root, "/missing/abs")).toBe("/missing/abs");
+    expect(inRoot(root, "/loop/x")).toBe("/loop/x"); // past 40 links it stops following, as the kernel (ELOOP)
   });
 
   test("an empty command is refused with docker's exit code for a command not found", () => {

@@ -2,7 +2,7 @@
 // the input and the fix, and is raised before anything is created on disk.
 import { normalize, resolve } from "../paths";
 import { EXIT_NOT_FOUND, MycfsError } from "../errors";
-import { fileType, S_IFMT } from "../native/lib";
+import { fileType, readLink, S_IFMT } from "../native/lib";
 import { MS } from "../plan/ops";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -39,12 +39,45 @@ const KERNEL_FS: [path: string, hidden: string][] = [
   ...["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"].map((p): [string, string] => [p, "the container's /proc (a link into it)"]),
 ];
 
-/** A mount target that hides none of the container's kernel file systems. */
-function mountTarget(path: string, what: string): string {
-  const hidden = path === "/dev" ? "the container's /dev and its devpts"
-    : KERNEL_FS.find(([k]) => path === k || path.startsWith(`${k}/`))?.[1];
-  if (hidden) throw new MycfsError(`${what}: a mount on ${path} would hide or reach into ${hidden}; choose another path`);
+/** A mount target that hides none of the container's kernel file systems; `as` is where
+ * the root file system's symlinks take it, when they do. */
+function mountTarget(path: string, what: string, as = path): string {
+  const hidden = as === "/dev" ? "the container's /dev and its devpts"
+    : KERNEL_FS.find(([k]) => as === k || as.startsWith(`${k}/`))?.[1];
+  const where = as === path ? path : `${path} (${as}, through the root file system's symlinks)`;
+  if (hidden) throw new MycfsError(`${what}: a mount on ${where} would hide or reach into ${hidden}; choose another path`);
   return path;
+}
+
+/** Where `path` leads in the root file system at `root`, a host directory, through its
+ * symlinks, as the child's openat2(RESOLVE_IN_ROOT) will take it: an absolute link starts
+ * again at the root, and `..` stops there. */
+export function inRoot(root: string, path: string): string {
+  const todo = path.split("/").filter(Boolean);
+  const done: string[] = [];
+  for (let links = 0; todo.length > 0; ) {
+    const name = todo.shift()!;
+    if (name === "..") done.pop();
+    if (name === "." || name === "..") continue;
+    const link = links < 40 ? readLink(`${root}/${[...done, name].join("/")}`) : null; // the kernel's limit, too
+    if (link === null) done.push(name);
+    else {
+      links++;
+      if (link.startsWith("/")) done.length = 0;
+      todo.unshift(...link.split("/").filter(Boolean));
+    }
+  }
+  return `/${done.join("/")}`;
+}
+
+/** The volumes and tmpfs mounts, checked again where the image's symlinks lead them: an
+ * image with /data -> /proc would otherwise put `-v SRC:/data` over the container's /proc
+ * (runc checks after resolving symlinks too). A volume's own symlinks, or a path swapped
+ * while the container starts, are not seen here; the child resolves every target inside
+ * the root all the same, so the host is never reached. */
+export function checkTargetsIn(root: string, volumes: Volume[], tmpfs: Tmpfs[]) {
+  for (const v of volumes) mountTarget(v.container, `-v ${v.host}:${v.container}`, inRoot(root, v.container));
+  for (const t of tmpfs) mountTarget(t.path, `--tmpfs ${t.path}`, inRoot(root, t.path));
 }
 
 /** -v HOST:CONTAINER[:ro|rw] */
