@@ -58,6 +58,7 @@ describe("volumes, tmpfs, env", () => {
     expect(() => parseTmpfs("/run:constructor")).toThrow("unknown option 'constructor'");
     expect(() => parseTmpfs("/run:size")).toThrow("unknown option 'size' (known: ro, rw, nosuid, suid, nodev, dev, noexec, exec, size=, nr_blocks=, nr_inodes=, mode=, uid=, gid=)");
     expect(() => parseTmpfs("run")).toThrow("absolute path");
+    expect(() => parseTmpfs("/:size=1m")).toThrow("--tmpfs /:size=1m: cannot mount over the container's root");
   });
 
   test("--tmpfs option values are checked before anything is made", () => {

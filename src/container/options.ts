@@ -121,6 +121,7 @@ const tmpfsData = new Map<string, [valid: (value: string) => boolean, expected: 
 export function parseTmpfs(spec: string): Tmpfs {
   const colon = spec.indexOf(":");
   const path = mountTarget(containerPath(colon < 0 ? spec : spec.slice(0, colon), `--tmpfs ${spec}: path`), `--tmpfs ${spec}`);
+  if (path === "/") throw new MycfsError(`--tmpfs ${spec}: cannot mount over the container's root`);
   let flags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const data: string[] = [];
   for (const opt of colon < 0 ? [] : spec.slice(colon + 1).split(",").filter(Boolean)) {
