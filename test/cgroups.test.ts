@@ -2,6 +2,7 @@
 // mountinfo, and the manager driven against a recording fake file system.
 import { describe, expect, test } from "bun:test";
 import { ContainerCgroup, type CgroupFs } from "../src/cgroups/cgroup";
+import { MycfsError } from "../src/errors";
 import { holder, type Layout, parseLayout } from "../src/cgroups/layout";
 import { type Limits, limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
 
@@ -34,7 +35,9 @@ function fakeFs(files: Record<string, string>): CgroupFs & { writes: string[]; d
       // a new cgroup directory comes with its controllers' files
       for (const f of Object.keys(files)) if (f.startsWith("TEMPLATE/")) files[`${p}/${f.slice(9)}`] = files[f]!;
     },
-    rmdir: (p) => (dirs.delete(p) ? 0 : 2),
+    // busy while a cgroup inside it is there
+    rmdir: (p) => ([...dirs].some((d) => d.startsWith(`${p}/`)) ? 16 : dirs.delete(p) ? 0 : 2),
+    subdirs: (p) => [...dirs].filter((d) => d.startsWith(`${p}/`) && !d.slice(p.length + 1).includes("/")).map((d) => d.slice(p.length + 1)),
   };
 }
 
@@ -155,6 +158,31 @@ describe("ContainerCgroup on a fake tree", () => {
     const fs = fakeFs({});
     expect(() => create(fs, v2, "mycfs-abc", parseLimits({ cpus: "1" }))).toThrow("--cpus: the cpu cgroup controller is not available");
     expect([...fs.dirs]).toEqual([]);
+  });
+
+  test("a tree it cannot write: the error is the directory it could not make, not a cleanup after it", () => {
+    const EROFS = 30;
+    const readOnly = { ...fakeFs({}), mkdir: (p: string) => { throw new MycfsError(`create ${p}: Read-only file system (EROFS)`); }, rmdir: () => EROFS };
+    const cg = ContainerCgroup.plan(readOnly, v2, "mycfs-abc", parseLimits({}));
+    expect(() => cg.create()).toThrow(new MycfsError("create /sys/fs/cgroup/user/mycfs-abc: Read-only file system (EROFS)"));
+    cg.remove(); // nothing was made, so nothing to take away
+  });
+
+  test("cgroups the container made inside its own go with it", () => {
+    const fs = fakeFs({});
+    const cg = create(fs, v2, "mycfs-abc", parseLimits({}));
+    for (const sub of ["a", "a/b", "a/b/c", "d"]) fs.mkdir(`/sys/fs/cgroup/user/mycfs-abc/${sub}`);
+    cg.remove();
+    expect([...fs.dirs]).toEqual([]);
+  });
+
+  test("a directory that cannot be removed is named, with its errno's symbol; the others go all the same", () => {
+    const l = parseLayout(HYBRID_MOUNTINFO, HYBRID_CGROUP, () => []);
+    const base = fakeFs({});
+    const fs = { ...base, rmdir: (p: string) => (p.includes("/memory/") ? 13 : base.rmdir(p)) };
+    const cg = create(fs, l, "mycfs-x", parseLimits({}));
+    expect(() => cg.remove()).toThrow(new MycfsError("could not remove cgroup /sys/fs/cgroup/memory/job/7/mycfs-x: Permission denied (EACCES)"));
+    expect([...base.dirs]).toEqual(["/sys/fs/cgroup/memory/job/7/mycfs-x"]);
   });
 
   test("on v1 the child moves its own thread into each hierarchy it uses, and only those", () => {

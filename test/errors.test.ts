@@ -19,6 +19,7 @@ describe("bad input", () => {
     ["a volume whose host path is missing", ["-v", "/nonexistent/dir:/data", "busybox", "true"], /^mycfs: -v \/nonexistent\/dir:\/data: host path \/nonexistent\/dir does not exist; create it first\n$/],
     ["a relative -w", ["-w", "rel", "busybox", "true"], /^mycfs: -w 'rel' must be an absolute path inside the container\n$/],
     ["a flag without its value", ["--hostname"], /^mycfs: flag '--hostname' needs a value; see 'mycfs run --help'\n$/],
+    ["a --tmpfs size that is no size", ["--tmpfs", "/t:size=abc", "busybox", "true"], /^mycfs: --tmpfs \/t:size=abc: size=abc: expected bytes with an optional k, m or g suffix, or a percentage of memory \(64m, 50%\)\n$/],
   ];
   for (const [what, args, message] of cases)
     test(`${what}: exit 125 and one line`, async () => {
@@ -42,9 +43,10 @@ describe("bad input", () => {
   });
 
   test("a step that fails names itself and the errno", async () => {
-    const r = await mycfs(["run", "--root", store.root, "--tmpfs", "/x:size=nonsense", "busybox", "true"]);
+    // (a bad tmpfs option would be refused before any step: a file is in the way instead)
+    const r = await mycfs(["run", "--root", store.root, "--tmpfs", "/etc/passwd", "busybox", "true"]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toMatch(/^mycfs: step \d+, mount a tmpfs on \/x: Invalid argument \(EINVAL\)\n$/);
+    expect(r.stderr).toMatch(/^mycfs: step \d+, mount a tmpfs on \/etc\/passwd: Not a directory \(ENOTDIR\)\n$/);
     expect(leftovers()).toEqual([]);
   });
 });

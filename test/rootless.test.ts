@@ -133,5 +133,8 @@ describe("rootless", () => {
     expect(limited.code).toBe(125);
     expect(limited.stderr).toBe("mycfs: resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits\n");
     expect(await asUser(["run", "--userns=auto", "busybox", "true"])).toMatchObject({ code: 125 });
+    // a user namespace is what lets the user make the others: "host" cannot be had, and says so
+    expect(await asUser(["run", "--userns", "host", "busybox", "true"])).toEqual({ code: 125, stdout: "",
+      stderr: "mycfs: --userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo\n" });
   });
 });

@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { aarch64 } from "../src/seccomp/syscalls/aarch64";
+import { newer } from "../src/seccomp/syscalls/newer";
 import { x86_64 } from "../src/seccomp/syscalls/x86_64";
 
 const X86_64_HEADER = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
@@ -50,4 +51,20 @@ test("aarch64: known numbers, and no legacy calls", () => {
   for (const legacy of ["open", "stat", "lstat", "fork", "vfork", "pipe", "dup2", "poll", "getdents", "epoll_wait", "mmap2", "fcntl64"])
     expect(aarch64).not.toHaveProperty(legacy);
   expect(x86_64).toMatchObject({ read: 0, ioctl: 16, clone: 56, fork: 57, mount: 165, clone3: 435 });
+});
+
+test("calls newer than the headers take no number of theirs, and agree with headers that have them", () => {
+  const headers = {
+    x86_64: existsSync(X86_64_HEADER) ? numbers(readFileSync(X86_64_HEADER, "utf8")) : x86_64,
+    aarch64: existsSync(GENERIC_HEADER) ? genericTable() : aarch64,
+  };
+  for (const arch of ["x86_64", "aarch64"] as const) {
+    const taken = new Map(Object.entries(arch === "x86_64" ? x86_64 : aarch64).map(([name, nr]) => [nr, name]));
+    for (const [name, nr] of Object.entries(newer[arch])) {
+      if (name in headers[arch]) expect([arch, name, headers[arch][name]]).toEqual([arch, name, nr]);
+      else expect([arch, name, taken.get(nr)]).toEqual([arch, name, undefined]);
+    }
+  }
+  expect(newer.x86_64).toMatchObject({ uretprobe: 335, cachestat: 451, fchmodat2: 452, mseal: 462, removexattrat: 466 });
+  expect(newer.aarch64).not.toHaveProperty("uretprobe");
 });

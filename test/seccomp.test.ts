@@ -9,11 +9,12 @@ import { defaultProfile } from "../src/seccomp/default";
 import { parseProfile } from "../src/seccomp/parse";
 import type { Action, ArgCondition, Profile } from "../src/seccomp/profile";
 import { aarch64 } from "../src/seccomp/syscalls/aarch64";
+import { newer } from "../src/seccomp/syscalls/newer";
 import { x86_64 } from "../src/seccomp/syscalls/x86_64";
 
 // What the kernel expects, written out here rather than taken from the code under test.
 const AUDIT = { x86_64: 0xc000003e, aarch64: 0xc00000b7, i386: 0x40000003 };
-const TABLES: Record<Arch, Readonly<Record<string, number>>> = { x86_64, aarch64 };
+const TABLES: Record<Arch, Readonly<Record<string, number>>> = { x86_64: { ...x86_64, ...newer.x86_64 }, aarch64: { ...aarch64, ...newer.aarch64 } };
 const GOARCH: Record<Arch, string> = { x86_64: "amd64", aarch64: "arm64" };
 const RETURNS: Record<Action, number> = {
   SCMP_ACT_ALLOW: 0x7fff0000,
@@ -209,6 +210,20 @@ describe.each(ARCHES)("the default profile on %s", (arch) => {
     for (const name of refused) expect([name, answer(arch, name)]).toEqual([name, errno(EPERM)]);
   });
 
+  test("io_uring refused, whatever the capabilities: its operations would bypass the filter", () => {
+    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register"])
+      for (const caps of [[], ["CAP_SYS_ADMIN"]]) expect([name, answer(arch, name, [], caps)]).toEqual([name, errno(EPERM)]);
+  });
+
+  test("calls newer than the tables' headers are numbered: Docker's allow them; lsm_* only with CAP_SYS_ADMIN", () => {
+    for (const name of ["cachestat", "fchmodat2", "futex_wake", "futex_wait", "futex_requeue", "statmount", "listmount", "mseal", "getxattrat", "setxattrat"])
+      expect([name, answer(arch, name)]).toEqual([name, ALLOW]);
+    for (const name of ["lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules"]) {
+      expect([name, answer(arch, name)]).toEqual([name, errno(EPERM)]);
+      expect([name, answer(arch, name, [], ["CAP_SYS_ADMIN"])]).toEqual([name, ALLOW]);
+    }
+  });
+
   test("a capability opens its own calls only", () => {
     expect(answer(arch, "bpf", [], ["CAP_BPF"])).toBe(ALLOW);
     expect(answer(arch, "perf_event_open", [], ["CAP_PERFMON"])).toBe(ALLOW);
@@ -279,13 +294,14 @@ describe.skipIf(process.platform !== "linux" || !["x64", "arm64"].includes(proce
       ["1000"],
       ["personality", "4294967295"],
       ["personality", String(0xffffffffn | HIGH)],
+      ["io_uring_setup", "1", "buf"],
     ]);
     expect(r.err).toBe("");
     expect(r.out!.installed).toEqual([0, 0]);
-    const [pid, tcgets, tiocsti, tiocstiHigh, clone3, vsock, vsockHigh, unix, unshare, keyctl, unknown, persona, personaHigh] = r.out!.results as number[];
+    const [pid, tcgets, tiocsti, tiocstiHigh, clone3, vsock, vsockHigh, unix, unshare, keyctl, unknown, persona, personaHigh, uring] = r.out!.results as number[];
     expect(pid).toBeGreaterThan(0);
     expect(tcgets).toBe(-25); // ENOTTY, from the kernel
-    expect([tiocsti, tiocstiHigh, vsock, vsockHigh, unshare, keyctl, unknown, personaHigh]).toEqual(Array(8).fill(-EPERM));
+    expect([tiocsti, tiocstiHigh, vsock, vsockHigh, unshare, keyctl, unknown, personaHigh, uring]).toEqual(Array(9).fill(-EPERM));
     expect(clone3).toBe(-ENOSYS);
     expect(unix).toBeGreaterThan(2);
     expect(persona).toBeGreaterThanOrEqual(0);

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, rootlessUserns, subidRange, usernsRefusal } from "../src/container/userns";
+import { autoUserns, checkRanges, hostRoot, parseIdMap, resolveUserns, rootlessUserns, subidRange, usernsRefusal, type Userns } from "../src/container/userns";
 import { readFile } from "../src/native/lib";
 import { childrenOf, isRunning, mycfs, startUntil, testStore } from "./helpers";
 
@@ -24,7 +24,8 @@ describe("maps (no root needed)", () => {
     expect(autoUserns(null, null).uids[0]!.outside).toBe(1 << 30);
     expect(autoUserns(`bob:${2 ** 31}:70000\n`, null).uids[0]!.outside).toBe(Math.ceil((2 ** 31 + 70000) / 65536) * 65536);
     expect(resolveUserns(undefined, [], [])).toBeUndefined();
-    expect(resolveUserns(undefined, ["0:5000:10"], [])!.gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
+    expect(resolveUserns("host", [], [])).toBe("host");
+    expect((resolveUserns(undefined, ["0:5000:10"], []) as Userns).gids).toEqual([{ inside: 0, outside: 5000, size: 10 }]);
     expect(() => resolveUserns("maybe", [], [])).toThrow("--userns maybe: expected auto or host");
   });
 });

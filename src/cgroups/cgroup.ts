@@ -2,7 +2,7 @@
 // cgroup in every hierarchy (limits written) while the child sets up, joined by the child
 // once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
-import { mkdir, readFile, rmdir, writeFile } from "../native/lib";
+import { errnoMessage, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
 import { type Op, write } from "../plan/ops";
 import { type Hierarchy, type Layout, parseLayout } from "./layout";
 import { limitControllers, limitWrites, type Limits } from "./limits";
@@ -14,6 +14,8 @@ export interface CgroupFs {
   mkdir(path: string): void;
   /** 0 or the errno */
   rmdir(path: string): number;
+  /** The names of the directories in a directory (a cgroup's children). */
+  subdirs(path: string): string[];
 }
 
 /** The host's cgroup file systems, through libmycfs (no node:fs on the start path). */
@@ -22,6 +24,7 @@ export const hostCgroupFs: CgroupFs = {
   write: (path, value) => writeFile(path, value),
   mkdir: (path) => mkdir(path, 0o755),
   rmdir: (path) => rmdir(path),
+  subdirs: (path) => (listDir(path) ?? []).filter((name) => fileType(`${path}/${name}`) === S_IFMT.DIR),
 };
 
 export function readLayout(fs: CgroupFs): Layout {
@@ -29,7 +32,7 @@ export function readLayout(fs: CgroupFs): Layout {
     (fs.read(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/).filter(Boolean));
 }
 
-const EBUSY = 16;
+const ENOENT = 2, EBUSY = 16;
 
 /** Controllers every container's cgroup has, for `mycfs stats` and OOM reports. */
 const ACCOUNTING = ["memory", "pids", "cpuacct"];
@@ -52,6 +55,10 @@ export function cgroupBinds(layout: Layout, dirOf: (h: Hierarchy) => string, sha
 export const cgroupName = (id: string) => `mycfs-${id.slice(0, 12)}`;
 
 export class ContainerCgroup {
+  /** The directories create() made, which are all remove() takes away; unset for an
+   * existing container's cgroup, whose directories are all removed. */
+  private made?: string[];
+
   private constructor(
     private readonly fs: CgroupFs,
     readonly layout: Layout,
@@ -82,9 +89,11 @@ export class ContainerCgroup {
   /** Makes the directories and writes the limits. On failure, removes what it made. */
   create() {
     const { fs } = this;
+    this.made = [];
     try {
       for (const [h, dir] of this.dirs) {
         fs.mkdir(dir);
+        this.made.push(dir);
         // a new v1 cpuset is empty, and a cgroup without CPUs or memory nodes takes no process
         if (h.version === 1 && h.controllers.includes("cpuset"))
           for (const f of ["cpuset.cpus", "cpuset.mems"]) fs.write(`${dir}/${f}`, (fs.read(`${h.own}/${f}`) ?? "").trim());
@@ -92,7 +101,11 @@ export class ContainerCgroup {
       const writes = limitWrites(this.layout, this.limits, (h, file) => fs.read(`${this.dirs.get(h)}/${file}`) !== null);
       for (const w of writes) fs.write(`${this.dirs.get(w.hierarchy)}/${w.file}`, w.value);
     } catch (e) {
-      this.remove();
+      // the error to report is the one that stopped it; a directory that cannot be removed
+      // now is tried again, and reported, by the caller's cleanup
+      try {
+        this.remove();
+      } catch {}
       throw e;
     }
   }
@@ -125,16 +138,24 @@ export class ContainerCgroup {
     return false;
   }
 
-  /** Removes the directories (those that exist); a cgroup can stay busy for a moment
-   * after its last process. */
+  /** Removes the directories (those that exist), each as far as it can; then says which
+   * could not be removed. */
   remove() {
-    for (const dir of [...this.dirs.values()].reverse()) {
-      let err = this.fs.rmdir(dir);
-      for (let i = 0; err === EBUSY && i < 100; i++) {
-        Bun.sleepSync(1);
-        err = this.fs.rmdir(dir);
-      }
-      if (err !== 0 && err !== 2) throw new MycfsError(`could not remove cgroup ${dir}: errno ${err}`);
+    const failed = [...(this.made ?? this.dirs.values())].reverse()
+      .map((dir) => [dir, this.removeDir(dir)] as const).filter(([, err]) => err !== 0 && err !== ENOENT);
+    if (failed.length) throw new MycfsError(`could not remove cgroup ${failed.map(([dir, err]) => `${dir}: ${errnoMessage(err)}`).join("; ")}`);
+  }
+
+  /** rmdir, 0 or the errno. A busy cgroup may hold cgroups the container made inside its
+   * own (it can, with CAP_SYS_ADMIN or a cgroup file system of its own namespaces'):
+   * those go first. It can also stay busy for a moment after its last process. */
+  private removeDir(dir: string): number {
+    let err = this.fs.rmdir(dir);
+    if (err === EBUSY) for (const sub of this.fs.subdirs(dir)) this.removeDir(`${dir}/${sub}`);
+    for (let i = 0; err === EBUSY && i < 100; i++) {
+      err = this.fs.rmdir(dir);
+      if (err === EBUSY) Bun.sleepSync(1);
     }
+    return err;
   }
 }

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { execIn } from "../container/exec";
 import { MycfsError } from "../errors";
-import { containerPath } from "../container/options";
+import { command, containerPath } from "../container/options";
 import { setDebug } from "../log";
 import { list, parseOptions, str } from "./argv";
 import { containerArgs, containerPositional, needArgs, oneContainer } from "./containers";
@@ -24,7 +24,8 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { values: v, positionals } = parseOptions("exec", args, rawArgs, new Set(["env"]));
     setDebug(v.debug === true);
-    const [ref, ...argv] = needArgs("exec", positionals, "a container and a command", 2);
+    const [ref, ...cmd] = needArgs("exec", positionals, "a container and a command", 2);
+    const argv = command(cmd, `mycfs exec ${ref} sh`);
     const env = list(v.env).map((e) => {
       if (e.indexOf("=") <= 0) throw new MycfsError(`-e ${e}: expected KEY=VALUE`);
       return e;

@@ -8,7 +8,7 @@ import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
 import { root } from "../plan/ops";
-import { buildEnv, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
+import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
 import { EMBEDDED } from "../images/embedded";
 import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
@@ -107,7 +107,7 @@ export default defineCommand({
     const layout = readLayout(hostCgroupFs);
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
-    const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
+    const base = { argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
@@ -121,6 +121,7 @@ export default defineCommand({
 
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
+    if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
       lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
       cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),

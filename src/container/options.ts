@@ -1,8 +1,8 @@
 // Turns what the user typed into validated values. Pure functions: every error names
 // the input and the fix, and is raised before anything is created on disk.
 import { normalize, resolve } from "../paths";
-import { MycfsError } from "../errors";
-import { fileType, S_IFMT } from "../native/lib";
+import { EXIT_NOT_FOUND, MycfsError } from "../errors";
+import { fileType, readLink, S_IFMT } from "../native/lib";
 import { MS } from "../plan/ops";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -27,6 +27,59 @@ export function containerPath(p: string, what: string): string {
   return norm.length > 1 ? norm.replace(/\/$/, "") : norm;
 }
 
+/** Where mycfs mounts the container's kernel file systems, with what a mount there would
+ * hide. A volume or tmpfs at or below one of these would hide it or land inside it (on
+ * /proc: runc refuses that, CVE-2019-19921), or, for the links mycfs makes in /dev, be
+ * resolved into /proc or devpts. /dev itself is refused too (it holds devpts and the device
+ * nodes); below it anything else may be mounted: it hides only the node or directory it
+ * lands on, and docker's `-v /dev/shm:/dev/shm` shares shared memory that way. */
+const KERNEL_FS: [path: string, hidden: string][] = [
+  ["/proc", "the container's /proc"], ["/sys", "the container's /sys and its cgroups"],
+  ["/dev/pts", "the container's devpts"], ["/dev/ptmx", "the container's devpts (a link into it)"],
+  ...["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"].map((p): [string, string] => [p, "the container's /proc (a link into it)"]),
+];
+
+/** A mount target that hides none of the container's kernel file systems; `as` is where
+ * the root file system's symlinks take it, when they do. */
+function mountTarget(path: string, what: string, as = path): string {
+  const hidden = as === "/dev" ? "the container's /dev and its devpts"
+    : KERNEL_FS.find(([k]) => as === k || as.startsWith(`${k}/`))?.[1];
+  const where = as === path ? path : `${path} (${as}, through the root file system's symlinks)`;
+  if (hidden) throw new MycfsError(`${what}: a mount on ${where} would hide or reach into ${hidden}; choose another path`);
+  return path;
+}
+
+/** Where `path` leads in the root file system at `root`, a host directory, through its
+ * symlinks, as the child's openat2(RESOLVE_IN_ROOT) will take it: an absolute link starts
+ * again at the root, and `..` stops there. */
+export function inRoot(root: string, path: string): string {
+  const todo = path.split("/").filter(Boolean);
+  const done: string[] = [];
+  for (let links = 0; todo.length > 0; ) {
+    const name = todo.shift()!;
+    if (name === "..") done.pop();
+    if (name === "." || name === "..") continue;
+    const link = links < 40 ? readLink(`${root}/${[...done, name].join("/")}`) : null; // the kernel's limit, too
+    if (link === null) done.push(name);
+    else {
+      links++;
+      if (link.startsWith("/")) done.length = 0;
+      todo.unshift(...link.split("/").filter(Boolean));
+    }
+  }
+  return `/${done.join("/")}`;
+}
+
+/** The volumes and tmpfs mounts, checked again where the image's symlinks lead them: an
+ * image with /data -> /proc would otherwise put `-v SRC:/data` over the container's /proc
+ * (runc checks after resolving symlinks too). A volume's own symlinks, or a path swapped
+ * while the container starts, are not seen here; the child resolves every target inside
+ * the root all the same, so the host is never reached. */
+export function checkTargetsIn(root: string, volumes: Volume[], tmpfs: Tmpfs[]) {
+  for (const v of volumes) mountTarget(v.container, `-v ${v.host}:${v.container}`, inRoot(root, v.container));
+  for (const t of tmpfs) mountTarget(t.path, `--tmpfs ${t.path}`, inRoot(root, t.path));
+}
+
 /** -v HOST:CONTAINER[:ro|rw] */
 export function parseVolume(spec: string): Volume {
   const parts = spec.split(":");
@@ -40,32 +93,55 @@ export function parseVolume(spec: string): Volume {
   const type = fileType(host);
   if (type === null) throw new MycfsError(`-v ${spec}: host path ${host} does not exist; create it first`);
   const isDir = type === S_IFMT.DIR;
-  const container = containerPath(ctr, `-v ${spec}: container path`);
+  const container = mountTarget(containerPath(ctr, `-v ${spec}: container path`), `-v ${spec}`);
   if (container === "/") throw new MycfsError(`-v ${spec}: cannot mount over the container's root`);
   return { host, container, readOnly: mode === "ro", isDir };
 }
 
-const tmpfsFlags: Record<string, [set: number, clear: number]> = {
-  ro: [MS.RDONLY, 0], rw: [0, MS.RDONLY],
-  nosuid: [MS.NOSUID, 0], suid: [0, MS.NOSUID],
-  nodev: [MS.NODEV, 0], dev: [0, MS.NODEV],
-  noexec: [MS.NOEXEC, 0], exec: [0, MS.NOEXEC],
-};
-const tmpfsData = new Set(["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"]);
+const tmpfsFlags = new Map<string, [set: number, clear: number]>([
+  ["ro", [MS.RDONLY, 0]], ["rw", [0, MS.RDONLY]],
+  ["nosuid", [MS.NOSUID, 0]], ["suid", [0, MS.NOSUID]],
+  ["nodev", [MS.NODEV, 0]], ["dev", [0, MS.NODEV]],
+  ["noexec", [MS.NOEXEC, 0]], ["exec", [0, MS.NOEXEC]],
+]);
+const suffixed = (v: string) => /^\d+[kmg]?$/i.test(v);
+const id = (v: string) => /^\d+$/.test(v) && Number(v) < 2 ** 32 - 1;
+/** tmpfs's own options, with the values the kernel takes: checked here, so that a bad one
+ * is named before anything is made (the kernel would refuse it at the mount step, EINVAL). */
+const tmpfsData = new Map<string, [valid: (value: string) => boolean, expected: string]>([
+  ["size", [(v) => suffixed(v) || /^\d+%$/.test(v), "bytes with an optional k, m or g suffix, or a percentage of memory (64m, 50%)"]],
+  ["nr_blocks", [suffixed, "a number with an optional k, m or g suffix (1k)"]],
+  ["nr_inodes", [suffixed, "a number with an optional k, m or g suffix (1k)"]],
+  ["mode", [(v) => /^[0-7]{1,4}$/.test(v), "an octal mode (1777)"]],
+  ["uid", [id, "a numeric user id (1000)"]],
+  ["gid", [id, "a numeric group id (1000)"]],
+]);
 
 /** --tmpfs PATH[:opt,opt=val,...], with docker's defaults: noexec, nosuid, nodev. */
 export function parseTmpfs(spec: string): Tmpfs {
   const colon = spec.indexOf(":");
-  const path = containerPath(colon < 0 ? spec : spec.slice(0, colon), `--tmpfs ${spec}: path`);
+  const path = mountTarget(containerPath(colon < 0 ? spec : spec.slice(0, colon), `--tmpfs ${spec}: path`), `--tmpfs ${spec}`);
+  if (path === "/") throw new MycfsError(`--tmpfs ${spec}: cannot mount over the container's root`);
   let flags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const data: string[] = [];
   for (const opt of colon < 0 ? [] : spec.slice(colon + 1).split(",").filter(Boolean)) {
-    const key = opt.split("=")[0]!;
-    if (tmpfsFlags[opt]) flags = (flags | tmpfsFlags[opt][0]) & ~tmpfsFlags[opt][1];
-    else if (tmpfsData.has(key) && opt.includes("=")) data.push(opt);
-    else throw new MycfsError(`--tmpfs ${spec}: unknown option '${opt}' (known: ${[...Object.keys(tmpfsFlags), ...tmpfsData].join(", ")})`);
+    const flag = tmpfsFlags.get(opt);
+    const eq = opt.indexOf("=");
+    const known = eq > 0 ? tmpfsData.get(opt.slice(0, eq)) : undefined;
+    if (flag) flags = (flags | flag[0]) & ~flag[1];
+    else if (!known)
+      throw new MycfsError(`--tmpfs ${spec}: unknown option '${opt}' (known: ${[...tmpfsFlags.keys(), ...[...tmpfsData.keys()].map((k) => `${k}=`)].join(", ")})`);
+    else if (!known[0](opt.slice(eq + 1))) throw new MycfsError(`--tmpfs ${spec}: ${opt}: expected ${known[1]}`);
+    else data.push(opt);
   }
   return { path, flags, data: data.join(",") };
+}
+
+/** The command to run. An empty name is refused before anything is made; with docker's
+ * exit code for it, 127 ("executable file not found"), since that is what it is. */
+export function command(argv: string[], example: string): string[] {
+  if (argv[0] === "") throw new MycfsError(`the command is an empty string (""): name the program to run, e.g. ${example}`, EXIT_NOT_FOUND);
+  return argv;
 }
 
 function envEntry(entry: string, where: string): [string, string] {

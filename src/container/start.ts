@@ -96,13 +96,20 @@ export async function startContainer(o: Start): Promise<number> {
     oomKilled = cgroup?.oomKilled() ?? false;
     if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
   } finally {
-    try {
-      // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
-      rootfs?.cleanup(reg !== undefined && reg.state.status !== "created");
-      if (reg) cgroup?.remove();
-    } finally {
-      reg?.exited(code, oomKilled);
-    }
+    // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
+    cleanUp(() => rootfs?.cleanup(reg !== undefined && reg.state.status !== "created"));
+    if (reg) cleanUp(() => cgroup?.remove());
+    reg?.exited(code, oomKilled);
   }
   return code!;
+}
+
+/** A step of the cleanup after a container: what it could not undo is said, as a warning,
+ * and never takes the place of the error that ended the run, or of its exit code. */
+function cleanUp(step: () => void) {
+  try {
+    step();
+  } catch (e) {
+    log.warn(e instanceof Error ? e.message : String(e));
+  }
 }

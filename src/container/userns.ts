@@ -69,14 +69,17 @@ export function autoUserns(subuid: string | null, subgid: string | null): Userns
   return { uids: range, gids: range };
 }
 
-export function resolveUserns(mode: string | undefined, uidmap: string[], gidmap: string[]): Userns | undefined {
+/** What --userns, --uidmap and --gidmap ask for: a namespace with these maps, "host" (none,
+ * asked for by name), or nothing said. */
+export function resolveUserns(mode: string | undefined, uidmap: string[], gidmap: string[]): Userns | "host" | undefined {
   if (uidmap.length || gidmap.length) {
     const uids = checkRanges(uidmap.map((m) => parseIdMap(m, "--uidmap")), "--uidmap");
     // podman's rule: one of the two given, the other follows it
     const gids = gidmap.length ? checkRanges(gidmap.map((m) => parseIdMap(m, "--gidmap")), "--gidmap") : uids;
     return { uids: uids.length ? uids : gids, gids };
   }
-  if (mode === undefined || mode === "host" || mode === "") return undefined;
+  if (mode === undefined || mode === "") return undefined;
+  if (mode === "host") return "host";
   if (mode !== "auto") throw new MycfsError(`--userns ${mode}: expected auto or host`);
   return autoUserns(readFile("/etc/subuid"), readFile("/etc/subgid"));
 }
@@ -138,10 +141,16 @@ export function usernsRefusal(read: (path: string) => string | null, uid: number
 }
 
 /** The user namespace a container gets: as asked (--userns, --uidmap) when root; always
- * one of the caller's own ids when not. Refused early, and named, where the host forbids it. */
-export function containerUserns(asked: Userns | undefined): Userns | undefined {
+ * one of the caller's own ids when not. Refused early, and named, where the host forbids it.
+ * Without root, --userns host cannot be had: only a user namespace lets an ordinary user
+ * make the others (podman's rootless "host" is the namespace podman itself runs in, which
+ * mycfs has no equivalent of), so it is refused rather than quietly ignored. */
+export function containerUserns(asked: Userns | "host" | undefined): Userns | undefined {
   const uid = process.getuid?.() ?? 0;
+  if (uid !== 0 && asked === "host")
+    throw new MycfsError("--userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo");
   if (uid !== 0 && asked) throw new MycfsError("--userns/--uidmap/--gidmap: without root, mycfs maps root in the container to you (and your /etc/subuid range); drop the flag");
+  if (asked === "host") return undefined;
   const userns = uid === 0 ? asked : rootlessUserns(uid, process.getgid?.() ?? uid, userName(uid), readFile("/etc/subuid"), readFile("/etc/subgid"),
     Bun.which("newuidmap") !== null && Bun.which("newgidmap") !== null);
   const refusal = userns && usernsRefusal(readFile, uid);

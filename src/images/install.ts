@@ -60,7 +60,7 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     if (unpacked.remapped)
       log.warn(`${x.ref.display}: ${unpacked.remapped} entries belong to users other than root; without root they are unpacked as yours`);
     if (unpacked.skipped.length)
-      log.warn(`${x.ref.display}: left out ${unpacked.skipped.length} entries (device nodes need --devices): ${unpacked.skipped.slice(0, 3).join(", ")}${unpacked.skipped.length > 3 ? ", …" : ""}`);
+      log.warn(`${x.ref.display}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`);
     const record: ImageRecord = {
       ref: x.ref.display, version: x.version, source: x.source, digest: `sha256:${tally.hex("sha256")}`,
       size: unpacked.bytes, entries: unpacked.entries, pulled: new Date().toISOString(),

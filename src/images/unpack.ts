@@ -42,7 +42,7 @@ export interface Unpacked {
   entries: number;
   /** Bytes of file data written. */
   bytes: number;
-  /** Entries left out, with why: device nodes, unsettable xattrs. */
+  /** Entries left out, each with its reason: device nodes, xattrs that cannot or must not be set. */
   skipped: string[];
   /** Entries owned by someone other than root that, without chown, became the caller's. */
   remapped: number;
@@ -158,8 +158,10 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
   const setXattrs = (name: string, path: string, xattrs: [string, Uint8Array][]) => {
     for (const [key, value] of xattrs) {
       // overlayfs reads trusted.overlay.* as its own instructions: never from an image
-      const rc = key.startsWith("trusted.overlay.") ? -1 : entry.xattr(root, path || ".", key, value);
-      if (rc < 0) result.skipped.push(`${name}: extended attribute ${key}`);
+      const rc = key.startsWith("trusted.overlay.") ? 0 : entry.xattr(root, path || ".", key, value);
+      const why = key.startsWith("trusted.overlay.") ? "overlayfs's own; never taken from an image"
+        : rc === -ELOOP ? "not set on a symlink" : rc < 0 ? `cannot set it: ${errnoMessage(-rc)}` : undefined;
+      if (why) result.skipped.push(`${name}: extended attribute ${key} (${why})`);
     }
   };
 
@@ -225,7 +227,7 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     else {
       const dev: [number, number] = [octal(block.subarray(329, 337)), octal(block.subarray(337, 345))];
       if (!opts.devices) {
-        result.skipped.push(`${name}: ${h.type} ${dev.join(":")}`);
+        result.skipped.push(`${name}: ${h.type} ${dev.join(":")} (device nodes need --devices)`);
         return;
       }
       const type = h.type === "block-device" ? S_IFBLK : S_IFCHR;

@@ -137,7 +137,7 @@ const word = (v: bigint, half: 0 | 1) => Number((v >> BigInt(32 * half)) & 0xfff
 /**
  * A binary search on the syscall number (in A) that ends at each number's outcome. Numbers
  * next to each other with the same outcome form one range, gaps take `otherwise`, so the
- * search is over where the outcome changes: 66 ranges for Docker's profile on x86_64.
+ * search is over where the outcome changes: 68 ranges for Docker's profile on x86_64.
  */
 function search(p: Program, outcomes: Map<number, Label>, otherwise: Label): Label {
   const starts: number[] = [];
