@@ -25,8 +25,8 @@ int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 int pty_onto_stdio(void);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
- * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c and
- * plan_dump.c. join.c reuses mycfs_spawn. */
+ * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c,
+ * devices.c and plan_dump.c. join.c reuses mycfs_spawn. */
 int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
 int mycfs_recv(int fd, int32_t *out);
 int mycfs_send(int fd, uint32_t kind, uint32_t step);
@@ -68,6 +68,7 @@ int mycfs_unlink(const char *path);
 int mycfs_dup2(int from, int to);
 int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
+int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uint32_t len);
 
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

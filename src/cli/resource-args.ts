@@ -1,6 +1,7 @@
 // `mycfs run`'s options for limits and privileges, and what they resolve to. Kept apart
 // from run.ts, which is about what runs and from where.
 import type { ArgsDef } from "citty";
+import { ALL_DEVICES, DEFAULT_DEVICE_RULES } from "../cgroups/devices";
 import { parseLimits } from "../cgroups/limits";
 import { defaultUlimits, resolveUlimits, RLIMITS } from "../container/rlimits";
 import { capsFromMask } from "../container/caps";
@@ -21,7 +22,7 @@ export const resourceArgs = {
   ulimit: { type: "string", valueHint: "NAME=SOFT[:HARD]", description: "resource limit, e.g. nofile=1024:2048 (repeatable)" },
   "cap-add": { type: "string", valueHint: "CAP", description: "keep a capability beyond docker's default set; ALL (repeatable)" },
   "cap-drop": { type: "string", valueHint: "CAP", description: "drop a capability; ALL (repeatable)" },
-  privileged: { type: "boolean", description: "every capability, no seccomp, no masked paths (warns)" },
+  privileged: { type: "boolean", description: "every capability and device, no seccomp, no masked paths (warns)" },
   "security-opt": { type: "string", valueHint: "OPT", description: "no-new-privileges=false, seccomp=unconfined|FILE.json (repeatable)" },
   cgroupns: { type: "string", valueHint: "private|host", description: "the container's own cgroup namespace (default), or the host's" },
   userns: { type: "string", valueHint: "auto|host", description: "auto: root inside is an unprivileged uid range on the host" },
@@ -44,6 +45,8 @@ export function resolveResources(v: Values) {
     privileges: resolvePrivileges({
       capAdd: list(v["cap-add"]), capDrop: list(v["cap-drop"]), privileged: v.privileged === true, securityOpts: list(v["security-opt"]),
     }, capsFromMask(/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFile("/proc/self/status") ?? "")?.[1] ?? "0")),
+    // the device nodes it may use: docker's list, or every device (--privileged, as docker)
+    devices: v.privileged ? [ALL_DEVICES] : DEFAULT_DEVICE_RULES,
     cgroupns: cgroupns === "private",
     userns: resolveUserns(str(v.userns), list(v.uidmap), list(v.gidmap)),
   };

@@ -175,6 +175,12 @@ export function fileType(path: string): number | null {
   return mode === null ? null : mode & 0o170000;
 }
 
+/** Loads a cgroup v2 device filter (eBPF instructions) and attaches it to the cgroup
+ * directory `dir` (csrc/devices.c). */
+export function attachDeviceFilter(dir: string, insns: Uint8Array) {
+  check(call(Call.ATTACH_DEVICE_FILTER, cstr(dir), insns, insns.byteLength), `attach the device filter to ${dir}`);
+}
+
 const EEXIST = 17;
 
 /** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
