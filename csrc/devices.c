@@ -1,14 +1,27 @@
-/* The cgroup v2 device filter: an eBPF program that TypeScript compiles
- * (src/cgroups/device-filter.ts) and this file loads and attaches to a container's cgroup
- * directory. */
+/* Device nodes: the numbers of a host's node (--device), and the cgroup v2 device filter,
+ * an eBPF program that TypeScript compiles (src/cgroups/device-filter.ts) and this file
+ * loads and attaches to a container's cgroup directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "mycfs.h"
+
+/* out[0] = path's mode (following symlinks), out[1] and out[2] = the major and minor
+ * number of the device it is (0 for other files). */
+int mycfs_device_number(const char *path, uint32_t *out) {
+  struct stat st;
+  if (stat(path, &st) < 0) return -errno;
+  out[0] = st.st_mode;
+  out[1] = major(st.st_rdev);
+  out[2] = minor(st.st_rdev);
+  return 0;
+}
 
 static int bpf(int cmd, union bpf_attr *attr) { return (int)syscall(SYS_bpf, cmd, attr, sizeof *attr); }
 

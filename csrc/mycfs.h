@@ -68,6 +68,7 @@ int mycfs_unlink(const char *path);
 int mycfs_dup2(int from, int to);
 int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
+int mycfs_device_number(const char *path, uint32_t *out);
 int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uint32_t len);
 
 /* resolve.c: paths below the container root that never lead out of it; an fd or -errno. */

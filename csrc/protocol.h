@@ -105,6 +105,7 @@ enum mycfs_call {
   CALL_DUP2 = 39,
   CALL_LOCK = 40,
   CALL_RENAME = 41,
+  CALL_DEVICE_NUMBER = 60,
   CALL_ATTACH_DEVICE_FILTER = 61,
 };
 

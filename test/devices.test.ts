@@ -1,10 +1,13 @@
 // Device rules as data, without root: docker's syntax parsed and refused, the cgroup v1
-// writes, and the cgroup v2 program, run by a small eBPF interpreter on every
+// writes, --device, and the cgroup v2 program, run by a small eBPF interpreter on every
 // kind of access and compared with what the rules say (read here straight from them).
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { compileDeviceFilter } from "../src/cgroups/device-filter";
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites, parseDeviceRule, ruleText } from "../src/cgroups/devices";
+import { deviceNodes, parseDevice, resolveDevices } from "../src/container/devices";
+import { OpCode } from "../src/native/protocol";
+import { makedev } from "../src/plan/ops";
 
 // Docker's default list (moby's oci/defaults.go), written out here, not taken from the code.
 const DOCKER_DEFAULTS = ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
@@ -47,6 +50,56 @@ describe("cgroup v1 writes", () => {
     const prebuilt = JSON.parse(readFileSync("build/device-rules-default.json", "utf8"));
     expect(prebuilt.writes).toEqual(deviceWrites(DEFAULT_DEVICE_RULES));
     expect(Uint8Array.fromBase64(prebuilt.bpf).toHex()).toBe(compileDeviceFilter(DEFAULT_DEVICE_RULES).toHex());
+  });
+});
+
+describe("--device", () => {
+  const S_IFCHR = 0o020000;
+
+  test("a host node: its numbers and mode, the same path by default, rwm by default", () => {
+    expect(parseDevice("/dev/null")).toEqual({
+      device: { host: "/dev/null", container: "/dev/null", mode: S_IFCHR | 0o666, major: 1, minor: 3 },
+      rule: { type: "c", major: 1, minor: 3, access: "rwm" },
+    });
+    expect(parseDevice("/dev/null:/dev/n2").device.container).toBe("/dev/n2");
+    expect(parseDevice("/dev/null:/dev/n2:wr").rule.access).toBe("rw");
+    const permsOnly = parseDevice("/dev/null:r");
+    expect([permsOnly.device.container, permsOnly.rule.access]).toEqual(["/dev/null", "r"]);
+  });
+
+  test("anything but a device node, or a bad path or permission, is refused", () => {
+    for (const [spec, why] of [
+      ["/no/such/node", "host path /no/such/node does not exist"],
+      ["/dev", "/dev is not a device node; give a character or block device"],
+      ["/dev/null:dev/n", "container path 'dev/n' must be an absolute path"],
+      ["/dev/null:/", "the container path cannot be /"],
+      ["/dev/null:/dev/n:rwx", "permissions 'rwx' are not letters of rwm"],
+      ["/dev/null:/a:r:w", "expected HOST[:CONTAINER][:PERMS]"],
+      ["/dev/null::r", "expected HOST[:CONTAINER][:PERMS]"],
+    ]) expect(() => parseDevice(spec!)).toThrow(`--device ${spec}: ${why}`);
+  });
+
+  test("rules: docker's list, then --device's, then --device-cgroup-rule's; --privileged all", () => {
+    expect(resolveDevices({ devices: [], rules: [], privileged: false }).rules).toBe(DEFAULT_DEVICE_RULES);
+    const r = resolveDevices({ devices: ["/dev/null:/dev/n2:r"], rules: ["c 1:11 w"], privileged: false });
+    expect(r.rules.map(ruleText)).toEqual([...DOCKER_DEFAULTS, "c 1:3 r", "c 1:11 w"]);
+    expect(r.nodes.map((d) => d.container)).toEqual(["/dev/n2"]);
+    const all = resolveDevices({ devices: ["/dev/null:/dev/n2"], rules: ["c 1:11 w"], privileged: true });
+    expect([all.rules, all.nodes.length]).toEqual([[ALL_DEVICES], 1]);
+    expect(() => resolveDevices({ devices: [], rules: ["c 1"], privileged: true })).toThrow("--device-cgroup-rule 'c 1'");
+  });
+
+  test("nodes: made with the kernel's dev_t, or bound from the host in a user namespace; a given one replaces a default", () => {
+    const disk = { host: "/dev/vdb", container: "/dev/xvdb", mode: 0o060660, major: 259, minor: 0x12345 };
+    const made = deviceNodes([disk], false);
+    expect(made.map((o) => [o.code, o.strs[0]])).toEqual([
+      ...["null", "zero", "full", "random", "urandom", "tty"].map((n) => [OpCode.MKNOD, `/dev/${n}`]), [OpCode.MKNOD, "/dev/xvdb"]]);
+    expect([made.at(-1)!.a, made.at(-1)!.b]).toEqual([0o060660, 0x12310345]); // glibc's makedev(259, 0x12345)
+    const bound = deviceNodes([disk], true);
+    expect(bound.every((o) => o.code === OpCode.MOUNT)).toBe(true);
+    expect(bound.at(-1)!.strs.slice(0, 2)).toEqual(["/dev/vdb", "/dev/xvdb"]);
+    expect(deviceNodes([{ ...disk, container: "/dev/null" }], false).filter((o) => o.strs[0] === "/dev/null").map((o) => o.b)).toEqual([makedev(259, 0x12345)]);
+    expect(makedev(1, 3)).toBe(0x103);
   });
 });
 

@@ -47,7 +47,7 @@ const args = {
  * (systemd's Delegate=yes). Either way rootless gets no device rules: attaching the BPF
  * program needs CAP_SYS_ADMIN (or CAP_BPF) in the initial user namespace, which a user
  * lacks, and the user namespace limits devices itself: mknod is refused in it, and a
- * host node bound in keeps the host's permissions. */
+ * host node bound in (the defaults, --device) keeps the host's permissions. */
 function planCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean, devices: readonly DeviceRule[]): ContainerCgroup | undefined {
   if (!rootless) return ContainerCgroup.plan(hostCgroupFs, layout, name, limits, devices);
   return Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
@@ -113,8 +113,8 @@ export default defineCommand({
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const base = { argv: cmd.length ? cmd : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
-    const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices);
+      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
+    const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [] };

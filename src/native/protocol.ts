@@ -100,6 +100,7 @@ export const Call = {
   DUP2: 39,
   LOCK: 40,
   RENAME: 41,
+  DEVICE_NUMBER: 60,
   ATTACH_DEVICE_FILTER: 61,
 } as const;
 

@@ -4,11 +4,12 @@
 // cgroups (hybrid: v1's devices controller) and on a simulated pure cgroup v2 host (the
 // BPF program), the layout most hosts have.
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { DEFAULT_DEVICE_RULES, ruleText } from "../../src/cgroups/devices";
 import { MYCFS, mycfs, mycfsCgroups, onPureV2, terminal, testStore } from "../helpers";
 
 const store = testStore("devices");
+chmodSync(store.dir, 0o711); // a --userns container's root must reach the store
 const env = { MYCFS_ROOT: store.root };
 /** Detached containers, each with the layout it runs on, for afterAll to remove should a test fail. */
 const detached: [string, typeof onPureV2 | undefined][] = [];
@@ -79,10 +80,34 @@ for (const [layout, wrap] of Object.entries(LAYOUTS)) describe(layout, () => {
     expect(await t.close()).toBe(0);
   });
 
+  test("--device gives the host's node, usable as its permissions say, and nothing more", async () => {
+    const mark = marker();
+    const r = await run(["--device", "/dev/kmsg:/dev/log2:w"],
+      `ls -l /dev/log2; echo ${mark} > /dev/log2 && echo wrote; mknod /dev/mem c 1 1; head -c 1 /dev/mem`);
+    expect(r.stdout).toMatch(/^c[rw-]{9} .* 1, +11 .* \/dev\/log2\nwrote\n$/);
+    expect(errors(r.stderr)).toEqual([`head: /dev/mem: ${EPERM}`]);
+    expect(kernelLog()).toContain(mark);
+  });
+
+  test("--device-cgroup-rule allows exactly what it names", async () => {
+    const mark = marker();
+    const r = await run(["--device-cgroup-rule", "c 1:11 w", "--device-cgroup-rule", "c 1:250 r"],
+      `mknod /dev/kmsg2 c 1 11; echo ${mark} > /dev/kmsg2 && echo wrote
+      mknod /dev/none c 1 250; head -c 1 /dev/none; echo x > /dev/none; mknod /dev/other c 1 251; head -c 1 /dev/other`);
+    expect(r.stdout).toBe("wrote\n");
+    expect(errors(r.stderr)).toEqual([`head: /dev/none: ${ENXIO}`, `sh: can't create /dev/none: ${EPERM}`, `head: /dev/other: ${EPERM}`]);
+    expect(kernelLog()).toContain(mark);
+  });
+
   test("--privileged allows every device", async () => {
     const r = await run(["--privileged"], `mknod /dev/disk b ${disk.major} ${disk.minor}; head -c 1 /dev/disk > /dev/null && echo disk
       mknod /dev/none c 1 250; head -c 1 /dev/none`);
     expect([r.stdout, errors(r.stderr)]).toEqual(["disk\n", [`head: /dev/none: ${ENXIO}`]]);
+  });
+
+  test("in a user namespace --device binds the host's node (mknod is refused there)", async () => {
+    const r = await run(["--userns", "auto", "--device", "/dev/kmsg:/dev/log2"], "ls -l /dev/log2; grep -c ' /dev/log2 ' /proc/self/mountinfo");
+    expect(r.stdout).toMatch(/^c[rw-]{9} .* 1, +11 .* \/dev\/log2\n1\n$/);
   });
 
   test("exec'd processes get the same rules; the cgroup, its rules and program are gone with the container", async () => {
@@ -109,4 +134,18 @@ for (const [layout, wrap] of Object.entries(LAYOUTS)) describe(layout, () => {
     if (program !== undefined) expect(Bun.spawnSync(["bpftool", "prog", "show", "id", String(program)]).exitCode).not.toBe(0);
     expect(readFileSync("/proc/mounts", "utf8")).not.toContain(store.dir);
   });
+});
+
+test("a bad --device or --device-cgroup-rule: one line, exit 125, nothing made", async () => {
+  const env = { MYCFS_ROOT: `${store.dir}/unused` };
+  for (const [args, message] of [
+    [["--device", "/dev/nonexistent"], "mycfs: --device /dev/nonexistent: host path /dev/nonexistent does not exist\n"],
+    [["--device", "/tmp"], "mycfs: --device /tmp: /tmp is not a device node; give a character or block device, e.g. /dev/kmsg\n"],
+    [["--device", "/dev/kmsg:/dev/k:rwx"], "mycfs: --device /dev/kmsg:/dev/k:rwx: permissions 'rwx' are not letters of rwm\n"],
+    [["--device-cgroup-rule", "c 1:11"], "mycfs: --device-cgroup-rule 'c 1:11': not a rule; write TYPE MAJOR:MINOR PERMS, e.g. 'c 1:11 w' (TYPE c or b, * for any number, PERMS of rwm), or 'a' for every device\n"],
+  ] as const) {
+    const r = await mycfs(["run", "--rm", ...args, "busybox", "true"], { env });
+    expect([r.code, r.stderr]).toEqual([125, message]);
+  }
+  expect(existsSync(env.MYCFS_ROOT)).toBe(false); // not even a store
 });
