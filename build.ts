@@ -140,10 +140,19 @@ async function buildSeccomp() {
   await Bun.write(join(BUILD, "seccomp-default.json"), JSON.stringify({ bpf: Buffer.from(bpf).toString("base64") }));
 }
 
+/** Docker's default device rules as the cgroup v1 writes and the v2 program they become. */
+async function buildDeviceRules() {
+  const { compileDeviceFilter } = await import("./src/cgroups/device-filter");
+  const { DEFAULT_DEVICE_RULES, deviceWrites } = await import("./src/cgroups/devices");
+  const bpf = Buffer.from(compileDeviceFilter(DEFAULT_DEVICE_RULES)).toString("base64");
+  await Bun.write(join(BUILD, "device-rules-default.json"), JSON.stringify({ writes: deviceWrites(DEFAULT_DEVICE_RULES), bpf }));
+}
+
 await buildEnter();
 await buildLibrary();
 await buildImage();
 await buildSeccomp();
+await buildDeviceRules();
 // No .env or bunfig.toml from the caller's directory: they are not mycfs's to read (a
 // stray MYCFS_STATE there would move every record), and each is a lookup on every start.
 // The JIT's tier-up thresholds scaled up until src/jit.ts's normalJit(): a start is

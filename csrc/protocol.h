@@ -115,6 +115,8 @@ enum mycfs_call {
   CALL_RENAME = 41,
   CALL_OPEN_PATH_DIR = 42,
   CALL_SAME_INODE = 43,
+  CALL_DEVICE_NUMBER = 60,
+  CALL_ATTACH_DEVICE_FILTER = 61,
 };
 
 /* Plan flags (header). */

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { ContainerCgroup, type CgroupFs } from "../src/cgroups/cgroup";
 import { MycfsError } from "../src/errors";
+import { ALL_DEVICES, DEFAULT_DEVICE_RULES, parseDeviceRule } from "../src/cgroups/devices";
 import { holder, type Layout, parseLayout } from "../src/cgroups/layout";
 import { type Limits, limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
 
@@ -38,6 +39,7 @@ function fakeFs(files: Record<string, string>): CgroupFs & { writes: string[]; d
     // busy while a cgroup inside it is there
     rmdir: (p) => ([...dirs].some((d) => d.startsWith(`${p}/`)) ? 16 : dirs.delete(p) ? 0 : 2),
     subdirs: (p) => [...dirs].filter((d) => d.startsWith(`${p}/`) && !d.slice(p.length + 1).includes("/")).map((d) => d.slice(p.length + 1)),
+    attachDeviceFilter: (p, insns) => void writes.push(`${p}:bpf(${insns.byteLength / 8} instructions)`),
   };
 }
 
@@ -199,5 +201,29 @@ describe("ContainerCgroup on a fake tree", () => {
     const fs = fakeFs({ "/sys/fs/cgroup/cpuset/cpuset.cpus": "0-1\n", "/sys/fs/cgroup/cpuset/cpuset.mems": "0\n" });
     create(fs, l, "mycfs-x", parseLimits({ cpusetCpus: "1" }));
     expect(fs.writes).toEqual(["/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=1"]);
+  });
+
+  test("device rules: v1's devices controller joined and written before anything joins; on v2 a program; none asked for, none written", () => {
+    const l = parseLayout(`${HYBRID_MOUNTINFO}\n36 31 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices`, `${HYBRID_CGROUP}5:devices:/\n`, () => []);
+    const fs = fakeFs({ "TEMPLATE/devices.deny": "", "TEMPLATE/devices.allow": "" });
+    const rules = [...DEFAULT_DEVICE_RULES, parseDeviceRule("c 1:11 w")];
+    const cg = ContainerCgroup.plan(fs, l, "mycfs-x", {}, rules);
+    cg.create();
+    expect(cg.joinOps().map((o) => o.strs[0])).toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
+    expect(fs.writes.slice(0, 3)).toEqual(["/sys/fs/cgroup/devices/mycfs-x/devices.deny=a", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=c *:* m", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=b *:* m"]);
+    expect(fs.writes.at(-1)).toBe("/sys/fs/cgroup/devices/mycfs-x/devices.allow=c 1:11 w");
+    const all = fakeFs({ "TEMPLATE/devices.allow": "" });
+    ContainerCgroup.plan(all, l, "mycfs-x", {}, [ALL_DEVICES]).create();
+    expect(all.writes).toEqual(["/sys/fs/cgroup/devices/mycfs-x/devices.allow=a"]);
+    const none = ContainerCgroup.plan(fakeFs({}), l, "mycfs-x", {});
+    expect(none.joinOps().map((o) => o.strs[0])).not.toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
+
+    const v2fs = fakeFs({});
+    create(v2fs, v2, "mycfs-abc", {});
+    expect(v2fs.writes).toEqual([]);
+    ContainerCgroup.plan(v2fs, v2, "mycfs-abc", {}, DEFAULT_DEVICE_RULES).create();
+    ContainerCgroup.plan(v2fs, v2, "mycfs-def", {}, rules).create();
+    ContainerCgroup.plan(v2fs, v2, "mycfs-ghi", {}, [ALL_DEVICES]).create();
+    expect(v2fs.writes).toEqual(["/sys/fs/cgroup/user/mycfs-abc:bpf(69 instructions)", "/sys/fs/cgroup/user/mycfs-def:bpf(77 instructions)"]);
   });
 });

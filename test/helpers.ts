@@ -29,8 +29,14 @@ export function testStore(tag: string) {
   };
 }
 
-export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  const p = Bun.spawn([MYCFS, ...args], {
+/** argv on a simulated pure cgroup v2 host: in a private mount namespace with cgroup2
+ * mounted on /sys/fs/cgroup there (the host's mounts untouched). */
+export const onPureV2 = (argv: string[]) =>
+  ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh", ...argv];
+
+/** `wrap`: what runs mycfs's argv (onPureV2, say). */
+export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {}): Promise<Result> {
+  const p = Bun.spawn((opts.wrap ?? ((a) => a))([MYCFS, ...args]), {
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",

@@ -26,6 +26,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
   cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },
   cgroupns: true,
+  devices: [],
   ...over,
 });
 const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
@@ -113,6 +114,14 @@ describe("buildPlan", () => {
     expect(codes(p)).not.toContain(OpCode.MKNOD);
     expect(targets(p)).toContain("/dev/null");
     expect(codes(plan)).toContain(OpCode.MKNOD);
+  });
+
+  test("--device's nodes are made right after the default ones, on the new /dev", () => {
+    const kmsg = { host: "/dev/kmsg", container: "/dev/log2", mode: 0o020644, major: 1, minor: 11 };
+    const p = buildPlan(config({ devices: [kmsg] }), io);
+    const nodes = p.filter((o) => o.code === OpCode.MKNOD).map((o) => o.strs[0]);
+    expect(nodes).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/log2"]);
+    expect(p.findIndex((o) => o.strs[0] === "/dev/log2")).toBeGreaterThan(p.findIndex((o) => o.strs[1] === "/dev"));
   });
 
   test("devpts gives terminals the tty group where the user namespace maps it, else root's", () => {

@@ -2,8 +2,11 @@
 // cgroup in every hierarchy (limits written) while the child sets up, joined by the child
 // once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
-import { errnoMessage, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
+import { attachDeviceFilter, errnoMessage, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
 import { type Op, write } from "../plan/ops";
+import prebuilt from "../../build/device-rules-default.json";
+import { compileDeviceFilter } from "./device-filter";
+import { allowsAll, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites } from "./devices";
 import { type Hierarchy, type Layout, parseLayout } from "./layout";
 import { limitControllers, limitWrites, type Limits } from "./limits";
 
@@ -16,6 +19,8 @@ export interface CgroupFs {
   rmdir(path: string): number;
   /** The names of the directories in a directory (a cgroup's children). */
   subdirs(path: string): string[];
+  /** Loads a cgroup v2 device filter (eBPF instructions) and attaches it to dir. */
+  attachDeviceFilter(dir: string, insns: Uint8Array): void;
 }
 
 /** The host's cgroup file systems, through libmycfs (no node:fs on the start path). */
@@ -25,6 +30,7 @@ export const hostCgroupFs: CgroupFs = {
   mkdir: (path) => mkdir(path, 0o755),
   rmdir: (path) => rmdir(path),
   subdirs: (path) => (listDir(path) ?? []).filter((name) => fileType(`${path}/${name}`) === S_IFMT.DIR),
+  attachDeviceFilter: (dir, insns) => attachDeviceFilter(dir, insns),
 };
 
 export function readLayout(fs: CgroupFs): Layout {
@@ -68,25 +74,31 @@ export class ContainerCgroup {
     readonly dirs: Map<Hierarchy, string>,
     /** What create() writes (a new container's). */
     private readonly limits: Limits = {},
+    /** The device nodes its processes may use (see plan). */
+    private readonly devices?: readonly DeviceRule[],
   ) {}
 
   /** An existing container's cgroup, from the layout (its own, as `layout` below) and
    * name its state recorded. */
-  static of(fs: CgroupFs, layout: Layout, name: string, limits?: Limits): ContainerCgroup {
-    return new ContainerCgroup(fs, layout, name, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])), limits);
+  static of(fs: CgroupFs, layout: Layout, name: string, limits?: Limits, devices?: readonly DeviceRule[]): ContainerCgroup {
+    return new ContainerCgroup(fs, layout, name, new Map(layout.hierarchies.map((h) => [h, `${h.own}/${name}`])), limits, devices);
   }
 
   /** The cgroup a new container gets, not made yet (create() makes it): its directories
    * are known ahead, for the plan. On cgroup v1 moving a process into a hierarchy costs
    * about a millisecond (the kernel waits for an RCU grace period each time), so the
    * container joins only the hierarchies it uses: accounting (memory, pids, CPU time)
-   * and its limits'. */
-  static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits): ContainerCgroup {
-    const used = new Set([...ACCOUNTING, ...limitControllers(limits)]);
-    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name, limits);
+   * and its limits', and the devices controller where `devices` (the allow-list of
+   * device nodes) is to be enforced: by v1's devices controller where the host has it,
+   * and by a BPF program on the v2 directory where the container has one. */
+  static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits, devices?: readonly DeviceRule[]): ContainerCgroup {
+    const used = new Set([...ACCOUNTING, ...limitControllers(limits), ...(devices ? ["devices"] : [])]);
+    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name, limits, devices);
   }
 
-  /** Makes the directories and writes the limits. On failure, removes what it made. */
+  /** Makes the directories and writes the limits and device rules, before any process
+   * can be in it (a child born into its v2 directory finds the program attached). On
+   * failure, removes what it made. */
   create() {
     const { fs } = this;
     this.made = [];
@@ -100,6 +112,7 @@ export class ContainerCgroup {
       }
       const writes = limitWrites(this.layout, this.limits, (h, file) => fs.read(`${this.dirs.get(h)}/${file}`) !== null);
       for (const w of writes) fs.write(`${this.dirs.get(w.hierarchy)}/${w.file}`, w.value);
+      if (this.devices) this.restrictDevices(this.devices);
     } catch (e) {
       // the error to report is the one that stopped it; a directory that cannot be removed
       // now is tried again, and reported, by the caller's cleanup
@@ -107,6 +120,20 @@ export class ContainerCgroup {
         this.remove();
       } catch {}
       throw e;
+    }
+  }
+
+  /** Both where both exist (a hybrid host whose v2 tree the container joins): the kernel
+   * asks the v2 programs, then the v1 controller. Allowing all needs no program. The
+   * default list's writes and program come from build.ts: in the cold interpreter of a
+   * start, making them took longer than the kernel takes to load the program. */
+  private restrictDevices(rules: readonly DeviceRule[]) {
+    const defaults = rules === DEFAULT_DEVICE_RULES;
+    for (const [h, dir] of this.dirs) {
+      if (h.version === 1 && h.controllers.includes("devices"))
+        for (const w of defaults ? prebuilt.writes : deviceWrites(rules)) this.fs.write(`${dir}/${w.file}`, w.value);
+      else if (h.version === 2 && !allowsAll(rules))
+        this.fs.attachDeviceFilter(dir, defaults ? Uint8Array.fromBase64(prebuilt.bpf) : compileDeviceFilter(rules));
     }
   }
 

@@ -4,6 +4,7 @@ import type { ArgsDef } from "citty";
 import { parseLimits } from "../cgroups/limits";
 import { defaultUlimits, resolveUlimits, RLIMITS } from "../container/rlimits";
 import { capsFromMask } from "../container/caps";
+import { resolveDevices } from "../container/devices";
 import { getrlimit, readFile } from "../native/lib";
 import { resolvePrivileges } from "../container/security";
 import { resolveUserns } from "../container/userns";
@@ -21,7 +22,9 @@ export const resourceArgs = {
   ulimit: { type: "string", valueHint: "NAME=SOFT[:HARD]", description: "resource limit, e.g. nofile=1024:2048 (repeatable)" },
   "cap-add": { type: "string", valueHint: "CAP", description: "keep a capability beyond docker's default set; ALL (repeatable)" },
   "cap-drop": { type: "string", valueHint: "CAP", description: "drop a capability; ALL (repeatable)" },
-  privileged: { type: "boolean", description: "every capability, no seccomp, no masked paths (warns)" },
+  privileged: { type: "boolean", description: "every capability and device, no seccomp, no masked paths (warns)" },
+  device: { type: "string", valueHint: "HOST[:CTR][:rwm]", description: "give the container a host device node, e.g. /dev/kmsg:/dev/kmsg:w (repeatable)" },
+  "device-cgroup-rule": { type: "string", valueHint: "'TYPE MAJ:MIN PERMS'", description: "let the container use devices by number, e.g. 'c 1:11 w', 'b *:* r' (repeatable)" },
   "security-opt": { type: "string", valueHint: "OPT", description: "no-new-privileges=false, seccomp=unconfined|FILE.json (repeatable)" },
   cgroupns: { type: "string", valueHint: "private|host", description: "the container's own cgroup namespace (default), or the host's" },
   userns: { type: "string", valueHint: "auto|host", description: "auto: root inside is an unprivileged uid range on the host" },
@@ -29,7 +32,7 @@ export const resourceArgs = {
   gidmap: { type: "string", valueHint: "CTR:HOST:SIZE", description: "a user namespace with this gid range (repeatable)" },
 } as const satisfies ArgsDef;
 
-export const repeatableResourceArgs = ["ulimit", "cap-add", "cap-drop", "security-opt", "uidmap", "gidmap"];
+export const repeatableResourceArgs = ["ulimit", "cap-add", "cap-drop", "security-opt", "uidmap", "gidmap", "device", "device-cgroup-rule"];
 
 export function resolveResources(v: Values) {
   const cgroupns = str(v.cgroupns) ?? "private";
@@ -44,6 +47,7 @@ export function resolveResources(v: Values) {
     privileges: resolvePrivileges({
       capAdd: list(v["cap-add"]), capDrop: list(v["cap-drop"]), privileged: v.privileged === true, securityOpts: list(v["security-opt"]),
     }, capsFromMask(/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFile("/proc/self/status") ?? "")?.[1] ?? "0")),
+    devices: resolveDevices({ devices: list(v.device), rules: list(v["device-cgroup-rule"]), privileged: v.privileged === true }),
     cgroupns: cgroupns === "private",
     userns: resolveUserns(str(v.userns), list(v.uidmap), list(v.gidmap)),
   };

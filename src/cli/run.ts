@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import type { Layout } from "../cgroups/layout";
 import type { Limits } from "../cgroups/limits";
+import type { DeviceRule } from "../cgroups/devices";
 import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
 import { seccompFilter } from "../seccomp/select";
@@ -42,10 +43,15 @@ const args = {
   ...lifecycleArgs,
 } as const;
 
-/** Rootless, a cgroup is made only for limits, and only where the caller may: a cgroup
- * v2 subtree delegated to them (systemd's Delegate=yes). */
-function planCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean): ContainerCgroup | undefined {
-  return rootless && Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
+/** The container's cgroup, which enforces its device rules. Rootless, a cgroup is made
+ * only for limits, and only where the caller may: a cgroup v2 subtree delegated to them
+ * (systemd's Delegate=yes). Either way rootless gets no device rules: attaching the BPF
+ * program needs CAP_SYS_ADMIN (or CAP_BPF) in the initial user namespace, which a user
+ * lacks, and the user namespace limits devices itself: mknod is refused in it, and a
+ * host node bound in (the defaults, --device) keeps the host's permissions. */
+function planCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean, devices: readonly DeviceRule[]): ContainerCgroup | undefined {
+  if (!rootless) return ContainerCgroup.plan(hostCgroupFs, layout, name, limits, devices);
+  return Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
 }
 
 function createCgroup(cgroup: ContainerCgroup | undefined, rootless: boolean) {
@@ -98,7 +104,7 @@ export default defineCommand({
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
     const resources = resolveResources(v);
-    const { limits, rlimits, privileges, cgroupns } = resources;
+    const { limits, rlimits, privileges, cgroupns, devices } = resources;
     const userns = containerUserns(resources.userns);
     // root's namespace: the image is id-mapped onto the range; rootless: the caller's own
     // files already are root's in the namespace
@@ -108,8 +114,8 @@ export default defineCommand({
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const base = { argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, cgroupns, userns };
-    const cgroup = planCgroup(layout, cgroupName(id), limits, rootless);
+      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
+    const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [root(rootfsDir ?? "/<container>/rootfs")] };

@@ -1,15 +1,14 @@
 // The container's file system view, as plan steps: the kernel file systems every
 // container has (as docker and runc set them up) and the user's volumes.
 import type { CgroupBind } from "../cgroups/cgroup";
-import { mknod, mount, MS, symlink, type Op } from "../plan/ops";
+import { mount, MS, symlink, type Op } from "../plan/ops";
+import { type Device, deviceNodes } from "./devices";
 import type { Tmpfs, Volume } from "./options";
 import type { Userns } from "./userns";
 
-const S_IFCHR = 0o020000;
-
-/** Mounts a container always has, minus the paths the user mounts something else on.
- * In a user namespace device nodes cannot be made, so the host's are bound instead. */
-export function systemMounts(userTargets: Set<string>, userns: Userns | undefined): Op[] {
+/** Mounts a container always has, minus the paths the user mounts something else on;
+ * its device nodes, with those of --device. */
+export function systemMounts(userTargets: Set<string>, userns: Userns | undefined, devices: readonly Device[]): Op[] {
   const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   // terminals belong to the tty group (5), as docker's; devpts refuses a gid the user
   // namespace does not map (rootless with only the caller's own id), so then root's
@@ -19,7 +18,7 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
       what: "mount a fresh /proc that shows only the container's processes" }),
     mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
       data: "mode=755,size=65536k", inRoot: "dir", what: "mount a small tmpfs on /dev" }),
-    ...devices(userns !== undefined),
+    ...deviceNodes(devices, userns !== undefined),
     mount({ source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS.NOSUID | MS.NOEXEC,
       data: `newinstance,ptmxmode=0666,mode=0620${ttyGroup ? ",gid=5" : ""}`, inRoot: "dir",
       what: "mount a private devpts instance on /dev/pts" }),
@@ -39,15 +38,6 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
     ops.push(mount({ source: "tmpfs", target: "/tmp", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV,
       data: "mode=1777", inRoot: "dir", what: "mount a tmpfs on /tmp" }));
   return ops;
-}
-
-function devices(userns: boolean): Op[] {
-  const nodes: [string, number, number][] = [
-    ["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0],
-  ];
-  return nodes.map(([name, major, minor]) => userns
-    ? mount({ source: `/dev/${name}`, target: `/dev/${name}`, flags: MS.BIND, inRoot: "file", what: `bind the host's /dev/${name}` })
-    : mknod(`/dev/${name}`, S_IFCHR | 0o666, major, minor));
 }
 
 export function volumeMounts(volumes: Volume[]): Op[] {

@@ -7,6 +7,7 @@ import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { capMask } from "./caps";
+import type { Device } from "./devices";
 import { cgroupMounts, maskedPaths, systemMounts, tmpfsMounts, volumeMounts } from "./mounts";
 import { CLONE, CLONED, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH, type Tmpfs, type Volume } from "./options";
@@ -36,6 +37,8 @@ export interface ContainerConfig {
   init: boolean;
   rlimits: Rlimit[];
   security: Security;
+  /** Host device nodes given to the container (--device), beside the default ones. */
+  devices: Device[];
   /** Steps that put the child in its cgroups; what is bound on /sys/fs/cgroup inside;
    * v2Only: one unified tree, no tmpfs around it. */
   cgroups: { join: op.Op[]; binds: CgroupBind[]; v2Only: boolean };
@@ -98,7 +101,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...c.rootfs.ops,
-    ...systemMounts(userTargets, c.userns),
+    ...systemMounts(userTargets, c.userns, c.devices),
     ...(c.security.maskPaths ? maskedPaths() : []),
     ...(joinLate ? join : []),
     ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),

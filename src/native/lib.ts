@@ -30,7 +30,7 @@ const imageSymbols = {
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
 } as const;
 
-type Ptr = Uint8Array | Int32Array | BigInt64Array | null;
+type Ptr = Uint8Array | Int32Array | Uint32Array | BigInt64Array | null;
 let lib: ReturnType<typeof dlopen<typeof callSymbol>>["symbols"]["mycfs_call"] | undefined;
 
 /** libmycfs function `fn` (Call) with its pointer arguments, then its numbers. */
@@ -181,6 +181,20 @@ export function fileMode(path: string): number | null {
 export function fileType(path: string): number | null {
   const mode = fileMode(path);
   return mode === null ? null : mode & 0o170000;
+}
+
+/** A device node's mode (type and permission bits) and numbers, following symlinks; null
+ * if path does not exist. major and minor are 0 for other files. */
+export function deviceNumber(path: string): { mode: number; major: number; minor: number } | null {
+  const out = new Uint32Array(3);
+  if (call(Call.DEVICE_NUMBER, cstr(path), out) < 0) return null;
+  return { mode: out[0]!, major: out[1]!, minor: out[2]! };
+}
+
+/** Loads a cgroup v2 device filter (eBPF instructions) and attaches it to the cgroup
+ * directory `dir` (csrc/devices.c). */
+export function attachDeviceFilter(dir: string, insns: Uint8Array) {
+  check(call(Call.ATTACH_DEVICE_FILTER, cstr(dir), insns, insns.byteLength), `attach the device filter to ${dir}`);
 }
 
 const EEXIST = 17;

@@ -54,8 +54,9 @@ export interface MountSpec {
   what: string;
 }
 
-/** dev_t as glibc's makedev encodes it, for the small numbers used here. */
-const makedev = (major: number, minor: number) => (major << 8) | minor;
+/** dev_t as glibc's makedev encodes it, for the kernel's numbers (12-bit major, 20-bit
+ * minor): minor bits 0-7, major bits 8-19, minor bits 8-19 at 20-31. */
+export const makedev = (major: number, minor: number) => (minor & 0xff) + (major & 0xfff) * 0x100 + (minor & 0xfff00) * 0x1000;
 
 export function mount(m: MountSpec): Op {
   const flags =
@@ -82,10 +83,7 @@ export const rootTree = (fd: number, path: string, what: string) =>
   op(OpCode.ROOT, `${what}; it is the container's root for the steps that follow, held by its fd`, [path], { flags: OpFlag.TREE, a: fd });
 export const mkdir = (path: string) => op(OpCode.MKDIR, `create directory ${path}`, [path]);
 export const mknod = (path: string, mode: number, major: number, minor: number) =>
-  op(OpCode.MKNOD, `create device ${path} (${major}:${minor})`, [path], {
-    a: mode,
-    b: makedev(major, minor),
-  });
+  op(OpCode.MKNOD, `create device ${path} (${major}:${minor})`, [path], { a: mode, b: makedev(major, minor) });
 export const symlink = (target: string, path: string) =>
   op(OpCode.SYMLINK, `link ${path} -> ${target}`, [target, path]);
 export const pivotRoot = (path: string) =>
