@@ -39,6 +39,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
   case CALL_LIST_DIR: return mycfs_list_dir(p0, p1, (uint32_t)a);
   case CALL_PLAN_DUMP: return mycfs_plan_dump(p0, (uint32_t)a, p1, (uint32_t)b);
   case CALL_SPAWN_JOINED: return mycfs_spawn_joined(p0, (uint32_t)a, p1);
+  case CALL_SPAWN_INTO: return mycfs_spawn_into(p0, (uint32_t)a, (int)b, (int)c, p1);
   case CALL_PIDFD_OPEN: return mycfs_pidfd_open((int)a);
   case CALL_PIDFD_SIGNAL: return mycfs_pidfd_signal((int)a, (int)b);
   case CALL_PIDFD_WAIT: return mycfs_pidfd_wait((int)a, (int)b);

@@ -262,8 +262,15 @@ static int set_stdio(const struct mycfs_op_hdr *op) {
   return 0;
 }
 
-/* Every fd but 0-2 is closed by execve (runc CVE-2024-21626); the sync socket stays
- * open until then so that an exec failure can still be reported. */
+/* close(2) of every fd in [first, end) below the fd limit (close_range came in 5.9). */
+static int close_each(unsigned first, unsigned end) {
+  struct rlimit rl;
+  TRY(sys(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl));
+  for (rlim_t fd = first; fd < end && fd < rl.rlim_cur; fd++) sys(SYS_close, fd);
+  return 0;
+}
+
+/* Every fd from `first` on is closed by the next execve. */
 int cloexec_from(unsigned first) {
   if (sys(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
   struct rlimit rl;
@@ -282,6 +289,17 @@ static void reset_signals(void) {
   sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
+/* Every fd but 0-2 is closed, not just marked close-on-exec: execve looks the command up
+ * while they are still open, and a path through /proc/self/fd/N (the command's name, or an
+ * image's symlink for it) would lead out of the root through a directory fd of mycfs's
+ * (runc CVE-2024-21626). The sync socket stays, close-on-exec, so that an exec failure can
+ * still be reported; a socket leads nowhere. */
+static int close_before_exec(void) {
+  if (sync_fd > 3 && sys(SYS_close_range, 3u, (unsigned)sync_fd - 1, 0u) < 0) return close_each(3, (unsigned)sync_fd);
+  if (sys(SYS_close_range, (unsigned)sync_fd + 1, ~0u, 0u) < 0) return close_each((unsigned)sync_fd + 1, ~0u);
+  return 0;
+}
+
 static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
   uint64_t argc = op->a, envc = op->b;
   if (argc == 0 || argc > 65536 || envc > 65536 || op->nstr != 1 + argc + envc) return EINVAL;
@@ -292,7 +310,7 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
   for (uint64_t i = 0; i < envc; i++, p += strlen(p) + 1) envp[i] = (char *)p;
   argv[argc] = envp[envc] = NULL;
 
-  int err = cloexec_from(3);
+  int err = close_before_exec();
   if (err) return err;
   if (op->flags & OPF_SETSID) TRY(sys(SYS_setsid));
   if (op->flags & OPF_CTTY) TRY(sys(SYS_ioctl, 0, TIOCSCTTY, 0));

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -39,6 +41,27 @@ int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
   return rc < 0 ? -errno : rc > 0;
 }
 
+
+/* Clones the child that walks `plan` straight into the PID namespace of the process behind
+ * pidfd, sharing mycfs's memory (mycfs_spawn), born in the cgroup v2 directory behind
+ * cgroup_fd unless -1: for a container that cannot reach it (see src/container/exec.ts).
+ * setns(CLONE_NEWPID) changes only where the calling thread's *children* go, so the thread
+ * enters for the clone and leaves right after. out as mycfs_spawn's. */
+int mycfs_spawn_into(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int32_t *out) {
+  int self = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return -errno;
+  if (setns(pidfd, CLONE_NEWPID) < 0) {
+    int err = errno;
+    close(self);
+    return -err;
+  }
+  int rc = mycfs_spawn(plan, len, 0, cgroup_fd, out);
+  int back = setns(self, CLONE_NEWPID);
+  close(self);
+  /* Later children of this process must never land in the container: give up rather. */
+  if (back < 0) abort();
+  return rc;
+}
 
 /* The intermediate child of mycfs_spawn_joined: it shares mycfs's memory until the exec,
  * so raw system calls only (sys.h). Every fd but 0-2 and those kept is closed by the exec;

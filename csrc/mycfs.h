@@ -65,6 +65,7 @@ int mycfs_readlink(const char *path, uint8_t *buf, uint32_t size);
 int mycfs_list_dir(const char *path, uint8_t *buf, uint32_t size);
 int mycfs_plan_dump(const uint8_t *plan, uint32_t len, char *out, uint32_t size);
 int mycfs_spawn_joined(const uint8_t *plan, uint32_t len, int32_t *io);
+int mycfs_spawn_into(const uint8_t *plan, uint32_t len, int pidfd, int cgroup_fd, int32_t *out);
 int mycfs_pidfd_open(int pid);
 int mycfs_pidfd_signal(int pidfd, int sig);
 int mycfs_pidfd_wait(int pidfd, int timeout_ms);

@@ -3,12 +3,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildExecPlan, execEnv } from "../src/container/exec";
+import { buildExecPlan, execEnv, throughEnterProgram } from "../src/container/exec";
 import { LogWriter, logFiles, parseLog, parseLogOpts } from "../src/container/log-file";
 import { CLONE } from "../src/container/namespaces";
 import { decodePlan } from "../src/native/lib";
 import { OpCode } from "../src/native/protocol";
 import { encodePlan } from "../src/plan/encode";
+import { PR } from "../src/plan/ops";
 import { StateDir } from "../src/state/dir";
 import { loadAll } from "../src/state/recover";
 import { bootId, isAlive, processRef, type ContainerState } from "../src/state/record";
@@ -107,20 +108,33 @@ describe("exec", () => {
     const s = record("ae".repeat(32), { container: { pid: 1234, start: 1 } });
     const opts = { argv: ["ls"], env: ["X=1"], tty: true, interactive: true, debug: false };
     const io = { fds: [-1, -1, -1] as [number, number, number], ctty: true };
-    const decoded = decodePlan(encodePlan(buildExecPlan(s, opts, { pidfd: 9, cgroup: 11 }, io)));
-    expect(decoded.map((d) => d.code)).toEqual([OpCode.PRCTL, OpCode.ENTER, OpCode.SETNS, OpCode.ROOT, OpCode.CHDIR, OpCode.STDIO, OpCode.PTY, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.EXEC]);
-    expect(decoded[1]).toMatchObject({ a: 9, b: 11 }); // the enter program clones into the PID namespace and the cgroup
-    expect(decoded[2]).toMatchObject({ a: 9, b: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP });
-    expect(decoded[2]!.b & CLONE.NEWPID).toBe(0); // the clone itself entered it
-    expect(decoded[3]!.strs).toEqual(["/"]); // the container's root, which setns made this process's
-    expect(decoded[4]!.strs).toEqual(["/srv"]);
+    const fds = { pidfd: 9, cgroup: 11 };
+    const decoded = decodePlan(encodePlan(buildExecPlan(s, opts, fds, io)));
+    expect(decoded.map((d) => d.code)).toEqual([OpCode.SETNS, OpCode.ROOT, OpCode.CHDIR, OpCode.STDIO, OpCode.PTY, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.EXEC]);
+    expect(decoded[0]).toMatchObject({ a: 9, b: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP });
+    expect(decoded[0]!.b & CLONE.NEWPID).toBe(0); // the clone itself entered it
+    expect(decoded[1]!.strs).toEqual(["/"]); // the container's root, which setns made this process's
+    expect(decoded[2]!.strs).toEqual(["/srv"]);
     expect(decoded.at(-1)!.strs).toContain("X=1");
     expect(decoded.at(-1)!.strs.some((e) => e.startsWith("TERM=") && e !== "TERM=dumb")).toBe(true);
     // a user namespace is joined too, and the process becomes its root
-    const userns = buildExecPlan({ ...s, userns: { rootless: false, dropGroups: true } }, opts, { pidfd: 9, cgroup: -1 }, io);
-    expect(userns[2]!.b & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
-    expect(userns[3]!.code).toBe(OpCode.SETID);
-    // rootless, the enter program joins it before the PID namespace, which only its root may clone into
+    const userns = buildExecPlan({ ...s, userns: { rootless: false, dropGroups: true } }, opts, fds, io);
+    expect(userns[0]!.b & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
+    expect(userns[1]!.code).toBe(OpCode.SETID);
+  });
+
+  test("a container that could trace the process that enters it gets the enter program's clone", () => {
+    const s = record("ae".repeat(32), { container: { pid: 1234, start: 1 } });
+    const opts = { argv: ["ls"], env: [], tty: false, interactive: false, debug: false };
+    const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
+    const fds = { pidfd: 9, cgroup: 11 };
+    const tracer = { ...s, exec: { ...s.exec, caps: [...s.exec.caps, "SYS_PTRACE"] } };
+    expect([s, tracer].map(throughEnterProgram)).toEqual([false, true]);
+    const plan = buildExecPlan(tracer, opts, fds, io);
+    expect(plan.slice(0, 3).map((o) => [o.code, o.a, o.b])).toEqual([[OpCode.PRCTL, PR.SET_DUMPABLE, 0], [OpCode.ENTER, 9, 11], [OpCode.SETNS, 9, plan[2]!.b]]);
+    // in a user namespace no container holds CAP_SYS_PTRACE where mycfs's memory is; a
+    // rootless one's user owns it: the enter program joins it before the PID namespace
+    expect(throughEnterProgram({ ...tracer, userns: { rootless: false, dropGroups: true } })).toBe(false);
     const rootless = buildExecPlan({ ...s, userns: { rootless: true, dropGroups: false } }, opts, { pidfd: 9, cgroup: -1 }, io);
     expect(rootless.slice(0, 3).map((o) => [o.code, o.b])).toEqual([[OpCode.SETNS, CLONE.NEWUSER], [OpCode.PRCTL, 0], [OpCode.ENTER, -1]]);
     expect(rootless[3]!.b & CLONE.NEWUSER).toBe(0);

@@ -1,14 +1,22 @@
 // `mycfs exec`: a new process inside a running container, as the container's own are. A
-// second kind of plan, walked by the same child code, in a process that holds nothing of
-// mycfs's: the enter program (csrc/enter/main.c), run from a sealed memfd, clones it into
-// the container's PID namespace and its cgroup v2 directory (runc CVE-2019-5736,
-// CVE-2016-9962). It moves itself into its v1 cgroups while the host's paths are still
-// there, joins the other namespaces with one setns on a pidfd (the user namespace first,
-// when it has one), and gets the container's working directory (resolved inside its root,
-// CVE-2024-21626), rlimits, capabilities, no_new_privs and seccomp filter before exec.
+// second kind of plan, walked by the same child code. The process that enters must hold
+// nothing the container could use against the host while the container can reach it (runc
+// CVE-2019-5736, CVE-2016-9962). Without CAP_SYS_PTRACE in the initial user namespace, a
+// container cannot reach a non-dumpable process whose memory belongs to that namespace
+// (the kernel refuses ptrace and /proc/PID/exe, mem and fd): mycfs makes itself
+// non-dumpable and clones the child straight into the container, sharing its memory, the
+// fast way. A container that holds CAP_SYS_PTRACE (no user namespace: --cap-add, or
+// --privileged) could, and so could a rootless one's own user, whose namespace it is: then
+// the enter program (csrc/enter/main.c), run from a sealed memfd, clones a copy of itself
+// into the container, with nothing of mycfs's memory, binary or fds.
+// Either way the process moves itself into the v1 cgroups while the host's paths are still
+// there, is born in the cgroup v2 directory, joins the other namespaces with one setns on a
+// pidfd (the user namespace first, when it has one), and gets the container's working
+// directory (resolved inside its root, CVE-2024-21626), rlimits, capabilities,
+// no_new_privs and seccomp filter before exec.
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import { MycfsError } from "../errors";
-import { close, pidfdOpen, spawnJoined } from "../native/lib";
+import { close, pidfdOpen, setDumpable, spawnInto, spawnJoined } from "../native/lib";
 import * as op from "../plan/ops";
 import { isAlive, shortId, type ContainerState } from "../state/record";
 import { CLONE, containerNamespaces } from "./namespaces";
@@ -42,6 +50,11 @@ export interface Joined {
   cgroup: number;
 }
 
+/** Whether the container could reach the process that enters it (see above): then exec
+ * goes through the enter program. */
+export const throughEnterProgram = (s: ContainerState) =>
+  s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE");
+
 export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Op[] = []): op.Op[] {
   const env = execEnv(s.exec.env, [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
   const workdir = o.workdir ?? s.exec.workdir;
@@ -59,12 +72,15 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter((_, i) =>
     flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!);
   const pid = s.container!.pid;
-  return [
-    // in the enter program, which nothing in the container can see: the host's cgroup files
-    ...join,
+  // in the enter program, which nothing in the container can see, these come before it enters
+  const enter = throughEnterProgram(s) ? [
     ...(rootless ? [op.setns(fds.pidfd, CLONE.NEWUSER, `join the user namespace of ${pid}, whose root alone may clone into its PID namespace`)] : []),
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the enter program non-dumpable, and so its clone"),
     op.enter(fds.pidfd, fds.cgroup, pid),
+  ] : [];
+  return [
+    ...join, // the host's cgroup files
+    ...enter,
     op.setns(fds.pidfd, flags, `join the container's ${names.join(", ")} namespaces (setns on a pidfd of ${pid})`),
     ...(s.userns ? [op.setid(0, 0, s.userns.dropGroups)] : []),
     // the mount namespace's root, which setns made this process's: the container's own
@@ -89,9 +105,12 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
     const io = await openIo(o);
     return await withCgroupFd(cgroup, (v2) => {
       const fds = { pidfd, cgroup: v2 };
+      const viaEnter = throughEnterProgram(s);
+      // the child shares our memory, and with it our dumpability
+      if (!viaEnter) setDumpable(false);
       return runPlan({
         plan: buildExecPlan(s, o, fds, io, cgroup?.joinOps() ?? []),
-        spawn: (plan) => spawnJoined(plan, [...io.fds, pidfd, v2]),
+        spawn: (plan) => (viaEnter ? spawnJoined(plan, [...io.fds, pidfd, v2]) : spawnInto(plan, pidfd, v2)),
         hooks: () => ({}),
         io,
         debug: o.debug,

@@ -330,6 +330,14 @@ export function spawnJoined(plan: Uint8Array, keep: number[]): { pid: number; so
   return { pid: io[0]!, sock: io[1]! };
 }
 
+/** Clones a child that walks `plan` straight into the PID namespace of the process behind
+ * pidfd (and into the cgroup v2 directory open as `cgroupFd`, if not -1). */
+export function spawnInto(plan: Uint8Array, pidfd: number, cgroupFd: number): { pid: number; sock: number } {
+  const out = new Int32Array(2);
+  check(call(Call.SPAWN_INTO, plan, out, plan.byteLength, pidfd, cgroupFd), "clone into the container's PID namespace");
+  return { pid: out[0]!, sock: out[1]! };
+}
+
 /** A pidfd for pid, or null if there is no such process. */
 export function pidfdOpen(pid: number): number | null {
   const fd = call(Call.PIDFD_OPEN, null, null, pid);

@@ -105,6 +105,7 @@ export const Call = {
   RENAME: 41,
   OPEN_PATH_DIR: 42,
   SAME_INODE: 43,
+  SPAWN_INTO: 44,
   DEVICE_NUMBER: 60,
   ATTACH_DEVICE_FILTER: 61,
 } as const;
