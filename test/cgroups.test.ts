@@ -191,7 +191,7 @@ describe("ContainerCgroup on a fake tree", () => {
     const l = parseLayout(HYBRID_MOUNTINFO, HYBRID_CGROUP, () => []);
     const cg = create(fakeFs({ "TEMPLATE/cpu.cfs_period_us": "", "TEMPLATE/cpu.cfs_quota_us": "" }), l, "mycfs-x", parseLimits({ cpus: "1" }));
     expect(cg.v2Dir).toBeUndefined();
-    expect(cg.joinOps().map((o) => o.strs)).toEqual([
+    expect(cg.joinOps().map((o) => (o.kind === "write" ? [o.path, o.text] : o.kind))).toEqual([
       ["/sys/fs/cgroup/cpu,cpuacct/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/memory/job/7/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/pids/mycfs-x/tasks", "0"],
     ]);
   });
@@ -209,14 +209,14 @@ describe("ContainerCgroup on a fake tree", () => {
     const rules = [...DEFAULT_DEVICE_RULES, parseDeviceRule("c 1:11 w")];
     const cg = ContainerCgroup.plan(fs, l, "mycfs-x", {}, rules);
     cg.create();
-    expect(cg.joinOps().map((o) => o.strs[0])).toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
+    expect(cg.joinOps().map((o) => o.kind === "write" && o.path)).toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
     expect(fs.writes.slice(0, 3)).toEqual(["/sys/fs/cgroup/devices/mycfs-x/devices.deny=a", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=c *:* m", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=b *:* m"]);
     expect(fs.writes.at(-1)).toBe("/sys/fs/cgroup/devices/mycfs-x/devices.allow=c 1:11 w");
     const all = fakeFs({ "TEMPLATE/devices.allow": "" });
     ContainerCgroup.plan(all, l, "mycfs-x", {}, [ALL_DEVICES]).create();
     expect(all.writes).toEqual(["/sys/fs/cgroup/devices/mycfs-x/devices.allow=a"]);
     const none = ContainerCgroup.plan(fakeFs({}), l, "mycfs-x", {});
-    expect(none.joinOps().map((o) => o.strs[0])).not.toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
+    expect(none.joinOps().map((o) => o.kind === "write" && o.path)).not.toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
 
     const v2fs = fakeFs({});
     create(v2fs, v2, "mycfs-abc", {});

@@ -7,7 +7,7 @@ import { compileDeviceFilter } from "../src/cgroups/device-filter";
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites, parseDeviceRule, ruleText } from "../src/cgroups/devices";
 import { deviceNodes, parseDevice, resolveDevices } from "../src/container/devices";
 import { OpCode } from "../src/native/protocol";
-import { makedev } from "../src/plan/ops";
+import { makedev, wire } from "../src/plan/encode";
 
 // Docker's default list (moby's oci/defaults.go), written out here, not taken from the code.
 const DOCKER_DEFAULTS = ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
@@ -92,13 +92,14 @@ describe("--device", () => {
   test("nodes: made with the kernel's dev_t, or bound from the host in a user namespace; a given one replaces a default", () => {
     const disk = { host: "/dev/vdb", container: "/dev/xvdb", mode: 0o060660, major: 259, minor: 0x12345 };
     const made = deviceNodes([disk], false);
-    expect(made.map((o) => [o.code, o.strs[0]])).toEqual([
-      ...["null", "zero", "full", "random", "urandom", "tty"].map((n) => [OpCode.MKNOD, `/dev/${n}`]), [OpCode.MKNOD, "/dev/xvdb"]]);
-    expect([made.at(-1)!.a, made.at(-1)!.b]).toEqual([0o060660, 0x12310345]); // glibc's makedev(259, 0x12345)
+    expect(made.map((o) => [o.kind, o.kind === "mknod" && o.path])).toEqual([
+      ...["null", "zero", "full", "random", "urandom", "tty"].map((n) => ["mknod", `/dev/${n}`]), ["mknod", "/dev/xvdb"]]);
+    expect(wire(made.at(-1)!)).toMatchObject({ code: OpCode.MKNOD, a: 0o060660, b: 0x12310345 }); // glibc's makedev(259, 0x12345)
     const bound = deviceNodes([disk], true);
-    expect(bound.every((o) => o.code === OpCode.MOUNT)).toBe(true);
-    expect(bound.at(-1)!.strs.slice(0, 2)).toEqual(["/dev/vdb", "/dev/xvdb"]);
-    expect(deviceNodes([{ ...disk, container: "/dev/null" }], false).filter((o) => o.strs[0] === "/dev/null").map((o) => o.b)).toEqual([makedev(259, 0x12345)]);
+    expect(bound.every((o) => o.kind === "mount")).toBe(true);
+    expect(bound.at(-1)).toMatchObject({ kind: "mount", source: "/dev/vdb", target: "/dev/xvdb" });
+    const replaced = deviceNodes([{ ...disk, container: "/dev/null" }], false).filter((o) => o.kind === "mknod" && o.path === "/dev/null");
+    expect(replaced.map((o) => wire(o).b)).toEqual([makedev(259, 0x12345)]);
     expect(makedev(1, 3)).toBe(0x103);
   });
 });

@@ -4,8 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { buildPlan, type ContainerConfig } from "../src/container/plan";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
-import { encodePlan } from "../src/plan/encode";
-import { MS, mount, PR, root, type Op } from "../src/plan/ops";
+import { encodePlan, wire } from "../src/plan/encode";
+import { isStep, MS, mount, PR, root, type Step, write } from "../src/plan/ops";
 import { CLONE } from "../src/container/namespaces";
 import { cgroupBinds } from "../src/cgroups/cgroup";
 import { parseLayout } from "../src/cgroups/layout";
@@ -30,48 +30,48 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   ...over,
 });
 const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
-const codes = (plan: Op[]) => plan.map((o) => o.code);
-const targets = (plan: Op[]) => plan.filter((o) => o.code === OpCode.MOUNT).map((o) => o.strs[1]);
+const kinds = (plan: Step[]) => plan.map((s) => s.kind);
+const mounts = (plan: Step[]) => plan.filter((s) => isStep(s, "mount"));
+const targets = (plan: Step[]) => mounts(plan).map((s) => s.target);
 
 describe("buildPlan", () => {
   const plan = buildPlan(config(), io);
 
   test("non-dumpable first (no sync point without a user namespace), its own namespaces, private mounts, the root", () => {
-    expect(codes(plan).slice(0, 8)).toEqual([OpCode.PRCTL, OpCode.UNSHARE, OpCode.HOSTNAME, OpCode.LOOPBACK, OpCode.UNSHARE, OpCode.MOUNT, OpCode.MOUNT, OpCode.ROOT]);
-    expect(codes(plan)).not.toContain(OpCode.SYNC);
-    expect([plan[0]!.a, plan[0]!.b]).toEqual([PR.SET_DUMPABLE, 0]);
-    expect(plan[1]!.a).toBe(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
-    expect(plan[4]!.a).toBe(CLONE.NEWCGROUP);
-    expect(plan[5]!.strs[1]).toBe("/");
-    expect(plan[5]!.a).toBe(MS.REC | MS.PRIVATE);
-    const unshares = (p: Op[]) => p.filter((o) => o.code === OpCode.UNSHARE).map((o) => o.a);
-    expect(unshares(buildPlan(config({ cgroupns: false }), io))).toEqual([plan[1]!.a]);
+    expect(kinds(plan).slice(0, 8)).toEqual(["prctl", "unshare", "hostname", "loopback", "unshare", "mount", "mount", "root"]);
+    expect(kinds(plan)).not.toContain("sync");
+    expect(plan[0]).toMatchObject({ kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 });
+    expect(plan[1]).toMatchObject({ kind: "unshare", flags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET });
+    expect(plan[4]).toMatchObject({ kind: "unshare", flags: CLONE.NEWCGROUP });
+    expect(plan[5]).toMatchObject({ kind: "mount", target: "/", flags: MS.REC | MS.PRIVATE });
+    const unshares = (p: Step[]) => p.flatMap((s) => (isStep(s, "unshare") ? [s.flags] : []));
+    expect(unshares(buildPlan(config({ cgroupns: false }), io))).toEqual(unshares(plan).slice(0, 1));
   });
 
   test("the child waits for what mycfs makes meanwhile only at the first step that needs it, then joins its cgroup", () => {
-    const join = [{ ...plan[0]!, code: OpCode.WRITE, strs: ["/sys/fs/cgroup/pids/mycfs-1/tasks", "0"], what: "join" }];
-    const at = (p: Op[]) => p.findIndex((o) => o.code === OpCode.SYNC && o.a === Sync.PREPARED);
-    const overlay = (p: Op[]) => p.findIndex((o) => o.strs[2] === "overlay");
+    const join = [write("/sys/fs/cgroup/pids/mycfs-1/tasks", "0", "join")];
+    const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.PREPARED);
+    const overlay = (p: Step[]) => p.findIndex((s) => isStep(s, "mount") && s.fstype === "overlay");
     const layers = buildPlan(config({ prepared: "rootfs", cgroups: { ...config().cgroups, join } }), io);
     expect(layers[at(layers) + 1]!.what).toBe("join");
     expect(at(layers)).toBeLessThan(overlay(layers));
     const cgroup = buildPlan(config({ prepared: "cgroup", cgroups: { ...config().cgroups, join } }), io);
-    expect(cgroup[at(cgroup) - 1]!.strs[1]).toBe("/proc/sysrq-trigger"); // the last mask
+    expect(cgroup[at(cgroup) - 1]).toMatchObject({ kind: "mount", target: "/proc/sysrq-trigger" }); // the last mask
     expect(cgroup[at(cgroup) + 1]!.what).toBe("join");
     expect(targets(cgroup.slice(at(cgroup)))[0]).toBe("/sys/fs/cgroup");
     // in a user namespace, before the child becomes its root
     const userns = { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] };
     const inUserns = buildPlan(config({ prepared: "cgroup", userns, cgroups: { ...config().cgroups, join } }), io);
-    expect(at(inUserns)).toBeLessThan(codes(inUserns).indexOf(OpCode.SETID));
+    expect(at(inUserns)).toBeLessThan(kinds(inUserns).indexOf("setid"));
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {
-    const pivot = codes(plan).indexOf(OpCode.PIVOT_ROOT);
-    const lastInRoot = plan.findLastIndex((o) => o.flags & OpFlag.IN_ROOT);
+    const pivot = kinds(plan).indexOf("pivotRoot");
+    const lastInRoot = plan.findLastIndex((s) => isStep(s, "mount") && s.inRoot !== undefined);
     expect(lastInRoot).toBeLessThan(pivot);
-    expect(codes(plan).slice(-6)).toEqual([OpCode.STDIO, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.SECCOMP, OpCode.EXEC]);
-    expect(plan.at(-4)!.a).toBe(PR.SET_NO_NEW_PRIVS);
-    expect(plan.at(-3)!).toMatchObject({ a: 2 ** 0 + 2 ** 5, b: 2 ** 0 + 2 ** 5, c: 0 });
+    expect(kinds(plan).slice(-6)).toEqual(["stdio", "rlimit", "prctl", "caps", "seccomp", "exec"]);
+    expect(plan.at(-4)).toMatchObject({ kind: "prctl", option: PR.SET_NO_NEW_PRIVS });
+    expect(plan.at(-3)).toMatchObject({ kind: "caps", bounding: 2 ** 0 + 2 ** 5, permitted: 2 ** 0 + 2 ** 5, inheritable: 0 });
     const system = ["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp"];
     expect(targets(plan).slice(0, system.length)).toEqual(system);
     expect(targets(plan).indexOf("/sys/fs/cgroup")).toBeGreaterThan(targets(plan).indexOf("/proc/kcore"));
@@ -80,9 +80,9 @@ describe("buildPlan", () => {
 
   test("without no_new_privs the filter goes in before the capabilities drop; unconfined has none", () => {
     const noNnp = buildPlan(config({ security: { ...config().security, noNewPrivs: false } }), io);
-    expect(codes(noNnp).slice(-3)).toEqual([OpCode.SECCOMP, OpCode.CAPS, OpCode.EXEC]);
+    expect(kinds(noNnp).slice(-3)).toEqual(["seccomp", "caps", "exec"]);
     const loose = buildPlan(config({ security: { ...config().security, seccomp: null, maskPaths: false } }), io);
-    expect(codes(loose)).not.toContain(OpCode.SECCOMP);
+    expect(kinds(loose)).not.toContain("seccomp");
     expect(targets(loose)).not.toContain("/proc/kcore");
   });
 
@@ -94,38 +94,38 @@ describe("buildPlan", () => {
     ].join("\n"), "4:memory:/a\n1:name=systemd:/\n0::/\n", () => []);
     const binds = cgroupBinds(layout, (h) => `${h.own}/mycfs-1`, false);
     const p = buildPlan(config({ cgroups: { join: [], binds, v2Only: false } }), io);
-    const cg = p.filter((o) => o.code === OpCode.MOUNT && o.strs[1]!.startsWith("/sys/fs/cgroup"));
-    expect(cg.map((o) => [o.strs[0], o.strs[1]])).toEqual([
+    const cg = mounts(p).filter((s) => s.target.startsWith("/sys/fs/cgroup"));
+    expect(cg.map((s) => [s.source ?? "", s.target])).toEqual([
       ["tmpfs", "/sys/fs/cgroup"],
       ["/sys/fs/cgroup/memory/a/mycfs-1", "/sys/fs/cgroup/memory"], ["", "/sys/fs/cgroup/memory"],
       ["/sys/fs/cgroup/systemd/mycfs-1", "/sys/fs/cgroup/systemd"], ["", "/sys/fs/cgroup/systemd"],
       ["/sys/fs/cgroup/unified/mycfs-1", "/sys/fs/cgroup/unified"], ["", "/sys/fs/cgroup/unified"],
       ["", "/sys/fs/cgroup"],
     ]);
-    expect(cg.at(-1)!.a & MS.REMOUNT && cg.at(-1)!.a & MS.RDONLY).toBeTruthy();
+    expect(cg.at(-1)!.flags! & MS.REMOUNT && cg.at(-1)!.flags! & MS.RDONLY).toBeTruthy();
     // --cgroupns host: the host's trees
     expect(cgroupBinds(layout, () => "unused", true).map((b) => b.source)).toEqual(["/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
   });
 
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
     const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
-    expect(codes(p).slice(0, 9)).toEqual([OpCode.SYNC, OpCode.PRCTL, OpCode.UNSHARE, OpCode.HOSTNAME, OpCode.LOOPBACK, OpCode.UNSHARE, OpCode.MOUNT, OpCode.SETID, OpCode.MOUNT]);
-    expect(p[0]!.a).toBe(Sync.NAMESPACES);
-    expect(codes(p)).not.toContain(OpCode.MKNOD);
+    expect(kinds(p).slice(0, 9)).toEqual(["sync", "prctl", "unshare", "hostname", "loopback", "unshare", "mount", "setid", "mount"]);
+    expect(p[0]).toMatchObject({ kind: "sync", point: Sync.NAMESPACES });
+    expect(kinds(p)).not.toContain("mknod");
     expect(targets(p)).toContain("/dev/null");
-    expect(codes(plan)).toContain(OpCode.MKNOD);
+    expect(kinds(plan)).toContain("mknod");
   });
 
   test("--device's nodes are made right after the default ones, on the new /dev", () => {
     const kmsg = { host: "/dev/kmsg", container: "/dev/log2", mode: 0o020644, major: 1, minor: 11 };
     const p = buildPlan(config({ devices: [kmsg] }), io);
-    const nodes = p.filter((o) => o.code === OpCode.MKNOD).map((o) => o.strs[0]);
+    const nodes = p.flatMap((s) => (isStep(s, "mknod") ? [s.path] : []));
     expect(nodes).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/log2"]);
-    expect(p.findIndex((o) => o.strs[0] === "/dev/log2")).toBeGreaterThan(p.findIndex((o) => o.strs[1] === "/dev"));
+    expect(p.findIndex((s) => isStep(s, "mknod") && s.path === "/dev/log2")).toBeGreaterThan(p.findIndex((s) => isStep(s, "mount") && s.target === "/dev"));
   });
 
   test("devpts gives terminals the tty group where the user namespace maps it, else root's", () => {
-    const devpts = (p: Op[]) => p.find((o) => o.strs[1] === "/dev/pts")!.strs[3];
+    const devpts = (p: Step[]) => mounts(p).find((s) => s.target === "/dev/pts")!.data;
     const one = (gids: { inside: number; outside: number; size: number }[]) =>
       buildPlan(config({ userns: { uids: [{ inside: 0, outside: 1000, size: 1 }], gids, rootless: "own-id" } }), io);
     expect(devpts(plan)).toEndWith(",gid=5");
@@ -134,19 +134,18 @@ describe("buildPlan", () => {
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {
-    const exec = plan.at(-1)!;
-    expect(exec.strs).toEqual(["/bin:/usr/bin", "/bin/echo", "héllo", "", "PATH=/bin:/usr/bin", "HOME=/root"]);
-    expect([exec.a, exec.b]).toEqual([3, 2]);
-    expect(exec.flags).toBe(OpFlag.SETSID);
-    expect(buildPlan(config({ init: true }), { fds: [5, 5, 5], ctty: true }).at(-1)!.flags).toBe(OpFlag.SETSID | OpFlag.INIT | OpFlag.CTTY);
+    expect(plan.at(-1)).toMatchObject({ kind: "exec", path: "/bin:/usr/bin", argv: ["/bin/echo", "héllo", ""], env: ["PATH=/bin:/usr/bin", "HOME=/root"], init: false, ctty: false });
+    expect(wire(plan.at(-1)!)).toMatchObject({ code: OpCode.EXEC, flags: OpFlag.SETSID, a: 3, b: 2 });
+    const init = buildPlan(config({ init: true }), { fds: [5, 5, 5], ctty: true }).at(-1)!;
+    expect(wire(init).flags).toBe(OpFlag.SETSID | OpFlag.INIT | OpFlag.CTTY);
   });
 
   test("--no-pivot chroots instead; -w creates and enters the directory", () => {
     const p = buildPlan(config({ pivot: false, workdir: "/work/dir" }), io);
-    expect(codes(p)).not.toContain(OpCode.PIVOT_ROOT);
-    const chroot = codes(p).indexOf(OpCode.CHROOT);
-    expect(p[chroot - 1]!).toMatchObject({ code: OpCode.MKDIR, strs: ["/work/dir"] });
-    expect(p[chroot + 1]!).toMatchObject({ code: OpCode.CHDIR, strs: ["/work/dir"] });
+    expect(kinds(p)).not.toContain("pivotRoot");
+    const chroot = kinds(p).indexOf("chroot");
+    expect(p[chroot - 1]).toMatchObject({ kind: "mkdir", path: "/work/dir" });
+    expect(p[chroot + 1]).toMatchObject({ kind: "chdir", path: "/work/dir" });
   });
 
   test("volumes bind, then remount read-only; a user tmpfs on /tmp replaces the default", () => {
@@ -155,14 +154,14 @@ describe("buildPlan", () => {
         { host: "/etc/hosts", container: "/etc/hosts", readOnly: false, isDir: false }],
       tmpfs: [parseTmpfs("/tmp:size=1m")],
     }), io);
-    const mounts = p.filter((o) => o.code === OpCode.MOUNT);
-    const data = mounts.filter((o) => o.strs[1] === "/data");
-    expect(data.map((o) => o.a)).toEqual([MS.BIND | MS.REC, MS.BIND | MS.REMOUNT | MS.RDONLY]);
-    expect(data[0]!.flags).toBe(OpFlag.IN_ROOT | OpFlag.MKDIR);
-    expect(mounts.find((o) => o.strs[1] === "/etc/hosts")!.flags).toBe(OpFlag.IN_ROOT | OpFlag.MKFILE);
-    const tmp = mounts.filter((o) => o.strs[1] === "/tmp");
+    const data = mounts(p).filter((s) => s.target === "/data");
+    expect(data.map((s) => s.flags)).toEqual([MS.BIND | MS.REC, MS.BIND | MS.REMOUNT | MS.RDONLY]);
+    expect(data[0]!.inRoot).toBe("dir");
+    expect(wire(data[0]!).flags).toBe(OpFlag.IN_ROOT | OpFlag.MKDIR);
+    expect(mounts(p).find((s) => s.target === "/etc/hosts")!.inRoot).toBe("file");
+    const tmp = mounts(p).filter((s) => s.target === "/tmp");
     expect(tmp).toHaveLength(1);
-    expect(tmp[0]!.strs[3]).toBe("size=1m");
+    expect(tmp[0]!.data).toBe("size=1m");
   });
 });
 
@@ -170,7 +169,7 @@ describe("encodePlan, decoded by libmycfs", () => {
   test("every number and string arrives as built", () => {
     const plan = buildPlan(config({ init: true }), { fds: [-1, 7, 8], ctty: false });
     const decoded = decodePlan(encodePlan(plan)); // the seccomp op's bytes are not strings: compared by length
-    expect(decoded).toEqual(plan.map(({ code, flags, a, b, c, strs }) => ({ code, flags, a, b, c, strs })));
+    expect(decoded).toEqual(plan.map(wire).map(({ code, flags, a, b, c, strs }) => ({ code, flags, a, b, c, strs })));
   });
 
   test("the C side refuses a truncated or foreign plan", () => {

@@ -119,8 +119,8 @@ describe("exec", () => {
     expect(decoded.at(-1)!.strs.some((e) => e.startsWith("TERM=") && e !== "TERM=dumb")).toBe(true);
     // a user namespace is joined too, and the process becomes its root
     const userns = buildExecPlan({ ...s, userns: { rootless: false, dropGroups: true } }, opts, fds, io);
-    expect(userns[0]!.b & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
-    expect(userns[1]!.code).toBe(OpCode.SETID);
+    expect(userns[0]!.kind === "setns" && userns[0]!.flags & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
+    expect(userns[1]!.kind).toBe("setid");
   });
 
   test("a container that could trace the process that enters it gets the enter program's clone", () => {
@@ -131,12 +131,12 @@ describe("exec", () => {
     const tracer = { ...s, exec: { ...s.exec, caps: [...s.exec.caps, "SYS_PTRACE"] } };
     expect([s, tracer].map(throughEnterProgram)).toEqual([false, true]);
     const plan = buildExecPlan(tracer, opts, fds, io);
-    expect(plan.slice(0, 3).map((o) => [o.code, o.a, o.b])).toEqual([[OpCode.PRCTL, PR.SET_DUMPABLE, 0], [OpCode.ENTER, 9, 11], [OpCode.SETNS, 9, plan[2]!.b]]);
+    expect(plan.slice(0, 3)).toMatchObject([{ kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 }, { kind: "enter", pidfd: 9, cgroupFd: 11 }, { kind: "setns", fd: 9 }]);
     // in a user namespace no container holds CAP_SYS_PTRACE where mycfs's memory is; a
     // rootless one's user owns it: the enter program joins it before the PID namespace
     expect(throughEnterProgram({ ...tracer, userns: { rootless: false, dropGroups: true } })).toBe(false);
     const rootless = buildExecPlan({ ...s, userns: { rootless: true, dropGroups: false } }, opts, { pidfd: 9, cgroup: -1 }, io);
-    expect(rootless.slice(0, 3).map((o) => [o.code, o.b])).toEqual([[OpCode.SETNS, CLONE.NEWUSER], [OpCode.PRCTL, 0], [OpCode.ENTER, -1]]);
-    expect(rootless[3]!.b & CLONE.NEWUSER).toBe(0);
+    expect(rootless.slice(0, 3)).toMatchObject([{ kind: "setns", flags: CLONE.NEWUSER }, { kind: "prctl", arg: 0 }, { kind: "enter", cgroupFd: -1 }]);
+    expect(rootless[3]!.kind === "setns" && rootless[3]!.flags & CLONE.NEWUSER).toBe(0);
   });
 });

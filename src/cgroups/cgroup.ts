@@ -3,7 +3,7 @@
 // once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
 import { attachDeviceFilter, errnoMessage, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
-import { type Op, write } from "../plan/ops";
+import { type Step, write } from "../plan/ops";
 import prebuilt from "../../build/device-rules-default.json";
 import { compileDeviceFilter } from "./device-filter";
 import { allowsAll, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites } from "./devices";
@@ -150,7 +150,7 @@ export class ContainerCgroup {
     return [...this.dirs].find(([h]) => h.version === 2)?.[1];
   }
 
-  joinOps(): Op[] {
+  joinOps(): Step[] {
     return [...this.dirs].filter(([h]) => h.version === 1)
       .map(([h, dir]) => write(`${dir}/tasks`, "0", `join the container's cgroup in the ${h.options} hierarchy`));
   }

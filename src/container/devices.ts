@@ -4,7 +4,7 @@ import { ALL_DEVICES, DEFAULT_DEVICE_RULES, type DeviceRule, parseAccess, parseD
 import { MycfsError } from "../errors";
 import { deviceNumber } from "../native/lib";
 import { resolve } from "../paths";
-import { mknod, mount, MS, type Op } from "../plan/ops";
+import { mknod, mount, MS, type Step } from "../plan/ops";
 import { containerPath } from "./options";
 
 export interface Device {
@@ -72,7 +72,7 @@ export function resolveDevices(o: { devices: string[]; rules: string[]; privileg
 
 /** The default nodes (but those a given one replaces), then the given ones: made with
  * mknod, or in a user namespace bound from the host. */
-export function deviceNodes(given: readonly Device[], userns: boolean): Op[] {
+export function deviceNodes(given: readonly Device[], userns: boolean): Step[] {
   const defaults = given.length ? DEFAULT_NODES.filter((d) => !given.some((g) => g.container === d.container)) : DEFAULT_NODES;
   return [...defaults, ...given].map((d) => userns
     ? mount({ source: d.host, target: d.container, flags: MS.BIND, inRoot: "file",

@@ -55,7 +55,7 @@ export interface Joined {
 export const throughEnterProgram = (s: ContainerState) =>
   s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE");
 
-export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Op[] = []): op.Op[] {
+export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Step[] = []): op.Step[] {
   const env = execEnv(s.exec.env, [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;

@@ -3,8 +3,8 @@
 // step timings, and returns the first failure the child reports.
 import { MycfsError } from "../errors";
 import { close, recv, send } from "../native/lib";
-import { MsgKind, OpCode, Sync, type SyncPoint } from "../native/protocol";
-import type { Op } from "../plan/ops";
+import { MsgKind, Sync, type SyncPoint } from "../native/protocol";
+import type { Step } from "../plan/ops";
 
 export interface Failure {
   step: number;
@@ -17,8 +17,8 @@ export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>
 
 /** Returns null once the child's end closes (the command was exec'd) or the first failure.
  * `prepare` runs while the child works its way to Sync.PREPARED, which waits for it. */
-export function handshake(sock: number, plan: Op[], hooks: SyncHooks, onDone?: (step: number, us: number) => void, prepare?: () => void): Failure | null {
-  const expected = plan.filter((o) => o.code === OpCode.SYNC || o.code === OpCode.PTY).map((o) => o.a);
+export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?: (step: number, us: number) => void, prepare?: () => void): Failure | null {
+  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : []));
   let next = 0;
   for (;;) {
     if (expected[next] === Sync.PREPARED && prepare) {

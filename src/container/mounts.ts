@@ -1,19 +1,19 @@
 // The container's file system view, as plan steps: the kernel file systems every
 // container has (as docker and runc set them up) and the user's volumes.
 import type { CgroupBind } from "../cgroups/cgroup";
-import { mount, MS, symlink, type Op } from "../plan/ops";
+import { mount, MS, symlink, type Step } from "../plan/ops";
 import { type Device, deviceNodes } from "./devices";
 import type { Tmpfs, Volume } from "./options";
 import type { Userns } from "./userns";
 
 /** Mounts a container always has, minus the paths the user mounts something else on;
  * its device nodes, with those of --device. */
-export function systemMounts(userTargets: Set<string>, userns: Userns | undefined, devices: readonly Device[]): Op[] {
+export function systemMounts(userTargets: Set<string>, userns: Userns | undefined, devices: readonly Device[]): Step[] {
   const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   // terminals belong to the tty group (5), as docker's; devpts refuses a gid the user
   // namespace does not map (rootless with only the caller's own id), so then root's
   const ttyGroup = !userns || userns.gids.some((r) => r.inside <= 5 && 5 < r.inside + r.size);
-  const ops: Op[] = [
+  const ops: Step[] = [
     mount({ source: "proc", target: "/proc", fstype: "proc", flags: nosuid, inRoot: "dir",
       what: "mount a fresh /proc that shows only the container's processes" }),
     mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
@@ -40,7 +40,7 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
   return ops;
 }
 
-export function volumeMounts(volumes: Volume[]): Op[] {
+export function volumeMounts(volumes: Volume[]): Step[] {
   return volumes.flatMap((v) => {
     const ops = [mount({ source: v.host, target: v.container, flags: MS.BIND | MS.REC,
       inRoot: v.isDir ? "dir" : "file", what: `bind ${v.host} on ${v.container}` })];
@@ -51,7 +51,7 @@ export function volumeMounts(volumes: Volume[]): Op[] {
   });
 }
 
-export function tmpfsMounts(list: Tmpfs[]): Op[] {
+export function tmpfsMounts(list: Tmpfs[]): Step[] {
   return list.map((t) => mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags,
     data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }));
 }
@@ -62,7 +62,7 @@ const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
  * (or the host's trees with --cgroupns host) bound there. Binding, rather than mounting
  * a cgroup file system, works the same for v1, v2 and inside a user namespace, where v1
  * hierarchies cannot be mounted. */
-export function cgroupMounts(binds: CgroupBind[], v2Only: boolean): Op[] {
+export function cgroupMounts(binds: CgroupBind[], v2Only: boolean): Step[] {
   const tree = v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
     data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
   return [
@@ -86,7 +86,7 @@ const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sys
  * read-only: the host's /dev/null bound there would be the host's inode, whose mode and
  * owner a container with CAP_CHOWN or CAP_FOWNER could change through the mask (runc
  * CVE-2025-31133). A directory is covered by an empty read-only tmpfs. */
-export function maskedPaths(): Op[] {
+export function maskedPaths(): Step[] {
   return [
     ...MASKED_FILES.flatMap((target) => [
       mount({ source: "/dev/null", sourceInRoot: { device: [1, 3] }, target, flags: MS.BIND, inRoot: "existing", optional: true,

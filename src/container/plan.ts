@@ -26,7 +26,7 @@ export interface Security {
 
 export interface ContainerConfig {
   /** `ops` mount the root and end with the step that makes it the root (op.root). */
-  rootfs: { path: string; ops: op.Op[]; idmap?: (userns: string) => number };
+  rootfs: { path: string; ops: op.Step[]; idmap?: (userns: string) => number };
   argv: string[];
   env: string[];
   hostname: string;
@@ -41,7 +41,7 @@ export interface ContainerConfig {
   devices: Device[];
   /** Steps that put the child in its cgroups; what is bound on /sys/fs/cgroup inside;
    * v2Only: one unified tree, no tmpfs around it. */
-  cgroups: { join: op.Op[]; binds: CgroupBind[]; v2Only: boolean };
+  cgroups: { join: op.Step[]; binds: CgroupBind[]; v2Only: boolean };
   /** A cgroup namespace of its own, entered once the child is in its cgroup. */
   cgroupns: boolean;
   /** A user namespace with these maps (written by the parent at the first sync point). */
@@ -60,7 +60,7 @@ export interface Stdio {
   ctty: boolean;
 }
 
-export function privileges(s: Security): op.Op[] {
+export function privileges(s: Security): op.Step[] {
   const mask = capMask(s.caps);
   const caps = op.caps(mask, mask, 0, s.caps.size);
   const filter = s.seccomp ? [op.seccomp(s.seccomp)] : [];
@@ -71,7 +71,7 @@ export function privileges(s: Security): op.Op[] {
     : [...filter, caps];
 }
 
-export function buildPlan(c: ContainerConfig, io: Stdio): op.Op[] {
+export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
   const root = c.rootfs.path;
   const userTargets = new Set([...c.volumes.map((v) => v.container), ...c.tmpfs.map((t) => t.path)]);
   const pathVar = c.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;

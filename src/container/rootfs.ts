@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { chmod, chown, cloneTree, close, copyTree, errnoMessage, fileMode, fileType, mkdir, openPathDir, removeTree, replaceFile, sameInode } from "../native/lib";
-import { attach, mount, MS, root, rootTree, type Op } from "../plan/ops";
+import { attach, mount, MS, root, rootTree, type Step } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
 import { kernelAtLeast } from "./kernel";
@@ -13,7 +13,7 @@ export interface Rootfs {
   /** The host path that becomes the container's "/". */
   path: string;
   /** Steps that mount it, run inside the container's mount namespace. */
-  ops: Op[];
+  ops: Step[];
   /** Makes what the steps need on the host (the container's layers), while the child
    * makes its namespaces. */
   prepare?(): void;
@@ -30,7 +30,7 @@ export interface Rootfs {
 /** The host ids of the container's root, when it runs in a user namespace. */
 export type Owner = { uid: number; gid: number };
 
-const bindSelf = (path: string): Op[] => [mount({ source: path, target: path, flags: MS.BIND | MS.REC,
+const bindSelf = (path: string): Step[] => [mount({ source: path, target: path, flags: MS.BIND | MS.REC,
   what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` }), root(path)];
 
 /** In a user namespace the container's root, an unprivileged uid on the host, mounts the

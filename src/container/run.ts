@@ -4,9 +4,9 @@ import { EXIT_MYCFS, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, MycfsError } from "../
 import { debugging, log } from "../log";
 import { close, errnoMessage, openDir, reap, setDumpable, spawn } from "../native/lib";
 import type { ContainerCgroup } from "../cgroups/cgroup";
-import { OpCode, PlanFlag, Sync } from "../native/protocol";
+import { PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
-import type { Op } from "../plan/ops";
+import type { Step } from "../plan/ops";
 import { handshake, type Failure, type SyncHooks } from "./handshake";
 import { CLONED, containerNamespaces } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
@@ -48,19 +48,19 @@ const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8, EXDEV = 18;
 
 /** A step of the plan failed; which one, for callers that can try another way. */
 export class StepFailed extends MycfsError {
-  constructor(message: string, exitCode: number, readonly op: Op | undefined, readonly errno: number) {
+  constructor(message: string, exitCode: number, readonly op: Step | undefined, readonly errno: number) {
     super(message, exitCode);
   }
 }
 
 /** The user's view of a failed step: which step, why, and the exit code docker uses. */
-export function failureError(plan: Op[], f: Failure): StepFailed {
+export function failureError(plan: Step[], f: Failure): StepFailed {
   const op = plan[f.step];
   const fail = (message: string, code: number) => new StepFailed(message, code, op, f.errno);
-  if (op?.code === OpCode.CHDIR && f.errno === EXDEV)
+  if (op?.kind === "chdir" && f.errno === EXDEV)
     return fail(`step ${f.step + 1}, ${op.what}: it leads outside the container's root; refused (runc CVE-2024-21626)`, EXIT_MYCFS);
-  if (op?.code === OpCode.EXEC) {
-    const cmd = op.strs[1];
+  if (op?.kind === "exec") {
+    const cmd = op.argv[0];
     if (f.errno === ENOENT)
       return fail(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
     if ([EACCES, EPERM, ENOEXEC].includes(f.errno))
@@ -78,7 +78,7 @@ async function within(p: Promise<void>, ms: number) {
 
 /** One process to start from a plan and wait for: a container, or a process exec'd into one. */
 export interface Launch {
-  plan: Op[];
+  plan: Step[];
   spawn(plan: Uint8Array): { pid: number; sock: number };
   /** What mycfs does at the child's sync points, given the child's pid. */
   hooks(pid: number): SyncHooks;

@@ -87,7 +87,7 @@ export async function startContainer(o: Start): Promise<number> {
     code = await run(rootfs, prepare).catch((e) => {
       // overlayfs cannot be mounted here (no module, or the store is on a file system
       // it cannot use as an upper layer): start again on a copy of the image
-      const overlay = rootfs!.ops.find((op) => op.strs[2] === "overlay");
+      const overlay = rootfs!.ops.find((s) => s.kind === "mount" && s.fstype === "overlay");
       if (!(e instanceof StepFailed && e.op === overlay && rootfs!.fallback)) throw e;
       if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
       rootfs = rootfs!.fallback();

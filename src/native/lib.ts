@@ -3,7 +3,7 @@
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
 import { MycfsError } from "../errors";
-import type { RawOp } from "../plan/ops";
+import type { RawOp } from "../plan/encode";
 import { Call } from "./protocol";
 
 /** One symbol, mycfs_call, with every other function behind it by number (csrc/call.c):

@@ -4,11 +4,11 @@
 import { decodePlan } from "../native/lib";
 import { OpCode } from "../native/protocol";
 import { encodePlan } from "./encode";
-import type { Op } from "./ops";
+import type { Step } from "./ops";
 
 const names = new Map(Object.entries(OpCode).map(([name, code]) => [code as number, name]));
 
-export function describePlan(plan: Op[]): string {
+export function describePlan(plan: Step[]): string {
   return decodePlan(encodePlan(plan))
     .map((d, i) => {
       const args = [...d.strs.map((s) => JSON.stringify(s)), `flags=0x${d.flags.toString(16)}`,

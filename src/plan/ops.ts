@@ -1,27 +1,7 @@
-// The setup plan: a flat list of steps that the C child walks in order (bubblewrap's
-// SetupOp list). Each step carries the words --debug and error messages show.
-import { OpCode, OpFlag, Sync, type SyncPoint } from "../native/protocol";
-
-/** A step as the C child reads it (csrc/protocol.h: struct mycfs_op_hdr and its strings). */
-export interface RawOp {
-  code: number;
-  flags: number;
-  a: number;
-  b: number;
-  c: number;
-  strs: string[];
-}
-
-export interface Op extends RawOp {
-  /** Raw bytes carried instead of strings (OP_SECCOMP's BPF program). */
-  blob?: Uint8Array;
-  /** What the step does, for a learner: "mount proc on /proc". */
-  what: string;
-}
-
-function op(code: number, what: string, strs: string[] = [], more: Partial<Op> = {}): Op {
-  return { code, flags: 0, a: 0, b: 0, c: 0, strs, what, ...more };
-}
+// The setup plan: a flat list of typed steps that the C child walks in order (bubblewrap's
+// SetupOp list). Each step names its fields and carries the words --debug and error
+// messages show; only the encoder (encode.ts) maps them to the wire's slots.
+import { Sync, type SyncPoint } from "../native/protocol";
 
 export const MS = {
   RDONLY: 0x1,
@@ -36,11 +16,14 @@ export const MS = {
   STRICTATIME: 0x1000000,
 } as const;
 
+export const PR = { SET_DUMPABLE: 4, SET_NO_NEW_PRIVS: 38 } as const;
+
 export interface MountSpec {
   source?: string;
   target: string;
   fstype?: string;
   data?: string;
+  /** MS_* flags */
   flags?: number;
   /** Resolve the target below the container root (set with `root`), creating it if missing. */
   inRoot?: "dir" | "file" | "existing";
@@ -54,49 +37,6 @@ export interface MountSpec {
   what: string;
 }
 
-/** dev_t as glibc's makedev encodes it, for the kernel's numbers (12-bit major, 20-bit
- * minor): minor bits 0-7, major bits 8-19, minor bits 8-19 at 20-31. */
-export const makedev = (major: number, minor: number) => (minor & 0xff) + (major & 0xfff) * 0x100 + (minor & 0xfff00) * 0x1000;
-
-export function mount(m: MountSpec): Op {
-  const flags =
-    (m.inRoot === undefined
-      ? 0
-      : OpFlag.IN_ROOT | (m.inRoot === "dir" ? OpFlag.MKDIR : m.inRoot === "file" ? OpFlag.MKFILE : 0)) |
-    (m.optional ? OpFlag.OPTIONAL : 0) |
-    (m.bindSelf ? OpFlag.BIND_SELF : 0) |
-    (m.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0);
-  const device = m.sourceInRoot?.device;
-  return op(OpCode.MOUNT, m.what, [m.source ?? "", m.target, m.fstype ?? "", m.data ?? ""], {
-    flags,
-    a: m.flags ?? 0,
-    b: device ? makedev(...device) : 0,
-  });
-}
-
-export const sync = (point: SyncPoint, what: string) => op(OpCode.SYNC, what, [], { a: point });
-export const root = (path: string) =>
-  op(OpCode.ROOT, `open ${path} as the container's root for the steps that follow`, [path]);
-/** The root is a detached mount tree that mycfs made from a directory fd it checked: `fd`
- * inherited by the child, or -1 for the mount passed at the last sync point. */
-export const rootTree = (fd: number, path: string, what: string) =>
-  op(OpCode.ROOT, `${what}; it is the container's root for the steps that follow, held by its fd`, [path], { flags: OpFlag.TREE, a: fd });
-export const mkdir = (path: string) => op(OpCode.MKDIR, `create directory ${path}`, [path]);
-export const mknod = (path: string, mode: number, major: number, minor: number) =>
-  op(OpCode.MKNOD, `create device ${path} (${major}:${minor})`, [path], { a: mode, b: makedev(major, minor) });
-export const symlink = (target: string, path: string) =>
-  op(OpCode.SYMLINK, `link ${path} -> ${target}`, [target, path]);
-export const pivotRoot = (path: string) =>
-  op(OpCode.PIVOT_ROOT, `pivot_root into ${path} and detach the host's root`);
-export const chroot = (path: string) =>
-  op(OpCode.CHROOT, `move ${path} onto / and chroot into it (--no-pivot)`);
-export const hostname = (name: string) => op(OpCode.HOSTNAME, `set hostname to ${name}`, [name]);
-export const loopback = () => op(OpCode.LOOPBACK, "bring up lo in the new network namespace");
-export const chdir = (path: string) =>
-  op(OpCode.CHDIR, `change directory to ${path}, resolved inside the container's root`, [path]);
-export const stdio = (fds: [number, number, number]) =>
-  op(OpCode.STDIO, `connect stdin, stdout and stderr`, [], { a: fds[0], b: fds[1], c: fds[2] });
-
 export interface ExecSpec {
   argv: string[];
   env: string[];
@@ -106,50 +46,88 @@ export interface ExecSpec {
   ctty: boolean;
 }
 
-export function exec(e: ExecSpec): Op {
-  const flags = OpFlag.SETSID | (e.init ? OpFlag.INIT : 0) | (e.ctty ? OpFlag.CTTY : 0);
-  const what = `${e.init ? "start mycfs's init, which runs" : "execute"} ${e.argv[0]}`;
-  return op(OpCode.EXEC, what, [e.path, ...e.argv, ...e.env], {
-    flags,
-    a: e.argv.length,
-    b: e.env.length,
-  });
-}
+/** One step of a plan: its kind, its fields, and what it does in a learner's words. */
+export type Step = { what: string } & (
+  | { kind: "sync"; point: SyncPoint }
+  | ({ kind: "mount" } & MountSpec)
+  /** Later in-root paths resolve below `path`; with `tree`, the root is a detached mount
+   * tree mycfs made from a directory fd it checked: that fd, inherited, or "passed" at the
+   * last sync point. */
+  | { kind: "root"; path: string; tree?: number | "passed" }
+  | { kind: "mkdir"; path: string }
+  | { kind: "mknod"; path: string; mode: number; major: number; minor: number }
+  | { kind: "symlink"; target: string; path: string }
+  | { kind: "pivotRoot"; path: string }
+  | { kind: "chroot"; path: string }
+  | { kind: "hostname"; name: string }
+  | { kind: "loopback" }
+  | { kind: "chdir"; path: string }
+  /** Host fds that become 0, 1, 2 (-1: keep the inherited one). */
+  | { kind: "stdio"; fds: [number, number, number] }
+  | ({ kind: "exec" } & ExecSpec)
+  | { kind: "unshare"; flags: number }
+  | { kind: "prctl"; option: number; arg: number }
+  /** -1 is RLIM_INFINITY. */
+  | { kind: "rlimit"; resource: number; soft: number; hard: number; name: string }
+  /** Bit masks of capability numbers (up to 63; plain numbers lose nothing below 2^53). */
+  | { kind: "caps"; bounding: number; permitted: number; inheritable: number }
+  | { kind: "seccomp"; bpf: Uint8Array }
+  | { kind: "setid"; gid: number; uid: number; dropGroups: boolean }
+  | { kind: "attach"; path: string }
+  | { kind: "write"; path: string; text: string }
+  | { kind: "setns"; fd: number; flags: number }
+  | { kind: "pty"; point: SyncPoint }
+  | { kind: "enter"; pidfd: number; cgroupFd: number }
+);
 
-export const unshare = (flags: number, what: string) => op(OpCode.UNSHARE, what, [], { a: flags });
-export const prctl = (option: number, arg: number, what: string) => op(OpCode.PRCTL, what, [], { a: option, b: arg });
-export const PR = { SET_DUMPABLE: 4, SET_NO_NEW_PRIVS: 38 } as const;
+/** The step of a kind, for code that looks for one. */
+export type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
+export const isStep = <K extends Step["kind"]>(s: Step, kind: K): s is StepOf<K> => s.kind === kind;
 
-/** -1 is RLIM_INFINITY. */
-export const rlimit = (resource: number, soft: number, hard: number, name: string) =>
-  op(OpCode.RLIMIT, `set the ${name} limit to ${soft < 0 ? "unlimited" : soft}:${hard < 0 ? "unlimited" : hard}`, [], { a: resource, b: soft, c: hard });
-
-/** Bit masks of capability numbers (up to 63, so plain numbers lose nothing below 2^53: caps ≤ 40 today). */
-export const caps = (bounding: number, permitted: number, inheritable: number, count: number) =>
-  op(OpCode.CAPS, `keep ${count} capabilities, drop the rest from every set`, [], { a: bounding, b: permitted, c: inheritable });
-
-export function seccomp(bpf: Uint8Array): Op {
-  return { ...op(OpCode.SECCOMP, `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)`, [], { a: bpf.byteLength }), blob: bpf };
-}
-
+export const mount = (m: MountSpec): Step => ({ kind: "mount", ...m });
+export const sync = (point: SyncPoint, what: string): Step => ({ kind: "sync", point, what });
+export const root = (path: string): Step =>
+  ({ kind: "root", path, what: `open ${path} as the container's root for the steps that follow` });
+export const rootTree = (tree: number | "passed", path: string, what: string): Step =>
+  ({ kind: "root", path, tree, what: `${what}; it is the container's root for the steps that follow, held by its fd` });
+export const mkdir = (path: string): Step => ({ kind: "mkdir", path, what: `create directory ${path}` });
+export const mknod = (path: string, mode: number, major: number, minor: number): Step =>
+  ({ kind: "mknod", path, mode, major, minor, what: `create device ${path} (${major}:${minor})` });
+export const symlink = (target: string, path: string): Step => ({ kind: "symlink", target, path, what: `link ${path} -> ${target}` });
+export const pivotRoot = (path: string): Step => ({ kind: "pivotRoot", path, what: `pivot_root into ${path} and detach the host's root` });
+export const chroot = (path: string): Step => ({ kind: "chroot", path, what: `move ${path} onto / and chroot into it (--no-pivot)` });
+export const hostname = (name: string): Step => ({ kind: "hostname", name, what: `set hostname to ${name}` });
+export const loopback = (): Step => ({ kind: "loopback", what: "bring up lo in the new network namespace" });
+export const chdir = (path: string): Step =>
+  ({ kind: "chdir", path, what: `change directory to ${path}, resolved inside the container's root` });
+export const stdio = (fds: [number, number, number]): Step => ({ kind: "stdio", fds, what: "connect stdin, stdout and stderr" });
+export const exec = (e: ExecSpec): Step =>
+  ({ kind: "exec", ...e, what: `${e.init ? "start mycfs's init, which runs" : "execute"} ${e.argv[0]}` });
+export const unshare = (flags: number, what: string): Step => ({ kind: "unshare", flags, what });
+export const prctl = (option: number, arg: number, what: string): Step => ({ kind: "prctl", option, arg, what });
+export const rlimit = (resource: number, soft: number, hard: number, name: string): Step => ({
+  kind: "rlimit", resource, soft, hard, name,
+  what: `set the ${name} limit to ${soft < 0 ? "unlimited" : soft}:${hard < 0 ? "unlimited" : hard}`,
+});
+export const caps = (bounding: number, permitted: number, inheritable: number, count: number): Step =>
+  ({ kind: "caps", bounding, permitted, inheritable, what: `keep ${count} capabilities, drop the rest from every set` });
+export const seccomp = (bpf: Uint8Array): Step =>
+  ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
 /** Become gid/uid (root of a new user namespace, once its maps are written). */
-export const setid = (gid: number, uid: number, dropGroups: boolean) =>
-  op(OpCode.SETID, `become uid ${uid}, gid ${gid} of the new user namespace`, [], { a: gid, b: uid, flags: dropGroups ? OpFlag.SETGROUPS : 0 });
-
+export const setid = (gid: number, uid: number, dropGroups: boolean): Step =>
+  ({ kind: "setid", gid, uid, dropGroups, what: `become uid ${uid}, gid ${gid} of the new user namespace` });
 /** Attach the mount mycfs passed at the last sync point (an id-mapped image) at path. */
-export const attach = (path: string, what: string) => op(OpCode.ATTACH, what, [path]);
-
+export const attach = (path: string, what: string): Step => ({ kind: "attach", path, what });
 /** One write(2) of text to a file (a cgroup's `tasks`, say). */
-export const write = (path: string, text: string, what: string) => op(OpCode.WRITE, what, [path, text]);
-
+export const write = (path: string, text: string, what: string): Step => ({ kind: "write", path, text, what });
 /** Joins the namespaces in `flags` of the process behind pidfd (mycfs exec). */
-export const setns = (pidfd: number, flags: number, what: string) => op(OpCode.SETNS, what, [], { a: pidfd, b: flags });
-
+export const setns = (fd: number, flags: number, what: string): Step => ({ kind: "setns", fd, flags, what });
 /** The enter program's step into the container's PID namespace (pidfd): the walk goes on in
  * a clone made there, born in the cgroup v2 directory open as cgroupFd (-1: none). */
-export const enter = (pidfd: number, cgroupFd: number, pid: number) =>
-  op(OpCode.ENTER, `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`, [], { a: pidfd, b: cgroupFd });
-
+export const enter = (pidfd: number, cgroupFd: number, pid: number): Step => ({
+  kind: "enter", pidfd, cgroupFd,
+  what: `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`,
+});
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
-export const pty = () =>
-  op(OpCode.PTY, "open a terminal on the container's own /dev/pts and hand its master to mycfs", [], { a: Sync.TERMINAL });
+export const pty = (): Step =>
+  ({ kind: "pty", point: Sync.TERMINAL, what: "open a terminal on the container's own /dev/pts and hand its master to mycfs" });
