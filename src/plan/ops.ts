@@ -90,6 +90,9 @@ export const symlink = (target: string, path: string) =>
   op(OpCode.SYMLINK, `link ${path} -> ${target}`, [target, path]);
 export const pivotRoot = (path: string) =>
   op(OpCode.PIVOT_ROOT, `pivot_root into ${path} and detach the host's root`);
+/** The host's root has no parent mount (an initramfs): pivot from a copy of its tree. */
+export const liftRoot = () =>
+  op(OpCode.LIFT_ROOT, "copy the mount tree at / over itself and chroot into the copy: the host's root is an initramfs, which pivot_root cannot leave, and the copy has a mount below it");
 export const chroot = (path: string) =>
   op(OpCode.CHROOT, `move ${path} onto / and chroot into it (--no-pivot)`);
 export const hostname = (name: string) => op(OpCode.HOSTNAME, `set hostname to ${name}`, [name]);
