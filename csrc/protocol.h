@@ -117,6 +117,9 @@ enum mycfs_call {
   CALL_RENAME = 41,
   CALL_OPEN_PATH_DIR = 42,
   CALL_SAME_INODE = 43,
+  CALL_MOUNT = 80,
+  CALL_SUPERVISE = 81,
+  CALL_POWER_OFF = 82,
 };
 
 /* Plan flags (header). */

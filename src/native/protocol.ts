@@ -106,6 +106,9 @@ export const Call = {
   RENAME: 41,
   OPEN_PATH_DIR: 42,
   SAME_INODE: 43,
+  MOUNT: 80,
+  SUPERVISE: 81,
+  POWER_OFF: 82,
 } as const;
 
 export const PlanFlag = {
