@@ -9,7 +9,10 @@
  *   probe snoop S  for S seconds catch every new process as an attacker with CAP_SYS_PTRACE
  *                  would (runc CVE-2019-5736, CVE-2016-9962), then try to write to each
  *                  one's executable through it; print what was seen, as JSON
- *   probe exchange A B S   swap the names A and B (renameat2 RENAME_EXCHANGE) for S seconds */
+ *   probe exchange A B S   swap the names A and B (renameat2 RENAME_EXCHANGE) for S seconds
+ *   probe escape PATH      the classic chroot escape (chroot into a subdirectory while the
+ *                  working directory stays above it, climb with .., chroot there); print
+ *                  "reached" if PATH exists afterwards, else "contained" */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -279,6 +282,14 @@ static void exchange(const char *a, const char *b, int secs) {
   printf("{\"swaps\":%ld}\n", swaps);
 }
 
+static void escape(const char *path) {
+  mkdir("/.escape", 0700);
+  if (chroot("/.escape") != 0) { printf("chroot: %s\n", strerror(errno)); return; }
+  for (int i = 0; i < 64; i++) chdir("..");
+  chroot(".");
+  printf("%s\n", access(path, F_OK) == 0 ? "reached" : "contained");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
@@ -289,6 +300,7 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "burn")) burn(atoi(argv[2]));
   else if (argc >= 2 && !strcmp(argv[1], "denied")) denied();
   else if (argc >= 3 && !strcmp(argv[1], "snoop")) snoop(atoi(argv[2]));
+  else if (argc >= 3 && !strcmp(argv[1], "escape")) escape(argv[2]);
   else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
   else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|exchange A B S\n"); return 2; }
   fflush(stdout);
