@@ -160,6 +160,21 @@ static int do_node(const struct mycfs_op_hdr *op, const char *const s[]) {
   return rc < 0 ? (int)-rc : 0;
 }
 
+/* The root of an initramfs is the mount namespace's first mount, which has no parent, and
+ * pivot_root refuses to move a root without one. A copy of the whole tree attached over /
+ * has one (the initramfs), so from inside the copy pivot_root works as on any host: the
+ * copy is detached afterwards, and the initramfs below the new root is out of reach, as
+ * the rootfs under every host's root is. */
+static int lift_root(void) {
+  long tree = sys(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) return (int)-tree;
+  long rc = sys(SYS_move_mount, tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH);
+  if (rc == 0) rc = sys(SYS_fchdir, tree);
+  if (rc == 0) rc = sys(SYS_chroot, ".");
+  sys(SYS_close, tree);
+  return rc < 0 ? (int)-rc : 0;
+}
+
 static int do_root_switch(const struct mycfs_op_hdr *op) {
   TRY(sys(SYS_fchdir, root_fd));
   if (op->op == OP_PIVOT_ROOT) {
@@ -392,6 +407,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
       return err;
     }
     case OP_ENTER: return enter_pid_ns(op);
+    case OP_LIFT_ROOT: return lift_root();
     default: return ENOSYS;
   }
 }

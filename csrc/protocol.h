@@ -36,6 +36,8 @@ enum mycfs_op {
   OP_ENTER = 24,      /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
                        * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
                        * exits. Only in the enter program (csrc/enter/main.c) */
+  OP_LIFT_ROOT = 50,  /* copy the mount tree at / over / and chroot into the copy: a root with no
+                       * parent mount (initramfs) cannot be pivoted from, the copy can */
 };
 
 /* Op flags. */
@@ -118,6 +120,9 @@ enum mycfs_call {
   CALL_SPAWN_INTO = 44,
   CALL_DEVICE_NUMBER = 60,
   CALL_ATTACH_DEVICE_FILTER = 61,
+  CALL_MOUNT = 80,
+  CALL_SUPERVISE = 81,
+  CALL_POWER_OFF = 82,
 };
 
 /* Plan flags (header). */

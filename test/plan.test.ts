@@ -10,6 +10,7 @@ import { CLONE } from "../src/container/namespaces";
 import { cgroupBinds } from "../src/cgroups/cgroup";
 import { parseLayout } from "../src/cgroups/layout";
 import { parseTmpfs } from "../src/container/options";
+import { rootWithoutParent } from "../src/container/initramfs";
 
 const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   rootfs: { path: "/store/c/rootfs", ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" }), root("/store/c/rootfs")] },
@@ -20,6 +21,7 @@ const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
   volumes: [],
   tmpfs: [],
   pivot: true,
+  rootWithoutParent: false,
   init: false,
   readOnly: false,
   rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
@@ -148,6 +150,16 @@ describe("buildPlan", () => {
     expect(p[chroot + 1]).toMatchObject({ kind: "chdir", path: "/work/dir" });
   });
 
+  test("a root without a parent mount (initramfs): the root is lifted onto a copy of the tree before the image is mounted, then pivoted", () => {
+    const p = buildPlan(config({ rootWithoutParent: true }), io);
+    const lift = kinds(p).indexOf("liftRoot");
+    expect(kinds(p).slice(lift - 1, lift + 2)).toEqual(["mount", "liftRoot", "mount"]);
+    expect(p[lift + 1]).toMatchObject({ kind: "mount", fstype: "overlay" });
+    expect(kinds(p)).toContain("pivotRoot");
+    expect(kinds(buildPlan(config({ rootWithoutParent: true, pivot: false }), io))).not.toContain("liftRoot");
+    expect(kinds(plan)).not.toContain("liftRoot");
+  });
+
   test("volumes bind, then remount read-only; a user tmpfs on /tmp replaces the default", () => {
     const p = buildPlan(config({
       volumes: [{ host: "/srv/data", container: "/data", readOnly: true, isDir: true },
@@ -182,5 +194,15 @@ describe("encodePlan, decoded by libmycfs", () => {
 
   test("a NUL inside a string is refused before it reaches C", () => {
     expect(() => encodePlan(buildPlan(config({ argv: ["a\0b"] }), io))).toThrow("NUL");
+  });
+});
+
+describe("rootWithoutParent", () => {
+  test("only the namespace's first mount is its own parent; the last mount stacked on / counts", () => {
+    const initramfs = "1 1 0:2 / / rw - rootfs rootfs rw,size=429076k\n15 1 0:14 / /proc rw,relatime - proc proc rw\n";
+    expect(rootWithoutParent(initramfs)).toBe(true);
+    expect(rootWithoutParent("24 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n25 24 0:5 / /dev rw - devtmpfs udev rw\n")).toBe(false);
+    expect(rootWithoutParent(`${initramfs}30 1 0:40 / / rw - tmpfs tmpfs rw\n`)).toBe(false);
+    expect(rootWithoutParent("")).toBe(false);
   });
 });

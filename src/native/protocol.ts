@@ -31,6 +31,7 @@ export const OpCode = {
   SETNS: 22,
   PTY: 23,
   ENTER: 24,
+  LIFT_ROOT: 50,
 } as const;
 
 export const OpFlag = {
@@ -108,6 +109,9 @@ export const Call = {
   SPAWN_INTO: 44,
   DEVICE_NUMBER: 60,
   ATTACH_DEVICE_FILTER: 61,
+  MOUNT: 80,
+  SUPERVISE: 81,
+  POWER_OFF: 82,
 } as const;
 
 export const PlanFlag = {

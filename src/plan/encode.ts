@@ -41,6 +41,7 @@ export function wire(s: Step): RawOp {
     case "mknod": return raw(OpCode.MKNOD, { a: s.mode, b: makedev(s.major, s.minor), strs: [s.path] });
     case "symlink": return raw(OpCode.SYMLINK, { strs: [s.target, s.path] });
     case "pivotRoot": return raw(OpCode.PIVOT_ROOT);
+    case "liftRoot": return raw(OpCode.LIFT_ROOT);
     case "chroot": return raw(OpCode.CHROOT);
     case "hostname": return raw(OpCode.HOSTNAME, { strs: [s.name] });
     case "loopback": return raw(OpCode.LOOPBACK);

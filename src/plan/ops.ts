@@ -58,6 +58,7 @@ export type Step = { what: string } & (
   | { kind: "mknod"; path: string; mode: number; major: number; minor: number }
   | { kind: "symlink"; target: string; path: string }
   | { kind: "pivotRoot"; path: string }
+  | { kind: "liftRoot" }
   | { kind: "chroot"; path: string }
   | { kind: "hostname"; name: string }
   | { kind: "loopback" }
@@ -95,6 +96,11 @@ export const mknod = (path: string, mode: number, major: number, minor: number):
   ({ kind: "mknod", path, mode, major, minor, what: `create device ${path} (${major}:${minor})` });
 export const symlink = (target: string, path: string): Step => ({ kind: "symlink", target, path, what: `link ${path} -> ${target}` });
 export const pivotRoot = (path: string): Step => ({ kind: "pivotRoot", path, what: `pivot_root into ${path} and detach the host's root` });
+/** The host's root has no parent mount (an initramfs): pivot from a copy of its tree. */
+export const liftRoot = (): Step => ({
+  kind: "liftRoot",
+  what: "copy the mount tree at / over itself and chroot into the copy: the host's root is an initramfs, which pivot_root cannot leave, and the copy has a mount below it",
+});
 export const chroot = (path: string): Step => ({ kind: "chroot", path, what: `move ${path} onto / and chroot into it (--no-pivot)` });
 export const hostname = (name: string): Step => ({ kind: "hostname", name, what: `set hostname to ${name}` });
 export const loopback = (): Step => ({ kind: "loopback", what: "bring up lo in the new network namespace" });
