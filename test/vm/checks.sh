@@ -101,6 +101,21 @@ exec_cve_2024_21626() { # the working directory through /proc/self/fd (the fd of
   eq "$(echo "$out" | grep -o 'rc=[0-9]*' | sort -u | tr '\n' ' ')" "rc=125 " "exit codes"
 }
 
+devices() { # docker's allow-list, by a BPF program on the container's cgroup
+  out=$($M run --rm busybox sh -c 'mknod /dev/k c 1 11 && echo made; echo x > /dev/k || echo refused; head -c 1 /dev/zero | wc -c' 2>$ERR) ||
+    fail "exit $?: $(cat $ERR)" || return 1
+  eq "$out" "made
+refused
+1" "mknod, write to 1:11, read /dev/zero"
+}
+
+exec_enter_program() { # a container that could trace what enters it gets the enter program (a sealed memfd)
+  $M run -d --name tracer --cap-add SYS_PTRACE busybox sleep 600 >/dev/null 2>$ERR || fail "run -d: $(cat $ERR)" || return 1
+  out=$($M exec tracer sh -c 'echo $$; cat /proc/1/comm' 2>$ERR) || { fail "exec: $(cat $ERR)"; $M rm -f tracer >/dev/null; return 1; }
+  $M rm -f tracer >/dev/null 2>&1
+  eq "$(echo "$out" | tail -1)" sleep "the container's PID 1 seen from the exec'd process"
+}
+
 nothing_left() {
   eq "$(grep mycfs /proc/mounts)" "" "mounts" &&
     eq "$(ls $CG | grep mycfs)" "" "cgroups" &&
@@ -111,6 +126,6 @@ nothing_left() {
 
 exec 3>&1
 for c in run_embedded start_time pivoted_overlay chroot_escape rootfs_dir limits blkio_weight oom pids detached \
-  exec_into exec_cve_2024_21626 nothing_left; do
+  exec_into exec_cve_2024_21626 devices exec_enter_program nothing_left; do
   if why=$($c 2>&1); then echo "CHECK $c ok"; else echo "CHECK $c FAIL $(echo "$why" | tr '\n' ' ' | cut -c1-400)"; fi
 done

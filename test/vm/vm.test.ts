@@ -19,6 +19,8 @@ const CHECKS: Record<string, string> = {
   detached: "run -d, ps, stop, wait, ps -a, rm",
   exec_into: "exec joins the container's cgroup, namespaces and PID namespace",
   exec_cve_2024_21626: "exec through a working directory in /proc/self/fd is refused (runc CVE-2024-21626)",
+  devices: "docker's device allow-list: a node can be made, 1:11 not written, /dev/zero read",
+  exec_enter_program: "exec into a container with CAP_SYS_PTRACE, through the enter program run from a sealed memfd",
   nothing_left: "nothing left behind: mounts, cgroups, layers, records, processes",
 };
 
