@@ -307,6 +307,9 @@ int mycfs_chown(const char *path, uint32_t uid, uint32_t gid) { return lchown(pa
 
 int mycfs_rmdir(const char *path) { return rmdir(path) < 0 ? -errno : 0; }
 
+/* access(2): 0, or -errno (EROFS for a read-only mount, EACCES). */
+int mycfs_access(const char *path, int mode) { return access(path, mode) < 0 ? -errno : 0; }
+
 /* One write(2) of the whole value, as cgroup and /proc files expect. */
 int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -51,6 +51,7 @@ int mycfs_file_mode(const char *path);
 int mycfs_mkdir(const char *path, uint32_t mode);
 int mycfs_remove_tree(const char *path);
 int mycfs_rmdir(const char *path);
+int mycfs_access(const char *path, int mode);
 int mycfs_getrlimit(int resource, int64_t *out);
 int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *userns_path);
 int mycfs_open_path_dir(const char *path);

@@ -25,6 +25,7 @@ function fakeFs(files: Record<string, string>): CgroupFs & { writes: string[]; d
   return {
     writes,
     dirs,
+    writable: () => 0,
     read: (p) => files[p] ?? (p.endsWith("/cgroup.procs") ? "" : null),
     write: (p, v) => {
       if (!(p in files) && !p.endsWith("/cgroup.procs") && !p.startsWith("/sys/fs/cgroup/cpuset")) throw new Error(`no such file ${p}`);

@@ -57,15 +57,23 @@ describe("resource limits", () => {
     expect(ls).toContain("memory");
   });
 
-  test("mycfs inside a --privileged container, where /sys/fs/cgroup is read-only: the error names the step that failed", async () => {
+  test("mycfs inside mycfs: --privileged gives writable cgroups; elsewhere no limit, no cgroup (one warning), or a clear error", async () => {
     // the executable needs the host's C library; the inner root is the image, bound read-only
     expect((await run([], ["true"])).code).toBe(0); // the image, in the store
-    const lib = ["/lib", "/lib64"].flatMap((d) => ["-v", `${d}:${d}:ro`]);
-    const r = await mycfs(["run", "--rm", "--root", store.root, "--privileged", ...lib, "-v", `${MYCFS}:/mycfs:ro`,
-      "-v", `${imageDir(store.root)}:/inner:ro`, "busybox", "/mycfs", "run", "--rootfs", "/inner", "true"]);
-    expect(r.code).toBe(125);
-    expect(r.stderr).toMatch(/\nmycfs: create \/sys\/fs\/cgroup\/\S+\/mycfs-[0-9a-f]{12}: Read-only file system \(EROFS\)\n$/);
-    expect(r.stderr).not.toContain("remove");
+    const inside = ["-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro", "-v", `${MYCFS}:/mycfs:ro`, "-v", `${imageDir(store.root)}:/inner:ro`, "busybox"];
+    const nested = await mycfs(["run", "--rm", "--root", store.root, "--privileged", ...inside,
+      "/mycfs", "run", "--rm", "--memory", "64m", "--rootfs", "/inner", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"]);
+    expect(nested.stdout.trim()).toBe(String(64 * 1024 * 1024));
+    expect(nested.code).toBe(0);
+    // all capabilities and no seccomp filter, but not --privileged: /sys/fs/cgroup stays read-only
+    const loose = ["run", "--rm", "--root", store.root, "--cap-add", "ALL", "--security-opt", "seccomp=unconfined", ...inside];
+    const plain = await mycfs([...loose, "/mycfs", "run", "--rm", "--rootfs", "/inner", "echo", "ran"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe("ran\n");
+    expect(plain.stderr).toMatch(/^mycfs: warning: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\): it runs without one \(no accounting, no OOM report, no device allow-list\)\n$/);
+    const limited = await mycfs([...loose, "/mycfs", "run", "--rm", "--memory", "64m", "--pids-limit", "10", "--rootfs", "/inner", "true"]);
+    expect(limited.code).toBe(125);
+    expect(limited.stderr).toMatch(/^mycfs: --memory, --pids-limit: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\); run without limits, or where the cgroup tree is writable \(inside a container: --privileged\)\n$/);
   });
 
   test("no cgroup directory outlives its container", async () => {

@@ -2,7 +2,7 @@
 // cgroup in every hierarchy (limits written) while the child sets up, joined by the child
 // once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
-import { attachDeviceFilter, errnoMessage, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
+import { attachDeviceFilter, errnoMessage, writableErrno, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
 import { type Step, write } from "../plan/ops";
 import prebuilt from "../../build/device-rules-default.json";
 import { compileDeviceFilter } from "./device-filter";
@@ -17,6 +17,8 @@ export interface CgroupFs {
   mkdir(path: string): void;
   /** 0 or the errno */
   rmdir(path: string): number;
+  /** 0, or why a directory cannot be written (EROFS, EACCES) */
+  writable(path: string): number;
   /** The names of the directories in a directory (a cgroup's children). */
   subdirs(path: string): string[];
   /** Loads a cgroup v2 device filter (eBPF instructions) and attaches it to dir. */
@@ -29,6 +31,7 @@ export const hostCgroupFs: CgroupFs = {
   write: (path, value) => writeFile(path, value),
   mkdir: (path) => mkdir(path, 0o755),
   rmdir: (path) => rmdir(path),
+  writable: (path) => writableErrno(path),
   subdirs: (path) => (listDir(path) ?? []).filter((name) => fileType(`${path}/${name}`) === S_IFMT.DIR),
   attachDeviceFilter: (dir, insns) => attachDeviceFilter(dir, insns),
 };
@@ -94,6 +97,16 @@ export class ContainerCgroup {
   static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits, devices?: readonly DeviceRule[]): ContainerCgroup {
     const used = new Set([...ACCOUNTING, ...limitControllers(limits), ...(devices ? ["devices"] : [])]);
     return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name, limits, devices);
+  }
+
+  /** Where the cgroup cannot be made, and why: a hierarchy mycfs may not write (a
+   * read-only /sys/fs/cgroup inside a container, a v2 tree not delegated), else null. */
+  unwritable(): { path: string; errno: number } | null {
+    for (const h of this.dirs.keys()) {
+      const errno = this.fs.writable(h.own);
+      if (errno) return { path: h.own, errno };
+    }
+    return null;
   }
 
   /** Makes the directories and writes the limits and device rules, before any process

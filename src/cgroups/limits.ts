@@ -71,6 +71,14 @@ export function parseLimits(f: LimitFlags): Limits {
 }
 
 /** The controllers the requested limits need (the checks and errors are limitWrites'). */
+const FLAGS: Record<keyof Limits, string> = {
+  memory: "--memory", memorySwap: "--memory-swap", cpus: "--cpus", cpuShares: "--cpu-shares",
+  cpusetCpus: "--cpuset-cpus", pidsLimit: "--pids-limit", blkioWeight: "--blkio-weight",
+};
+
+/** The flags the limits were asked for with, for messages. */
+export const limitFlags = (l: Limits): string[] => (Object.keys(l) as (keyof Limits)[]).map((k) => FLAGS[k]);
+
 export function limitControllers(l: Limits): string[] {
   return [
     ...(l.memory !== undefined ? ["memory"] : []),

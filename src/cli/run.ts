@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { cgroupName, ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import type { Layout } from "../cgroups/layout";
-import type { Limits } from "../cgroups/limits";
+import { limitFlags, type Limits } from "../cgroups/limits";
 import type { DeviceRule } from "../cgroups/devices";
 import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
@@ -15,7 +15,8 @@ import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../contai
 import { EMBEDDED } from "../images/embedded";
 import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
 import { type ImageRecord, Store } from "../images/store";
-import { MycfsError } from "../errors";
+import { MycfsError, SysError } from "../errors";
+import { E } from "../errno";
 import { log, setDebug } from "../log";
 import { list, parseOptions, str } from "./argv";
 import { pullArgs, pullOptions, storeArgs } from "./common";
@@ -23,7 +24,7 @@ import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resour
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { madeAfterClone, registeredBeforeClone, startContainer } from "../container/start";
-import { randomHex } from "../native/lib";
+import { errnoMessage, randomHex } from "../native/lib";
 
 const args = {
   ...storeArgs,
@@ -50,17 +51,31 @@ const args = {
  * program needs CAP_SYS_ADMIN (or CAP_BPF) in the initial user namespace, which a user
  * lacks, and the user namespace limits devices itself: mknod is refused in it, and a
  * host node bound in (the defaults, --device) keeps the host's permissions. */
+const ROOTLESS_LIMITS = "resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits";
+
+/** Where no cgroup can be made (a read-only /sys/fs/cgroup inside a container, a v2 tree
+ * not delegated to a rootless user), a container that asked for no limit runs without one,
+ * with one warning, as one that asked for limits cannot: its error names them, the path
+ * and the errno. Rootless, a cgroup is made only for limits. */
 function planCgroup(layout: Layout, name: string, limits: Limits, rootless: boolean, devices: readonly DeviceRule[]): ContainerCgroup | undefined {
-  if (!rootless) return ContainerCgroup.plan(hostCgroupFs, layout, name, limits, devices);
-  return Object.keys(limits).length === 0 ? undefined : ContainerCgroup.plan(hostCgroupFs, layout, name, limits);
+  const asked = limitFlags(limits);
+  if (rootless && asked.length === 0) return undefined;
+  const cgroup = ContainerCgroup.plan(hostCgroupFs, layout, name, limits, rootless ? [] : devices);
+  const blocked = cgroup.unwritable();
+  if (!blocked) return cgroup;
+  const where = `${blocked.path}: ${errnoMessage(blocked.errno)}`;
+  if (asked.length)
+    throw new MycfsError(`${asked.join(", ")}: the container's cgroup cannot be made in ${where}; ${rootless ? ROOTLESS_LIMITS : "run without limits, or where the cgroup tree is writable (inside a container: --privileged)"}`);
+  log.warn(`the container's cgroup cannot be made in ${where}: it runs without one (no accounting, no OOM report, no device allow-list)`);
+  return undefined;
 }
 
 function createCgroup(cgroup: ContainerCgroup | undefined, rootless: boolean) {
   try {
     cgroup?.create();
   } catch (e) {
-    if (!rootless || !(e instanceof MycfsError) || !/EACCES|EPERM|EROFS/.test(e.message)) throw e;
-    throw new MycfsError(`resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under \`systemd-run --user --scope -p Delegate=yes\`), or run without limits`);
+    if (!rootless || !(e instanceof SysError) || !([E.EACCES, E.EPERM, E.EROFS] as number[]).includes(e.errno)) throw e;
+    throw new MycfsError(ROOTLESS_LIMITS);
   }
 }
 
@@ -118,7 +133,8 @@ export default defineCommand({
     const base = { argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
       pivot: !v["no-pivot"], rootWithoutParent, init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
-    const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2" };
+    // --privileged: writable, as docker mounts them, so that a runtime can run inside
+    const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
     if (v["dry-run"]) {
       const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [root(rootfsDir ?? "/<container>/rootfs")] };
       const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), !rootfsDir);

@@ -58,20 +58,20 @@ export function tmpfsMounts(list: Tmpfs[]): Step[] {
 
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-/** The container's cgroups on /sys/fs/cgroup, read-only: its own cgroup directories
+/** The container's cgroups on /sys/fs/cgroup, read-only (writable: --privileged, as docker): its own cgroup directories
  * (or the host's trees with --cgroupns host) bound there. Binding, rather than mounting
  * a cgroup file system, works the same for v1, v2 and inside a user namespace, where v1
  * hierarchies cannot be mounted. */
-export function cgroupMounts(binds: CgroupBind[], v2Only: boolean): Step[] {
+export function cgroupMounts(binds: CgroupBind[], v2Only: boolean, writable: boolean): Step[] {
   const tree = v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
     data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
   return [
     ...tree,
     ...binds.flatMap((b) => [
       mount({ source: b.source, target: b.target, flags: MS.BIND, inRoot: "dir", what: `bind ${b.source} on ${b.target}` }),
-      mount({ target: b.target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", what: `make ${b.target} read-only` }),
+      ...(writable ? [] : [mount({ target: b.target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", what: `make ${b.target} read-only` })]),
     ]),
-    ...(v2Only ? [] : [mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" })]),
+    ...(v2Only || writable ? [] : [mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" })]),
   ];
 }
 

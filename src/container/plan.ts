@@ -42,8 +42,8 @@ export interface ContainerConfig {
   /** Host device nodes given to the container (--device), beside the default ones. */
   devices: Device[];
   /** Steps that put the child in its cgroups; what is bound on /sys/fs/cgroup inside;
-   * v2Only: one unified tree, no tmpfs around it. */
-  cgroups: { join: op.Step[]; binds: CgroupBind[]; v2Only: boolean };
+   * v2Only: one unified tree, no tmpfs around it; writable: left writable (--privileged). */
+  cgroups: { join: op.Step[]; binds: CgroupBind[]; v2Only: boolean; writable?: boolean };
   /** A cgroup namespace of its own, entered once the child is in its cgroup. */
   cgroupns: boolean;
   /** A user namespace with these maps (written by the parent at the first sync point). */
@@ -107,7 +107,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
     ...systemMounts(userTargets, c.userns, c.devices),
     ...(c.security.maskPaths ? maskedPaths() : []),
     ...(joinLate ? join : []),
-    ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only),
+    ...cgroupMounts(c.cgroups.binds, c.cgroups.v2Only, c.cgroups.writable === true),
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),

@@ -2,7 +2,7 @@
 // `bun build --compile` and dlopen'ed from Bun's embedded file system.
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
-import { MycfsError } from "../errors";
+import { MycfsError, SysError } from "../errors";
 import type { RawOp } from "../plan/encode";
 import { Call } from "./protocol";
 
@@ -46,7 +46,7 @@ function images() {
 }
 
 function check(rc: number, what: string): number {
-  if (rc < 0) throw new MycfsError(`${what}: ${errnoMessage(-rc)}`);
+  if (rc < 0) throw new SysError(what, -rc, errnoMessage(-rc));
   return rc;
 }
 
@@ -226,6 +226,9 @@ export function getrlimit(resource: number): [number, number] {
   check(call(Call.GETRLIMIT, out, null, resource), "getrlimit");
   return [Number(out[0]), Number(out[1])];
 }
+
+/** Whether path may be written (access(2) W_OK): 0, or the errno (EROFS, EACCES). */
+export const writableErrno = (path: string): number => -call(Call.ACCESS, cstr(path), null, 2 /* W_OK */);
 
 /** rmdir(2); returns the errno instead of throwing (a busy cgroup is retried). */
 export function rmdir(path: string): number {
