@@ -9,6 +9,7 @@ import { compileDeviceFilter } from "./device-filter";
 import { allowsAll, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites } from "./devices";
 import { type Hierarchy, type Layout, parseLayout } from "./layout";
 import { limitControllers, limitWrites, type Limits } from "./limits";
+import { E } from "../errno";
 
 /** The file operations cgroups need; the real one is libmycfs, tests use a fake tree. */
 export interface CgroupFs {
@@ -41,7 +42,6 @@ export function readLayout(fs: CgroupFs): Layout {
     (fs.read(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/).filter(Boolean));
 }
 
-const ENOENT = 2, EBUSY = 16;
 
 /** Controllers every container's cgroup has, for `mycfs stats` and OOM reports. */
 const ACCOUNTING = ["memory", "pids", "cpuacct"];
@@ -182,7 +182,7 @@ export class ContainerCgroup {
    * could not be removed. */
   remove() {
     const failed = [...(this.made ?? this.dirs.values())].reverse()
-      .map((dir) => [dir, this.removeDir(dir)] as const).filter(([, err]) => err !== 0 && err !== ENOENT);
+      .map((dir) => [dir, this.removeDir(dir)] as const).filter(([, err]) => err !== 0 && err !== E.ENOENT);
     if (failed.length) throw new MycfsError(`could not remove cgroup ${failed.map(([dir, err]) => `${dir}: ${errnoMessage(err)}`).join("; ")}`);
   }
 
@@ -191,10 +191,10 @@ export class ContainerCgroup {
    * those go first. It can also stay busy for a moment after its last process. */
   private removeDir(dir: string): number {
     let err = this.fs.rmdir(dir);
-    if (err === EBUSY) for (const sub of this.fs.subdirs(dir)) this.removeDir(`${dir}/${sub}`);
-    for (let i = 0; err === EBUSY && i < 100; i++) {
+    if (err === E.EBUSY) for (const sub of this.fs.subdirs(dir)) this.removeDir(`${dir}/${sub}`);
+    for (let i = 0; err === E.EBUSY && i < 100; i++) {
       err = this.fs.rmdir(dir);
-      if (err === EBUSY) Bun.sleepSync(1);
+      if (err === E.EBUSY) Bun.sleepSync(1);
     }
     return err;
   }

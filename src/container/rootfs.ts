@@ -6,8 +6,8 @@ import { attach, mount, MS, root, rootTree, type Step } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
 import { kernelAtLeast } from "./kernel";
+import { E } from "../errno";
 
-const ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
 
 export interface Rootfs {
   /** The host path that becomes the container's "/". */
@@ -114,7 +114,7 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
   const path = resolve(dir);
   const fd = openPathDir(path);
   if (fd < 0) {
-    const why = fd === -ENOENT ? "no such directory" : fd === -ENOTDIR || fd === -ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(-fd);
+    const why = fd === -E.ENOENT ? "no such directory" : fd === -E.ENOTDIR || fd === -E.ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(-fd);
     throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`);
   }
   const close_ = () => close(fd);

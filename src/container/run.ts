@@ -12,6 +12,7 @@ import { CLONED, containerNamespaces } from "./namespaces";
 import { buildPlan, type ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
+import { E } from "../errno";
 
 /** Signals a user sends to mycfs that are meant for the container. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -44,7 +45,6 @@ export function exitCode(status: number): number {
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
-const ENOENT = 2, EACCES = 13, EPERM = 1, ENOEXEC = 8, EXDEV = 18;
 
 /** A step of the plan failed; which one, for callers that can try another way. */
 export class StepFailed extends MycfsError {
@@ -57,13 +57,13 @@ export class StepFailed extends MycfsError {
 export function failureError(plan: Step[], f: Failure): StepFailed {
   const op = plan[f.step];
   const fail = (message: string, code: number) => new StepFailed(message, code, op, f.errno);
-  if (op?.kind === "chdir" && f.errno === EXDEV)
+  if (op?.kind === "chdir" && f.errno === E.EXDEV)
     return fail(`step ${f.step + 1}, ${op.what}: it leads outside the container's root; refused (runc CVE-2024-21626)`, EXIT_MYCFS);
   if (op?.kind === "exec") {
     const cmd = op.argv[0];
-    if (f.errno === ENOENT)
+    if (f.errno === E.ENOENT)
       return fail(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
-    if ([EACCES, EPERM, ENOEXEC].includes(f.errno))
+    if (([E.EACCES, E.EPERM, E.ENOEXEC] as number[]).includes(f.errno))
       return fail(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
   }
   return fail(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);

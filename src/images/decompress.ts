@@ -6,6 +6,7 @@
 // no xz, and a child `xz` would make the single executable depend on a host package.
 import { MycfsError } from "../errors";
 import { close, errnoMessage, fileHead, gunzipThread, type GunzipThread } from "../native/lib";
+import { E } from "../errno";
 
 const MAGIC: [name: string, bytes: number[]][] = [
   ["gzip", [0x1f, 0x8b]],
@@ -55,7 +56,6 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
   return whole;
 }
 
-const EPIPE = 32;
 
 /** A local gzip file as tar bytes, from a gunzip thread that reads the file itself (so
  * that it never waits for this thread to pass the bytes on) and computes its sha256; null
@@ -109,7 +109,7 @@ function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread
       await fed;
       const status = release();
       if (inputError) c.error(inputError);
-      else if (status === -EPIPE) c.error(new MycfsError("the gzip stream ends in the middle (truncated)"));
+      else if (status === -E.EPIPE) c.error(new MycfsError("the gzip stream ends in the middle (truncated)"));
       else if (status < 0) c.error(new MycfsError(`the archive is not valid gzip (${errnoMessage(-status)})`));
       else c.close();
     },

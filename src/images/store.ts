@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { errnoMessage, fileType, lock, mkdir, readFile } from "../native/lib";
 import type { ImageRef } from "./refs";
+import { E } from "../errno";
 
 export const DEFAULT_ROOT = "/var/lib/mycfs";
 
@@ -48,7 +49,6 @@ export interface ContainerRecord {
   created: string;
 }
 
-const EWOULDBLOCK = 11;
 
 export class Store {
   readonly root: string;
@@ -90,7 +90,7 @@ export class Store {
    * their holder dies, so no stale lock can outlive a killed mycfs. */
   lock(name: string, exclusive: boolean, wait = true): number | null {
     const fd = lock(join(this.dir("locks"), `${name}.lock`), exclusive, wait);
-    if (fd === -EWOULDBLOCK) return null;
+    if (fd === -E.EAGAIN) return null;
     if (fd < 0) throw new MycfsError(`cannot lock ${name} in the store ${this.root}: ${errnoMessage(-fd)}`);
     return fd;
   }

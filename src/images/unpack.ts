@@ -17,6 +17,7 @@ import type { TarHeader } from "modern-tar";
 import { n as createUnpacker } from "../../node_modules/modern-tar/dist/packer-By1HVV7Z.js";
 import { MycfsError } from "../errors";
 import { close, entry, EntryKind, errnoMessage, writeBytes } from "../native/lib";
+import { E } from "../errno";
 
 interface Unpacker {
   write(chunk: Uint8Array): void;
@@ -48,7 +49,6 @@ export interface Unpacked {
   remapped: number;
 }
 
-const ENOENT = 2, ENOSPC = 28, ELOOP = 40, ENAMETOOLONG = 36;
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
 // ustar type flags mycfs unpacks: file ("0", NUL, "7" contiguous), link, symlink, char,
 // block, directory, fifo. Others (GNU sparse "S", volume labels...) would be misread.
@@ -146,9 +146,9 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
   let eof = false;
 
   const failed = (name: string, rc: number, what = "cannot create it"): MycfsError => {
-    const why = -rc === ELOOP ? "it lies below a symlink, or a symlink stands where a directory should be; refusing to write through it"
-      : -rc === ENOSPC ? "no space left on the store's file system"
-      : -rc === ENAMETOOLONG ? "its name is too long"
+    const why = -rc === E.ELOOP ? "it lies below a symlink, or a symlink stands where a directory should be; refusing to write through it"
+      : -rc === E.ENOSPC ? "no space left on the store's file system"
+      : -rc === E.ENAMETOOLONG ? "its name is too long"
       : `${what}: ${errnoMessage(-rc)}`;
     return new MycfsError(`archive entry '${name}': ${why}`);
   };
@@ -160,7 +160,7 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
       // overlayfs reads trusted.overlay.* as its own instructions: never from an image
       const rc = key.startsWith("trusted.overlay.") ? 0 : entry.xattr(root, path || ".", key, value);
       const why = key.startsWith("trusted.overlay.") ? "overlayfs's own; never taken from an image"
-        : rc === -ELOOP ? "not set on a symlink" : rc < 0 ? `cannot set it: ${errnoMessage(-rc)}` : undefined;
+        : rc === -E.ELOOP ? "not set on a symlink" : rc < 0 ? `cannot set it: ${errnoMessage(-rc)}` : undefined;
       if (why) result.skipped.push(`${name}: extended attribute ${key} (${why})`);
     }
   };
@@ -222,7 +222,7 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
       const target = entryPath(h.linkname ?? "");
       if (target === null) throw new MycfsError(`archive entry '${name}' hardlinks to the image's root directory`);
       rc = entry.make(root, path, EntryKind.HARDLINK, 0, [0, 0], target, -1, -1, 0);
-      if (rc === -ENOENT) throw new MycfsError(`archive entry '${name}' hardlinks to '${h.linkname}', which is not in the archive before it`);
+      if (rc === -E.ENOENT) throw new MycfsError(`archive entry '${name}' hardlinks to '${h.linkname}', which is not in the archive before it`);
     } else if (h.type === "fifo") rc = entry.make(root, path, EntryKind.NODE, S_IFIFO | (mode & 0o7777), [0, 0], "", uid, gid, mtime);
     else {
       const dev: [number, number] = [octal(block.subarray(329, 337)), octal(block.subarray(337, 345))];

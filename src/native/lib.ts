@@ -5,6 +5,7 @@ import libPath from "../../build/libmycfs.so" with { type: "file" };
 import { MycfsError, SysError } from "../errors";
 import type { RawOp } from "../plan/encode";
 import { Call } from "./protocol";
+import { E } from "../errno";
 
 /** One symbol, mycfs_call, with every other function behind it by number (csrc/call.c):
  * bun:ffi compiles a trampoline for each symbol it binds, about 12 µs each at every start. */
@@ -197,12 +198,11 @@ export function attachDeviceFilter(dir: string, insns: Uint8Array) {
   check(call(Call.ATTACH_DEVICE_FILTER, cstr(dir), insns, insns.byteLength), `attach the device filter to ${dir}`);
 }
 
-const EEXIST = 17;
 
 /** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
 export function mkdir(path: string, mode: number, existing = false) {
   const rc = call(Call.MKDIR, cstr(path), null, mode);
-  if (!(existing && rc === -EEXIST)) check(rc, `create ${path}`);
+  if (!(existing && rc === -E.EEXIST)) check(rc, `create ${path}`);
 }
 
 /** mkdir(2) with mode 0700; returns the errno instead of throwing. */
@@ -216,7 +216,7 @@ export function mkdtemp(parent: string, prefix: string): string {
     const path = `${parent}/${prefix}${randomHex(4)}`;
     const err = tryMkdir(path);
     if (err === 0) return path;
-    if (err !== EEXIST) throw new MycfsError(`create a directory in ${parent}: ${errnoMessage(err)}`);
+    if (err !== E.EEXIST) throw new MycfsError(`create a directory in ${parent}: ${errnoMessage(err)}`);
   }
 }
 
@@ -241,17 +241,16 @@ export function writeFile(path: string, value: string) {
   check(call(Call.WRITE_FILE, cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
 }
 
-const ERANGE = 34;
 
 /** Calls fill with ever larger buffers (up to max bytes) until what it writes fits
- * (-ERANGE: it did not): the bytes used, or null on another error. Most of what is read
+ * (-E.ERANGE: it did not): the bytes used, or null on another error. Most of what is read
  * this way (/proc, cgroup files, links, directories) is small: start small. */
 function grow(fill: (buf: Uint8Array) => number, max = Infinity): Uint8Array | null {
   for (let size = 4096; ; size *= 4) {
     const buf = new Uint8Array(Math.min(size, max));
     const n = fill(buf);
     if (n >= 0) return buf.subarray(0, n);
-    if (n !== -ERANGE) return null;
+    if (n !== -E.ERANGE) return null;
     if (buf.byteLength === max) return buf;
   }
 }
@@ -266,7 +265,7 @@ export function fileHead(path: string, n: number): Uint8Array {
 export function readFile(path: string, max = 1 << 20): string | null {
   const b = grow((buf) => {
     const n = call(Call.READ_FILE, cstr(path), buf, buf.byteLength);
-    return n === buf.byteLength ? -ERANGE : n; // full: there may be more
+    return n === buf.byteLength ? -E.ERANGE : n; // full: there may be more
   }, max);
   return b && utf8Decoder.decode(b);
 }
@@ -283,7 +282,6 @@ export function listDir(path: string): string[] | null {
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
-const ENOSYS = 38;
 
 export interface GunzipThread {
   /** Where the compressed bytes go; closing it ends them. -1 when it reads a file itself. */
@@ -302,7 +300,7 @@ export function gunzipThread(file = ""): GunzipThread | null {
   const fds = new Int32Array(2), err = new Int32Array(1);
   const job = images().mycfs_gunzip_start(cstr(file), fds, err);
   if (job === null) {
-    if (err[0] === -ENOSYS) return null;
+    if (err[0] === -E.ENOSYS) return null;
     throw new MycfsError(`start a gunzip thread${file && ` on ${file}`}: ${errnoMessage(-err[0]!)}`);
   }
   const digest = new Uint8Array(32);
@@ -381,7 +379,7 @@ export function replaceFile(path: string, text: string, mode = 0o600) {
   check(call(Call.REPLACE_FILE, cstr(path), b, b.byteLength, mode), `write ${path}`);
 }
 
-/** symlink(2): returns the errno instead of throwing (EEXIST: the name is taken). */
+/** symlink(2): returns the errno instead of throwing (E.EEXIST: the name is taken). */
 export function symlink(target: string, path: string): number {
   return -call(Call.SYMLINK, cstr(target), cstr(path));
 }

@@ -10,7 +10,8 @@
 import { MycfsError } from "../errors";
 import { ARCHES, type Arch, type ArchInfo } from "./arch";
 import { BPF, Program, type Label } from "./bpf";
-import { ACTIONS, EPERM, TAKES_ERRNO, type Action, type ArgCondition, type Op, type Profile, type Rule } from "./profile";
+import { ACTIONS, TAKES_ERRNO, type Action, type ArgCondition, type Op, type Profile, type Rule } from "./profile";
+import { E } from "../errno";
 
 /** BPF_MAXINSNS: the kernel refuses longer filters. */
 const MAX_INSNS = 4096;
@@ -80,7 +81,7 @@ function rulesBySyscall(profile: Profile, arch: ArchInfo, caps: ReadonlySet<stri
 }
 
 function retValue(action: Action, errnoRet?: number): number {
-  return (ACTIONS[action] | (TAKES_ERRNO.has(action) ? (errnoRet ?? EPERM) : 0)) >>> 0;
+  return (ACTIONS[action] | (TAKES_ERRNO.has(action) ? (errnoRet ?? E.EPERM) : 0)) >>> 0;
 }
 
 /** Two syscalls whose rules say the same thing share one outcome. */

@@ -20,9 +20,9 @@
 // - includes.minKernel "4.8" on ptrace is gone: mycfs needs Linux 5.6.
 // - archMap is gone: the compiled filter answers the native ABI only (src/seccomp/compile.ts).
 // Calls newer than the syscall tables' headers are numbered in syscalls/newer.ts.
-import { EPERM, type ArgCondition, type Profile, type Rule } from "./profile";
+import { type ArgCondition, type Profile, type Rule } from "./profile";
+import { E } from "../errno";
 
-const ENOSYS = 38;
 const AF_VSOCK = 40n;
 const TIOCSTI = 0x5412n;
 const TIOCLINUX = 0x541cn;
@@ -35,11 +35,11 @@ const withCap = (cap: string, names: string) => allow(names, { includes: { caps:
 const onArches = (arches: string[], names: string) => allow(names, { includes: { arches } });
 /** Argument `index` with its high 32 bits ignored equals `value`. */
 const low32 = (index: number, value: bigint): ArgCondition => ({ index, op: "SCMP_CMP_MASKED_EQ", value: 0xffffffffn, valueTwo: value });
-const refuse = (name: string, args: ArgCondition[]): Rule => ({ names: [name], action: "SCMP_ACT_ERRNO", errnoRet: EPERM, args });
+const refuse = (name: string, args: ArgCondition[]): Rule => ({ names: [name], action: "SCMP_ACT_ERRNO", errnoRet: E.EPERM, args });
 
 const DEFAULT: Profile = {
   defaultAction: "SCMP_ACT_ERRNO",
-  defaultErrnoRet: EPERM,
+  defaultErrnoRet: E.EPERM,
   syscalls: [
     refuse("ioctl", [low32(1, TIOCSTI)]),
     refuse("ioctl", [low32(1, TIOCLINUX)]),
@@ -118,8 +118,8 @@ const DEFAULT: Profile = {
       includes: { arches: ["s390", "s390x"] },
       excludes: { caps: ["CAP_SYS_ADMIN"] },
     }),
-    // clone3's flags are behind a pointer, out of the filter's reach: ENOSYS makes libc use clone
-    { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS, excludes: { caps: ["CAP_SYS_ADMIN"] } },
+    // clone3's flags are behind a pointer, out of the filter's reach: E.ENOSYS makes libc use clone
+    { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: E.ENOSYS, excludes: { caps: ["CAP_SYS_ADMIN"] } },
     withCap("CAP_SYS_BOOT", "reboot"),
     withCap("CAP_SYS_CHROOT", "chroot"),
     withCap("CAP_SYS_MODULE", "delete_module init_module finit_module"),

@@ -15,8 +15,6 @@ export const ACTIONS = {
 } as const;
 export type Action = keyof typeof ACTIONS;
 
-export const EPERM = 1;
-
 /** Actions whose return value carries errnoRet (EPERM when it is not given, as runc does). */
 export const TAKES_ERRNO: ReadonlySet<Action> = new Set(["SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"]);
 

@@ -10,6 +10,7 @@ import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
 import { close, errnoMessage, fileType, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
 import { shortId, type ContainerState } from "./record";
+import { E } from "../errno";
 
 export const DEFAULT_STATE = "/run/mycfs";
 
@@ -19,7 +20,6 @@ export function defaultStateDir(): string {
   if (process.getuid?.() === 0) return DEFAULT_STATE;
   return process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/mycfs` : `${defaultRoot()}/run`;
 }
-const ENOENT = 2, EEXIST = 17;
 
 export class StateDir {
   readonly root: string;
@@ -37,7 +37,7 @@ export class StateDir {
   /** Creates the container's directory and claims its name; throws if the name is taken. */
   create(s: ContainerState) {
     // the common case is one mkdir; the parents only the first time
-    if (tryMkdir(this.dir(s.id)) === ENOENT) {
+    if (tryMkdir(this.dir(s.id)) === E.ENOENT) {
       ensureDir(this.root);
       mkdir(this.dir(s.id), 0o700);
     }
@@ -53,12 +53,12 @@ export class StateDir {
   private claimName(name: string, id: string) {
     const link = join(this.root, "names", name);
     let err = symlink(id, link);
-    if (err === ENOENT) {
+    if (err === E.ENOENT) {
       ensureDir(join(this.root, "names"));
       err = symlink(id, link);
     }
     if (err === 0) return;
-    if (err !== EEXIST) throw new MycfsError(`could not claim the name '${name}' in ${this.root}: ${errnoMessage(err)}`);
+    if (err !== E.EEXIST) throw new MycfsError(`could not claim the name '${name}' in ${this.root}: ${errnoMessage(err)}`);
     // Taken: by a container that still exists, or left behind by one whose state is gone.
     const holder = this.nameHolder(name);
     if (holder && this.read(holder))
@@ -66,7 +66,7 @@ export class StateDir {
     const unlock = this.lock();
     try {
       unlink(link);
-      if (symlink(id, link) === EEXIST) throw new MycfsError(`the name '${name}' was just taken by another container; choose another name`);
+      if (symlink(id, link) === E.EEXIST) throw new MycfsError(`the name '${name}' was just taken by another container; choose another name`);
     } finally {
       unlock();
     }

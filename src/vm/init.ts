@@ -7,6 +7,7 @@ import { log } from "../log";
 import { fileType, mkdir, mountFs, powerOff, readFile, readLink, supervise, tryMkdir, writeFile } from "../native/lib";
 import { MS } from "../plan/ops";
 import { exitCode } from "../container/run";
+import { E } from "../errno";
 
 /** The kernel's own first PID namespace (PROC_PID_INIT_INO): PID 1 there is the machine's. */
 const INIT_PID_NS = "pid:[4026531836]";
@@ -45,11 +46,10 @@ function mountKernelFs() {
   }
 }
 
-const EROFS = 30;
 
 /** On a read-only root, the store and the containers' records go to a tmpfs on /run. */
 function writableStore(): Record<string, string> {
-  if (tryMkdir("/var/lib/mycfs") !== EROFS && tryMkdir("/run/mycfs") !== EROFS) return {};
+  if (tryMkdir("/var/lib/mycfs") !== E.EROFS && tryMkdir("/run/mycfs") !== E.EROFS) return {};
   mountFs("tmpfs", "/run", "tmpfs", MS.NOSUID | MS.NODEV, "mode=755");
   log.info("the root file system is read-only: the store is a tmpfs, /run/mycfs-store");
   return { MYCFS_ROOT: "/run/mycfs-store" };
