@@ -157,8 +157,8 @@ int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd
  * (mycfs without root writes its maps through /proc/PID). */
 int mycfs_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) < 0 ? -errno : 0; }
 
-/* Blocking read of one message into out[5] = {kind, step, err, ns in µs, passed fd or -1};
- * 0 at EOF. */
+/* Blocking read of one message into out[5] = {kind, step, err, ns in µs (MSG_ERROR: 1 + the
+ * failed system call's number, or 0), passed fd or -1}; 0 at EOF. */
 int mycfs_recv(int fd, int32_t *out) {
   struct mycfs_msg m;
   int passfd;
@@ -167,7 +167,7 @@ int mycfs_recv(int fd, int32_t *out) {
   out[0] = (int32_t)m.kind;
   out[1] = (int32_t)m.step;
   out[2] = m.err;
-  out[3] = (int32_t)(m.ns / 1000);
+  out[3] = m.kind == MSG_ERROR ? (int32_t)m.ns : (int32_t)(m.ns / 1000);
   out[4] = passfd;
   return 1;
 }

@@ -334,6 +334,14 @@ static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t ste
 }
 
 int enter_report_fd = -1;
+long sys_failed_nr;
+int sys_failed_errno;
+
+/* A failed step: its errno, and the system call that failed with it, if one did (0: the
+ * step's own check, such as a working directory outside the root). */
+static void report_failure(uint32_t step, int err) {
+  chan_send(sync_fd, MSG_ERROR, step, err, sys_failed_errno == err ? (uint64_t)sys_failed_nr + 1 : 0);
+}
 
 /* OP_ENTER (the enter program): the clone goes on walking the plan, as mycfs's own child
  * inside the container's PID namespace; this process reports its pid and exits. */
@@ -429,9 +437,10 @@ void mycfs_child(const uint8_t *plan, size_t len, int fd) {
       sys_exit(125);
     }
     uint64_t t0 = hdr->flags & PLANF_TIMINGS ? now_ns() : 0;
+    sys_failed_errno = 0;
     int err = do_op(op, (const char *)(op + 1), i);
     if (err) {
-      chan_send(sync_fd, MSG_ERROR, i, err, 0);
+      report_failure(i, err);
       sys_exit(125);
     }
     if (hdr->flags & PLANF_TIMINGS) chan_send(sync_fd, MSG_DONE, i, 0, now_ns() - t0);

@@ -69,7 +69,8 @@ enum mycfs_msg_kind {
   MSG_SYNC = 1,  /* child -> parent: reached sync point `step` (may carry one fd, SCM_RIGHTS) */
   MSG_GO = 2,    /* parent -> child: continue past sync point `step` (may carry an fd) */
   MSG_DONE = 3,  /* child -> parent: op `step` finished in `ns` nanoseconds (debug plans) */
-  MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno) */
+  MSG_ERROR = 4, /* child -> parent: op `step` failed with `err` (errno); `ns` is 1 + the number of
+                  * the system call that failed with it, or 0 if none did */
 };
 
 /* The functions TypeScript calls, by number through mycfs_call (call.c). */

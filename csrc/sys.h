@@ -7,6 +7,13 @@
 #define MYCFS_SYS_H
 #include <sys/syscall.h>
 
+/* The last system call that failed, and its errno: which of a step's calls failed goes to
+ * mycfs with the step's error (child.c). The child's own, though it may share memory with
+ * mycfs: nothing but the child reads it. */
+__attribute__((visibility("hidden"))) extern long sys_failed_nr;
+__attribute__((visibility("hidden"))) extern int sys_failed_errno;
+#define SYS_NOTE(n, ret) (ret < 0 && ret > -4096 ? (sys_failed_nr = n, sys_failed_errno = (int)-ret) : 0)
+
 #if defined(__x86_64__)
 static inline long raw_syscall(long n, long a, long b, long c, long d, long e, long f) {
   register long r10 __asm__("r10") = d;
@@ -17,6 +24,7 @@ static inline long raw_syscall(long n, long a, long b, long c, long d, long e, l
                    : "=a"(ret)
                    : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                    : "rcx", "r11", "memory");
+  SYS_NOTE(n, ret);
   return ret;
 }
 #elif defined(__aarch64__)
@@ -29,6 +37,7 @@ static inline long raw_syscall(long n, long a, long b, long c, long d, long e, l
   register long x4 __asm__("x4") = e;
   register long x5 __asm__("x5") = f;
   __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  SYS_NOTE(n, x0);
   return x0;
 }
 #else

@@ -9,6 +9,8 @@ import type { Step } from "../plan/ops";
 export interface Failure {
   step: number;
   errno: number;
+  /** The number of the system call that failed with errno, if one did. */
+  syscall?: number;
 }
 
 /** What the parent does at a sync point, given the fd the child passed along (the pty
@@ -48,7 +50,7 @@ export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?:
         onDone?.(m.step, m.us);
         break;
       case MsgKind.ERROR:
-        return { step: m.step, errno: m.err };
+        return { step: m.step, errno: m.err, ...(m.us > 0 ? { syscall: m.us - 1 } : {}) };
       default:
         throw new MycfsError(`sync protocol: unexpected message kind ${m.kind} from the child`);
     }

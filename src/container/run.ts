@@ -53,6 +53,14 @@ export class StepFailed extends MycfsError {
   }
 }
 
+/** A system call's name on this machine, from the seccomp tables (loaded only on failure). */
+function syscallName(nr: number): string {
+  const { ARCHES } = require("../seccomp/arch") as typeof import("../seccomp/arch");
+  const table = ARCHES[process.arch === "arm64" ? "aarch64" : "x86_64"].syscalls;
+  for (const [name, n] of table) if (n === nr) return name;
+  return `system call ${nr}`;
+}
+
 /** The user's view of a failed step: which step, why, and the exit code docker uses. */
 export function failureError(plan: Step[], f: Failure): StepFailed {
   const op = plan[f.step];
@@ -66,7 +74,8 @@ export function failureError(plan: Step[], f: Failure): StepFailed {
     if (([E.EACCES, E.EPERM, E.ENOEXEC] as number[]).includes(f.errno))
       return fail(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
   }
-  return fail(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${errnoMessage(f.errno)}`, EXIT_MYCFS);
+  const call = f.syscall === undefined ? "" : `${syscallName(f.syscall)}: `;
+  return fail(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${call}${errnoMessage(f.errno)}`, EXIT_MYCFS);
 }
 
 /** Waits for p, or ms at most (the timer is cleared, so it keeps no one waiting). */

@@ -59,7 +59,9 @@ export function spawn(plan: Uint8Array, flags: number, cgroupFd: number): { pid:
   return { pid: out[0]!, sock: out[1]! };
 }
 
-/** `fd`: a file descriptor the child passed along (the pty master), else -1. */
+/** `fd`: a file descriptor the child passed along (the pty master), else -1. `us`: a step's
+ * duration (MsgKind.DONE); for an error (MsgKind.ERROR), 1 + the number of the system call
+ * that failed, or 0 if none did. */
 export type Message = { kind: number; step: number; err: number; us: number; fd: number };
 
 /** Blocks for the child's next message; null once the child has exec'd or died. */
