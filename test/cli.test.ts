@@ -1,7 +1,7 @@
 // The executable as a user meets it: copied alone, explaining itself with --debug, and
 // behaving at a terminal.
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MYCFS, tempDir, terminal, testStore } from "./helpers";
 
@@ -43,6 +43,19 @@ describe("the single executable", () => {
     expect(out).toContain('PIVOT_ROOT');
     expect(out).toMatch(/EXEC +execute echo\n +"\/usr\/local\/sbin:.*" "echo" "out"/);
     expect(out).not.toContain("\nout\n");
+  });
+
+  test("--dry-run's steps are those that run, number for number: a failing step has the number it showed", async () => {
+    const args = ["run", "--root", store.root, "--tmpfs", "/etc/passwd", "busybox", "true"];
+    const kept = () => readdirSync(join(store.root, "containers"));
+    const real = Bun.spawnSync([MYCFS, ...args], { env: process.env });
+    const step = /^mycfs: step (\d+), mount a tmpfs on \/etc\/passwd: /.exec(real.stderr.toString())?.[1];
+    expect(step).toBeDefined();
+    const before = kept();
+    const dry = Bun.spawnSync([MYCFS, "run", "--dry-run", ...args.slice(1)], { env: process.env }).stdout.toString();
+    expect(dry).toMatch(new RegExp(`\n {0,2}${step} {2}MOUNT +mount a tmpfs on /etc/passwd\n`));
+    expect(dry).toMatch(/MOUNT +mount the image read-only under a copy-on-write overlay/);
+    expect(kept()).toEqual(before); // nothing made, nothing kept
   });
 });
 

@@ -7,9 +7,8 @@ import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
-import { buildPlan, type Security } from "../container/plan";
+import type { Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
-import { root } from "../plan/ops";
 import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
 import { EMBEDDED } from "../images/embedded";
@@ -23,7 +22,7 @@ import { pullArgs, pullOptions, storeArgs } from "./common";
 import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resource-args";
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
-import { madeAfterClone, registeredBeforeClone, startContainer } from "../container/start";
+import { startContainer } from "../container/start";
 import { errnoMessage, randomHex } from "../native/lib";
 
 const args = {
@@ -100,15 +99,17 @@ export default defineCommand({
     const { values: v, positionals, dashDash } = parseOptions("run", args, rawArgs, repeatable);
     setDebug(v.debug === true);
     const lifecycle = resolveLifecycle(v);
-    if (lifecycle.detach && !isSupervisor()) return void (process.exitCode = await launchSupervisor(rawArgs));
+    const dryRun = v["dry-run"] === true;
+    if (lifecycle.detach && !isSupervisor() && !dryRun) return void (process.exitCode = await launchSupervisor(rawArgs));
     const rootfsDir = str(v.rootfs);
     let image: string | undefined;
     let cmd = positionals;
     if (!rootfsDir && !dashDash && cmd.length > 0) [image, ...cmd] = cmd;
     if (cmd[0] === "--") cmd = cmd.slice(1);
     if (rootfsDir && image) throw new MycfsError(`give either --rootfs or an image, not both`);
-    const policy = (str(v.pull) ?? "missing") as PullPolicy;
-    if (!PULL_POLICIES.includes(policy)) throw new MycfsError(`--pull ${v.pull}: expected ${PULL_POLICIES.join(", ")}`);
+    const asked = (str(v.pull) ?? "missing") as PullPolicy;
+    if (!PULL_POLICIES.includes(asked)) throw new MycfsError(`--pull ${v.pull}: expected ${PULL_POLICIES.join(", ")}`);
+    const policy = dryRun ? "never" : asked; // a dry run reads the store, never the network
 
     // Validate everything before anything is created on disk.
     const id = randomHex(32);
@@ -135,21 +136,16 @@ export default defineCommand({
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     // --privileged: writable, as docker mounts them, so that a runtime can run inside
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
-    if (v["dry-run"]) {
-      const rootfs = { path: rootfsDir ?? "/<container>/rootfs", ops: [root(rootfsDir ?? "/<container>/rootfs")] };
-      const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), !rootfsDir);
-      return void console.log(describePlan(buildPlan({ ...base, rootfs, cgroups, prepared }, { fds: [-1, -1, -1], ctty: lifecycle.tty })));
-    }
     if (v["no-pivot"]) log.warn("--no-pivot: chroot is weaker than pivot_root; a process with CAP_SYS_CHROOT can escape it");
     if (rootWithoutParent) log.info("the host's root is an initramfs, which pivot_root cannot leave: pivoting from a copy of its mount tree instead");
     if (v.privileged) log.warn("--privileged: every capability, no seccomp filter, no masked paths; the container can take over the host");
 
     const store = rootfsDir ? undefined : new Store(str(v.root));
-    const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v)));
+    const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
     if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
     process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
       lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
-      cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless),
+      cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless), dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
   },
 });

@@ -9,7 +9,7 @@ import { encodePlan } from "../plan/encode";
 import type { Step } from "../plan/ops";
 import { handshake, type Failure, type SyncHooks } from "./handshake";
 import { CLONED, containerNamespaces } from "./namespaces";
-import { buildPlan, type ContainerConfig } from "./plan";
+import type { ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
 import { writeMaps } from "./userns";
 import { E } from "../errno";
@@ -182,9 +182,10 @@ export interface RunOptions {
   started?(pid: number): void;
 }
 
-export function runContainer(config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
+/** Runs `plan`, built from `config` (start.ts: the same plan --dry-run prints). */
+export function runContainer(plan: Step[], config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
   return runPlan({
-    plan: buildPlan(config, o.io),
+    plan,
     spawn: (plan) => {
       // The child shares this process's memory, and with it its dumpability, which an
       // earlier child turned off (a retry on a copy of the image): mycfs without root

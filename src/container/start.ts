@@ -8,7 +8,8 @@ import { StateDir } from "../state/dir";
 import { claimStoreDir } from "../state/recover";
 import { Registration } from "../state/registration";
 import { logIo } from "./log-file";
-import type { ContainerConfig } from "./plan";
+import { buildPlan, type ContainerConfig } from "./plan";
+import type { Step } from "../plan/ops";
 import type { Rootfs } from "./rootfs";
 import { runContainer, StepFailed } from "./run";
 import { openIo } from "./stdio";
@@ -30,6 +31,8 @@ export interface Start {
   cgroups: ContainerConfig["cgroups"];
   rootfs(): Rootfs | Promise<Rootfs>;
   debug: boolean;
+  /** --dry-run: given the plan exactly as it would run, instead of running anything. */
+  dryRun?(plan: Step[]): void;
 }
 
 /** The record and cgroup are made while the child makes its namespaces and first mounts,
@@ -41,8 +44,23 @@ export const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detac
 export const madeAfterClone = (early: boolean, layers: boolean): ContainerConfig["prepared"] =>
   layers ? "rootfs" : early ? undefined : "cgroup";
 
+/** The container as the planner takes it, once its root and what the child waits for are known. */
+const configOf = (o: Start, rootfs: Rootfs, prepared: ContainerConfig["prepared"]): ContainerConfig =>
+  ({ ...o.config, rootfs, cgroups: o.cgroups, prepared });
+
 export async function startContainer(o: Start): Promise<number> {
   const { config: c, lifecycle, cgroup } = o;
+  if (o.dryRun) {
+    // the same root, the same decisions; nothing registered, made or run
+    const rootfs = await o.rootfs();
+    try {
+      const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), rootfs.prepare !== undefined);
+      o.dryRun(buildPlan(configOf(o, rootfs, prepared), { fds: [-1, -1, -1], ctty: lifecycle.tty }));
+    } finally {
+      rootfs.cleanup(false);
+    }
+    return 0;
+  }
   const state = new StateDir(o.stateDir);
   let reg: Registration | undefined;
   // The record first: it claims the name, and should this process die, it tells the next
@@ -74,16 +92,19 @@ export async function startContainer(o: Start): Promise<number> {
     });
     // each attempt gets its own stdio: a failed one has closed what it was given; a second
     // attempt has everything made already
-    const run = async (root: Rootfs, prepare?: () => void) => runContainer({ ...c, rootfs: root, cgroups: o.cgroups,
-      prepared: prepare && prepared }, cgroup, {
-      debug: o.debug,
-      io: lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle),
-      prepare,
-      started: (pid) => {
-        reg!.running(pid);
-        if (lifecycle.detach) detachFromCaller(o.id);
-      },
-    });
+    const run = async (root: Rootfs, prepare?: () => void) => {
+      const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
+      const config = configOf(o, root, prepare && prepared);
+      return runContainer(buildPlan(config, io), config, cgroup, {
+        debug: o.debug,
+        io,
+        prepare,
+        started: (pid) => {
+          reg!.running(pid);
+          if (lifecycle.detach) detachFromCaller(o.id);
+        },
+      });
+    };
     code = await run(rootfs, prepare).catch((e) => {
       // overlayfs cannot be mounted here (no module, or the store is on a file system
       // it cannot use as an upper layer): start again on a copy of the image

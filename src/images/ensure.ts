@@ -11,7 +11,8 @@ import type { ImageRecord, Store } from "./store";
 export const PULL_POLICIES = ["missing", "always", "never"] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 
-export async function ensureImage(store: Store, name: string, policy: PullPolicy, opts: PullOptions): Promise<ImageRecord> {
+/** `why`: what makes the policy never, for the message when the image is missing. */
+export async function ensureImage(store: Store, name: string, policy: PullPolicy, opts: PullOptions, why = "--pull=never"): Promise<ImageRecord> {
   const parsed = parseRef(name);
   const embedded = isEmbedded(parsed);
   const ref = embedded ? embeddedRef : parsed;
@@ -20,7 +21,7 @@ export async function ensureImage(store: Store, name: string, policy: PullPolicy
   if (have && fileType(store.rootfs(have.digest)) !== null && (embedded ? have.digest === EMBEDDED.digest : policy !== "always"))
     return have;
   if (policy === "never" && !embedded)
-    throw new MycfsError(`image ${ref.display} is not in the store and --pull=never; pull it first: mycfs pull ${ref.display}`);
+    throw new MycfsError(`image ${ref.display} is not in the store and ${why}; pull it first: mycfs pull ${ref.display}`);
   const { pullImage } = await import("./pull");
   return pullImage(store, ref, opts);
 }
