@@ -19,9 +19,11 @@ function stale(out: string, inputs: string[]): boolean {
   return inputs.some((f) => statSync(f).mtimeMs > t);
 }
 
-/** The files whose code the cloned child runs. It may share mycfs's memory (csrc/api.c),
- * so they may call no C library function that keeps state, errno included: only these. */
-const CHILD_SOURCES = ["child.c", "init.c", "exec.c", "pty.c", "resolve.c", "channel.c", "plan.c"];
+/** The files whose code the cloned child runs: csrc/child/. It may share mycfs's memory
+ * (csrc/api.c), so they may call no C library function that keeps state, errno included:
+ * only these. */
+const CHILD = "csrc/child";
+const cFiles = (dir: string) => readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f));
 const PURE_LIBC = /^(memcpy|memmove|memset|memchr|memcmp|strlen|strchr|strchrnul|strrchr|strcmp|__stack_chk_fail|__\w+_chk)$/;
 
 /** Symbols that `nm` lists for an object file: its undefined ones, or its defined ones. */
@@ -38,25 +40,26 @@ const ENTER = join(BUILD, "mycfs-enter");
  * has the few functions it uses), so that it is small and holds nothing of mycfs's.
  * libmycfs embeds it (csrc/enter_image.c). */
 async function buildEnter() {
-  const sources = [...CHILD_SOURCES.map((f) => join("csrc", f)), ...readdirSync("csrc/enter").map((f) => join("csrc/enter", f))];
-  if (!stale(ENTER, [...sources, "csrc/mycfs.h", "csrc/sys.h", "csrc/protocol.h"])) return;
-  await $`${cc} -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -fno-asynchronous-unwind-tables -O2 -std=gnu11 -Wall -Wextra -Werror -Wl,--gc-sections -ffunction-sections -fdata-sections -s -o ${ENTER} ${sources} -lgcc`;
+  const sources = [...cFiles(CHILD), ...cFiles("csrc/enter")];
+  if (!stale(ENTER, [...sources, "csrc/mycfs.h", "csrc/protocol.h"])) return;
+  await $`${cc} -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -fno-asynchronous-unwind-tables -O2 -std=gnu11 -Wall -Wextra -Werror -Wl,--gc-sections -ffunction-sections -fdata-sections -s -o ${ENTER} ${sources.filter((f) => f.endsWith(".c"))} -lgcc`;
 }
 
 async function buildLibrary() {
-  const sources = readdirSync("csrc").filter((f) => /\.[ch]$/.test(f)).map((f) => join("csrc", f));
+  const sources = [...cFiles("csrc"), ...cFiles(CHILD)];
   const out = join(BUILD, "libmycfs.so");
   if (!stale(out, [...sources, ENTER])) return;
   const objDir = join(BUILD, "obj");
   mkdirSync(objDir, { recursive: true });
   const cfiles = sources.filter((s) => s.endsWith(".c"));
-  const objects = cfiles.map((c) => join(objDir, c.slice(5).replace(/\.c$/, ".o")));
-  await Promise.all(cfiles.map((c, i) => $`${cc} -c -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -o ${objects[i]} ${c}`));
-  const child = objects.filter((o) => CHILD_SOURCES.some((c) => o.endsWith(c.replace(/\.c$/, ".o"))));
+  const objects = cfiles.map((c) => join(objDir, c.slice(5).replaceAll("/", "-").replace(/\.c$/, ".o")));
+  // -Wmissing-prototypes: every function shared between files is declared in mycfs.h
+  await Promise.all(cfiles.map((c, i) => $`${cc} -c -fPIC -O2 -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror -fvisibility=hidden -o ${objects[i]} ${c}`));
+  const child = objects.filter((_, i) => cfiles[i]!.startsWith(`${CHILD}/`));
   const own = new Set((await Promise.all(child.map((o) => symbols(o, false)))).flat());
   for (const o of child) {
     const foreign = (await symbols(o, true)).filter((sym) => !own.has(sym) && !PURE_LIBC.test(sym));
-    if (foreign.length) throw new Error(`${o}: the child's code calls ${foreign.join(", ")}; use sys() from csrc/sys.h`);
+    if (foreign.length) throw new Error(`${o}: the child's code calls ${foreign.join(", ")}; use sys() from ${CHILD}/sys.h`);
   }
   // -z now: every symbol bound at load, so the post-clone child never enters the dynamic
   // linker (whose lock another Bun thread may have held at the moment of the clone)

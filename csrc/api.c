@@ -24,7 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "mycfs.h"
-#include "sys.h"
+#include "child/sys.h"
 
 /* The child's start: its stack, these arguments and its own copy of the plan, in one
  * mapping. With CLONE_VM the child runs in mycfs's memory, where the plan's JavaScript

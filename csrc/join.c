@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "mycfs.h"
-#include "sys.h"
+#include "child/sys.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

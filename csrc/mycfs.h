@@ -5,8 +5,12 @@
 #include <stdint.h>
 #include "protocol.h"
 
-/* What bun:ffi binds: the library is built with -fvisibility=hidden. */
+/* What bun:ffi binds: the library is built with -fvisibility=hidden. Every function one
+ * file gives another, or bun:ffi, is declared below (built with -Wmissing-prototypes). */
 #define EXPORT __attribute__((visibility("default")))
+
+/* call.c: the one symbol of mycfs's calls; the image functions below are bound apart. */
+EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b, int64_t c, int64_t d);
 
 /* child.c: the routine the cloned child runs; never returns. */
 __attribute__((noreturn)) void mycfs_child(const uint8_t *plan, size_t len, int sync_fd);
@@ -116,6 +120,16 @@ int mycfs_entry_file_done(int fd, int32_t uid, int32_t gid, uint32_t mode, doubl
 int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major,
                      uint32_t minor, const char *target, int32_t uid, int32_t gid, double mtime);
 int mycfs_entry_dir_done(int root, const char *path, int32_t uid, int32_t gid, uint32_t mode, double mtime);
+int mycfs_entry_whole_file(int root, const char *path, const uint8_t *data, uint32_t len, int32_t uid,
+                           int32_t gid, uint32_t mode, double mtime);
+int mycfs_entry_xattr(int root, const char *path, const char *key, const uint8_t *value, uint32_t len);
+
+/* tar_headers.c, gunzip.c, store.c: checking, inflating and copying images. */
+int mycfs_tar_headers_ok(const uint8_t *buf, uint32_t len);
+void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err);
+int mycfs_gunzip_status(void *job, uint8_t *digest);
+double mycfs_free_bytes(int fd);
+int mycfs_copy_tree(const char *src, const char *dst);
 
 /* exec.c: PATH search like execvpe, but with the container's PATH. */
 int exec_search(const char *path_list, char *const argv[], char *const envp[]);

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include "mycfs.h"
 
 /* Readers see the old file or the new one, never half of either: write a temporary file
  * beside it, then swap the two (RENAME_EXCHANGE) and remove the old one. A plain rename

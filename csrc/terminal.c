@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <termios.h>
+#include "mycfs.h"
 
 /* Saves fd's settings into saved (size bytes, at least sizeof(struct termios)), then raw. */
 int mycfs_tty_raw(int fd, uint8_t *saved, uint32_t size) {

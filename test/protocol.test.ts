@@ -3,6 +3,8 @@ import { expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as P from "../src/native/protocol";
+import { CLONE } from "../src/container/namespaces";
+import { MS, PR } from "../src/plan/ops";
 import { tempDir } from "./helpers";
 
 const header = readFileSync("csrc/protocol.h", "utf8");
@@ -36,6 +38,25 @@ test("record sizes match what the C compiler lays out", () => {
     expect(plan).toBe(P.PLAN_HEADER_SIZE);
     expect(op).toBe(P.OP_HEADER_SIZE);
     expect(msg).toBe(24);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the kernel's numbers the plan carries (MS_*, CLONE_NEW*, PR_*) are the C headers'", () => {
+  const names = [...Object.keys(MS).map((k) => `MS_${k}`), ...Object.keys(CLONE).map((k) => `CLONE_${k}`), ...Object.keys(PR).map((k) => `PR_${k}`)];
+  const dir = tempDir("kernel-numbers");
+  try {
+    const src = join(dir, "numbers.c");
+    writeFileSync(src, `#define _GNU_SOURCE\n#include <sched.h>\n#include <stdio.h>\n#include <sys/mount.h>\n#include <sys/prctl.h>\nint main(void){${names.map((n) => `printf("%lu\\n", (unsigned long)${n});`).join("")}}\n`);
+    const cc = Bun.spawnSync(["cc", "-o", join(dir, "numbers"), src], { stderr: "pipe" });
+    expect(cc.stderr.toString()).toBe("");
+    const values = Bun.spawnSync([join(dir, "numbers")]).stdout.toString().trim().split("\n").map(Number);
+    expect(Object.fromEntries(names.map((n, i) => [n, values[i]]))).toEqual(Object.fromEntries(names.map((n) => {
+      const [kind, key] = [n.slice(0, n.indexOf("_")), n.slice(n.indexOf("_") + 1)];
+      const table: Record<string, Record<string, number>> = { MS, CLONE, PR };
+      return [n, table[kind]![key]];
+    })));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

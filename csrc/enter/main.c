@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "../mycfs.h"
-#include "../sys.h"
+#include "../child/sys.h"
 
 #if defined(__x86_64__)
 __asm__(".text\n.global _start\n_start:\n  xor %ebp, %ebp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call enter_main\n  hlt\n");

@@ -2,7 +2,7 @@
  * checks before it trusts a record (plan_dump.c shows the plan through them). */
 #define _GNU_SOURCE
 #include <string.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 
 const struct mycfs_plan_hdr *plan_header(const uint8_t *plan, size_t len) {
   const struct mycfs_plan_hdr *hdr = (const void *)plan;

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 #include "sys.h"
 
 void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char *const argv[],

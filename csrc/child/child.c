@@ -26,7 +26,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 #include "sys.h"
 
 #define MAX_STR 8

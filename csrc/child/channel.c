@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 #include "sys.h"
 
 static int send_msg(int fd, struct msghdr *msg, size_t want) {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 #include "sys.h"
 
 int exec_search(const char *path_list, char *const argv[], char *const envp[]) {

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include "mycfs.h"
+#include "../mycfs.h"
 #include "sys.h"
 
 int pty_onto_stdio(int root_fd) {
