@@ -3,6 +3,7 @@
 export const E = {
   EPERM: 1,
   ENOENT: 2,
+  ESRCH: 3,
   ENOEXEC: 8,
   EAGAIN: 11,
   EACCES: 13,
@@ -10,6 +11,7 @@ export const E = {
   EEXIST: 17,
   EXDEV: 18,
   ENOTDIR: 20,
+  EINVAL: 22,
   ENOSPC: 28,
   EROFS: 30,
   EPIPE: 32,

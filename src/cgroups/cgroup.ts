@@ -2,7 +2,7 @@
 // cgroup in every hierarchy (limits written) while the child sets up, joined by the child
 // once it is, removed when the container is gone.
 import { MycfsError } from "../errors";
-import { attachDeviceFilter, errnoMessage, writableErrno, fileType, listDir, mkdir, readFile, rmdir, S_IFMT, writeFile } from "../native/lib";
+import { attachDeviceFilter, errnoMessage, tryWritable, fileType, listDir, mkdir, readFile, tryRmdir, S_IFMT, writeFile } from "../native/lib";
 import { type Step, write } from "../plan/ops";
 import prebuilt from "../../build/device-rules-default.json";
 import { compileDeviceFilter } from "./device-filter";
@@ -31,8 +31,8 @@ export const hostCgroupFs: CgroupFs = {
   read: (path) => readFile(path),
   write: (path, value) => writeFile(path, value),
   mkdir: (path) => mkdir(path, 0o755),
-  rmdir: (path) => rmdir(path),
-  writable: (path) => writableErrno(path),
+  rmdir: (path) => tryRmdir(path),
+  writable: (path) => tryWritable(path),
   subdirs: (path) => (listDir(path) ?? []).filter((name) => fileType(`${path}/${name}`) === S_IFMT.DIR),
   attachDeviceFilter: (dir, insns) => attachDeviceFilter(dir, insns),
 };

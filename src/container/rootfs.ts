@@ -1,6 +1,6 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "../paths";
-import { MycfsError } from "../errors";
+import { MycfsError, SysError } from "../errors";
 import { chmod, chown, cloneTree, close, copyTree, errnoMessage, fileMode, fileType, mkdir, openPathDir, removeTree, replaceFile, sameInode } from "../native/lib";
 import { attach, mount, MS, root, rootTree, type Step } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
@@ -112,9 +112,12 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
  * checked on that fd, and the container's root is a mount tree cloned from that fd. */
 export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
   const path = resolve(dir);
-  const fd = openPathDir(path);
-  if (fd < 0) {
-    const why = fd === -E.ENOENT ? "no such directory" : fd === -E.ENOTDIR || fd === -E.ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(-fd);
+  let fd: number;
+  try {
+    fd = openPathDir(path);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    const why = e.errno === E.ENOENT ? "no such directory" : e.errno === E.ENOTDIR || e.errno === E.ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(e.errno);
     throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`);
   }
   const close_ = () => close(fd);

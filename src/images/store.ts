@@ -8,7 +8,7 @@
 //   {root}/tmp/                       staging, renamed into place when complete
 import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
-import { errnoMessage, fileType, lock, mkdir, readFile } from "../native/lib";
+import { fileType, lock, mkdir, readFile } from "../native/lib";
 import type { ImageRef } from "./refs";
 import { E } from "../errno";
 
@@ -89,9 +89,6 @@ export class Store {
    * false and another process holds it. Locks are flock()s, dropped by the kernel when
    * their holder dies, so no stale lock can outlive a killed mycfs. */
   lock(name: string, exclusive: boolean, wait = true): number | null {
-    const fd = lock(join(this.dir("locks"), `${name}.lock`), exclusive, wait);
-    if (fd === -E.EAGAIN) return null;
-    if (fd < 0) throw new MycfsError(`cannot lock ${name} in the store ${this.root}: ${errnoMessage(-fd)}`);
-    return fd;
+    return lock(join(this.dir("locks"), `${name}.lock`), exclusive, wait);
   }
 }

@@ -46,9 +46,20 @@ function images() {
   return imageLib;
 }
 
+// One convention for every function below: a failed call throws a SysError (its errno by
+// symbol, and the operation with its path), with two kinds of exception, each named for it:
+// `try*` functions return the errno (0: done) for callers that act on it, and lookups
+// (fileMode, fileType, deviceNumber, readFile, readLink, listDir, pidfdOpen) return null
+// for what is not there (ENOENT, ENOTDIR, ESRCH; for readLink, a file that is no link),
+// throwing as the rest do otherwise.
 function check(rc: number, what: string): number {
   if (rc < 0) throw new SysError(what, -rc, errnoMessage(-rc));
   return rc;
+}
+
+/** null where rc says the thing is not there, else check(rc). */
+function lookup(rc: number, what: string): number | null {
+  return rc === -E.ENOENT || rc === -E.ENOTDIR || rc === -E.ESRCH ? null : check(rc, what);
 }
 
 /** Clones a child into the namespaces in `flags` (and into the cgroup v2 directory open
@@ -83,8 +94,8 @@ export function cloneTree(at: string | number, what: string, o: { recursive?: bo
   return check(call(Call.CLONE_TREE, cstr(path), cstr(o.userns ?? ""), fd, o.recursive ? 1 : 0), `make a${o.userns ? "n id-mapped" : ""} mount of ${what}`);
 }
 
-/** An O_PATH fd of the directory at path, its last component not followed; -errno. */
-export const openPathDir = (path: string): number => call(Call.OPEN_PATH_DIR, cstr(path));
+/** An O_PATH fd of the directory at path, its last component not followed. */
+export const openPathDir = (path: string): number => check(call(Call.OPEN_PATH_DIR, cstr(path)), `open ${path}`);
 
 /** Whether fd and path are the same inode. */
 export const sameInode = (fd: number, path: string): boolean => check(call(Call.SAME_INODE, cstr(path), null, fd), `stat ${path}`) === 1;
@@ -176,8 +187,7 @@ export const S_IFMT = { DIR: 0o040000, REG: 0o100000 } as const;
 
 /** path's mode, type and permission bits (following symlinks), or null if it does not exist. */
 export function fileMode(path: string): number | null {
-  const rc = call(Call.FILE_MODE, cstr(path));
-  return rc < 0 ? null : rc;
+  return lookup(call(Call.FILE_MODE, cstr(path)), `stat ${path}`);
 }
 
 /** The file type bits of path's mode (S_IFMT.DIR, ...), or null if it does not exist. */
@@ -190,7 +200,7 @@ export function fileType(path: string): number | null {
  * if path does not exist. major and minor are 0 for other files. */
 export function deviceNumber(path: string): { mode: number; major: number; minor: number } | null {
   const out = new Uint32Array(3);
-  if (call(Call.DEVICE_NUMBER, cstr(path), out) < 0) return null;
+  if (lookup(call(Call.DEVICE_NUMBER, cstr(path), out), `stat ${path}`) === null) return null;
   return { mode: out[0]!, major: out[1]!, minor: out[2]! };
 }
 
@@ -230,10 +240,10 @@ export function getrlimit(resource: number): [number, number] {
 }
 
 /** Whether path may be written (access(2) W_OK): 0, or the errno (EROFS, EACCES). */
-export const writableErrno = (path: string): number => -call(Call.ACCESS, cstr(path), null, 2 /* W_OK */);
+export const tryWritable = (path: string): number => -call(Call.ACCESS, cstr(path), null, 2 /* W_OK */);
 
-/** rmdir(2); returns the errno instead of throwing (a busy cgroup is retried). */
-export function rmdir(path: string): number {
+/** rmdir(2): 0, or the errno (a busy cgroup is retried). */
+export function tryRmdir(path: string): number {
   return -call(Call.RMDIR, cstr(path));
 }
 
@@ -245,14 +255,14 @@ export function writeFile(path: string, value: string) {
 
 
 /** Calls fill with ever larger buffers (up to max bytes) until what it writes fits
- * (-E.ERANGE: it did not): the bytes used, or null on another error. Most of what is read
- * this way (/proc, cgroup files, links, directories) is small: start small. */
-function grow(fill: (buf: Uint8Array) => number, max = Infinity): Uint8Array | null {
+ * (-ERANGE: it did not): the bytes used, or null if the thing is not there (lookup). Most
+ * of what is read this way (/proc, cgroup files, links, directories) is small: start small. */
+function grow(fill: (buf: Uint8Array) => number, what: string, max = Infinity): Uint8Array | null {
   for (let size = 4096; ; size *= 4) {
     const buf = new Uint8Array(Math.min(size, max));
     const n = fill(buf);
     if (n >= 0) return buf.subarray(0, n);
-    if (n !== -E.ERANGE) return null;
+    if (n !== -E.ERANGE) return lookup(n, what) === null ? null : buf;
     if (buf.byteLength === max) return buf;
   }
 }
@@ -263,24 +273,28 @@ export function fileHead(path: string, n: number): Uint8Array {
   return buf.subarray(0, Math.max(0, call(Call.READ_FILE, cstr(path), buf, n)));
 }
 
-/** A small (virtual) file's text, up to max bytes, or null if it cannot be read. */
+/** A small (virtual) file's text, up to max bytes, or null if it is not there. */
 export function readFile(path: string, max = 1 << 20): string | null {
   const b = grow((buf) => {
     const n = call(Call.READ_FILE, cstr(path), buf, buf.byteLength);
     return n === buf.byteLength ? -E.ERANGE : n; // full: there may be more
-  }, max);
+  }, `read ${path}`, max);
   return b && utf8Decoder.decode(b);
 }
 
-/** readlink(2), or null: node:fs costs milliseconds to load on a container's start path. */
+/** readlink(2), or null if there is no link there (nothing, or not a symlink: EINVAL);
+ * node:fs costs milliseconds to load on a container's start path. */
 export function readLink(path: string): string | null {
-  const b = grow((buf) => call(Call.READLINK, cstr(path), buf, buf.byteLength));
+  const b = grow((buf) => {
+    const n = call(Call.READLINK, cstr(path), buf, buf.byteLength);
+    return n === -E.EINVAL ? -E.ENOENT : n;
+  }, `readlink ${path}`);
   return b && utf8Decoder.decode(b);
 }
 
-/** A directory's names (no . or ..), or null if it cannot be read. */
+/** A directory's names (no . or ..), or null if it is not there. */
 export function listDir(path: string): string[] | null {
-  const b = grow((buf) => call(Call.LIST_DIR, cstr(path), buf, buf.byteLength));
+  const b = grow((buf) => call(Call.LIST_DIR, cstr(path), buf, buf.byteLength), `list ${path}`);
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
@@ -343,8 +357,7 @@ export function spawnInto(plan: Uint8Array, pidfd: number, cgroupFd: number): { 
 
 /** A pidfd for pid, or null if there is no such process. */
 export function pidfdOpen(pid: number): number | null {
-  const fd = call(Call.PIDFD_OPEN, null, null, pid);
-  return fd < 0 ? null : fd;
+  return lookup(call(Call.PIDFD_OPEN, null, null, pid), `pidfd_open ${pid}`);
 }
 
 /** Sends sig; false if the process is gone. */
@@ -381,8 +394,8 @@ export function replaceFile(path: string, text: string, mode = 0o600) {
   check(call(Call.REPLACE_FILE, cstr(path), b, b.byteLength, mode), `write ${path}`);
 }
 
-/** symlink(2): returns the errno instead of throwing (E.EEXIST: the name is taken). */
-export function symlink(target: string, path: string): number {
+/** symlink(2): 0, or the errno (EEXIST: the name is taken). */
+export function trySymlink(target: string, path: string): number {
   return -call(Call.SYMLINK, cstr(target), cstr(path));
 }
 
@@ -391,8 +404,8 @@ export function rename(from: string, to: string) {
   check(call(Call.RENAME, cstr(from), cstr(to)), `rename ${from} to ${to}`);
 }
 
-/** unlink(2); returns the errno instead of throwing. */
-export function unlink(path: string): number {
+/** unlink(2): 0, or the errno. */
+export function tryUnlink(path: string): number {
   return -call(Call.UNLINK, cstr(path));
 }
 
@@ -400,10 +413,11 @@ export function dup2(from: number, to: number) {
   check(call(Call.DUP2, null, null, from, to), `dup2 ${from} onto ${to}`);
 }
 
-/** Opens and flock()s a lock file: an fd to close() to unlock, or -errno (-EWOULDBLOCK
- * when `wait` is false and another process holds it). */
-export function lock(path: string, exclusive: boolean, wait: boolean): number {
-  return call(Call.LOCK, cstr(path), null, exclusive ? 1 : 0, wait ? 1 : 0);
+/** Opens and flock()s a lock file: an fd to close() to unlock, or null when `wait` is
+ * false and another process holds it. */
+export function lock(path: string, exclusive: boolean, wait: boolean): number | null {
+  const fd = call(Call.LOCK, cstr(path), null, exclusive ? 1 : 0, wait ? 1 : 0);
+  return fd === -E.EAGAIN && !wait ? null : check(fd, `lock ${path}`);
 }
 
 /** Copies an image's tree into an empty directory (reflinked where possible). */

@@ -8,7 +8,7 @@
 import { join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
-import { close, errnoMessage, fileType, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, symlink, tryMkdir, unlink } from "../native/lib";
+import { close, errnoMessage, fileType, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, trySymlink, tryMkdir, tryUnlink } from "../native/lib";
 import { shortId, type ContainerState } from "./record";
 import { E } from "../errno";
 
@@ -52,10 +52,10 @@ export class StateDir {
 
   private claimName(name: string, id: string) {
     const link = join(this.root, "names", name);
-    let err = symlink(id, link);
+    let err = trySymlink(id, link);
     if (err === E.ENOENT) {
       ensureDir(join(this.root, "names"));
-      err = symlink(id, link);
+      err = trySymlink(id, link);
     }
     if (err === 0) return;
     if (err !== E.EEXIST) throw new MycfsError(`could not claim the name '${name}' in ${this.root}: ${errnoMessage(err)}`);
@@ -65,8 +65,8 @@ export class StateDir {
       throw new MycfsError(`the name '${name}' is already used by container ${shortId(holder)}: remove it (mycfs rm ${name}) or choose another name`);
     const unlock = this.lock();
     try {
-      unlink(link);
-      if (symlink(id, link) === E.EEXIST) throw new MycfsError(`the name '${name}' was just taken by another container; choose another name`);
+      tryUnlink(link);
+      if (trySymlink(id, link) === E.EEXIST) throw new MycfsError(`the name '${name}' was just taken by another container; choose another name`);
     } finally {
       unlock();
     }
@@ -101,15 +101,14 @@ export class StateDir {
 
   /** Removes the container's state, log and name. */
   remove(s: ContainerState) {
-    if (s.name && this.nameHolder(s.name) === s.id) unlink(join(this.root, "names", s.name));
+    if (s.name && this.nameHolder(s.name) === s.id) tryUnlink(join(this.root, "names", s.name));
     removeTree(this.dir(s.id));
   }
 
   /** Takes the directory's lock; call the result to release it. */
   lock(): () => void {
     ensureDir(this.root);
-    const fd = lock(join(this.root, "lock"), true, true);
-    if (fd < 0) throw new MycfsError(`cannot lock the state directory ${this.root}: ${errnoMessage(-fd)}`);
+    const fd = lock(join(this.root, "lock"), true, true)!;
     return () => close(fd);
   }
 

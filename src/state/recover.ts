@@ -8,7 +8,7 @@ import { join } from "../paths";
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import type { Store } from "../images/store";
 import { MycfsError } from "../errors";
-import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLink, removeTree, symlink } from "../native/lib";
+import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLink, removeTree, trySymlink } from "../native/lib";
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
 
@@ -76,7 +76,7 @@ const OWNER = "state-dir";
 /** Records which state directory a container's store directory belongs to: a symlink,
  * made in one step, so that a sweep never reads half of it. */
 export function claimStoreDir(storeDir: string, stateDir: StateDir) {
-  const err = symlink(stateDir.root, join(storeDir, OWNER));
+  const err = trySymlink(stateDir.root, join(storeDir, OWNER));
   if (err) throw new MycfsError(`could not record the owner of ${storeDir}: ${errnoMessage(err)}`);
 }
 
