@@ -1,5 +1,5 @@
 /* The contract between the TypeScript parent and the C child.
- * src/native/protocol.ts repeats every number below; test/protocol.test.ts checks
+ * src/native/protocol.ts repeats every number below; test/protocol.unit.test.ts checks
  * that both files agree, so the two sides can never drift apart. */
 #ifndef MYCFS_PROTOCOL_H
 #define MYCFS_PROTOCOL_H
