@@ -1,6 +1,7 @@
 // Builds dist/mycfs: compiles csrc/ into libmycfs.so, makes the embedded busybox image,
 // and bundles both into one executable with `bun build --compile`.
 //   bun build.ts          everything
+//   bun build.ts lib      libmycfs and the compiled tables only: what the unit tests load
 //   MYCFS_BUSYBOX=/path   use this static busybox instead of Debian's busybox-static
 import { $ } from "bun";
 import { createHash } from "node:crypto";
@@ -153,9 +154,10 @@ async function buildDeviceRules() {
 
 await buildEnter();
 await buildLibrary();
-await buildImage();
 await buildSeccomp();
 await buildDeviceRules();
+if (process.argv[2] === "lib") process.exit(0);
+await buildImage();
 // No .env or bunfig.toml from the caller's directory: they are not mycfs's to read (a
 // stray MYCFS_STATE there would move every record), and each is a lookup on every start.
 // The JIT's tier-up thresholds scaled up until src/jit.ts's normalJit(): a start is

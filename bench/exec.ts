@@ -25,7 +25,7 @@ if (await inPrivateMountNamespace()) {
   try {
     const rootfs = await busyboxBundle(dir, (spec) => {
       spec.process.args = sleeper;
-      spec.linux.cgroupsPath = cgroupParent.replace("/sys/fs/cgroup", "") + "/runc";
+      spec.linux.cgroupsPath = `${cgroupParent.replace("/sys/fs/cgroup", "")}/runc`;
     });
     // runc's container keeps the stdio it was given: /dev/null, so that nothing waits on it
     if (Bun.spawnSync(["runc", "--root", ociState, "run", "-d", "-b", dir, "mycfs-bench-exec"], quiet).exitCode !== 0)

@@ -52,7 +52,7 @@ export async function time(commands: Record<string, string[]>, runs: number): Pr
     const n = Math.min(BATCH, runs - done);
     await $`hyperfine -N --style none --warmup ${first ? 3 : 1} --runs ${n} --export-json ${json} ${quoted}`.quiet();
     const out = (await Bun.file(json).json()) as { results: { times: number[] }[] };
-    out.results.forEach((r, i) => times.get(names[i]!)!.push(...r.times.map((t) => t * 1000)));
+    for (const [i, r] of out.results.entries()) times.get(names[i]!)!.push(...r.times.map((t) => t * 1000));
   }
   await $`rm -f ${json}`;
   return times;
@@ -84,15 +84,22 @@ export async function imageRootfs(root: string, image = "busybox:latest"): Promi
   return store.rootfs(digest);
 }
 
+/** The parts of `runc spec`'s config.json that the benchmarks change, each as JSON. */
+export interface RuncSpec {
+  root: { path: string; readonly: boolean };
+  process: Record<string, unknown>;
+  linux: Record<string, unknown>;
+}
+
 /** The embedded busybox image, unpacked by mycfs itself into a store in `dir`, and an OCI
  * bundle on it for runc and crun (`runc spec`: not a terminal, `true`, no writes), after
  * `configure` has had its say. Returns the root file system's path. */
-export async function busyboxBundle(dir: string, configure: (spec: any) => void): Promise<string> {
+export async function busyboxBundle(dir: string, configure: (spec: RuncSpec) => void): Promise<string> {
   const store = `${dir}/store`;
   await $`${mycfsRun("--root", store, "busybox", "true")}`;
   const rootfs = await imageRootfs(store);
   await $`runc spec`.cwd(dir);
-  const spec = await Bun.file(`${dir}/config.json`).json();
+  const spec = (await Bun.file(`${dir}/config.json`).json()) as RuncSpec;
   spec.root = { path: rootfs, readonly: true };
   spec.process.terminal = false;
   spec.process.args = ["true"];

@@ -18,7 +18,7 @@ if (await inPrivateMountNamespace()) {
   const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
   try {
     const rootfs = await busyboxBundle(dir, (spec) => {
-      spec.linux.cgroupsPath = cgroupParent.replace("/sys/fs/cgroup", "") + "/runc";
+      spec.linux.cgroupsPath = `${cgroupParent.replace("/sys/fs/cgroup", "")}/runc`;
     });
     const store = join(dir, "store");
     const ociState = join(dir, "oci-state");

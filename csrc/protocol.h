@@ -1,5 +1,5 @@
 /* The contract between the TypeScript parent and the C child.
- * src/native/protocol.ts repeats every number below; test/protocol.test.ts checks
+ * src/native/protocol.ts repeats every number below; test/protocol.unit.test.ts checks
  * that both files agree, so the two sides can never drift apart. */
 #ifndef MYCFS_PROTOCOL_H
 #define MYCFS_PROTOCOL_H
@@ -47,11 +47,13 @@ enum mycfs_op {
 #define OPF_OPTIONAL 0x8u      /* OP_MOUNT: a target that does not exist is skipped, not an error */
 #define OPF_BIND_SELF 0x80u    /* OP_MOUNT: the source is the resolved target itself */
 #define OPF_SETGROUPS 0x100u   /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
-#define OPF_TREE 0x200u        /* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1,
-                                * the mount passed at the last sync point): attached over / of the
-                                * child's mount namespace and used through its fd, never a name */
-#define OPF_SOURCE_IN_ROOT 0x400u /* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0
-                                   * it must be the character device b (a dev_t) */
+/* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1, the mount passed at
+ * the last sync point): attached over / of the child's mount namespace and used through
+ * its fd, never a name */
+#define OPF_TREE 0x200u
+/* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0 it must be the
+ * character device b (a dev_t) */
+#define OPF_SOURCE_IN_ROOT 0x400u
 #define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */

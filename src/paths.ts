@@ -1,6 +1,6 @@
 // POSIX path arithmetic. node:path costs 0.7-0.9 ms to load (it pulls in Node's internal
 // validators), more than the container's whole mount setup; these are the four of its
-// functions mycfs uses, giving node:path's results (test/paths.test.ts compares them).
+// functions mycfs uses, giving node:path's results (test/paths.unit.test.ts compares them).
 
 /** Collapses "//", "." and "..", keeping a trailing slash: path.posix.normalize. */
 export function normalize(p: string): string {

@@ -184,7 +184,7 @@ describe("exit codes and signals", () => {
   test("--init's PID 1 keeps no fd of mycfs's nor of the caller's", async () => {
     // fd 7 is open in mycfs; PID 1 never execs, so close-on-exec alone would not close it
     const p = Bun.spawn([MYCFS, "run", "--rm", "--root", store.root, "--init", "--cap-add", "SYS_PTRACE", "busybox", "ls", "/proc/1/fd"],
-      { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", Bun.file("/etc/hostname")] as any, env: process.env });
+      { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", Bun.file("/etc/hostname")], env: process.env });
     expect(await new Response(p.stdout).text()).toBe("0\n1\n2\n");
     expect(await p.exited).toBe(0);
   });

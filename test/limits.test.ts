@@ -1,5 +1,5 @@
 // Limits and least privilege, seen from inside real containers on this host (cgroup
-// hybrid mode here); the v2 logic is covered by test/cgroups.test.ts on a fake tree.
+// hybrid mode here); the v2 logic is covered by test/cgroups.unit.test.ts on a fake tree.
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -296,7 +296,7 @@ describe("pull a URL, import a file or stdin", () => {
   for (const [kind, filter] of compressions)
     test(`import a ${kind} archive from a file and from stdin (told by its magic bytes)`, async () => {
       const root = fresh(`import-${kind}`);
-      const file = join(root + "-archive.bin");
+      const file = `${root}-archive.bin`;
       const data = tarOf(rootfs.tree, filter);
       writeFileSync(file, data);
       try {

@@ -1,4 +1,4 @@
-// Run by seccomp.test.ts: installs the default profile's filter on this very process (no root
+// Run by seccomp.unit.test.ts: installs the default profile's filter on this very process (no root
 // needed once no_new_privs is set), makes the calls named in argv[2] (JSON: [name, ...args]),
 // writes what each returned (-errno on failure) as JSON, then makes an x32 call if asked.
 import { dlopen, ptr, read } from "bun:ffi";

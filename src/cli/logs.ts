@@ -48,7 +48,7 @@ export default defineCommand({
     const buf = Buffer.alloc(65536);
     const utf8 = new TextDecoder();
     const drain = () => {
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) {
+      for (let n: number; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) {
         const parsed = parseLog(rest + utf8.decode(buf.subarray(0, n), { stream: true }));
         parsed.records.forEach(out);
         rest = parsed.rest;

@@ -47,7 +47,10 @@ export default defineCommand({
     const list = allContainers(v)
       .filter((s) => v.all === true || s.status !== "exited")
       .sort((a, b) => b.created.localeCompare(a.created));
-    if (v.quiet) return void list.forEach((s) => console.log(shortId(s.id)));
+    if (v.quiet) {
+      for (const s of list) console.log(shortId(s.id));
+      return;
+    }
     if (format === "json") return void console.log(JSON.stringify(list.map((s) => ({ ...s, statusText: statusText(s) })), null, 2));
     console.log(table([
       ["CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"],

@@ -15,6 +15,7 @@ export interface Failure {
 
 /** What the parent does at a sync point, given the fd the child passed along (the pty
  * master at TERMINAL; else -1); a returned fd travels to the child with the go-ahead. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that passes nothing back returns nothing, as the terminal's does
 export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>>;
 
 /** Returns null once the child's end closes (the command was exec'd) or the first failure.
@@ -33,7 +34,7 @@ export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?:
       return null;
     }
     switch (m.kind) {
-      case MsgKind.SYNC:
+      case MsgKind.SYNC: {
         if (m.step !== expected[next]) {
           if (m.fd >= 0) close(m.fd);
           throw new MycfsError(`sync protocol: expected sync point ${expected[next] ?? "(none)"}, the child reached ${m.step}`);
@@ -46,6 +47,7 @@ export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?:
           if (passed !== undefined) close(passed); // the child has its own copy now
         }
         break;
+      }
       case MsgKind.DONE:
         onDone?.(m.step, m.us);
         break;

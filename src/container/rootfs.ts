@@ -132,7 +132,10 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
     }
     const tree = cloneTree(fd, path, { recursive: true });
     return { path, ops: [rootTree(tree, path, `attach the tree of ${path} (cloned from the directory mycfs opened and checked)`)],
-      cleanup: () => (close(tree), close_()) };
+      cleanup: () => {
+        close(tree);
+        close_();
+      } };
   } catch (e) {
     close_();
     throw e;

@@ -13,7 +13,7 @@ import { decompressed, gunzippedFile } from "./decompress";
 import type { ImageRef } from "./refs";
 import { ensureDir, type ImageRecord, type Store } from "./store";
 import { Tally } from "./tally";
-import { unpackTar } from "./unpack";
+import { type Unpacked, unpackTar } from "./unpack";
 
 export interface Install {
   ref: ImageRef;
@@ -40,7 +40,7 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     const rootfs = join(stage, "rootfs");
     mkdir(rootfs, 0o755);
     const tally = new Tally(x.expect?.sha512 !== undefined, x.onBytes);
-    let unpacked;
+    let unpacked: Unpacked;
     try {
       // (the gunzip thread computes a sha256 only: a sha512 to check takes the stream)
       const fromFile = x.file && x.expect?.sha512 === undefined ? await gunzippedFile(x.file, x.signal) : null;

@@ -7,7 +7,7 @@ const REDRAW_MS = 100;
 export function size(bytes: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let i = 0;
-  while (bytes >= 1000 && i < units.length - 1) (bytes /= 1000), i++;
+  for (; bytes >= 1000 && i < units.length - 1; i++) bytes /= 1000;
   return `${bytes.toFixed(i && bytes < 10 ? 1 : 0)} ${units[i]}`;
 }
 

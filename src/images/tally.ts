@@ -23,11 +23,17 @@ export class Tally {
         if (signal.aborted) abort();
         const { value, done } = await reader.read();
         if (signal.aborted) throw signal.reason;
-        if (done) return void (stop(), controller.close());
+        if (done) {
+          stop();
+          return controller.close();
+        }
         this.add(value);
         controller.enqueue(value);
       },
-      cancel: (reason) => (stop(), reader.cancel(reason)),
+      cancel: (reason) => {
+        stop();
+        return reader.cancel(reason);
+      },
     }, { highWaterMark: 0 });
   }
 

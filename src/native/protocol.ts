@@ -1,4 +1,4 @@
-// The numbers of csrc/protocol.h, as TypeScript. test/protocol.test.ts reads the header
+// The numbers of csrc/protocol.h, as TypeScript. test/protocol.unit.test.ts reads the header
 // and fails if the two ever disagree.
 
 export const PLAN_MAGIC = 0x7066796d;

@@ -144,7 +144,9 @@ function search(p: Program, outcomes: Map<number, Label>, otherwise: Label): Lab
   const starts: number[] = [];
   const labels: Label[] = [];
   const range = (start: number, label: Label) => {
-    if (labels.at(-1) !== label) starts.push(start), labels.push(label);
+    if (labels.at(-1) === label) return;
+    starts.push(start);
+    labels.push(label);
   };
   let next = 0;
   for (const [nr, label] of outcomes) {

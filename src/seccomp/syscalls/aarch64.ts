@@ -2,7 +2,7 @@
 // /usr/include/asm-generic/unistd.h (Debian linux-libc-dev 6.1) as arm64 configures it:
 // 64-bit, with arm64's __ARCH_WANT_* choices, __NR3264_* names resolved (fstat is 80,
 // mmap 222). aarch64 has no open, stat, fork and the other calls the generic table left out.
-// test/seccomp-syscalls.test.ts reads the header again and fails if they differ.
+// test/seccomp-syscalls.unit.test.ts reads the header again and fails if they differ.
 export const aarch64: Readonly<Record<string, number>> = {
   io_setup: 0,
   io_destroy: 1,

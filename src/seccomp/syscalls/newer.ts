@@ -2,7 +2,7 @@
 // Docker's profile names: without a number a name is skipped, and the call gets EPERM.
 // Numbered as in the kernel's own tables (arch/x86/entry/syscalls/syscall_64.tbl and
 // include/uapi/asm-generic/unistd.h, which give every new call the same number from 424 on).
-// test/seccomp-syscalls.test.ts checks that they take no number of the headers', and that
+// test/seccomp-syscalls.unit.test.ts checks that they take no number of the headers', and that
 // they agree with the headers of a machine new enough to have them.
 const both = {
   cachestat: 451, // 6.5

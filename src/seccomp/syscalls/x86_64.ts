@@ -1,6 +1,6 @@
 // x86_64 system call numbers, generated from the kernel UAPI header
 // /usr/include/x86_64-linux-gnu/asm/unistd_64.h (Debian linux-libc-dev 6.1).
-// test/seccomp-syscalls.test.ts reads the header again and fails if they differ.
+// test/seccomp-syscalls.unit.test.ts reads the header again and fails if they differ.
 export const x86_64: Readonly<Record<string, number>> = {
   read: 0,
   write: 1,

@@ -58,7 +58,7 @@ function seccompData(nr: number, arch: number, args: readonly bigint[] = []): Da
   const d = new DataView(new ArrayBuffer(64));
   d.setUint32(0, nr >>> 0, true);
   d.setUint32(4, arch, true);
-  args.forEach((a, i) => d.setBigUint64(16 + 8 * i, BigInt.asUintN(64, a), true));
+  for (const [i, a] of args.entries()) d.setBigUint64(16 + 8 * i, BigInt.asUintN(64, a), true);
   return d;
 }
 
