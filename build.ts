@@ -24,13 +24,19 @@ function stale(out: string, inputs: string[]): boolean {
  * (csrc/api.c), so they may call no C library function that keeps state, errno included:
  * only these. */
 const CHILD = "csrc/child";
-const cFiles = (dir: string) => readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f));
+const cFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => /\.[ch]$/.test(f))
+    .map((f) => join(dir, f));
 const PURE_LIBC = /^(memcpy|memmove|memset|memchr|memcmp|strlen|strchr|strchrnul|strrchr|strcmp|__stack_chk_fail|__\w+_chk)$/;
 
 /** Symbols that `nm` lists for an object file: its undefined ones, or its defined ones. */
 async function symbols(obj: string, undefinedOnly: boolean): Promise<string[]> {
   const out = await $`nm --format=posix ${undefinedOnly ? "--undefined-only" : "--defined-only"} ${obj}`.text();
-  return out.split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(" ")[0]!);
 }
 
 const cc = process.env.CC ?? "cc";
@@ -55,7 +61,9 @@ async function buildLibrary() {
   const cfiles = sources.filter((s) => s.endsWith(".c"));
   const objects = cfiles.map((c) => join(objDir, c.slice(5).replaceAll("/", "-").replace(/\.c$/, ".o")));
   // -Wmissing-prototypes: every function shared between files is declared in mycfs.h
-  await Promise.all(cfiles.map((c, i) => $`${cc} -c -fPIC -O2 -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror -fvisibility=hidden -o ${objects[i]} ${c}`));
+  await Promise.all(
+    cfiles.map((c, i) => $`${cc} -c -fPIC -O2 -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror -fvisibility=hidden -o ${objects[i]} ${c}`),
+  );
   const child = objects.filter((_, i) => cfiles[i]!.startsWith(`${CHILD}/`));
   const own = new Set((await Promise.all(child.map((o) => symbols(o, false)))).flat());
   for (const o of child) {
@@ -119,14 +127,36 @@ async function buildImage() {
     return { header: { name, type: "file", size: data.byteLength, mode, mtime }, body: data };
   };
   const entries: TarEntry[] = [
-    ...["bin", "sbin", "mnt", "usr", "usr/bin", "usr/sbin", "usr/share", "usr/share/doc", "usr/share/doc/busybox",
-      "etc", "root", "home", "proc", "sys", "dev", "run", "var", "var/log"].map((d) => dir(d, d === "root" ? 0o700 : 0o755)),
+    ...[
+      "bin",
+      "sbin",
+      "mnt",
+      "usr",
+      "usr/bin",
+      "usr/sbin",
+      "usr/share",
+      "usr/share/doc",
+      "usr/share/doc/busybox",
+      "etc",
+      "root",
+      "home",
+      "proc",
+      "sys",
+      "dev",
+      "run",
+      "var",
+      "var/log",
+    ].map((d) => dir(d, d === "root" ? 0o700 : 0o755)),
     dir("tmp", 0o1777),
     file("bin/busybox", readFileSync(binary), 0o755),
-    ...applets.filter((a) => a.includes("/") && a !== "bin/busybox") // not linuxrc, an initrd's entry
+    ...applets
+      .filter((a) => a.includes("/") && a !== "bin/busybox") // not linuxrc, an initrd's entry
       .map((a): TarEntry => ({ header: { name: a, type: "symlink", linkname: "/bin/busybox", size: 0, mtime } })),
     ...Object.entries(ETC).map(([name, body]) => file(name, body)),
-    file("etc/os-release", `NAME="mycfs busybox"\nID=busybox\nVERSION_ID=${version}\nPRETTY_NAME="BusyBox ${version} (mycfs embedded image)"\nHOME_URL="https://busybox.net/"\n`),
+    file(
+      "etc/os-release",
+      `NAME="mycfs busybox"\nID=busybox\nVERSION_ID=${version}\nPRETTY_NAME="BusyBox ${version} (mycfs embedded image)"\nHOME_URL="https://busybox.net/"\n`,
+    ),
     file("usr/share/doc/busybox/copyright", readFileSync(copyright)),
   ];
   const gz = Bun.gzipSync(await packTar(entries), { level: 9 });

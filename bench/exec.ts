@@ -28,18 +28,22 @@ if (await inPrivateMountNamespace()) {
       spec.linux.cgroupsPath = `${cgroupParent.replace("/sys/fs/cgroup", "")}/runc`;
     });
     // runc's container keeps the stdio it was given: /dev/null, so that nothing waits on it
-    if (Bun.spawnSync(["runc", "--root", ociState, "run", "-d", "-b", dir, "mycfs-bench-exec"], quiet).exitCode !== 0)
-      throw new Error("runc run -d failed");
+    if (Bun.spawnSync(["runc", "--root", ociState, "run", "-d", "-b", dir, "mycfs-bench-exec"], quiet).exitCode !== 0) throw new Error("runc run -d failed");
     const started = Bun.spawnSync([MYCFS, "run", "-d", "--state", state, "--rootfs", rootfs, ...sleeper], { ...quiet, stdout: "pipe" });
     id = started.stdout.toString().trim();
     if (started.exitCode !== 0 || !id) throw new Error("mycfs run -d failed");
     const pid = JSON.parse(readFileSync(join(state, id, "state.json"), "utf8")).container.pid;
-    const times = await time({
-      "mycfs exec": [MYCFS, "exec", "--state", state, id.slice(0, 12), "true"],
-      "runc exec": ["runc", "--root", ociState, "exec", "mycfs-bench-exec", "true"],
-      "nsenter -a (no cgroup, no privileges)": ["nsenter", "-a", "-t", String(pid), "true"],
-    }, rounds);
-    console.log(`\n\`true\` exec'd into a running busybox container, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
+    const times = await time(
+      {
+        "mycfs exec": [MYCFS, "exec", "--state", state, id.slice(0, 12), "true"],
+        "runc exec": ["runc", "--root", ociState, "exec", "mycfs-bench-exec", "true"],
+        "nsenter -a (no cgroup, no privileges)": ["nsenter", "-a", "-t", String(pid), "true"],
+      },
+      rounds,
+    );
+    console.log(
+      `\n\`true\` exec'd into a running busybox container, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`,
+    );
     console.log(table(times, "mycfs exec"));
   } finally {
     if (id) Bun.spawnSync([MYCFS, "rm", "-f", "--state", state, id], quiet);

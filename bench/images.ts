@@ -95,7 +95,9 @@ try {
     const tar = median(runs["GNU tar -xzf"]!.map((r) => r.ms));
     for (const [tool, rs] of Object.entries(runs)) {
       const ms = median(rs.map((r) => r.ms));
-      unpackRows.push(`| ${name}: ${a.entries} entries, ${(a.bytes / 1e6).toFixed(0)} MB (${((Bun.file(a.file).size) / 1e6).toFixed(1)} MB gzip) | ${tool} | ${ms.toFixed(0)} | ${(ms / tar).toFixed(2)}× | ${Math.max(...rs.map((r) => r.rssMB)).toFixed(0)} |`);
+      unpackRows.push(
+        `| ${name}: ${a.entries} entries, ${(a.bytes / 1e6).toFixed(0)} MB (${(Bun.file(a.file).size / 1e6).toFixed(1)} MB gzip) | ${tool} | ${ms.toFixed(0)} | ${(ms / tar).toFixed(2)}× | ${Math.max(...rs.map((r) => r.rssMB)).toFixed(0)} |`,
+      );
     }
   }
   rmSync(join(work, "dest"), { recursive: true, force: true });
@@ -103,16 +105,24 @@ try {
   // Download: a separate server process sends the large archive from the page cache.
   const large = archives.large!;
   const sha = (await $`sha256sum ${large.file}`.text()).split(" ")[0]!;
-  server = Bun.spawn([process.execPath, "-e",
-    `const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(Bun.file(${JSON.stringify(large.file)})) }); console.log(s.port);`],
-  { stdout: "pipe" });
+  server = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(Bun.file(${JSON.stringify(large.file)})) }); console.log(s.port);`,
+    ],
+    { stdout: "pipe" },
+  );
   const port = (await (server.stdout as ReadableStream<Uint8Array>).getReader().read()).value;
   const url = `http://127.0.0.1:${new TextDecoder().decode(port).trim()}/large.tar.gz`;
   const got = join(work, "got.tar.gz");
-  const dl = await time({
-    "curl -o + sha256sum": ["sh", "-c", `curl -sSf -o ${got} ${url} && sha256sum ${got} >/dev/null`],
-    "mycfs download + sha256": [process.execPath, import.meta.path, "--download", url, sha],
-  }, rounds);
+  const dl = await time(
+    {
+      "curl -o + sha256sum": ["sh", "-c", `curl -sSf -o ${got} ${url} && sha256sum ${got} >/dev/null`],
+      "mycfs download + sha256": [process.execPath, import.meta.path, "--download", url, sha],
+    },
+    rounds,
+  );
   const mbps = (xs: number[]) => (large.file ? Bun.file(large.file).size / 1e6 / (median(xs) / 1000) : 0);
   const curl = mbps(dl.get("curl -o + sha256sum")!);
   const ours = mbps(dl.get("mycfs download + sha256")!);
@@ -121,19 +131,29 @@ try {
   // Start overhead of the overlay (container directory, record, overlay mount) over --rootfs.
   const store = join(work, "store");
   await $`${mycfsRun("--root", store, "busybox", "true")}`;
-  const starts = await time({
-    "mycfs run --rootfs": mycfsRun("--rootfs", await imageRootfs(store), "true"),
-    "mycfs run --rm busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
-  }, Math.max(rounds * 10, 30));
+  const starts = await time(
+    {
+      "mycfs run --rootfs": mycfsRun("--rootfs", await imageRootfs(store), "true"),
+      "mycfs run --rm busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
+    },
+    Math.max(rounds * 10, 30),
+  );
 
   const date = new Date().toISOString().slice(0, 10);
   console.log(`\nUnpacking (${date}, ${(await $`uname -r`.text()).trim()}, onto a tmpfs), median of ${rounds}:\n`);
   console.log(["| archive | unpacker | median ms | ÷ GNU tar | peak RSS MB |", "|---|---|---:|---:|---:|", ...unpackRows].join("\n"));
-  console.log(`\nDownload of the large archive (${(Bun.file(large.file).size / 1e6).toFixed(0)} MB) from a local server, digest checked, median of ${rounds}:\n`);
-  console.log(["| client | median ms | MB/s | ÷ curl |", "|---|---:|---:|---:|",
-    `| curl -o + sha256sum | ${median(dl.get("curl -o + sha256sum")!).toFixed(0)} | ${curl.toFixed(0)} | |`,
-    `| mycfs download + sha256 | ${median(dl.get("mycfs download + sha256")!).toFixed(0)} | ${ours.toFixed(0)} | ${(ours / curl).toFixed(2)}× |`,
-    `| mycfs pull (download, verify, unpack: one pass) | ${pull.ms.toFixed(0)} | ${(Bun.file(large.file).size / 1e6 / (pull.ms / 1000)).toFixed(0)} | peak RSS ${pull.rssMB.toFixed(0)} MB |`].join("\n"));
+  console.log(
+    `\nDownload of the large archive (${(Bun.file(large.file).size / 1e6).toFixed(0)} MB) from a local server, digest checked, median of ${rounds}:\n`,
+  );
+  console.log(
+    [
+      "| client | median ms | MB/s | ÷ curl |",
+      "|---|---:|---:|---:|",
+      `| curl -o + sha256sum | ${median(dl.get("curl -o + sha256sum")!).toFixed(0)} | ${curl.toFixed(0)} | |`,
+      `| mycfs download + sha256 | ${median(dl.get("mycfs download + sha256")!).toFixed(0)} | ${ours.toFixed(0)} | ${(ours / curl).toFixed(2)}× |`,
+      `| mycfs pull (download, verify, unpack: one pass) | ${pull.ms.toFixed(0)} | ${(Bun.file(large.file).size / 1e6 / (pull.ms / 1000)).toFixed(0)} | peak RSS ${pull.rssMB.toFixed(0)} MB |`,
+    ].join("\n"),
+  );
   console.log(`\nContainer start, \`true\`, ${Math.max(rounds * 10, 30)} runs each:\n`);
   console.log(table(starts, "mycfs run --rm busybox (overlay)"));
   const overhead = median(starts.get("mycfs run --rm busybox (overlay)")!) - median(starts.get("mycfs run --rootfs")!);

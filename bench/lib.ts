@@ -16,7 +16,9 @@ export function privateState(dir: string) {
 
 /** Installs Debian packages that provide missing commands. */
 export async function need(commands: Record<string, string>) {
-  const missing = Object.entries(commands).filter(([cmd]) => !Bun.which(cmd)).map(([, pkg]) => pkg);
+  const missing = Object.entries(commands)
+    .filter(([cmd]) => !Bun.which(cmd))
+    .map(([, pkg]) => pkg);
   if (missing.length === 0) return;
   console.error(`installing ${missing.join(" ")}`);
   await $`apt-get update -qq`.quiet();

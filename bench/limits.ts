@@ -31,7 +31,9 @@ function ociSeccomp() {
     defaultErrnoRet: profile.defaultErrnoRet ?? 1,
     architectures: [hostArch() === "x86_64" ? "SCMP_ARCH_X86_64" : "SCMP_ARCH_AARCH64"],
     syscalls: applicableRules(profile, ARCHES[hostArch()], caps).map((r) => ({
-      names: r.names, action: r.action, ...(r.errnoRet === undefined ? {} : { errnoRet: r.errnoRet }),
+      names: r.names,
+      action: r.action,
+      ...(r.errnoRet === undefined ? {} : { errnoRet: r.errnoRet }),
       ...(r.args ? { args: r.args.map((a) => ({ index: a.index, value: Number(a.value), valueTwo: Number(a.valueTwo ?? 0n), op: a.op })) } : {}),
     })),
   };
@@ -52,13 +54,18 @@ try {
     spec.linux.resources = { memory: { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 }, pids: { limit: 100 }, cpu: { quota: 100000, period: 100000 } };
     spec.linux.seccomp = ociSeccomp();
   });
-  const times = await time({
-    "mycfs run (limits, seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "true"),
-    "mycfs run (seccomp, no limits)": mycfsRun("--rootfs", rootfs, "true"),
-    "mycfs run (limits, no seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "--security-opt", "seccomp=unconfined", "true"),
-    "runc run (limits, seccomp)": ["runc", "--root", join(dir, "oci-state"), "run", "-b", dir, "mycfs-bench-runc"],
-  }, rounds);
-  console.log(`\nStart to exit of \`true\` with --memory 64m --pids-limit 100 --cpus 1, docker's capabilities and seccomp profile; ${rounds} runs each (${new Date().toISOString().slice(0, 10)}):\n`);
+  const times = await time(
+    {
+      "mycfs run (limits, seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "true"),
+      "mycfs run (seccomp, no limits)": mycfsRun("--rootfs", rootfs, "true"),
+      "mycfs run (limits, no seccomp)": mycfsRun("--rootfs", rootfs, ...LIMITS, "--security-opt", "seccomp=unconfined", "true"),
+      "runc run (limits, seccomp)": ["runc", "--root", join(dir, "oci-state"), "run", "-b", dir, "mycfs-bench-runc"],
+    },
+    rounds,
+  );
+  console.log(
+    `\nStart to exit of \`true\` with --memory 64m --pids-limit 100 --cpus 1, docker's capabilities and seccomp profile; ${rounds} runs each (${new Date().toISOString().slice(0, 10)}):\n`,
+  );
   console.log(table(times, "mycfs run (limits, seccomp)"));
   // The cgroup's share of the start, as mycfs reports it: the child's join steps, and the
   // parent's creation and removal (the difference of runs with and without limits).

@@ -22,15 +22,20 @@ if (await inPrivateMountNamespace()) {
     });
     const store = join(dir, "store");
     const ociState = join(dir, "oci-state");
-    const times = await time({
-      "mycfs run --rootfs": mycfsRun("--rootfs", rootfs, "true"),
-      "mycfs run busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
-      "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
-      "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
-      "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
-      "unshare -fpmiun": ["unshare", "-fpmiun", "true"],
-    }, rounds);
-    console.log(`\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`);
+    const times = await time(
+      {
+        "mycfs run --rootfs": mycfsRun("--rootfs", rootfs, "true"),
+        "mycfs run busybox (overlay)": mycfsRun("--root", store, "busybox", "true"),
+        "runc run": ["runc", "--root", ociState, "run", "-b", dir, "mycfs-bench-runc"],
+        "crun run": ["crun", "--root", ociState, "--cgroup-manager=disabled", "run", "-b", dir, "mycfs-bench-crun"],
+        "bwrap --unshare-all": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "true"],
+        "unshare -fpmiun": ["unshare", "-fpmiun", "true"],
+      },
+      rounds,
+    );
+    console.log(
+      `\nContainer start to exit, \`true\` in a busybox root, ${rounds} sequential runs each after 3 warm-ups, the commands taking turns in batches of 5 (${new Date().toISOString().slice(0, 10)}, ${(await $`uname -r`.text()).trim()}):\n`,
+    );
     console.log(table(times, "mycfs run --rootfs"));
   } finally {
     await $`rmdir ${cgroupParent}`.quiet().nothrow();

@@ -38,7 +38,11 @@ struct child_start {
 #define CHILD_STACK (4u << 20) /* do_exec's argv and envp arrays live on it: 2 × 65536 pointers */
 #define GUARD 4096u
 
-static struct region { pid_t pid; uint8_t *base; size_t size; } regions[8];
+static struct region {
+  pid_t pid;
+  uint8_t *base;
+  size_t size;
+} regions[8];
 
 static void forget_region(pid_t pid) {
   for (size_t i = 0; i < sizeof regions / sizeof *regions; i++)
@@ -108,8 +112,10 @@ long clone_vfork(void (*fn)(void *), void *arg) {
   uint8_t *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) return -errno;
   mprotect(base, GUARD, PROT_NONE);
-  struct clone_args args = {.flags = SHARE_MEMORY | CLONE_VFORK, .exit_signal = SIGCHLD,
-                            .stack = (uint64_t)(base + GUARD), .stack_size = size - GUARD};
+  struct clone_args args = {.flags = SHARE_MEMORY | CLONE_VFORK,
+                            .exit_signal = SIGCHLD,
+                            .stack = (uint64_t)(base + GUARD),
+                            .stack_size = size - GUARD};
   long pid = clone_blocked(&args, fn, arg);
   munmap(base, size); /* the child has exec'd or exited */
   return pid;
@@ -137,8 +143,10 @@ int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd
   memcpy(start + 1, plan, len);
   /* CLONE_INTO_CGROUP: born in its cgroup v2 directory, no migration to pay for */
   struct clone_args args = {.flags = flags | SHARE_MEMORY | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-                            .exit_signal = SIGCHLD, .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
-                            .stack = (uint64_t)(base + GUARD), .stack_size = CHILD_STACK};
+                            .exit_signal = SIGCHLD,
+                            .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
+                            .stack = (uint64_t)(base + GUARD),
+                            .stack_size = CHILD_STACK};
   long pid = clone_blocked(&args, child_start, start);
   close(sv[1]);
   if (pid < 0) {
@@ -172,13 +180,9 @@ int mycfs_recv(int fd, int32_t *out) {
   return 1;
 }
 
-int mycfs_send(int fd, uint32_t kind, uint32_t step) {
-  return chan_send(fd, kind, step, 0, 0);
-}
+int mycfs_send(int fd, uint32_t kind, uint32_t step) { return chan_send(fd, kind, step, 0, 0); }
 
-int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
-  return chan_send_fd(fd, kind, step, passed);
-}
+int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) { return chan_send_fd(fd, kind, step, passed); }
 
 /* A detached copy of the mount at path (relative to dirfd; "" for dirfd itself), with the
  * mounts below it if `recursive`. With userns_path, its files appear owned through the uid
@@ -195,7 +199,8 @@ int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *use
     return -err;
   }
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
-  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+  int rc =
+      (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
   int err = errno;
   close(ns);
   if (rc < 0) {
@@ -330,7 +335,10 @@ int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size) {
   uint32_t off = 0;
   for (ssize_t n; off < size; off += (uint32_t)n) {
     n = read(fd, buf + off, size - off);
-    if (n < 0 && errno == EINTR) { n = 0; continue; }
+    if (n < 0 && errno == EINTR) {
+      n = 0;
+      continue;
+    }
     if (n <= 0) break;
   }
   close(fd);

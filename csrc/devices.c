@@ -37,7 +37,7 @@ int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uin
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = (uint64_t)(uintptr_t)insns;
   load.insn_cnt = len / sizeof(struct bpf_insn);
-  load.license = (uint64_t)(uintptr_t)"MIT";
+  load.license = (uint64_t)(uintptr_t) "MIT";
   memcpy(load.prog_name, "mycfs_devices", sizeof "mycfs_devices");
   int prog = bpf(BPF_PROG_LOAD, &load);
   int err = prog < 0 ? errno : 0;

@@ -41,7 +41,6 @@ int mycfs_pidfd_wait(int pidfd, int timeout_ms) {
   return rc < 0 ? -errno : rc > 0;
 }
 
-
 /* Clones the child that walks `plan` straight into the PID namespace of the process behind
  * pidfd, sharing mycfs's memory (mycfs_spawn), born in the cgroup v2 directory behind
  * cgroup_fd unless -1: for a container that cannot reach it (see src/container/exec.ts).

@@ -117,11 +117,11 @@ int mycfs_open_root(const char *path);
 int mycfs_close_root(int root);
 int mycfs_entry_file(int root, const char *path);
 int mycfs_entry_file_done(int fd, int32_t uid, int32_t gid, uint32_t mode, double mtime);
-int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major,
-                     uint32_t minor, const char *target, int32_t uid, int32_t gid, double mtime);
+int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major, uint32_t minor,
+                     const char *target, int32_t uid, int32_t gid, double mtime);
 int mycfs_entry_dir_done(int root, const char *path, int32_t uid, int32_t gid, uint32_t mode, double mtime);
-int mycfs_entry_whole_file(int root, const char *path, const uint8_t *data, uint32_t len, int32_t uid,
-                           int32_t gid, uint32_t mode, double mtime);
+int mycfs_entry_whole_file(int root, const char *path, const uint8_t *data, uint32_t len, int32_t uid, int32_t gid,
+                           uint32_t mode, double mtime);
 int mycfs_entry_xattr(int root, const char *path, const char *key, const uint8_t *value, uint32_t len);
 
 /* tar_headers.c, gunzip.c, store.c: checking, inflating and copying images. */
@@ -135,6 +135,6 @@ int mycfs_copy_tree(const char *src, const char *dst);
 int exec_search(const char *path_list, char *const argv[], char *const envp[]);
 
 /* init.c: a tiny PID 1 that runs the command, forwards signals, reaps zombies. */
-__attribute__((noreturn)) void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list,
-                                        char *const argv[], char *const envp[]);
+__attribute__((noreturn)) void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char *const argv[],
+                                        char *const envp[]);
 #endif

@@ -13,7 +13,8 @@
 
 /* `strs`: source, target, fstype, data, each NUL-terminated. */
 int mycfs_mount(const char *strs, uint64_t flags) {
-  const char *target = strs + strlen(strs) + 1, *fstype = target + strlen(target) + 1, *data = fstype + strlen(fstype) + 1;
+  const char *target = strs + strlen(strs) + 1, *fstype = target + strlen(target) + 1,
+             *data = fstype + strlen(fstype) + 1;
   return mount(strs, target, fstype, flags, data[0] ? data : NULL) < 0 ? -errno : 0;
 }
 

@@ -10,43 +10,43 @@
 
 /* Setup operations, walked by the child in plan order. */
 enum mycfs_op {
-  OP_SYNC = 1,        /* a = sync point: tell the parent, wait for its go-ahead */
-  OP_MOUNT = 2,       /* s0 source, s1 target, s2 fstype, s3 data; a = mount flags */
-  OP_ROOT = 3,        /* s0 path: later IN_ROOT paths resolve below it (OPF_TREE: see there) */
-  OP_MKDIR = 4,       /* s0 path (in root), a = mode */
-  OP_MKNOD = 5,       /* s0 path (in root), a = mode, b = dev_t */
-  OP_SYMLINK = 6,     /* s0 link target, s1 path (in root) */
-  OP_PIVOT_ROOT = 7,  /* switch to the root, detach the old one */
-  OP_CHROOT = 8,      /* move the root onto / and chroot (the --no-pivot path) */
-  OP_HOSTNAME = 9,    /* s0 name */
-  OP_LOOPBACK = 10,   /* bring lo up */
-  OP_CHDIR = 11,      /* s0 path, resolved below OP_ROOT; the result must be inside the root */
-  OP_STDIO = 12,      /* a, b, c: fds that become 0, 1, 2 (-1 keeps the inherited one) */
-  OP_EXEC = 13,       /* s0 PATH to search, then a argv strings, then b env strings */
-  OP_UNSHARE = 14,    /* a = CLONE_* flags */
-  OP_PRCTL = 15,      /* prctl(a, b, 0, 0, 0) */
-  OP_RLIMIT = 16,     /* a = resource, b = soft, c = hard (-1: unlimited) */
-  OP_CAPS = 17,       /* a = bounding set, b = permitted and effective, c = inheritable (bit masks) */
-  OP_SECCOMP = 18,    /* a = length of the BPF program (struct sock_filter[]) that follows the header */
-  OP_SETID = 19,      /* a = gid, b = uid: become them (after the uid/gid maps are written) */
-  OP_ATTACH = 20,     /* s0 path: attach there the mount the parent sent with the last MSG_GO */
-  OP_WRITE = 21,      /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
-  OP_SETNS = 22,      /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
-  OP_PTY = 23,        /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
-  OP_ENTER = 24,      /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
-                       * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
-                       * exits. Only in the enter program (csrc/enter/main.c) */
-  OP_LIFT_ROOT = 50,  /* copy the mount tree at / over / and chroot into the copy: a root with no
-                       * parent mount (initramfs) cannot be pivoted from, the copy can */
+  OP_SYNC = 1,       /* a = sync point: tell the parent, wait for its go-ahead */
+  OP_MOUNT = 2,      /* s0 source, s1 target, s2 fstype, s3 data; a = mount flags */
+  OP_ROOT = 3,       /* s0 path: later IN_ROOT paths resolve below it (OPF_TREE: see there) */
+  OP_MKDIR = 4,      /* s0 path (in root), a = mode */
+  OP_MKNOD = 5,      /* s0 path (in root), a = mode, b = dev_t */
+  OP_SYMLINK = 6,    /* s0 link target, s1 path (in root) */
+  OP_PIVOT_ROOT = 7, /* switch to the root, detach the old one */
+  OP_CHROOT = 8,     /* move the root onto / and chroot (the --no-pivot path) */
+  OP_HOSTNAME = 9,   /* s0 name */
+  OP_LOOPBACK = 10,  /* bring lo up */
+  OP_CHDIR = 11,     /* s0 path, resolved below OP_ROOT; the result must be inside the root */
+  OP_STDIO = 12,     /* a, b, c: fds that become 0, 1, 2 (-1 keeps the inherited one) */
+  OP_EXEC = 13,      /* s0 PATH to search, then a argv strings, then b env strings */
+  OP_UNSHARE = 14,   /* a = CLONE_* flags */
+  OP_PRCTL = 15,     /* prctl(a, b, 0, 0, 0) */
+  OP_RLIMIT = 16,    /* a = resource, b = soft, c = hard (-1: unlimited) */
+  OP_CAPS = 17,      /* a = bounding set, b = permitted and effective, c = inheritable (bit masks) */
+  OP_SECCOMP = 18,   /* a = length of the BPF program (struct sock_filter[]) that follows the header */
+  OP_SETID = 19,     /* a = gid, b = uid: become them (after the uid/gid maps are written) */
+  OP_ATTACH = 20,    /* s0 path: attach there the mount the parent sent with the last MSG_GO */
+  OP_WRITE = 21,     /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
+  OP_SETNS = 22,     /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
+  OP_PTY = 23,       /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
+  OP_ENTER = 24,     /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
+                      * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
+                      * exits. Only in the enter program (csrc/enter/main.c) */
+  OP_LIFT_ROOT = 50, /* copy the mount tree at / over / and chroot into the copy: a root with no
+                      * parent mount (initramfs) cannot be pivoted from, the copy can */
 };
 
 /* Op flags. */
-#define OPF_IN_ROOT 0x1u       /* OP_MOUNT: target resolved below OP_ROOT, never leaving it */
-#define OPF_MKDIR 0x2u         /* OP_MOUNT: create a missing target as a directory */
-#define OPF_MKFILE 0x4u        /* OP_MOUNT: create a missing target as an empty file */
-#define OPF_OPTIONAL 0x8u      /* OP_MOUNT: a target that does not exist is skipped, not an error */
-#define OPF_BIND_SELF 0x80u    /* OP_MOUNT: the source is the resolved target itself */
-#define OPF_SETGROUPS 0x100u   /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
+#define OPF_IN_ROOT 0x1u     /* OP_MOUNT: target resolved below OP_ROOT, never leaving it */
+#define OPF_MKDIR 0x2u       /* OP_MOUNT: create a missing target as a directory */
+#define OPF_MKFILE 0x4u      /* OP_MOUNT: create a missing target as an empty file */
+#define OPF_OPTIONAL 0x8u    /* OP_MOUNT: a target that does not exist is skipped, not an error */
+#define OPF_BIND_SELF 0x80u  /* OP_MOUNT: the source is the resolved target itself */
+#define OPF_SETGROUPS 0x100u /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
 /* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1, the mount passed at
  * the last sync point): attached over / of the child's mount namespace and used through
  * its fd, never a name */
@@ -54,9 +54,9 @@ enum mycfs_op {
 /* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0 it must be the
  * character device b (a dev_t) */
 #define OPF_SOURCE_IN_ROOT 0x400u
-#define OPF_INIT 0x10u         /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
-#define OPF_SETSID 0x20u       /* OP_EXEC: new session, so the container has no host terminal */
-#define OPF_CTTY 0x40u         /* OP_EXEC: fd 0 becomes the controlling terminal */
+#define OPF_INIT 0x10u   /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
+#define OPF_SETSID 0x20u /* OP_EXEC: new session, so the container has no host terminal */
+#define OPF_CTTY 0x40u   /* OP_EXEC: fd 0 becomes the controlling terminal */
 
 /* Numbered sync points: the child stops at each; the parent acts, then says go. A plan
  * has only those the parent has something to do at. */
@@ -149,9 +149,9 @@ struct mycfs_plan_hdr {
 };
 
 struct mycfs_op_hdr {
-  uint32_t len;   /* whole record, header and strings, padded to 8 */
+  uint32_t len; /* whole record, header and strings, padded to 8 */
   uint32_t op;
-  uint32_t nstr;  /* NUL-terminated strings that follow the header (OP_SECCOMP: raw bytes) */
+  uint32_t nstr; /* NUL-terminated strings that follow the header (OP_SECCOMP: raw bytes) */
   uint32_t flags;
   uint64_t a, b, c;
 };

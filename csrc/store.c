@@ -85,8 +85,8 @@ static int copy_entry(const char *path, const struct stat *st, int type, struct 
     if (n < 0) return -1;
     target[n] = '\0';
   }
-  int rc = mycfs_entry_make(copy_root, rel, kind, st->st_mode, major(st->st_rdev), minor(st->st_rdev),
-                            target, uid, gid, mtime);
+  int rc = mycfs_entry_make(copy_root, rel, kind, st->st_mode, major(st->st_rdev), minor(st->st_rdev), target, uid, gid,
+                            mtime);
   return rc < 0 ? (errno = -rc, -1) : 0;
 }
 

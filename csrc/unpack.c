@@ -40,11 +40,12 @@ static int make_room(int dfd, const char *name) {
 }
 
 /* Evaluates a create call; if something is in the way, removes it and tries once more. */
-#define REPLACING(call) ({                                                 \
-  int rc_ = (call);                                                        \
-  if (rc_ < 0 && errno == EEXIST && make_room(dfd, name) == 0) rc_ = (call); \
-  rc_;                                                                     \
-})
+#define REPLACING(call)                                                        \
+  ({                                                                           \
+    int rc_ = (call);                                                          \
+    if (rc_ < 0 && errno == EEXIST && make_room(dfd, name) == 0) rc_ = (call); \
+    rc_;                                                                       \
+  })
 
 /* The directory of the last regular file, kept open: archives list a directory's files
  * one after another, and resolving it again for each would double the system calls per
@@ -134,8 +135,7 @@ static int make_dir(int dfd, const char *name) {
   return make_room(dfd, name) < 0 ? -1 : mkdirat(dfd, name, 0700);
 }
 
-static int make_at(int root, int dfd, const char *name, uint32_t kind, uint32_t mode, dev_t dev,
-                   const char *target) {
+static int make_at(int root, int dfd, const char *name, uint32_t kind, uint32_t mode, dev_t dev, const char *target) {
   switch (kind) {
     case ENTRY_DIR: return make_dir(dfd, name);
     case ENTRY_SYMLINK: return REPLACING(symlinkat(target, dfd, name));
@@ -160,8 +160,7 @@ static int make_at(int root, int dfd, const char *name, uint32_t kind, uint32_t 
 
 /* Owner, mode and mtime of a symlink or node. A directory's wait for
  * mycfs_entry_dir_done; a hardlink shares its target's. */
-static int meta_at(int dfd, const char *name, uint32_t kind, int32_t uid, int32_t gid, uint32_t mode,
-                   double mtime) {
+static int meta_at(int dfd, const char *name, uint32_t kind, int32_t uid, int32_t gid, uint32_t mode, double mtime) {
   if (kind == ENTRY_HARDLINK || kind == ENTRY_DIR) return 0;
   if (uid >= 0 && fchownat(dfd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0) return -1;
   if (kind == ENTRY_NODE && fchmodat(dfd, name, mode & 07777, 0) < 0) return -1;
@@ -171,8 +170,8 @@ static int meta_at(int dfd, const char *name, uint32_t kind, int32_t uid, int32_
 
 /* A directory, symlink, hardlink (target: an archive path) or device node / fifo (mode
  * with its S_IF* type bits). */
-EXPORT int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major,
-                            uint32_t minor, const char *target, int32_t uid, int32_t gid, double mtime) {
+EXPORT int mycfs_entry_make(int root, const char *path, uint32_t kind, uint32_t mode, uint32_t major, uint32_t minor,
+                            const char *target, int32_t uid, int32_t gid, double mtime) {
   forget_parent();
   const char *name;
   int dfd = open_parent_below(root, path, &name, CREATE_DIR, BELOW);
@@ -190,8 +189,9 @@ EXPORT int mycfs_entry_dir_done(int root, const char *path, int32_t uid, int32_t
   int fd = open_below_as(root, path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return -errno;
   struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, to_timespec(mtime)};
-  int rc = (uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) < 0) || fchmod(fd, mode & 07777) < 0 ||
-           futimens(fd, ts) < 0 ? -errno : 0;
+  int rc = (uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) < 0) || fchmod(fd, mode & 07777) < 0 || futimens(fd, ts) < 0
+               ? -errno
+               : 0;
   close(fd);
   return rc;
 }
@@ -204,9 +204,10 @@ EXPORT int mycfs_entry_xattr(int root, const char *path, const char *key, const 
   struct stat st;
   char proc[32];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  int rc = fstat(fd, &st) < 0 ? -errno
-           : S_ISLNK(st.st_mode) ? -ELOOP /* setxattr would follow it */
-           : setxattr(proc, key, value, len, 0) < 0 ? -errno : 0;
+  int rc = fstat(fd, &st) < 0                       ? -errno
+           : S_ISLNK(st.st_mode)                    ? -ELOOP /* setxattr would follow it */
+           : setxattr(proc, key, value, len, 0) < 0 ? -errno
+                                                    : 0;
   close(fd);
   return rc;
 }

@@ -5,8 +5,10 @@ import { expect } from "bun:test";
 import type { TarEntry } from "modern-tar";
 import { mycfs } from "./helpers";
 
-export const file = (name: string, body: string | Uint8Array = "pwned\n"): TarEntry =>
-  ({ header: { name, type: "file", size: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength }, body });
+export const file = (name: string, body: string | Uint8Array = "pwned\n"): TarEntry => ({
+  header: { name, type: "file", size: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength },
+  body,
+});
 export const symlink = (name: string, linkname: string): TarEntry => ({ header: { name, type: "symlink", linkname, size: 0 } });
 export const hardlink = (name: string, linkname: string): TarEntry => ({ header: { name, type: "link", linkname, size: 0 } });
 

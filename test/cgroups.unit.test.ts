@@ -47,7 +47,10 @@ function fakeFs(files: Record<string, string>): CgroupFs & { writes: string[]; d
 describe("layout", () => {
   test("cgroup v2: controllers usable below our cgroup come from its subtree_control", () => {
     const l = parseLayout(V2_MOUNTINFO, "0::/user.slice/mycfs\n", (dir) => (dir === "/sys/fs/cgroup/user.slice/mycfs" ? ["memory", "pids"] : []));
-    expect(l).toEqual({ mode: "v2", hierarchies: [{ version: 2, mount: "/sys/fs/cgroup", controllers: ["memory", "pids"], options: "", own: "/sys/fs/cgroup/user.slice/mycfs" }] });
+    expect(l).toEqual({
+      mode: "v2",
+      hierarchies: [{ version: 2, mount: "/sys/fs/cgroup", controllers: ["memory", "pids"], options: "", own: "/sys/fs/cgroup/user.slice/mycfs" }],
+    });
     expect(holder(l, "memory")?.version).toBe(2);
     expect(holder(l, "cpu")).toBeUndefined();
   });
@@ -101,7 +104,12 @@ describe("limits", () => {
 
   test("cgroup v2 files", () => {
     expect(render(limitWrites(v2, limits, all))).toEqual([
-      "2:memory.max=67108864", "2:memory.swap.max=67108864", "2:cpu.max=50000 100000", "2:cpu.weight=20", "2:pids.max=64", "2:io.weight=default 300",
+      "2:memory.max=67108864",
+      "2:memory.swap.max=67108864",
+      "2:cpu.max=50000 100000",
+      "2:cpu.weight=20",
+      "2:pids.max=64",
+      "2:io.weight=default 300",
     ]);
     expect(render(limitWrites(v2, parseLimits({ memory: "64m", memorySwap: "-1" }), all))).toEqual(["2:memory.max=67108864", "2:memory.swap.max=max"]);
   });
@@ -109,8 +117,12 @@ describe("limits", () => {
   test("cgroup v1 files, on the hierarchy that holds each controller", () => {
     const { blkioWeight, ...rest } = limits;
     expect(render(limitWrites(hybrid, rest, all))).toEqual([
-      "1:memory.limit_in_bytes=67108864", "1:memory.memsw.limit_in_bytes=134217728", "1:cpu.cfs_period_us=100000",
-      "1:cpu.cfs_quota_us=50000", "1:cpu.shares=512", "1:pids.max=64",
+      "1:memory.limit_in_bytes=67108864",
+      "1:memory.memsw.limit_in_bytes=134217728",
+      "1:cpu.cfs_period_us=100000",
+      "1:cpu.cfs_quota_us=50000",
+      "1:cpu.shares=512",
+      "1:pids.max=64",
     ]);
   });
 
@@ -140,7 +152,12 @@ describe("ContainerCgroup on a fake tree", () => {
   });
 
   test("creates and limits it, is born into it (v2), reports OOM and removes it", () => {
-    const fs = fakeFs({ "TEMPLATE/memory.max": "max", "TEMPLATE/memory.swap.max": "max", "TEMPLATE/pids.max": "max", "TEMPLATE/memory.events": "oom 0\noom_kill 0\n" });
+    const fs = fakeFs({
+      "TEMPLATE/memory.max": "max",
+      "TEMPLATE/memory.swap.max": "max",
+      "TEMPLATE/pids.max": "max",
+      "TEMPLATE/memory.events": "oom 0\noom_kill 0\n",
+    });
     const cg = create(fs, v2, "mycfs-abc", parseLimits({ memory: "32m", pidsLimit: "10" }));
     expect([...fs.dirs]).toEqual(["/sys/fs/cgroup/user/mycfs-abc"]);
     expect(fs.writes).toEqual([
@@ -165,7 +182,13 @@ describe("ContainerCgroup on a fake tree", () => {
 
   test("a tree it cannot write: the error is the directory it could not make, not a cleanup after it", () => {
     const EROFS = 30;
-    const readOnly = { ...fakeFs({}), mkdir: (p: string) => { throw new MycfsError(`create ${p}: Read-only file system (EROFS)`); }, rmdir: () => EROFS };
+    const readOnly = {
+      ...fakeFs({}),
+      mkdir: (p: string) => {
+        throw new MycfsError(`create ${p}: Read-only file system (EROFS)`);
+      },
+      rmdir: () => EROFS,
+    };
     const cg = ContainerCgroup.plan(readOnly, v2, "mycfs-abc", parseLimits({}));
     expect(() => cg.create()).toThrow(new MycfsError("create /sys/fs/cgroup/user/mycfs-abc: Read-only file system (EROFS)"));
     cg.remove(); // nothing was made, so nothing to take away
@@ -193,7 +216,9 @@ describe("ContainerCgroup on a fake tree", () => {
     const cg = create(fakeFs({ "TEMPLATE/cpu.cfs_period_us": "", "TEMPLATE/cpu.cfs_quota_us": "" }), l, "mycfs-x", parseLimits({ cpus: "1" }));
     expect(cg.v2Dir).toBeUndefined();
     expect(cg.joinOps().map((o) => (o.kind === "write" ? [o.path, o.text] : o.kind))).toEqual([
-      ["/sys/fs/cgroup/cpu,cpuacct/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/memory/job/7/mycfs-x/tasks", "0"], ["/sys/fs/cgroup/pids/mycfs-x/tasks", "0"],
+      ["/sys/fs/cgroup/cpu,cpuacct/mycfs-x/tasks", "0"],
+      ["/sys/fs/cgroup/memory/job/7/mycfs-x/tasks", "0"],
+      ["/sys/fs/cgroup/pids/mycfs-x/tasks", "0"],
     ]);
   });
 
@@ -201,7 +226,11 @@ describe("ContainerCgroup on a fake tree", () => {
     const l = parseLayout("34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n", "3:cpuset:/\n", () => []);
     const fs = fakeFs({ "/sys/fs/cgroup/cpuset/cpuset.cpus": "0-1\n", "/sys/fs/cgroup/cpuset/cpuset.mems": "0\n" });
     create(fs, l, "mycfs-x", parseLimits({ cpusetCpus: "1" }));
-    expect(fs.writes).toEqual(["/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0", "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=1"]);
+    expect(fs.writes).toEqual([
+      "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=0-1",
+      "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.mems=0",
+      "/sys/fs/cgroup/cpuset/mycfs-x/cpuset.cpus=1",
+    ]);
   });
 
   test("device rules: v1's devices controller joined and written before anything joins; on v2 a program; none asked for, none written", () => {
@@ -211,7 +240,11 @@ describe("ContainerCgroup on a fake tree", () => {
     const cg = ContainerCgroup.plan(fs, l, "mycfs-x", {}, rules);
     cg.create();
     expect(cg.joinOps().map((o) => o.kind === "write" && o.path)).toContain("/sys/fs/cgroup/devices/mycfs-x/tasks");
-    expect(fs.writes.slice(0, 3)).toEqual(["/sys/fs/cgroup/devices/mycfs-x/devices.deny=a", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=c *:* m", "/sys/fs/cgroup/devices/mycfs-x/devices.allow=b *:* m"]);
+    expect(fs.writes.slice(0, 3)).toEqual([
+      "/sys/fs/cgroup/devices/mycfs-x/devices.deny=a",
+      "/sys/fs/cgroup/devices/mycfs-x/devices.allow=c *:* m",
+      "/sys/fs/cgroup/devices/mycfs-x/devices.allow=b *:* m",
+    ]);
     expect(fs.writes.at(-1)).toBe("/sys/fs/cgroup/devices/mycfs-x/devices.allow=c 1:11 w");
     const all = fakeFs({ "TEMPLATE/devices.allow": "" });
     ContainerCgroup.plan(all, l, "mycfs-x", {}, [ALL_DEVICES]).create();

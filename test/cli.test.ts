@@ -18,7 +18,10 @@ describe("the single executable", () => {
       expect(p.exitCode).toBe(0);
       expect(p.stdout.toString()).toContain("BusyBox");
       // busybox's license travels with it
-      const lic = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/usr/share/doc/busybox/copyright"], { cwd: dir, env: process.env });
+      const lic = Bun.spawnSync(["./mycfs", "run", "--root", join(dir, "store"), "busybox", "cat", "/usr/share/doc/busybox/copyright"], {
+        cwd: dir,
+        env: process.env,
+      });
       expect(lic.stdout.toString()).toMatch(/GPL|General Public License/);
     } finally {
       Bun.spawnSync(["rm", "-rf", dir]);
@@ -40,7 +43,7 @@ describe("the single executable", () => {
     expect(p.exitCode).toBe(0);
     expect(out).toMatch(/^ {2}1 {2}PRCTL +make the child non-dumpable/);
     expect(out).toMatch(/\n {2}2 {2}UNSHARE/);
-    expect(out).toContain('PIVOT_ROOT');
+    expect(out).toContain("PIVOT_ROOT");
     expect(out).toMatch(/EXEC +execute echo\n +"\/usr\/local\/sbin:.*" "echo" "out"/);
     expect(out).not.toContain("\nout\n");
   });

@@ -10,8 +10,20 @@ import { OpCode } from "../src/native/protocol";
 import { makedev, wire } from "../src/plan/encode";
 
 // Docker's default list (moby's oci/defaults.go), written out here, not taken from the code.
-const DOCKER_DEFAULTS = ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-  "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"];
+const DOCKER_DEFAULTS = [
+  "c *:* m",
+  "b *:* m",
+  "c 1:3 rwm",
+  "c 1:5 rwm",
+  "c 1:7 rwm",
+  "c 1:8 rwm",
+  "c 1:9 rwm",
+  "c 5:0 rwm",
+  "c 5:1 rwm",
+  "c 5:2 rwm",
+  "c 136:* rwm",
+  "c 10:200 rwm",
+];
 
 describe("--device-cgroup-rule", () => {
   test("docker's syntax: type, numbers or *, permissions in any order", () => {
@@ -26,11 +38,19 @@ describe("--device-cgroup-rule", () => {
 
   test("anything else is refused, naming the rule and the syntax", () => {
     for (const [text, why] of [
-      ["x 1:2 r", "not a rule"], ["c 1:2", "not a rule"], ["c 1 r", "not a rule"], ["", "not a rule"],
-      ["a 1:3 r", "type a allows every device"], ["c 4096:1 r", "major '4096' is not * or a number up to 4095"],
-      ["c 1:1048576 r", "minor '1048576' is not"], ["c -1:1 r", "major '-1'"], ["c 1:x r", "minor 'x'"],
-      ["c 1:2 rx", "permissions 'rx' are not letters of rwm"], ["c 1:2 rr", "permissions 'rr'"],
-    ]) expect(() => parseDeviceRule(text!)).toThrow(`--device-cgroup-rule '${text}': ${why}`);
+      ["x 1:2 r", "not a rule"],
+      ["c 1:2", "not a rule"],
+      ["c 1 r", "not a rule"],
+      ["", "not a rule"],
+      ["a 1:3 r", "type a allows every device"],
+      ["c 4096:1 r", "major '4096' is not * or a number up to 4095"],
+      ["c 1:1048576 r", "minor '1048576' is not"],
+      ["c -1:1 r", "major '-1'"],
+      ["c 1:x r", "minor 'x'"],
+      ["c 1:2 rx", "permissions 'rx' are not letters of rwm"],
+      ["c 1:2 rr", "permissions 'rr'"],
+    ])
+      expect(() => parseDeviceRule(text!)).toThrow(`--device-cgroup-rule '${text}': ${why}`);
     expect(() => parseDeviceRule("q")).toThrow("write TYPE MAJOR:MINOR PERMS, e.g. 'c 1:11 w'");
   });
 });
@@ -38,7 +58,9 @@ describe("--device-cgroup-rule", () => {
 describe("cgroup v1 writes", () => {
   test("deny everything, then allow docker's list, one rule a write", () => {
     expect(deviceWrites(DEFAULT_DEVICE_RULES)).toEqual([
-      { file: "devices.deny", value: "a" }, ...DOCKER_DEFAULTS.map((value) => ({ file: "devices.allow", value }))]);
+      { file: "devices.deny", value: "a" },
+      ...DOCKER_DEFAULTS.map((value) => ({ file: "devices.allow", value })),
+    ]);
   });
 
   test("allowing all is one write", () => {
@@ -76,7 +98,8 @@ describe("--device", () => {
       ["/dev/null:/dev/n:rwx", "permissions 'rwx' are not letters of rwm"],
       ["/dev/null:/a:r:w", "expected HOST[:CONTAINER][:PERMS]"],
       ["/dev/null::r", "expected HOST[:CONTAINER][:PERMS]"],
-    ]) expect(() => parseDevice(spec!)).toThrow(`--device ${spec}: ${why}`);
+    ])
+      expect(() => parseDevice(spec!)).toThrow(`--device ${spec}: ${why}`);
   });
 
   test("rules: docker's list, then --device's, then --device-cgroup-rule's; --privileged all", () => {
@@ -93,7 +116,9 @@ describe("--device", () => {
     const disk = { host: "/dev/vdb", container: "/dev/xvdb", mode: 0o060660, major: 259, minor: 0x12345 };
     const made = deviceNodes([disk], false);
     expect(made.map((o) => [o.kind, o.kind === "mknod" && o.path])).toEqual([
-      ...["null", "zero", "full", "random", "urandom", "tty"].map((n) => ["mknod", `/dev/${n}`]), ["mknod", "/dev/xvdb"]]);
+      ...["null", "zero", "full", "random", "urandom", "tty"].map((n) => ["mknod", `/dev/${n}`]),
+      ["mknod", "/dev/xvdb"],
+    ]);
     expect(wire(made.at(-1)!)).toMatchObject({ code: OpCode.MKNOD, a: 0o060660, b: 0x12310345 }); // glibc's makedev(259, 0x12345)
     const bound = deviceNodes([disk], true);
     expect(bound.every((o) => o.kind === "mount")).toBe(true);
@@ -118,15 +143,18 @@ function run(prog: Uint8Array, ctx: { type: number; access: number; major: numbe
   const n = prog.byteLength / 8;
   const regs: (bigint | undefined)[] = [];
   regs[1] = -1n; // the context pointer: only loads from it
-  const fields = [ctx.access << 16 | ctx.type, ctx.major, ctx.minor];
+  const fields = [(ctx.access << 16) | ctx.type, ctx.major, ctx.minor];
   const get = (r: number) => {
     if (regs[r] === undefined || (r === 1 && regs[1] === -1n)) throw new Error(`r${r} read before it was written`);
     return regs[r]!;
   };
   for (let pc = 0, steps = 1; ; pc++, steps++) {
     if (pc >= n) throw new Error("ran off the end");
-    const code = v.getUint8(pc * 8), dst = v.getUint8(pc * 8 + 1) & 0xf, src = v.getUint8(pc * 8 + 1) >> 4;
-    const off = v.getInt16(pc * 8 + 2, true), imm = BigInt(v.getInt32(pc * 8 + 4, true));
+    const code = v.getUint8(pc * 8),
+      dst = v.getUint8(pc * 8 + 1) & 0xf,
+      src = v.getUint8(pc * 8 + 1) >> 4;
+    const off = v.getInt16(pc * 8 + 2, true),
+      imm = BigInt(v.getInt32(pc * 8 + 4, true));
     const jump = (taken: boolean) => {
       if (off < 0 || pc + 1 + off >= n) throw new Error(`insn ${pc}: jump out of the program`);
       if (taken) pc += off;
@@ -136,14 +164,28 @@ function run(prog: Uint8Array, ctx: { type: number; access: number; major: numbe
         if (src !== 1 || regs[1] !== -1n || off % 4 || off > 8) throw new Error(`insn ${pc}: load from r${src}+${off}`);
         regs[dst] = BigInt(fields[off / 4]! >>> 0);
         break;
-      case 0x54: regs[dst] = get(dst) & imm & U32; break;
-      case 0x74: regs[dst] = (get(dst) & U32) >> imm; break;
-      case 0xbc: regs[dst] = get(src) & U32; break;
-      case 0xb7: regs[dst] = imm; break;
-      case 0x55: jump(get(dst) !== imm); break;
-      case 0x5d: jump(get(dst) !== get(src)); break;
-      case 0x95: return { ret: Number(get(0)), steps };
-      default: throw new Error(`insn ${pc}: opcode ${code.toString(16)}`);
+      case 0x54:
+        regs[dst] = get(dst) & imm & U32;
+        break;
+      case 0x74:
+        regs[dst] = (get(dst) & U32) >> imm;
+        break;
+      case 0xbc:
+        regs[dst] = get(src) & U32;
+        break;
+      case 0xb7:
+        regs[dst] = imm;
+        break;
+      case 0x55:
+        jump(get(dst) !== imm);
+        break;
+      case 0x5d:
+        jump(get(dst) !== get(src));
+        break;
+      case 0x95:
+        return { ret: Number(get(0)), steps };
+      default:
+        throw new Error(`insn ${pc}: opcode ${code.toString(16)}`);
     }
   }
 }
@@ -151,8 +193,13 @@ function run(prog: Uint8Array, ctx: { type: number; access: number; major: numbe
 /** What the rules say: some rule of the device's type (or a) and numbers (or *) allows
  * every access asked for. */
 function allowed(rules: readonly DeviceRule[], type: "b" | "c", access: string, major: number, minor: number): boolean {
-  return rules.some((r) => (r.type === "a" || r.type === type) && (r.major < 0 || r.major === major) &&
-    (r.minor < 0 || r.minor === minor) && [...access].every((c) => r.access.includes(c)));
+  return rules.some(
+    (r) =>
+      (r.type === "a" || r.type === type) &&
+      (r.major < 0 || r.major === major) &&
+      (r.minor < 0 || r.minor === minor) &&
+      [...access].every((c) => r.access.includes(c)),
+  );
 }
 
 const ACCESSES = ["m", "r", "w", "rw", "rm", "wm", "rwm"];
@@ -185,11 +232,16 @@ describe("the cgroup v2 program", () => {
       "6115080000000000", // r5 = minor
     ]);
     // c *:* m: the type, then the access (w1 = w3; w1 &= m; if r1 != r3 skip 3), return 1
-    expect([6, 7, 8, 9, 10, 11].map(hex)).toEqual(["5502050002000000", "bc31000000000000", "5401000001000000",
-      "5d31020000000000", "b700000001000000", "9500000000000000"]);
+    expect([6, 7, 8, 9, 10, 11].map(hex)).toEqual([
+      "5502050002000000",
+      "bc31000000000000",
+      "5401000001000000",
+      "5d31020000000000",
+      "b700000001000000",
+      "9500000000000000",
+    ]);
     // c 1:3 rwm: type, major, minor, return 1
-    expect([18, 19, 20, 21, 22].map(hex)).toEqual(["5502040002000000", "5504030001000000", "5505020003000000",
-      "b700000001000000", "9500000000000000"]);
+    expect([18, 19, 20, 21, 22].map(hex)).toEqual(["5502040002000000", "5504030001000000", "5505020003000000", "b700000001000000", "9500000000000000"]);
     expect([prog.byteLength / 8 - 2, prog.byteLength / 8 - 1].map(hex)).toEqual(["b700000000000000", "9500000000000000"]);
     expect(prog.byteLength / 8).toBe(69);
   });

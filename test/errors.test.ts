@@ -7,19 +7,30 @@ import { mycfs, testStore } from "./helpers";
 
 const store = testStore("errors");
 afterAll(store.cleanup);
-const leftovers = () =>
-  ["containers", "tmp"].flatMap((d) => (existsSync(join(store.root, d)) ? readdirSync(join(store.root, d)) : []));
+const leftovers = () => ["containers", "tmp"].flatMap((d) => (existsSync(join(store.root, d)) ? readdirSync(join(store.root, d)) : []));
 
 describe("bad input", () => {
   const cases: [string, string[], RegExp][] = [
-    ["a missing --rootfs", ["--rootfs", "/nonexistent/rootfs", "true"], /^mycfs: --rootfs \/nonexistent\/rootfs: no such directory; give the path of an unpacked root file system\n$/],
+    [
+      "a missing --rootfs",
+      ["--rootfs", "/nonexistent/rootfs", "true"],
+      /^mycfs: --rootfs \/nonexistent\/rootfs: no such directory; give the path of an unpacked root file system\n$/,
+    ],
     ["an unknown image", ["no-such-image", "true"], /^mycfs: unknown image 'no-such-image': .*use --rootfs DIR/],
     ["-e without =", ["-e", "FOO", "busybox", "true"], /^mycfs: -e FOO: expected KEY=VALUE, got 'FOO'\n$/],
     ["an unknown flag", ["--frobnicate", "busybox", "true"], /^mycfs: unknown flag '--frobnicate' for 'mycfs run'; see 'mycfs run --help'\n$/],
-    ["a volume whose host path is missing", ["-v", "/nonexistent/dir:/data", "busybox", "true"], /^mycfs: -v \/nonexistent\/dir:\/data: host path \/nonexistent\/dir does not exist; create it first\n$/],
+    [
+      "a volume whose host path is missing",
+      ["-v", "/nonexistent/dir:/data", "busybox", "true"],
+      /^mycfs: -v \/nonexistent\/dir:\/data: host path \/nonexistent\/dir does not exist; create it first\n$/,
+    ],
     ["a relative -w", ["-w", "rel", "busybox", "true"], /^mycfs: -w 'rel' must be an absolute path inside the container\n$/],
     ["a flag without its value", ["--hostname"], /^mycfs: flag '--hostname' needs a value; see 'mycfs run --help'\n$/],
-    ["a --tmpfs size that is no size", ["--tmpfs", "/t:size=abc", "busybox", "true"], /^mycfs: --tmpfs \/t:size=abc: size=abc: expected bytes with an optional k, m or g suffix, or a percentage of memory \(64m, 50%\)\n$/],
+    [
+      "a --tmpfs size that is no size",
+      ["--tmpfs", "/t:size=abc", "busybox", "true"],
+      /^mycfs: --tmpfs \/t:size=abc: size=abc: expected bytes with an optional k, m or g suffix, or a percentage of memory \(64m, 50%\)\n$/,
+    ],
   ];
   for (const [what, args, message] of cases)
     test(`${what}: exit 125 and one line`, async () => {

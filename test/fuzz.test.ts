@@ -1,5 +1,5 @@
 // libFuzzer on the C that reads untrusted bytes: an archive's header blocks
-// (csrc/tar_headers.c) and the plan (csrc/plan.c, walked by csrc/plan_dump.c), built with
+// (csrc/tar_headers.c) and the plan (csrc/child/plan.c, walked by csrc/plan_dump.c), built with
 // ASan and UBSan and run for a bounded time from seeds made here. Any finding fails the
 // test with the input that caused it. Needs Debian's clang (.ci/run installs it).
 import { expect, test } from "bun:test";
@@ -42,15 +42,19 @@ async function fuzz(name: string, sources: string[], seeds: Uint8Array[]): Promi
   const dir = tempDir(`fuzz-${name}`);
   try {
     const bin = join(dir, name);
-    const cc = Bun.spawnSync(["clang", "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-Icsrc", "-o", bin,
-      `test/fuzz/${name}.c`, ...sources], { stderr: "pipe" });
+    const cc = Bun.spawnSync(
+      ["clang", "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-Icsrc", "-o", bin, `test/fuzz/${name}.c`, ...sources],
+      { stderr: "pipe" },
+    );
     if (cc.exitCode !== 0) throw new Error(`building the ${name} fuzzer failed (Debian's clang and libclang-rt-dev are needed):\n${cc.stderr}`);
     const [corpus, seedDir] = [join(dir, "corpus"), join(dir, "seeds")];
     mkdirSync(corpus);
     mkdirSync(seedDir);
     for (const [i, s] of seeds.entries()) writeFileSync(join(seedDir, `seed-${i}`), s);
-    const run = Bun.spawn([bin, `-max_total_time=${SECONDS}`, "-timeout=5", "-rss_limit_mb=1024", `-artifact_prefix=${dir}/`, corpus, seedDir],
-      { stdout: "ignore", stderr: "pipe" });
+    const run = Bun.spawn([bin, `-max_total_time=${SECONDS}`, "-timeout=5", "-rss_limit_mb=1024", `-artifact_prefix=${dir}/`, corpus, seedDir], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     const [log, code] = await Promise.all([new Response(run.stderr).text(), run.exited]);
     if (code === 0) return "";
     const found = readdirSync(dir).filter((f) => /^(crash|leak|timeout|oom)-/.test(f));
@@ -60,11 +64,15 @@ async function fuzz(name: string, sources: string[], seeds: Uint8Array[]): Promi
   }
 }
 
-test(`the tar header checks and the plan decoder survive ${SECONDS} s of libFuzzer each`, async () => {
-  const [tar, plan] = await Promise.all([
-    fuzz("tar_headers", ["csrc/tar_headers.c"], await tarSeeds()),
-    fuzz("plan", ["csrc/plan.c", "csrc/plan_dump.c"], planSeeds()),
-  ]);
-  expect(tar).toBe("");
-  expect(plan).toBe("");
-}, (SECONDS + 20) * 1000);
+test(
+  `the tar header checks and the plan decoder survive ${SECONDS} s of libFuzzer each`,
+  async () => {
+    const [tar, plan] = await Promise.all([
+      fuzz("tar_headers", ["csrc/tar_headers.c"], await tarSeeds()),
+      fuzz("plan", ["csrc/child/plan.c", "csrc/plan_dump.c"], planSeeds()),
+    ]);
+    expect(tar).toBe("");
+    expect(plan).toBe("");
+  },
+  (SECONDS + 20) * 1000,
+);

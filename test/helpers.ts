@@ -31,8 +31,17 @@ export function testStore(tag: string) {
 
 /** argv on a simulated pure cgroup v2 host: in a private mount namespace with cgroup2
  * mounted on /sys/fs/cgroup there (the host's mounts untouched). */
-export const onPureV2 = (argv: string[]) =>
-  ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh", ...argv];
+export const onPureV2 = (argv: string[]) => [
+  "unshare",
+  "-m",
+  "--propagation",
+  "private",
+  "sh",
+  "-c",
+  'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"',
+  "sh",
+  ...argv,
+];
 
 /** `wrap`: what runs mycfs's argv (onPureV2, say). */
 export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {}): Promise<Result> {
@@ -117,8 +126,7 @@ export function terminal(cmd: string) {
 
 /** Direct children of a process, from /proc. */
 export function childrenOf(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-    readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
 }
 
 /** Alive and not a zombie (a zombie of a dead parent waits for the host's init to reap it). */

@@ -7,8 +7,7 @@ import { childrenOf, imageDir, isRunning, MYCFS, mycfs, mycfsCgroups, probe, sta
 
 const store = testStore("isolation");
 afterAll(store.cleanup);
-const run = (args: string[], cmd: string[], stdin?: string) =>
-  mycfs(["run", "--root", store.root, ...args, "busybox", ...cmd], { stdin });
+const run = (args: string[], cmd: string[], stdin?: string) => mycfs(["run", "--root", store.root, ...args, "busybox", ...cmd], { stdin });
 const sh = (script: string, args: string[] = []) => run(args, ["sh", "-c", script]);
 
 describe("isolation", () => {
@@ -23,7 +22,13 @@ describe("isolation", () => {
     const facts = await probe(store.root);
     expect([facts.pid, facts.ppid]).toEqual([1, 0]);
     const ps = await sh("ps -o pid,comm; true"); // `; true`: sh would exec a lone command
-    expect(ps.stdout.trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(["sh", "ps"]);
+    expect(
+      ps.stdout
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/)[1]),
+    ).toEqual(["sh", "ps"]);
   });
 
   test("every namespace differs from the host's (but the user namespace, a later mode, and time: no clock offsets)", async () => {
@@ -33,8 +38,17 @@ describe("isolation", () => {
   });
 
   test("mounts made inside never appear on the host", async () => {
-    const c = await startUntil(["run", "--root", store.root, "--cap-add", "SYS_ADMIN", "busybox", "sh", "-c",
-      "mkdir -p /mnt && mount -t tmpfs inner-mycfs-test /mnt && echo ready && sleep 0.5"]);
+    const c = await startUntil([
+      "run",
+      "--root",
+      store.root,
+      "--cap-add",
+      "SYS_ADMIN",
+      "busybox",
+      "sh",
+      "-c",
+      "mkdir -p /mnt && mount -t tmpfs inner-mycfs-test /mnt && echo ready && sleep 0.5",
+    ]);
     try {
       const host = readFileSync("/proc/self/mountinfo", "utf8");
       expect(host).not.toContain("inner-mycfs-test");
@@ -48,8 +62,17 @@ describe("isolation", () => {
     const marker = join(store.dir, `host-marker-${process.pid}`);
     writeFileSync(marker, "host");
     const { mounts } = await probe(store.root, ["--privileged"]); // no masked paths, no cgroup mounts' noise
-    expect(mounts.filter((m: string) => !m.startsWith("/sys/fs/cgroup"))).toEqual(
-      ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/probe"]);
+    expect(mounts.filter((m: string) => !m.startsWith("/sys/fs/cgroup"))).toEqual([
+      "/",
+      "/proc",
+      "/dev",
+      "/dev/pts",
+      "/dev/shm",
+      "/dev/mqueue",
+      "/sys",
+      "/tmp",
+      "/probe",
+    ]);
     const find = await sh(`find / -path /proc -prune -o -path /sys -prune -o -name ${JSON.stringify(marker.split("/").pop())} -print`);
     expect(find.stdout).toBe("");
   });
@@ -95,7 +118,12 @@ describe("volumes", () => {
   });
 
   test("a single file can be mounted, and --tmpfs takes options", async () => {
-    const r = await sh("cat /etc/greeting; grep ' /scratch ' /proc/mounts", ["-v", `${join(host, "from-host")}:/etc/greeting:ro`, "--tmpfs", "/scratch:size=1m"]);
+    const r = await sh("cat /etc/greeting; grep ' /scratch ' /proc/mounts", [
+      "-v",
+      `${join(host, "from-host")}:/etc/greeting:ro`,
+      "--tmpfs",
+      "/scratch:size=1m",
+    ]);
     expect(r.stdout).toStartWith("hello");
     expect(r.stdout).toContain("tmpfs /scratch tmpfs rw,nosuid,nodev,noexec");
     expect(r.stdout).toContain("size=1024k");
@@ -110,8 +138,14 @@ describe("environment and working directory", () => {
     writeFileSync(file, "FROM_FILE=1\n");
     const r = await run(["-e", "A=b c", "--env-file", file, "--hostname", "envbox"], ["env"]);
     const env = r.stdout.trim().split("\n").sort();
-    expect(env).toEqual(["A=b c", "FROM_FILE=1", "HOME=/root", "HOSTNAME=envbox",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=dumb"]);
+    expect(env).toEqual([
+      "A=b c",
+      "FROM_FILE=1",
+      "HOME=/root",
+      "HOSTNAME=envbox",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "TERM=dumb",
+    ]);
   });
 
   test("-w creates and enters the directory", async () => {
@@ -136,8 +170,11 @@ describe("exit codes and signals", () => {
     expect(ne.stderr).toContain("/etc/passwd: cannot execute: Permission denied");
     // an empty command is refused before anything is made, with docker's code for it
     const containers = readdirSync(join(store.root, "containers"));
-    expect(await run([], [""])).toEqual({ code: 127, stdout: "",
-      stderr: 'mycfs: the command is an empty string (""): name the program to run, e.g. mycfs run busybox sh\n' });
+    expect(await run([], [""])).toEqual({
+      code: 127,
+      stdout: "",
+      stderr: 'mycfs: the command is an empty string (""): name the program to run, e.g. mycfs run busybox sh\n',
+    });
     expect(readdirSync(join(store.root, "containers"))).toEqual(containers);
   });
 
@@ -151,8 +188,15 @@ describe("exit codes and signals", () => {
   });
 
   test("SIGTERM to mycfs reaches the container", async () => {
-    const c = await startUntil(["run", "--root", store.root, "busybox", "sh", "-c",
-      "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done"]);
+    const c = await startUntil([
+      "run",
+      "--root",
+      store.root,
+      "busybox",
+      "sh",
+      "-c",
+      "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done",
+    ]);
     c.proc.kill("SIGTERM");
     expect(await c.proc.exited).toBe(42);
     expect(await c.output()).toContain("got TERM");
@@ -183,15 +227,16 @@ describe("exit codes and signals", () => {
 
   test("--init's PID 1 keeps no fd of mycfs's nor of the caller's", async () => {
     // fd 7 is open in mycfs; PID 1 never execs, so close-on-exec alone would not close it
-    const p = Bun.spawn([MYCFS, "run", "--rm", "--root", store.root, "--init", "--cap-add", "SYS_PTRACE", "busybox", "ls", "/proc/1/fd"],
-      { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", Bun.file("/etc/hostname")], env: process.env });
+    const p = Bun.spawn([MYCFS, "run", "--rm", "--root", store.root, "--init", "--cap-add", "SYS_PTRACE", "busybox", "ls", "/proc/1/fd"], {
+      stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", Bun.file("/etc/hostname")],
+      env: process.env,
+    });
     expect(await new Response(p.stdout).text()).toBe("0\n1\n2\n");
     expect(await p.exited).toBe(0);
   });
 
   test("--init forwards signals to the command", async () => {
-    const c = await startUntil(["run", "--root", store.root, "--init", "busybox", "sh", "-c",
-      "trap 'exit 7' USR1; echo ready; while :; do sleep 0.05; done"]);
+    const c = await startUntil(["run", "--root", store.root, "--init", "busybox", "sh", "-c", "trap 'exit 7' USR1; echo ready; while :; do sleep 0.05; done"]);
     c.proc.kill("SIGUSR1");
     expect(await c.proc.exited).toBe(7);
   });

@@ -18,8 +18,7 @@ describe("copy-on-write roots", () => {
     const [kept, ...more] = containers().filter((c) => !before.includes(c));
     expect(more).toEqual([]);
     expect(readFileSync(join(store.root, "containers", kept!, "upper/etc/written"), "utf8")).toBe("mine\n");
-    expect(JSON.parse(readFileSync(join(store.root, "containers", kept!, "container.json"), "utf8")))
-      .toMatchObject({ id: kept, image: "busybox:latest" });
+    expect(JSON.parse(readFileSync(join(store.root, "containers", kept!, "container.json"), "utf8"))).toMatchObject({ id: kept, image: "busybox:latest" });
     expect(existsSync(join(imageDir(store.root), "etc/written"))).toBe(false);
     expect((await run(["--rm"], "cat /etc/written || echo absent")).stdout).toBe("absent\n");
   });
@@ -67,8 +66,15 @@ describe("copy-on-write roots", () => {
   test("where overlayfs cannot be mounted (a store on overlayfs), the container runs on a copy", async () => {
     const dir = tempDir("on-overlay");
     for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
-    const mount = Bun.spawnSync(["mount", "-t", "overlay", "mycfs-test-overlay", "-o",
-      `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, join(dir, "merged")]);
+    const mount = Bun.spawnSync([
+      "mount",
+      "-t",
+      "overlay",
+      "mycfs-test-overlay",
+      "-o",
+      `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
+      join(dir, "merged"),
+    ]);
     expect(mount.exitCode).toBe(0);
     try {
       const root = join(dir, "merged/store");

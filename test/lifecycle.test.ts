@@ -115,13 +115,21 @@ describe("exec", () => {
     const field = (who: string, f: string) => new RegExp(`/proc/${who}/status:${f}:\\s*(\\S+)`).exec(status)?.[1];
     for (const f of ["CapEff", "CapBnd", "NoNewPrivs"]) expect(field("self", f)).toBe(field("1", f)!);
     expect(field("self", "NoNewPrivs")).toBe("1");
-    expect(status.split("\n").filter((l) => /^\d+:/.test(l)).every((l) => l.endsWith(":/"))).toBe(true);
+    expect(
+      status
+        .split("\n")
+        .filter((l) => /^\d+:/.test(l))
+        .every((l) => l.endsWith(":/")),
+    ).toBe(true);
     // -e over the container's environment, -w, exit codes, stdin with -i
     expect((await x(["sh", "-c", "echo $HOSTNAME $GREETING; pwd"], ["-e", "GREETING=hi", "-w", "/tmp"])).stdout).toBe("box hi\n/tmp\n");
     expect((await x(["sh", "-c", "exit 7"])).code).toBe(7);
     const nf = await x(["no-such-command"]);
     expect(nf).toMatchObject({ code: 127, stderr: "mycfs: no-such-command: executable file not found in $PATH inside the container\n" });
-    expect(await x([""])).toMatchObject({ code: 127, stderr: `mycfs: the command is an empty string (""): name the program to run, e.g. mycfs exec ${id.slice(0, 12)} sh\n` });
+    expect(await x([""])).toMatchObject({
+      code: 127,
+      stderr: `mycfs: the command is an empty string (""): name the program to run, e.g. mycfs exec ${id.slice(0, 12)} sh\n`,
+    });
     expect((await m(["exec", "-i", id, "cat"], "through\n")).stdout).toBe("through\n");
     // only fds 0-2 reach the exec'd command
     expect((await x(["ls", "/proc/self/fd"])).stdout).toBe("0\n1\n2\n3\n"); // 3: ls's own directory
@@ -246,7 +254,9 @@ describe("exec at a terminal", () => {
     const id = await detached(["--name", "shell"], SLEEPER);
     const dir = store.dir;
     const resize = `(sleep 1; stty rows 30 cols 90 </dev/tty) &`; // the host terminal resized while exec runs
-    const t = terminal(`stty rows 21 cols 61; stty -g > ${dir}/before; ${resize} MYCFS_ROOT=${store.root} ${MYCFS_BIN} exec -it shell sh; echo EXIT=$?; stty -g > ${dir}/after`);
+    const t = terminal(
+      `stty rows 21 cols 61; stty -g > ${dir}/before; ${resize} MYCFS_ROOT=${store.root} ${MYCFS_BIN} exec -it shell sh; echo EXIT=$?; stty -g > ${dir}/after`,
+    );
     try {
       await t.waitFor("/ # ");
       t.type("stty size; tty; hostname\n");

@@ -8,8 +8,7 @@ import { childrenOf, imageDir, MYCFS, mycfs, mycfsCgroups, PROBE, startUntil, te
 const store = testStore("limits");
 afterAll(store.cleanup);
 const run = (args: string[], cmd: string[]) => mycfs(["run", "--root", store.root, "-v", `${PROBE}:/probe:ro`, ...args, "busybox", ...cmd]);
-const status = async (args: string[] = []) =>
-  Object.fromEntries((await run(args, ["cat", "/proc/self/status"])).stdout.split("\n").map((l) => l.split(":\t")));
+const status = async (args: string[] = []) => Object.fromEntries((await run(args, ["cat", "/proc/self/status"])).stdout.split("\n").map((l) => l.split(":\t")));
 
 describe("resource limits", () => {
   test("past --memory the kernel OOM-kills the container: exit 137, and mycfs says so", async () => {
@@ -61,8 +60,24 @@ describe("resource limits", () => {
     // the executable needs the host's C library; the inner root is the image, bound read-only
     expect((await run([], ["true"])).code).toBe(0); // the image, in the store
     const inside = ["-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro", "-v", `${MYCFS}:/mycfs:ro`, "-v", `${imageDir(store.root)}:/inner:ro`, "busybox"];
-    const nested = await mycfs(["run", "--rm", "--root", store.root, "--privileged", ...inside,
-      "/mycfs", "run", "--rm", "--memory", "64m", "--rootfs", "/inner", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"]);
+    const nested = await mycfs([
+      "run",
+      "--rm",
+      "--root",
+      store.root,
+      "--privileged",
+      ...inside,
+      "/mycfs",
+      "run",
+      "--rm",
+      "--memory",
+      "64m",
+      "--rootfs",
+      "/inner",
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
+    ]);
     expect(nested.stdout.trim()).toBe(String(64 * 1024 * 1024));
     expect(nested.code).toBe(0);
     // all capabilities and no seccomp filter, but not --privileged: /sys/fs/cgroup stays read-only
@@ -70,10 +85,14 @@ describe("resource limits", () => {
     const plain = await mycfs([...loose, "/mycfs", "run", "--rm", "--rootfs", "/inner", "echo", "ran"]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toBe("ran\n");
-    expect(plain.stderr).toMatch(/^mycfs: warning: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\): it runs without one \(no accounting, no OOM report, no device allow-list\)\n$/);
+    expect(plain.stderr).toMatch(
+      /^mycfs: warning: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\): it runs without one \(no accounting, no OOM report, no device allow-list\)\n$/,
+    );
     const limited = await mycfs([...loose, "/mycfs", "run", "--rm", "--memory", "64m", "--pids-limit", "10", "--rootfs", "/inner", "true"]);
     expect(limited.code).toBe(125);
-    expect(limited.stderr).toMatch(/^mycfs: --memory, --pids-limit: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\); run without limits, or where the cgroup tree is writable \(inside a container: --privileged\)\n$/);
+    expect(limited.stderr).toMatch(
+      /^mycfs: --memory, --pids-limit: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\); run without limits, or where the cgroup tree is writable \(inside a container: --privileged\)\n$/,
+    );
   });
 
   test("no cgroup directory outlives its container", async () => {
@@ -86,7 +105,13 @@ describe("resource limits", () => {
 describe("least privilege", () => {
   test("docker's capabilities, no_new_privs, and an empty ambient set", async () => {
     const s = await status();
-    expect([s.CapEff, s.CapPrm, s.CapBnd, s.CapInh, s.CapAmb]).toEqual(["00000000a80425fb", "00000000a80425fb", "00000000a80425fb", "0000000000000000", "0000000000000000"]);
+    expect([s.CapEff, s.CapPrm, s.CapBnd, s.CapInh, s.CapAmb]).toEqual([
+      "00000000a80425fb",
+      "00000000a80425fb",
+      "00000000a80425fb",
+      "0000000000000000",
+      "0000000000000000",
+    ]);
     expect(s.NoNewPrivs).toBe("1");
     expect((await status(["--security-opt", "no-new-privileges=false"])).NoNewPrivs).toBe("0");
   });

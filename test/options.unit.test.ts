@@ -56,7 +56,9 @@ describe("volumes, tmpfs, env", () => {
     expect(parseTmpfs("/run:exec,size=64m,mode=755,ro")).toEqual({ path: "/run", flags: MS.NOSUID | MS.NODEV | MS.RDONLY, data: "size=64m,mode=755" });
     expect(() => parseTmpfs("/run:bogus")).toThrow("unknown option 'bogus'");
     expect(() => parseTmpfs("/run:constructor")).toThrow("unknown option 'constructor'");
-    expect(() => parseTmpfs("/run:size")).toThrow("unknown option 'size' (known: ro, rw, nosuid, suid, nodev, dev, noexec, exec, size=, nr_blocks=, nr_inodes=, mode=, uid=, gid=)");
+    expect(() => parseTmpfs("/run:size")).toThrow(
+      "unknown option 'size' (known: ro, rw, nosuid, suid, nodev, dev, noexec, exec, size=, nr_blocks=, nr_inodes=, mode=, uid=, gid=)",
+    );
     expect(() => parseTmpfs("run")).toThrow("absolute path");
     expect(() => parseTmpfs("/:size=1m")).toThrow("--tmpfs /:size=1m: cannot mount over the container's root");
   });
@@ -66,21 +68,45 @@ describe("volumes, tmpfs, env", () => {
     expect(parseTmpfs(`/t:${good}`).data).toBe(good);
     for (const [opt, expected] of [
       ["size=abc", "bytes with an optional k, m or g suffix, or a percentage of memory (64m, 50%)"],
-      ["size=", "bytes with an optional k, m or g suffix"], ["size=64q", "bytes"], ["size=-1", "bytes"], ["size=5.5m", "bytes"],
-      ["nr_inodes=x", "a number with an optional k, m or g suffix (1k)"], ["nr_blocks=10%", "a number"],
-      ["mode=rwx", "an octal mode (1777)"], ["mode=789", "an octal mode"], ["mode=17777", "an octal mode"],
-      ["uid=root", "a numeric user id (1000)"], ["uid=4294967295", "a numeric user id"], ["gid=-1", "a numeric group id (1000)"],
-    ]) expect(() => parseTmpfs(`/t:${opt}`)).toThrow(`--tmpfs /t:${opt}: ${opt}: expected ${expected}`);
+      ["size=", "bytes with an optional k, m or g suffix"],
+      ["size=64q", "bytes"],
+      ["size=-1", "bytes"],
+      ["size=5.5m", "bytes"],
+      ["nr_inodes=x", "a number with an optional k, m or g suffix (1k)"],
+      ["nr_blocks=10%", "a number"],
+      ["mode=rwx", "an octal mode (1777)"],
+      ["mode=789", "an octal mode"],
+      ["mode=17777", "an octal mode"],
+      ["uid=root", "a numeric user id (1000)"],
+      ["uid=4294967295", "a numeric user id"],
+      ["gid=-1", "a numeric group id (1000)"],
+    ])
+      expect(() => parseTmpfs(`/t:${opt}`)).toThrow(`--tmpfs /t:${opt}: ${opt}: expected ${expected}`);
   });
 
   test("no volume or tmpfs on the container's kernel file systems (/proc: runc's CVE-2019-19921), nor on /dev itself", () => {
-    for (const target of ["/proc", "/proc/sys", "/proc/self/attr", "/sys", "/sys/fs/cgroup", "/dev", "/dev/pts", "/dev/pts/ptmx", "/dev/ptmx", "/dev/fd", "/dev/stdout"]) {
+    for (const target of [
+      "/proc",
+      "/proc/sys",
+      "/proc/self/attr",
+      "/sys",
+      "/sys/fs/cgroup",
+      "/dev",
+      "/dev/pts",
+      "/dev/pts/ptmx",
+      "/dev/ptmx",
+      "/dev/fd",
+      "/dev/stdout",
+    ]) {
       expect(() => parseVolume(`${dir}:${target}`)).toThrow(new RegExp(`^-v ${dir}:${target}: a mount on ${target} would hide or reach into the container's `));
       expect(() => parseTmpfs(`${target}:size=1m`)).toThrow(`--tmpfs ${target}:size=1m: a mount on ${target} would hide or reach into`);
     }
-    expect(() => parseVolume(`${dir}:/proc/../sys/./kernel`)).toThrow("a mount on /sys/kernel would hide or reach into the container's /sys and its cgroups; choose another path");
+    expect(() => parseVolume(`${dir}:/proc/../sys/./kernel`)).toThrow(
+      "a mount on /sys/kernel would hide or reach into the container's /sys and its cgroups; choose another path",
+    );
     // below /dev a mount hides only what it lands on, as docker's -v /dev/shm:/dev/shm
-    for (const target of ["/dev/shm", "/dev/mqueue", "/dev/foo", "/devices", "/process", "/system"]) expect(parseVolume(`${dir}:${target}`).container).toBe(target);
+    for (const target of ["/dev/shm", "/dev/mqueue", "/dev/foo", "/devices", "/process", "/system"])
+      expect(parseVolume(`${dir}:${target}`).container).toBe(target);
     expect(parseTmpfs("/dev/shm:size=1g").path).toBe("/dev/shm");
   });
 

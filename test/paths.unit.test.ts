@@ -2,8 +2,33 @@ import { expect, test } from "bun:test";
 import * as node from "node:path";
 import { dirname, join, normalize, resolve } from "../src/paths";
 
-const samples = ["", ".", "..", "/", "//", "///a", "a", "a/", "./a", "../a", "a/..", "a/../..", "/..", "/a/../..", "a//b",
-  "/a/b/", "/a/./b/../c/", "a/b/c/../../..", "./", "../", "/a//b", "//a", "a/b/", "/mycfs/x.json", "rel/./dir/../f"];
+const samples = [
+  "",
+  ".",
+  "..",
+  "/",
+  "//",
+  "///a",
+  "a",
+  "a/",
+  "./a",
+  "../a",
+  "a/..",
+  "a/../..",
+  "/..",
+  "/a/../..",
+  "a//b",
+  "/a/b/",
+  "/a/./b/../c/",
+  "a/b/c/../../..",
+  "./",
+  "../",
+  "/a//b",
+  "//a",
+  "a/b/",
+  "/mycfs/x.json",
+  "rel/./dir/../f",
+];
 
 test("normalize and dirname agree with node:path", () => {
   for (const p of samples) {

@@ -13,7 +13,10 @@ import { parseTmpfs } from "../src/container/options";
 import { rootWithoutParent } from "../src/container/initramfs";
 
 const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
-  rootfs: { path: "/store/c/rootfs", ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" }), root("/store/c/rootfs")] },
+  rootfs: {
+    path: "/store/c/rootfs",
+    ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" }), root("/store/c/rootfs")],
+  },
   argv: ["/bin/echo", "héllo", ""],
   env: ["PATH=/bin:/usr/bin", "HOME=/root"],
   hostname: "box",
@@ -89,24 +92,35 @@ describe("buildPlan", () => {
   });
 
   test("cgroup v1 and hybrid hosts get each hierarchy's own directory under a read-only tmpfs", () => {
-    const layout = parseLayout([
-      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
-      "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd",
-      "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
-    ].join("\n"), "4:memory:/a\n1:name=systemd:/\n0::/\n", () => []);
+    const layout = parseLayout(
+      [
+        "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd",
+        "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
+      ].join("\n"),
+      "4:memory:/a\n1:name=systemd:/\n0::/\n",
+      () => [],
+    );
     const binds = cgroupBinds(layout, (h) => `${h.own}/mycfs-1`, false);
     const p = buildPlan(config({ cgroups: { join: [], binds, v2Only: false } }), io);
     const cg = mounts(p).filter((s) => s.target.startsWith("/sys/fs/cgroup"));
     expect(cg.map((s) => [s.source ?? "", s.target])).toEqual([
       ["tmpfs", "/sys/fs/cgroup"],
-      ["/sys/fs/cgroup/memory/a/mycfs-1", "/sys/fs/cgroup/memory"], ["", "/sys/fs/cgroup/memory"],
-      ["/sys/fs/cgroup/systemd/mycfs-1", "/sys/fs/cgroup/systemd"], ["", "/sys/fs/cgroup/systemd"],
-      ["/sys/fs/cgroup/unified/mycfs-1", "/sys/fs/cgroup/unified"], ["", "/sys/fs/cgroup/unified"],
+      ["/sys/fs/cgroup/memory/a/mycfs-1", "/sys/fs/cgroup/memory"],
+      ["", "/sys/fs/cgroup/memory"],
+      ["/sys/fs/cgroup/systemd/mycfs-1", "/sys/fs/cgroup/systemd"],
+      ["", "/sys/fs/cgroup/systemd"],
+      ["/sys/fs/cgroup/unified/mycfs-1", "/sys/fs/cgroup/unified"],
+      ["", "/sys/fs/cgroup/unified"],
       ["", "/sys/fs/cgroup"],
     ]);
     expect(cg.at(-1)!.flags! & MS.REMOUNT && cg.at(-1)!.flags! & MS.RDONLY).toBeTruthy();
     // --cgroupns host: the host's trees
-    expect(cgroupBinds(layout, () => "unused", true).map((b) => b.source)).toEqual(["/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
+    expect(cgroupBinds(layout, () => "unused", true).map((b) => b.source)).toEqual([
+      "/sys/fs/cgroup/memory",
+      "/sys/fs/cgroup/systemd",
+      "/sys/fs/cgroup/unified",
+    ]);
   });
 
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
@@ -132,11 +146,25 @@ describe("buildPlan", () => {
       buildPlan(config({ userns: { uids: [{ inside: 0, outside: 1000, size: 1 }], gids, rootless: "own-id" } }), io);
     expect(devpts(plan)).toEndWith(",gid=5");
     expect(devpts(one([{ inside: 0, outside: 1000, size: 1 }]))).not.toContain("gid=");
-    expect(devpts(one([{ inside: 0, outside: 1000, size: 1 }, { inside: 1, outside: 100000, size: 65536 }]))).toEndWith(",gid=5");
+    expect(
+      devpts(
+        one([
+          { inside: 0, outside: 1000, size: 1 },
+          { inside: 1, outside: 100000, size: 65536 },
+        ]),
+      ),
+    ).toEndWith(",gid=5");
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {
-    expect(plan.at(-1)).toMatchObject({ kind: "exec", path: "/bin:/usr/bin", argv: ["/bin/echo", "héllo", ""], env: ["PATH=/bin:/usr/bin", "HOME=/root"], init: false, ctty: false });
+    expect(plan.at(-1)).toMatchObject({
+      kind: "exec",
+      path: "/bin:/usr/bin",
+      argv: ["/bin/echo", "héllo", ""],
+      env: ["PATH=/bin:/usr/bin", "HOME=/root"],
+      init: false,
+      ctty: false,
+    });
     expect(wire(plan.at(-1)!)).toMatchObject({ code: OpCode.EXEC, flags: OpFlag.SETSID, a: 3, b: 2 });
     const init = buildPlan(config({ init: true }), { fds: [5, 5, 5], ctty: true }).at(-1)!;
     expect(wire(init).flags).toBe(OpFlag.SETSID | OpFlag.INIT | OpFlag.CTTY);
@@ -161,11 +189,16 @@ describe("buildPlan", () => {
   });
 
   test("volumes bind, then remount read-only; a user tmpfs on /tmp replaces the default", () => {
-    const p = buildPlan(config({
-      volumes: [{ host: "/srv/data", container: "/data", readOnly: true, isDir: true },
-        { host: "/etc/hosts", container: "/etc/hosts", readOnly: false, isDir: false }],
-      tmpfs: [parseTmpfs("/tmp:size=1m")],
-    }), io);
+    const p = buildPlan(
+      config({
+        volumes: [
+          { host: "/srv/data", container: "/data", readOnly: true, isDir: true },
+          { host: "/etc/hosts", container: "/etc/hosts", readOnly: false, isDir: false },
+        ],
+        tmpfs: [parseTmpfs("/tmp:size=1m")],
+      }),
+      io,
+    );
     const data = mounts(p).filter((s) => s.target === "/data");
     expect(data.map((s) => s.flags)).toEqual([MS.BIND | MS.REC, MS.BIND | MS.REMOUNT | MS.RDONLY]);
     expect(data[0]!.inRoot).toBe("dir");

@@ -53,6 +53,8 @@ describe("--security-opt and --privileged", () => {
     expect(p).toMatchObject({ seccomp: "unconfined", maskPaths: false });
     expect(p.caps.size).toBe(41);
     // what mycfs itself lacks (a sandbox without CAP_SYS_RESOURCE) is left out
-    expect(resolvePrivileges({ capAdd: [], capDrop: [], privileged: true, securityOpts: [] }, capsFromMask("1fffeffffff")).caps.has("SYS_RESOURCE")).toBe(false);
+    expect(resolvePrivileges({ capAdd: [], capDrop: [], privileged: true, securityOpts: [] }, capsFromMask("1fffeffffff")).caps.has("SYS_RESOURCE")).toBe(
+      false,
+    );
   });
 });

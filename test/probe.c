@@ -134,7 +134,10 @@ static int zombies(void) {
 static void orphan(void) {
   pid_t p = fork();
   if (p == 0) {
-    if (fork() == 0) { usleep(100000); _exit(0); }  /* the orphan: exits after its parent */
+    if (fork() == 0) {
+      usleep(100000);
+      _exit(0);
+    } /* the orphan: exits after its parent */
     _exit(0);
   }
   waitpid(p, NULL, 0);
@@ -145,7 +148,10 @@ static void orphan(void) {
 static void alloc(int mb) {
   for (int i = 1; i <= mb; i++) {
     char *p = malloc(1 << 20);
-    if (!p) { printf("malloc failed at %d\n", i); return; }
+    if (!p) {
+      printf("malloc failed at %d\n", i);
+      return;
+    }
     memset(p, 1, 1 << 20);
     printf("%d\n", i);
     fflush(stdout);
@@ -156,7 +162,10 @@ static void forks(int n) {
   int started = 0;
   for (int i = 0; i < n; i++) {
     pid_t p = fork();
-    if (p == 0) { pause(); _exit(0); }
+    if (p == 0) {
+      pause();
+      _exit(0);
+    }
     if (p > 0) started++;
   }
   printf("{\"started\":%d}\n", started);
@@ -170,7 +179,8 @@ static void burn(int secs) {
   while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < secs * 1000000000L);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("{\"cpu\":%.3f}\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+  printf("{\"cpu\":%.3f}\n",
+         ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 #define TRY(name, call) printf("%s\"%s\":%d", first ? "" : ",", name, ((call) < 0 ? errno : 0)), first = 0, errno = 0
@@ -235,7 +245,9 @@ static void caught(struct seen *s) {
     /* a directory's path reads the same whether it is the container's or the host's */
     struct stat fd_st, root_st;
     if (stat(line, &fd_st) == 0 && S_ISDIR(fd_st.st_mode) && stat("/", &root_st) == 0)
-      snprintf(link, sizeof link, "%s", fd_st.st_dev == root_st.st_dev && fd_st.st_ino == root_st.st_ino ? "the container's root" : "a directory outside it");
+      snprintf(link, sizeof link, "%s",
+               fd_st.st_dev == root_st.st_dev && fd_st.st_ino == root_st.st_ino ? "the container's root"
+                                                                                : "a directory outside it");
     append(s->fds, sizeof s->fds, link);
   }
   if (d) closedir(d);
@@ -269,7 +281,8 @@ static void snoop(int secs) {
       seen[i].reopen = w < 0 || pread(w, &byte, 1, 0) != 1 || pwrite(w, &byte, 1, 0) != 1 ? errno : 0;
       if (w >= 0) close(w);
     }
-    printf("%s{\"pid\":%d,\"traced\":%d,\"reopen\":%d,\"exe\":", i ? "," : "", seen[i].pid, seen[i].traced, seen[i].reopen);
+    printf("%s{\"pid\":%d,\"traced\":%d,\"reopen\":%d,\"exe\":", i ? "," : "", seen[i].pid, seen[i].traced,
+           seen[i].reopen);
     json_str(seen[i].exe);
     printf(",\"maps\":");
     json_str(seen[i].maps);
@@ -342,7 +355,10 @@ static void release_agent(const char *agent) {
 
 static void escape(const char *path) {
   mkdir("/.escape", 0700);
-  if (chroot("/.escape") != 0) { printf("chroot: %s\n", strerror(errno)); return; }
+  if (chroot("/.escape") != 0) {
+    printf("chroot: %s\n", strerror(errno));
+    return;
+  }
   for (int i = 0; i < 64; i++) chdir("..");
   chroot(".");
   printf("%s\n", access(path, F_OK) == 0 ? "reached" : "contained");
@@ -363,7 +379,11 @@ int main(int argc, char **argv) {
   else if (argc >= 3 && !strcmp(argv[1], "escape")) escape(argv[2]);
   else if (argc >= 5 && !strcmp(argv[1], "exchange")) exchange(argv[2], argv[3], atoi(argv[4]));
   else if (argc >= 3 && !strcmp(argv[1], "release-agent")) release_agent(argv[2]);
-  else { fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|uring|sti TEXT|exchange A B S|release-agent AGENT|escape PATH\n"); return 2; }
+  else {
+    fprintf(stderr, "usage: probe facts|orphan|sleep N|alloc MB|forks N|burn S|denied|snoop S|uring|sti TEXT|exchange "
+                    "A B S|release-agent AGENT|escape PATH\n");
+    return 2;
+  }
   fflush(stdout);
   return 0;
 }

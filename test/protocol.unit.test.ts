@@ -31,10 +31,16 @@ test("record sizes match what the C compiler lays out", () => {
   const dir = tempDir("sizes");
   try {
     const src = join(dir, "sizes.c");
-    writeFileSync(src, `#include <stdio.h>\n#include "${process.cwd()}/csrc/protocol.h"\nint main(void){printf("%zu %zu %zu", sizeof(struct mycfs_plan_hdr), sizeof(struct mycfs_op_hdr), sizeof(struct mycfs_msg));}\n`);
+    writeFileSync(
+      src,
+      `#include <stdio.h>\n#include "${process.cwd()}/csrc/protocol.h"\nint main(void){printf("%zu %zu %zu", sizeof(struct mycfs_plan_hdr), sizeof(struct mycfs_op_hdr), sizeof(struct mycfs_msg));}\n`,
+    );
     const cc = Bun.spawnSync(["cc", "-o", join(dir, "sizes"), src]);
     expect(cc.exitCode).toBe(0);
-    const [plan, op, msg] = Bun.spawnSync([join(dir, "sizes")]).stdout.toString().split(" ").map(Number);
+    const [plan, op, msg] = Bun.spawnSync([join(dir, "sizes")])
+      .stdout.toString()
+      .split(" ")
+      .map(Number);
     expect(plan).toBe(P.PLAN_HEADER_SIZE);
     expect(op).toBe(P.OP_HEADER_SIZE);
     expect(msg).toBe(24);
@@ -48,15 +54,26 @@ test("the kernel's numbers the plan carries (MS_*, CLONE_NEW*, PR_*) are the C h
   const dir = tempDir("kernel-numbers");
   try {
     const src = join(dir, "numbers.c");
-    writeFileSync(src, `#define _GNU_SOURCE\n#include <sched.h>\n#include <stdio.h>\n#include <sys/mount.h>\n#include <sys/prctl.h>\nint main(void){${names.map((n) => `printf("%lu\\n", (unsigned long)${n});`).join("")}}\n`);
+    writeFileSync(
+      src,
+      `#define _GNU_SOURCE\n#include <sched.h>\n#include <stdio.h>\n#include <sys/mount.h>\n#include <sys/prctl.h>\nint main(void){${names.map((n) => `printf("%lu\\n", (unsigned long)${n});`).join("")}}\n`,
+    );
     const cc = Bun.spawnSync(["cc", "-o", join(dir, "numbers"), src], { stderr: "pipe" });
     expect(cc.stderr.toString()).toBe("");
-    const values = Bun.spawnSync([join(dir, "numbers")]).stdout.toString().trim().split("\n").map(Number);
-    expect(Object.fromEntries(names.map((n, i) => [n, values[i]]))).toEqual(Object.fromEntries(names.map((n) => {
-      const [kind, key] = [n.slice(0, n.indexOf("_")), n.slice(n.indexOf("_") + 1)];
-      const table: Record<string, Record<string, number>> = { MS, CLONE, PR };
-      return [n, table[kind]![key]];
-    })));
+    const values = Bun.spawnSync([join(dir, "numbers")])
+      .stdout.toString()
+      .trim()
+      .split("\n")
+      .map(Number);
+    expect(Object.fromEntries(names.map((n, i) => [n, values[i]]))).toEqual(
+      Object.fromEntries(
+        names.map((n) => {
+          const [kind, key] = [n.slice(0, n.indexOf("_")), n.slice(n.indexOf("_") + 1)];
+          const table: Record<string, Record<string, number>> = { MS, CLONE, PR };
+          return [n, table[kind]![key]];
+        }),
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -72,16 +72,31 @@ describe("pull from an Alpine mirror", () => {
   });
 
   const failures: [string, () => ReturnType<typeof alpineMirror>, RegExp][] = [
-    ["a wrong digest in the index", () => alpineMirror("3.99.1", archive, { yaml: undefined, file: () => new Response(tarOf(rootfs.tree, ["gzip", "-1"])) }),
-      /digest mismatch: .* has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; nothing was stored/],
-    ["a 404", () => alpineMirror("3.99.1", archive, { file: () => new Response("gone", { status: 404 }) }),
-      /download of http:\/\/127\.0\.0\.1:\d+\/.*\.tar\.gz failed: HTTP 404 Not Found \(1 attempt\)/],
-    ["a 500, every time", () => alpineMirror("3.99.1", archive, { file: () => new Response("oops", { status: 500 }) }),
-      /download of .*\.tar\.gz failed: HTTP 500 Internal Server Error \(4 attempts\)/],
-    ["a connection dropped half-way, every time", () => alpineMirror("3.99.1", archive, { file: dropped }),
-      /download of .*\.tar\.gz failed: .* \(4 attempts\)/],
-    ["a server that stalls half-way", () => alpineMirror("3.99.1", archive, { file: () => stall(archive) }),
-      /download of .*\.tar\.gz failed: no data for 0\.3 s \(4 attempts\)/],
+    [
+      "a wrong digest in the index",
+      () => alpineMirror("3.99.1", archive, { yaml: undefined, file: () => new Response(tarOf(rootfs.tree, ["gzip", "-1"])) }),
+      /digest mismatch: .* has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; nothing was stored/,
+    ],
+    [
+      "a 404",
+      () => alpineMirror("3.99.1", archive, { file: () => new Response("gone", { status: 404 }) }),
+      /download of http:\/\/127\.0\.0\.1:\d+\/.*\.tar\.gz failed: HTTP 404 Not Found \(1 attempt\)/,
+    ],
+    [
+      "a 500, every time",
+      () => alpineMirror("3.99.1", archive, { file: () => new Response("oops", { status: 500 }) }),
+      /download of .*\.tar\.gz failed: HTTP 500 Internal Server Error \(4 attempts\)/,
+    ],
+    [
+      "a connection dropped half-way, every time",
+      () => alpineMirror("3.99.1", archive, { file: dropped }),
+      /download of .*\.tar\.gz failed: .* \(4 attempts\)/,
+    ],
+    [
+      "a server that stalls half-way",
+      () => alpineMirror("3.99.1", archive, { file: () => stall(archive) }),
+      /download of .*\.tar\.gz failed: no data for 0\.3 s \(4 attempts\)/,
+    ],
   ];
   for (const [what, start, message] of failures)
     test(`${what}: a clear error, and the store stays clean`, async () => {
@@ -105,8 +120,10 @@ describe("pull from an Alpine mirror", () => {
         ranges.push(req.headers.get("range"));
         if (calls++ === 0) return dropped();
         const from = Number(req.headers.get("range")!.match(/bytes=(\d+)-/)![1]);
-        return new Response(archive.subarray(from), { status: 206,
-          headers: { "content-range": `bytes ${from}-${archive.byteLength - 1}/${archive.byteLength}` } });
+        return new Response(archive.subarray(from), {
+          status: 206,
+          headers: { "content-range": `bytes ${from}-${archive.byteLength - 1}/${archive.byteLength}` },
+        });
       },
     });
     try {
@@ -127,15 +144,19 @@ describe("pull from an Alpine mirror", () => {
   test("two pulls of the same image at once end with one good image", async () => {
     // a slow server, so that the two overlap
     const cdn = alpineMirror("3.99.1", archive, {
-      file: () => new Response(new ReadableStream({
-        async pull(c) {
-          for (let i = 0; i < archive.byteLength; i += 65536) {
-            c.enqueue(archive.subarray(i, i + 65536));
-            await Bun.sleep(5);
-          }
-          c.close();
-        },
-      }), { headers: { "content-length": String(archive.byteLength) } }),
+      file: () =>
+        new Response(
+          new ReadableStream({
+            async pull(c) {
+              for (let i = 0; i < archive.byteLength; i += 65536) {
+                c.enqueue(archive.subarray(i, i + 65536));
+                await Bun.sleep(5);
+              }
+              c.close();
+            },
+          }),
+          { headers: { "content-length": String(archive.byteLength) } },
+        ),
     });
     try {
       const root = fresh("twice");
@@ -209,15 +230,20 @@ describe("pull from an Alpine mirror", () => {
     const seen: string[] = [];
     // a forward proxy: requests come in absolute form for a host that does not resolve
     const proxy = serve({});
-    const forward = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch(req) {
-      seen.push(req.url);
-      return fetch(req.url.replace("http://mirror.invalid", cdn.url), { headers: req.headers });
-    } });
+    const forward = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        seen.push(req.url);
+        return fetch(req.url.replace("http://mirror.invalid", cdn.url), { headers: req.headers });
+      },
+    });
     proxy.stop();
     try {
       const root = fresh("proxy");
-      const r = await mycfs(["pull", "--root", root, "--mirror", "http://mirror.invalid/alpine", "alpine:3.99"],
-        { env: { HTTP_PROXY: `http://127.0.0.1:${forward.port}`, http_proxy: "", NO_PROXY: "" } });
+      const r = await mycfs(["pull", "--root", root, "--mirror", "http://mirror.invalid/alpine", "alpine:3.99"], {
+        env: { HTTP_PROXY: `http://127.0.0.1:${forward.port}`, http_proxy: "", NO_PROXY: "" },
+      });
       expect(r.code).toBe(0);
       expect(seen.map((u) => new URL(u).host)).toEqual(["mirror.invalid", "mirror.invalid"]);
     } finally {
@@ -276,10 +302,18 @@ describe("pull a URL, import a file or stdin", () => {
     const cdn = serve({ "/big.tar": tar });
     const root = mkdtempSync("/dev/shm/mycfs-test-bounded-");
     try {
-      const p = Bun.spawn([MYCFS, "pull", "--root", root, "--sha256", sha(tar), `${cdn.url}/big.tar`], { stdout: "ignore", stderr: "ignore", env: process.env });
+      const p = Bun.spawn([MYCFS, "pull", "--root", root, "--sha256", sha(tar), `${cdn.url}/big.tar`], {
+        stdout: "ignore",
+        stderr: "ignore",
+        env: process.env,
+      });
       let peakMB = 0;
       while (p.exitCode === null) {
-        const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(await Bun.file(`/proc/${p.pid}/status`).text().catch(() => ""));
+        const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(
+          await Bun.file(`/proc/${p.pid}/status`)
+            .text()
+            .catch(() => ""),
+        );
         if (hwm) peakMB = Math.max(peakMB, Number(hwm[1]) / 1024);
         await Bun.sleep(20);
       }
@@ -292,7 +326,12 @@ describe("pull a URL, import a file or stdin", () => {
     }
   });
 
-  const compressions: [string, string[] | undefined][] = [["tar", undefined], ["gzip", ["gzip"]], ["xz", ["xz"]], ["zstd", ["zstd"]]];
+  const compressions: [string, string[] | undefined][] = [
+    ["tar", undefined],
+    ["gzip", ["gzip"]],
+    ["xz", ["xz"]],
+    ["zstd", ["zstd"]],
+  ];
   for (const [kind, filter] of compressions)
     test(`import a ${kind} archive from a file and from stdin (told by its magic bytes)`, async () => {
       const root = fresh(`import-${kind}`);

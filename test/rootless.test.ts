@@ -29,8 +29,10 @@ afterAll(() => {
 // asynchronous: a test's own server (the local mirror) must keep answering meanwhile
 async function asUser(args: string[]) {
   // TMPDIR in the user's home, removed with it: where Bun writes out the embedded libmycfs
-  const p = Bun.spawn(["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, `TMPDIR=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
-    { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(
+    ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "env", `HOME=/home/${user}`, `TMPDIR=/home/${user}`, "XDG_DATA_HOME=", bin, ...args],
+    { cwd: dir, stdout: "pipe", stderr: "pipe" },
+  );
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
@@ -38,8 +40,14 @@ async function asUser(args: string[]) {
 /** f, with the user's /etc/subuid and /etc/subgid ranges taken away (useradd may or may not
  * have given some) and given back after: mycfs then writes the maps itself, not newuidmap. */
 async function ownIdOnly<T>(f: () => Promise<T>): Promise<T> {
-  const ranges = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith(`${user}:`))
-    .map((l) => { const [, start, count] = l.split(":").map(Number); return `${start}-${start! + count! - 1}`; });
+  const ranges = (file: string) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith(`${user}:`))
+      .map((l) => {
+        const [, start, count] = l.split(":").map(Number);
+        return `${start}-${start! + count! - 1}`;
+      });
   const [uids, gids] = [ranges("/etc/subuid"), ranges("/etc/subgid")];
   const usermod = (flag: string, rs: string[]) => rs.length && Bun.spawnSync(["usermod", flag, rs.join(","), user]);
   usermod("--del-subuids", uids);
@@ -71,8 +79,15 @@ describe("rootless", () => {
   test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
     const on = join(dir, "on-overlay");
     for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(on, d), { recursive: true });
-    const mount = Bun.spawnSync(["mount", "-t", "overlay", "mycfs-test-overlay", "-o",
-      `lowerdir=${on}/lower,upperdir=${on}/upper,workdir=${on}/work`, join(on, "merged")]);
+    const mount = Bun.spawnSync([
+      "mount",
+      "-t",
+      "overlay",
+      "mycfs-test-overlay",
+      "-o",
+      `lowerdir=${on}/lower,upperdir=${on}/upper,workdir=${on}/work`,
+      join(on, "merged"),
+    ]);
     expect(mount.exitCode).toBe(0);
     try {
       const root = join(on, "merged/store");
@@ -104,7 +119,7 @@ describe("rootless", () => {
       const pull = await asUser(["pull", "--mirror", cdn.mirror, "alpine:3.99"]);
       expect(pull).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:[0-9a-f]{64}\n$/) });
       const r = await asUser(["run", "--rm", "alpine:3.99", "sh", "-c", "cat /etc/os-release; id -u"]);
-      expect(r).toMatchObject({ code: 0, stdout: "NAME=\"test alpine\"\nVERSION_ID=3.99.1\n0\n" });
+      expect(r).toMatchObject({ code: 0, stdout: 'NAME="test alpine"\nVERSION_ID=3.99.1\n0\n' });
     } finally {
       cdn.stop();
       rmSync(made, { recursive: true, force: true });
@@ -131,10 +146,15 @@ describe("rootless", () => {
     if (subuid) expect(r.stdout.trim().split("\n").at(-1)).toBe("1000");
     const limited = await asUser(["run", "--memory", "32m", "busybox", "true"]);
     expect(limited.code).toBe(125);
-    expect(limited.stderr).toMatch(/^mycfs: --memory: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Permission denied \(EACCES\); resource limits without root need a cgroup v2 subtree delegated to you \(run mycfs under `systemd-run --user --scope -p Delegate=yes`\), or run without limits\n$/);
+    expect(limited.stderr).toMatch(
+      /^mycfs: --memory: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Permission denied \(EACCES\); resource limits without root need a cgroup v2 subtree delegated to you \(run mycfs under `systemd-run --user --scope -p Delegate=yes`\), or run without limits\n$/,
+    );
     expect(await asUser(["run", "--userns=auto", "busybox", "true"])).toMatchObject({ code: 125 });
     // a user namespace is what lets the user make the others: "host" cannot be had, and says so
-    expect(await asUser(["run", "--userns", "host", "busybox", "true"])).toEqual({ code: 125, stdout: "",
-      stderr: "mycfs: --userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo\n" });
+    expect(await asUser(["run", "--userns", "host", "busybox", "true"])).toEqual({
+      code: 125,
+      stdout: "",
+      stderr: "mycfs: --userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo\n",
+    });
   });
 });

@@ -70,15 +70,31 @@ function run(prog: Uint8Array, data: DataView): { ret: number; steps: number } {
     const [code, jt, jf, k] = [v.getUint16(pc * 8, true), v.getUint8(pc * 8 + 2), v.getUint8(pc * 8 + 3), v.getUint32(pc * 8 + 4, true)];
     const branch = (cond: boolean) => (pc += cond ? jt : jf);
     switch (code) {
-      case 0x20: a = data.getUint32(k, true); break;
-      case 0x54: a = (a & k) >>> 0; break;
-      case 0x05: pc += k; break;
-      case 0x15: branch(a === k); break;
-      case 0x25: branch(a > k); break;
-      case 0x35: branch(a >= k); break;
-      case 0x45: branch((a & k) !== 0); break;
-      case 0x06: return { ret: k, steps };
-      default: throw new Error(`opcode ${code}`);
+      case 0x20:
+        a = data.getUint32(k, true);
+        break;
+      case 0x54:
+        a = (a & k) >>> 0;
+        break;
+      case 0x05:
+        pc += k;
+        break;
+      case 0x15:
+        branch(a === k);
+        break;
+      case 0x25:
+        branch(a > k);
+        break;
+      case 0x35:
+        branch(a >= k);
+        break;
+      case 0x45:
+        branch((a & k) !== 0);
+        break;
+      case 0x06:
+        return { ret: k, steps };
+      default:
+        throw new Error(`opcode ${code}`);
     }
   }
 }
@@ -138,7 +154,9 @@ function compareAll(profile: Profile, arch: Arch, caps: ReadonlySet<string>) {
     for (const args of argsToTry(profile, names.get(nr))) {
       const { ret, steps } = run(prog, seccompData(nr, AUDIT[arch], args));
       if (ret !== expected(profile, arch, caps, nr, args))
-        throw new Error(`${arch} ${names.get(nr) ?? nr}(${args.join(", ")}): ${ret.toString(16)}, expected ${expected(profile, arch, caps, nr, args).toString(16)}`);
+        throw new Error(
+          `${arch} ${names.get(nr) ?? nr}(${args.join(", ")}): ${ret.toString(16)}, expected ${expected(profile, arch, caps, nr, args).toString(16)}`,
+        );
       worst = Math.max(worst, steps);
     }
   return { prog, worst };
@@ -169,8 +187,7 @@ const HIGH = 1n << 32n;
 
 describe.each(ARCHES)("the default profile on %s", (arch) => {
   test("everyday calls are allowed", () => {
-    for (const name of ["read", "write", "execve", "openat", "futex", "mmap", "exit_group", "rt_sigreturn", "fstat"])
-      expect(answer(arch, name)).toBe(ALLOW);
+    for (const name of ["read", "write", "execve", "openat", "futex", "mmap", "exit_group", "rt_sigreturn", "fstat"]) expect(answer(arch, name)).toBe(ALLOW);
     expect(answer(arch, "socket", [2n, 1n, 0n])).toBe(ALLOW); // AF_INET
   });
 
@@ -206,7 +223,25 @@ describe.each(ARCHES)("the default profile on %s", (arch) => {
   });
 
   test("refused by default: keys, kexec, modules, bpf, perf, handles, reboot, userfaultfd", () => {
-    const refused = ["keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf", "perf_event_open", "open_by_handle_at", "reboot", "userfaultfd", "pivot_root", "swapon", "acct", "kcmp"];
+    const refused = [
+      "keyctl",
+      "add_key",
+      "request_key",
+      "kexec_load",
+      "kexec_file_load",
+      "init_module",
+      "finit_module",
+      "delete_module",
+      "bpf",
+      "perf_event_open",
+      "open_by_handle_at",
+      "reboot",
+      "userfaultfd",
+      "pivot_root",
+      "swapon",
+      "acct",
+      "kcmp",
+    ];
     for (const name of refused) expect([name, answer(arch, name)]).toEqual([name, errno(EPERM)]);
   });
 
@@ -274,7 +309,11 @@ test("the default profile compiles to well under the kernel's 4096 instructions"
 describe.skipIf(process.platform !== "linux" || !["x64", "arm64"].includes(process.arch))("in the kernel", () => {
   // test/seccomp-child.ts installs the default filter on itself, then makes these calls
   async function child(calls: string[][], x32 = false) {
-    const p = Bun.spawn([process.execPath, "test/seccomp-child.ts", JSON.stringify(calls), ...(x32 ? ["x32"] : [])], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, "test/seccomp-child.ts", JSON.stringify(calls), ...(x32 ? ["x32"] : [])], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     return { out: out ? (JSON.parse(out) as { installed: number[]; results: number[] }) : null, err, signal: p.signalCode };
   }
@@ -298,7 +337,8 @@ describe.skipIf(process.platform !== "linux" || !["x64", "arm64"].includes(proce
     ]);
     expect(r.err).toBe("");
     expect(r.out!.installed).toEqual([0, 0]);
-    const [pid, tcgets, tiocsti, tiocstiHigh, clone3, vsock, vsockHigh, unix, unshare, keyctl, unknown, persona, personaHigh, uring] = r.out!.results as number[];
+    const [pid, tcgets, tiocsti, tiocstiHigh, clone3, vsock, vsockHigh, unix, unshare, keyctl, unknown, persona, personaHigh, uring] = r.out!
+      .results as number[];
     expect(pid).toBeGreaterThan(0);
     expect(tcgets).toBe(-25); // ENOTTY, from the kernel
     expect([tiocsti, tiocstiHigh, vsock, vsockHigh, unshare, keyctl, unknown, personaHigh, uring]).toEqual(Array(9).fill(-EPERM));
@@ -326,10 +366,22 @@ describe("compileProfile", () => {
       { names: ["close"], action: "SCMP_ACT_KILL_THREAD", args: [{ index: 2, op: "SCMP_CMP_GE", value: 0xffffffffn }] },
       { names: ["openat"], action: "SCMP_ACT_TRACE", errnoRet: 42, args: [{ index: 3, op: "SCMP_CMP_LT", value: 0x1_8000_0000n }] },
       { names: ["openat"], action: "SCMP_ACT_KILL", args: [{ index: 4, op: "SCMP_CMP_LE", value: 0xffff_ffff_ffff_fff0n }] },
-      { names: ["dup3"], action: "SCMP_ACT_ERRNO", args: [{ index: 5, op: "SCMP_CMP_MASKED_EQ", value: 0xff00_0000_0000_ff00n, valueTwo: 0x1200_0000_0000_3400n }] },
+      {
+        names: ["dup3"],
+        action: "SCMP_ACT_ERRNO",
+        args: [{ index: 5, op: "SCMP_CMP_MASKED_EQ", value: 0xff00_0000_0000_ff00n, valueTwo: 0x1200_0000_0000_3400n }],
+      },
       { names: ["fchdir"], action: "SCMP_ACT_ERRNO", args: [{ index: 0, op: "SCMP_CMP_MASKED_EQ", value: 0xffff_0000_0000_0000n }] },
       { names: ["fchdir"], action: "SCMP_ACT_KILL_PROCESS", args: [{ index: 1, op: "SCMP_CMP_MASKED_EQ", value: 0xf0n, valueTwo: 0x0fn }] },
-      { names: ["getpid"], action: "SCMP_ACT_ERRNO", errnoRet: 9, args: [{ index: 0, op: "SCMP_CMP_EQ", value: 1n }, { index: 3, op: "SCMP_CMP_GE", value: 10n }] },
+      {
+        names: ["getpid"],
+        action: "SCMP_ACT_ERRNO",
+        errnoRet: 9,
+        args: [
+          { index: 0, op: "SCMP_CMP_EQ", value: 1n },
+          { index: 3, op: "SCMP_CMP_GE", value: 10n },
+        ],
+      },
       { names: ["getpid"], action: "SCMP_ACT_TRAP", args: [{ index: 0, op: "SCMP_CMP_EQ", value: 1n }] },
       { names: ["getpid", "gettid"], action: "SCMP_ACT_LOG" },
       { names: ["getpid"], action: "SCMP_ACT_KILL" },
@@ -373,14 +425,16 @@ describe("compileProfile", () => {
 
   test("nothing but a default, as struct sock_filter bytes, little endian", () => {
     const prog = compile({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [] }, "x86_64");
-    expect([...prog]).toEqual([
-      [0x20, 0, 0, 0, 4, 0, 0, 0], // ld [4]                      arch
-      [0x15, 0, 0, 2, 0x3e, 0, 0, 0xc0], // jeq AUDIT_ARCH_X86_64, 0, 2
-      [0x20, 0, 0, 0, 0, 0, 0, 0], // ld [0]                      nr
-      [0x45, 0, 0, 1, 0, 0, 0, 0x40], // jset 0x40000000, 0, 1      x32
-      [0x06, 0, 0, 0, 0, 0, 0, 0x80], // ret KILL_PROCESS
-      [0x06, 0, 0, 0, 0, 0, 0xff, 0x7f], // ret ALLOW
-    ].flat());
+    expect([...prog]).toEqual(
+      [
+        [0x20, 0, 0, 0, 4, 0, 0, 0], // ld [4]                      arch
+        [0x15, 0, 0, 2, 0x3e, 0, 0, 0xc0], // jeq AUDIT_ARCH_X86_64, 0, 2
+        [0x20, 0, 0, 0, 0, 0, 0, 0], // ld [0]                      nr
+        [0x45, 0, 0, 1, 0, 0, 0, 0x40], // jset 0x40000000, 0, 1      x32
+        [0x06, 0, 0, 0, 0, 0, 0, 0x80], // ret KILL_PROCESS
+        [0x06, 0, 0, 0, 0, 0, 0xff, 0x7f], // ret ALLOW
+      ].flat(),
+    );
     const arm = compile({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [] }, "aarch64");
     expect(run(arm, seccompData(aarch64.mount!, AUDIT.aarch64)).ret).toBe(ALLOW);
     expect(run(arm, seccompData(aarch64.mount!, AUDIT.x86_64)).ret).toBe(KILL_PROCESS);
@@ -389,7 +443,11 @@ describe("compileProfile", () => {
   test("more than 4096 instructions is an error", () => {
     const huge: Profile = {
       defaultAction: "SCMP_ACT_ERRNO",
-      syscalls: Array.from({ length: 2000 }, (_, i) => ({ names: ["personality"], action: "SCMP_ACT_ALLOW" as const, args: [{ index: 0, value: BigInt(i), op: "SCMP_CMP_EQ" as const }] })),
+      syscalls: Array.from({ length: 2000 }, (_, i) => ({
+        names: ["personality"],
+        action: "SCMP_ACT_ALLOW" as const,
+        args: [{ index: 0, value: BigInt(i), op: "SCMP_CMP_EQ" as const }],
+      })),
     };
     expect(() => compileProfile(huge, { arch: "x86_64", caps: new Set() })).toThrow(MycfsError);
     expect(() => compileProfile(huge, { arch: "x86_64", caps: new Set() })).toThrow(/compiles to \d+ BPF instructions, more than the kernel's 4096/);
@@ -451,23 +509,87 @@ describe("parseProfile", () => {
     ["bad JSON", `{"defaultAction": `, "seccomp profile p.json: not valid JSON ("],
     ["not an object", `[]`, "seccomp profile p.json: expected an object"],
     ["no default action", `{"syscalls": []}`, "seccomp profile p.json: defaultAction: missing; give one of SCMP_ACT_ALLOW, "],
-    ["an unknown default action", `{"defaultAction": "SCMP_ACT_NOTIFY"}`, `defaultAction: unknown action "SCMP_ACT_NOTIFY" (known: SCMP_ACT_ALLOW, SCMP_ACT_ERRNO,`],
-    ["an unknown field", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": []}`, "seccomp profile p.json: unknown field 'flags' (known: defaultAction, defaultErrnoRet, architectures, archMap, syscalls)"],
-    ["an unknown action", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_DENY"}]}`, `syscalls[0].action: unknown action "SCMP_ACT_DENY"`],
-    ["an unknown op", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_IN"}]}]}`, `syscalls[0].args[0].op: unknown op "SCMP_CMP_IN" (known: SCMP_CMP_NE,`],
-    ["names not an array", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_ERRNO"}]}`, "syscalls[0].names: expected an array"],
-    ["no names", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}`, "syscalls[0].names: expected a non-empty array of syscall names"],
-    ["a name that is not one", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", 3], "action": "SCMP_ACT_ERRNO"}]}`, "syscalls[0].names[1]: expected a syscall name"],
-    ["an index past 5", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`, "syscalls[0].args[0].index: expected an integer from 0 to 5"],
-    ["a negative value", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}`, "syscalls[0].args[0].value: expected an integer from 0 to 18446744073709551615"],
-    ["a value in quotes", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}]}]}`, "syscalls[0].args[0].value: expected an integer"],
-    ["a value past 64 bits", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]}`, "syscalls[0].args[0].value: expected an integer from 0 to 18446744073709551615"],
-    ["an errno on ALLOW", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}`, "syscalls[0].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not SCMP_ACT_ALLOW"],
+    [
+      "an unknown default action",
+      `{"defaultAction": "SCMP_ACT_NOTIFY"}`,
+      `defaultAction: unknown action "SCMP_ACT_NOTIFY" (known: SCMP_ACT_ALLOW, SCMP_ACT_ERRNO,`,
+    ],
+    [
+      "an unknown field",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "flags": []}`,
+      "seccomp profile p.json: unknown field 'flags' (known: defaultAction, defaultErrnoRet, architectures, archMap, syscalls)",
+    ],
+    [
+      "an unknown action",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_DENY"}]}`,
+      `syscalls[0].action: unknown action "SCMP_ACT_DENY"`,
+    ],
+    [
+      "an unknown op",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_IN"}]}]}`,
+      `syscalls[0].args[0].op: unknown op "SCMP_CMP_IN" (known: SCMP_CMP_NE,`,
+    ],
+    [
+      "names not an array",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_ERRNO"}]}`,
+      "syscalls[0].names: expected an array",
+    ],
+    [
+      "no names",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}`,
+      "syscalls[0].names: expected a non-empty array of syscall names",
+    ],
+    [
+      "a name that is not one",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", 3], "action": "SCMP_ACT_ERRNO"}]}`,
+      "syscalls[0].names[1]: expected a syscall name",
+    ],
+    [
+      "an index past 5",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`,
+      "syscalls[0].args[0].index: expected an integer from 0 to 5",
+    ],
+    [
+      "a negative value",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}`,
+      "syscalls[0].args[0].value: expected an integer from 0 to 18446744073709551615",
+    ],
+    [
+      "a value in quotes",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}]}]}`,
+      "syscalls[0].args[0].value: expected an integer",
+    ],
+    [
+      "a value past 64 bits",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]}`,
+      "syscalls[0].args[0].value: expected an integer from 0 to 18446744073709551615",
+    ],
+    [
+      "an errno on ALLOW",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}`,
+      "syscalls[0].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not SCMP_ACT_ALLOW",
+    ],
     ["an errno too large", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000}`, "defaultErrnoRet: expected an integer from 0 to 4095"],
-    ["an unknown field in a rule", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"name": "read", "action": "SCMP_ACT_ERRNO"}]}`, "syscalls[0]: unknown field 'name' (known: names, action,"],
-    ["caps not strings", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": [true]}}]}`, "syscalls[0].includes.caps[0]: expected a string"],
-    ["a kernel above 5.6", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "6.1"}}]}`, "syscalls[0].includes.minKernel: 6.1 is above Linux 5.6"],
-    ["minKernel in excludes", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "excludes": {"minKernel": "4.8"}}]}`, "syscalls[0].excludes: unknown field 'minKernel' (known: caps, arches)"],
+    [
+      "an unknown field in a rule",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"name": "read", "action": "SCMP_ACT_ERRNO"}]}`,
+      "syscalls[0]: unknown field 'name' (known: names, action,",
+    ],
+    [
+      "caps not strings",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": [true]}}]}`,
+      "syscalls[0].includes.caps[0]: expected a string",
+    ],
+    [
+      "a kernel above 5.6",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "6.1"}}]}`,
+      "syscalls[0].includes.minKernel: 6.1 is above Linux 5.6",
+    ],
+    [
+      "minKernel in excludes",
+      `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "excludes": {"minKernel": "4.8"}}]}`,
+      "syscalls[0].excludes: unknown field 'minKernel' (known: caps, arches)",
+    ],
     ["a bad architecture", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["x86_64"]}`, "architectures[0]: expected an SCMP_ARCH_* name"],
     ["architectures and archMap", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": [], "archMap": []}`, "give architectures or archMap, not both"],
   ];

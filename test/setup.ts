@@ -25,14 +25,17 @@ afterAll(() => {
   // Containers run without --rm are kept, as docker keeps them, once exited; one still
   // running (or never started) at the end is a leak.
   const state = process.env.MYCFS_STATE!;
-  const records = readdirSync(state).filter((f) => /^[0-9a-f]{64}$/.test(f))
+  const records = readdirSync(state)
+    .filter((f) => /^[0-9a-f]{64}$/.test(f))
     .map((id) => JSON.parse(readFileSync(`${state}/${id}/state.json`, "utf8")) as { id: string; status: string });
   rmSync(state, { recursive: true, force: true });
   const live = records.filter((r) => r.status !== "exited").map((r) => `${r.id} (${r.status})`);
   if (live.length) throw new Error(`the suite left containers in its state directory: ${live.join(", ")}`);
   // a mycfs started without the suite's environment would have written the host's
   if (!hostState && existsSync("/run/mycfs")) throw new Error("the suite wrote the host's state directory /run/mycfs");
-  const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("mycfs"));
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const cgroups = mycfsCgroups();
   if (cgroups.length) throw new Error(`the suite left cgroups on the host:\n${cgroups.join("\n")}`);

@@ -10,7 +10,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // a tool that prints the sha256 of stdin, read in pieces of 1 to 1000 bytes
 const main = join(dir, "main.c");
-writeFileSync(main, `#include <stdio.h>
+writeFileSync(
+  main,
+  `#include <stdio.h>
 #include <unistd.h>
 #include "${process.cwd()}/csrc/sha256.h"
 int main(void) {
@@ -27,15 +29,18 @@ int main(void) {
   for (int i = 0; i < 32; i++) printf("%02x", d[i]);
   return 0;
 }
-`);
+`,
+);
 
-for (const [variant, flags] of [["as built (SHA instructions where the CPU has them)", []], ["portable", ["-DSHA256_PORTABLE"]]] as const)
+for (const [variant, flags] of [
+  ["as built (SHA instructions where the CPU has them)", []],
+  ["portable", ["-DSHA256_PORTABLE"]],
+] as const)
   test(`sha256, ${variant}`, () => {
     const bin = join(dir, `sha-${flags.length}`);
     const cc = Bun.spawnSync(["cc", "-O2", "-Wall", "-Werror", ...flags, "-o", bin, main, "csrc/sha256.c"], { stderr: "pipe" });
     expect(cc.stderr.toString()).toBe("");
-    const inputs = [...Array.from({ length: 200 }, (_, n) => crypto.getRandomValues(new Uint8Array(n))),
-      new Uint8Array(3_000_001).map((_, i) => i * 7)];
+    const inputs = [...Array.from({ length: 200 }, (_, n) => crypto.getRandomValues(new Uint8Array(n))), new Uint8Array(3_000_001).map((_, i) => i * 7)];
     for (const data of inputs) {
       const out = Bun.spawnSync([bin], { stdin: data }).stdout.toString();
       expect([data.byteLength, out]).toEqual([data.byteLength, new Bun.CryptoHasher("sha256").update(data).digest("hex")]);

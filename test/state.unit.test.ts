@@ -20,17 +20,32 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function record(id: string, more: Partial<ContainerState> = {}): ContainerState {
   return {
-    id, image: "busybox", command: ["sh"], status: "running", detached: true, autoRemove: false, bootId: bootId(),
-    supervisor: processRef(process.pid), cgroup: { name: `mycfs-${id.slice(0, 12)}`, layout: { mode: "v2", hierarchies: [] } },
-    exec: { env: ["PATH=/bin", "HOSTNAME=box", "TERM=dumb"], workdir: "/srv", rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: 2048 }],
-      caps: ["CHOWN", "KILL"], noNewPrivs: true, seccomp: null },
-    created: new Date().toISOString(), ...more,
+    id,
+    image: "busybox",
+    command: ["sh"],
+    status: "running",
+    detached: true,
+    autoRemove: false,
+    bootId: bootId(),
+    supervisor: processRef(process.pid),
+    cgroup: { name: `mycfs-${id.slice(0, 12)}`, layout: { mode: "v2", hierarchies: [] } },
+    exec: {
+      env: ["PATH=/bin", "HOSTNAME=box", "TERM=dumb"],
+      workdir: "/srv",
+      rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: 2048 }],
+      caps: ["CHOWN", "KILL"],
+      noNewPrivs: true,
+      seccomp: null,
+    },
+    created: new Date().toISOString(),
+    ...more,
   };
 }
 
 describe("the state directory", () => {
   const state = new StateDir(join(dir, "run"));
-  const a = "ab".repeat(32), b = "ac".repeat(32);
+  const a = "ab".repeat(32),
+    b = "ac".repeat(32);
 
   test("containers are found by name, full id or unique prefix; names are claimed once", () => {
     state.create(record(a, { name: "web" }));
@@ -110,7 +125,17 @@ describe("exec", () => {
     const io = { fds: [-1, -1, -1] as [number, number, number], ctty: true };
     const fds = { pidfd: 9, cgroup: 11 };
     const decoded = decodePlan(encodePlan(buildExecPlan(s, opts, fds, io)));
-    expect(decoded.map((d) => d.code)).toEqual([OpCode.SETNS, OpCode.ROOT, OpCode.CHDIR, OpCode.STDIO, OpCode.PTY, OpCode.RLIMIT, OpCode.PRCTL, OpCode.CAPS, OpCode.EXEC]);
+    expect(decoded.map((d) => d.code)).toEqual([
+      OpCode.SETNS,
+      OpCode.ROOT,
+      OpCode.CHDIR,
+      OpCode.STDIO,
+      OpCode.PTY,
+      OpCode.RLIMIT,
+      OpCode.PRCTL,
+      OpCode.CAPS,
+      OpCode.EXEC,
+    ]);
     expect(decoded[0]).toMatchObject({ a: 9, b: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP });
     expect(decoded[0]!.b & CLONE.NEWPID).toBe(0); // the clone itself entered it
     expect(decoded[1]!.strs).toEqual(["/"]); // the container's root, which setns made this process's
@@ -131,12 +156,20 @@ describe("exec", () => {
     const tracer = { ...s, exec: { ...s.exec, caps: [...s.exec.caps, "SYS_PTRACE"] } };
     expect([s, tracer].map(throughEnterProgram)).toEqual([false, true]);
     const plan = buildExecPlan(tracer, opts, fds, io);
-    expect(plan.slice(0, 3)).toMatchObject([{ kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 }, { kind: "enter", pidfd: 9, cgroupFd: 11 }, { kind: "setns", fd: 9 }]);
+    expect(plan.slice(0, 3)).toMatchObject([
+      { kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 },
+      { kind: "enter", pidfd: 9, cgroupFd: 11 },
+      { kind: "setns", fd: 9 },
+    ]);
     // in a user namespace no container holds CAP_SYS_PTRACE where mycfs's memory is; a
     // rootless one's user owns it: the enter program joins it before the PID namespace
     expect(throughEnterProgram({ ...tracer, userns: { rootless: false, dropGroups: true } })).toBe(false);
     const rootless = buildExecPlan({ ...s, userns: { rootless: true, dropGroups: false } }, opts, { pidfd: 9, cgroup: -1 }, io);
-    expect(rootless.slice(0, 3)).toMatchObject([{ kind: "setns", flags: CLONE.NEWUSER }, { kind: "prctl", arg: 0 }, { kind: "enter", cgroupFd: -1 }]);
+    expect(rootless.slice(0, 3)).toMatchObject([
+      { kind: "setns", flags: CLONE.NEWUSER },
+      { kind: "prctl", arg: 0 },
+      { kind: "enter", cgroupFd: -1 },
+    ]);
     expect(rootless[3]!.kind === "setns" && rootless[3]!.flags & CLONE.NEWUSER).toBe(0);
   });
 });

@@ -8,8 +8,20 @@ import { file } from "./archives";
 
 describe("entry names", () => {
   test("plain names pass as they are; others are cleaned, or refused if they lead out", () => {
-    const names: [string, string | null][] = [["a", "a"], ["a/b", "a/b"], ["a/b/", "a/b"], ["./a", "a"], ["a//b", "a/b"], ["a/./b", "a/b"],
-      [".", null], ["./", null], ["", null], [".a/..b", ".a/..b"], ["a/.../b", "a/.../b"], ["..a", "..a"]];
+    const names: [string, string | null][] = [
+      ["a", "a"],
+      ["a/b", "a/b"],
+      ["a/b/", "a/b"],
+      ["./a", "a"],
+      ["a//b", "a/b"],
+      ["a/./b", "a/b"],
+      [".", null],
+      ["./", null],
+      ["", null],
+      [".a/..b", ".a/..b"],
+      ["a/.../b", "a/.../b"],
+      ["..a", "..a"],
+    ];
     for (const [name, path] of names) expect([name, entryPath(name)]).toEqual([name, path]);
     for (const name of ["/a", "../a", "a/../b", "a/..", "..", "a\0b"]) expect(() => entryPath(name)).toThrow(/points outside the image/);
   });

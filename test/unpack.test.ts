@@ -4,8 +4,21 @@
 // test/security/cve-2014-6407.test.ts.)
 import { afterAll, describe, expect, test } from "bun:test";
 import { dlopen } from "bun:ffi";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync,
-  writeFileSync, linkSync, chownSync, lutimesSync, utimesSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  linkSync,
+  chownSync,
+  lutimesSync,
+  utimesSync,
+} from "node:fs";
 import { join } from "node:path";
 import { packTar } from "modern-tar";
 import { file, importRefused } from "./archives";
@@ -32,7 +45,6 @@ function xattrs(path: string): Record<string, string> {
   }
   return out;
 }
-
 
 /** A one-file archive whose header claims `size` bytes (base-256, as GNU tar writes huge sizes), with no data. */
 async function hugeClaim(size: number): Promise<Uint8Array> {
@@ -61,18 +73,26 @@ describe("damaged and oversized archives", () => {
     ["an archive cut after an entry, without its end blocks", async () => (await packTar([file("a")])).subarray(0, 1024), /truncated/],
     ["a header whose checksum does not match", async () => damaged(await packTar([file("a"), file("b")]), 1024 + 1), /a damaged tar header/],
     ["a long name's PAX header whose checksum does not match", async () => damaged(await packTar([file(`${"d".repeat(120)}/x`)]), 10), /damaged tar header/],
-    ["a gzip stream cut short", async () => { const gz = Bun.gzipSync(await packTar([file("a", "x".repeat(100_000))])); return gz.subarray(0, gz.byteLength >> 1); }, /truncated|ends in the middle/],
+    [
+      "a gzip stream cut short",
+      async () => {
+        const gz = Bun.gzipSync(await packTar([file("a", "x".repeat(100_000))]));
+        return gz.subarray(0, gz.byteLength >> 1);
+      },
+      /truncated|ends in the middle/,
+    ],
     ["gzip data damaged on the way", async () => damaged(Bun.gzipSync(await packTar([file("a", "x".repeat(100_000))])), 40), /not valid gzip|corrupt/],
   ];
-  for (const [what, make, message] of cases)
-    test(`${what}: refused, nothing stored`, async () => importRefused(store, await make(), message));
+  for (const [what, make, message] of cases) test(`${what}: refused, nothing stored`, async () => importRefused(store, await make(), message));
 });
 
 describe("left out of an image, with a warning that says why", () => {
   test("a device node, unless --devices", async () => {
     const archive = join(store.dir, "dev.tar");
-    writeFileSync(archive, await packTar([{ header: { name: "dev/", type: "directory", size: 0 } },
-      { header: { name: "dev/disk", type: "block-device", size: 0, mode: 0o666 } }]));
+    writeFileSync(
+      archive,
+      await packTar([{ header: { name: "dev/", type: "directory", size: 0 } }, { header: { name: "dev/disk", type: "block-device", size: 0, mode: 0o666 } }]),
+    );
     const r = await mycfs(["import", "--root", store.root, archive, "devices"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("left out of the image (1): dev/disk: block-device 0:0 (device nodes need --devices)\n");
@@ -87,8 +107,10 @@ describe("left out of an image, with a warning that says why", () => {
     writeFileSync(archive, await packTar([{ header: { name: "a", type: "file", size: 1, pax }, body: "a" }]));
     const r = await mycfs(["import", "--root", store.root, archive, "xattrs"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("left out of the image (2): a: extended attribute trusted.overlay.opaque (overlayfs's own; never taken from an image); "
-      + "a: extended attribute security.capability (cannot set it: Invalid argument (EINVAL))\n");
+    expect(r.stderr).toContain(
+      "left out of the image (2): a: extended attribute trusted.overlay.opaque (overlayfs's own; never taken from an image); " +
+        "a: extended attribute security.capability (cannot set it: Invalid argument (EINVAL))\n",
+    );
     expect(r.stderr).not.toContain("--devices");
     expect(xattrs(join(imageDir(store.root, "xattrs:latest"), "a"))).toEqual({});
     expect((await mycfs(["rmi", "--root", store.root, "xattrs"])).code).toBe(0);
@@ -103,7 +125,13 @@ describe("round trip: packed by GNU tar, unpacked by mycfs, entry by entry the s
   const longer = `${"l".repeat(200)}/${"m".repeat(200)}`; // only PAX or GNU headers hold it
   mkdirSync(join(src, long), { recursive: true });
   mkdirSync(join(src, longer), { recursive: true });
-  for (const [name, mode] of [["plain", 0o644], ["exec", 0o755], ["setuid", 0o4755], ["setgid", 0o2711], ["private", 0o600]] as const) {
+  for (const [name, mode] of [
+    ["plain", 0o644],
+    ["exec", 0o755],
+    ["setuid", 0o4755],
+    ["setgid", 0o2711],
+    ["private", 0o600],
+  ] as const) {
     writeFileSync(join(src, name), `${name}\n`, { mode });
     Bun.spawnSync(["chmod", mode.toString(8), join(src, name)]);
   }
@@ -139,12 +167,26 @@ describe("round trip: packed by GNU tar, unpacked by mycfs, entry by entry the s
     return paths.map((p) => {
       const full = join(root, p);
       const s = lstatSync(full);
-      const kind = s.isFile() ? "file" : s.isDirectory() ? "dir" : s.isSymbolicLink() ? "symlink" : s.isFIFO() ? "fifo"
-        : s.isCharacterDevice() ? "char" : s.isBlockDevice() ? "block" : "?";
+      const kind = s.isFile()
+        ? "file"
+        : s.isDirectory()
+          ? "dir"
+          : s.isSymbolicLink()
+            ? "symlink"
+            : s.isFIFO()
+              ? "fifo"
+              : s.isCharacterDevice()
+                ? "char"
+                : s.isBlockDevice()
+                  ? "block"
+                  : "?";
       const first = s.isFile() && s.nlink > 1 ? inodes.get(s.ino) : undefined;
       if (s.isFile() && s.nlink > 1 && !first) inodes.set(s.ino, p);
       return {
-        path: p, kind, mode: (s.mode & 0o7777).toString(8), owner: `${s.uid}:${s.gid}`,
+        path: p,
+        kind,
+        mode: (s.mode & 0o7777).toString(8),
+        owner: `${s.uid}:${s.gid}`,
         mtime: kind === "dir" && p === "" ? 0 : Math.floor(s.mtimeMs / 1000),
         ...(kind === "file" ? { content: new Bun.CryptoHasher("sha256").update(readFileSync(full)).digest("hex"), hardlinkOf: first } : {}),
         ...(kind === "symlink" ? { target: readlinkSync(full) } : {}),

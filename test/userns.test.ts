@@ -72,7 +72,12 @@ describe("--userns=auto as root", () => {
 
   test("an explicit --uidmap, and bad maps are refused before anything runs", async () => {
     const r = await mycfs(["run", "--root", store.root, "--uidmap", "0:300000:1000", "busybox", "cat", "/proc/self/uid_map", "/proc/self/gid_map"]);
-    expect(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(":"))).toEqual(["0:300000:1000", "0:300000:1000"]);
+    expect(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/).join(":")),
+    ).toEqual(["0:300000:1000", "0:300000:1000"]);
     const bad = await mycfs(["run", "--root", store.root, "--uidmap", "0:1000:10", "--uidmap", "5:2000:10", "busybox", "true"]);
     expect(bad).toMatchObject({ code: 125, stderr: "mycfs: --uidmap: ranges 0:1000:10 and 5:2000:10 overlap in the container\n" });
   });

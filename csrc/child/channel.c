@@ -24,7 +24,10 @@ int chan_send(int fd, uint32_t kind, uint32_t step, int32_t err, uint64_t ns) {
 int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
   struct mycfs_msg m = {.kind = kind, .step = step};
   struct iovec iov = {&m, sizeof m};
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } u;
   memset(&u, 0, sizeof u);
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -39,7 +42,10 @@ int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed) {
  * message is stored in *passed (else -1). */
 int chan_recv(int fd, struct mycfs_msg *m, int *passed) {
   struct iovec iov = {m, sizeof *m};
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } u;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   long n;
   do n = sys(SYS_recvmsg, fd, &msg, MSG_CMSG_CLOEXEC);

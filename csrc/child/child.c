@@ -36,7 +36,7 @@
 static int sync_fd = -1;
 static int root_fd = -1;
 static int root_on_slash = 0; /* the root is a tree attached over / (OPF_TREE) */
-static int passed_fd = -1; /* a mount the parent sent at a sync point, until OP_ATTACH takes it */
+static int passed_fd = -1;    /* a mount the parent sent at a sync point, until OP_ATTACH takes it */
 
 static uint64_t now_ns(void) {
   struct timespec ts = {0};
@@ -75,8 +75,7 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char b
   *fd = -1;
   *path = target;
   if (!(op->flags & OPF_IN_ROOT)) return 0;
-  enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR
-                          : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
+  enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
   *fd = open_in_root(root_fd, target, kind);
   if (*fd < 0) return *fd == -ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : -*fd;
   *path = fd_path(buf, *fd);
@@ -107,7 +106,9 @@ static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
   }
   int fd, err = target_path(op, s[1], buf, &path, &fd);
   long rc = 0;
-  if (!err) rc = sys(SYS_mount, op->flags & OPF_BIND_SELF ? path : source, path, s[2][0] ? s[2] : NULL, op->a, s[3][0] ? s[3] : NULL);
+  if (!err)
+    rc = sys(SYS_mount, op->flags & OPF_BIND_SELF ? path : source, path, s[2][0] ? s[2] : NULL, op->a,
+             s[3][0] ? s[3] : NULL);
   if (fd >= 0) sys(SYS_close, fd);
   if (src >= 0) sys(SYS_close, src);
   if (err) return err < 0 ? 0 : err; /* < 0: an optional target that is not there */
@@ -299,7 +300,8 @@ int cloexec_from(unsigned first) {
  * ignores SIGPIPE and others, and ignored signals would survive execve. */
 static void reset_signals(void) {
   struct kernel_sigaction dfl = {.handler = SIG_DFL};
-  for (int sig = 1; sig < _NSIG; sig++) sys(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask); /* KILL, STOP: EINVAL, harmless */
+  for (int sig = 1; sig < _NSIG; sig++)
+    sys(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask); /* KILL, STOP: EINVAL, harmless */
   uint64_t none = 0;
   sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
@@ -349,7 +351,8 @@ static int enter_pid_ns(const struct mycfs_op_hdr *op) {
   if (enter_report_fd < 0) return EBADF;
   TRY(sys(SYS_setns, op->a, CLONE_NEWPID));
   int64_t cgroup = (int64_t)op->b;
-  struct clone_args args = {.flags = CLONE_PARENT | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0), .cgroup = cgroup >= 0 ? (uint64_t)cgroup : 0};
+  struct clone_args args = {.flags = CLONE_PARENT | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0),
+                            .cgroup = cgroup >= 0 ? (uint64_t)cgroup : 0};
   long pid = sys(SYS_clone3, &args, sizeof args);
   if (pid < 0) return (int)-pid;
   if (pid == 0) {

@@ -17,7 +17,10 @@ int exec_search(const char *path_list, char *const argv[], char *const envp[]) {
     const char *end = strchrnul(p, ':');
     char full[PATH_MAX];
     size_t dlen = (size_t)(end - p);
-    if (dlen == 0) { dlen = 1; p = "."; }  /* empty entry means the working directory */
+    if (dlen == 0) {
+      dlen = 1;
+      p = ".";
+    } /* empty entry means the working directory */
     if (dlen + 1 + clen < sizeof full) {
       memcpy(full, p, dlen);
       full[dlen] = '/';

@@ -11,8 +11,7 @@
 #include "../mycfs.h"
 #include "sys.h"
 
-void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char *const argv[],
-              char *const envp[]) {
+void run_init(int sync_fd, uint32_t step, int ctty, const char *path_list, char *const argv[], char *const envp[]) {
   unsigned long all = ~0ul, none = 0;
   sys(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, sizeof all);
   /* This process never execs, so close-on-exec never closes anything for it: close every

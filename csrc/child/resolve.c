@@ -55,9 +55,11 @@ int open_below(int root_fd, const char *path, enum create_kind create, uint64_t 
     if (fd == -ENOENT) {
       char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
       char keep = 0;
-      if (last_slash) { keep = *last_slash; *last_slash = '\0'; }
-      int rc = create_at(root_fd, last_slash ? buf : "", name,
-                         saved == '\0' ? create : CREATE_DIR, rules);
+      if (last_slash) {
+        keep = *last_slash;
+        *last_slash = '\0';
+      }
+      int rc = create_at(root_fd, last_slash ? buf : "", name, saved == '\0' ? create : CREATE_DIR, rules);
       if (last_slash) *last_slash = keep;
       if (rc < 0) return rc;
       fd = resolve(root_fd, buf, rules);

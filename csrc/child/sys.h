@@ -55,9 +55,9 @@ static inline long raw_syscall(long n, long a, long b, long c, long d, long e, l
 #define sys(...) SYS_PICK(__VA_ARGS__, SYS_5, SYS_4, SYS_3, SYS_2, SYS_1, SYS_0, _)(__VA_ARGS__)
 
 /* In functions that return 0 or a positive errno: return the errno of a failed call. */
-#define TRY(call)                 \
-  do {                            \
-    long try_rc_ = (call);        \
+#define TRY(call)                          \
+  do {                                     \
+    long try_rc_ = (call);                 \
     if (try_rc_ < 0) return (int)-try_rc_; \
   } while (0)
 

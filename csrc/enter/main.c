@@ -16,7 +16,8 @@
 #include "../child/sys.h"
 
 #if defined(__x86_64__)
-__asm__(".text\n.global _start\n_start:\n  xor %ebp, %ebp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call enter_main\n  hlt\n");
+__asm__(
+    ".text\n.global _start\n_start:\n  xor %ebp, %ebp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call enter_main\n  hlt\n");
 #elif defined(__aarch64__)
 __asm__(".text\n.global _start\n_start:\n  mov x29, #0\n  mov x30, #0\n  mov x0, sp\n  bl enter_main\n  brk #0\n");
 #endif

@@ -39,9 +39,9 @@ export const hostCgroupFs: CgroupFs = {
 
 export function readLayout(fs: CgroupFs): Layout {
   return parseLayout(fs.read("/proc/self/mountinfo") ?? "", fs.read("/proc/self/cgroup") ?? "", (dir) =>
-    (fs.read(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/).filter(Boolean));
+    (fs.read(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/).filter(Boolean),
+  );
 }
-
 
 /** Controllers every container's cgroup has, for `mycfs stats` and OOM reports. */
 const ACCOUNTING = ["memory", "pids", "cpuacct"];
@@ -96,7 +96,13 @@ export class ContainerCgroup {
    * and by a BPF program on the v2 directory where the container has one. */
   static plan(fs: CgroupFs, layout: Layout, name: string, limits: Limits, devices?: readonly DeviceRule[]): ContainerCgroup {
     const used = new Set([...ACCOUNTING, ...limitControllers(limits), ...(devices ? ["devices"] : [])]);
-    return ContainerCgroup.of(fs, { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) }, name, limits, devices);
+    return ContainerCgroup.of(
+      fs,
+      { ...layout, hierarchies: layout.hierarchies.filter((h) => layout.mode === "v2" || h.controllers.some((c) => used.has(c))) },
+      name,
+      limits,
+      devices,
+    );
   }
 
   /** Where the cgroup cannot be made, and why: a hierarchy mycfs may not write (a
@@ -164,7 +170,8 @@ export class ContainerCgroup {
   }
 
   joinOps(): Step[] {
-    return [...this.dirs].filter(([h]) => h.version === 1)
+    return [...this.dirs]
+      .filter(([h]) => h.version === 1)
       .map(([h, dir]) => write(`${dir}/tasks`, "0", `join the container's cgroup in the ${h.options} hierarchy`));
   }
 
@@ -181,8 +188,10 @@ export class ContainerCgroup {
   /** Removes the directories (those that exist), each as far as it can; then says which
    * could not be removed. */
   remove() {
-    const failed = [...(this.made ?? this.dirs.values())].reverse()
-      .map((dir) => [dir, this.removeDir(dir)] as const).filter(([, err]) => err !== 0 && err !== E.ENOENT);
+    const failed = [...(this.made ?? this.dirs.values())]
+      .reverse()
+      .map((dir) => [dir, this.removeDir(dir)] as const)
+      .filter(([, err]) => err !== 0 && err !== E.ENOENT);
     if (failed.length) throw new MycfsError(`could not remove cgroup ${failed.map(([dir, err]) => `${dir}: ${errnoMessage(err)}`).join("; ")}`);
   }
 

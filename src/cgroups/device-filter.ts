@@ -53,7 +53,10 @@ export function compileDeviceFilter(rules: readonly DeviceRule[]): Uint8Array {
   for (const r of rules) {
     let access = 0;
     for (const c of r.access) access |= ACCESS[c as keyof typeof ACCESS];
-    const checkType = r.type !== "a", checkAccess = access !== RWM, checkMajor = r.major >= 0, checkMinor = r.minor >= 0;
+    const checkType = r.type !== "a",
+      checkAccess = access !== RWM,
+      checkMajor = r.major >= 0,
+      checkMinor = r.minor >= 0;
     // a failed test skips the rest of the block: the tests after it, and its return
     let left = (checkType ? 1 : 0) + (checkAccess ? 3 : 0) + (checkMajor ? 1 : 0) + (checkMinor ? 1 : 0) + 2;
     if (checkType) put(EBPF.JNE, 2, 0, (left -= 1), TYPE[r.type as "b" | "c"]);

@@ -20,9 +20,16 @@ const rule = (type: "b" | "c", major: number, minor: number, access = "rwm"): De
 
 /** runc's default list, with docker's console: any node may be made, only these used. */
 export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
-  rule("c", ANY, ANY, "m"), rule("b", ANY, ANY, "m"),
-  rule("c", 1, 3), rule("c", 1, 5), rule("c", 1, 7), rule("c", 1, 8), rule("c", 1, 9), // null zero full random urandom
-  rule("c", 5, 0), rule("c", 5, 1), rule("c", 5, 2), // tty console ptmx
+  rule("c", ANY, ANY, "m"),
+  rule("b", ANY, ANY, "m"),
+  rule("c", 1, 3),
+  rule("c", 1, 5),
+  rule("c", 1, 7),
+  rule("c", 1, 8),
+  rule("c", 1, 9), // null zero full random urandom
+  rule("c", 5, 0),
+  rule("c", 5, 1),
+  rule("c", 5, 2), // tty console ptmx
   rule("c", 136, ANY), // the container's own pseudo-terminals, /dev/pts/*
   rule("c", 10, 200), // net/tun
 ];
@@ -50,13 +57,17 @@ function number(text: string, max: number): number | null {
 /** --device-cgroup-rule, docker's syntax: `c 1:11 rwm`, `b *:* r`, `a`. */
 export function parseDeviceRule(text: string): DeviceRule {
   const fail = (why: string) =>
-    new MycfsError(`--device-cgroup-rule '${text}': ${why}; write TYPE MAJOR:MINOR PERMS, e.g. 'c 1:11 w' (TYPE c or b, * for any number, PERMS of rwm), or 'a' for every device`);
+    new MycfsError(
+      `--device-cgroup-rule '${text}': ${why}; write TYPE MAJOR:MINOR PERMS, e.g. 'c 1:11 w' (TYPE c or b, * for any number, PERMS of rwm), or 'a' for every device`,
+    );
   const t = text.trim();
   if (t === "a" || t === "a *:* rwm") return ALL_DEVICES;
   const m = /^([abc]) (\S+):(\S+) (\S+)$/.exec(t);
   if (!m) throw fail("not a rule");
   if (m[1] === "a") throw fail("type a allows every device, with no numbers or permissions of its own");
-  const major = number(m[2]!, MAX.major), minor = number(m[3]!, MAX.minor), access = parseAccess(m[4]!);
+  const major = number(m[2]!, MAX.major),
+    minor = number(m[3]!, MAX.minor),
+    access = parseAccess(m[4]!);
   if (major === null) throw fail(`major '${m[2]}' is not * or a number up to ${MAX.major}`);
   if (minor === null) throw fail(`minor '${m[3]}' is not * or a number up to ${MAX.minor}`);
   if (access === null) throw fail(`permissions '${m[4]}' are not letters of rwm`);

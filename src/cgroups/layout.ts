@@ -22,8 +22,22 @@ export interface Layout {
   hierarchies: Hierarchy[];
 }
 
-const V1_CONTROLLERS = new Set(["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
-  "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"]);
+const V1_CONTROLLERS = new Set([
+  "cpu",
+  "cpuacct",
+  "cpuset",
+  "memory",
+  "devices",
+  "freezer",
+  "net_cls",
+  "net_prio",
+  "blkio",
+  "perf_event",
+  "hugetlb",
+  "pids",
+  "rdma",
+  "misc",
+]);
 
 /** `enabled(dir)`: the controllers enabled for children of a v2 cgroup (its cgroup.subtree_control). */
 export function parseLayout(mountinfo: string, procCgroup: string, enabled: (dir: string) => string[]): Layout {
@@ -50,10 +64,18 @@ export function parseLayout(mountinfo: string, procCgroup: string, enabled: (dir
   for (const [i, line] of lines.entries()) {
     const dash = line.indexOf(" - ");
     if (dash < 0 || !line.startsWith("cgroup", dash + 3) || hidden(i)) continue;
-    const root = field(line, 3), mount = points[i]!;
+    const root = field(line, 3),
+      mount = points[i]!;
     const [fstype, , superOpts = ""] = line.slice(dash + 3).split(" ");
     if ((fstype !== "cgroup" && fstype !== "cgroup2") || !root || !mount) continue;
-    const key = fstype === "cgroup2" ? "" : superOpts.split(",").filter((o) => V1_CONTROLLERS.has(o) || o.startsWith("name=")).sort().join(",");
+    const key =
+      fstype === "cgroup2"
+        ? ""
+        : superOpts
+            .split(",")
+            .filter((o) => V1_CONTROLLERS.has(o) || o.startsWith("name="))
+            .sort()
+            .join(",");
     if (seen.has(key)) continue; // the same hierarchy mounted twice
     const path = ownPath.get(key) ?? [...ownPath].find(([k]) => k.split(",").sort().join(",") === key)?.[1];
     if (path === undefined) continue;
@@ -85,6 +107,8 @@ function field(line: string, n: number): string {
 
 /** The hierarchy that drives a controller: v2 where it is usable there, else its v1 one. */
 export function holder(layout: Layout, controller: string): Hierarchy | undefined {
-  return layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(controller))
-    ?? layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller));
+  return (
+    layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(controller)) ??
+    layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))
+  );
 }

@@ -52,13 +52,11 @@ export function parseLimits(f: LimitFlags): Limits {
     if (l.memorySwap !== -1 && l.memorySwap < l.memory)
       throw new MycfsError(`--memory-swap ${f.memorySwap}: it counts memory plus swap, so it must be at least --memory`);
   }
-  if (f.cpus !== undefined)
-    l.cpus = parseNumber(f.cpus, "--cpus", (n) => n > 0 && n <= 1024, "expected a positive number of CPUs, e.g. 0.5");
+  if (f.cpus !== undefined) l.cpus = parseNumber(f.cpus, "--cpus", (n) => n > 0 && n <= 1024, "expected a positive number of CPUs, e.g. 0.5");
   if (f.cpuShares !== undefined)
     l.cpuShares = parseNumber(f.cpuShares, "--cpu-shares", (n) => Number.isInteger(n) && n >= 2 && n <= 262144, "expected a whole number from 2 to 262144");
   if (f.cpusetCpus !== undefined) {
-    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(f.cpusetCpus))
-      throw new MycfsError(`--cpuset-cpus ${f.cpusetCpus}: expected CPU numbers and ranges, e.g. 0-1,3`);
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(f.cpusetCpus)) throw new MycfsError(`--cpuset-cpus ${f.cpusetCpus}: expected CPU numbers and ranges, e.g. 0-1,3`);
     l.cpusetCpus = f.cpusetCpus;
   }
   if (f.pidsLimit !== undefined) {
@@ -72,8 +70,13 @@ export function parseLimits(f: LimitFlags): Limits {
 
 /** The controllers the requested limits need (the checks and errors are limitWrites'). */
 const FLAGS: Record<keyof Limits, string> = {
-  memory: "--memory", memorySwap: "--memory-swap", cpus: "--cpus", cpuShares: "--cpu-shares",
-  cpusetCpus: "--cpuset-cpus", pidsLimit: "--pids-limit", blkioWeight: "--blkio-weight",
+  memory: "--memory",
+  memorySwap: "--memory-swap",
+  cpus: "--cpus",
+  cpuShares: "--cpu-shares",
+  cpusetCpus: "--cpuset-cpus",
+  pidsLimit: "--pids-limit",
+  blkioWeight: "--blkio-weight",
 };
 
 /** The flags the limits were asked for with, for messages. */
@@ -102,7 +105,9 @@ export function limitWrites(layout: Layout, l: Limits, has: (h: Hierarchy, file:
   const need = (controller: string, flag: string) => {
     const h = holder(layout, controller);
     if (!h)
-      throw new MycfsError(`${flag}: the ${controller} cgroup controller is not available to mycfs here (cgroup ${layout.mode}); run without ${flag}, or enable the controller for mycfs's cgroup`);
+      throw new MycfsError(
+        `${flag}: the ${controller} cgroup controller is not available to mycfs here (cgroup ${layout.mode}); run without ${flag}, or enable the controller for mycfs's cgroup`,
+      );
     return h;
   };
   const put = (hierarchy: Hierarchy, file: string, value: string | number) => writes.push({ hierarchy, file, value: String(value) });

@@ -48,8 +48,7 @@ export function parseOptions(command: string, def: ArgsDef, input: string[], rep
         argv.splice(i + 1, 0, `-${inline}`);
         continue;
       }
-      if (inline !== undefined && !["true", "false"].includes(inline))
-        throw new MycfsError(`flag '${arg}' takes no value (or =true/=false)`);
+      if (inline !== undefined && !["true", "false"].includes(inline)) throw new MycfsError(`flag '${arg}' takes no value (or =true/=false)`);
       values[key] = inline !== "false";
       continue;
     }

@@ -20,7 +20,9 @@ export const pullArgs = {
 export function pullOptions(v: Values): PullOptions {
   const timeout = str(v.timeout) === undefined ? undefined : Number(v.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new MycfsError(`--timeout ${v.timeout}: expected a number of seconds`);
-  const sha256 = str(v.sha256)?.replace(/^sha256:/, "").toLowerCase();
+  const sha256 = str(v.sha256)
+    ?.replace(/^sha256:/, "")
+    .toLowerCase();
   if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new MycfsError(`--sha256 ${v.sha256}: expected 64 hex digits`);
   return { mirror: str(v.mirror), sha256, timeout, devices: v.devices === true };
 }

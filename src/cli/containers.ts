@@ -12,8 +12,12 @@ import { storeArgs } from "./common";
 export const containerArgs = { ...storeArgs } as const satisfies ArgsDef;
 
 /** For --help: the containers a command takes. */
-export const containersPositional = { container: { type: "positional", valueHint: "ID|NAME...", description: "containers, by name, id or unique id prefix" } } as const satisfies ArgsDef;
-export const containerPositional = { container: { type: "positional", valueHint: "ID|NAME", description: "a container, by name, id or unique id prefix" } } as const satisfies ArgsDef;
+export const containersPositional = {
+  container: { type: "positional", valueHint: "ID|NAME...", description: "containers, by name, id or unique id prefix" },
+} as const satisfies ArgsDef;
+export const containerPositional = {
+  container: { type: "positional", valueHint: "ID|NAME", description: "a container, by name, id or unique id prefix" },
+} as const satisfies ArgsDef;
 
 export function stateDir(v: Values): StateDir {
   return new StateDir(str(v.state));

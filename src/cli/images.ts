@@ -15,10 +15,20 @@ export default defineCommand({
     const { values: v, positionals } = parseOptions("images", args, rawArgs);
     if (positionals.length) throw new MycfsError("mycfs images takes no arguments; see 'mycfs images --help'");
     const rows = listImages(new Store(str(v.root))).map((i) => [
-      i.ref, i.version || "-", size(i.size), i.digest.slice(0, 19), i.pulled.slice(0, 19).replace("T", " "),
+      i.ref,
+      i.version || "-",
+      size(i.size),
+      i.digest.slice(0, 19),
+      i.pulled.slice(0, 19).replace("T", " "),
     ]);
     const table = [["NAME", "VERSION", "SIZE", "DIGEST", "PULLED (UTC)"], ...rows];
     const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-    for (const r of table) console.log(r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd());
+    for (const r of table)
+      console.log(
+        r
+          .map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join("  ")
+          .trimEnd(),
+      );
   },
 });

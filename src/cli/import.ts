@@ -16,7 +16,12 @@ export default defineCommand({
   meta: { name: "import", description: "Add a root file system tarball (tar, gzip, xz or zstd) to the store as an image. Prints its digest." },
   args: {
     ...args,
-    file: { type: "positional", required: true, valueHint: "FILE|-", description: "the tarball, or - for standard input (docker export c | mycfs import - name)" },
+    file: {
+      type: "positional",
+      required: true,
+      valueHint: "FILE|-",
+      description: "the tarball, or - for standard input (docker export c | mycfs import - name)",
+    },
     name: { type: "positional", required: true, valueHint: "NAME[:TAG]", description: "the image's name" },
   },
   async run({ rawArgs }) {
@@ -32,8 +37,13 @@ export default defineCommand({
       const lock = await lockImage(store, ref);
       try {
         return await installImage(store, {
-          ref, version: "", source: file === "-" ? "stdin" : resolve(file), devices: v.devices === true, signal,
-          archive: () => (file === "-" ? Bun.stdin.stream() : Bun.file(file).stream()), file: file === "-" ? undefined : file,
+          ref,
+          version: "",
+          source: file === "-" ? "stdin" : resolve(file),
+          devices: v.devices === true,
+          signal,
+          archive: () => (file === "-" ? Bun.stdin.stream() : Bun.file(file).stream()),
+          file: file === "-" ? undefined : file,
         });
       } finally {
         close(lock);

@@ -11,9 +11,15 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { values: v, positionals } = parseOptions("inspect", args, rawArgs);
     const refs = needArgs("inspect", positionals, "a container id or name");
-    console.log(JSON.stringify(refs.map((r) => {
-      const s = oneContainer(v, r);
-      return { ...s, statusText: statusText(s) };
-    }), null, 2));
+    console.log(
+      JSON.stringify(
+        refs.map((r) => {
+          const s = oneContainer(v, r);
+          return { ...s, statusText: statusText(s) };
+        }),
+        null,
+        2,
+      ),
+    );
   },
 });

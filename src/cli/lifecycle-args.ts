@@ -20,7 +20,11 @@ export const lifecycleArgs = {
   detach: { type: "boolean", alias: "d", description: "run in the background under a supervisor, print the id (see mycfs ps, logs, exec, stop)" },
   name: { type: "string", valueHint: "NAME", description: "a unique name to refer to the container by, instead of its id" },
   rm: { type: "boolean", description: "remove the container, its record and writable layer, when it exits (else: mycfs ps -a, mycfs rm)" },
-  "log-opt": { type: "string", valueHint: "max-size=N|max-file=N", description: "rotation of a detached container's log (default max-size=10m, max-file=3; repeatable)" },
+  "log-opt": {
+    type: "string",
+    valueHint: "max-size=N|max-file=N",
+    description: "rotation of a detached container's log (default max-size=10m, max-file=3; repeatable)",
+  },
 } as const satisfies ArgsDef;
 
 export const repeatableLifecycleArgs = ["log-opt"];
@@ -43,8 +47,7 @@ function validName(name: string): string {
 export function terminalMode(v: Values, atTerminal: boolean): IoMode {
   const tty = v["no-tty"] === true ? false : v.tty === true || (atTerminal && isatty(0) && isatty(1));
   const interactive = v.interactive === true || (tty && atTerminal && isatty(0));
-  if (tty && interactive && !isatty(0))
-    throw new MycfsError("-i with -t needs a terminal on stdin, and stdin is not one: drop -t to pipe input in");
+  if (tty && interactive && !isatty(0)) throw new MycfsError("-i with -t needs a terminal on stdin, and stdin is not one: drop -t to pipe input in");
   return { tty, interactive };
 }
 
@@ -53,6 +56,11 @@ export function resolveLifecycle(v: Values): Lifecycle {
   if (detach && (v.tty === true || v.interactive === true))
     throw new MycfsError("-d cannot be combined with -i or -t: a detached container has no terminal to attach to; use mycfs exec -it ID sh to get one");
   const name = str(v.name);
-  return { ...terminalMode(v, !detach), detach, name: name === undefined ? undefined : validName(name),
-    autoRemove: v.rm === true, log: parseLogOpts(list(v["log-opt"])) };
+  return {
+    ...terminalMode(v, !detach),
+    detach,
+    name: name === undefined ? undefined : validName(name),
+    autoRemove: v.rm === true,
+    log: parseLogOpts(list(v["log-opt"])),
+  };
 }

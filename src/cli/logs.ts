@@ -24,8 +24,7 @@ export default defineCommand({
     const tail = str(v.tail);
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new MycfsError(`--tail ${tail}: expected a number of lines`);
     const s = oneContainer(v, ref!);
-    if (!s.detached)
-      throw new MycfsError(`container ${ref} runs in the foreground: its output goes to the terminal that started it, not to a log`);
+    if (!s.detached) throw new MycfsError(`container ${ref} runs in the foreground: its output goes to the terminal that started it, not to a log`);
     normalJit(); // a log can be long
     const fs = await import("node:fs");
     const path = stateDir(v).logPath(s.id);

@@ -14,7 +14,8 @@ const args = {
 /** "3 seconds", "5 minutes", "2 hours", "4 days": docker's rounding down. */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  const [n, unit] = s < 60 ? [s, "second"] : s < 3600 ? [Math.floor(s / 60), "minute"] : s < 86400 ? [Math.floor(s / 3600), "hour"] : [Math.floor(s / 86400), "day"];
+  const [n, unit] =
+    s < 60 ? [s, "second"] : s < 3600 ? [Math.floor(s / 60), "minute"] : s < 86400 ? [Math.floor(s / 3600), "hour"] : [Math.floor(s / 86400), "day"];
   return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
 
@@ -28,7 +29,14 @@ export function statusText(s: ContainerState): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 function command(argv: string[]): string {
@@ -51,11 +59,27 @@ export default defineCommand({
       for (const s of list) console.log(shortId(s.id));
       return;
     }
-    if (format === "json") return void console.log(JSON.stringify(list.map((s) => ({ ...s, statusText: statusText(s) })), null, 2));
-    console.log(table([
-      ["CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"],
-      ...list.map((s) => [shortId(s.id), s.name ?? "", s.image, command(s.command), `${since(s.created)} ago`, statusText(s),
-        s.status === "running" ? String(s.container?.pid ?? "") : ""]),
-    ]));
+    if (format === "json")
+      return void console.log(
+        JSON.stringify(
+          list.map((s) => ({ ...s, statusText: statusText(s) })),
+          null,
+          2,
+        ),
+      );
+    console.log(
+      table([
+        ["CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"],
+        ...list.map((s) => [
+          shortId(s.id),
+          s.name ?? "",
+          s.image,
+          command(s.command),
+          `${since(s.created)} ago`,
+          statusText(s),
+          s.status === "running" ? String(s.container?.pid ?? "") : "",
+        ]),
+      ]),
+    );
   },
 });

@@ -24,7 +24,11 @@ export const resourceArgs = {
   "cap-drop": { type: "string", valueHint: "CAP", description: "drop a capability; ALL (repeatable)" },
   privileged: { type: "boolean", description: "every capability and device, no seccomp, no masked paths (warns)" },
   device: { type: "string", valueHint: "HOST[:CTR][:rwm]", description: "give the container a host device node, e.g. /dev/kmsg:/dev/kmsg:w (repeatable)" },
-  "device-cgroup-rule": { type: "string", valueHint: "'TYPE MAJ:MIN PERMS'", description: "let the container use devices by number, e.g. 'c 1:11 w', 'b *:* r' (repeatable)" },
+  "device-cgroup-rule": {
+    type: "string",
+    valueHint: "'TYPE MAJ:MIN PERMS'",
+    description: "let the container use devices by number, e.g. 'c 1:11 w', 'b *:* r' (repeatable)",
+  },
   "security-opt": { type: "string", valueHint: "OPT", description: "no-new-privileges=false, seccomp=unconfined|FILE.json (repeatable)" },
   cgroupns: { type: "string", valueHint: "private|host", description: "the container's own cgroup namespace (default), or the host's" },
   userns: { type: "string", valueHint: "auto|host", description: "auto: root inside is an unprivileged uid range on the host" },
@@ -36,17 +40,27 @@ export const repeatableResourceArgs = ["ulimit", "cap-add", "cap-drop", "securit
 
 export function resolveResources(v: Values) {
   const cgroupns = str(v.cgroupns) ?? "private";
-  if (cgroupns !== "private" && cgroupns !== "host")
-    throw new MycfsError(`--cgroupns ${cgroupns}: expected private or host`);
+  if (cgroupns !== "private" && cgroupns !== "host") throw new MycfsError(`--cgroupns ${cgroupns}: expected private or host`);
   return {
     limits: parseLimits({
-      memory: str(v.memory), memorySwap: str(v["memory-swap"]), cpus: str(v.cpus), cpuShares: str(v["cpu-shares"]),
-      cpusetCpus: str(v["cpuset-cpus"]), pidsLimit: str(v["pids-limit"]), blkioWeight: str(v["blkio-weight"]),
+      memory: str(v.memory),
+      memorySwap: str(v["memory-swap"]),
+      cpus: str(v.cpus),
+      cpuShares: str(v["cpu-shares"]),
+      cpusetCpus: str(v["cpuset-cpus"]),
+      pidsLimit: str(v["pids-limit"]),
+      blkioWeight: str(v["blkio-weight"]),
     }),
     rlimits: resolveUlimits(list(v.ulimit), defaultUlimits(getrlimit(RLIMITS.nofile!)[1])),
-    privileges: resolvePrivileges({
-      capAdd: list(v["cap-add"]), capDrop: list(v["cap-drop"]), privileged: v.privileged === true, securityOpts: list(v["security-opt"]),
-    }, capsFromMask(/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFile("/proc/self/status") ?? "")?.[1] ?? "0")),
+    privileges: resolvePrivileges(
+      {
+        capAdd: list(v["cap-add"]),
+        capDrop: list(v["cap-drop"]),
+        privileged: v.privileged === true,
+        securityOpts: list(v["security-opt"]),
+      },
+      capsFromMask(/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFile("/proc/self/status") ?? "")?.[1] ?? "0"),
+    ),
     devices: resolveDevices({ devices: list(v.device), rules: list(v["device-cgroup-rule"]), privileged: v.privileged === true }),
     cgroupns: cgroupns === "private",
     userns: resolveUserns(str(v.userns), list(v.uidmap), list(v.gidmap)),

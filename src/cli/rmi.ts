@@ -31,7 +31,9 @@ export default defineCommand({
         const shared = listImages(store).some((i) => i.ref !== image.ref && i.digest === image.digest);
         const users = shared ? [] : listContainers(store).filter((c) => c.digest === image.digest);
         if (users.length)
-          throw new MycfsError(`image ${ref.display} is used by ${users.length} container${users.length > 1 ? "s" : ""} (${users.map((c) => c.id.slice(0, 12)).join(", ")}); remove ${users.length > 1 ? "them" : "it"} first (mycfs has no rm command yet: rm -r ${store.container("ID")})`);
+          throw new MycfsError(
+            `image ${ref.display} is used by ${users.length} container${users.length > 1 ? "s" : ""} (${users.map((c) => c.id.slice(0, 12)).join(", ")}); remove ${users.length > 1 ? "them" : "it"} first (mycfs has no rm command yet: rm -r ${store.container("ID")})`,
+          );
         rmSync(store.imageFile(ref));
         collect(store, image.digest);
         log.info(`removed ${ref.display}`);

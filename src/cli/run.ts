@@ -50,7 +50,8 @@ const args = {
  * program needs CAP_SYS_ADMIN (or CAP_BPF) in the initial user namespace, which a user
  * lacks, and the user namespace limits devices itself: mknod is refused in it, and a
  * host node bound in (the defaults, --device) keeps the host's permissions. */
-const ROOTLESS_LIMITS = "resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits";
+const ROOTLESS_LIMITS =
+  "resource limits without root need a cgroup v2 subtree delegated to you (run mycfs under `systemd-run --user --scope -p Delegate=yes`), or run without limits";
 
 /** Where no cgroup can be made (a read-only /sys/fs/cgroup inside a container, a v2 tree
  * not delegated to a rootless user), a container that asked for no limit runs without one,
@@ -64,7 +65,9 @@ function planCgroup(layout: Layout, name: string, limits: Limits, rootless: bool
   if (!blocked) return cgroup;
   const where = `${blocked.path}: ${errnoMessage(blocked.errno)}`;
   if (asked.length)
-    throw new MycfsError(`${asked.join(", ")}: the container's cgroup cannot be made in ${where}; ${rootless ? ROOTLESS_LIMITS : "run without limits, or where the cgroup tree is writable (inside a container: --privileged)"}`);
+    throw new MycfsError(
+      `${asked.join(", ")}: the container's cgroup cannot be made in ${where}; ${rootless ? ROOTLESS_LIMITS : "run without limits, or where the cgroup tree is writable (inside a container: --privileged)"}`,
+    );
   log.warn(`the container's cgroup cannot be made in ${where}: it runs without one (no accounting, no OOM report, no device allow-list)`);
   return undefined;
 }
@@ -129,10 +132,29 @@ export default defineCommand({
     const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
-    const security: Security = { caps: privileges.caps, noNewPrivs: privileges.noNewPrivs,
-      seccomp: await seccompFilter(privileges.seccomp, privileges.caps), maskPaths: privileges.maskPaths };
-    const base = { argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, hostname, workdir, volumes, tmpfs,
-      pivot: !v["no-pivot"], rootWithoutParent, init: v.init === true, readOnly: v["read-only"] === true, rlimits, security, devices: devices.nodes, cgroupns, userns };
+    const security: Security = {
+      caps: privileges.caps,
+      noNewPrivs: privileges.noNewPrivs,
+      seccomp: await seccompFilter(privileges.seccomp, privileges.caps),
+      maskPaths: privileges.maskPaths,
+    };
+    const base = {
+      argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"],
+      env,
+      hostname,
+      workdir,
+      volumes,
+      tmpfs,
+      pivot: !v["no-pivot"],
+      rootWithoutParent,
+      init: v.init === true,
+      readOnly: v["read-only"] === true,
+      rlimits,
+      security,
+      devices: devices.nodes,
+      cgroupns,
+      userns,
+    };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     // --privileged: writable, as docker mounts them, so that a runtime can run inside
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
@@ -143,9 +165,19 @@ export default defineCommand({
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
     if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
-    process.exitCode = await startContainer({ id, image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name), config: base,
-      lifecycle, stateDir: str(v.state), storeDir: store?.container(id), debug: v.debug === true,
-      cgroup, cgroups, createCgroup: () => createCgroup(cgroup, rootless), dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
-      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)) });
+    process.exitCode = await startContainer({
+      id,
+      image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name),
+      config: base,
+      lifecycle,
+      stateDir: str(v.state),
+      storeDir: store?.container(id),
+      debug: v.debug === true,
+      cgroup,
+      cgroups,
+      createCgroup: () => createCgroup(cgroup, rootless),
+      dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
+      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)),
+    });
   },
 });

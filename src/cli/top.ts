@@ -36,12 +36,19 @@ export default defineCommand({
     const procs = u.procs.flatMap((p) => processRow(p) ?? []);
     if (str(v.format) === "json") return void console.log(JSON.stringify({ ...u, procs }, null, 2));
     const of = (x: string, l: string | null) => `${x} / ${l ?? "unlimited"}`;
-    console.log([
-      u.memory && `MEMORY ${of(mib(u.memory.bytes), u.memory.limit === null ? null : mib(u.memory.limit))}`,
-      u.cpuSeconds !== undefined && `CPU ${u.cpuSeconds.toFixed(2)} s`,
-      u.pids && `PIDS ${of(String(u.pids.count), u.pids.limit === null ? null : String(u.pids.limit))}`,
-    ].filter(Boolean).join("   "));
-    const rows = [["PID", "PPID", "STAT", "TIME", "COMMAND"], ...procs.map((p) => [String(p.pid), String(p.ppid), p.state, `${p.cpuSeconds.toFixed(2)}s`, p.command])];
+    console.log(
+      [
+        u.memory && `MEMORY ${of(mib(u.memory.bytes), u.memory.limit === null ? null : mib(u.memory.limit))}`,
+        u.cpuSeconds !== undefined && `CPU ${u.cpuSeconds.toFixed(2)} s`,
+        u.pids && `PIDS ${of(String(u.pids.count), u.pids.limit === null ? null : String(u.pids.limit))}`,
+      ]
+        .filter(Boolean)
+        .join("   "),
+    );
+    const rows = [
+      ["PID", "PPID", "STAT", "TIME", "COMMAND"],
+      ...procs.map((p) => [String(p.pid), String(p.ppid), p.state, `${p.cpuSeconds.toFixed(2)}s`, p.command]),
+    ];
     console.log(rows.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(9) : c)).join("")).join("\n"));
   },
 });

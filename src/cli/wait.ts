@@ -17,8 +17,7 @@ export default defineCommand({
       waitSettled(s);
       // the supervisor has written its last record, unless it was told to remove it
       const end = stateDir(v).read(s.id) ?? oneContainer(v, ref);
-      if (end.exitCode === undefined)
-        throw new MycfsError(`container ${ref} (${shortId(s.id)}) was removed as it ended, and its exit code with it`);
+      if (end.exitCode === undefined) throw new MycfsError(`container ${ref} (${shortId(s.id)}) was removed as it ended, and its exit code with it`);
       console.log(end.exitCode);
     }
   },

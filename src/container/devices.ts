@@ -17,10 +17,20 @@ export interface Device {
   minor: number;
 }
 
-const S_IFMT = 0o170000, S_IFCHR = 0o020000, S_IFBLK = 0o060000;
+const S_IFMT = 0o170000,
+  S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000;
 
-const DEFAULT_NODES: readonly Device[] = ([["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0]] as const)
-  .map(([name, major, minor]) => ({ host: `/dev/${name}`, container: `/dev/${name}`, mode: S_IFCHR | 0o666, major, minor }));
+const DEFAULT_NODES: readonly Device[] = (
+  [
+    ["null", 1, 3],
+    ["zero", 1, 5],
+    ["full", 1, 7],
+    ["random", 1, 8],
+    ["urandom", 1, 9],
+    ["tty", 5, 0],
+  ] as const
+).map(([name, major, minor]) => ({ host: `/dev/${name}`, container: `/dev/${name}`, mode: S_IFCHR | 0o666, major, minor }));
 
 /** --device HOST[:CONTAINER][:PERMS], docker's syntax: a host device node, made in the
  * container with the host's numbers and mode (at the same path by default), and usable
@@ -28,12 +38,13 @@ const DEFAULT_NODES: readonly Device[] = ([["null", 1, 3], ["zero", 1, 5], ["ful
 export function parseDevice(spec: string): { device: Device; rule: DeviceRule } {
   const fail = (why: string) => new MycfsError(`--device ${spec}: ${why}`);
   const parts = spec.split(":");
-  if (parts.length > 3 || parts.some((p) => p === ""))
-    throw fail("expected HOST[:CONTAINER][:PERMS], e.g. /dev/kmsg or /dev/sdb:/dev/xvdb:r");
+  if (parts.length > 3 || parts.some((p) => p === "")) throw fail("expected HOST[:CONTAINER][:PERMS], e.g. /dev/kmsg or /dev/sdb:/dev/xvdb:r");
   const [hostPart, second, third] = parts as [string, string?, string?];
-  let ctr: string | undefined, perms = "rwm";
+  let ctr: string | undefined,
+    perms = "rwm";
   if (third !== undefined) [ctr, perms] = [second, third];
-  else if (second !== undefined && parseAccess(second)) perms = second; // HOST:PERMS, as docker reads it
+  else if (second !== undefined && parseAccess(second))
+    perms = second; // HOST:PERMS, as docker reads it
   else ctr = second;
   const access = parseAccess(perms);
   if (access === null) throw fail(`permissions '${perms}' are not letters of rwm`);
@@ -74,8 +85,15 @@ export function resolveDevices(o: { devices: string[]; rules: string[]; privileg
  * mknod, or in a user namespace bound from the host. */
 export function deviceNodes(given: readonly Device[], userns: boolean): Step[] {
   const defaults = given.length ? DEFAULT_NODES.filter((d) => !given.some((g) => g.container === d.container)) : DEFAULT_NODES;
-  return [...defaults, ...given].map((d) => userns
-    ? mount({ source: d.host, target: d.container, flags: MS.BIND, inRoot: "file",
-      what: `bind the host's ${d.host}${d.container === d.host ? "" : ` on ${d.container}`}` })
-    : mknod(d.container, d.mode, d.major, d.minor));
+  return [...defaults, ...given].map((d) =>
+    userns
+      ? mount({
+          source: d.host,
+          target: d.container,
+          flags: MS.BIND,
+          inRoot: "file",
+          what: `bind the host's ${d.host}${d.container === d.host ? "" : ` on ${d.container}`}`,
+        })
+      : mknod(d.container, d.mode, d.major, d.minor),
+  );
 }

@@ -52,8 +52,7 @@ export interface Joined {
 
 /** Whether the container could reach the process that enters it (see above): then exec
  * goes through the enter program. */
-export const throughEnterProgram = (s: ContainerState) =>
-  s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE");
+export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE"));
 
 export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Step[] = []): op.Step[] {
   const env = execEnv(s.exec.env, [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
@@ -69,15 +68,18 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   // into its PID namespace, so the enter program joins that one first
   const rootless = s.userns?.rootless === true;
   const flags = joinFlags(!!s.userns) & ~(rootless ? CLONE.NEWUSER : 0);
-  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter((_, i) =>
-    flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!);
+  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter(
+    (_, i) => flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!,
+  );
   const pid = s.container!.pid;
   // in the enter program, which nothing in the container can see, these come before it enters
-  const enter = throughEnterProgram(s) ? [
-    ...(rootless ? [op.setns(fds.pidfd, CLONE.NEWUSER, `join the user namespace of ${pid}, whose root alone may clone into its PID namespace`)] : []),
-    op.prctl(op.PR.SET_DUMPABLE, 0, "make the enter program non-dumpable, and so its clone"),
-    op.enter(fds.pidfd, fds.cgroup, pid),
-  ] : [];
+  const enter = throughEnterProgram(s)
+    ? [
+        ...(rootless ? [op.setns(fds.pidfd, CLONE.NEWUSER, `join the user namespace of ${pid}, whose root alone may clone into its PID namespace`)] : []),
+        op.prctl(op.PR.SET_DUMPABLE, 0, "make the enter program non-dumpable, and so its clone"),
+        op.enter(fds.pidfd, fds.cgroup, pid),
+      ]
+    : [];
   return [
     ...join, // the host's cgroup files
     ...enter,

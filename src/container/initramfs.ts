@@ -3,7 +3,8 @@
 // one (EINVAL). The plan then pivots from a copy of the tree (op.liftRoot).
 import { fsType, readFile } from "../native/lib";
 
-const TMPFS_MAGIC = 0x01021994, RAMFS_MAGIC = 0x858458f6;
+const TMPFS_MAGIC = 0x01021994,
+  RAMFS_MAGIC = 0x858458f6;
 
 /** Whether the mount on / (the last one there, if several are stacked) is its own parent
  * in /proc/self/mountinfo, as only a namespace's first mount is. */

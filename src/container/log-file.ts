@@ -91,8 +91,9 @@ export async function logIo(path: string, opts: LogOpts): Promise<ContainerIo> {
     ctty: false,
     afterSpawn: () => [stdin, out[1], err[1]].forEach(close),
     start() {
-      done = Promise.all([copyOut(fs, out[0], (c) => writer.write("stdout", c)), copyOut(fs, err[0], (c) => writer.write("stderr", c))])
-        .then(() => writer.close());
+      done = Promise.all([copyOut(fs, out[0], (c) => writer.write("stdout", c)), copyOut(fs, err[0], (c) => writer.write("stderr", c))]).then(() =>
+        writer.close(),
+      );
     },
     drained: () => done,
     restore() {},

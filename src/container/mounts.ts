@@ -14,46 +14,71 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
   // namespace does not map (rootless with only the caller's own id), so then root's
   const ttyGroup = !userns || userns.gids.some((r) => r.inside <= 5 && 5 < r.inside + r.size);
   const ops: Step[] = [
-    mount({ source: "proc", target: "/proc", fstype: "proc", flags: nosuid, inRoot: "dir",
-      what: "mount a fresh /proc that shows only the container's processes" }),
-    mount({ source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS.NOSUID | MS.STRICTATIME,
-      data: "mode=755,size=65536k", inRoot: "dir", what: "mount a small tmpfs on /dev" }),
+    mount({
+      source: "proc",
+      target: "/proc",
+      fstype: "proc",
+      flags: nosuid,
+      inRoot: "dir",
+      what: "mount a fresh /proc that shows only the container's processes",
+    }),
+    mount({
+      source: "tmpfs",
+      target: "/dev",
+      fstype: "tmpfs",
+      flags: MS.NOSUID | MS.STRICTATIME,
+      data: "mode=755,size=65536k",
+      inRoot: "dir",
+      what: "mount a small tmpfs on /dev",
+    }),
     ...deviceNodes(devices, userns !== undefined),
-    mount({ source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS.NOSUID | MS.NOEXEC,
-      data: `newinstance,ptmxmode=0666,mode=0620${ttyGroup ? ",gid=5" : ""}`, inRoot: "dir",
-      what: "mount a private devpts instance on /dev/pts" }),
+    mount({
+      source: "devpts",
+      target: "/dev/pts",
+      fstype: "devpts",
+      flags: MS.NOSUID | MS.NOEXEC,
+      data: `newinstance,ptmxmode=0666,mode=0620${ttyGroup ? ",gid=5" : ""}`,
+      inRoot: "dir",
+      what: "mount a private devpts instance on /dev/pts",
+    }),
     symlink("pts/ptmx", "/dev/ptmx"),
-    mount({ source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: nosuid,
-      data: "mode=1777,size=65536k", inRoot: "dir", what: "mount /dev/shm" }),
-    mount({ source: "mqueue", target: "/dev/mqueue", fstype: "mqueue", flags: nosuid, inRoot: "dir",
-      what: "mount the IPC namespace's POSIX message queues on /dev/mqueue" }),
+    mount({ source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: nosuid, data: "mode=1777,size=65536k", inRoot: "dir", what: "mount /dev/shm" }),
+    mount({
+      source: "mqueue",
+      target: "/dev/mqueue",
+      fstype: "mqueue",
+      flags: nosuid,
+      inRoot: "dir",
+      what: "mount the IPC namespace's POSIX message queues on /dev/mqueue",
+    }),
     symlink("/proc/self/fd", "/dev/fd"),
     symlink("/proc/self/fd/0", "/dev/stdin"),
     symlink("/proc/self/fd/1", "/dev/stdout"),
     symlink("/proc/self/fd/2", "/dev/stderr"),
-    mount({ source: "sysfs", target: "/sys", fstype: "sysfs", flags: nosuid | MS.RDONLY, inRoot: "dir",
-      what: "mount /sys read-only" }),
+    mount({ source: "sysfs", target: "/sys", fstype: "sysfs", flags: nosuid | MS.RDONLY, inRoot: "dir", what: "mount /sys read-only" }),
   ];
   if (!userTargets.has("/tmp"))
-    ops.push(mount({ source: "tmpfs", target: "/tmp", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV,
-      data: "mode=1777", inRoot: "dir", what: "mount a tmpfs on /tmp" }));
+    ops.push(
+      mount({ source: "tmpfs", target: "/tmp", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV, data: "mode=1777", inRoot: "dir", what: "mount a tmpfs on /tmp" }),
+    );
   return ops;
 }
 
 export function volumeMounts(volumes: Volume[]): Step[] {
   return volumes.flatMap((v) => {
-    const ops = [mount({ source: v.host, target: v.container, flags: MS.BIND | MS.REC,
-      inRoot: v.isDir ? "dir" : "file", what: `bind ${v.host} on ${v.container}` })];
+    const ops = [
+      mount({ source: v.host, target: v.container, flags: MS.BIND | MS.REC, inRoot: v.isDir ? "dir" : "file", what: `bind ${v.host} on ${v.container}` }),
+    ];
     if (v.readOnly)
-      ops.push(mount({ target: v.container, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing",
-        what: `make ${v.container} read-only` }));
+      ops.push(mount({ target: v.container, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing", what: `make ${v.container} read-only` }));
     return ops;
   });
 }
 
 export function tmpfsMounts(list: Tmpfs[]): Step[] {
-  return list.map((t) => mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags,
-    data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }));
+  return list.map((t) =>
+    mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags, data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }),
+  );
 }
 
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -63,22 +88,34 @@ const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
  * a cgroup file system, works the same for v1, v2 and inside a user namespace, where v1
  * hierarchies cannot be mounted. */
 export function cgroupMounts(binds: CgroupBind[], v2Only: boolean, writable: boolean): Step[] {
-  const tree = v2Only ? [] : [mount({ source: "tmpfs", target: "/sys/fs/cgroup", fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    data: "mode=755", inRoot: "dir", what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies" })];
+  const tree = v2Only
+    ? []
+    : [
+        mount({
+          source: "tmpfs",
+          target: "/sys/fs/cgroup",
+          fstype: "tmpfs",
+          flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+          data: "mode=755",
+          inRoot: "dir",
+          what: "mount a tmpfs on /sys/fs/cgroup for the cgroup hierarchies",
+        }),
+      ];
   return [
     ...tree,
     ...binds.flatMap((b) => [
       mount({ source: b.source, target: b.target, flags: MS.BIND, inRoot: "dir", what: `bind ${b.source} on ${b.target}` }),
       ...(writable ? [] : [mount({ target: b.target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", what: `make ${b.target} read-only` })]),
     ]),
-    ...(v2Only || writable ? [] : [mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" })]),
+    ...(v2Only || writable
+      ? []
+      : [mount({ target: "/sys/fs/cgroup", flags: MS.REMOUNT | RO, data: "mode=755", inRoot: "existing", what: "make /sys/fs/cgroup read-only" })]),
   ];
 }
 
 // Docker's lists: kernel interfaces that leak host information or control the host.
 const MASKED_DIRS = ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"];
-const MASKED_FILES = ["/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-  "/proc/timer_stats", "/proc/sched_debug"];
+const MASKED_FILES = ["/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug"];
 const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
 /** Masked paths and read-only /proc paths. A file is covered by the container's own
@@ -89,14 +126,36 @@ const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sys
 export function maskedPaths(): Step[] {
   return [
     ...MASKED_FILES.flatMap((target) => [
-      mount({ source: "/dev/null", sourceInRoot: { device: [1, 3] }, target, flags: MS.BIND, inRoot: "existing", optional: true,
-        what: `mask ${target} with the container's /dev/null` }),
+      mount({
+        source: "/dev/null",
+        sourceInRoot: { device: [1, 3] },
+        target,
+        flags: MS.BIND,
+        inRoot: "existing",
+        optional: true,
+        what: `mask ${target} with the container's /dev/null`,
+      }),
       // (not nodev: through the mask, reading gives nothing, as docker's does, rather than EACCES)
-      mount({ target, flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NOEXEC, inRoot: "existing", optional: true,
-        what: `make the mask on ${target} read-only` }),
+      mount({
+        target,
+        flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NOEXEC,
+        inRoot: "existing",
+        optional: true,
+        what: `make the mask on ${target} read-only`,
+      }),
     ]),
-    ...MASKED_DIRS.map((target) => mount({ source: "tmpfs", target, fstype: "tmpfs", flags: RO, data: "size=0", inRoot: "existing",
-      optional: true, what: `mask ${target} with an empty read-only tmpfs` })),
+    ...MASKED_DIRS.map((target) =>
+      mount({
+        source: "tmpfs",
+        target,
+        fstype: "tmpfs",
+        flags: RO,
+        data: "size=0",
+        inRoot: "existing",
+        optional: true,
+        what: `mask ${target} with an empty read-only tmpfs`,
+      }),
+    ),
     ...READ_ONLY.flatMap((target) => [
       mount({ target, flags: MS.BIND | MS.REC, inRoot: "existing", optional: true, bindSelf: true, what: `bind ${target} onto itself` }),
       mount({ target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", optional: true, what: `make ${target} read-only` }),

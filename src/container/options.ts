@@ -34,16 +34,17 @@ export function containerPath(p: string, what: string): string {
  * nodes); below it anything else may be mounted: it hides only the node or directory it
  * lands on, and docker's `-v /dev/shm:/dev/shm` shares shared memory that way. */
 const KERNEL_FS: [path: string, hidden: string][] = [
-  ["/proc", "the container's /proc"], ["/sys", "the container's /sys and its cgroups"],
-  ["/dev/pts", "the container's devpts"], ["/dev/ptmx", "the container's devpts (a link into it)"],
+  ["/proc", "the container's /proc"],
+  ["/sys", "the container's /sys and its cgroups"],
+  ["/dev/pts", "the container's devpts"],
+  ["/dev/ptmx", "the container's devpts (a link into it)"],
   ...["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"].map((p): [string, string] => [p, "the container's /proc (a link into it)"]),
 ];
 
 /** A mount target that hides none of the container's kernel file systems; `as` is where
  * the root file system's symlinks take it, when they do. */
 function mountTarget(path: string, what: string, as = path): string {
-  const hidden = as === "/dev" ? "the container's /dev and its devpts"
-    : KERNEL_FS.find(([k]) => as === k || as.startsWith(`${k}/`))?.[1];
+  const hidden = as === "/dev" ? "the container's /dev and its devpts" : KERNEL_FS.find(([k]) => as === k || as.startsWith(`${k}/`))?.[1];
   const where = as === path ? path : `${path} (${as}, through the root file system's symlinks)`;
   if (hidden) throw new MycfsError(`${what}: a mount on ${where} would hide or reach into ${hidden}; choose another path`);
   return path;
@@ -83,8 +84,7 @@ export function checkTargetsIn(root: string, volumes: Volume[], tmpfs: Tmpfs[]) 
 /** -v HOST:CONTAINER[:ro|rw] */
 export function parseVolume(spec: string): Volume {
   const parts = spec.split(":");
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1])
-    throw new MycfsError(`-v ${spec}: expected HOST:CONTAINER[:ro]`);
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw new MycfsError(`-v ${spec}: expected HOST:CONTAINER[:ro]`);
   const [hostPart, ctr, mode = "rw"] = parts as [string, string, string?];
   if (mode !== "ro" && mode !== "rw") throw new MycfsError(`-v ${spec}: unknown mode '${mode}', use ro or rw`);
   if (!hostPart.startsWith("/") && !hostPart.startsWith("."))
@@ -99,10 +99,14 @@ export function parseVolume(spec: string): Volume {
 }
 
 const tmpfsFlags = new Map<string, [set: number, clear: number]>([
-  ["ro", [MS.RDONLY, 0]], ["rw", [0, MS.RDONLY]],
-  ["nosuid", [MS.NOSUID, 0]], ["suid", [0, MS.NOSUID]],
-  ["nodev", [MS.NODEV, 0]], ["dev", [0, MS.NODEV]],
-  ["noexec", [MS.NOEXEC, 0]], ["exec", [0, MS.NOEXEC]],
+  ["ro", [MS.RDONLY, 0]],
+  ["rw", [0, MS.RDONLY]],
+  ["nosuid", [MS.NOSUID, 0]],
+  ["suid", [0, MS.NOSUID]],
+  ["nodev", [MS.NODEV, 0]],
+  ["dev", [0, MS.NODEV]],
+  ["noexec", [MS.NOEXEC, 0]],
+  ["exec", [0, MS.NOEXEC]],
 ]);
 const suffixed = (v: string) => /^\d+[kmg]?$/i.test(v);
 const id = (v: string) => /^\d+$/.test(v) && Number(v) < 2 ** 32 - 1;
@@ -124,13 +128,20 @@ export function parseTmpfs(spec: string): Tmpfs {
   if (path === "/") throw new MycfsError(`--tmpfs ${spec}: cannot mount over the container's root`);
   let flags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const data: string[] = [];
-  for (const opt of colon < 0 ? [] : spec.slice(colon + 1).split(",").filter(Boolean)) {
+  for (const opt of colon < 0
+    ? []
+    : spec
+        .slice(colon + 1)
+        .split(",")
+        .filter(Boolean)) {
     const flag = tmpfsFlags.get(opt);
     const eq = opt.indexOf("=");
     const known = eq > 0 ? tmpfsData.get(opt.slice(0, eq)) : undefined;
     if (flag) flags = (flags | flag[0]) & ~flag[1];
     else if (!known)
-      throw new MycfsError(`--tmpfs ${spec}: unknown option '${opt}' (known: ${[...tmpfsFlags.keys(), ...[...tmpfsData.keys()].map((k) => `${k}=`)].join(", ")})`);
+      throw new MycfsError(
+        `--tmpfs ${spec}: unknown option '${opt}' (known: ${[...tmpfsFlags.keys(), ...[...tmpfsData.keys()].map((k) => `${k}=`)].join(", ")})`,
+      );
     else if (!known[0](opt.slice(eq + 1))) throw new MycfsError(`--tmpfs ${spec}: ${opt}: expected ${known[1]}`);
     else data.push(opt);
   }

@@ -82,7 +82,9 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
   const joinLate = c.prepared === "cgroup" && !c.userns;
   const join = [
-    ...(c.prepared ? [op.sync(Sync.PREPARED, `wait for mycfs to make the container's ${c.prepared === "rootfs" ? "layers, " : ""}cgroup and record, made meanwhile`)] : []),
+    ...(c.prepared
+      ? [op.sync(Sync.PREPARED, `wait for mycfs to make the container's ${c.prepared === "rootfs" ? "layers, " : ""}cgroup and record, made meanwhile`)]
+      : []),
     // (the child's namespaces and mounts made before are charged to mycfs's cgroup: kilobytes)
     ...c.cgroups.join,
     ...(c.cgroupns ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
@@ -99,8 +101,7 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
     op.hostname(c.hostname),
     op.loopback(),
     ...(joinLate ? [] : join),
-    op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE,
-      what: "make every mount private to the new mount namespace (the host's are untouched)" }),
+    op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(c.userns ? [op.setid(0, 0, c.userns.rootless !== "own-id")] : []), // own-id: setgroups is denied
     ...(c.pivot && c.rootWithoutParent ? [op.liftRoot()] : []),
     ...c.rootfs.ops,
@@ -111,8 +112,16 @@ export function buildPlan(c: ContainerConfig, io: Stdio): op.Step[] {
     ...volumeMounts(c.volumes),
     ...tmpfsMounts(c.tmpfs),
     ...(c.workdir === "/" ? [] : [op.mkdir(c.workdir)]),
-    ...(c.readOnly ? [op.mount({ target: "/", inRoot: "existing", flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
-      what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)" })] : []),
+    ...(c.readOnly
+      ? [
+          op.mount({
+            target: "/",
+            inRoot: "existing",
+            flags: op.MS.BIND | op.MS.REMOUNT | op.MS.RDONLY,
+            what: "make the root file system read-only (--read-only; /tmp and the mounts on it stay as they are)",
+          }),
+        ]
+      : []),
     c.pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(c.workdir),
     op.stdio(io.fds),

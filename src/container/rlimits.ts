@@ -3,8 +3,22 @@ import { MycfsError } from "../errors";
 
 /** Resource numbers (sys/resource.h), by docker's names. */
 export const RLIMITS: Record<string, number> = {
-  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8,
-  as: 9, locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
 };
 
 export interface Rlimit {
@@ -25,8 +39,7 @@ export function defaultUlimits(currentHard: number): string[] {
 
 function limitValue(v: string, spec: string): number {
   if (v === "unlimited" || v === "-1") return -1;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-    throw new MycfsError(`--ulimit ${spec}: '${v}' is not a number (or unlimited)`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new MycfsError(`--ulimit ${spec}: '${v}' is not a number (or unlimited)`);
   return Number(v);
 }
 

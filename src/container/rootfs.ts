@@ -1,13 +1,26 @@
 // Where the container's root file system comes from, and how it is made a mount point.
 import { dirname, join, resolve } from "../paths";
 import { MycfsError, SysError } from "../errors";
-import { chmod, chown, cloneTree, close, copyTree, errnoMessage, fileMode, fileType, mkdir, openPathDir, removeTree, replaceFile, sameInode } from "../native/lib";
+import {
+  chmod,
+  chown,
+  cloneTree,
+  close,
+  copyTree,
+  errnoMessage,
+  fileMode,
+  fileType,
+  mkdir,
+  openPathDir,
+  removeTree,
+  replaceFile,
+  sameInode,
+} from "../native/lib";
 import { attach, mount, MS, root, rootTree, type Step } from "../plan/ops";
 import type { ContainerRecord, ImageRecord, Store } from "../images/store";
 import { idmapRefusal } from "./idmap";
 import { kernelAtLeast } from "./kernel";
 import { E } from "../errno";
-
 
 export interface Rootfs {
   /** The host path that becomes the container's "/". */
@@ -30,15 +43,19 @@ export interface Rootfs {
 /** The host ids of the container's root, when it runs in a user namespace. */
 export type Owner = { uid: number; gid: number };
 
-const bindSelf = (path: string): Step[] => [mount({ source: path, target: path, flags: MS.BIND | MS.REC,
-  what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` }), root(path)];
+const bindSelf = (path: string): Step[] => [
+  mount({ source: path, target: path, flags: MS.BIND | MS.REC, what: `bind ${path} onto itself, so that it is a mount point pivot_root accepts` }),
+  root(path),
+];
 
 /** In a user namespace the container's root, an unprivileged uid on the host, mounts the
  * root file system itself, so it must be able to traverse every directory above it. */
 function checkReachable(path: string, what: string) {
   for (let p = dirname(path); p !== "/"; p = dirname(p))
     if (((fileMode(p) ?? 0) & 0o001) === 0)
-      throw new MycfsError(`--userns: the container's root cannot reach ${what} ${path}, because ${p} is private; use a path others may traverse (chmod o+x ${p}), such as the default store /var/lib/mycfs`);
+      throw new MycfsError(
+        `--userns: the container's root cannot reach ${what} ${path}, because ${p} is private; use a path others may traverse (chmod o+x ${p}), such as the default store /var/lib/mycfs`,
+      );
 }
 
 /** An image shared read-only, under an overlay whose upper layer is the container's own.
@@ -86,12 +103,16 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
     path: join(dir, "rootfs"),
     ops: [
       ...(idmapped ? [attach(layer, "attach the image, id-mapped so that its root is the container's root")] : []),
-      mount({ source: "overlay", target: join(dir, "rootfs"), fstype: "overlay",
+      mount({
+        source: "overlay",
+        target: join(dir, "rootfs"),
+        fstype: "overlay",
         // in a user namespace overlayfs keeps its metadata in user.* xattrs
         // a layer removed at the end needs no sync, at unmount either (which then takes
         // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
         data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
-        what: "mount the image read-only under a copy-on-write overlay" }),
+        what: "mount the image read-only under a copy-on-write overlay",
+      }),
       // (the store is root's and private: no one else can swap a name in it)
       root(join(dir, "rootfs")),
     ],
@@ -99,10 +120,12 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
     cleanup,
     idmap: idmapped ? (userns) => cloneTree(lower, lower, { userns }) : undefined,
     // (a copy owned by a user namespace's root is not made here: that is `shifted`)
-    fallback: owner ? undefined : () => {
-      copyTree(lower, upper);
-      return { path: upper, ops: bindSelf(upper), cleanup };
-    },
+    fallback: owner
+      ? undefined
+      : () => {
+          copyTree(lower, upper);
+          return { path: upper, ops: bindSelf(upper), cleanup };
+        },
   };
 }
 
@@ -117,7 +140,12 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
     fd = openPathDir(path);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    const why = e.errno === E.ENOENT ? "no such directory" : e.errno === E.ENOTDIR || e.errno === E.ELOOP ? "not a directory (a symlink is not followed)" : errnoMessage(e.errno);
+    const why =
+      e.errno === E.ENOENT
+        ? "no such directory"
+        : e.errno === E.ENOTDIR || e.errno === E.ELOOP
+          ? "not a directory (a symlink is not followed)"
+          : errnoMessage(e.errno);
     throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`);
   }
   const close_ = () => close(fd);
@@ -127,15 +155,22 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
       checkReachable(path, "--rootfs");
       const refusal = idmapRefusal(path);
       if (refusal) throw new MycfsError(`--rootfs with a user namespace needs an id-mapped mount, and ${refusal}; run the image from the store instead`);
-      return { path, ops: [rootTree(-1, path, `attach ${path}, id-mapped so that its root is the container's root`)],
-        idmap: (userns) => cloneTree(fd, path, { recursive: true, userns }), cleanup: close_ };
+      return {
+        path,
+        ops: [rootTree(-1, path, `attach ${path}, id-mapped so that its root is the container's root`)],
+        idmap: (userns) => cloneTree(fd, path, { recursive: true, userns }),
+        cleanup: close_,
+      };
     }
     const tree = cloneTree(fd, path, { recursive: true });
-    return { path, ops: [rootTree(tree, path, `attach the tree of ${path} (cloned from the directory mycfs opened and checked)`)],
+    return {
+      path,
+      ops: [rootTree(tree, path, `attach the tree of ${path} (cloned from the directory mycfs opened and checked)`)],
       cleanup: () => {
         close(tree);
         close_();
-      } };
+      },
+    };
   } catch (e) {
     close_();
     throw e;

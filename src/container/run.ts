@@ -45,10 +45,14 @@ export function exitCode(status: number): number {
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
-
 /** A step of the plan failed; which one, for callers that can try another way. */
 export class StepFailed extends MycfsError {
-  constructor(message: string, exitCode: number, readonly op: Step | undefined, readonly errno: number) {
+  constructor(
+    message: string,
+    exitCode: number,
+    readonly op: Step | undefined,
+    readonly errno: number,
+  ) {
     super(message, exitCode);
   }
 }
@@ -69,10 +73,8 @@ export function failureError(plan: Step[], f: Failure): StepFailed {
     return fail(`step ${f.step + 1}, ${op.what}: it leads outside the container's root; refused (runc CVE-2024-21626)`, EXIT_MYCFS);
   if (op?.kind === "exec") {
     const cmd = op.argv[0];
-    if (f.errno === E.ENOENT)
-      return fail(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
-    if (([E.EACCES, E.EPERM, E.ENOEXEC] as number[]).includes(f.errno))
-      return fail(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
+    if (f.errno === E.ENOENT) return fail(`${cmd}: executable file not found${cmd?.includes("/") ? "" : " in $PATH"} inside the container`, EXIT_NOT_FOUND);
+    if (([E.EACCES, E.EPERM, E.ENOEXEC] as number[]).includes(f.errno)) return fail(`${cmd}: cannot execute: ${errnoMessage(f.errno)}`, EXIT_NOT_EXECUTABLE);
   }
   const call = f.syscall === undefined ? "" : `${syscallName(f.syscall)}: `;
   return fail(`step ${f.step + 1}, ${op?.what ?? "unknown step"}: ${call}${errnoMessage(f.errno)}`, EXIT_MYCFS);
@@ -121,8 +123,7 @@ export async function runPlan(l: Launch): Promise<number> {
     let broken: unknown;
     try {
       const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
-      failure = handshake(spawned.sock, plan, hooks, (step, us) =>
-        log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`), l.prepare); // only sent when debugging
+      failure = handshake(spawned.sock, plan, hooks, (step, us) => log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`), l.prepare); // only sent when debugging
     } catch (e) {
       broken = e;
       process.kill(pid, "SIGKILL");

@@ -15,11 +15,9 @@ export function parseSecurityOpts(opts: string[]): SecurityOpts {
   const s: SecurityOpts = { noNewPrivs: true, seccomp: "default" };
   for (const o of opts) {
     const [key, value] = o.split(/[=:](.*)/s) as [string, string | undefined];
-    if (key === "no-new-privileges" && (value === undefined || value === "true" || value === "false"))
-      s.noNewPrivs = value !== "false";
+    if (key === "no-new-privileges" && (value === undefined || value === "true" || value === "false")) s.noNewPrivs = value !== "false";
     else if (key === "seccomp" && value) s.seccomp = value;
-    else
-      throw new MycfsError(`--security-opt ${o}: expected no-new-privileges[=true|false], seccomp=unconfined or seccomp=PROFILE.json`);
+    else throw new MycfsError(`--security-opt ${o}: expected no-new-privileges[=true|false], seccomp=unconfined or seccomp=PROFILE.json`);
   }
   return s;
 }

@@ -41,12 +41,10 @@ export interface Start {
 export const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: boolean) => cgroup?.v2Dir !== undefined || detach;
 
 /** What the child's steps wait for (Sync.PREPARED): what mycfs makes after the clone. */
-export const madeAfterClone = (early: boolean, layers: boolean): ContainerConfig["prepared"] =>
-  layers ? "rootfs" : early ? undefined : "cgroup";
+export const madeAfterClone = (early: boolean, layers: boolean): ContainerConfig["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
 
 /** The container as the planner takes it, once its root and what the child waits for are known. */
-const configOf = (o: Start, rootfs: Rootfs, prepared: ContainerConfig["prepared"]): ContainerConfig =>
-  ({ ...o.config, rootfs, cgroups: o.cgroups, prepared });
+const configOf = (o: Start, rootfs: Rootfs, prepared: ContainerConfig["prepared"]): ContainerConfig => ({ ...o.config, rootfs, cgroups: o.cgroups, prepared });
 
 export async function startContainer(o: Start): Promise<number> {
   const { config: c, lifecycle, cgroup } = o;
@@ -68,11 +66,23 @@ export async function startContainer(o: Start): Promise<number> {
   // cgroup: its limits are checked against the host as they are written.
   const register = () => {
     reg = Registration.create(state, {
-      id: o.id, name: lifecycle.name, image: o.image, command: c.argv, detached: lifecycle.detach, autoRemove: lifecycle.autoRemove,
-      cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout }, storeDir: o.storeDir,
+      id: o.id,
+      name: lifecycle.name,
+      image: o.image,
+      command: c.argv,
+      detached: lifecycle.detach,
+      autoRemove: lifecycle.autoRemove,
+      cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
+      storeDir: o.storeDir,
       userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
-      exec: { env: c.env, workdir: c.workdir, rlimits: c.rlimits, caps: [...c.security.caps], noNewPrivs: c.security.noNewPrivs,
-        seccomp: c.security.seccomp?.toBase64() ?? null },
+      exec: {
+        env: c.env,
+        workdir: c.workdir,
+        rlimits: c.rlimits,
+        caps: [...c.security.caps],
+        noNewPrivs: c.security.noNewPrivs,
+        seccomp: c.security.seccomp?.toBase64() ?? null,
+      },
     });
     o.createCgroup();
   };
@@ -85,11 +95,13 @@ export async function startContainer(o: Start): Promise<number> {
     rootfs = await o.rootfs();
     const layers = rootfs.prepare;
     const prepared = madeAfterClone(early, layers !== undefined);
-    const prepare = prepared && (() => {
-      if (!early) register();
-      layers?.();
-      if (o.storeDir) claimStoreDir(o.storeDir, state);
-    });
+    const prepare =
+      prepared &&
+      (() => {
+        if (!early) register();
+        layers?.();
+        if (o.storeDir) claimStoreDir(o.storeDir, state);
+      });
     // each attempt gets its own stdio: a failed one has closed what it was given; a second
     // attempt has everything made already
     const run = async (root: Rootfs, prepare?: () => void) => {

@@ -36,7 +36,9 @@ export function checkRanges(ranges: IdRange[], flag: string): IdRange[] {
     for (const b of ranges.slice(i + 1))
       for (const side of ["inside", "outside"] as const)
         if (a[side] < b[side] + b.size && b[side] < a[side] + a.size)
-          throw new MycfsError(`${flag}: ranges ${a.inside}:${a.outside}:${a.size} and ${b.inside}:${b.outside}:${b.size} overlap ${side === "inside" ? "in the container" : "on the host"}`);
+          throw new MycfsError(
+            `${flag}: ranges ${a.inside}:${a.outside}:${a.size} and ${b.inside}:${b.outside}:${b.size} overlap ${side === "inside" ? "in the container" : "on the host"}`,
+          );
   return ranges;
 }
 
@@ -57,7 +59,11 @@ export const AUTO_SIZE = 65536;
 export function autoUserns(subuid: string | null, subgid: string | null): Userns {
   const uid = subidRange(subuid, "mycfs");
   const gid = subidRange(subgid, "mycfs");
-  if (uid && gid) return { uids: [{ inside: 0, outside: uid.start, size: Math.min(uid.count, AUTO_SIZE) }], gids: [{ inside: 0, outside: gid.start, size: Math.min(gid.count, AUTO_SIZE) }] };
+  if (uid && gid)
+    return {
+      uids: [{ inside: 0, outside: uid.start, size: Math.min(uid.count, AUTO_SIZE) }],
+      gids: [{ inside: 0, outside: gid.start, size: Math.min(gid.count, AUTO_SIZE) }],
+    };
   let top = 1 << 30; // far above the uids that distributions give to users and services
   for (const text of [subuid, subgid])
     for (const line of (text ?? "").split("\n")) {
@@ -73,9 +79,17 @@ export function autoUserns(subuid: string | null, subgid: string | null): Userns
  * asked for by name), or nothing said. */
 export function resolveUserns(mode: string | undefined, uidmap: string[], gidmap: string[]): Userns | "host" | undefined {
   if (uidmap.length || gidmap.length) {
-    const uids = checkRanges(uidmap.map((m) => parseIdMap(m, "--uidmap")), "--uidmap");
+    const uids = checkRanges(
+      uidmap.map((m) => parseIdMap(m, "--uidmap")),
+      "--uidmap",
+    );
     // podman's rule: one of the two given, the other follows it
-    const gids = gidmap.length ? checkRanges(gidmap.map((m) => parseIdMap(m, "--gidmap")), "--gidmap") : uids;
+    const gids = gidmap.length
+      ? checkRanges(
+          gidmap.map((m) => parseIdMap(m, "--gidmap")),
+          "--gidmap",
+        )
+      : uids;
     return { uids: uids.length ? uids : gids, gids };
   }
   if (mode === undefined || mode === "") return undefined;
@@ -102,8 +116,14 @@ export function rootlessUserns(uid: number, gid: number, user: string, subuid: s
   const sg = subidRange(subgid, user) ?? subidRange(subgid, String(gid));
   if (helpers && su && sg)
     return {
-      uids: [{ inside: 0, outside: uid, size: 1 }, { inside: 1, outside: su.start, size: su.count }],
-      gids: [{ inside: 0, outside: gid, size: 1 }, { inside: 1, outside: sg.start, size: sg.count }],
+      uids: [
+        { inside: 0, outside: uid, size: 1 },
+        { inside: 1, outside: su.start, size: su.count },
+      ],
+      gids: [
+        { inside: 0, outside: gid, size: 1 },
+        { inside: 1, outside: sg.start, size: sg.count },
+      ],
       rootless: "newidmap",
     };
   return { uids: [{ inside: 0, outside: uid, size: 1 }], gids: [{ inside: 0, outside: gid, size: 1 }], rootless: "own-id" };
@@ -115,7 +135,10 @@ const mapText = (rs: IdRange[]) => rs.map((r) => `${r.inside} ${r.outside} ${r.s
  * ids, after denying setgroups, or any it is given in /etc/subuid through newuidmap. */
 export function writeMaps(pid: number, u: Userns) {
   if (u.rootless === "newidmap") {
-    for (const [tool, ranges] of [["newuidmap", u.uids], ["newgidmap", u.gids]] as const) {
+    for (const [tool, ranges] of [
+      ["newuidmap", u.uids],
+      ["newgidmap", u.gids],
+    ] as const) {
       const args = ranges.flatMap((r) => [r.inside, r.outside, r.size].map(String));
       const p = Bun.spawnSync([tool, String(pid), ...args], { stderr: "pipe" });
       if (p.exitCode !== 0) throw new MycfsError(`${tool} ${pid} ${args.join(" ")}: ${p.stderr.toString().trim()}`);
@@ -148,11 +171,23 @@ export function usernsRefusal(read: (path: string) => string | null, uid: number
 export function containerUserns(asked: Userns | "host" | undefined): Userns | undefined {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0 && asked === "host")
-    throw new MycfsError("--userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo");
-  if (uid !== 0 && asked) throw new MycfsError("--userns/--uidmap/--gidmap: without root, mycfs maps root in the container to you (and your /etc/subuid range); drop the flag");
+    throw new MycfsError(
+      "--userns host: without root a container needs a user namespace of its own (root inside is you); drop the flag, or run mycfs with sudo",
+    );
+  if (uid !== 0 && asked)
+    throw new MycfsError("--userns/--uidmap/--gidmap: without root, mycfs maps root in the container to you (and your /etc/subuid range); drop the flag");
   if (asked === "host") return undefined;
-  const userns = uid === 0 ? asked : rootlessUserns(uid, process.getgid?.() ?? uid, userName(uid), readFile("/etc/subuid"), readFile("/etc/subgid"),
-    Bun.which("newuidmap") !== null && Bun.which("newgidmap") !== null);
+  const userns =
+    uid === 0
+      ? asked
+      : rootlessUserns(
+          uid,
+          process.getgid?.() ?? uid,
+          userName(uid),
+          readFile("/etc/subuid"),
+          readFile("/etc/subgid"),
+          Bun.which("newuidmap") !== null && Bun.which("newgidmap") !== null,
+        );
   const refusal = userns && usernsRefusal(readFile, uid);
   if (refusal) throw new MycfsError(refusal);
   return userns;

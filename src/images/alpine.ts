@@ -7,7 +7,13 @@ export const DEFAULT_MIRROR = "https://dl-cdn.alpinelinux.org/alpine";
 
 /** Alpine's names for Node's process.arch. */
 const ARCH: Record<string, string> = {
-  x64: "x86_64", arm64: "aarch64", arm: "armv7", ia32: "x86", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64",
+  x64: "x86_64",
+  arm64: "aarch64",
+  arm: "armv7",
+  ia32: "x86",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
 };
 
 export interface Release {

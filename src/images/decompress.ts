@@ -32,15 +32,18 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
     head = joined;
   }
   // the bytes read so far, then the rest, unchanged
-  const whole = new ReadableStream<Uint8Array>({
-    start: (c) => void (head.byteLength && c.enqueue(head)),
-    async pull(c) {
-      const { value, done } = await reader.read();
-      if (done) c.close();
-      else c.enqueue(value);
+  const whole = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (head.byteLength && c.enqueue(head)),
+      async pull(c) {
+        const { value, done } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
     },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   const kind = compression(head);
   const thread = kind === "gzip" ? gunzipThread() : null;
   if (thread) return throughThread(whole, thread);
@@ -55,7 +58,6 @@ export async function decompressed(input: ReadableStream<Uint8Array>): Promise<R
   }
   return whole;
 }
-
 
 /** A local gzip file as tar bytes, from a gunzip thread that reads the file itself (so
  * that it never waits for this thread to pass the bytes on) and computes its sha256; null
@@ -73,23 +75,25 @@ export async function gunzippedFile(path: string, signal: AbortSignal): Promise<
 function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread, signal?: AbortSignal): ReadableStream<Uint8Array> {
   const source = input?.getReader();
   let inputError: unknown;
-  const fed = source && (async () => {
-    const sink = Bun.file(g.input).writer();
-    try {
-      for (;;) {
-        const { value, done } = await source.read();
-        if (done) break;
-        await sink.write(value);
-        await sink.flush(); // to the thread now, not when the sink's buffer fills
+  const fed =
+    source &&
+    (async () => {
+      const sink = Bun.file(g.input).writer();
+      try {
+        for (;;) {
+          const { value, done } = await source.read();
+          if (done) break;
+          await sink.write(value);
+          await sink.flush(); // to the thread now, not when the sink's buffer fills
+        }
+      } catch (e) {
+        inputError = e;
       }
-    } catch (e) {
-      inputError = e;
-    }
-    try {
-      await sink.end();
-    } catch {} // the thread stopped reading: it failed, or the unpacker gave up
-    close(g.input); // after the sink is done with it: the thread reads the end of the stream
-  })();
+      try {
+        await sink.end();
+      } catch {} // the thread stopped reading: it failed, or the unpacker gave up
+      close(g.input); // after the sink is done with it: the thread reads the end of the stream
+    })();
   const output = Bun.file(g.output).stream().getReader();
   let released = false;
   const release = () => {
@@ -98,28 +102,31 @@ function throughThread(input: ReadableStream<Uint8Array> | null, g: GunzipThread
     close(g.output);
     return g.status();
   };
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      // interrupted: the unpacker's read fails at once (and it then lets the output go)
-      signal?.addEventListener("abort", () => c.error(signal.reason), { once: true });
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        // interrupted: the unpacker's read fails at once (and it then lets the output go)
+        signal?.addEventListener("abort", () => c.error(signal.reason), { once: true });
+      },
+      async pull(c) {
+        const { value, done } = await output.read();
+        if (!done) return c.enqueue(value);
+        await fed;
+        const status = release();
+        if (inputError) c.error(inputError);
+        else if (status === -E.EPIPE) c.error(new MycfsError("the gzip stream ends in the middle (truncated)"));
+        else if (status < 0) c.error(new MycfsError(`the archive is not valid gzip (${errnoMessage(-status)})`));
+        else c.close();
+      },
+      async cancel(reason) {
+        // the unpacker gave up: stop reading the thread's output (it then stops writing) and
+        // the input (a download stops)
+        await output.cancel(reason).catch(() => {});
+        await source?.cancel(reason).catch(() => {});
+        await fed;
+        release();
+      },
     },
-    async pull(c) {
-      const { value, done } = await output.read();
-      if (!done) return c.enqueue(value);
-      await fed;
-      const status = release();
-      if (inputError) c.error(inputError);
-      else if (status === -E.EPIPE) c.error(new MycfsError("the gzip stream ends in the middle (truncated)"));
-      else if (status < 0) c.error(new MycfsError(`the archive is not valid gzip (${errnoMessage(-status)})`));
-      else c.close();
-    },
-    async cancel(reason) {
-      // the unpacker gave up: stop reading the thread's output (it then stops writing) and
-      // the input (a download stops)
-      await output.cancel(reason).catch(() => {});
-      await source?.cancel(reason).catch(() => {});
-      await fed;
-      release();
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }

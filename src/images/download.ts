@@ -20,7 +20,10 @@ export interface Download {
 }
 
 class HttpStatus extends Error {
-  constructor(readonly status: number, text: string) {
+  constructor(
+    readonly status: number,
+    text: string,
+  ) {
     super(`HTTP ${status}${text ? ` ${text}` : ""}`);
   }
 }
@@ -30,7 +33,10 @@ const retriable = (e: unknown) => !(e instanceof HttpStatus) || [408, 425, 429, 
 const BACKOFF_MS = 250;
 
 export function download(url: string, opts: DownloadOptions): Download {
-  let offset = 0, skip = 0, attempt = 0, total: number | undefined;
+  let offset = 0,
+    skip = 0,
+    attempt = 0,
+    total: number | undefined;
   let reader: { read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }> } | null = null;
   let attemptCtl = new AbortController();
   let timer: Timer | undefined;
@@ -70,44 +76,47 @@ export function download(url: string, opts: DownloadOptions): Download {
   const why = (e: unknown) =>
     stalled ? `no data for ${opts.timeout / 1000} s` : e instanceof Error ? ((e as { code?: string }).code ?? e.message) : String(e);
 
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        try {
-          if (!reader) await open();
-          const { value, done } = await reader!.read();
-          arm();
-          if (done) {
-            if (total !== undefined && offset < total) throw new Error(`the connection closed after ${offset} of ${total} bytes`);
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          try {
+            if (!reader) await open();
+            const { value, done } = await reader!.read();
+            arm();
+            if (done) {
+              if (total !== undefined && offset < total) throw new Error(`the connection closed after ${offset} of ${total} bytes`);
+              clearTimeout(timer);
+              return controller.close();
+            }
+            let chunk = value;
+            if (skip) {
+              const n = Math.min(skip, chunk.byteLength);
+              skip -= n;
+              chunk = chunk.subarray(n);
+              if (!chunk.byteLength) continue;
+            }
+            offset += chunk.byteLength;
+            return controller.enqueue(chunk);
+          } catch (e) {
             clearTimeout(timer);
-            return controller.close();
+            reader = null;
+            if (opts.signal.aborted) throw opts.signal.reason;
+            const tries = `${attempt + 1} attempt${attempt ? "s" : ""}`;
+            if (!retriable(e) || attempt >= opts.retries) throw new MycfsError(`download of ${url} failed: ${why(e)} (${tries})`);
+            const delay = BACKOFF_MS * 2 ** attempt++;
+            log.warn(`${url}: ${why(e)}; retrying in ${(delay / 1000).toFixed(2)} s (${attempt}/${opts.retries})`);
+            await Bun.sleep(delay);
           }
-          let chunk = value;
-          if (skip) {
-            const n = Math.min(skip, chunk.byteLength);
-            skip -= n;
-            chunk = chunk.subarray(n);
-            if (!chunk.byteLength) continue;
-          }
-          offset += chunk.byteLength;
-          return controller.enqueue(chunk);
-        } catch (e) {
-          clearTimeout(timer);
-          reader = null;
-          if (opts.signal.aborted) throw opts.signal.reason;
-          const tries = `${attempt + 1} attempt${attempt ? "s" : ""}`;
-          if (!retriable(e) || attempt >= opts.retries) throw new MycfsError(`download of ${url} failed: ${why(e)} (${tries})`);
-          const delay = BACKOFF_MS * 2 ** attempt++;
-          log.warn(`${url}: ${why(e)}; retrying in ${(delay / 1000).toFixed(2)} s (${attempt}/${opts.retries})`);
-          await Bun.sleep(delay);
         }
-      }
+      },
+      cancel(reason) {
+        clearTimeout(timer);
+        attemptCtl.abort(reason);
+      },
     },
-    cancel(reason) {
-      clearTimeout(timer);
-      attemptCtl.abort(reason);
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return { body, total: () => total };
 }
 

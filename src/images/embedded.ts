@@ -17,7 +17,11 @@ export async function installEmbedded(store: Store, signal: AbortSignal): Promis
   // first use only, so the unpacking code (and node:fs) stays off the start path
   const { installImage } = await import("./install");
   return installImage(store, {
-    ref: embeddedRef, version: EMBEDDED.version, source: "embedded", archive: () => Bun.file(tarball).stream(),
-    expect: { sha256: EMBEDDED.digest.replace(/^sha256:/, "") }, signal,
+    ref: embeddedRef,
+    version: EMBEDDED.version,
+    source: "embedded",
+    archive: () => Bun.file(tarball).stream(),
+    expect: { sha256: EMBEDDED.digest.replace(/^sha256:/, "") },
+    signal,
   });
 }

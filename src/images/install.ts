@@ -44,8 +44,10 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
     try {
       // (the gunzip thread computes a sha256 only: a sha512 to check takes the stream)
       const fromFile = x.file && x.expect?.sha512 === undefined ? await gunzippedFile(x.file, x.signal) : null;
-      unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive(), x.signal))), rootfs,
-        { devices: x.devices === true, chown: process.geteuid?.() === 0 });
+      unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive(), x.signal))), rootfs, {
+        devices: x.devices === true,
+        chown: process.geteuid?.() === 0,
+      });
       if (fromFile) tally.adopt(Bun.file(x.file!).size, fromFile.thread.sha256());
     } catch (e) {
       if (x.signal.aborted) throw x.signal.reason;
@@ -57,13 +59,19 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
         throw new MycfsError(`${x.ref.display}: digest mismatch: ${x.source} has ${algorithm} ${tally.hex(algorithm)}, expected ${want}; nothing was stored`);
     }
     // without root every file is the caller's, which is root in a rootless container
-    if (unpacked.remapped)
-      log.warn(`${x.ref.display}: ${unpacked.remapped} entries belong to users other than root; without root they are unpacked as yours`);
+    if (unpacked.remapped) log.warn(`${x.ref.display}: ${unpacked.remapped} entries belong to users other than root; without root they are unpacked as yours`);
     if (unpacked.skipped.length)
-      log.warn(`${x.ref.display}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`);
+      log.warn(
+        `${x.ref.display}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`,
+      );
     const record: ImageRecord = {
-      ref: x.ref.display, version: x.version, source: x.source, digest: `sha256:${tally.hex("sha256")}`,
-      size: unpacked.bytes, entries: unpacked.entries, pulled: new Date().toISOString(),
+      ref: x.ref.display,
+      version: x.version,
+      source: x.source,
+      digest: `sha256:${tally.hex("sha256")}`,
+      size: unpacked.bytes,
+      entries: unpacked.entries,
+      pulled: new Date().toISOString(),
     };
     // interrupted while the last entries went in: still nothing stored. A signal is seen at
     // the event loop's next turn, which the unpacking may not have needed to take.

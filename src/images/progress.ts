@@ -20,7 +20,8 @@ export interface Progress {
 export function progress(label: string, total: () => number | undefined): Progress {
   if (!isatty(2)) return { update() {}, end() {} };
   const t0 = performance.now();
-  let last = 0, drawn = false;
+  let last = 0,
+    drawn = false;
   return {
     update(bytes) {
       const now = performance.now();

@@ -29,8 +29,7 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
  * and fail with 128+N rather than die half-way. */
 export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctl = new AbortController();
-  const stop = (sig: keyof typeof SIGNALS) =>
-    ctl.abort(new MycfsError(`interrupted by ${sig}; nothing was stored`, 128 + SIGNALS[sig]));
+  const stop = (sig: keyof typeof SIGNALS) => ctl.abort(new MycfsError(`interrupted by ${sig}; nothing was stored`, 128 + SIGNALS[sig]));
   for (const s of Object.keys(SIGNALS)) process.on(s, stop);
   try {
     return await fn(ctl.signal);
@@ -59,7 +58,9 @@ async function locate(ref: ImageRef, opts: PullOptions, dl: DownloadOptions): Pr
     const index = alpineIndexUrl(mirror, ref);
     return alpineRelease(index, await fetchText(index, dl));
   }
-  throw new MycfsError(`unknown image '${ref.display.replace(/:latest$/, "")}': it is not in the store, and mycfs pulls only alpine[:3.NN|:edge], ${embeddedRef.name} and http(s):// URLs; add a tarball with 'mycfs import FILE ${ref.display}', or use --rootfs DIR`);
+  throw new MycfsError(
+    `unknown image '${ref.display.replace(/:latest$/, "")}': it is not in the store, and mycfs pulls only alpine[:3.NN|:edge], ${embeddedRef.name} and http(s):// URLs; add a tarball with 'mycfs import FILE ${ref.display}', or use --rootfs DIR`,
+  );
 }
 
 export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions): Promise<ImageRecord> {
@@ -81,9 +82,16 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
       let bytes = 0;
       let record: ImageRecord;
       try {
-        record = await installImage(store, { ref, version: release.version, source: release.url, archive: () => d.body,
-          expect: { sha256: release.sha256, sha512: release.sha512 }, devices: opts.devices, signal,
-          onBytes: (n) => bar.update((bytes = n)) });
+        record = await installImage(store, {
+          ref,
+          version: release.version,
+          source: release.url,
+          archive: () => d.body,
+          expect: { sha256: release.sha256, sha512: release.sha512 },
+          devices: opts.devices,
+          signal,
+          onBytes: (n) => bar.update((bytes = n)),
+        });
       } finally {
         bar.end();
       }

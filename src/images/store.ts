@@ -10,7 +10,6 @@ import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { fileType, lock, mkdir, readFile } from "../native/lib";
 import type { ImageRef } from "./refs";
-import { E } from "../errno";
 
 export const DEFAULT_ROOT = "/var/lib/mycfs";
 
@@ -49,14 +48,12 @@ export interface ContainerRecord {
   created: string;
 }
 
-
 export class Store {
   readonly root: string;
   constructor(root?: string) {
     this.root = resolve(root || process.env.MYCFS_ROOT || defaultRoot());
     // overlayfs takes its layers as a comma- and colon-separated option string
-    if (/[,:]/.test(this.root))
-      throw new MycfsError(`--root ${this.root}: the store path cannot contain ',' or ':'; choose another directory`);
+    if (/[,:]/.test(this.root)) throw new MycfsError(`--root ${this.root}: the store path cannot contain ',' or ':'; choose another directory`);
   }
   imageFile(ref: ImageRef) {
     return join(this.root, "images", `${ref.key}.json`);

@@ -4,7 +4,10 @@
 export class Tally {
   bytes = 0;
   private readonly hashers: Partial<Record<"sha256" | "sha512", Bun.CryptoHasher>>;
-  constructor(sha512: boolean, private readonly onBytes?: (total: number) => void) {
+  constructor(
+    sha512: boolean,
+    private readonly onBytes?: (total: number) => void,
+  ) {
     this.hashers = { sha256: new Bun.CryptoHasher("sha256"), ...(sha512 ? { sha512: new Bun.CryptoHasher("sha512") } : {}) };
   }
 
@@ -18,23 +21,26 @@ export class Tally {
     const abort = () => void reader.cancel(signal.reason).catch(() => {});
     signal.addEventListener("abort", abort, { once: true });
     const stop = () => signal.removeEventListener("abort", abort);
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        if (signal.aborted) abort();
-        const { value, done } = await reader.read();
-        if (signal.aborted) throw signal.reason;
-        if (done) {
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          if (signal.aborted) abort();
+          const { value, done } = await reader.read();
+          if (signal.aborted) throw signal.reason;
+          if (done) {
+            stop();
+            return controller.close();
+          }
+          this.add(value);
+          controller.enqueue(value);
+        },
+        cancel: (reason) => {
           stop();
-          return controller.close();
-        }
-        this.add(value);
-        controller.enqueue(value);
+          return reader.cancel(reason);
+        },
       },
-      cancel: (reason) => {
-        stop();
-        return reader.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
   }
 
   private add(chunk: Uint8Array) {

@@ -49,7 +49,9 @@ export interface Unpacked {
   remapped: number;
 }
 
-const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000,
+  S_IFIFO = 0o010000;
 // ustar type flags mycfs unpacks: file ("0", NUL, "7" contiguous), link, symlink, char,
 // block, directory, fifo. Others (GNU sparse "S", volume labels...) would be misread.
 const KNOWN_TYPES = new Set([0, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37]);
@@ -91,7 +93,8 @@ class RawWindow {
     if (one) return one.data.subarray(from - one.start, to - one.start);
     const out = new Uint8Array(to - from);
     for (const { start, data } of this.chunks) {
-      const a = Math.max(from, start), b = Math.min(to, start + data.byteLength);
+      const a = Math.max(from, start),
+        b = Math.min(to, start + data.byteLength);
       if (a < b) out.set(data.subarray(a - start, b - start), a - from);
     }
     return out;
@@ -113,11 +116,11 @@ function octal(field: Uint8Array): number {
 function paxXattrs(meta: Uint8Array): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   const text = new TextDecoder();
-  for (let off = 0; off + 512 <= meta.byteLength;) {
+  for (let off = 0; off + 512 <= meta.byteLength; ) {
     const size = octal(meta.subarray(off + 124, off + 136));
     const body = meta.subarray(off + 512, off + 512 + size);
     if (meta[off + 156] === 0x78 /* x */)
-      for (let r = 0; r < body.byteLength;) {
+      for (let r = 0; r < body.byteLength; ) {
         const space = body.indexOf(0x20, r);
         const len = Number(text.decode(body.subarray(r, space)));
         if (space < 0 || !(len > 0)) break;
@@ -146,10 +149,14 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
   let eof = false;
 
   const failed = (name: string, rc: number, what = "cannot create it"): MycfsError => {
-    const why = -rc === E.ELOOP ? "it lies below a symlink, or a symlink stands where a directory should be; refusing to write through it"
-      : -rc === E.ENOSPC ? "no space left on the store's file system"
-      : -rc === E.ENAMETOOLONG ? "its name is too long"
-      : `${what}: ${errnoMessage(-rc)}`;
+    const why =
+      -rc === E.ELOOP
+        ? "it lies below a symlink, or a symlink stands where a directory should be; refusing to write through it"
+        : -rc === E.ENOSPC
+          ? "no space left on the store's file system"
+          : -rc === E.ENAMETOOLONG
+            ? "its name is too long"
+            : `${what}: ${errnoMessage(-rc)}`;
     return new MycfsError(`archive entry '${name}': ${why}`);
   };
   const owner = (h: TarHeader) => (opts.chown ? [h.uid ?? 0, h.gid ?? 0] : [-1, -1]) as [number, number];
@@ -159,8 +166,13 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     for (const [key, value] of xattrs) {
       // overlayfs reads trusted.overlay.* as its own instructions: never from an image
       const rc = key.startsWith("trusted.overlay.") ? 0 : entry.xattr(root, path || ".", key, value);
-      const why = key.startsWith("trusted.overlay.") ? "overlayfs's own; never taken from an image"
-        : rc === -E.ELOOP ? "not set on a symlink" : rc < 0 ? `cannot set it: ${errnoMessage(-rc)}` : undefined;
+      const why = key.startsWith("trusted.overlay.")
+        ? "overlayfs's own; never taken from an image"
+        : rc === -E.ELOOP
+          ? "not set on a symlink"
+          : rc < 0
+            ? `cannot set it: ${errnoMessage(-rc)}`
+            : undefined;
       if (why) result.skipped.push(`${name}: extended attribute ${key} (${why})`);
     }
   };

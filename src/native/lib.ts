@@ -151,11 +151,15 @@ export function decodePlan(plan: Uint8Array): RawOp[] {
   const out = new Uint8Array(plan.byteLength * 2 + 4096);
   const n = call(Call.PLAN_DUMP, plan, out, plan.byteLength, out.byteLength);
   if (n < 0) throw new MycfsError("the plan is malformed");
-  return new TextDecoder().decode(out.subarray(0, n)).split("\n").filter(Boolean).map((line) => {
-    const [nums, ...strs] = line.split("\t");
-    const [code, flags, a, b, c] = nums!.split(" ").map(Number) as [number, number, number, number, number];
-    return { code, flags, a, b, c, strs };
-  });
+  return new TextDecoder()
+    .decode(out.subarray(0, n))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [nums, ...strs] = line.split("\t");
+      const [code, flags, a, b, c] = nums!.split(" ").map(Number) as [number, number, number, number, number];
+      return { code, flags, a, b, c, strs };
+    });
 }
 
 /** "No such file or directory (ENOENT)": the C library's words plus the name to search for. */
@@ -210,7 +214,6 @@ export function attachDeviceFilter(dir: string, insns: Uint8Array) {
   check(call(Call.ATTACH_DEVICE_FILTER, cstr(dir), insns, insns.byteLength), `attach the device filter to ${dir}`);
 }
 
-
 /** mkdir(2); `existing` accepts a path that is already there (another process's, perhaps). */
 export function mkdir(path: string, mode: number, existing = false) {
   const rc = call(Call.MKDIR, cstr(path), null, mode);
@@ -253,7 +256,6 @@ export function writeFile(path: string, value: string) {
   check(call(Call.WRITE_FILE, cstr(path), b, b.byteLength), `write ${JSON.stringify(value)} to ${path}`);
 }
 
-
 /** Calls fill with ever larger buffers (up to max bytes) until what it writes fits
  * (-ERANGE: it did not): the bytes used, or null if the thing is not there (lookup). Most
  * of what is read this way (/proc, cgroup files, links, directories) is small: start small. */
@@ -275,10 +277,14 @@ export function fileHead(path: string, n: number): Uint8Array {
 
 /** A small (virtual) file's text, up to max bytes, or null if it is not there. */
 export function readFile(path: string, max = 1 << 20): string | null {
-  const b = grow((buf) => {
-    const n = call(Call.READ_FILE, cstr(path), buf, buf.byteLength);
-    return n === buf.byteLength ? -E.ERANGE : n; // full: there may be more
-  }, `read ${path}`, max);
+  const b = grow(
+    (buf) => {
+      const n = call(Call.READ_FILE, cstr(path), buf, buf.byteLength);
+      return n === buf.byteLength ? -E.ERANGE : n; // full: there may be more
+    },
+    `read ${path}`,
+    max,
+  );
   return b && utf8Decoder.decode(b);
 }
 
@@ -298,7 +304,6 @@ export function listDir(path: string): string[] | null {
   return b && (b.byteLength ? utf8Decoder.decode(b.subarray(0, -1)).split("\0") : []);
 }
 
-
 export interface GunzipThread {
   /** Where the compressed bytes go; closing it ends them. -1 when it reads a file itself. */
   input: number;
@@ -313,7 +318,8 @@ export interface GunzipThread {
 /** A gunzip thread (csrc/gunzip.c), reading `file` itself if given; null where the host
  * has no zlib. */
 export function gunzipThread(file = ""): GunzipThread | null {
-  const fds = new Int32Array(2), err = new Int32Array(1);
+  const fds = new Int32Array(2),
+    err = new Int32Array(1);
   const job = images().mycfs_gunzip_start(cstr(file), fds, err);
   if (job === null) {
     if (err[0] === -E.ENOSYS) return null;
@@ -321,7 +327,8 @@ export function gunzipThread(file = ""): GunzipThread | null {
   }
   const digest = new Uint8Array(32);
   return {
-    input: fds[0]!, output: fds[1]!,
+    input: fds[0]!,
+    output: fds[1]!,
     status: () => images().mycfs_gunzip_status(job, digest),
     sha256: () => digest.toHex(),
   };
@@ -435,13 +442,11 @@ export const entry = {
   closeRoot: (root: number): number => images().mycfs_close_root(root),
   /** A new regular file open for writing, or -errno. */
   file: (root: number, path: string): number => images().mycfs_entry_file(root, cstr(path)),
-  fileDone: (fd: number, uid: number, gid: number, mode: number, mtime: number): number =>
-    images().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
+  fileDone: (fd: number, uid: number, gid: number, mode: number, mtime: number): number => images().mycfs_entry_file_done(fd, uid, gid, mode, mtime),
   /** file, its data and fileDone in one call, for a file whose data is all at hand. */
   wholeFile: (root: number, path: string, data: Uint8Array, uid: number, gid: number, mode: number, mtime: number): number =>
     images().mycfs_entry_whole_file(root, cstr(path), data, data.byteLength, uid, gid, mode, mtime),
-  make: (root: number, path: string, kind: number, mode: number, dev: [number, number], target: string,
-    uid: number, gid: number, mtime: number): number =>
+  make: (root: number, path: string, kind: number, mode: number, dev: [number, number], target: string, uid: number, gid: number, mtime: number): number =>
     images().mycfs_entry_make(root, cstr(path), kind, mode, dev[0], dev[1], cstr(target), uid, gid, mtime),
   dirDone: (root: number, path: string, uid: number, gid: number, mode: number, mtime: number): number =>
     images().mycfs_entry_dir_done(root, cstr(path), uid, gid, mode, mtime),

@@ -28,40 +28,70 @@ const raw = (code: number, more: Partial<RawOp> = {}): RawOp => ({ code, flags: 
 /** The wire slots of a step (csrc/protocol.h says what each op reads from them). */
 export function wire(s: Step): RawOp {
   switch (s.kind) {
-    case "sync": return raw(OpCode.SYNC, { a: s.point });
+    case "sync":
+      return raw(OpCode.SYNC, { a: s.point });
     case "mount": {
-      const flags = (s.inRoot === undefined ? 0 : OpFlag.IN_ROOT | (s.inRoot === "dir" ? OpFlag.MKDIR : s.inRoot === "file" ? OpFlag.MKFILE : 0)) |
-        (s.optional ? OpFlag.OPTIONAL : 0) | (s.bindSelf ? OpFlag.BIND_SELF : 0) | (s.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0);
+      const flags =
+        (s.inRoot === undefined ? 0 : OpFlag.IN_ROOT | (s.inRoot === "dir" ? OpFlag.MKDIR : s.inRoot === "file" ? OpFlag.MKFILE : 0)) |
+        (s.optional ? OpFlag.OPTIONAL : 0) |
+        (s.bindSelf ? OpFlag.BIND_SELF : 0) |
+        (s.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0);
       const device = s.sourceInRoot?.device;
       return raw(OpCode.MOUNT, { flags, a: s.flags ?? 0, b: device ? makedev(...device) : 0, strs: [s.source ?? "", s.target, s.fstype ?? "", s.data ?? ""] });
     }
-    case "root": return s.tree === undefined ? raw(OpCode.ROOT, { strs: [s.path] })
-      : raw(OpCode.ROOT, { flags: OpFlag.TREE, a: s.tree === "passed" ? -1 : s.tree, strs: [s.path] });
-    case "mkdir": return raw(OpCode.MKDIR, { strs: [s.path] });
-    case "mknod": return raw(OpCode.MKNOD, { a: s.mode, b: makedev(s.major, s.minor), strs: [s.path] });
-    case "symlink": return raw(OpCode.SYMLINK, { strs: [s.target, s.path] });
-    case "pivotRoot": return raw(OpCode.PIVOT_ROOT);
-    case "liftRoot": return raw(OpCode.LIFT_ROOT);
-    case "chroot": return raw(OpCode.CHROOT);
-    case "hostname": return raw(OpCode.HOSTNAME, { strs: [s.name] });
-    case "loopback": return raw(OpCode.LOOPBACK);
-    case "chdir": return raw(OpCode.CHDIR, { strs: [s.path] });
-    case "stdio": return raw(OpCode.STDIO, { a: s.fds[0], b: s.fds[1], c: s.fds[2] });
-    case "exec": return raw(OpCode.EXEC, {
-      flags: OpFlag.SETSID | (s.init ? OpFlag.INIT : 0) | (s.ctty ? OpFlag.CTTY : 0),
-      a: s.argv.length, b: s.env.length, strs: [s.path, ...s.argv, ...s.env],
-    });
-    case "unshare": return raw(OpCode.UNSHARE, { a: s.flags });
-    case "prctl": return raw(OpCode.PRCTL, { a: s.option, b: s.arg });
-    case "rlimit": return raw(OpCode.RLIMIT, { a: s.resource, b: s.soft, c: s.hard });
-    case "caps": return raw(OpCode.CAPS, { a: s.bounding, b: s.permitted, c: s.inheritable });
-    case "seccomp": return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
-    case "setid": return raw(OpCode.SETID, { a: s.gid, b: s.uid, flags: s.dropGroups ? OpFlag.SETGROUPS : 0 });
-    case "attach": return raw(OpCode.ATTACH, { strs: [s.path] });
-    case "write": return raw(OpCode.WRITE, { strs: [s.path, s.text] });
-    case "setns": return raw(OpCode.SETNS, { a: s.fd, b: s.flags });
-    case "pty": return raw(OpCode.PTY, { a: s.point });
-    case "enter": return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd });
+    case "root":
+      return s.tree === undefined
+        ? raw(OpCode.ROOT, { strs: [s.path] })
+        : raw(OpCode.ROOT, { flags: OpFlag.TREE, a: s.tree === "passed" ? -1 : s.tree, strs: [s.path] });
+    case "mkdir":
+      return raw(OpCode.MKDIR, { strs: [s.path] });
+    case "mknod":
+      return raw(OpCode.MKNOD, { a: s.mode, b: makedev(s.major, s.minor), strs: [s.path] });
+    case "symlink":
+      return raw(OpCode.SYMLINK, { strs: [s.target, s.path] });
+    case "pivotRoot":
+      return raw(OpCode.PIVOT_ROOT);
+    case "liftRoot":
+      return raw(OpCode.LIFT_ROOT);
+    case "chroot":
+      return raw(OpCode.CHROOT);
+    case "hostname":
+      return raw(OpCode.HOSTNAME, { strs: [s.name] });
+    case "loopback":
+      return raw(OpCode.LOOPBACK);
+    case "chdir":
+      return raw(OpCode.CHDIR, { strs: [s.path] });
+    case "stdio":
+      return raw(OpCode.STDIO, { a: s.fds[0], b: s.fds[1], c: s.fds[2] });
+    case "exec":
+      return raw(OpCode.EXEC, {
+        flags: OpFlag.SETSID | (s.init ? OpFlag.INIT : 0) | (s.ctty ? OpFlag.CTTY : 0),
+        a: s.argv.length,
+        b: s.env.length,
+        strs: [s.path, ...s.argv, ...s.env],
+      });
+    case "unshare":
+      return raw(OpCode.UNSHARE, { a: s.flags });
+    case "prctl":
+      return raw(OpCode.PRCTL, { a: s.option, b: s.arg });
+    case "rlimit":
+      return raw(OpCode.RLIMIT, { a: s.resource, b: s.soft, c: s.hard });
+    case "caps":
+      return raw(OpCode.CAPS, { a: s.bounding, b: s.permitted, c: s.inheritable });
+    case "seccomp":
+      return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
+    case "setid":
+      return raw(OpCode.SETID, { a: s.gid, b: s.uid, flags: s.dropGroups ? OpFlag.SETGROUPS : 0 });
+    case "attach":
+      return raw(OpCode.ATTACH, { strs: [s.path] });
+    case "write":
+      return raw(OpCode.WRITE, { strs: [s.path, s.text] });
+    case "setns":
+      return raw(OpCode.SETNS, { a: s.fd, b: s.flags });
+    case "pty":
+      return raw(OpCode.PTY, { a: s.point });
+    case "enter":
+      return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd });
   }
 }
 

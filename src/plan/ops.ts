@@ -87,13 +87,22 @@ export const isStep = <K extends Step["kind"]>(s: Step, kind: K): s is StepOf<K>
 
 export const mount = (m: MountSpec): Step => ({ kind: "mount", ...m });
 export const sync = (point: SyncPoint, what: string): Step => ({ kind: "sync", point, what });
-export const root = (path: string): Step =>
-  ({ kind: "root", path, what: `open ${path} as the container's root for the steps that follow` });
-export const rootTree = (tree: number | "passed", path: string, what: string): Step =>
-  ({ kind: "root", path, tree, what: `${what}; it is the container's root for the steps that follow, held by its fd` });
+export const root = (path: string): Step => ({ kind: "root", path, what: `open ${path} as the container's root for the steps that follow` });
+export const rootTree = (tree: number | "passed", path: string, what: string): Step => ({
+  kind: "root",
+  path,
+  tree,
+  what: `${what}; it is the container's root for the steps that follow, held by its fd`,
+});
 export const mkdir = (path: string): Step => ({ kind: "mkdir", path, what: `create directory ${path}` });
-export const mknod = (path: string, mode: number, major: number, minor: number): Step =>
-  ({ kind: "mknod", path, mode, major, minor, what: `create device ${path} (${major}:${minor})` });
+export const mknod = (path: string, mode: number, major: number, minor: number): Step => ({
+  kind: "mknod",
+  path,
+  mode,
+  major,
+  minor,
+  what: `create device ${path} (${major}:${minor})`,
+});
 export const symlink = (target: string, path: string): Step => ({ kind: "symlink", target, path, what: `link ${path} -> ${target}` });
 export const pivotRoot = (path: string): Step => ({ kind: "pivotRoot", path, what: `pivot_root into ${path} and detach the host's root` });
 /** The host's root has no parent mount (an initramfs): pivot from a copy of its tree. */
@@ -104,24 +113,35 @@ export const liftRoot = (): Step => ({
 export const chroot = (path: string): Step => ({ kind: "chroot", path, what: `move ${path} onto / and chroot into it (--no-pivot)` });
 export const hostname = (name: string): Step => ({ kind: "hostname", name, what: `set hostname to ${name}` });
 export const loopback = (): Step => ({ kind: "loopback", what: "bring up lo in the new network namespace" });
-export const chdir = (path: string): Step =>
-  ({ kind: "chdir", path, what: `change directory to ${path}, resolved inside the container's root` });
+export const chdir = (path: string): Step => ({ kind: "chdir", path, what: `change directory to ${path}, resolved inside the container's root` });
 export const stdio = (fds: [number, number, number]): Step => ({ kind: "stdio", fds, what: "connect stdin, stdout and stderr" });
-export const exec = (e: ExecSpec): Step =>
-  ({ kind: "exec", ...e, what: `${e.init ? "start mycfs's init, which runs" : "execute"} ${e.argv[0]}` });
+export const exec = (e: ExecSpec): Step => ({ kind: "exec", ...e, what: `${e.init ? "start mycfs's init, which runs" : "execute"} ${e.argv[0]}` });
 export const unshare = (flags: number, what: string): Step => ({ kind: "unshare", flags, what });
 export const prctl = (option: number, arg: number, what: string): Step => ({ kind: "prctl", option, arg, what });
 export const rlimit = (resource: number, soft: number, hard: number, name: string): Step => ({
-  kind: "rlimit", resource, soft, hard, name,
+  kind: "rlimit",
+  resource,
+  soft,
+  hard,
+  name,
   what: `set the ${name} limit to ${soft < 0 ? "unlimited" : soft}:${hard < 0 ? "unlimited" : hard}`,
 });
-export const caps = (bounding: number, permitted: number, inheritable: number, count: number): Step =>
-  ({ kind: "caps", bounding, permitted, inheritable, what: `keep ${count} capabilities, drop the rest from every set` });
-export const seccomp = (bpf: Uint8Array): Step =>
-  ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
+export const caps = (bounding: number, permitted: number, inheritable: number, count: number): Step => ({
+  kind: "caps",
+  bounding,
+  permitted,
+  inheritable,
+  what: `keep ${count} capabilities, drop the rest from every set`,
+});
+export const seccomp = (bpf: Uint8Array): Step => ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
 /** Become gid/uid (root of a new user namespace, once its maps are written). */
-export const setid = (gid: number, uid: number, dropGroups: boolean): Step =>
-  ({ kind: "setid", gid, uid, dropGroups, what: `become uid ${uid}, gid ${gid} of the new user namespace` });
+export const setid = (gid: number, uid: number, dropGroups: boolean): Step => ({
+  kind: "setid",
+  gid,
+  uid,
+  dropGroups,
+  what: `become uid ${uid}, gid ${gid} of the new user namespace`,
+});
 /** Attach the mount mycfs passed at the last sync point (an id-mapped image) at path. */
 export const attach = (path: string, what: string): Step => ({ kind: "attach", path, what });
 /** One write(2) of text to a file (a cgroup's `tasks`, say). */
@@ -131,9 +151,10 @@ export const setns = (fd: number, flags: number, what: string): Step => ({ kind:
 /** The enter program's step into the container's PID namespace (pidfd): the walk goes on in
  * a clone made there, born in the cgroup v2 directory open as cgroupFd (-1: none). */
 export const enter = (pidfd: number, cgroupFd: number, pid: number): Step => ({
-  kind: "enter", pidfd, cgroupFd,
+  kind: "enter",
+  pidfd,
+  cgroupFd,
   what: `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`,
 });
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
-export const pty = (): Step =>
-  ({ kind: "pty", point: Sync.TERMINAL, what: "open a terminal on the container's own /dev/pts and hand its master to mycfs" });
+export const pty = (): Step => ({ kind: "pty", point: Sync.TERMINAL, what: "open a terminal on the container's own /dev/pts and hand its master to mycfs" });

@@ -58,11 +58,13 @@ export function compileProfile(profile: Profile, opts: CompileOptions): Uint8Arr
 
 /** The rules whose includes/excludes let them apply to this target and these caps. */
 export function applicableRules(profile: Profile, arch: ArchInfo, caps: ReadonlySet<string>): Rule[] {
-  return profile.syscalls.filter(({ includes: inc, excludes: exc }) =>
-    (inc?.caps ?? []).every((c) => caps.has(c)) &&
-    (!inc?.arches?.length || inc.arches.includes(arch.goArch)) &&
-    !(exc?.caps ?? []).some((c) => caps.has(c)) &&
-    !exc?.arches?.includes(arch.goArch));
+  return profile.syscalls.filter(
+    ({ includes: inc, excludes: exc }) =>
+      (inc?.caps ?? []).every((c) => caps.has(c)) &&
+      (!inc?.arches?.length || inc.arches.includes(arch.goArch)) &&
+      !(exc?.caps ?? []).some((c) => caps.has(c)) &&
+      !exc?.arches?.includes(arch.goArch),
+  );
 }
 
 /** The rules that apply to the target, by syscall number, in profile order. */

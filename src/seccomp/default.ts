@@ -20,7 +20,7 @@
 // - includes.minKernel "4.8" on ptrace is gone: mycfs needs Linux 5.6.
 // - archMap is gone: the compiled filter answers the native ABI only (src/seccomp/compile.ts).
 // Calls newer than the syscall tables' headers are numbered in syscalls/newer.ts.
-import { type ArgCondition, type Profile, type Rule } from "./profile";
+import type { ArgCondition, Profile, Rule } from "./profile";
 import { E } from "../errno";
 
 const AF_VSOCK = 40n;
@@ -93,9 +93,7 @@ const DEFAULT: Profile = {
     allow("process_vm_readv process_vm_writev ptrace"),
     allow("socket"), // but AF_VSOCK, refused above
     // PER_LINUX, PER_LINUX32, UNAME26, UNAME26|PER_LINUX32, and 0xffffffff, which only asks
-    ...[0n, 8n, 131072n, 131080n, 4294967295n].map((value) =>
-      allow("personality", { args: [{ index: 0, value, op: "SCMP_CMP_EQ" }] }),
-    ),
+    ...[0n, 8n, 131072n, 131080n, 4294967295n].map((value) => allow("personality", { args: [{ index: 0, value, op: "SCMP_CMP_EQ" }] })),
     onArches(["ppc64le"], "sync_file_range2 swapcontext"),
     onArches(["arm", "arm64"], "arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls"),
     onArches(["amd64", "x32"], "arch_prctl"),
@@ -103,11 +101,14 @@ const DEFAULT: Profile = {
     onArches(["s390", "s390x"], "s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr"),
     onArches(["riscv64"], "riscv_flush_icache riscv_hwprobe"),
     withCap("CAP_DAC_READ_SEARCH", "open_by_handle_at"),
-    withCap("CAP_SYS_ADMIN", `
+    withCap(
+      "CAP_SYS_ADMIN",
+      `
       bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie
       lsm_get_self_attr lsm_list_modules lsm_set_self_attr mount mount_setattr move_mount
       open_tree perf_event_open quotactl quotactl_fd setdomainname sethostname setns syslog
-      umount umount2 unshare`),
+      umount umount2 unshare`,
+    ),
     // without CAP_SYS_ADMIN, clone only without CLONE_NEW* flags (s390 passes them second)
     allow("clone", {
       args: [{ index: 0, value: CLONE_NEW, op: "SCMP_CMP_MASKED_EQ" }],

@@ -12,8 +12,7 @@ const MIN_KERNEL = [5, 6] as const;
 // JSON numbers are doubles, exact up to 2^53 only, and argument values are u64: integer
 // literals of 16 digits or more are read as strings tagged with BIG, and made bigints.
 const BIG = "\u0000";
-const exactIntegers = (json: string) =>
-  json.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) => (/^\d{16,}$/.test(t) ? `"\\u0000${t}"` : t));
+const exactIntegers = (json: string) => json.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) => (/^\d{16,}$/.test(t) ? `"\\u0000${t}"` : t));
 
 type Json = Record<string, unknown>;
 
@@ -27,8 +26,7 @@ class Reader {
   /** An object with only `fields`; Go's JSON reader, which Docker uses, takes null as absent. */
   object(v: unknown, path: string, fields: readonly string[]): Json {
     if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(path, "expected an object");
-    for (const key of Object.keys(v))
-      if (!fields.includes(key)) this.fail(path, `unknown field '${key}' (known: ${fields.join(", ")})`);
+    for (const key of Object.keys(v)) if (!fields.includes(key)) this.fail(path, `unknown field '${key}' (known: ${fields.join(", ")})`);
     return v as Json;
   }
 
@@ -132,9 +130,12 @@ function filter(r: Reader, v: unknown, path: string, includes: boolean): Filter 
   const o = r.object(v, path, includes ? ["caps", "arches", "minKernel"] : ["caps", "arches"]);
   if (o.minKernel != null) {
     const m = typeof o.minKernel === "string" ? /^(\d+)\.(\d+)$/.exec(o.minKernel) : null;
-    if (!m) r.fail(`${path}.minKernel`, "expected a kernel version such as \"4.8\"");
+    if (!m) r.fail(`${path}.minKernel`, 'expected a kernel version such as "4.8"');
     if (Number(m[1]) * 1000 + Number(m[2]) > MIN_KERNEL[0] * 1000 + MIN_KERNEL[1])
-      r.fail(`${path}.minKernel`, `${o.minKernel} is above Linux ${MIN_KERNEL.join(".")}, and mycfs compiles profiles without asking the kernel; remove the field or the rule`);
+      r.fail(
+        `${path}.minKernel`,
+        `${o.minKernel} is above Linux ${MIN_KERNEL.join(".")}, and mycfs compiles profiles without asking the kernel; remove the field or the rule`,
+      );
   }
   return { caps: r.strings(o.caps, `${path}.caps`), arches: r.strings(o.arches, `${path}.arches`) };
 }

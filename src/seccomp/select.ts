@@ -9,8 +9,7 @@ import { DEFAULT_CAPS } from "../container/caps";
 /** `setting`: "default", "unconfined" or a profile's path; `caps`: names without CAP_. */
 export async function seccompFilter(setting: string, caps: Set<string>): Promise<Uint8Array | null> {
   if (setting === "unconfined") return null;
-  if (setting === "default" && caps.size === DEFAULT_CAPS.length && DEFAULT_CAPS.every((c) => caps.has(c)))
-    return Uint8Array.fromBase64(prebuilt.bpf);
+  if (setting === "default" && caps.size === DEFAULT_CAPS.length && DEFAULT_CAPS.every((c) => caps.has(c))) return Uint8Array.fromBase64(prebuilt.bpf);
   const { compileFor } = await import("./filter");
   return compileFor(setting, caps);
 }

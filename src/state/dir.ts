@@ -8,7 +8,21 @@
 import { join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
-import { close, errnoMessage, fileType, listDir, lock, mkdir, readFile, readLink, removeTree, replaceFile, trySymlink, tryMkdir, tryUnlink } from "../native/lib";
+import {
+  close,
+  errnoMessage,
+  fileType,
+  listDir,
+  lock,
+  mkdir,
+  readFile,
+  readLink,
+  removeTree,
+  replaceFile,
+  trySymlink,
+  tryMkdir,
+  tryUnlink,
+} from "../native/lib";
 import { shortId, type ContainerState } from "./record";
 import { E } from "../errno";
 
@@ -121,8 +135,7 @@ export class StateDir {
       if (s) return s;
     }
     const matches = /^[0-9a-f]+$/.test(ref) ? this.ids().filter((id) => id.startsWith(ref)) : [];
-    if (matches.length > 1)
-      throw new MycfsError(`'${ref}' matches ${matches.length} containers (${matches.map(shortId).join(", ")}); give more of the id`);
+    if (matches.length > 1) throw new MycfsError(`'${ref}' matches ${matches.length} containers (${matches.map(shortId).join(", ")}); give more of the id`);
     const s = matches.length === 1 ? this.read(matches[0]!) : null;
     if (!s) throw new MycfsError(`no such container: ${ref} (see mycfs ps -a)`);
     return s;

@@ -46,7 +46,6 @@ function mountKernelFs() {
   }
 }
 
-
 /** On a read-only root, the store and the containers' records go to a tmpfs on /run. */
 function writableStore(): Record<string, string> {
   if (tryMkdir("/var/lib/mycfs") !== E.EROFS && tryMkdir("/run/mycfs") !== E.EROFS) return {};
@@ -61,7 +60,10 @@ export async function machineInit(argv: string[]): Promise<never> {
     mountKernelFs();
     const env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...process.env, ...writableStore() };
     // (the executable by /proc, which Bun could not read when it started without one)
-    const status = supervise(["/proc/self/exe", ...(argv.length ? argv : ["run"])], Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    const status = supervise(
+      ["/proc/self/exe", ...(argv.length ? argv : ["run"])],
+      Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    );
     code = exitCode(status);
     log.info(`mycfs ${argv.join(" ")} exited with status ${code}; powering off`);
   } catch (e) {

@@ -1,4 +1,4 @@
-/* libFuzzer target: a plan as the child reads it (plan_header, plan_op in csrc/plan.c),
+/* libFuzzer target: a plan as the child reads it (plan_header, plan_op in csrc/child/plan.c),
  * walked by mycfs_plan_dump (csrc/plan_dump.c) into an output buffer of 1 to 256 bytes
  * (the input's first byte), so that truncation is exercised too. Run by test/fuzz.test.ts. */
 #include <stdint.h>

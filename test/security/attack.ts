@@ -9,7 +9,10 @@ import { MYCFS, type Result } from "../helpers";
  * /sys/fs/cgroup: the layout of most users' hosts (this one is hybrid). $MYCFS is mycfs. */
 export async function onV2(script: string, env: Record<string, string> = {}): Promise<Result> {
   const p = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", `mount -t cgroup2 none /sys/fs/cgroup && ${script}`], {
-    stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, MYCFS, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: { ...process.env, MYCFS, ...env },
   });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };

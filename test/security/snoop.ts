@@ -26,8 +26,22 @@ export async function snoopExecs(tag: string, execs: number) {
     const binary = mycfsCopy(store.dir);
     const before = await sha256(binary);
     const name = `snoop-${tag}`;
-    const run = await mycfs(["run", "-d", "--name", name, "--root", store.root, "--cap-add", "SYS_PTRACE", "-v", `${PROBE}:/probe:ro`,
-      "busybox", "sh", "-c", "/probe snoop 3 > /tmp/caught; touch /done; sleep 30"]);
+    const run = await mycfs([
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--root",
+      store.root,
+      "--cap-add",
+      "SYS_PTRACE",
+      "-v",
+      `${PROBE}:/probe:ro`,
+      "busybox",
+      "sh",
+      "-c",
+      "/probe snoop 3 > /tmp/caught; touch /done; sleep 30",
+    ]);
     if (run.code !== 0) throw new Error(run.stderr);
     const exec = (args: string[]) => Bun.spawn([binary, "exec", ...args], { stdout: "pipe", stderr: "pipe", env: process.env });
     try {

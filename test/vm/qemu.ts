@@ -13,10 +13,33 @@ export interface Boot {
 
 export async function boot(o: { kernel: string; initrd: string; append: string; timeoutMs: number; memoryMb?: number }): Promise<Boot> {
   const t0 = performance.now();
-  const qemu = Bun.spawn(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", String(o.memoryMb ?? 1024),
-    "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-    "-kernel", o.kernel, "-initrd", o.initrd, "-append", `console=ttyS0 quiet loglevel=1 panic=-1 ${o.append}`],
-  { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const qemu = Bun.spawn(
+    [
+      "qemu-system-x86_64",
+      "-accel",
+      "tcg",
+      "-cpu",
+      "max",
+      "-smp",
+      "2",
+      "-m",
+      String(o.memoryMb ?? 1024),
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-no-reboot",
+      "-kernel",
+      o.kernel,
+      "-initrd",
+      o.initrd,
+      "-append",
+      `console=ttyS0 quiet loglevel=1 panic=-1 ${o.append}`,
+    ],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -33,11 +33,17 @@ beforeAll(async () => {
   const t0 = performance.now();
   const initrd = await initramfs(kernel);
   const built = (performance.now() - t0) / 1000;
-  vm = await boot({ kernel: kernel.vmlinuz, initrd, timeoutMs: 100_000,
-    append: `rdinit=/init -- run --rm -m 32m busybox sh -c "cat /sys/fs/cgroup/memory.max; exit 7"` });
+  vm = await boot({
+    kernel: kernel.vmlinuz,
+    initrd,
+    timeoutMs: 100_000,
+    append: `rdinit=/init -- run --rm -m 32m busybox sh -c "cat /sys/fs/cgroup/memory.max; exit 7"`,
+  });
   const at = (key: string) => vm.lines.find((l) => l.startsWith(`${key} `))?.split(" ")[1];
-  console.log(`vm: kernel ${kernel.version}, initramfs ready in ${built.toFixed(1)} s; booted to /init in ${at("BOOTED")} s of guest time; ` +
-    `first mycfs run ${at("FIRST-RUN")} s, a start ${at("START")} s (TCG); whole boot ${vm.wall.toFixed(1)} s of wall time`);
+  console.log(
+    `vm: kernel ${kernel.version}, initramfs ready in ${built.toFixed(1)} s; booted to /init in ${at("BOOTED")} s of guest time; ` +
+      `first mycfs run ${at("FIRST-RUN")} s, a start ${at("START")} s (TCG); whole boot ${vm.wall.toFixed(1)} s of wall time`,
+  );
 }, 150_000);
 
 describe(`a minimal VM (Debian's kernel, cgroup v2 only, root on initramfs)`, () => {
