@@ -3,20 +3,17 @@
 // touched), a copy of mycfs the attacks may aim at, and a token only the host has.
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, type Result } from "../helpers";
+import { MYCFS, onPureV2, type Result } from "../helpers";
 
-/** Runs `script` (sh) as root in a private mount namespace with cgroup2 alone on
- * /sys/fs/cgroup: the layout of most users' hosts (this one is hybrid). $MYCFS is mycfs. */
-export async function onV2(script: string, env: Record<string, string> = {}): Promise<Result> {
-  const p = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", `mount -t cgroup2 none /sys/fs/cgroup && ${script}`], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-    env: { ...process.env, MYCFS, ...env },
-  });
+/** Runs `script` (sh) as root, $MYCFS being mycfs; `wrap`: onPureV2, for a host with
+ * cgroup2 alone on /sys/fs/cgroup, the layout of most users' hosts (this one is hybrid). */
+export async function shell(script: string, wrap: (argv: string[]) => string[] = (a) => a): Promise<Result> {
+  const p = Bun.spawn(wrap(["sh", "-c", script]), { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, MYCFS } });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
+
+export const onV2 = (script: string) => shell(script, onPureV2);
 
 /** A file on the host, outside any container, holding a random token: an attack that
  * prints the token has read the host. */
