@@ -1,6 +1,6 @@
 // Running the real dist/mycfs as a user would, with a store of the test's own. Spawns
 // pass process.env on: it carries the suite's own state directory (test/setup.ts).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseRef } from "../src/images/refs";
@@ -143,4 +143,28 @@ export function isRunning(pid: number): boolean {
 export function mycfsCgroups(): string[] {
   const found = Bun.spawnSync(["find", "/sys/fs/cgroup", "-maxdepth", "8", "-type", "d", "-name", "mycfs-*"]);
   return found.stdout.toString().split("\n").filter(Boolean);
+}
+
+/** An overlayfs mounted in `dir` (a file system overlayfs cannot use as an upper layer, for
+ * a store that forces mycfs onto a copy of the image); `remove` unmounts and deletes it. */
+export function overlayMount(dir: string): { merged: string; remove(): void } {
+  for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d), { recursive: true });
+  const merged = join(dir, "merged");
+  const mount = Bun.spawnSync([
+    "mount",
+    "-t",
+    "overlay",
+    "mycfs-test-overlay",
+    "-o",
+    `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
+    merged,
+  ]);
+  if (mount.exitCode !== 0) throw new Error(`mount overlay: ${mount.stderr}`);
+  return {
+    merged,
+    remove: () => {
+      Bun.spawnSync(["umount", merged]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -2,9 +2,9 @@
 // read-only image; --rm removes the layer, without it the container is kept; --read-only;
 // rmi refuses an image in use; and a copy where overlayfs cannot be mounted.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { imageDir, mycfs, tempDir, testStore } from "./helpers";
+import { imageDir, mycfs, overlayMount, tempDir, testStore } from "./helpers";
 
 const store = testStore("layers");
 afterAll(store.cleanup);
@@ -64,20 +64,9 @@ describe("copy-on-write roots", () => {
   });
 
   test("where overlayfs cannot be mounted (a store on overlayfs), the container runs on a copy", async () => {
-    const dir = tempDir("on-overlay");
-    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
-    const mount = Bun.spawnSync([
-      "mount",
-      "-t",
-      "overlay",
-      "mycfs-test-overlay",
-      "-o",
-      `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
-      join(dir, "merged"),
-    ]);
-    expect(mount.exitCode).toBe(0);
+    const overlay = overlayMount(tempDir("on-overlay"));
     try {
-      const root = join(dir, "merged/store");
+      const root = join(overlay.merged, "store");
       const r = await mycfs(["run", "--rm", "--debug", "--root", root, "busybox", "sh", "-c", "echo copy > /x && cat /x /etc/os-release"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toStartWith("copy\n");
@@ -85,8 +74,7 @@ describe("copy-on-write roots", () => {
       expect(existsSync(join(imageDir(root), "x"))).toBe(false);
       expect(readdirSync(join(root, "containers"))).toEqual([]);
     } finally {
-      Bun.spawnSync(["umount", join(dir, "merged")]);
-      rmSync(dir, { recursive: true, force: true });
+      overlay.remove();
     }
   });
 });

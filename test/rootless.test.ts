@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
-import { imageDir, MYCFS, tempDir } from "./helpers";
+import { imageDir, MYCFS, overlayMount, tempDir } from "./helpers";
 
 const user = `mycfs-t${process.pid}`;
 const dir = tempDir("rootless");
@@ -77,29 +77,17 @@ describe("rootless", () => {
   });
 
   test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
-    const on = join(dir, "on-overlay");
-    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(on, d), { recursive: true });
-    const mount = Bun.spawnSync([
-      "mount",
-      "-t",
-      "overlay",
-      "mycfs-test-overlay",
-      "-o",
-      `lowerdir=${on}/lower,upperdir=${on}/upper,workdir=${on}/work`,
-      join(on, "merged"),
-    ]);
-    expect(mount.exitCode).toBe(0);
+    const overlay = overlayMount(join(dir, "on-overlay"));
     try {
-      const root = join(on, "merged/store");
+      const root = join(overlay.merged, "store");
       mkdirSync(root);
       Bun.spawnSync(["chown", user, root]);
-      chmodSync(join(on, "merged"), 0o755);
+      chmodSync(overlay.merged, 0o755);
       // the second attempt is a second child, whose maps mycfs writes itself as the first's
       const r = await ownIdOnly(() => asUser(["run", "--rm", "--root", root, "busybox", "sh", "-c", "id -u"]));
       expect(r).toMatchObject({ code: 0, stdout: "0\n" });
     } finally {
-      Bun.spawnSync(["umount", join(on, "merged")]);
-      rmSync(on, { recursive: true, force: true });
+      overlay.remove();
     }
   });
 
