@@ -1,7 +1,9 @@
 // The plan is data: its order and contents are tested without root, and its encoding is
 // checked by decoding it with the C side itself (through bun:ffi).
 import { describe, expect, test } from "bun:test";
-import { buildPlan, type ContainerConfig } from "../src/container/plan";
+import { buildPlan, type HostFacts } from "../src/container/plan";
+import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping } from "../src/spec/spec";
+import { specFromFlags } from "../src/spec/from-flags";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan, wire } from "../src/plan/encode";
@@ -12,35 +14,53 @@ import { parseLayout } from "../src/cgroups/layout";
 import { parseTmpfs } from "../src/container/options";
 import { rootWithoutParent } from "../src/container/initramfs";
 
-const config = (over: Partial<ContainerConfig> = {}): ContainerConfig => ({
+const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  process: {
+    args: ["/bin/echo", "héllo", ""],
+    env: ["PATH=/bin:/usr/bin", "HOME=/root"],
+    cwd: "/",
+    capabilities: { bounding: ["CHOWN", "KILL"], permitted: ["CHOWN", "KILL"], inheritable: [] },
+    rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
+    noNewPrivileges: true,
+  },
+  root: { readonly: false },
+  hostname: "box",
+  mounts: [],
+  linux: {
+    namespaces: (["pid", "network", "ipc", "uts", "mount", "cgroup"] as const).map((type) => ({ type })),
+    uidMappings: [],
+    gidMappings: [],
+    devices: [],
+    seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+    maskedPaths: DEFAULT_MASKED_PATHS,
+    readonlyPaths: DEFAULT_READONLY_PATHS,
+  },
+  mycfs: { init: false, pivot: true },
+  ...over,
+});
+const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   rootfs: {
     path: "/store/c/rootfs",
     ops: [mount({ source: "overlay", target: "/store/c/rootfs", fstype: "overlay", what: "overlay" }), root("/store/c/rootfs")],
   },
-  argv: ["/bin/echo", "héllo", ""],
-  env: ["PATH=/bin:/usr/bin", "HOME=/root"],
-  hostname: "box",
-  workdir: "/",
-  volumes: [],
-  tmpfs: [],
-  pivot: true,
-  rootWithoutParent: false,
-  init: false,
-  readOnly: false,
-  rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
-  security: { caps: new Set(["CHOWN", "KILL"]), noNewPrivs: true, seccomp: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), maskPaths: true },
   cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/user/mycfs-1", target: "/sys/fs/cgroup" }], v2Only: true },
-  cgroupns: true,
-  devices: [],
+  rootWithoutParent: false,
+  dropGroups: true,
   ...over,
 });
+const linux = (over: Partial<ContainerSpec["linux"]>) => spec({ linux: { ...spec().linux, ...over } });
+const process_ = (over: Partial<ContainerSpec["process"]>) => spec({ process: { ...spec().process, ...over } });
+/** A user namespace with these maps. */
+const inUserns = (uids: IdMapping[], gids: IdMapping[] = uids) =>
+  linux({ namespaces: [...spec().linux.namespaces, { type: "user" }], uidMappings: uids, gidMappings: gids });
+const range = (containerID: number, hostID: number, size: number): IdMapping => ({ containerID, hostID, size });
 const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
 const kinds = (plan: Step[]) => plan.map((s) => s.kind);
 const mounts = (plan: Step[]) => plan.filter((s) => isStep(s, "mount"));
 const targets = (plan: Step[]) => mounts(plan).map((s) => s.target);
 
 describe("buildPlan", () => {
-  const plan = buildPlan(config(), io);
+  const plan = buildPlan(spec(), host(), io);
 
   test("non-dumpable first (no sync point without a user namespace), its own namespaces, private mounts, the root", () => {
     expect(kinds(plan).slice(0, 8)).toEqual(["prctl", "unshare", "hostname", "loopback", "unshare", "mount", "mount", "root"]);
@@ -50,24 +70,25 @@ describe("buildPlan", () => {
     expect(plan[4]).toMatchObject({ kind: "unshare", flags: CLONE.NEWCGROUP });
     expect(plan[5]).toMatchObject({ kind: "mount", target: "/", flags: MS.REC | MS.PRIVATE });
     const unshares = (p: Step[]) => p.flatMap((s) => (isStep(s, "unshare") ? [s.flags] : []));
-    expect(unshares(buildPlan(config({ cgroupns: false }), io))).toEqual(unshares(plan).slice(0, 1));
+    expect(unshares(buildPlan(linux({ namespaces: spec().linux.namespaces.filter((n) => n.type !== "cgroup") }), host(), io))).toEqual(
+      unshares(plan).slice(0, 1),
+    );
   });
 
   test("the child waits for what mycfs makes meanwhile only at the first step that needs it, then joins its cgroup", () => {
     const join = [write("/sys/fs/cgroup/pids/mycfs-1/tasks", "0", "join")];
     const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.PREPARED);
     const overlay = (p: Step[]) => p.findIndex((s) => isStep(s, "mount") && s.fstype === "overlay");
-    const layers = buildPlan(config({ prepared: "rootfs", cgroups: { ...config().cgroups, join } }), io);
+    const layers = buildPlan(spec(), host({ prepared: "rootfs", cgroups: { ...host().cgroups, join } }), io);
     expect(layers[at(layers) + 1]!.what).toBe("join");
     expect(at(layers)).toBeLessThan(overlay(layers));
-    const cgroup = buildPlan(config({ prepared: "cgroup", cgroups: { ...config().cgroups, join } }), io);
+    const cgroup = buildPlan(spec(), host({ prepared: "cgroup", cgroups: { ...host().cgroups, join } }), io);
     expect(cgroup[at(cgroup) - 1]).toMatchObject({ kind: "mount", target: "/proc/sysrq-trigger" }); // the last mask
     expect(cgroup[at(cgroup) + 1]!.what).toBe("join");
     expect(targets(cgroup.slice(at(cgroup)))[0]).toBe("/sys/fs/cgroup");
     // in a user namespace, before the child becomes its root
-    const userns = { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] };
-    const inUserns = buildPlan(config({ prepared: "cgroup", userns, cgroups: { ...config().cgroups, join } }), io);
-    expect(at(inUserns)).toBeLessThan(kinds(inUserns).indexOf("setid"));
+    const userns = buildPlan(inUserns([range(0, 100000, 65536)]), host({ prepared: "cgroup", cgroups: { ...host().cgroups, join } }), io);
+    expect(at(userns)).toBeLessThan(kinds(userns).indexOf("setid"));
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {
@@ -84,9 +105,9 @@ describe("buildPlan", () => {
   });
 
   test("without no_new_privs the filter goes in before the capabilities drop; unconfined has none", () => {
-    const noNnp = buildPlan(config({ security: { ...config().security, noNewPrivs: false } }), io);
+    const noNnp = buildPlan(process_({ noNewPrivileges: false }), host(), io);
     expect(kinds(noNnp).slice(-3)).toEqual(["seccomp", "caps", "exec"]);
-    const loose = buildPlan(config({ security: { ...config().security, seccomp: null, maskPaths: false } }), io);
+    const loose = buildPlan(linux({ seccomp: null, maskedPaths: [], readonlyPaths: [] }), host(), io);
     expect(kinds(loose)).not.toContain("seccomp");
     expect(targets(loose)).not.toContain("/proc/kcore");
   });
@@ -102,7 +123,7 @@ describe("buildPlan", () => {
       () => [],
     );
     const binds = cgroupBinds(layout, (h) => `${h.own}/mycfs-1`, false);
-    const p = buildPlan(config({ cgroups: { join: [], binds, v2Only: false } }), io);
+    const p = buildPlan(spec(), host({ cgroups: { join: [], binds, v2Only: false } }), io);
     const cg = mounts(p).filter((s) => s.target.startsWith("/sys/fs/cgroup"));
     expect(cg.map((s) => [s.source ?? "", s.target])).toEqual([
       ["tmpfs", "/sys/fs/cgroup"],
@@ -124,7 +145,7 @@ describe("buildPlan", () => {
   });
 
   test("a user namespace: become its root once the maps are written, before the root file system is mounted; bind devices instead of mknod", () => {
-    const p = buildPlan(config({ userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 100000, size: 65536 }] } }), io);
+    const p = buildPlan(inUserns([range(0, 100000, 65536)]), host(), io);
     expect(kinds(p).slice(0, 9)).toEqual(["sync", "prctl", "unshare", "hostname", "loopback", "unshare", "mount", "setid", "mount"]);
     expect(p[0]).toMatchObject({ kind: "sync", point: Sync.NAMESPACES });
     expect(kinds(p)).not.toContain("mknod");
@@ -134,7 +155,7 @@ describe("buildPlan", () => {
 
   test("--device's nodes are made right after the default ones, on the new /dev", () => {
     const kmsg = { host: "/dev/kmsg", container: "/dev/log2", mode: 0o020644, major: 1, minor: 11 };
-    const p = buildPlan(config({ devices: [kmsg] }), io);
+    const p = buildPlan(linux({ devices: [kmsg] }), host(), io);
     const nodes = p.flatMap((s) => (isStep(s, "mknod") ? [s.path] : []));
     expect(nodes).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/log2"]);
     expect(p.findIndex((s) => isStep(s, "mknod") && s.path === "/dev/log2")).toBeGreaterThan(p.findIndex((s) => isStep(s, "mount") && s.target === "/dev"));
@@ -142,18 +163,10 @@ describe("buildPlan", () => {
 
   test("devpts gives terminals the tty group where the user namespace maps it, else root's", () => {
     const devpts = (p: Step[]) => mounts(p).find((s) => s.target === "/dev/pts")!.data;
-    const one = (gids: { inside: number; outside: number; size: number }[]) =>
-      buildPlan(config({ userns: { uids: [{ inside: 0, outside: 1000, size: 1 }], gids, rootless: "own-id" } }), io);
+    const one = (gids: IdMapping[]) => buildPlan(inUserns([range(0, 1000, 1)], gids), host({ dropGroups: false }), io);
     expect(devpts(plan)).toEndWith(",gid=5");
-    expect(devpts(one([{ inside: 0, outside: 1000, size: 1 }]))).not.toContain("gid=");
-    expect(
-      devpts(
-        one([
-          { inside: 0, outside: 1000, size: 1 },
-          { inside: 1, outside: 100000, size: 65536 },
-        ]),
-      ),
-    ).toEndWith(",gid=5");
+    expect(devpts(one([range(0, 1000, 1)]))).not.toContain("gid=");
+    expect(devpts(one([range(0, 1000, 1), range(1, 100000, 65536)]))).toEndWith(",gid=5");
   });
 
   test("exec carries the container's PATH, argv and env, and a new session", () => {
@@ -166,12 +179,12 @@ describe("buildPlan", () => {
       ctty: false,
     });
     expect(wire(plan.at(-1)!)).toMatchObject({ code: OpCode.EXEC, flags: OpFlag.SETSID, a: 3, b: 2 });
-    const init = buildPlan(config({ init: true }), { fds: [5, 5, 5], ctty: true }).at(-1)!;
+    const init = buildPlan(spec({ mycfs: { init: true, pivot: true } }), host(), { fds: [5, 5, 5], ctty: true }).at(-1)!;
     expect(wire(init).flags).toBe(OpFlag.SETSID | OpFlag.INIT | OpFlag.CTTY);
   });
 
   test("--no-pivot chroots instead; -w creates and enters the directory", () => {
-    const p = buildPlan(config({ pivot: false, workdir: "/work/dir" }), io);
+    const p = buildPlan({ ...process_({ cwd: "/work/dir" }), mycfs: { init: false, pivot: false } }, host(), io);
     expect(kinds(p)).not.toContain("pivotRoot");
     const chroot = kinds(p).indexOf("chroot");
     expect(p[chroot - 1]).toMatchObject({ kind: "mkdir", path: "/work/dir" });
@@ -179,24 +192,25 @@ describe("buildPlan", () => {
   });
 
   test("a root without a parent mount (initramfs): the root is lifted onto a copy of the tree before the image is mounted, then pivoted", () => {
-    const p = buildPlan(config({ rootWithoutParent: true }), io);
+    const p = buildPlan(spec(), host({ rootWithoutParent: true }), io);
     const lift = kinds(p).indexOf("liftRoot");
     expect(kinds(p).slice(lift - 1, lift + 2)).toEqual(["mount", "liftRoot", "mount"]);
     expect(p[lift + 1]).toMatchObject({ kind: "mount", fstype: "overlay" });
     expect(kinds(p)).toContain("pivotRoot");
-    expect(kinds(buildPlan(config({ rootWithoutParent: true, pivot: false }), io))).not.toContain("liftRoot");
+    expect(kinds(buildPlan(spec({ mycfs: { init: false, pivot: false } }), host({ rootWithoutParent: true }), io))).not.toContain("liftRoot");
     expect(kinds(plan)).not.toContain("liftRoot");
   });
 
   test("volumes bind, then remount read-only; a user tmpfs on /tmp replaces the default", () => {
     const p = buildPlan(
-      config({
-        volumes: [
-          { host: "/srv/data", container: "/data", readOnly: true, isDir: true },
-          { host: "/etc/hosts", container: "/etc/hosts", readOnly: false, isDir: false },
+      spec({
+        mounts: [
+          { destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "ro"] },
+          { destination: "/etc/hosts", type: "bind", source: "/etc/hosts", options: ["rbind"], file: true },
+          { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", "size=1m"] },
         ],
-        tmpfs: [parseTmpfs("/tmp:size=1m")],
       }),
+      host(),
       io,
     );
     const data = mounts(p).filter((s) => s.target === "/data");
@@ -207,18 +221,59 @@ describe("buildPlan", () => {
     const tmp = mounts(p).filter((s) => s.target === "/tmp");
     expect(tmp).toHaveLength(1);
     expect(tmp[0]!.data).toBe("size=1m");
+    expect(tmp[0]!.flags).toBe(MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  });
+});
+
+describe("specFromFlags", () => {
+  const flags = {
+    argv: ["sh"],
+    env: ["PATH=/bin"],
+    workdir: "/",
+    hostname: "box",
+    volumes: [{ host: "/srv/data", container: "/data", readOnly: true, isDir: true }],
+    tmpfs: [parseTmpfs("/run:ro,exec,size=1m,mode=700")],
+    readOnly: false,
+    init: false,
+    pivot: true,
+    rlimits: [],
+    privileges: { caps: new Set(["KILL", "CHOWN"]), noNewPrivs: true, seccomp: "default", maskPaths: true },
+    seccomp: null,
+    devices: [],
+    cgroupns: true,
+  };
+
+  test("docker's flags as the spec's mounts, whose steps keep the flags' meaning", () => {
+    const s = specFromFlags(flags);
+    expect(s.mounts).toEqual([
+      { destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "ro"], file: false },
+      { destination: "/run", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid", "nodev", "size=1m", "mode=700"] },
+    ]);
+    const run = mounts(buildPlan(s, host(), io)).find((m) => m.target === "/run")!;
+    expect(run).toMatchObject({ flags: flags.tmpfs[0]!.flags, data: flags.tmpfs[0]!.data });
+    expect(s.process.capabilities).toEqual({ bounding: ["KILL", "CHOWN"], permitted: ["KILL", "CHOWN"], inheritable: [] });
+    expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "network", "ipc", "uts", "mount", "cgroup"]);
+  });
+
+  test("docker's masked and read-only paths by default, none with --privileged; a user namespace's maps", () => {
+    expect(specFromFlags(flags).linux).toMatchObject({ maskedPaths: DEFAULT_MASKED_PATHS, readonlyPaths: DEFAULT_READONLY_PATHS });
+    const privileged = specFromFlags({ ...flags, privileges: { ...flags.privileges, maskPaths: false } });
+    expect(privileged.linux).toMatchObject({ maskedPaths: [], readonlyPaths: [] });
+    const userns = specFromFlags({ ...flags, userns: { uids: [{ inside: 0, outside: 100000, size: 65536 }], gids: [{ inside: 0, outside: 1000, size: 1 }] } });
+    expect(userns.linux).toMatchObject({ uidMappings: [range(0, 100000, 65536)], gidMappings: [range(0, 1000, 1)] });
+    expect(userns.linux.namespaces.at(-1)).toEqual({ type: "user" });
   });
 });
 
 describe("encodePlan, decoded by libmycfs", () => {
   test("every number and string arrives as built", () => {
-    const plan = buildPlan(config({ init: true }), { fds: [-1, 7, 8], ctty: false });
+    const plan = buildPlan(spec({ mycfs: { init: true, pivot: true } }), host(), { fds: [-1, 7, 8], ctty: false });
     const decoded = decodePlan(encodePlan(plan)); // the seccomp op's bytes are not strings: compared by length
     expect(decoded).toEqual(plan.map(wire).map(({ code, flags, a, b, c, strs }) => ({ code, flags, a, b, c, strs })));
   });
 
   test("the C side refuses a truncated or foreign plan", () => {
-    const bytes = encodePlan(buildPlan(config(), io));
+    const bytes = encodePlan(buildPlan(spec(), host(), io));
     expect(() => decodePlan(bytes.subarray(0, bytes.byteLength - 8))).toThrow("malformed");
     const foreign = bytes.slice();
     foreign[0]! ^= 0xff;
@@ -226,7 +281,7 @@ describe("encodePlan, decoded by libmycfs", () => {
   });
 
   test("a NUL inside a string is refused before it reaches C", () => {
-    expect(() => encodePlan(buildPlan(config({ argv: ["a\0b"] }), io))).toThrow("NUL");
+    expect(() => encodePlan(buildPlan(process_({ args: ["a\0b"] }), host(), io))).toThrow("NUL");
   });
 });
 

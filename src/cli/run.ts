@@ -7,7 +7,6 @@ import { idmapRefusal, shiftedCopy } from "../container/idmap";
 import { containerUserns, hostRoot } from "../container/userns";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
-import type { Security } from "../container/plan";
 import { describePlan } from "../plan/describe";
 import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
@@ -23,6 +22,7 @@ import { repeatableResourceArgs, resolveResources, resourceArgs } from "./resour
 import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./lifecycle-args";
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
+import { specFromFlags } from "../spec/from-flags";
 import { errnoMessage, randomHex } from "../native/lib";
 
 const args = {
@@ -132,13 +132,7 @@ export default defineCommand({
     const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
-    const security: Security = {
-      caps: privileges.caps,
-      noNewPrivs: privileges.noNewPrivs,
-      seccomp: await seccompFilter(privileges.seccomp, privileges.caps),
-      maskPaths: privileges.maskPaths,
-    };
-    const base = {
+    const spec = specFromFlags({
       argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"],
       env,
       hostname,
@@ -146,15 +140,15 @@ export default defineCommand({
       volumes,
       tmpfs,
       pivot: !v["no-pivot"],
-      rootWithoutParent,
       init: v.init === true,
       readOnly: v["read-only"] === true,
       rlimits,
-      security,
+      privileges,
+      seccomp: await seccompFilter(privileges.seccomp, privileges.caps),
       devices: devices.nodes,
       cgroupns,
       userns,
-    };
+    });
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     // --privileged: writable, as docker mounts them, so that a runtime can run inside
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
@@ -168,13 +162,14 @@ export default defineCommand({
     process.exitCode = await startContainer({
       id,
       image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name),
-      config: base,
+      spec,
+      userns,
       lifecycle,
       stateDir: str(v.state),
       storeDir: store?.container(id),
       debug: v.debug === true,
       cgroup,
-      cgroups,
+      host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id" }, // own-id: setgroups is denied
       createCgroup: () => createCgroup(cgroup, rootless),
       dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
       rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)),

@@ -59,10 +59,9 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const security = {
-    caps: new Set(s.exec.caps),
-    noNewPrivs: s.exec.noNewPrivs,
+    capabilities: { bounding: s.exec.caps, permitted: s.exec.caps, inheritable: [] },
+    noNewPrivileges: s.exec.noNewPrivs,
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
-    maskPaths: false,
   };
   // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
   // into its PID namespace, so the enter program joins that one first

@@ -3,16 +3,15 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { mount, MS, symlink, type Step } from "../plan/ops";
 import { type Device, deviceNodes } from "./devices";
-import type { Tmpfs, Volume } from "./options";
-import type { Userns } from "./userns";
+import type { IdMapping, Mount } from "../spec/spec";
 
 /** Mounts a container always has, minus the paths the user mounts something else on;
  * its device nodes, with those of --device. */
-export function systemMounts(userTargets: Set<string>, userns: Userns | undefined, devices: readonly Device[]): Step[] {
+export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] | undefined, devices: readonly Device[]): Step[] {
   const nosuid = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   // terminals belong to the tty group (5), as docker's; devpts refuses a gid the user
   // namespace does not map (rootless with only the caller's own id), so then root's
-  const ttyGroup = !userns || userns.gids.some((r) => r.inside <= 5 && 5 < r.inside + r.size);
+  const ttyGroup = !gidMappings || gidMappings.some((r) => r.containerID <= 5 && 5 < r.containerID + r.size);
   const ops: Step[] = [
     mount({
       source: "proc",
@@ -31,7 +30,7 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
       inRoot: "dir",
       what: "mount a small tmpfs on /dev",
     }),
-    ...deviceNodes(devices, userns !== undefined),
+    ...deviceNodes(devices, gidMappings !== undefined),
     mount({
       source: "devpts",
       target: "/dev/pts",
@@ -64,22 +63,33 @@ export function systemMounts(userTargets: Set<string>, userns: Userns | undefine
   return ops;
 }
 
-export function volumeMounts(volumes: Volume[]): Step[] {
-  return volumes.flatMap((v) => {
-    const ops = [
-      mount({ source: v.host, target: v.container, flags: MS.BIND | MS.REC, inRoot: v.isDir ? "dir" : "file", what: `bind ${v.host} on ${v.container}` }),
+/** The mount options mycfs takes as flags; the others are the file system's own. */
+const FLAGS = new Map([
+  ["ro", MS.RDONLY],
+  ["nosuid", MS.NOSUID],
+  ["nodev", MS.NODEV],
+  ["noexec", MS.NOEXEC],
+]);
+
+/** The spec's mounts: a bind, then its read-only remount; a tmpfs with its flags and data. */
+export function userMounts(list: Mount[]): Step[] {
+  return list.flatMap((m) => {
+    const ro = m.options.includes("ro");
+    if (m.type === "tmpfs") {
+      const flags = m.options.reduce((f, o) => f | (FLAGS.get(o) ?? 0), 0);
+      const data = m.options.filter((o) => !FLAGS.has(o)).join(",");
+      return [mount({ source: "tmpfs", target: m.destination, fstype: "tmpfs", flags, data, inRoot: "dir", what: `mount a tmpfs on ${m.destination}` })];
+    }
+    const flags = MS.BIND | (m.options.includes("rbind") ? MS.REC : 0);
+    return [
+      mount({ source: m.source, target: m.destination, flags, inRoot: m.file ? "file" : "dir", what: `bind ${m.source} on ${m.destination}` }),
+      ...(ro ? [mount({ target: m.destination, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing", what: `make ${m.destination} read-only` })] : []),
     ];
-    if (v.readOnly)
-      ops.push(mount({ target: v.container, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing", what: `make ${v.container} read-only` }));
-    return ops;
   });
 }
 
-export function tmpfsMounts(list: Tmpfs[]): Step[] {
-  return list.map((t) =>
-    mount({ source: "tmpfs", target: t.path, fstype: "tmpfs", flags: t.flags, data: t.data, inRoot: "dir", what: `mount a tmpfs on ${t.path}` }),
-  );
-}
+/** A tmpfs's flags as the options userMounts takes. */
+export const flagOptions = (flags: number) => [...FLAGS].filter(([, f]) => flags & f).map(([o]) => o);
 
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
@@ -113,52 +123,52 @@ export function cgroupMounts(binds: CgroupBind[], v2Only: boolean, writable: boo
   ];
 }
 
-// Docker's lists: kernel interfaces that leak host information or control the host.
-const MASKED_DIRS = ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"];
-const MASKED_FILES = ["/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug"];
-const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
-
 /** Masked paths and read-only /proc paths. A file is covered by the container's own
  * /dev/null, made by mycfs a few steps before and checked to be the 1:3 device, bound
  * read-only: the host's /dev/null bound there would be the host's inode, whose mode and
  * owner a container with CAP_CHOWN or CAP_FOWNER could change through the mask (runc
  * CVE-2025-31133). A directory is covered by an empty read-only tmpfs. */
-export function maskedPaths(): Step[] {
+export function maskedPaths(masked: string[], readonly: string[]): Step[] {
   return [
-    ...MASKED_FILES.flatMap((target) => [
-      mount({
-        source: "/dev/null",
-        sourceInRoot: { device: [1, 3] },
-        target,
-        flags: MS.BIND,
-        inRoot: "existing",
-        optional: true,
-        what: `mask ${target} with the container's /dev/null`,
-      }),
-      // (not nodev: through the mask, reading gives nothing, as docker's does, rather than EACCES)
-      mount({
-        target,
-        flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NOEXEC,
-        inRoot: "existing",
-        optional: true,
-        what: `make the mask on ${target} read-only`,
-      }),
-    ]),
-    ...MASKED_DIRS.map((target) =>
-      mount({
-        source: "tmpfs",
-        target,
-        fstype: "tmpfs",
-        flags: RO,
-        data: "size=0",
-        inRoot: "existing",
-        optional: true,
-        what: `mask ${target} with an empty read-only tmpfs`,
-      }),
-    ),
-    ...READ_ONLY.flatMap((target) => [
+    ...masked.flatMap((path) => {
+      const target = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+      return target === path ? maskFile(target) : [maskDir(target)];
+    }),
+    ...readonly.flatMap((target) => [
       mount({ target, flags: MS.BIND | MS.REC, inRoot: "existing", optional: true, bindSelf: true, what: `bind ${target} onto itself` }),
       mount({ target, flags: MS.BIND | MS.REMOUNT | RO, inRoot: "existing", optional: true, what: `make ${target} read-only` }),
     ]),
   ];
 }
+
+const maskFile = (target: string): Step[] => [
+  mount({
+    source: "/dev/null",
+    sourceInRoot: { device: [1, 3] },
+    target,
+    flags: MS.BIND,
+    inRoot: "existing",
+    optional: true,
+    what: `mask ${target} with the container's /dev/null`,
+  }),
+  // (not nodev: through the mask, reading gives nothing, as docker's does, rather than EACCES)
+  mount({
+    target,
+    flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NOEXEC,
+    inRoot: "existing",
+    optional: true,
+    what: `make the mask on ${target} read-only`,
+  }),
+];
+
+const maskDir = (target: string): Step =>
+  mount({
+    source: "tmpfs",
+    target,
+    fstype: "tmpfs",
+    flags: RO,
+    data: "size=0",
+    inRoot: "existing",
+    optional: true,
+    what: `mask ${target} with an empty read-only tmpfs`,
+  });

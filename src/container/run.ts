@@ -9,9 +9,8 @@ import { encodePlan } from "../plan/encode";
 import type { Step } from "../plan/ops";
 import { handshake, type Failure, type SyncHooks } from "./handshake";
 import { CLONED, containerNamespaces } from "./namespaces";
-import type { ContainerConfig } from "./plan";
 import type { ContainerIo } from "./stdio";
-import { writeMaps } from "./userns";
+import { type Userns, writeMaps } from "./userns";
 import { E } from "../errno";
 
 /** Signals a user sends to mycfs that are meant for the container. */
@@ -158,10 +157,17 @@ export async function runPlan(l: Launch): Promise<number> {
 
 /** The parent's part while the child waits at its first sync point. Returns the fd of an
  * id-mapped root for the child to attach, if it needs one. */
-function atFirstSync(config: ContainerConfig, pid: number): number | undefined {
-  if (!config.userns) return undefined;
-  writeMaps(pid, config.userns);
-  return config.rootfs.idmap?.(`/proc/${pid}/ns/user`);
+function atFirstSync(ns: Namespaces, pid: number): number | undefined {
+  if (!ns.userns) return undefined;
+  writeMaps(pid, ns.userns);
+  return ns.idmap?.(`/proc/${pid}/ns/user`);
+}
+
+/** What the parent does for the child's user namespace: the maps it writes, and the
+ * root's id-mapped tree it makes (Rootfs.idmap). */
+export interface Namespaces {
+  userns?: Userns;
+  idmap?: (userns: string) => number;
 }
 
 /** Calls f with an fd of the cgroup's v2 directory (-1 if it has none), for a child to be
@@ -183,8 +189,8 @@ export interface RunOptions {
   started?(pid: number): void;
 }
 
-/** Runs `plan`, built from `config` (start.ts: the same plan --dry-run prints). */
-export function runContainer(plan: Step[], config: ContainerConfig, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
+/** Runs `plan` (start.ts: the same plan --dry-run prints). */
+export function runContainer(plan: Step[], ns: Namespaces, cgroup: ContainerCgroup | undefined, o: RunOptions): Promise<number> {
   return runPlan({
     plan,
     spawn: (plan) => {
@@ -192,11 +198,11 @@ export function runContainer(plan: Step[], config: ContainerConfig, cgroup: Cont
       // earlier child turned off (a retry on a copy of the image): mycfs without root
       // writes the new child's maps through /proc/PID, so it must start dumpable again.
       setDumpable(true);
-      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(config.userns !== undefined) & CLONED, v2));
+      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(ns.userns !== undefined) & CLONED, v2));
     },
     hooks: (pid) => {
-      if (debugging) log.debug(`clone: child ${pid} in a new PID${config.userns ? " and user" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(config, pid) };
+      if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? " and user" : ""} namespace`);
+      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid) };
     },
     ...o,
   });

@@ -8,7 +8,9 @@ import { StateDir } from "../state/dir";
 import { claimStoreDir } from "../state/recover";
 import { Registration } from "../state/registration";
 import { logIo } from "./log-file";
-import { buildPlan, type ContainerConfig } from "./plan";
+import { buildPlan, type HostFacts } from "./plan";
+import type { ContainerSpec } from "../spec/spec";
+import type { Userns } from "./userns";
 import type { Step } from "../plan/ops";
 import type { Rootfs } from "./rootfs";
 import { runContainer, StepFailed } from "./run";
@@ -19,7 +21,9 @@ export interface Start {
   id: string;
   /** What it runs, for ps: the image name or `--rootfs DIR`. */
   image: string;
-  config: Omit<ContainerConfig, "rootfs" | "cgroups">;
+  spec: ContainerSpec;
+  /** With a user namespace in the spec: how mycfs writes its maps. */
+  userns?: Userns;
   lifecycle: Lifecycle;
   stateDir?: string;
   /** The container's directory in the store, when its root is an image's overlay. */
@@ -27,8 +31,8 @@ export interface Start {
   /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
   cgroup: ContainerCgroup | undefined;
   createCgroup(): void;
-  /** What the plan needs of the cgroup: how to join it, what to mount inside. */
-  cgroups: ContainerConfig["cgroups"];
+  /** What the plan needs of the host, but for the root and what the child waits for. */
+  host: Omit<HostFacts, "rootfs" | "prepared">;
   rootfs(): Rootfs | Promise<Rootfs>;
   debug: boolean;
   /** --dry-run: given the plan exactly as it would run, instead of running anything. */
@@ -41,19 +45,20 @@ export interface Start {
 export const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: boolean) => cgroup?.v2Dir !== undefined || detach;
 
 /** What the child's steps wait for (Sync.PREPARED): what mycfs makes after the clone. */
-export const madeAfterClone = (early: boolean, layers: boolean): ContainerConfig["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
+export const madeAfterClone = (early: boolean, layers: boolean): HostFacts["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
 
-/** The container as the planner takes it, once its root and what the child waits for are known. */
-const configOf = (o: Start, rootfs: Rootfs, prepared: ContainerConfig["prepared"]): ContainerConfig => ({ ...o.config, rootfs, cgroups: o.cgroups, prepared });
+/** The host's decisions as the planner takes them, once the root and what the child waits for are known. */
+const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({ ...o.host, rootfs, prepared });
 
 export async function startContainer(o: Start): Promise<number> {
-  const { config: c, lifecycle, cgroup } = o;
+  const { spec, lifecycle, cgroup } = o;
+  const p = spec.process;
   if (o.dryRun) {
     // the same root, the same decisions; nothing registered, made or run
     const rootfs = await o.rootfs();
     try {
       const prepared = madeAfterClone(registeredBeforeClone(cgroup, lifecycle.detach), rootfs.prepare !== undefined);
-      o.dryRun(buildPlan(configOf(o, rootfs, prepared), { fds: [-1, -1, -1], ctty: lifecycle.tty }));
+      o.dryRun(buildPlan(spec, hostOf(o, rootfs, prepared), { fds: [-1, -1, -1], ctty: lifecycle.tty }));
     } finally {
       rootfs.cleanup(false);
     }
@@ -69,19 +74,19 @@ export async function startContainer(o: Start): Promise<number> {
       id: o.id,
       name: lifecycle.name,
       image: o.image,
-      command: c.argv,
+      command: p.args,
       detached: lifecycle.detach,
       autoRemove: lifecycle.autoRemove,
       cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
       storeDir: o.storeDir,
-      userns: c.userns && { rootless: c.userns.rootless !== undefined, dropGroups: c.userns.rootless !== "own-id" },
+      userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
       exec: {
-        env: c.env,
-        workdir: c.workdir,
-        rlimits: c.rlimits,
-        caps: [...c.security.caps],
-        noNewPrivs: c.security.noNewPrivs,
-        seccomp: c.security.seccomp?.toBase64() ?? null,
+        env: p.env,
+        workdir: p.cwd,
+        rlimits: p.rlimits,
+        caps: p.capabilities.bounding,
+        noNewPrivs: p.noNewPrivileges,
+        seccomp: spec.linux.seccomp?.toBase64() ?? null,
       },
     });
     o.createCgroup();
@@ -106,8 +111,8 @@ export async function startContainer(o: Start): Promise<number> {
     // attempt has everything made already
     const run = async (root: Rootfs, prepare?: () => void) => {
       const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
-      const config = configOf(o, root, prepare && prepared);
-      return runContainer(buildPlan(config, io), config, cgroup, {
+      const plan = buildPlan(spec, hostOf(o, root, prepare && prepared), io);
+      return runContainer(plan, { userns: o.userns, idmap: root.idmap }, cgroup, {
         debug: o.debug,
         io,
         prepare,

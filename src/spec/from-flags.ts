@@ -1,0 +1,74 @@
+// The first front end of the spec: `mycfs run`'s docker-style flags, validated by
+// src/cli/run.ts, as a ContainerSpec (docker's defaults where a flag is not given).
+import type { Device } from "../container/devices";
+import { flagOptions } from "../container/mounts";
+import type { Tmpfs, Volume } from "../container/options";
+import type { Rlimit } from "../container/rlimits";
+import type { Privileges } from "../container/security";
+import type { Userns } from "../container/userns";
+import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping, type Mount, type Namespace } from "./spec";
+
+export interface RunFlags {
+  argv: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  volumes: Volume[];
+  tmpfs: Tmpfs[];
+  readOnly: boolean;
+  init: boolean;
+  pivot: boolean;
+  rlimits: Rlimit[];
+  privileges: Privileges;
+  /** The compiled filter of privileges.seccomp. */
+  seccomp: Uint8Array | null;
+  devices: Device[];
+  cgroupns: boolean;
+  userns?: Userns;
+}
+
+const mappings = (ranges: Userns["uids"] = []): IdMapping[] => ranges.map((r) => ({ containerID: r.inside, hostID: r.outside, size: r.size }));
+
+export function specFromFlags(f: RunFlags): ContainerSpec {
+  const caps = [...f.privileges.caps];
+  const namespaces: Namespace[] = ["pid", "network", "ipc", "uts", "mount", ...(f.cgroupns ? ["cgroup" as const] : []), ...(f.userns ? ["user" as const] : [])];
+  const mounts: Mount[] = [
+    ...f.volumes.map((v) => ({
+      destination: v.container,
+      type: "bind" as const,
+      source: v.host,
+      options: ["rbind", ...(v.readOnly ? ["ro"] : [])],
+      file: !v.isDir,
+    })),
+    ...f.tmpfs.map((t) => ({
+      destination: t.path,
+      type: "tmpfs" as const,
+      source: "tmpfs",
+      options: [...flagOptions(t.flags), ...t.data.split(",").filter(Boolean)],
+    })),
+  ];
+  return {
+    process: {
+      args: f.argv,
+      env: f.env,
+      cwd: f.workdir,
+      capabilities: { bounding: caps, permitted: caps, inheritable: [] },
+      rlimits: f.rlimits,
+      noNewPrivileges: f.privileges.noNewPrivs,
+    },
+    root: { readonly: f.readOnly },
+    hostname: f.hostname,
+    mounts,
+    linux: {
+      namespaces: namespaces.map((type) => ({ type })),
+      uidMappings: mappings(f.userns?.uids),
+      gidMappings: mappings(f.userns?.gids),
+      devices: f.devices,
+      seccomp: f.seccomp,
+      // --privileged: none (docker's meaning)
+      maskedPaths: f.privileges.maskPaths ? DEFAULT_MASKED_PATHS : [],
+      readonlyPaths: f.privileges.maskPaths ? DEFAULT_READONLY_PATHS : [],
+    },
+    mycfs: { init: f.init, pivot: f.pivot },
+  };
+}

@@ -1,0 +1,81 @@
+// What a container is, apart from where it runs: the planner's one input, with the names of
+// the OCI runtime spec's config.json (process, root, hostname, mounts, linux), holding only
+// what mycfs honours. The docker-style flags are one front end (from-flags.ts); a
+// config.json reader would be another, producing the same value. What mycfs decides on
+// the host around the child (the root's layers, the cgroup) is not here: see HostFacts.
+import type { Device } from "../container/devices";
+import type { Rlimit } from "../container/rlimits";
+
+export interface ContainerSpec {
+  process: {
+    args: string[];
+    /** KEY=VALUE entries. */
+    env: string[];
+    cwd: string;
+    /** Capability names without CAP_. The effective set is the permitted one and the
+     * ambient set is empty, as docker's. */
+    capabilities: { bounding: string[]; permitted: string[]; inheritable: string[] };
+    /** By mycfs's names and numbers (-1: unlimited). */
+    rlimits: Rlimit[];
+    noNewPrivileges: boolean;
+  };
+  /** Remounted read-only once everything is mounted on it. */
+  root: { readonly: boolean };
+  hostname: string;
+  /** Binds and tmpfs mounts, in order, after the ones every container has. */
+  mounts: Mount[];
+  linux: {
+    namespaces: { type: Namespace }[];
+    /** Written by mycfs while the child waits, with "user" in namespaces. */
+    uidMappings: IdMapping[];
+    gidMappings: IdMapping[];
+    /** Host device nodes given to the container, beside the default ones; `host` is the
+     * node bound in a user namespace, where mknod is refused (mycfs's extension). */
+    devices: Device[];
+    /** The compiled filter (src/seccomp compiles docker's JSON profiles), or null: unconfined. */
+    seccomp: Uint8Array | null;
+    /** Covered by the container's /dev/null; a path ending in "/" is a directory,
+     * covered by an empty read-only tmpfs (a pure planner cannot look, as runc does). */
+    maskedPaths: string[];
+    readonlyPaths: string[];
+  };
+  /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot). */
+  mycfs: { init: boolean; pivot: boolean };
+}
+
+export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup";
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+/** options: for "bind", rbind and ro; for "tmpfs", ro, nosuid, nodev, noexec and tmpfs's
+ * own (size=64m). A bind's `file`: its source is not a directory (mycfs's extension). */
+export interface Mount {
+  destination: string;
+  type: "bind" | "tmpfs";
+  source: string;
+  options: string[];
+  file?: boolean;
+}
+
+export const hasNamespace = (s: ContainerSpec, type: Namespace) => s.linux.namespaces.some((n) => n.type === type);
+
+/** Docker's lists: kernel interfaces that leak host information or control the host. */
+export const DEFAULT_MASKED_PATHS = [
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/acpi/",
+  "/proc/asound/",
+  "/proc/scsi/",
+  "/sys/firmware/",
+  "/sys/devices/virtual/powercap/",
+];
+export const DEFAULT_READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
