@@ -16,6 +16,7 @@ import type { Rootfs } from "./rootfs";
 import { runContainer, StepFailed } from "./run";
 import { openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
+import { HostEffects } from "./effects";
 
 export interface Start {
   id: string;
@@ -65,39 +66,52 @@ export async function startContainer(o: Start): Promise<number> {
     return 0;
   }
   const state = new StateDir(o.stateDir);
+  const effects = new HostEffects();
   let reg: Registration | undefined;
+  let code: number | undefined;
+  let oomKilled = false;
+  let ran = false; // the command was exec'd
   // The record first: it claims the name, and should this process die, it tells the next
   // mycfs what to clean up (the cgroup's directories are known from its plan). Then the
   // cgroup: its limits are checked against the host as they are written.
   const register = () => {
-    reg = Registration.create(state, {
-      id: o.id,
-      name: lifecycle.name,
-      image: o.image,
-      command: p.args,
-      detached: lifecycle.detach,
-      autoRemove: lifecycle.autoRemove,
-      cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
-      storeDir: o.storeDir,
-      userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
-      exec: {
-        env: p.env,
-        workdir: p.cwd,
-        rlimits: p.rlimits,
-        caps: p.capabilities.bounding,
-        noNewPrivs: p.noNewPrivileges,
-        seccomp: spec.linux.seccomp?.toBase64() ?? null,
+    effects.make(
+      "the container's record",
+      () => {
+        reg = Registration.create(state, {
+          id: o.id,
+          name: lifecycle.name,
+          image: o.image,
+          command: p.args,
+          detached: lifecycle.detach,
+          autoRemove: lifecycle.autoRemove,
+          cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
+          storeDir: o.storeDir,
+          userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
+          exec: {
+            env: p.env,
+            workdir: p.cwd,
+            rlimits: p.rlimits,
+            caps: p.capabilities.bounding,
+            noNewPrivs: p.noNewPrivileges,
+            seccomp: spec.linux.seccomp?.toBase64() ?? null,
+          },
+        });
       },
-    });
-    o.createCgroup();
+      () => reg!.exited(code, oomKilled),
+    );
+    effects.make(
+      "the container's cgroup",
+      () => o.createCgroup(),
+      () => cgroup?.remove(),
+    );
   };
   const early = registeredBeforeClone(cgroup, lifecycle.detach);
-  let code: number | undefined;
-  let oomKilled = false;
-  let rootfs: Rootfs | undefined;
   try {
     if (early) register();
-    rootfs = await o.rootfs();
+    let rootfs = await o.rootfs();
+    // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
+    effects.made("the container's root", () => rootfs.cleanup(ran));
     const layers = rootfs.prepare;
     const prepared = madeAfterClone(early, layers !== undefined);
     const prepare =
@@ -117,6 +131,7 @@ export async function startContainer(o: Start): Promise<number> {
         io,
         prepare,
         started: (pid) => {
+          ran = true;
           reg!.running(pid);
           if (lifecycle.detach) detachFromCaller(o.id);
         },
@@ -125,29 +140,16 @@ export async function startContainer(o: Start): Promise<number> {
     code = await run(rootfs, prepare).catch((e) => {
       // overlayfs cannot be mounted here (no module, or the store is on a file system
       // it cannot use as an upper layer): start again on a copy of the image
-      const overlay = rootfs!.ops.find((s) => s.kind === "mount" && s.fstype === "overlay");
-      if (!(e instanceof StepFailed && e.op === overlay && rootfs!.fallback)) throw e;
+      const overlay = rootfs.ops.find((s) => s.kind === "mount" && s.fstype === "overlay");
+      if (!(e instanceof StepFailed && e.op === overlay && rootfs.fallback)) throw e;
       if (debugging) log.debug(`overlayfs cannot be mounted here (${errnoMessage(e.errno)}): copying the image instead`);
-      rootfs = rootfs!.fallback();
+      rootfs = rootfs.fallback();
       return run(rootfs);
     });
     oomKilled = cgroup?.oomKilled() ?? false;
     if (oomKilled) log.error("the container ran out of memory: the kernel's OOM killer ended it (raise --memory)");
   } finally {
-    // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
-    cleanUp(() => rootfs?.cleanup(reg !== undefined && reg.state.status !== "created"));
-    if (reg) cleanUp(() => cgroup?.remove());
-    reg?.exited(code, oomKilled);
+    effects.undoAll();
   }
   return code!;
-}
-
-/** A step of the cleanup after a container: what it could not undo is said, as a warning,
- * and never takes the place of the error that ended the run, or of its exit code. */
-function cleanUp(step: () => void) {
-  try {
-    step();
-  } catch (e) {
-    log.warn(e instanceof Error ? e.message : String(e));
-  }
 }
