@@ -7,11 +7,13 @@ export const EXIT_NOT_EXECUTABLE = 126;
 export const EXIT_NOT_FOUND = 127;
 
 export class MycfsError extends Error {
+  /** `cause`: the error this one wraps on its way up (a SysError, say), kept for --debug. */
   constructor(
     message: string,
     readonly exitCode: number = EXIT_MYCFS,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "MycfsError";
   }
 }

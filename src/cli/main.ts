@@ -50,8 +50,11 @@ export async function main(argv: string[]): Promise<void> {
     await cmd.run?.({ rawArgs: rest, args: { _: [] } as unknown as ParsedArgs, cmd });
   } catch (e) {
     if (e instanceof HelpRequested && cmd) return void (await showUsage(cmd, root));
-    if (e instanceof MycfsError) log.error(e.message);
-    else log.error(log.level >= 4 ? e : `internal error: ${(e as Error)?.message ?? e}`);
+    if (e instanceof MycfsError) {
+      log.error(e.message);
+      // --debug: what it wraps, down to the failed call
+      for (let c = e.cause; c instanceof Error && log.level >= 4; c = c.cause) log.debug(`caused by: ${c.message}`);
+    } else log.error(log.level >= 4 ? e : `internal error: ${(e as Error)?.message ?? e}`);
     process.exitCode = e instanceof MycfsError ? e.exitCode : EXIT_MYCFS;
   }
 }

@@ -77,7 +77,7 @@ function createCgroup(cgroup: ContainerCgroup | undefined, rootless: boolean) {
     cgroup?.create();
   } catch (e) {
     if (!rootless || !(e instanceof SysError) || !([E.EACCES, E.EPERM, E.EROFS] as number[]).includes(e.errno)) throw e;
-    throw new MycfsError(ROOTLESS_LIMITS);
+    throw new MycfsError(ROOTLESS_LIMITS, undefined, e);
   }
 }
 

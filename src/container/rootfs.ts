@@ -146,7 +146,7 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
         : e.errno === E.ENOTDIR || e.errno === E.ELOOP
           ? "not a directory (a symlink is not followed)"
           : errnoMessage(e.errno);
-    throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`);
+    throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`, undefined, e);
   }
   const close_ = () => close(fd);
   try {
