@@ -2,7 +2,8 @@
 // supervisor, under which name, with which terminal and stdin. Kept apart from run.ts,
 // which is about what runs and from where.
 import type { ArgsDef } from "citty";
-import { parseLogOpts, type LogOpts } from "../container/log-file";
+import { parseLogOpts } from "../container/log-file";
+import type { Lifecycle } from "../container/start";
 import type { IoMode } from "../container/stdio";
 import { MycfsError } from "../errors";
 import { isatty } from "../native/lib";
@@ -28,13 +29,6 @@ export const lifecycleArgs = {
 } as const satisfies ArgsDef;
 
 export const repeatableLifecycleArgs = ["log-opt"];
-
-export interface Lifecycle extends IoMode {
-  detach: boolean;
-  name?: string;
-  autoRemove: boolean;
-  log: LogOpts;
-}
 
 /** Docker's names: a letter or digit, then letters, digits, '_', '.', '-'. */
 function validName(name: string): string {

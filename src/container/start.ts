@@ -1,22 +1,30 @@
 // A container from start to end, in the foreground or under a supervisor (run -d): its
 // record in the state directory, its cgroup, its root, its stdio, and the cleanup after.
 import type { ContainerCgroup } from "../cgroups/cgroup";
-import type { Lifecycle } from "../cli/lifecycle-args";
 import { debugging, log } from "../log";
 import { errnoMessage } from "../native/lib";
 import { StateDir } from "../state/dir";
 import { claimStoreDir } from "../state/recover";
 import { Registration } from "../state/registration";
-import { logIo } from "./log-file";
+import { type LogOpts, logIo } from "./log-file";
 import { buildPlan, type HostFacts } from "./plan";
 import type { ContainerSpec } from "../spec/spec";
 import type { Userns } from "./userns";
 import type { Step } from "../plan/ops";
 import type { Rootfs } from "./rootfs";
 import { runContainer, StepFailed } from "./run";
-import { openIo } from "./stdio";
+import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
+
+/** How a container lives: in the foreground or detached (run -d), its name, --rm, its
+ * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
+export interface Lifecycle extends IoMode {
+  detach: boolean;
+  name?: string;
+  autoRemove: boolean;
+  log: LogOpts;
+}
 
 export interface Start {
   id: string;
