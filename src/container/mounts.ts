@@ -88,9 +88,6 @@ export function userMounts(list: Mount[]): Step[] {
   });
 }
 
-/** A tmpfs's flags as the options userMounts takes. */
-export const flagOptions = (flags: number) => [...FLAGS].filter(([, f]) => flags & f).map(([o]) => o);
-
 const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 /** The container's cgroups on /sys/fs/cgroup, read-only (writable: --privileged, as docker): its own cgroup directories

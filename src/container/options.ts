@@ -3,7 +3,6 @@
 import { normalize, resolve } from "../paths";
 import { EXIT_NOT_FOUND, MycfsError } from "../errors";
 import { fileType, readLink, S_IFMT } from "../native/lib";
-import { MS } from "../plan/ops";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -14,10 +13,11 @@ export interface Volume {
   isDir: boolean;
 }
 
+/** A --tmpfs mount: its options as the spec's mounts take them (flag names, then tmpfs's
+ * own name=value options). */
 export interface Tmpfs {
   path: string;
-  flags: number;
-  data: string;
+  options: string[];
 }
 
 /** An absolute, normalised path inside the container. */
@@ -98,16 +98,14 @@ export function parseVolume(spec: string): Volume {
   return { host, container, readOnly: mode === "ro", isDir };
 }
 
-const tmpfsFlags = new Map<string, [set: number, clear: number]>([
-  ["ro", [MS.RDONLY, 0]],
-  ["rw", [0, MS.RDONLY]],
-  ["nosuid", [MS.NOSUID, 0]],
-  ["suid", [0, MS.NOSUID]],
-  ["nodev", [MS.NODEV, 0]],
-  ["dev", [0, MS.NODEV]],
-  ["noexec", [MS.NOEXEC, 0]],
-  ["exec", [0, MS.NOEXEC]],
+/** Each flag option and the option that undoes it. */
+const tmpfsFlags = new Map([
+  ["ro", "rw"],
+  ["nosuid", "suid"],
+  ["nodev", "dev"],
+  ["noexec", "exec"],
 ]);
+const undoes = new Map([...tmpfsFlags].map(([set, unset]) => [unset, set]));
 const suffixed = (v: string) => /^\d+[kmg]?$/i.test(v);
 const id = (v: string) => /^\d+$/.test(v) && Number(v) < 2 ** 32 - 1;
 /** tmpfs's own options, with the values the kernel takes: checked here, so that a bad one
@@ -126,7 +124,7 @@ export function parseTmpfs(spec: string): Tmpfs {
   const colon = spec.indexOf(":");
   const path = mountTarget(containerPath(colon < 0 ? spec : spec.slice(0, colon), `--tmpfs ${spec}: path`), `--tmpfs ${spec}`);
   if (path === "/") throw new MycfsError(`--tmpfs ${spec}: cannot mount over the container's root`);
-  let flags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const flags = new Set(["nosuid", "nodev", "noexec"]);
   const data: string[] = [];
   for (const opt of colon < 0
     ? []
@@ -134,18 +132,18 @@ export function parseTmpfs(spec: string): Tmpfs {
         .slice(colon + 1)
         .split(",")
         .filter(Boolean)) {
-    const flag = tmpfsFlags.get(opt);
     const eq = opt.indexOf("=");
     const known = eq > 0 ? tmpfsData.get(opt.slice(0, eq)) : undefined;
-    if (flag) flags = (flags | flag[0]) & ~flag[1];
+    if (tmpfsFlags.has(opt)) flags.add(opt);
+    else if (undoes.has(opt)) flags.delete(undoes.get(opt)!);
     else if (!known)
       throw new MycfsError(
-        `--tmpfs ${spec}: unknown option '${opt}' (known: ${[...tmpfsFlags.keys(), ...[...tmpfsData.keys()].map((k) => `${k}=`)].join(", ")})`,
+        `--tmpfs ${spec}: unknown option '${opt}' (known: ${[...tmpfsFlags].flat().join(", ")}, ${[...tmpfsData.keys()].map((k) => `${k}=`).join(", ")})`,
       );
     else if (!known[0](opt.slice(eq + 1))) throw new MycfsError(`--tmpfs ${spec}: ${opt}: expected ${known[1]}`);
     else data.push(opt);
   }
-  return { path, flags, data: data.join(",") };
+  return { path, options: [...[...tmpfsFlags.keys()].filter((f) => flags.has(f)), ...data] };
 }
 
 /** The command to run. An empty name is refused before anything is made; with docker's

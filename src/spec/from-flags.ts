@@ -1,7 +1,6 @@
 // The first front end of the spec: `mycfs run`'s docker-style flags, validated by
 // src/cli/run.ts, as a ContainerSpec (docker's defaults where a flag is not given).
 import type { Device } from "../container/devices";
-import { flagOptions } from "../container/mounts";
 import type { Tmpfs, Volume } from "../container/options";
 import type { Rlimit } from "../container/rlimits";
 import type { Privileges } from "../container/security";
@@ -44,7 +43,7 @@ export function specFromFlags(f: RunFlags): ContainerSpec {
       destination: t.path,
       type: "tmpfs" as const,
       source: "tmpfs",
-      options: [...flagOptions(t.flags), ...t.data.split(",").filter(Boolean)],
+      options: t.options,
     })),
   ];
   return {
