@@ -34,7 +34,7 @@ export interface ExecOptions extends IoMode {
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
-export const joinFlags = (userns: boolean) => (containerNamespaces(userns) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
+const joinFlags = (userns: boolean) => (containerNamespaces(userns) & ~CLONE.NEWPID) | CLONE.NEWCGROUP;
 
 /** The container's environment, with -e entries replacing variables of the same name. */
 export function execEnv(base: string[], overrides: string[]): string[] {

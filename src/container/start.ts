@@ -51,10 +51,10 @@ export interface Start {
 /** The record and cgroup are made while the child makes its namespaces and first mounts,
  * unless the child is to be born in a cgroup v2 directory (CLONE_INTO_CGROUP), which must
  * exist by then, or is detached: its output goes to a log in the record's directory. */
-export const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: boolean) => cgroup?.v2Dir !== undefined || detach;
+const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: boolean) => cgroup?.v2Dir !== undefined || detach;
 
 /** What the child's steps wait for (Sync.PREPARED): what mycfs makes after the clone. */
-export const madeAfterClone = (early: boolean, layers: boolean): HostFacts["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
+const madeAfterClone = (early: boolean, layers: boolean): HostFacts["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
 
 /** The host's decisions as the planner takes them, once the root and what the child waits for are known. */
 const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({ ...o.host, rootfs, prepared });
