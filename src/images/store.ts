@@ -9,6 +9,7 @@
 import { dirname, join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { fileType, lock, mkdir, readFile } from "../native/lib";
+import type { ImageConfig, Platform } from "./config";
 import type { ImageRef } from "./refs";
 
 export const DEFAULT_ROOT = "/var/lib/mycfs";
@@ -32,8 +33,14 @@ export interface ImageRecord {
   version: string;
   /** Where it came from: a URL, a file, "stdin", "embedded". */
   source: string;
-  /** sha256 of the archive as fetched; also names its root file system in rootfs/. */
+  /** The image's identity: its manifest's digest (a registry or an image archive), or the
+   * sha256 of a plain tarball as fetched. */
   digest: string;
+  /** Digests of its layers, the lowest first, each naming a directory of layers/. */
+  layers: string[];
+  /** What its author set: entrypoint, command, environment, user… ({} for a plain tarball). */
+  config: ImageConfig;
+  platform?: Platform;
   /** Bytes of file data unpacked. */
   size: number;
   entries: number;
