@@ -64,11 +64,14 @@ export async function installImage(store: Store, x: Install): Promise<ImageRecor
       log.warn(
         `${x.ref.display}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`,
       );
+    const digest = `sha256:${tally.hex("sha256")}`;
     const record: ImageRecord = {
       ref: x.ref.display,
       version: x.version,
       source: x.source,
-      digest: `sha256:${tally.hex("sha256")}`,
+      digest,
+      layers: [digest],
+      config: {},
       size: unpacked.bytes,
       entries: unpacked.entries,
       pulled: new Date().toISOString(),
