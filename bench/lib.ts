@@ -79,11 +79,10 @@ export function table(times: Map<string, number[]>, subject: string): string {
   return [`| command | median ms | p90 ms | ${subject} ÷ this |`, "|---|---:|---:|---:|", ...rows].join("\n");
 }
 
-/** The root file system of an image in a store, found as mycfs finds it. */
+/** The root file system of a one-layer image in a store, found as mycfs finds it. */
 export async function imageRootfs(root: string, image = "busybox:latest"): Promise<string> {
   const store = new Store(root);
-  const { digest } = (await Bun.file(store.imageFile(parseRef(image))).json()) as { digest: string };
-  return store.rootfs(digest);
+  return store.layerDirs(await Bun.file(store.imageFile(parseRef(image))).json())[0]!;
 }
 
 /** The parts of `runc spec`'s config.json that the benchmarks change, each as JSON. */

@@ -13,7 +13,7 @@ export const symlink = (name: string, linkname: string): TarEntry => ({ header: 
 export const hardlink = (name: string, linkname: string): TarEntry => ({ header: { name, type: "link", linkname, size: 0 } });
 
 /** What the store holds of images and their staging. */
-const leftovers = (root: string) => ["images", "rootfs", "tmp"].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)) : []));
+const leftovers = (root: string) => ["images", "layers", "tmp"].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)) : []));
 
 /** `mycfs import` of the archive must fail with one line matching `message` and store nothing. */
 export async function importRefused(store: { dir: string; root: string }, archive: Uint8Array, message: RegExp) {

@@ -55,10 +55,10 @@ export async function mycfs(args: string[], opts: { stdin?: string; env?: Record
   return { code, stdout, stderr };
 }
 
-/** The root file system of an image in a store, found as mycfs finds it. */
+/** The top layer of an image in a store (a tarball's only one), found as mycfs finds it. */
 export function imageDir(root: string, image = "busybox:latest"): string {
   const store = new Store(root);
-  return store.rootfs(JSON.parse(readFileSync(store.imageFile(parseRef(image)), "utf8")).digest);
+  return store.layerDirs(JSON.parse(readFileSync(store.imageFile(parseRef(image)), "utf8")))[0]!;
 }
 
 /** Runs the probe inside a container from the embedded image: `probe facts` as JSON. */

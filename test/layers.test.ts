@@ -59,7 +59,7 @@ describe("copy-on-write roots", () => {
     expect(refused).toMatchObject({ code: 125, stderr: expect.stringContaining(`image busybox:latest is used by 1 container (${id!.slice(0, 12)})`) });
     rmSync(join(root, "containers", id!), { recursive: true });
     expect(await mycfs(["rmi", "--root", root, "busybox"])).toMatchObject({ code: 0, stderr: "mycfs: removed busybox:latest\n" });
-    expect([readdirSync(join(root, "images/busybox")), readdirSync(join(root, "rootfs"))]).toEqual([[], []]);
+    expect([readdirSync(join(root, "images/busybox")), readdirSync(join(root, "layers"))]).toEqual([[], []]);
     expect((await mycfs(["rmi", "--root", root, "busybox"])).stderr).toContain("no image busybox:latest in the store");
   });
 

@@ -20,9 +20,9 @@ afterAll(() => {
 /** What a store holds: image records, root file systems, staging leftovers. */
 function contents(root: string) {
   const ls = (d: string) => (existsSync(join(root, d)) ? readdirSync(join(root, d)) : []);
-  return { images: ls("images").flatMap((n) => ls(`images/${n}`).map((t) => `${n}/${t}`)), rootfs: ls("rootfs"), tmp: ls("tmp") };
+  return { images: ls("images").flatMap((n) => ls(`images/${n}`).map((t) => `${n}/${t}`)), layers: ls("layers"), tmp: ls("tmp") };
 }
-const empty = { images: [], rootfs: [], tmp: [] };
+const empty = { images: [], layers: [], tmp: [] };
 const fresh = (tag: string) => join(store.dir, `${tag}-${Math.random().toString(36).slice(2)}`);
 
 /** A response that sends the first half of `data`, then nothing more. */
@@ -163,7 +163,7 @@ describe("pull from an Alpine mirror", () => {
       const [a, b] = await Promise.all([0, 1].map(() => mycfs(["pull", "--root", root, "--mirror", cdn.mirror, "alpine:3.99"])));
       expect([a!.code, b!.code, a!.stderr + b!.stderr]).toEqual([0, 0, expect.any(String)]);
       expect(a!.stderr + b!.stderr).toContain("waiting for another mycfs that is pulling alpine:3.99");
-      expect(contents(root)).toEqual({ images: ["alpine/3.99.json"], rootfs: [sha(archive)], tmp: [] });
+      expect(contents(root)).toEqual({ images: ["alpine/3.99.json"], layers: [sha(archive)], tmp: [] });
       expect(cdn.hits.filter((h) => h.endsWith(".tar.gz"))).toHaveLength(1);
     } finally {
       cdn.stop();
@@ -345,7 +345,7 @@ describe("pull a URL, import a file or stdin", () => {
         expect(p.exitCode).toBe(0);
         const run = await mycfs(["run", "--rm", "--root", root, "mine:stdin", "cat", "/etc/os-release"]);
         expect(run.stdout).toContain("3.99.1");
-        expect(contents(root)).toEqual({ images: ["mine/latest.json", "mine/stdin.json"], rootfs: [sha(data)], tmp: [] });
+        expect(contents(root)).toEqual({ images: ["mine/latest.json", "mine/stdin.json"], layers: [sha(data)], tmp: [] });
       } finally {
         rmSync(file, { force: true });
       }

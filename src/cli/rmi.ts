@@ -35,7 +35,7 @@ export default defineCommand({
             `image ${ref.display} is used by ${users.length} container${users.length > 1 ? "s" : ""} (${users.map((c) => c.id.slice(0, 12)).join(", ")}); remove ${users.length > 1 ? "them" : "it"} first (mycfs has no rm command yet: rm -r ${store.container("ID")})`,
           );
         rmSync(store.imageFile(ref));
-        collect(store, image.digest);
+        collect(store, image.layers);
         log.info(`removed ${ref.display}`);
       } finally {
         close(lock);

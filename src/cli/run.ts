@@ -81,12 +81,13 @@ function createCgroup(cgroup: ContainerCgroup | undefined, rootless: boolean) {
   }
 }
 
-/** The image under the container's overlay; in a user namespace, id-mapped where the
- * kernel and file system can, else a copy owned by the namespace's root. */
-async function containerRoot(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner): Promise<Rootfs> {
-  const refusal = owner && idmapRefusal(store.rootfs(image.digest));
-  const shifted = owner && refusal ? await shiftedCopy(store, store.rootfs(image.digest), owner, refusal) : undefined;
-  return imageRootfs(store, image, id, keep, owner, shifted);
+/** The image under the container's overlay; in root's user namespace, its layers
+ * id-mapped where the kernel and file system can, else copies owned by the namespace's root. */
+async function containerRoot(store: Store, image: ImageRecord, id: string, keep: boolean, userns: boolean, owner?: Owner): Promise<Rootfs> {
+  const layers = store.layerDirs(image);
+  const refusal = owner && idmapRefusal(layers[0]!);
+  const shifted = owner && refusal ? await Promise.all(layers.map((l) => shiftedCopy(store, l, owner, refusal))) : undefined;
+  return imageRootfs(store, image, id, { keep, userns, owner, shifted });
 }
 
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
@@ -158,7 +159,7 @@ export default defineCommand({
 
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
-    if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
+    if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ? [rootfsDir] : store!.layerDirs(imageRecord!), volumes, tmpfs);
     process.exitCode = await startContainer({
       id,
       image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name),
@@ -172,7 +173,8 @@ export default defineCommand({
       host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id" }, // own-id: setgroups is denied
       createCgroup: () => createCgroup(cgroup, rootless),
       dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
-      rootfs: () => (rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, owner)),
+      rootfs: () =>
+        rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, userns !== undefined, owner),
     });
   },
 });

@@ -73,12 +73,15 @@ export function inRoot(root: string, path: string): string {
 
 /** The volumes and tmpfs mounts, checked again where the image's symlinks lead them: an
  * image with /data -> /proc would otherwise put `-v SRC:/data` over the container's /proc
- * (runc checks after resolving symlinks too). A volume's own symlinks, or a path swapped
+ * (runc checks after resolving symlinks too). In each of the image's layers: a symlink in
+ * any of them may be the one the container sees. A volume's own symlinks, or a path swapped
  * while the container starts, are not seen here; the child resolves every target inside
  * the root all the same, so the host is never reached. */
-export function checkTargetsIn(root: string, volumes: Volume[], tmpfs: Tmpfs[]) {
-  for (const v of volumes) mountTarget(v.container, `-v ${v.host}:${v.container}`, inRoot(root, v.container));
-  for (const t of tmpfs) mountTarget(t.path, `--tmpfs ${t.path}`, inRoot(root, t.path));
+export function checkTargetsIn(roots: string[], volumes: Volume[], tmpfs: Tmpfs[]) {
+  for (const root of roots) {
+    for (const v of volumes) mountTarget(v.container, `-v ${v.host}:${v.container}`, inRoot(root, v.container));
+    for (const t of tmpfs) mountTarget(t.path, `--tmpfs ${t.path}`, inRoot(root, t.path));
+  }
 }
 
 /** -v HOST:CONTAINER[:ro|rw] */

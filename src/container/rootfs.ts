@@ -63,9 +63,15 @@ function checkReachable(path: string, what: string) {
  * The container's directory records the image it uses; `keep` leaves it, with the upper
  * layer, once the container ends (docker's default; --rm removes it).
  * `owner`: in a user namespace, the host ids of its root, who then owns the layers (and
- * so "/"); the image is id-mapped for it, or `shifted` is a copy already owned by it. */
-export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: boolean, owner?: Owner, shifted?: string): Rootfs {
-  const lower = store.rootfs(image.digest);
+ * so "/"); the layers are id-mapped for it, or `shifted` are copies of them (top first)
+ * already owned by it. */
+export function imageRootfs(
+  store: Store,
+  image: ImageRecord,
+  id: string,
+  { keep, userns, owner, shifted }: { keep: boolean; userns: boolean; owner?: Owner; shifted?: string[] },
+): Rootfs {
+  const layers = store.layerDirs(image);
   const dir = store.container(id);
   if (owner) checkReachable(store.root, "the store");
   const idmapped = owner !== undefined && shifted === undefined;
@@ -75,7 +81,7 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
     // reading its record and this container recording its use.
     const lock = store.lock("store", false)!;
     try {
-      if (fileType(lower) === null) throw new MycfsError(`image ${image.ref} was removed meanwhile; run the container again`);
+      if (layers.some((l) => fileType(l) === null)) throw new MycfsError(`image ${image.ref} was removed meanwhile; run the container again`);
       const parent = store.dir("containers");
       // traversable, not listable: the root of a user namespace mounts the layers below
       if (owner) for (const d of [store.root, parent]) chmod(d, 0o711);
@@ -84,7 +90,7 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
       try {
         for (const d of sub) mkdir(join(dir, d), 0o755);
         if (owner) for (const d of [dir, ...sub.map((s) => join(dir, s))]) chown(d, owner.uid, owner.gid);
-        const record: ContainerRecord = { id, image: image.ref, digest: image.digest, created: new Date().toISOString() };
+        const record: ContainerRecord = { id, image: image.ref, digest: image.digest, layers: image.layers, created: new Date().toISOString() };
         replaceFile(join(dir, "container.json"), JSON.stringify(record), 0o644);
       } catch (e) {
         removeTree(dir); // half made (a full disk, say): nothing the container can use
@@ -98,19 +104,23 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
     if (!(keep && ran)) removeTree(dir);
   };
   const upper = join(dir, "upper");
-  const layer = idmapped ? join(dir, "lower") : (shifted ?? lower);
+  // id-mapped: one clone of the whole layers/ directory, so that one mount passed to the
+  // child serves every layer, seen below the container's "lower"
+  const all = dirname(layers[0]!);
+  const lowers = idmapped ? layers.map((l) => join(dir, "lower", l.slice(all.length + 1))) : (shifted ?? layers);
   return {
     path: join(dir, "rootfs"),
     ops: [
-      ...(idmapped ? [attach(layer, "attach the image, id-mapped so that its root is the container's root")] : []),
+      ...(idmapped ? [attach(join(dir, "lower"), "attach the image's layers, id-mapped so that their root is the container's root")] : []),
       mount({
         source: "overlay",
         target: join(dir, "rootfs"),
         fstype: "overlay",
-        // in a user namespace overlayfs keeps its metadata in user.* xattrs
+        // in a user namespace overlayfs keeps its metadata in user.* xattrs (and reads
+        // the layers' opaque directories from them: see images/install.ts)
         // a layer removed at the end needs no sync, at unmount either (which then takes
         // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
-        data: `lowerdir=${layer},upperdir=${upper},workdir=${join(dir, "work")}${owner ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
+        data: `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${join(dir, "work")}${userns ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
         what: "mount the image read-only under a copy-on-write overlay",
       }),
       // (the store is root's and private: no one else can swap a name in it)
@@ -118,14 +128,16 @@ export function imageRootfs(store: Store, image: ImageRecord, id: string, keep: 
     ],
     prepare,
     cleanup,
-    idmap: idmapped ? (userns) => cloneTree(lower, lower, { userns }) : undefined,
-    // (a copy owned by a user namespace's root is not made here: that is `shifted`)
-    fallback: owner
-      ? undefined
-      : () => {
-          copyTree(lower, upper);
-          return { path: upper, ops: bindSelf(upper), cleanup };
-        },
+    idmap: idmapped ? (userns) => cloneTree(all, all, { userns }) : undefined,
+    // (a copy owned by a user namespace's root is not made here: that is `shifted`; nor is
+    // a copy of several layers, whose whiteouts only overlayfs applies)
+    fallback:
+      owner || layers.length > 1
+        ? undefined
+        : () => {
+            copyTree(layers[0]!, upper);
+            return { path: upper, ops: bindSelf(upper), cleanup };
+          },
   };
 }
 

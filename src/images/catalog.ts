@@ -4,11 +4,12 @@ import { join } from "../paths";
 import { fileType, listDir, readFile, removeTree, S_IFMT } from "../native/lib";
 import type { ContainerRecord, ImageRecord, Store } from "./store";
 
-function jsonFiles(dir: string, depth: number): string[] {
+/** Image records lie below images/ as deep as their names go (registry/repository/tag). */
+function jsonFiles(dir: string): string[] {
   return (listDir(dir) ?? []).flatMap((name) => {
     const path = join(dir, name);
     const type = fileType(path);
-    if (type === S_IFMT.DIR && depth > 0) return jsonFiles(path, depth - 1);
+    if (type === S_IFMT.DIR) return jsonFiles(path);
     return type === S_IFMT.REG && name.endsWith(".json") ? [path] : [];
   });
 }
@@ -16,7 +17,7 @@ function jsonFiles(dir: string, depth: number): string[] {
 const readJson = <T>(path: string) => JSON.parse(readFile(path) ?? "null") as T;
 
 export function listImages(store: Store): ImageRecord[] {
-  return jsonFiles(join(store.root, "images"), 1)
+  return jsonFiles(join(store.root, "images"))
     .map((f) => readJson<ImageRecord>(f))
     .sort((a, b) => a.ref.localeCompare(b.ref));
 }
@@ -30,14 +31,16 @@ export function listContainers(store: Store): ContainerRecord[] {
   });
 }
 
-/** Removes the root file system `digest` if no image names it and no container uses it.
- * Call it holding the store's exclusive lock. */
-export function collect(store: Store, digest: string) {
-  if (listImages(store).some((i) => i.digest === digest)) return;
-  if (listContainers(store).some((c) => c.digest === digest)) return;
-  removeTree(store.rootfs(digest));
-  // and the copies made for user namespaces without id-mapped mounts (container/idmap.ts)
-  const rootfs = join(store.root, "rootfs");
-  const name = digest.replace(/^sha256:/, "");
-  for (const d of listDir(rootfs) ?? []) if (d.startsWith(`${name}.shifted-`)) removeTree(join(rootfs, d));
+/** Removes those of `layers` that no image names and no container stacks. Call it
+ * holding the store's exclusive lock. */
+export function collect(store: Store, layers: string[]) {
+  const used = new Set([...listImages(store), ...listContainers(store)].flatMap((r) => r.layers ?? []));
+  for (const digest of layers) {
+    if (used.has(digest)) continue;
+    removeTree(store.layer(digest));
+    // and the copies made for user namespaces without id-mapped mounts (container/idmap.ts)
+    const parent = join(store.root, "layers");
+    const name = digest.replace(/^sha256:/, "");
+    for (const d of listDir(parent) ?? []) if (d.startsWith(`${name}.shifted-`)) removeTree(join(parent, d));
+  }
 }

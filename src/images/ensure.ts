@@ -18,7 +18,7 @@ export async function ensureImage(store: Store, name: string, policy: PullPolicy
   const ref = embedded ? embeddedRef : parsed;
   const have = store.image(ref);
   // the embedded image is always this executable's own, whatever the policy
-  if (have && fileType(store.rootfs(have.digest)) !== null && (embedded ? have.digest === EMBEDDED.digest : policy !== "always")) return have;
+  if (have?.layers.every((l) => fileType(store.layer(l)) !== null) && (embedded ? have.digest === EMBEDDED.digest : policy !== "always")) return have;
   if (policy === "never" && !embedded) throw new MycfsError(`image ${ref.display} is not in the store and ${why}; pull it first: mycfs pull ${ref.display}`);
   const { pullImage } = await import("./pull");
   return pullImage(store, ref, opts);

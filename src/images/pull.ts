@@ -71,7 +71,7 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
       const dl: DownloadOptions = { timeout: (opts.timeout ?? 30) * 1000, retries: RETRIES, signal };
       const release = await locate(ref, opts, dl);
       const have = store.image(ref);
-      if (have && release.sha256 && have.digest === `sha256:${release.sha256}` && fileType(store.rootfs(have.digest)) !== null) {
+      if (have && release.sha256 && have.digest === `sha256:${release.sha256}` && have.layers.every((l) => fileType(store.layer(l)) !== null)) {
         log.info(`${ref.display} is up to date${have.version ? ` (${have.version})` : ""}`);
         return have;
       }

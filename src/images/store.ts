@@ -1,8 +1,8 @@
-// The store: images by name, their unpacked root file systems (stored once, by digest),
+// The store: images by name, their layers (each unpacked once, by digest, and shared),
 // and per-container directories. This file is on `mycfs run`'s start path: libmycfs
 // calls only, no node:fs.
-//   {root}/images/{name}/{tag}.json   an image: the digest of its content, version, source, when pulled
-//   {root}/rootfs/{sha256 hex}/       one unpacked archive, read-only, shared by every image and container using it
+//   {root}/images/{key}.json          an image: its digest, layers, config, source, when pulled
+//   {root}/layers/{sha256 hex}/       one unpacked layer, read-only, shared by every image and container using it
 //   {root}/containers/{id}/           a container: container.json, its overlay upper, work and mount point
 //   {root}/locks/                     flock files: the store's, and one per image being pulled
 //   {root}/tmp/                       staging, renamed into place when complete
@@ -52,6 +52,8 @@ export interface ContainerRecord {
   id: string;
   image: string;
   digest: string;
+  /** The image's layers it stacks, kept while it is. */
+  layers: string[];
   created: string;
 }
 
@@ -65,8 +67,12 @@ export class Store {
   imageFile(ref: ImageRef) {
     return join(this.root, "images", `${ref.key}.json`);
   }
-  rootfs(digest: string) {
-    return join(this.root, "rootfs", digest.replace(/^sha256:/, ""));
+  layer(digest: string) {
+    return join(this.root, "layers", digest.replace(/^sha256:/, ""));
+  }
+  /** The image's layer directories, the top one first, as overlayfs stacks them. */
+  layerDirs(image: ImageRecord): string[] {
+    return image.layers.map((d) => this.layer(d)).reverse();
   }
   container(id: string) {
     return join(this.root, "containers", id);
@@ -86,7 +92,9 @@ export class Store {
    * event loop and a thread's, on `mycfs run`'s start path. */
   image(ref: ImageRef): ImageRecord | null {
     const text = readFile(this.imageFile(ref));
-    return text === null ? null : (JSON.parse(text) as ImageRecord);
+    const record = text === null ? null : (JSON.parse(text) as ImageRecord);
+    // a record of mycfs before layers (its root file system in rootfs/): pulled again
+    return record?.layers ? record : null;
   }
 
   /** Takes a lock under locks/: an fd to close() to release it, or null if `wait` is

@@ -37,6 +37,11 @@ export interface UnpackOptions {
   devices: boolean;
   /** Give entries the archive's owners (root only). */
   chown: boolean;
+  /** An image layer: its OCI whiteouts become overlayfs's. `.wh.NAME` becomes a 0:0
+   * character device NAME, `DIR/.wh..wh..opq` marks DIR opaque with these xattr keys
+   * (trusted.overlay.opaque for overlayfs mounted by root; user.overlay.opaque for one
+   * mounted with userxattr, in a user namespace). */
+  layer?: { opaque: string[] };
 }
 
 export interface Unpacked {
@@ -48,6 +53,11 @@ export interface Unpacked {
   /** Entries owned by someone other than root that, without chown, became the caller's. */
   remapped: number;
 }
+
+/** OCI's whiteout prefix; `.wh..wh.` names are metadata (aufs's), `.wh..wh..opq` one of them. */
+const WHITEOUT = ".wh.";
+const OPAQUE = ".wh..wh..opq";
+const Y = new TextEncoder().encode("y");
 
 const S_IFCHR = 0o020000,
   S_IFBLK = 0o060000,
@@ -164,9 +174,11 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
 
   const setXattrs = (name: string, path: string, xattrs: [string, Uint8Array][]) => {
     for (const [key, value] of xattrs) {
-      // overlayfs reads trusted.overlay.* as its own instructions: never from an image
-      const rc = key.startsWith("trusted.overlay.") ? 0 : entry.xattr(root, path || ".", key, value);
-      const why = key.startsWith("trusted.overlay.")
+      // overlayfs reads trusted.overlay.* (user.overlay.* with userxattr) as its own
+      // instructions (opaque, redirect, metacopy): never from an image
+      const own = /^(trusted|user)\.overlay\./.test(key);
+      const rc = own ? 0 : entry.xattr(root, path || ".", key, value);
+      const why = own
         ? "overlayfs's own; never taken from an image"
         : rc === -E.ELOOP
           ? "not set on a symlink"
@@ -194,6 +206,31 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     setXattrs(f.name, f.path, f.xattrs);
   };
 
+  /** An OCI whiteout entry made overlayfs's; false if the entry is no whiteout. */
+  const whiteout = (name: string, path: string | null, uid: number, gid: number): boolean => {
+    const slash = path?.lastIndexOf("/") ?? -1;
+    const base = path?.slice(slash + 1) ?? "";
+    if (!opts.layer || !base.startsWith(WHITEOUT)) return false;
+    const dir = slash < 0 ? "." : path!.slice(0, slash);
+    if (base === OPAQUE) {
+      if (dir !== "." && !dirs.some((d) => d.path === dir)) {
+        const rc = entry.make(root, dir, EntryKind.DIR, 0o755, [0, 0], "", uid, gid, 0);
+        if (rc < 0) throw failed(name, rc);
+      }
+      for (const key of opts.layer.opaque) {
+        const rc = entry.xattr(root, dir, key, Y);
+        if (rc < 0) throw failed(name, rc, `cannot mark ${dir} opaque (${key})`);
+      }
+    } else if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) {
+      const hidden = base.slice(WHITEOUT.length);
+      if (hidden === "" || hidden === "." || hidden === "..") throw new MycfsError(`archive entry '${name}' is a whiteout of no file`);
+      // a 0:0 character device is overlayfs's whiteout; unprivileged users may make one (5.8)
+      const rc = entry.make(root, dir === "." ? hidden : `${dir}/${hidden}`, EntryKind.NODE, S_IFCHR, [0, 0], "", uid, gid, 0);
+      if (rc < 0) throw failed(name, rc);
+    }
+    return true;
+  };
+
   const begin = (h: TarHeader & { pax?: Record<string, string> }) => {
     const start = consumed() - 512; // this entry's ustar header block
     const headers = raw.slice(headerStart, start + 512);
@@ -209,6 +246,7 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     const mode = h.mode ?? 0o644;
     const mtime = seconds(h);
     result.entries++;
+    if (whiteout(name, path, uid, gid)) return;
     if (!opts.chown && (h.uid || h.gid)) result.remapped++;
     if (h.type === "directory") {
       if (path !== null) {

@@ -37,7 +37,7 @@ chroot_escape() {
 }
 
 rootfs_dir() {
-  rm -rf /tmp/rootfs && cp -a /var/lib/mycfs/rootfs/*/ /tmp/rootfs || return 1
+  rm -rf /tmp/rootfs && cp -a /var/lib/mycfs/layers/*/ /tmp/rootfs || return 1
   out=$($M run --rm --rootfs /tmp/rootfs /bin/sh -c 'echo in-rootfs; test -e /vm-host-token && echo host-visible; true' 2>$ERR) || fail "exit $?: $(cat $ERR)" || return 1
   eq "$out" in-rootfs "output"
   rm -rf /tmp/rootfs
