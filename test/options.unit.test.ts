@@ -6,7 +6,7 @@ import { parseOptions } from "../src/cli/argv";
 import { buildEnv, command, containerPath, DEFAULT_PATH, inRoot, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
 import { MycfsError } from "../src/errors";
 import { exitCode, failureError } from "../src/container/run";
-import { MS, exec, mount } from "../src/plan/ops";
+import { exec, mount } from "../src/plan/ops";
 import { tempDir } from "./helpers";
 
 describe("parseOptions", () => {

@@ -10,7 +10,7 @@ export const embeddedRef = parseRef(EMBEDDED.name);
 
 /** busybox, busybox:latest, or busybox:{its version}. */
 export function isEmbedded(ref: ImageRef): boolean {
-  return ref.name === EMBEDDED.name && (ref.tag === "latest" || ref.tag === EMBEDDED.version);
+  return !ref.registry && ref.name === EMBEDDED.name && (ref.tag === "latest" || ref.tag === EMBEDDED.version);
 }
 
 export async function installEmbedded(store: Store, signal: AbortSignal): Promise<ImageRecord> {

@@ -80,7 +80,9 @@ export async function installLayer(store: Store, x: LayerInput): Promise<Install
     // without root every file is the caller's, which is root in a rootless container
     if (unpacked.remapped) log.warn(`${x.what}: ${unpacked.remapped} entries belong to users other than root; without root they are unpacked as yours`);
     if (unpacked.skipped.length)
-      log.warn(`${x.what}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`);
+      log.warn(
+        `${x.what}: left out of the image (${unpacked.skipped.length}): ${unpacked.skipped.slice(0, 3).join("; ")}${unpacked.skipped.length > 3 ? "; …" : ""}`,
+      );
     // interrupted while the last entries went in: still nothing stored. A signal is seen at
     // the event loop's next turn, which the unpacking may not have needed to take.
     await new Promise((resolve) => setImmediate(resolve));
@@ -115,6 +117,16 @@ export function publishImage(store: Store, ref: ImageRef, record: ImageRecord) {
     ensureDir(dirname(file));
     replaceFile(file, `${JSON.stringify(record, null, 2)}\n`, 0o644);
     if (before) collect(store, before.layers);
+  } finally {
+    close(lock);
+  }
+}
+
+/** Removes layers that a failed pull stored, unless an image or container uses them. */
+export function discardLayers(store: Store, layers: string[]) {
+  const lock = store.lock("store", true)!;
+  try {
+    collect(store, layers);
   } finally {
     close(lock);
   }

@@ -41,3 +41,42 @@ export function progress(label: string, total: () => number | undefined): Progre
     },
   };
 }
+
+/** One line for each of several downloads (an image's layers): redrawn in place at a
+ * terminal, the whole block at once; elsewhere each line is logged once, when final. */
+export class ProgressBoard {
+  private readonly lines: string[] = [];
+  private readonly tty = isatty(2);
+  private drawn = 0;
+  private last = 0;
+
+  /** A new line; returns its index. */
+  add(text: string): number {
+    this.lines.push(text);
+    this.draw(true);
+    return this.lines.length - 1;
+  }
+
+  /** Updates a line; `final` lines are logged where there is no terminal. */
+  set(i: number, text: string, final = false) {
+    this.lines[i] = text;
+    if (!this.tty && final) write(2, `mycfs: ${text}\n`);
+    this.draw(final);
+  }
+
+  private draw(now: boolean) {
+    if (!this.tty) return;
+    const t = performance.now();
+    if (!now && t - this.last < REDRAW_MS) return;
+    this.last = t;
+    const up = this.drawn ? `\x1b[${this.drawn}A` : "";
+    write(2, `${up}${this.lines.map((l) => `\r\x1b[K${l}\n`).join("")}`);
+    this.drawn = this.lines.length;
+  }
+}
+
+/** "12 MB / 40 MB  3 MB/s" for a download under way. */
+export function rate(bytes: number, total: number | undefined, since: number): string {
+  const perSecond = bytes / Math.max((performance.now() - since) / 1000, 0.001);
+  return `${size(bytes)}${total ? ` / ${size(total)}` : ""}  ${size(perSecond)}/s`;
+}

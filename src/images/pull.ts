@@ -6,7 +6,7 @@ import { log } from "../log";
 import { close, fileType } from "../native/lib";
 import { alpineIndexUrl, alpineRelease, DEFAULT_MIRROR, type Release } from "./alpine";
 import { download, fetchText, type DownloadOptions } from "./download";
-import { embeddedRef, installEmbedded, isEmbedded } from "./embedded";
+import { EMBEDDED, embeddedRef, installEmbedded, isEmbedded } from "./embedded";
 import { installImage } from "./install";
 import { progress, size } from "./progress";
 import type { ImageRef } from "./refs";
@@ -40,7 +40,7 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
 
 /** An exclusive lock for one image, so that concurrent pulls of it take turns. */
 export async function lockImage(store: Store, ref: ImageRef): Promise<number> {
-  const name = `image-${ref.key.replace("/", "@")}`;
+  const name = `image-${ref.key.replaceAll("/", "@")}`;
   let fd = store.lock(name, true, false);
   if (fd === null) log.info(`waiting for another mycfs that is pulling ${ref.display}`);
   while (fd === null) {
@@ -59,7 +59,7 @@ async function locate(ref: ImageRef, opts: PullOptions, dl: DownloadOptions): Pr
     return alpineRelease(index, await fetchText(index, dl));
   }
   throw new MycfsError(
-    `unknown image '${ref.display.replace(/:latest$/, "")}': it is not in the store, and mycfs pulls only alpine[:3.NN|:edge], ${embeddedRef.name} and http(s):// URLs; add a tarball with 'mycfs import FILE ${ref.display}', or use --rootfs DIR`,
+    `unknown image '${ref.display.replace(/:latest$/, "")}': ${embeddedRef.name} is the embedded ${embeddedRef.name}:${EMBEDDED.version}; for another tag of docker.io's, name it docker.io/library/${ref.display}`,
   );
 }
 

@@ -41,9 +41,10 @@ export interface ImageRecord {
   /** What its author set: entrypoint, command, environment, user… ({} for a plain tarball). */
   config: ImageConfig;
   platform?: Platform;
-  /** Bytes of file data unpacked. */
+  /** Bytes of file data unpacked (a tarball), or of its layers as fetched (a manifest's). */
   size: number;
-  entries: number;
+  /** Entries unpacked (a tarball). */
+  entries?: number;
   pulled: string;
 }
 
