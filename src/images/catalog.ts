@@ -19,6 +19,7 @@ const readJson = <T>(path: string) => JSON.parse(readFile(path) ?? "null") as T;
 export function listImages(store: Store): ImageRecord[] {
   return jsonFiles(join(store.root, "images"))
     .map((f) => readJson<ImageRecord>(f))
+    .filter((r) => r.layers) // (records of mycfs before layers: see Store.image)
     .sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
