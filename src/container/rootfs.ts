@@ -40,6 +40,8 @@ export interface Rootfs {
   idmap?: (userns: string) => number;
 }
 
+const PAGE = 4096;
+
 /** The host ids of the container's root, when it runs in a user namespace. */
 export type Owner = { uid: number; gid: number };
 
@@ -108,6 +110,16 @@ export function imageRootfs(
   // child serves every layer, seen below the container's "lower"
   const all = dirname(layers[0]!);
   const lowers = idmapped ? layers.map((l) => join(dir, "lower", l.slice(all.length + 1))) : (shifted ?? layers);
+  // In a user namespace overlayfs keeps its metadata in user.* xattrs (and reads the
+  // layers' opaque directories from them: see images/install.ts). A layer removed at the
+  // end needs no sync, at unmount either (which then takes 0.1 ms instead of 1.6 here):
+  // volatile, where the kernel has it (5.10).
+  const data = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${join(dir, "work")}${userns ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`;
+  // mount(2) takes one page of options: about 45 layers in /var/lib/mycfs (25 id-mapped)
+  if (data.length >= PAGE)
+    throw new MycfsError(
+      `image ${image.ref} has ${layers.length} layers, more than overlayfs's mount options hold with the store at ${store.root} (${data.length} bytes of ${PAGE}); flatten the image (export and import it), or use a store with a shorter path (--root)`,
+    );
   return {
     path: join(dir, "rootfs"),
     ops: [
@@ -116,11 +128,7 @@ export function imageRootfs(
         source: "overlay",
         target: join(dir, "rootfs"),
         fstype: "overlay",
-        // in a user namespace overlayfs keeps its metadata in user.* xattrs (and reads
-        // the layers' opaque directories from them: see images/install.ts)
-        // a layer removed at the end needs no sync, at unmount either (which then takes
-        // 0.1 ms instead of 1.6 here): volatile, where the kernel has it (5.10)
-        data: `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${join(dir, "work")}${userns ? ",userxattr" : ""}${!keep && kernelAtLeast(5, 10) ? ",volatile" : ""}`,
+        data,
         what: "mount the image read-only under a copy-on-write overlay",
       }),
       // (the store is root's and private: no one else can swap a name in it)
