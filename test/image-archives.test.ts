@@ -3,9 +3,10 @@
 // as skopeo's docker-archive (docker save's format). Each becomes the same layered image:
 // whiteouts honoured, config kept, layers stored once and freed by rmi.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { mycfs, tempDir, testStore } from "./helpers";
+import { buildLayered, LOOK, SEEN } from "./layered";
 
 const work = tempDir("archives");
 const store = testStore("image-archives");
@@ -18,22 +19,14 @@ const sh = (script: string) => {
   const r = Bun.spawnSync(["sh", "-euc", script], { cwd: work, stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`${script}: ${r.stderr}`);
 };
-const layers = () => (existsSync(join(store.root, "layers")) ? readdirSync(join(store.root, "layers")).sort() : []);
+const everything = () => (existsSync(join(store.root, "layers")) ? readdirSync(join(store.root, "layers")).sort() : []);
+/** Layers, without the copies owned by a user namespace's range (MYCFS_IDMAP=0 below). */
+const layers = () => everything().filter((d) => !d.includes(".shifted-"));
 
 beforeAll(() => {
-  const busybox = resolve("build/busybox.tar.gz");
-  sh(`umoci init --layout layout && umoci new --image layout:t
-umoci unpack --image layout:t b1 >/dev/null && tar -C b1/rootfs -xzf ${busybox}
-mkdir b1/rootfs/opq b1/rootfs/kept && echo a > b1/rootfs/opq/a && echo k > b1/rootfs/kept/k && echo x > b1/rootfs/delme
-umoci repack --image layout:t b1 && rm -rf b1
-umoci unpack --image layout:t b2 >/dev/null && rm b2/rootfs/delme && rm -r b2/rootfs/opq && mkdir b2/rootfs/opq && echo b > b2/rootfs/opq/b
-umoci repack --image layout:t b2 && rm -rf b2
-umoci config --image layout:t --config.entrypoint /bin/echo --config.cmd hello --config.env FOO=bar --config.workingdir /opq --config.user 65534 --config.label org.opencontainers.image.version=2.5
-skopeo copy -q oci:layout:t oci-archive:oci.tar:t
-skopeo copy -q oci:layout:t docker-archive:docker.tar:archived:v1`);
+  buildLayered(work);
+  chmodSync(store.dir, 0o711); // reachable by the root of a user namespace (--userns=auto)
 });
-
-const look = "ls /opq; test -e /delme && echo delme-present; cat /kept/k";
 
 describe("mycfs import of image archives", () => {
   test("an OCI layout directory: two layers, the upper's whiteout and opaque directory applied, the config kept", async () => {
@@ -45,8 +38,14 @@ describe("mycfs import of image archives", () => {
     expect(record.config).toMatchObject({ Entrypoint: ["/bin/echo"], Cmd: ["hello"], Env: ["FOO=bar"], WorkingDir: "/opq", User: "65534" });
     expect(record.version).toBe("2.5");
     expect(layers()).toEqual(record.layers.map((l: string) => l.slice(7)).sort());
-    const run = await mycfs(["run", "--rm", "--root", store.root, "mine:dir", "sh", "-c", look]);
-    expect(run).toMatchObject({ code: 0, stdout: "b\nk\n" });
+    const run = await mycfs(["run", "--rm", "--root", store.root, "mine:dir", "sh", "-c", LOOK]);
+    expect(run).toMatchObject({ code: 0, stdout: SEEN });
+    // in a user namespace: the layers id-mapped (one clone of layers/), opaque read from user.*
+    const userns = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "mine:dir", "sh", "-c", `${LOOK}; stat -c %u /kept/k`]);
+    expect(userns).toMatchObject({ code: 0, stdout: `${SEEN}0\n` });
+    // and without id-mapped mounts: a copy of each layer owned by the range
+    const shifted = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "mine:dir", "sh", "-c", LOOK], { env: { MYCFS_IDMAP: "0" } });
+    expect(shifted).toMatchObject({ code: 0, stdout: SEEN });
   });
 
   test("the same image as an oci-archive tar and a docker save archive: the same layers, stored once", async () => {
@@ -59,8 +58,8 @@ describe("mycfs import of image archives", () => {
     expect(existsSync(join(store.root, "images/archived/v1.json"))).toBe(true);
     expect(layers()).toHaveLength(before.length + 2); // gzip's layers were stored; docker's are the same files uncompressed
     for (const name of ["mine:oci", "archived:v1"]) {
-      const run = await mycfs(["run", "--rm", "--root", store.root, name, "sh", "-c", look]);
-      expect(run).toMatchObject({ code: 0, stdout: "b\nk\n" });
+      const run = await mycfs(["run", "--rm", "--root", store.root, name, "sh", "-c", LOOK]);
+      expect(run).toMatchObject({ code: 0, stdout: SEEN });
     }
     expect((await mycfs(["import", "--root", store.root, join(work, "oci.tar"), "mine:again"])).stderr).toContain("already stored");
   });
@@ -70,7 +69,7 @@ describe("mycfs import of image archives", () => {
     for (const name of ["mine:oci", "mine:again", "archived:v1"]) expect((await mycfs(["rmi", "--root", store.root, name])).code).toBe(0);
     expect(layers()).toEqual(shared.sort());
     expect((await mycfs(["rmi", "--root", store.root, "mine:dir"])).code).toBe(0);
-    expect(layers()).toEqual([]);
+    expect(everything()).toEqual([]);
   });
 
   test("a directory that is no layout, and a layout with a damaged blob, are one clear line each; nothing is stored", async () => {

@@ -5,6 +5,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
 import { imageDir, MYCFS, overlayMount, tempDir } from "./helpers";
+import { buildLayered, LOOK, SEEN } from "./layered";
 
 const user = `mycfs-t${process.pid}`;
 const dir = tempDir("rootless");
@@ -112,6 +113,17 @@ describe("rootless", () => {
       cdn.stop();
       rmSync(made, { recursive: true, force: true });
     }
+  });
+
+  test("a layered image with whiteouts and an opaque directory, imported and run as the user", async () => {
+    const work = join(dir, "layered");
+    mkdirSync(work);
+    buildLayered(work);
+    Bun.spawnSync(["chmod", "-R", "a+rX", work]);
+    expect(await asUser(["import", join(work, "layout"), "layered:1"])).toMatchObject({ code: 0 });
+    // (the image's Entrypoint is /bin/echo: replaced for the look around)
+    const r = await asUser(["run", "--rm", "layered:1", "sh", "-c", LOOK]);
+    expect(r).toMatchObject({ code: 0, stdout: SEEN });
   });
 
   test("a detached rootless container can be exec'd into: its PID namespace, its root", async () => {
