@@ -124,12 +124,13 @@ int mycfs_entry_whole_file(int root, const char *path, const uint8_t *data, uint
                            uint32_t mode, double mtime);
 int mycfs_entry_xattr(int root, const char *path, const char *key, const uint8_t *value, uint32_t len);
 
-/* tar_headers.c, gunzip.c, store.c: checking, inflating and copying images. */
+/* tar_headers.c, gunzip.c, store.c: checking, inflating, copying and saving images. */
 int mycfs_tar_headers_ok(const uint8_t *buf, uint32_t len);
 void *mycfs_gunzip_start(const char *path, int32_t *out, int32_t *err);
 int mycfs_gunzip_status(void *job, uint8_t *digest);
 double mycfs_free_bytes(int fd);
 int mycfs_copy_tree(const char *src, const char *dst);
+int mycfs_read_xattrs(const char *path, uint8_t *buf, uint32_t size);
 
 /* exec.c: PATH search like execvpe, but with the container's PATH. */
 int exec_search(const char *path_list, char *const argv[], char *const envp[]);

@@ -1,16 +1,19 @@
-/* The store's own file system calls: locks, free space, and the copy of an image for
- * file systems where overlayfs cannot be mounted. Functions return 0, an fd, or -errno. */
+/* The store's own file system calls: locks, free space, the copy of an image for file
+ * systems where overlayfs cannot be mounted, and the extended attributes of a layer's
+ * entries. Functions return 0, an fd, or -errno. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/fs.h>
+#include <linux/limits.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "mycfs.h"
 
@@ -100,4 +103,25 @@ EXPORT int mycfs_copy_tree(const char *src, const char *dst) {
   mycfs_close_root(copy_root);
   copy_root = -1;
   return rc;
+}
+
+/* The extended attributes of the entry at path, never following a symlink there (for
+ * saving an image's layer): each as its name, a NUL, its value's length (4 bytes,
+ * little-endian), then the value. The bytes used, -ERANGE if buf is too small, or -errno. */
+EXPORT int mycfs_read_xattrs(const char *path, uint8_t *buf, uint32_t size) {
+  char names[XATTR_LIST_MAX];
+  ssize_t len = llistxattr(path, names, sizeof names);
+  if (len < 0) return errno == ENOTSUP ? 0 : -errno;
+  uint32_t off = 0;
+  for (const char *name = names; name < names + len; name += strlen(name) + 1) {
+    uint32_t key = (uint32_t)strlen(name) + 1;
+    if (off + key + 4 >= size) return -ERANGE; /* with no room, lgetxattr would only measure */
+    ssize_t n = lgetxattr(path, name, buf + off + key + 4, size - off - key - 4);
+    if (n < 0 && errno == ENODATA) continue; /* removed meanwhile */
+    if (n < 0) return -errno;
+    memcpy(buf + off, name, key);
+    for (int i = 0; i < 4; i++) buf[off + key + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    off += key + 4 + (uint32_t)n;
+  }
+  return (int)off;
 }

@@ -29,19 +29,12 @@ export function testStore(tag: string) {
   };
 }
 
-/** argv on a simulated pure cgroup v2 host: in a private mount namespace with cgroup2
- * mounted on /sys/fs/cgroup there (the host's mounts untouched). */
-export const onPureV2 = (argv: string[]) => [
-  "unshare",
-  "-m",
-  "--propagation",
-  "private",
-  "sh",
-  "-c",
-  'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"',
-  "sh",
-  ...argv,
-];
+/** argv run by `sh -c script sh ARGV...` in a private mount namespace: what the script
+ * mounts there leaves the host's mounts untouched. */
+export const inMountNamespace = (script: string) => (argv: string[]) => ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", ...argv];
+
+/** argv on a simulated pure cgroup v2 host: with cgroup2 mounted on /sys/fs/cgroup. */
+export const onPureV2 = inMountNamespace('mount -t cgroup2 none /sys/fs/cgroup && exec "$@"');
 
 /** `wrap`: what runs mycfs's argv (onPureV2, say). */
 export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {}): Promise<Result> {

@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<CommandDef>> = {
   images: lazy(() => import("./images")),
   rmi: lazy(() => import("./rmi")),
   import: lazy(() => import("./import")),
+  save: lazy(() => import("./save")),
   exec: lazy(() => import("./exec")),
   ps: lazy(() => import("./ps")),
   inspect: lazy(() => import("./inspect")),

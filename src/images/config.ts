@@ -22,3 +22,11 @@ export interface Platform {
   architecture: string;
   variant?: string;
 }
+
+/** Go's names (GOARCH, which image-spec uses) for Node's process.arch where they differ. */
+const GOARCH: Record<string, string> = { x64: "amd64", ia32: "386", ppc64: "ppc64le" };
+
+/** This machine's platform, for an image that records none. */
+export function hostPlatform(): Platform {
+  return { os: "linux", architecture: GOARCH[process.arch] ?? process.arch };
+}

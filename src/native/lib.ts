@@ -29,6 +29,7 @@ const imageSymbols = {
   mycfs_gunzip_status: { args: ["ptr", "ptr"], returns: "i32" },
   mycfs_free_bytes: { args: ["i32"], returns: "f64" },
   mycfs_copy_tree: { args: ["ptr", "ptr"], returns: "i32" },
+  mycfs_read_xattrs: { args: ["ptr", "ptr", "u32"], returns: "i32" },
 } as const;
 
 type Ptr = Uint8Array | Int32Array | Uint32Array | BigInt64Array | null;
@@ -430,6 +431,24 @@ export function lock(path: string, exclusive: boolean, wait: boolean): number | 
 /** Copies an image's tree into an empty directory (reflinked where possible). */
 export function copyTree(src: string, dst: string) {
   check(images().mycfs_copy_tree(cstr(src), cstr(dst)), `copy ${src} to ${dst}`);
+}
+
+/** The extended attributes of the entry at path (bytes: a layer's names need not be
+ * UTF-8), never following a symlink there; none where the file system has none. */
+export function readXattrs(path: Uint8Array): [name: string, value: Uint8Array][] {
+  const p = new Uint8Array(path.byteLength + 1);
+  p.set(path);
+  const b = grow((buf) => images().mycfs_read_xattrs(p, buf, buf.byteLength), `read the extended attributes of ${utf8Decoder.decode(path)}`);
+  const out: [string, Uint8Array][] = [];
+  if (!b) return out;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let off = 0; off < b.byteLength; ) {
+    const nul = b.indexOf(0, off);
+    const len = view.getUint32(nul + 1, true);
+    out.push([utf8Decoder.decode(b.subarray(off, nul)), b.slice(nul + 5, nul + 5 + len)]);
+    off = nul + 5 + len;
+  }
+  return out;
 }
 
 // Archive entries created below an image's root by csrc/unpack.c: paths are relative to
