@@ -62,11 +62,15 @@ describe("mycfs import of image archives", () => {
       expect(run).toMatchObject({ code: 0, stdout: SEEN });
     }
     expect((await mycfs(["import", "--root", store.root, join(work, "oci.tar"), "mine:again"])).stderr).toContain("already stored");
+    // what mycfs save writes comes back the same (its layers packed anew: stored beside)
+    expect((await mycfs(["save", "--root", store.root, "mine:dir", "-o", join(work, "saved.tar")])).code).toBe(0);
+    expect(await mycfs(["import", "--root", store.root, join(work, "saved.tar"), "mine:saved"])).toMatchObject({ code: 0 });
+    expect(await mycfs(["run", "--rm", "--root", store.root, "mine:saved", "sh", "-c", LOOK])).toMatchObject({ code: 0, stdout: SEEN });
   });
 
   test("rmi frees the layers only the removed image used", async () => {
     const shared = JSON.parse(readFileSync(join(store.root, "images/mine/dir.json"), "utf8")).layers.map((l: string) => l.slice(7));
-    for (const name of ["mine:oci", "mine:again", "archived:v1"]) expect((await mycfs(["rmi", "--root", store.root, name])).code).toBe(0);
+    for (const name of ["mine:oci", "mine:again", "archived:v1", "mine:saved"]) expect((await mycfs(["rmi", "--root", store.root, name])).code).toBe(0);
     expect(layers()).toEqual(shared.sort());
     expect((await mycfs(["rmi", "--root", store.root, "mine:dir"])).code).toBe(0);
     expect(everything()).toEqual([]);

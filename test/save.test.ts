@@ -67,7 +67,7 @@ function handMade(name: string, config: ImageRecord["config"], layers: ((dir: st
   const s = new Store(store.root);
   const digests = layers.map((make, i) => {
     const digest = sha256(new TextEncoder().encode(`${name} ${i}`));
-    const dir = s.rootfs(digest);
+    const dir = s.layer(digest);
     mkdirSync(dir, { recursive: true });
     make(dir);
     return digest;

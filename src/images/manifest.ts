@@ -52,14 +52,6 @@ function descriptor(d: unknown, what: string): Descriptor {
   return x;
 }
 
-/** The host's platform in image-spec's terms. */
-export function hostPlatform(): Platform {
-  const architecture = (
-    { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" } as Record<string, string>
-  )[process.arch];
-  return { os: "linux", architecture: architecture ?? process.arch, ...(process.arch === "arm64" ? { variant: "v8" } : {}) };
-}
-
 /** --platform os/arch[/variant] */
 export function parsePlatform(text: string): Platform {
   const [os, architecture, variant, ...rest] = text.split("/");

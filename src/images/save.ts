@@ -40,7 +40,7 @@ export interface LayerBlob extends Descriptor {
 }
 
 /** The store's directory of a layer. */
-const layerDir = (store: Store, digest: string) => store.rootfs(digest);
+const layerDir = (store: Store, digest: string) => store.layer(digest);
 
 /** Packs the layer directory `dir` into `file` (created), gzip-compressed, computing the
  * digests of both the tar and the compressed blob as the bytes pass. Compression is most
@@ -86,10 +86,12 @@ export function imageConfig(record: ImageRecord, layers: LayerBlob[]): object {
  * the full name, which podman load (Debian 12's 4.3 included) gives the image;
  * org.opencontainers.image.ref.name is the tag, by which umoci and skopeo pick it
  * (DIR:TAG). Without the former, podman would take the tag for the whole name
- * (localhost/latest). A URL's image has no such name: loaded, it goes by its ID. */
+ * (localhost/latest). A URL's image, or one named by digest alone, has no such name:
+ * loaded, it goes by its ID. (busybox and alpine, mycfs's own, are docker.io's names.) */
 export function nameAnnotations(ref: ImageRef): Record<string, string> | undefined {
-  if (ref.url) return undefined;
-  return { "io.containerd.image.name": `docker.io/library/${ref.display}`, "org.opencontainers.image.ref.name": ref.tag };
+  if (ref.url || !ref.tag) return undefined;
+  const repository = ref.registry ? `${ref.registry.host}/${ref.registry.repository}` : `docker.io/library/${ref.name}`;
+  return { "io.containerd.image.name": `${repository}:${ref.tag}`, "org.opencontainers.image.ref.name": ref.tag };
 }
 
 /** One entry of the archive: a directory, or a file with its bytes or a file of the
