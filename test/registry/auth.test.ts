@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MYCFS, mycfs, tempDir, terminal } from "../helpers";
-import { failure, pull, sampleImage } from "./images";
+import { failure, pull, sampleImage, setEnv } from "./images";
 import { buildLayout, type Layout, pushLayout } from "./layout";
 import { startRegistry, type TestRegistry } from "./registry";
 
@@ -22,12 +22,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs fn with process.env changed (for the pulls made in this process), then restores it. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
+  const restore = setEnv(vars);
   try {
     return await fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+    restore();
   }
 }
 

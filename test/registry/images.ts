@@ -1,5 +1,6 @@
 // The images the registry tests push, and pulling one through src/registry as mycfs pull
-// will: resolve it, then fetch every layer through its verifying stream.
+// will: resolve it, then fetch every layer through its verifying stream; with what the
+// tests check pulls by (a failure's message, the environment credentials are read from).
 import type { Platform } from "../../src/images/config";
 import { Registry, type RegistryOptions } from "../../src/registry/client";
 import { parseReference } from "../../src/registry/reference";
@@ -57,3 +58,13 @@ export const failure = (p: Promise<unknown>) =>
     () => "no error",
     (e: Error) => e.message,
   );
+
+/** Sets variables of process.env (which the pulls made in this process read); returns
+ * what restores them. */
+export function setEnv(vars: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  };
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Registry } from "../../src/registry/client";
 import { tempDir } from "../helpers";
-import { failure, pull, sampleImage } from "./images";
+import { failure, pull, sampleImage, setEnv } from "./images";
 import { buildLayout, type Layout, pushLayout, sha256 } from "./layout";
 import { startRegistry, type TestRegistry } from "./registry";
 import { dropper } from "../cdn";
@@ -18,6 +18,9 @@ const dir = tempDir("layouts");
 const layouts: Record<string, Layout> = {};
 const amd64 = { os: "linux", architecture: "amd64" };
 const arm64 = { os: "linux", architecture: "arm64", variant: "v8" };
+
+// none of the host's credentials: anonymous means anonymous
+const restoreEnv = setEnv({ MYCFS_AUTH_FILE: `${dir}/auth.json`, DOCKER_CONFIG: dir });
 
 beforeAll(async () => {
   registry = await startRegistry({ schema1: true });
@@ -34,6 +37,7 @@ beforeAll(async () => {
   await push("big", { layers: [{ entries: [{ file: "noise", content: noise }], compression: "none" }] });
 });
 afterAll(async () => {
+  restoreEnv();
   await registry?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
