@@ -26,3 +26,11 @@ export function pullOptions(v: Values): PullOptions {
   if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new MycfsError(`--sha256 ${v.sha256}: expected 64 hex digits`);
   return { mirror: str(v.mirror), sha256, timeout, devices: v.devices === true };
 }
+
+/** How to reach a registry: for pull and login. */
+export const registryArgs = {
+  "insecure-registry": { type: "boolean", description: "allow the registry plain http, or https with a certificate not verified" },
+  "registry-ca": { type: "string", valueHint: "FILE", description: "the CA (PEM) that signed the registry's certificate, trusted besides the system's" },
+} as const satisfies ArgsDef;
+
+export const registryOptions = (v: Values) => ({ insecure: v["insecure-registry"] === true, caFile: str(v["registry-ca"]) });

@@ -12,6 +12,8 @@ const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m
 const commands: Record<string, () => Promise<CommandDef>> = {
   run: lazy(() => import("./run")),
   pull: lazy(() => import("./pull")),
+  login: lazy(() => import("./login")),
+  logout: lazy(() => import("./logout")),
   images: lazy(() => import("./images")),
   rmi: lazy(() => import("./rmi")),
   import: lazy(() => import("./import")),

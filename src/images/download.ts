@@ -1,7 +1,9 @@
 // HTTP(S) downloads that survive a bad network: redirects followed, a stall timeout, and
 // retries with exponential backoff that resume with a Range request from the byte they
 // stopped at. Bun's fetch honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY by itself (a test
-// checks it). Every failure names the URL and, for HTTP errors, the status.
+// checks it). Every failure names the URL (or the source) and, for HTTP errors, the status.
+// A URL is fetched as it is; a Source makes each attempt's request itself (a registry's,
+// with its authentication and its own errors).
 import { MycfsError } from "../errors";
 import { log } from "../log";
 
@@ -12,6 +14,20 @@ export interface DownloadOptions {
   retries: number;
   signal: AbortSignal;
 }
+
+/** Where a download's bytes come from: one request an attempt. */
+export interface Source {
+  /** What failures name. */
+  name: string;
+  /** The response of an attempt, for the bytes from `offset` on (a Range request) if not 0.
+   * A MycfsError it throws ends the download as it is; anything else is retried. */
+  open(offset: number, signal: AbortSignal): Promise<Response>;
+}
+
+const fromUrl = (url: string): Source => ({
+  name: url,
+  open: (offset, signal) => fetch(url, { headers: offset ? { Range: `bytes=${offset}-` } : {}, signal }),
+});
 
 export interface Download {
   body: ReadableStream<Uint8Array>;
@@ -32,7 +48,8 @@ class HttpStatus extends Error {
 const retriable = (e: unknown) => !(e instanceof HttpStatus) || [408, 425, 429, 500, 502, 503, 504].includes(e.status);
 const BACKOFF_MS = 250;
 
-export function download(url: string, opts: DownloadOptions): Download {
+export function download(from: string | Source, opts: DownloadOptions): Download {
+  const source = typeof from === "string" ? fromUrl(from) : from;
   let offset = 0,
     skip = 0,
     attempt = 0,
@@ -53,10 +70,7 @@ export function download(url: string, opts: DownloadOptions): Download {
     attemptCtl = new AbortController();
     stalled = false;
     arm();
-    const res = await fetch(url, {
-      headers: offset ? { Range: `bytes=${offset}-` } : {},
-      signal: AbortSignal.any([attemptCtl.signal, opts.signal]),
-    });
+    const res = await source.open(offset, AbortSignal.any([attemptCtl.signal, opts.signal]));
     const range = res.headers.get("content-range")?.match(/^bytes (\d+)-\d+\/(\d+)$/);
     if (res.status === 206 && offset && Number(range?.[1]) === offset) {
       total = Number(range![2]);
@@ -102,10 +116,11 @@ export function download(url: string, opts: DownloadOptions): Download {
             clearTimeout(timer);
             reader = null;
             if (opts.signal.aborted) throw opts.signal.reason;
+            if (e instanceof MycfsError) throw e;
             const tries = `${attempt + 1} attempt${attempt ? "s" : ""}`;
-            if (!retriable(e) || attempt >= opts.retries) throw new MycfsError(`download of ${url} failed: ${why(e)} (${tries})`);
+            if (!retriable(e) || attempt >= opts.retries) throw new MycfsError(`download of ${source.name} failed: ${why(e)} (${tries})`);
             const delay = BACKOFF_MS * 2 ** attempt++;
-            log.warn(`${url}: ${why(e)}; retrying in ${(delay / 1000).toFixed(2)} s (${attempt}/${opts.retries})`);
+            log.warn(`${source.name}: ${why(e)}; retrying in ${(delay / 1000).toFixed(2)} s (${attempt}/${opts.retries})`);
             await Bun.sleep(delay);
           }
         }
