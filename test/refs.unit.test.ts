@@ -20,6 +20,6 @@ describe("image references", () => {
   });
 
   test.each(["Nginx", "nginx:", "nginx:-x", "a//b", "nginx@sha256:abc", "ex ample", "host:port/x:y:z"])("'%s' is refused in one line", (text) => {
-    expect(() => parseRef(text)).toThrow(/image name '.*' is not valid/);
+    expect(() => parseRef(text)).toThrow(/image reference '.*' is not valid/);
   });
 });

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { MycfsError } from "../errors";
 import { listImages } from "../images/catalog";
-import { platformName } from "../images/manifest";
+import { formatPlatform } from "../images/platform";
 import { size } from "../images/progress";
 import { Store } from "../images/store";
 import { parseOptions, str } from "./argv";
@@ -18,7 +18,7 @@ export default defineCommand({
     const rows = listImages(new Store(str(v.root))).map((i) => [
       i.ref,
       i.version || "-",
-      i.platform ? platformName(i.platform) : "-",
+      i.platform ? formatPlatform(i.platform) : "-",
       String(i.layers.length),
       size(i.size),
       v.digests ? i.digest : i.digest.slice(0, 19),

@@ -4,8 +4,7 @@ import { MycfsError } from "../errors";
 import { archiveSource } from "../images/archive-source";
 import { fetchImage } from "../images/fetch-image";
 import { installImage } from "../images/install";
-import { hostPlatform } from "../images/config";
-import { parsePlatform } from "../images/manifest";
+import { parsePlatform } from "../images/platform";
 import { interruptible, lockImage } from "../images/pull";
 import { parseRef } from "../images/refs";
 import { Store } from "../images/store";
@@ -61,7 +60,7 @@ export default defineCommand({
       try {
         if (archive)
           return await fetchImage(store, ref, archive, ref.tag, {
-            platform: platform ? parsePlatform(platform) : hostPlatform(),
+            platform: platform ? parsePlatform(platform) : undefined,
             devices: v.devices === true,
             signal,
           });

@@ -6,12 +6,11 @@
 import { MycfsError } from "../errors";
 import { join } from "../paths";
 import { fileType, S_IFMT } from "../native/lib";
-import type { Blob, Fetched, ImageSource } from "./source";
+import { type Blob, DIGEST, type Fetched, type ImageSource } from "./source";
 import { type Member, tarIndex } from "./tar-index";
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Names an image archive's members have. */
 const ARCHIVE_MEMBER = /^(\.\/)?(oci-layout|index\.json|manifest\.json|repositories|blobs(\/|$)|[0-9a-f]{64}(\.json|\.tar|\/|$))/;
 
@@ -51,8 +50,9 @@ function tarFiles(tar: string, members: Map<string, Member>): Files {
   };
 }
 
-const read = (files: Files, name: string, what: string) => {
+const read = (files: Files, name: string, what: string, max = Number.MAX_SAFE_INTEGER) => {
   if (!files.has(name)) throw new MycfsError(`${what}: ${name} is missing from the archive`);
+  if (files.size(name) > max) throw new MycfsError(`${what}: ${name} is larger than ${max} bytes`);
   return new Response(files.blob(name).body).bytes();
 };
 
@@ -79,7 +79,7 @@ async function layoutSource(files: Files, where: string): Promise<ArchiveSource>
   };
   const refName = (e: (typeof entries)[number]) => e.annotations?.["org.opencontainers.image.ref.name"];
   return {
-    where,
+    name: where,
     names: entries.map((e) => e.annotations?.["io.containerd.image.name"] ?? refName(e)).filter((n): n is string => !!n),
     async manifest(reference) {
       if (DIGEST.test(reference)) return byDigest(reference);
@@ -93,7 +93,8 @@ async function layoutSource(files: Files, where: string): Promise<ArchiveSource>
       }
       throw new MycfsError(`${where}: ${chosen.length ? `several images are named '${reference}'` : "the archive holds no image"}`);
     },
-    blob: (digest) => files.blob(blobName(digest)),
+    blob: (d) => files.blob(blobName(d.digest)),
+    blobBytes: (d, max) => read(files, blobName(d.digest), where, max),
   };
 }
 
@@ -121,8 +122,13 @@ async function dockerSource(files: Files, where: string): Promise<ArchiveSource>
       return { tags: m.RepoTags ?? [], fetched: { bytes, mediaType: OCI_MANIFEST, digest: sha256(bytes) } };
     }),
   );
+  const member = (digest: string) => {
+    const name = byDigest.get(digest);
+    if (!name) throw new MycfsError(`${where}: the archive has no blob ${digest}`);
+    return name;
+  };
   return {
-    where,
+    name: where,
     names: manifests.flatMap((m) => m.tags),
     async manifest(reference) {
       const chosen = manifests.length === 1 ? manifests : manifests.filter((m) => m.tags.some((t) => t === reference || t.endsWith(`:${reference}`)));
@@ -130,11 +136,8 @@ async function dockerSource(files: Files, where: string): Promise<ArchiveSource>
         throw new MycfsError(`${where}: ${chosen.length ? `several images are tagged '${reference}'` : `no image tagged '${reference}'`}`);
       return chosen[0]!.fetched;
     },
-    blob: (digest) => {
-      const name = byDigest.get(digest);
-      if (!name) throw new MycfsError(`${where}: the archive has no blob ${digest}`);
-      return files.blob(name);
-    },
+    blob: (d) => files.blob(member(d.digest)),
+    blobBytes: (d, max) => read(files, member(d.digest), where, max),
   };
 }
 

@@ -22,11 +22,3 @@ export interface Platform {
   architecture: string;
   variant?: string;
 }
-
-/** Go's names (GOARCH, which image-spec uses) for Node's process.arch where they differ. */
-const GOARCH: Record<string, string> = { x64: "amd64", ia32: "386", ppc64: "ppc64le" };
-
-/** This machine's platform: the one pulled by default, and one for an image that records none. */
-export function hostPlatform(): Platform {
-  return { os: "linux", architecture: GOARCH[process.arch] ?? process.arch, ...(process.arch === "arm64" ? { variant: "v8" } : {}) };
-}

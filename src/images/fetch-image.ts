@@ -2,14 +2,14 @@
 // platform, the config, then the layers, three at a time as docker fetches them, each
 // unpacked as it streams and stored once by its digest. Layers the store already has are
 // not fetched again, so a pull of a known image fetches its manifest and config only.
-import { MycfsError } from "../errors";
 import { log } from "../log";
 import { fileType } from "../native/lib";
 import type { Platform } from "./config";
 import { discardLayers, installLayer, publishImage } from "./install";
 import { ProgressBoard, rate, size } from "./progress";
-import { parseImageConfig, platformName, resolveManifest } from "./manifest";
+import { formatPlatform } from "./platform";
 import type { ImageRef } from "./refs";
+import { resolveImage } from "./resolve";
 import type { ImageSource } from "./source";
 import type { ImageRecord, Store } from "./store";
 
@@ -17,7 +17,8 @@ import type { ImageRecord, Store } from "./store";
 const CONCURRENT = 3;
 
 export interface FetchOptions {
-  platform: Platform;
+  /** --platform; the host's by default. */
+  platform?: Platform;
   devices?: boolean;
   signal: AbortSignal;
 }
@@ -35,10 +36,15 @@ async function eachLimited<T>(items: T[], n: number, signal: AbortSignal, fn: (i
 
 export async function fetchImage(store: Store, ref: ImageRef, source: ImageSource, reference: string, o: FetchOptions): Promise<ImageRecord> {
   const t0 = performance.now();
-  const manifest = await resolveManifest(source, reference, o.platform);
-  const config = parseImageConfig(await new Response(source.blob(manifest.config.digest).body).bytes(), manifest.config.digest);
-  if (config.diffIds.length !== manifest.layers.length)
-    throw new MycfsError(`${ref.display}: its config lists ${config.diffIds.length} layers, its manifest ${manifest.layers.length}; the image is broken`);
+  const image = await resolveImage(source, reference, { platform: o.platform });
+  const { manifest } = image;
+  const have = store.image(ref);
+  // (the same digest of an index names another platform's layers)
+  const layers = manifest.layers.map((l) => l.digest);
+  if (have?.digest === image.digest && `${have.layers}` === `${layers}` && layers.every((l) => fileType(store.layer(l)) !== null)) {
+    log.info(`${ref.display} is up to date (${image.digest})`);
+    return have;
+  }
   const board = new ProgressBoard();
   // a failed pull takes its own new layers away again (the store keeps none nothing uses)
   const fetched: string[] = [];
@@ -50,11 +56,11 @@ export async function fetchImage(store: Store, ref: ImageRef, source: ImageSourc
       const line = board.add(`${short(layer.digest)}: waiting`);
       if (fileType(store.layer(layer.digest)) !== null) return board.set(line, `${short(layer.digest)}: already stored`, true);
       const since = performance.now();
-      const blob = source.blob(layer.digest);
+      const blob = source.blob(layer);
       try {
         await installLayer(store, {
           what: `${ref.display} layer ${layer.digest}`,
-          source: source.where,
+          source: source.name,
           archive: () => blob.body,
           file: blob.file,
           expect: { sha256: layer.digest.replace(/^sha256:/, "") },
@@ -73,19 +79,19 @@ export async function fetchImage(store: Store, ref: ImageRef, source: ImageSourc
     });
     const record: ImageRecord = {
       ref: ref.display,
-      version: config.config.Labels?.["org.opencontainers.image.version"] ?? "",
-      source: source.where,
-      digest: manifest.digest,
-      layers: manifest.layers.map((l) => l.digest),
-      config: config.config,
-      platform: config.platform,
+      version: image.config.Labels?.["org.opencontainers.image.version"] ?? "",
+      source: source.name,
+      digest: image.digest,
+      layers,
+      config: image.config,
+      platform: image.platform,
       size: manifest.layers.reduce((n, l) => n + l.size, 0),
       pulled: new Date().toISOString(),
     };
     publishImage(store, ref, record);
     const secs = (performance.now() - t0) / 1000;
     log.info(
-      `${ref.display} (${platformName(config.platform)}): ${manifest.layers.length} layers, ${size(bytes)} fetched in ${secs.toFixed(1)} s, ${manifest.digest}`,
+      `${ref.display} (${formatPlatform(image.platform)}): ${manifest.layers.length} layers, ${size(bytes)} fetched in ${secs.toFixed(1)} s, ${image.digest}`,
     );
     return record;
   } catch (e) {

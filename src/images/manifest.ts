@@ -1,131 +1,137 @@
-// Image manifests and indexes (OCI image-spec; docker's schema 2 has the same shape under
-// its own media types) and the image config they name: the platform chosen from an index
-// as docker chooses it, and the config's fields mycfs applies.
+// Manifests and indexes (docker's schema 2 manifest and manifest list, OCI's image manifest
+// and index), parsed from a registry's hostile bytes into what a pull needs: an image's
+// config and layers, or an index's manifests and their platforms. Schema 1 manifests are
+// refused, as docker refuses them; so are layers mycfs cannot unpack (foreign and
+// non-distributable ones, of Windows images) and configs of things that are no image.
+//
+//   MANIFEST_ACCEPT                             the Accept header of a manifest request
+//   parseManifest(bytes, contentType, name): ImageManifest | ImageIndex
+//   selectManifest(index, want, name): Descriptor      the entry docker would choose
 import { MycfsError } from "../errors";
-import type { ImageConfig, Platform } from "./config";
-import type { Fetched, ImageSource } from "./source";
+import type { Platform } from "./config";
+import { formatPlatform, platformRank } from "./platform";
+import { DIGEST } from "./source";
 
 export const MEDIA = {
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerV1: "application/vnd.docker.distribution.manifest.v1+json",
-  dockerV1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  schema1: "application/vnd.docker.distribution.manifest.v1+json",
+  schema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
 } as const;
 
-/** What a registry is asked for, the preferred first. */
-export const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(", ");
+// schema 1 too, last: a registry that has only that sends it, and the refusal says so
+export const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest, MEDIA.schema1Signed, MEDIA.schema1].join(", ");
 
-/** Layer types mycfs unpacks: tar, gzip or zstd, docker's and OCI's names. */
-const LAYER = /^application\/vnd\.(oci\.image\.layer\.v1\.tar(\+gzip|\+zstd)?|docker\.image\.rootfs\.diff\.tar\.gzip)$/;
-const FOREIGN = /nondistributable|foreign/;
+const PULLABLE = new Set<string>([MEDIA.ociManifest, MEDIA.dockerManifest, MEDIA.ociIndex, MEDIA.dockerList]);
+const CONFIGS = new Set(["application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"]);
+
+export type Compression = "gzip" | "zstd" | "none";
+
+const LAYERS: Record<string, Compression> = {
+  "application/vnd.oci.image.layer.v1.tar": "none",
+  "application/vnd.oci.image.layer.v1.tar+gzip": "gzip",
+  "application/vnd.oci.image.layer.v1.tar+zstd": "zstd",
+  "application/vnd.docker.image.rootfs.diff.tar": "none",
+  "application/vnd.docker.image.rootfs.diff.tar.gzip": "gzip",
+  "application/vnd.docker.image.rootfs.diff.tar.zstd": "zstd",
+};
+const FOREIGN = /^application\/vnd\.(docker\.image\.rootfs\.foreign\.diff\.tar|oci\.image\.layer\.nondistributable\.v1\.tar)/;
 
 export interface Descriptor {
   mediaType: string;
+  /** sha256:<64 hex>. */
   digest: string;
   size: number;
+  /** An index's entries have it. */
   platform?: Platform;
-  annotations?: Record<string, string>;
 }
 
-export interface Manifest {
-  digest: string;
+export interface Layer extends Descriptor {
+  compression: Compression;
+}
+
+export interface ImageManifest {
+  kind: "manifest";
+  mediaType: string;
   config: Descriptor;
-  layers: Descriptor[];
+  /** Lowest first. */
+  layers: Layer[];
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-function json(bytes: Uint8Array, what: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(new TextDecoder().decode(bytes));
-    if (v && typeof v === "object") return v;
-  } catch {}
-  throw new MycfsError(`${what} is not JSON`);
+export interface ImageIndex {
+  kind: "index";
+  mediaType: string;
+  manifests: Descriptor[];
 }
 
-function descriptor(d: unknown, what: string): Descriptor {
-  const x = d as Descriptor;
-  if (!x || typeof x.digest !== "string" || !DIGEST.test(x.digest) || typeof x.size !== "number")
-    throw new MycfsError(`${what}: a descriptor without a sha256 digest and size`);
+type Json = Record<string, unknown>;
+const isObject = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
+
+function descriptor(x: unknown, name: string, what: string): Descriptor {
+  const bad = (why: string) => new MycfsError(`the manifest of ${name} is not valid: ${what} ${why}`);
+  if (!isObject(x)) throw bad("is not an object");
+  const { mediaType, digest, size, platform } = x;
+  if (typeof mediaType !== "string") throw bad("has no mediaType");
+  if (typeof digest !== "string" || !DIGEST.test(digest)) throw bad(`has the digest '${String(digest)}': mycfs takes sha256: and 64 lower-case hex digits`);
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad("has no size");
+  const d: Descriptor = { mediaType, digest, size };
+  if (isObject(platform)) {
+    const { os, architecture, variant } = platform;
+    if (typeof os !== "string" || typeof architecture !== "string" || (variant !== undefined && typeof variant !== "string"))
+      throw bad("has a platform without os and architecture");
+    d.platform = { os, architecture, ...(variant && { variant }) };
+  }
+  return d;
+}
+
+function list(x: unknown, name: string, what: string): unknown[] {
+  if (!Array.isArray(x)) throw new MycfsError(`the manifest of ${name} is not valid: it has no ${what} list`);
   return x;
 }
 
-/** --platform os/arch[/variant] */
-export function parsePlatform(text: string): Platform {
-  const [os, architecture, variant, ...rest] = text.split("/");
-  if (!os || !architecture || rest.length || !/^[a-z0-9_]+$/.test(os + architecture + (variant ?? "")))
-    throw new MycfsError(`--platform ${text}: expected OS/ARCH[/VARIANT], such as linux/amd64 or linux/arm64/v8`);
-  return { os, architecture, ...(variant ? { variant } : {}) };
-}
-
-export const platformName = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join("/");
-
-/** docker's matching: os and architecture equal; a variant, when both name one, equal too
- * (arm64's v8 is its only one, so an entry without it matches). */
-function matches(want: Platform, have: Platform | undefined): boolean {
-  if (!have || have.os !== want.os || have.architecture !== want.architecture) return false;
-  return !want.variant || !have.variant || want.variant === have.variant;
-}
-
-/** The manifest of `reference` for the platform, through an index if it is one. */
-export async function resolveManifest(source: ImageSource, reference: string, platform: Platform): Promise<Manifest> {
-  let fetched: Fetched = await source.manifest(reference);
-  for (let depth = 0; ; depth++) {
-    const what = `${source.where}: the manifest ${fetched.digest}`;
-    const m = json(fetched.bytes, what);
-    const type = (m.mediaType as string | undefined) ?? fetched.mediaType;
-    if (type === MEDIA.dockerV1 || type === MEDIA.dockerV1Signed || m.schemaVersion === 1)
-      throw new MycfsError(
-        `${source.where}: the image has a Docker schema 1 manifest, which is deprecated and unsupported; push it again with a current docker, podman or skopeo`,
-      );
-    if (Array.isArray(m.manifests) && depth < 2) {
-      const entries = m.manifests.map((d) => descriptor(d, what));
-      // an index of one image without platforms (an OCI layout of one image) needs no choice
-      const chosen = entries.length === 1 && !entries[0]!.platform ? entries[0] : entries.find((e) => matches(platform, e.platform));
-      if (!chosen)
-        throw new MycfsError(
-          `${source.where}: no image for ${platformName(platform)}; it has ${entries.map((e) => (e.platform ? platformName(e.platform) : "?")).join(", ")} (choose one with --platform)`,
-        );
-      fetched = await source.manifest(chosen.digest);
-      continue;
-    }
-    if (!m.config || !Array.isArray(m.layers)) throw new MycfsError(`${what} is neither an image manifest nor an index (${type})`);
-    const layers = m.layers.map((d) => descriptor(d, what));
-    for (const l of layers) {
-      if (FOREIGN.test(l.mediaType))
-        throw new MycfsError(`${source.where}: layer ${l.digest} is a non-distributable (foreign) layer, which mycfs does not fetch`);
-      if (!LAYER.test(l.mediaType)) throw new MycfsError(`${source.where}: layer ${l.digest} has the media type ${l.mediaType}, which mycfs does not unpack`);
-    }
-    return { digest: fetched.digest, config: descriptor(m.config, what), layers };
+export function parseManifest(bytes: Uint8Array, contentType: string, name: string): ImageManifest | ImageIndex {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {}
+  if (!isObject(doc)) throw new MycfsError(`the manifest of ${name} is not a JSON object`);
+  const mediaType = typeof doc.mediaType === "string" ? doc.mediaType : contentType.split(";")[0]!.trim();
+  if (doc.schemaVersion === 1 || mediaType === MEDIA.schema1 || mediaType === MEDIA.schema1Signed)
+    throw new MycfsError(
+      `${name} has a schema 1 manifest (${MEDIA.schema1Signed}), which mycfs does not pull, as docker no longer does: push the image again with a current docker, buildah or skopeo`,
+    );
+  if (doc.schemaVersion !== 2) throw new MycfsError(`the manifest of ${name} has schemaVersion ${JSON.stringify(doc.schemaVersion)}; mycfs reads version 2`);
+  const isIndex = mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || (!doc.config && "manifests" in doc);
+  if (isIndex) {
+    const manifests = list(doc.manifests, name, "manifests").map((m, i) => descriptor(m, name, `manifests[${i}]`));
+    return { kind: "index", mediaType, manifests };
   }
+  const config = descriptor(doc.config, name, "config");
+  if (!CONFIGS.has(config.mediaType))
+    throw new MycfsError(`${name} is not a container image: its config is ${config.mediaType} (an artifact of another kind, perhaps)`);
+  const layers = list(doc.layers, name, "layers").map((l, i): Layer => {
+    const d = descriptor(l, name, `layers[${i}]`);
+    const compression = LAYERS[d.mediaType];
+    if (compression) return { ...d, compression };
+    if (FOREIGN.test(d.mediaType))
+      throw new MycfsError(`${name} has a foreign (non-distributable) layer ${d.digest}, which registries do not serve: such layers are Windows images'`);
+    throw new MycfsError(`${name} has a layer of type ${d.mediaType}, which mycfs cannot unpack: it unpacks tar layers, gzip, zstd or uncompressed`);
+  });
+  return { kind: "manifest", mediaType, config, layers };
 }
 
-export interface ParsedConfig {
-  config: ImageConfig;
-  platform: Platform;
-  diffIds: string[];
-}
-
-const KEYS = ["Entrypoint", "Cmd", "Env", "WorkingDir", "User", "StopSignal", "Labels", "ExposedPorts"] as const;
-
-/** The image config blob, checked against its digest: the fields mycfs applies. */
-export function parseImageConfig(bytes: Uint8Array, digest: string): ParsedConfig {
-  if (`sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}` !== digest)
-    throw new MycfsError(`the image config does not match its digest ${digest}`);
-  const c = json(bytes, `the image config ${digest}`) as {
-    os?: string;
-    architecture?: string;
-    variant?: string;
-    config?: Record<string, unknown>;
-    rootfs?: { diff_ids?: string[] };
-  };
-  const config: ImageConfig = {};
-  for (const k of KEYS) if (c.config?.[k] !== undefined && c.config[k] !== null) (config as Record<string, unknown>)[k] = c.config[k];
-  return {
-    config,
-    platform: { os: c.os ?? "linux", architecture: c.architecture ?? "", ...(c.variant ? { variant: c.variant } : {}) },
-    diffIds: c.rootfs?.diff_ids ?? [],
-  };
+export function selectManifest(index: ImageIndex, want: Platform, name: string): Descriptor {
+  let best: { d: Descriptor; rank: number } | undefined;
+  for (const d of index.manifests) {
+    // attestations and other artifacts beside the images are no choice
+    const rank = d.platform && PULLABLE.has(d.mediaType) ? platformRank(want, d.platform) : null;
+    if (rank !== null && (!best || rank < best.rank)) best = { d, rank };
+  }
+  if (best) return best.d;
+  const has = index.manifests.flatMap((d) => (d.platform && d.platform.os !== "unknown" ? [formatPlatform(d.platform)] : []));
+  throw new MycfsError(
+    `${name} has no image for ${formatPlatform(want)}${has.length ? `: it has ${[...new Set(has)].join(", ")}` : ""}; choose one with --platform`,
+  );
 }

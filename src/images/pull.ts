@@ -1,6 +1,6 @@
-// Pulling an image: where it comes from (the embedded busybox, an Alpine mirror's index,
-// a URL), one pull at a time per image (a lock), downloaded with progress, and installed
-// while its digest is checked. Ctrl-C leaves nothing behind.
+// Pulling an image: where it comes from (a registry, the embedded busybox, an Alpine
+// mirror's index, a URL), one pull at a time per image (a lock), downloaded with progress,
+// and installed while its digest is checked. Ctrl-C leaves nothing behind.
 import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, fileType } from "../native/lib";
@@ -9,6 +9,8 @@ import { download, fetchText, type DownloadOptions } from "./download";
 import { EMBEDDED, embeddedRef, installEmbedded, isEmbedded } from "./embedded";
 import { installImage } from "./install";
 import { progress, size } from "./progress";
+import { fetchImage } from "./fetch-image";
+import type { Platform } from "./config";
 import type { ImageRef } from "./refs";
 import type { ImageRecord, Store } from "./store";
 
@@ -20,6 +22,11 @@ export interface PullOptions {
   /** Seconds without data before a download attempt is given up. */
   timeout?: number;
   devices?: boolean;
+  /** A registry's image for this platform (--platform; default the host's). */
+  platform?: Platform;
+  /** --insecure-registry, --registry-ca */
+  insecure?: boolean;
+  caFile?: string;
 }
 
 const RETRIES = 3;
@@ -68,6 +75,15 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
     const lock = await lockImage(store, ref);
     try {
       if (isEmbedded(ref)) return await installEmbedded(store, signal);
+      if (ref.registry) {
+        const { Registry } = await import("../registry/client");
+        const registry = new Registry(
+          { registry: ref.registry.host, repository: ref.registry.repository },
+          { insecure: opts.insecure, caFile: opts.caFile, timeout: opts.timeout && opts.timeout * 1000, signal },
+        );
+        log.info(`pulling ${ref.display} from ${registry.name}`);
+        return await fetchImage(store, ref, registry, ref.digest ?? ref.tag, { platform: opts.platform, devices: opts.devices, signal });
+      }
       const dl: DownloadOptions = { timeout: (opts.timeout ?? 30) * 1000, retries: RETRIES, signal };
       const release = await locate(ref, opts, dl);
       const have = store.image(ref);

@@ -8,6 +8,7 @@
 // at its tag or latest) and alpine (Alpine's minirootfs from its mirrors, the same
 // image); written with a registry they come from it.
 import { MycfsError } from "../errors";
+import { DOCKER_HUB, parseReference } from "../registry/reference";
 
 export interface ImageRef {
   /** How mycfs shows it: alpine:3.22, ghcr.io/org/tool:1.4, nginx@sha256:…, or the URL. */
@@ -24,51 +25,25 @@ export interface ImageRef {
   registry?: { host: string; repository: string };
 }
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-export const DOCKER_HUB = "docker.io";
 /** mycfs's own short names (see above). */
 const OWN = new Set(["alpine", "busybox"]);
 
-const invalid = (ref: string, why: string) =>
-  new MycfsError(
-    `image name '${ref}' is not valid (${why}): use [REGISTRY/]NAME[:TAG][@sha256:DIGEST] (lower-case letters, digits, '.', '_', '-'), or an http(s):// URL`,
-  );
-
-export function parseRef(ref: string): ImageRef {
-  if (/^https?:\/\//i.test(ref)) {
-    if (!URL.canParse(ref)) throw new MycfsError(`image URL '${ref}' is not a valid URL`);
+export function parseRef(text: string): ImageRef {
+  if (/^https?:\/\//i.test(text)) {
+    if (!URL.canParse(text)) throw new MycfsError(`image URL '${text}' is not a valid URL`);
     // URLs hold any character: their records go by a hash ("_" starts no NAME)
-    return { display: ref, name: ref, tag: "", key: `_url/${Bun.hash(ref).toString(16)}`, url: ref };
+    return { display: text, name: text, tag: "", key: `_url/${Bun.hash(text).toString(16)}`, url: text };
   }
-  const at = ref.indexOf("@");
-  const digest = at < 0 ? undefined : ref.slice(at + 1);
-  if (digest !== undefined && !DIGEST.test(digest)) throw invalid(ref, "a digest is sha256: and 64 hex digits");
-  let rest = at < 0 ? ref : ref.slice(0, at);
-  const colon = rest.lastIndexOf(":");
-  let tag = digest ? "" : "latest";
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid(ref, `tag '${tag}'`);
-  }
-  const parts = rest.split("/");
-  const first = parts[0] ?? "";
-  const explicit = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
-  const host = explicit ? parts.shift()! : DOCKER_HUB;
-  if (explicit && !/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(host)) throw invalid(ref, `registry '${host}'`);
-  if (!parts.length || parts.some((p) => !COMPONENT.test(p))) throw invalid(ref, "name");
-  if (host === DOCKER_HUB && parts.length === 1) parts.unshift("library");
-  const repository = parts.join("/");
-  const familiar = host === DOCKER_HUB ? repository.replace(/^library\//, "") : `${host}/${repository}`;
-  const own = !explicit && OWN.has(familiar);
+  const r = parseReference(text);
+  const familiar = r.registry === DOCKER_HUB ? r.repository.replace(/^library\//, "") : `${r.registry}/${r.repository}`;
+  const tag = r.digest ? "" : (r.tag ?? "latest");
   return {
-    display: `${familiar}${tag ? `:${tag}` : ""}${digest ? `@${digest}` : ""}`,
+    display: `${familiar}${tag ? `:${tag}` : ""}${r.digest ? `@${r.digest}` : ""}`,
     name: familiar,
     tag,
-    digest,
-    key: `${familiar}/${tag || `@${digest}`}`,
-    registry: own ? undefined : { host, repository },
+    digest: r.digest,
+    key: `${familiar}/${tag || `@${r.digest}`}`,
+    // a name without any path is mycfs's own, if it is one of them
+    registry: !text.includes("/") && OWN.has(familiar) ? undefined : { host: r.registry, repository: r.repository },
   };
 }

@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, errnoMessage, fileType, mkdtemp, randomHex, removeTree, S_IFMT, writeBytes } from "../native/lib";
-import { hostPlatform } from "./config";
+import { hostPlatform } from "./platform";
 import { embeddedRef, isEmbedded } from "./embedded";
 import { ensureImage } from "./ensure";
 import { packLayer } from "./pack";

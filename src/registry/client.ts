@@ -15,8 +15,8 @@ import { type Download, type DownloadOptions, download, type Source } from "../i
 import { readBody } from "./body";
 import { sha256, verified } from "./digest";
 import { Endpoint, type EndpointOptions, registryErrors, saying } from "./endpoint";
-import { MANIFEST_ACCEPT, MEDIA } from "./manifest";
-import { DIGEST } from "./reference";
+import { MANIFEST_ACCEPT, MEDIA } from "../images/manifest";
+import { DIGEST } from "../images/source";
 
 export interface RegistryOptions extends EndpointOptions {
   /** Attempts of a transfer after the first (default 3). */

@@ -9,6 +9,7 @@
 //   apiHost(registry): string          the host that serves the registry's API
 //   isLoopback(host): boolean          localhost, 127.0.0.0/8, ::1: plain http allowed
 import { MycfsError } from "../errors";
+import { DIGEST } from "../images/source";
 
 export interface Reference {
   /** docker.io, quay.io, 127.0.0.1:5000, [::1]:5000. */
@@ -28,7 +29,6 @@ export const DOCKER_HUB = "docker.io";
 const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const MAX_NAME = 255;
 
 /** Docker Hub's other names, in references and in docker's config.json. */

@@ -4,8 +4,8 @@
 import type { Platform } from "../../src/images/config";
 import { Registry, type RegistryOptions } from "../../src/registry/client";
 import { parseReference } from "../../src/registry/reference";
-import { resolveImage } from "../../src/registry/resolve";
-import type { ImageSpec } from "./layout";
+import { resolveImage } from "../../src/images/resolve";
+import type { Entry, ImageSpec } from "./layout";
 
 /** Two layers (gzip, then zstd) with every kind of entry, and a config with every field. */
 export function sampleImage(tag: string, platform?: Platform): ImageSpec {
@@ -67,4 +67,23 @@ export function setEnv(vars: Record<string, string>): () => void {
   return () => {
     for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
   };
+}
+
+/** A runnable base layer: busybox from the embedded image's tarball, its applets linked,
+ * and an /etc/passwd and /etc/group with root, app (1000, also in group "extra") and nobody. */
+export async function busyboxLayer(): Promise<Entry[]> {
+  const { unpackTar } = await import("modern-tar");
+  const tar = Bun.gunzipSync(await Bun.file("build/busybox.tar.gz").bytes());
+  const binary = (await unpackTar(tar)).find((e) => e.header.name.replace(/^\.\//, "") === "bin/busybox")?.data;
+  if (!binary) throw new Error("no bin/busybox in build/busybox.tar.gz");
+  const applets = ["sh", "ls", "cat", "id", "echo", "test", "stat", "pwd", "env", "true", "sleep"];
+  return [
+    { dir: "bin" },
+    { file: "bin/busybox", content: binary, mode: 0o755 },
+    ...applets.map((a) => ({ symlink: `bin/${a}`, target: "busybox" })),
+    { dir: "etc" },
+    { file: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
+    { file: "etc/group", content: "root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n" },
+    { dir: "tmp", mode: 0o1777 },
+  ];
 }

@@ -1,18 +1,19 @@
 // From a reference to what a pull stores, as docker resolves it: the manifest it names, or
 // through an index the one for the platform; the image's config read, checked and parsed;
-// and its layers. The layers themselves are the caller's to fetch (Registry.blob).
+// and its layers. The layers themselves are the caller's to fetch (source.blob). The source
+// is a registry or an image archive (source.ts).
 //
-//   resolveImage(registry, reference, { platform? }): Promise<ResolvedImage>
+//   resolveImage(source, reference, { platform? }): Promise<ResolvedImage>
 //     reference: a tag or a digest; platform: --platform (default: this machine's, and a
 //     single-platform image for another is then only warned about, as docker does)
 import { MycfsError } from "../errors";
-import type { ImageConfig, Platform } from "../images/config";
+import type { ImageConfig, Platform } from "./config";
 import { log } from "../log";
-import type { Registry } from "./client";
+import type { ImageSource } from "./source";
 import { parseImageConfig } from "./image-config";
 import { type Descriptor, type ImageManifest, parseManifest, selectManifest } from "./manifest";
 import { formatPlatform, hostPlatform, normalizePlatform, platformRank } from "./platform";
-import { DIGEST } from "./reference";
+import { DIGEST } from "./source";
 
 export interface ResolvedImage {
   /** What the reference names: the index's digest, or the manifest's (docker's "Digest:"). */
@@ -32,22 +33,22 @@ export interface ResolvedImage {
 const MAX_DEPTH = 4;
 const MAX_CONFIG = 8 << 20;
 
-export async function resolveImage(registry: Registry, reference: string, opts: { platform?: Platform } = {}): Promise<ResolvedImage> {
+export async function resolveImage(source: ImageSource, reference: string, opts: { platform?: Platform } = {}): Promise<ResolvedImage> {
   const want = normalizePlatform(opts.platform ?? hostPlatform());
-  let name = `${registry.name}${DIGEST.test(reference) ? "@" : ":"}${reference}`;
-  let fetched = await registry.manifest(reference);
+  let name = `${source.name}${DIGEST.test(reference) ? "@" : ":"}${reference}`;
+  let fetched = await source.manifest(reference);
   const digest = fetched.digest;
   let parsed = parseManifest(fetched.bytes, fetched.mediaType, name);
   for (let depth = 1; parsed.kind === "index"; depth++) {
     if (depth > MAX_DEPTH) throw new MycfsError(`${name}: indexes nested deeper than ${MAX_DEPTH}`);
     const chosen: Descriptor = selectManifest(parsed, want, name);
     log.debug(`${name}: ${formatPlatform(chosen.platform!)} is ${chosen.digest}`);
-    name = `${registry.name}@${chosen.digest}`;
-    fetched = await registry.manifest(chosen.digest);
+    name = `${source.name}@${chosen.digest}`;
+    fetched = await source.manifest(chosen.digest);
     parsed = parseManifest(fetched.bytes, fetched.mediaType, name);
   }
   const manifest = parsed;
-  const configBytes = await registry.blobBytes(manifest.config, MAX_CONFIG);
+  const configBytes = await source.blobBytes(manifest.config, MAX_CONFIG);
   const { config, platform, diffIds } = parseImageConfig(configBytes, name);
   if (diffIds.length !== manifest.layers.length)
     throw new MycfsError(`the image config of ${name} names ${diffIds.length} layers, its manifest ${manifest.layers.length}`);

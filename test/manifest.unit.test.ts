@@ -1,8 +1,8 @@
 // Manifests, indexes and configs as registries send them, platforms as docker picks them.
 import { describe, expect, test } from "bun:test";
-import { parseImageConfig } from "../../src/registry/image-config";
-import { MEDIA, parseManifest, selectManifest, type ImageIndex } from "../../src/registry/manifest";
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformRank } from "../../src/registry/platform";
+import { parseImageConfig } from "../src/images/image-config";
+import { MEDIA, parseManifest, selectManifest, type ImageIndex } from "../src/images/manifest";
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformRank } from "../src/images/platform";
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, "0")}`;
 const json = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));

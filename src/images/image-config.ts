@@ -5,8 +5,8 @@
 //
 //   parseImageConfig(bytes, name): { config: ImageConfig; platform: Platform; diffIds: string[] }
 import { MycfsError } from "../errors";
-import type { ImageConfig, Platform } from "../images/config";
-import { DIGEST } from "./reference";
+import type { ImageConfig, Platform } from "./config";
+import { DIGEST } from "./source";
 
 export interface ParsedImageConfig {
   config: ImageConfig;
