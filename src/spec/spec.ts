@@ -43,6 +43,14 @@ export interface ContainerSpec {
   mycfs: { init: boolean; pivot: boolean };
 }
 
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  /** The supplementary groups: the primary group, those /etc/group lists the user in, --group-add's. */
+  additionalGids: number[];
+  home: string;
+}
+
 export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup";
 
 export interface IdMapping {

@@ -1,0 +1,63 @@
+// -u and --group-add resolved as docker resolves them: pure functions, no root needed.
+import { describe, expect, test } from "bun:test";
+import { checkMapped, resolveUser } from "../src/container/user";
+
+const accounts = {
+  passwd: [
+    "root:x:0:0:root:/root:/bin/sh",
+    "# a comment",
+    "app:x:1000:1000:App:/home/app:/bin/sh",
+    "nohome:x:1001:1001::",
+    "broken:x:notanumber:1",
+    "nobody:x:65534:65534:nobody:/nonexistent:/bin/false",
+  ].join("\n"),
+  group: ["root:x:0:", "wheel:x:10:root,app", "app:x:1000:", "staff:x:50:app", "audio:x:29:", "nogroup:x:65534:"].join("\n"),
+  whose: "the image's",
+};
+const none = { passwd: null, group: null, whose: "the image's" };
+
+describe("resolveUser", () => {
+  test("a name: its ids and home from passwd, the groups that list it, --group-add's", () => {
+    expect(resolveUser("app", [], accounts, "-u app")).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 10, 50], home: "/home/app" });
+    expect(resolveUser("app", ["audio", "7", "staff"], accounts, "-u app").additionalGids).toEqual([1000, 10, 50, 29, 7]);
+    expect(resolveUser("", [], accounts, "the image's User")).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10], home: "/root" });
+    expect(resolveUser("nobody", [], accounts, "-u nobody")).toEqual({ uid: 65534, gid: 65534, additionalGids: [65534], home: "/nonexistent" });
+  });
+
+  test("a uid: its passwd entry if there is one; without one gid 0 and home /, as docker", () => {
+    expect(resolveUser("1000", [], accounts, "-u 1000")).toMatchObject({ uid: 1000, gid: 1000, additionalGids: [1000, 10, 50] });
+    expect(resolveUser("4242", [], accounts, "-u 4242")).toEqual({ uid: 4242, gid: 0, additionalGids: [0], home: "/" });
+    expect(resolveUser("1001", [], accounts, "-u 1001").home).toBe("/");
+    expect(resolveUser("0", [], none, "-u 0")).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: "/" });
+  });
+
+  test("an explicit group sets the gid, and the listed groups are not added (runc's rule)", () => {
+    expect(resolveUser("app:staff", [], accounts, "-u app:staff")).toEqual({ uid: 1000, gid: 50, additionalGids: [50], home: "/home/app" });
+    expect(resolveUser("1000:1000", [], accounts, "-u 1000:1000").additionalGids).toEqual([1000]);
+    expect(resolveUser("4242:777", ["audio"], accounts, "-u 4242:777")).toEqual({ uid: 4242, gid: 777, additionalGids: [777, 29], home: "/" });
+    expect(resolveUser(":50", [], accounts, "-u :50")).toMatchObject({ uid: 0, gid: 50 });
+  });
+
+  test("an unknown name is one line naming it and the file; numbers out of range are refused", () => {
+    expect(() => resolveUser("bob", [], accounts, "-u bob")).toThrow("-u bob: no user bob in the image's /etc/passwd; give a user it lists, or a numeric uid");
+    expect(() => resolveUser("bob", [], none, "-u bob")).toThrow("no user bob in the image's /etc/passwd");
+    expect(() => resolveUser("app:ops", [], accounts, "-u app:ops")).toThrow("-u app:ops: no group ops in the image's /etc/group");
+    expect(() => resolveUser("app", ["ops"], accounts, "-u app")).toThrow("--group-add ops: no group ops in the image's /etc/group");
+    expect(() => resolveUser("broken", [], accounts, "-u broken")).toThrow("no user broken");
+    expect(() => resolveUser("4294967296", [], accounts, "-u 4294967296")).toThrow("-u 4294967296: 4294967296 is out of range");
+  });
+});
+
+describe("checkMapped", () => {
+  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  test("every id must be mapped; a namespace of one id holds root alone", () => {
+    checkMapped({ uid: 1000, gid: 1000, additionalGids: [1000, 10], home: "/" }, [], maps, maps, false, "-u app");
+    expect(() => checkMapped({ uid: 70000, gid: 0, additionalGids: [0, 70001], home: "/" }, [], maps, maps, false, "-u 70000")).toThrow(
+      "-u 70000: uid 70000, gid 70001 not mapped in the container's user namespace",
+    );
+    const root = { uid: 0, gid: 0, additionalGids: [0, 10], home: "/root" };
+    checkMapped(root, [], [], [], true, "the image's User"); // the listed groups are left as they are
+    expect(() => checkMapped(root, ["10"], [], [], true, "-u root")).toThrow("holds one id, root's");
+    expect(() => checkMapped({ ...root, uid: 1000 }, [], [], [], true, "-u 1000")).toThrow("-u 1000: without root");
+  });
+});
