@@ -114,7 +114,7 @@ describe("volumes, tmpfs, env", () => {
     const file = join(dir, "env");
     writeFileSync(file, "# comment\n\nA=from-file\nB=file\n");
     const env = buildEnv({ hostname: "h", term: "dumb", env: ["B=cli", "C=x=y"], envFiles: [await readEnvFile(file)] });
-    expect(env).toEqual([`PATH=${DEFAULT_PATH}`, "HOME=/root", "TERM=dumb", "HOSTNAME=h", "A=from-file", "B=cli", "C=x=y"]);
+    expect(env).toEqual([`PATH=${DEFAULT_PATH}`, "TERM=dumb", "HOSTNAME=h", "A=from-file", "B=cli", "C=x=y"]);
     expect(() => buildEnv({ hostname: "h", term: "t", env: ["NOEQUALS"], envFiles: [] })).toThrow("-e NOEQUALS: expected KEY=VALUE");
     expect(() => buildEnv({ hostname: "h", term: "t", env: ["=v"], envFiles: [] })).toThrow("expected KEY=VALUE");
     const broken = { name: "f.env", text: "OK=1\nBROKEN\n" };

@@ -9,7 +9,9 @@ import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
 import { describePlan } from "../plan/describe";
 import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
-import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
+import { directoryRootfs, imageRootfs, openRootfsDir, type Owner, type Rootfs } from "../container/rootfs";
+import { type Accounts, checkMapped, readAccounts, resolveUser } from "../container/user";
+import { layerDirs, withLayers } from "../images/read-file";
 import { EMBEDDED } from "../images/embedded";
 import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
 import { type ImageRecord, Store } from "../images/store";
@@ -23,7 +25,7 @@ import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./life
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
 import { specFromFlags } from "../spec/from-flags";
-import { errnoMessage, randomHex } from "../native/lib";
+import { close, errnoMessage, randomHex } from "../native/lib";
 
 const args = {
   ...storeArgs,
@@ -35,6 +37,8 @@ const args = {
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
   "env-file": { type: "string", valueHint: "FILE", description: "read KEY=VAL lines from a file (repeatable)" },
   workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default /)" },
+  user: { type: "string", alias: "u", valueHint: "NAME|UID[:GROUP|GID]", description: "the user to run as (default root)" },
+  "group-add": { type: "string", valueHint: "NAME|GID", description: "a supplementary group beside the user's own (repeatable)" },
   volume: { type: "string", alias: "v", valueHint: "HOST:CTR[:ro]", description: "bind mount a host path (repeatable)" },
   tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
@@ -89,7 +93,19 @@ async function containerRoot(store: Store, image: ImageRecord, id: string, keep:
   return imageRootfs(store, image, id, keep, owner, shifted);
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
+/** The account files that name the container's users: its image's, from its layers, or
+ * those of --rootfs's directory. */
+function accounts(store: Store | undefined, image: ImageRecord | undefined, rootfsDir: string | undefined): Accounts {
+  if (!rootfsDir) return withLayers(layerDirs(store!, image!), (fds) => readAccounts(fds, "the image's"));
+  const fd = openRootfsDir(rootfsDir);
+  try {
+    return readAccounts([fd], `--rootfs ${rootfsDir}:`);
+  } finally {
+    close(fd);
+  }
+}
+
+const repeatable = new Set(["env", "env-file", "volume", "tmpfs", "group-add", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
 
 export default defineCommand({
   meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
@@ -123,6 +139,7 @@ export default defineCommand({
     const term = lifecycle.tty ? (process.env.TERM ?? "xterm") : "dumb";
     const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
     const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
+    const groupAdd = list(v["group-add"]);
     const resources = resolveResources(v);
     const { limits, rlimits, privileges, cgroupns, devices } = resources;
     const userns = containerUserns(resources.userns);
@@ -132,11 +149,8 @@ export default defineCommand({
     const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
-    const spec = specFromFlags({
-      argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"],
-      env,
+    const flags = {
       hostname,
-      workdir,
       volumes,
       tmpfs,
       pivot: !v["no-pivot"],
@@ -148,7 +162,7 @@ export default defineCommand({
       devices: devices.nodes,
       cgroupns,
       userns,
-    });
+    };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     // --privileged: writable, as docker mounts them, so that a runtime can run inside
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
@@ -159,10 +173,17 @@ export default defineCommand({
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
     if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
+    const what = rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name);
+    const userSpec = str(v.user);
+    const userWhat = userSpec === undefined ? `${what}: its root user` : `-u ${userSpec}`;
+    const user = resolveUser(userSpec ?? "", groupAdd, accounts(store, imageRecord, rootfsDir), userWhat);
+    const spec = specFromFlags({ ...flags, argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, workdir, user });
+    if (userns) checkMapped(user, groupAdd, spec.linux.uidMappings, spec.linux.gidMappings, userns.rootless === "own-id", userWhat);
     process.exitCode = await startContainer({
       id,
-      image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name),
+      image: what,
       spec,
+      groupAdd,
       userns,
       lifecycle,
       stateDir: str(v.state),

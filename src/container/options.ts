@@ -160,7 +160,8 @@ function envEntry(entry: string, where: string): [string, string] {
   return [entry.slice(0, eq), entry.slice(eq + 1)];
 }
 
-/** The container's environment: a clean default (not the host's), then --env-file, then -e. */
+/** The container's environment: a clean default (not the host's), then --env-file, then -e.
+ * HOME comes from the user's passwd entry where none of these sets it (the planner adds it). */
 export interface EnvFile {
   name: string;
   text: string;
@@ -169,7 +170,6 @@ export interface EnvFile {
 export function buildEnv(opts: { hostname: string; term: string; env: string[]; envFiles: EnvFile[] }): string[] {
   const env = new Map<string, string>([
     ["PATH", DEFAULT_PATH],
-    ["HOME", "/root"],
     ["TERM", opts.term],
     ["HOSTNAME", opts.hostname],
   ]);

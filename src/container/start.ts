@@ -31,6 +31,8 @@ export interface Start {
   /** What it runs, for ps: the image name or `--rootfs DIR`. */
   image: string;
   spec: ContainerSpec;
+  /** run's --group-add, which its record keeps for exec -u. */
+  groupAdd: string[];
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
   lifecycle: Lifecycle;
@@ -99,6 +101,8 @@ export async function startContainer(o: Start): Promise<number> {
           exec: {
             env: p.env,
             workdir: p.cwd,
+            user: p.user,
+            groupAdd: o.groupAdd,
             rlimits: p.rlimits,
             caps: p.capabilities.bounding,
             noNewPrivs: p.noNewPrivileges,

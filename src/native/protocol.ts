@@ -31,6 +31,7 @@ export const OpCode = {
   SETNS: 22,
   PTY: 23,
   ENTER: 24,
+  CAPBSET: 25,
   LIFT_ROOT: 50,
 } as const;
 
