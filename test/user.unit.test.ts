@@ -1,5 +1,7 @@
-// -u and --group-add resolved as docker resolves them: pure functions, no root needed.
+// -u and --group-add resolved as docker resolves them, and an image's config under run's
+// flags: pure functions, no root needed.
 import { describe, expect, test } from "bun:test";
+import { applyConfig } from "../src/container/image-config";
 import { checkMapped, resolveUser } from "../src/container/user";
 
 const accounts = {
@@ -59,5 +61,39 @@ describe("checkMapped", () => {
     checkMapped(root, [], [], [], true, "the image's User"); // the listed groups are left as they are
     expect(() => checkMapped(root, ["10"], [], [], true, "-u root")).toThrow("holds one id, root's");
     expect(() => checkMapped({ ...root, uid: 1000 }, [], [], [], true, "-u 1000")).toThrow("-u 1000: without root");
+  });
+});
+
+describe("applyConfig", () => {
+  const config = { Entrypoint: ["/entry.sh"], Cmd: ["serve", "--port", "80"], WorkingDir: "/app", User: "app", StopSignal: "SIGQUIT" };
+
+  test('Entrypoint + Cmd; a command on the line replaces Cmd; --entrypoint drops Cmd, "" clears it', () => {
+    expect(applyConfig(config, "web", { cmd: [] }).argv).toEqual(["/entry.sh", "serve", "--port", "80"]);
+    expect(applyConfig(config, "web", { cmd: ["sh"] }).argv).toEqual(["/entry.sh", "sh"]);
+    expect(applyConfig(config, "web", { cmd: [], entrypoint: "/bin/echo" }).argv).toEqual(["/bin/echo"]);
+    expect(applyConfig(config, "web", { cmd: ["hi"], entrypoint: "/bin/echo" }).argv).toEqual(["/bin/echo", "hi"]);
+    expect(applyConfig(config, "web", { cmd: ["id"], entrypoint: "" }).argv).toEqual(["id"]);
+    expect(() => applyConfig(config, "web", { cmd: [], entrypoint: "" })).toThrow('web: no command to run (--entrypoint "" cleared its Entrypoint)');
+    expect(applyConfig({ Cmd: ["sh"] }, "web", { cmd: [] }).argv).toEqual(["sh"]);
+  });
+
+  test("an image without a config runs a shell; one with a config but no command is refused", () => {
+    expect(applyConfig({}, "busybox", { cmd: [] }).argv).toEqual(["/bin/sh"]);
+    expect(() => applyConfig({ Env: ["A=1"] }, "app:1", { cmd: [] })).toThrow(
+      "app:1: no command to run (its config sets no Entrypoint and no Cmd); give one after the image: mycfs run app:1 CMD",
+    );
+    expect(() => applyConfig({}, "busybox", { cmd: [""] })).toThrow('the command is an empty string ("")');
+  });
+
+  test("working directory, user and stop signal: the flag's, else the image's, else docker's defaults", () => {
+    expect(applyConfig(config, "web", { cmd: [] })).toMatchObject({ cwd: "/app", user: { spec: "app" }, stopSignal: 3 });
+    expect(applyConfig(config, "web", { cmd: [], workdir: "/tmp", user: "0", stopSignal: 1 })).toMatchObject({
+      cwd: "/tmp",
+      user: { spec: "0", what: "-u 0" },
+      stopSignal: 1,
+    });
+    expect(applyConfig({}, "busybox", { cmd: [] })).toMatchObject({ cwd: "/", user: { spec: "" }, stopSignal: 15 });
+    expect(() => applyConfig({ WorkingDir: "rel" }, "web", { cmd: ["sh"] })).toThrow("web: the image's WorkingDir 'rel' must be an absolute path");
+    expect(() => applyConfig({ StopSignal: "SIGNOPE" }, "web", { cmd: ["sh"] })).toThrow("web: the image's StopSignal: unknown signal 'SIGNOPE'");
   });
 });

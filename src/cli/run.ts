@@ -8,8 +8,10 @@ import { containerUserns, hostRoot } from "../container/userns";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
 import { describePlan } from "../plan/describe";
-import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
+import { buildEnv, checkTargetsIn, containerPath, parseTmpfs, parseVolume, readEnvFile, userEnv, validHostname } from "../container/options";
 import { directoryRootfs, imageRootfs, openRootfsDir, type Owner, type Rootfs } from "../container/rootfs";
+import { applyConfig } from "../container/image-config";
+import { signalNumber } from "../container/control";
 import { type Accounts, checkMapped, readAccounts, resolveUser } from "../container/user";
 import { layerDirs, withLayers } from "../images/read-file";
 import { EMBEDDED } from "../images/embedded";
@@ -36,9 +38,11 @@ const args = {
   hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
   "env-file": { type: "string", valueHint: "FILE", description: "read KEY=VAL lines from a file (repeatable)" },
-  workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default /)" },
-  user: { type: "string", alias: "u", valueHint: "NAME|UID[:GROUP|GID]", description: "the user to run as (default root)" },
+  workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default: the image's, or /)" },
+  user: { type: "string", alias: "u", valueHint: "NAME|UID[:GROUP|GID]", description: "the user to run as (default: the image's, or root)" },
   "group-add": { type: "string", valueHint: "NAME|GID", description: "a supplementary group beside the user's own (repeatable)" },
+  entrypoint: { type: "string", valueHint: "CMD", description: 'run this instead of the image\'s entrypoint, without its command ("": none)' },
+  "stop-signal": { type: "string", valueHint: "SIGNAL", description: "what mycfs stop sends first (default: the image's, or SIGTERM)" },
   volume: { type: "string", alias: "v", valueHint: "HOST:CTR[:ro]", description: "bind mount a host path (repeatable)" },
   tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
@@ -135,10 +139,12 @@ export default defineCommand({
     const hostname = validHostname(str(v.hostname) ?? id.slice(0, 12));
     const volumes = list(v.volume).map(parseVolume);
     const tmpfs = list(v.tmpfs).map(parseTmpfs);
-    const workdir = containerPath(str(v.workdir) ?? "/", "-w");
+    const workdir = str(v.workdir);
+    const cwd = workdir === undefined ? undefined : containerPath(workdir, "-w");
+    const stopSignal = str(v["stop-signal"]);
+    const stopFlag = stopSignal === undefined ? undefined : signalNumber(stopSignal, "--stop-signal");
     const term = lifecycle.tty ? (process.env.TERM ?? "xterm") : "dumb";
-    const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
-    const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
+    const setEnv = userEnv(list(v.env), await Promise.all(list(v["env-file"]).map(readEnvFile)));
     const groupAdd = list(v["group-add"]);
     const resources = resolveResources(v);
     const { limits, rlimits, privileges, cgroupns, devices } = resources;
@@ -174,15 +180,22 @@ export default defineCommand({
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
     if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ?? store!.rootfs(imageRecord!.digest), volumes, tmpfs);
     const what = rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name);
-    const userSpec = str(v.user);
-    const userWhat = userSpec === undefined ? `${what}: its root user` : `-u ${userSpec}`;
-    const user = resolveUser(userSpec ?? "", groupAdd, accounts(store, imageRecord, rootfsDir), userWhat);
-    const spec = specFromFlags({ ...flags, argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"], env, workdir, user });
-    if (userns) checkMapped(user, groupAdd, spec.linux.uidMappings, spec.linux.gidMappings, userns.rootless === "own-id", userWhat);
+    const config = imageRecord?.config ?? {};
+    const applied = applyConfig(config, what, { entrypoint: str(v.entrypoint), cmd, workdir: cwd, user: str(v.user), stopSignal: stopFlag });
+    const user = resolveUser(applied.user.spec, groupAdd, accounts(store, imageRecord, rootfsDir), applied.user.what);
+    const spec = specFromFlags({
+      ...flags,
+      argv: applied.argv,
+      env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
+      workdir: applied.cwd,
+      user,
+    });
+    if (userns) checkMapped(user, groupAdd, spec.linux.uidMappings, spec.linux.gidMappings, userns.rootless === "own-id", applied.user.what);
     process.exitCode = await startContainer({
       id,
       image: what,
       spec,
+      stopSignal: applied.stopSignal,
       groupAdd,
       userns,
       lifecycle,

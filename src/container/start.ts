@@ -31,7 +31,8 @@ export interface Start {
   /** What it runs, for ps: the image name or `--rootfs DIR`. */
   image: string;
   spec: ContainerSpec;
-  /** run's --group-add, which its record keeps for exec -u. */
+  /** What its record keeps beyond the spec: what `stop` sends, and --group-add, for exec -u. */
+  stopSignal: number;
   groupAdd: string[];
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
@@ -98,6 +99,7 @@ export async function startContainer(o: Start): Promise<number> {
           cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
           storeDir: o.storeDir,
           userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
+          stopSignal: o.stopSignal,
           exec: {
             env: p.env,
             workdir: p.cwd,

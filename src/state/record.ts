@@ -38,6 +38,8 @@ export interface ContainerState {
   cgroup?: { name: string; layout: Layout };
   /** A user namespace of its own, which exec joins too; rootless: made by a user, not root. */
   userns?: { rootless: boolean; dropGroups: boolean };
+  /** What `stop` sends first: the image's StopSignal or --stop-signal (absent: SIGTERM). */
+  stopSignal?: number;
   /** Its directory in the store (overlay upper layer), if it has one. */
   storeDir?: string;
   /** What `exec` needs to start a process as the container's own are. */
