@@ -112,11 +112,19 @@ function accounts(store: Store | undefined, image: ImageRecord | undefined, root
 const repeatable = new Set(["env", "env-file", "volume", "tmpfs", "group-add", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
 
 export default defineCommand({
-  meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
+  meta: {
+    name: "run",
+    description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to the image's (${EMBEDDED.name}: /bin/sh).`,
+  },
   args: {
     ...args,
     image: { type: "positional", required: false, valueHint: "IMAGE", description: `image name (default ${EMBEDDED.name})` },
-    cmd: { type: "positional", required: false, valueHint: "[--] CMD ARGS...", description: "command to run (default /bin/sh)" },
+    cmd: {
+      type: "positional",
+      required: false,
+      valueHint: "[--] CMD ARGS...",
+      description: "command to run after the image's entrypoint (default: the image's, or /bin/sh)",
+    },
   },
   async run({ rawArgs }) {
     const { values: v, positionals, dashDash } = parseOptions("run", args, rawArgs, repeatable);
