@@ -78,6 +78,17 @@ describe("-u and --group-add", () => {
     expect((await caps(["-u", "0:1000"])).CapEff).toBe(root.CapEff);
   });
 
+  test("--rootfs: the directory's own files name the users; without them root, HOME /", async () => {
+    expect((await m(["run", "--rm", "--rootfs", imageDir(store.root), "-u", "nobody", "id", "-u"])).stdout).toBe("65534\n");
+    const bare = join(store.dir, "bare");
+    cpSync(join(imageDir(store.root), "bin"), join(bare, "bin"), { recursive: true, verbatimSymlinks: true });
+    expect((await m(["run", "--rm", "--rootfs", bare, "sh", "-c", "id; echo $HOME"])).stdout).toBe("uid=0 gid=0 groups=0\n/\n");
+    expect(await m(["run", "--rm", "--rootfs", bare, "-u", "bob", "id"])).toMatchObject({
+      code: 125,
+      stderr: expect.stringContaining("-u bob: no user bob in the root file system's /etc/passwd"),
+    });
+  });
+
   test("--dry-run shows the ids the child takes, after the bounding set and before the other sets", async () => {
     const r = await m(["run", "--dry-run", "-u", "nobody", "--group-add", "tty", "busybox", "id"]);
     expect(r.code).toBe(0);

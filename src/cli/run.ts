@@ -103,7 +103,7 @@ function accounts(store: Store | undefined, image: ImageRecord | undefined, root
   if (!rootfsDir) return withLayers(layerDirs(store!, image!), (fds) => readAccounts(fds, "the image's"));
   const fd = openRootfsDir(rootfsDir);
   try {
-    return readAccounts([fd], `--rootfs ${rootfsDir}:`);
+    return readAccounts([fd], "the root file system's");
   } finally {
     close(fd);
   }
