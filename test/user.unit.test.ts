@@ -2,7 +2,7 @@
 // flags: pure functions, no root needed.
 import { describe, expect, test } from "bun:test";
 import { applyConfig } from "../src/container/image-config";
-import { checkMapped, resolveUser } from "../src/container/user";
+import { checkMapped, checkOneId, resolveUser } from "../src/container/user";
 
 const accounts = {
   passwd: [
@@ -50,17 +50,18 @@ describe("resolveUser", () => {
   });
 });
 
-describe("checkMapped", () => {
+describe("checkMapped, checkOneId", () => {
   const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
   test("every id must be mapped; a namespace of one id holds root alone", () => {
-    checkMapped({ uid: 1000, gid: 1000, additionalGids: [1000, 10], home: "/" }, [], maps, maps, false, "-u app");
-    expect(() => checkMapped({ uid: 70000, gid: 0, additionalGids: [0, 70001], home: "/" }, [], maps, maps, false, "-u 70000")).toThrow(
+    checkMapped({ uid: 1000, gid: 1000, additionalGids: [1000, 10], home: "/" }, maps, maps, "-u app");
+    expect(() => checkMapped({ uid: 70000, gid: 0, additionalGids: [0, 70001], home: "/" }, maps, maps, "-u 70000")).toThrow(
       "-u 70000: uid 70000, gid 70001 not mapped in the container's user namespace",
     );
     const root = { uid: 0, gid: 0, additionalGids: [0, 10], home: "/root" };
-    checkMapped(root, [], [], [], true, "the image's User"); // the listed groups are left as they are
-    expect(() => checkMapped(root, ["10"], [], [], true, "-u root")).toThrow("holds one id, root's");
-    expect(() => checkMapped({ ...root, uid: 1000 }, [], [], [], true, "-u 1000")).toThrow("-u 1000: without root");
+    checkOneId(root, [], "the image's User"); // the listed groups are left as they are
+    expect(() => checkOneId(root, ["10"], "-u root")).toThrow("--group-add 10: without root");
+    expect(() => checkOneId({ ...root, uid: 1000 }, [], "-u 1000")).toThrow("-u 1000: without root");
+    expect(() => checkOneId({ ...root, gid: 5 }, [], "-u 0:5")).toThrow("holds one id, root's");
   });
 });
 

@@ -12,7 +12,7 @@ import { buildEnv, checkTargetsIn, containerPath, parseTmpfs, parseVolume, readE
 import { directoryRootfs, imageRootfs, openRootfsDir, type Owner, type Rootfs } from "../container/rootfs";
 import { applyConfig } from "../container/image-config";
 import { signalNumber } from "../container/control";
-import { type Accounts, checkMapped, readAccounts, resolveUser } from "../container/user";
+import { type Accounts, checkMapped, checkOneId, readAccounts, resolveUser } from "../container/user";
 import { layerDirs, withLayers } from "../images/read-file";
 import { EMBEDDED } from "../images/embedded";
 import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
@@ -198,7 +198,8 @@ export default defineCommand({
       workdir: applied.cwd,
       user,
     });
-    if (userns) checkMapped(user, groupAdd, spec.linux.uidMappings, spec.linux.gidMappings, userns.rootless === "own-id", applied.user.what);
+    if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
+    else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
     process.exitCode = await startContainer({
       id,
       image: what,

@@ -23,7 +23,7 @@ import { CLONE, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 import { privileges, type Stdio, withHome } from "./plan";
 import { processCaps } from "./caps";
-import { type Accounts, checkMapped, containerAccounts, resolveUser, withGroups } from "./user";
+import { type Accounts, checkOneId, containerAccounts, resolveUser, withGroups } from "./user";
 import type { ProcessUser } from "../spec/spec";
 import { runPlan, withCgroupFd } from "./run";
 import { openIo, type IoMode } from "./stdio";
@@ -72,8 +72,8 @@ export function execUser(s: ContainerState, o: Pick<ExecOptions, "user" | "group
   const a = accounts();
   const user =
     o.user === undefined ? withGroups(recordedUser(s), o.groupAdd, a) : resolveUser(o.user, [...(s.exec.groupAdd ?? []), ...o.groupAdd], a, `-u ${o.user}`);
-  // rootless with one id: root alone (other maps are not recorded: an id outside them fails at its step, EINVAL)
-  if (s.userns?.dropGroups === false) checkMapped(user, o.groupAdd, [], [], true, o.user === undefined ? "--group-add" : `-u ${o.user}`);
+  // (the maps are not recorded: an id outside them fails at its step, EINVAL)
+  if (s.userns?.dropGroups === false) checkOneId(user, o.groupAdd, o.user === undefined ? "the container's user" : `-u ${o.user}`);
   return user;
 }
 

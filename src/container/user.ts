@@ -95,20 +95,21 @@ export function withGroups(user: ProcessUser, groupAdd: string[], a: Accounts): 
 
 const mapped = (id: number, maps: IdMapping[]) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
 
-/** In a user namespace, every id of the user must be mapped: the kernel refuses the others.
- * Rootless with only the caller's own id (`oneId`), root is the one user there can be, and
- * the groups stay as they are (setgroups is denied there): --group-add cannot be honoured. */
-export function checkMapped(user: ProcessUser, groupAdd: string[], uids: IdMapping[], gids: IdMapping[], oneId: boolean, what: string) {
-  if (oneId) {
-    if (user.uid !== 0 || user.gid !== 0 || groupAdd.length > 0)
-      throw new MycfsError(
-        `${what}: without root, and without subordinate ids of yours in /etc/subuid and /etc/subgid (and Debian's uidmap), the container's user namespace holds one id, root's: no other user or group can be in it`,
-      );
-    return;
-  }
+/** In a user namespace, every id of the user must be mapped: the kernel refuses the others. */
+export function checkMapped(user: ProcessUser, uids: IdMapping[], gids: IdMapping[], what: string) {
   const unmapped = [
     ...(mapped(user.uid, uids) ? [] : [`uid ${user.uid}`]),
     ...[...new Set([user.gid, ...user.additionalGids])].filter((g) => !mapped(g, gids)).map((g) => `gid ${g}`),
   ];
   if (unmapped.length) throw new MycfsError(`${what}: ${unmapped.join(", ")} not mapped in the container's user namespace; map it with --uidmap and --gidmap`);
+}
+
+/** Rootless with only the caller's own id mapped, root is the one user there can be, and the
+ * groups stay as they are (setgroups is denied there): --group-add cannot be honoured. */
+export function checkOneId(user: ProcessUser, groupAdd: string[], what: string) {
+  const refused = user.uid !== 0 || user.gid !== 0 ? what : groupAdd.length > 0 ? `--group-add ${groupAdd[0]}` : undefined;
+  if (refused)
+    throw new MycfsError(
+      `${refused}: without root, and without subordinate ids of yours in /etc/subuid and /etc/subgid (and Debian's uidmap), the container's user namespace holds one id, root's: no other user or group can be in it`,
+    );
 }
