@@ -26,6 +26,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
     case CALL_REMOVE_TREE: return mycfs_remove_tree(p0);
     case CALL_RMDIR: return mycfs_rmdir(p0);
     case CALL_ACCESS: return mycfs_access(p0, (int)a);
+    case CALL_LAYER_ENTRY: return mycfs_layer_entry((int)a, p0, p1, (uint32_t)b, (int)c);
     case CALL_GETRLIMIT: return mycfs_getrlimit((int)a, p0);
     case CALL_CLONE_TREE: return mycfs_clone_tree((int)a, p0, (int)b, p1);
     case CALL_OPEN_PATH_DIR: return mycfs_open_path_dir(p0);

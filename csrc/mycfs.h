@@ -37,7 +37,7 @@ int pty_onto_stdio(int root_fd);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
  * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c,
- * devices.c and plan_dump.c. */
+ * devices.c, plan_dump.c and layer_entry.c. */
 int mycfs_spawn(const uint8_t *plan, uint32_t len, uint64_t flags, int cgroup_fd, int32_t *out);
 int mycfs_recv(int fd, int32_t *out);
 int mycfs_send(int fd, uint32_t kind, uint32_t step);
@@ -88,6 +88,7 @@ int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
 int mycfs_device_number(const char *path, uint32_t *out);
 int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uint32_t len);
+int mycfs_layer_entry(int dirfd, const char *path, uint8_t *buf, uint32_t size, int contents);
 
 /* How mycfs exec enters a container (join.c starts enter/main.c): what the enter program
  * reads from the fd its argv[1] names, this header then the plan; the fd OP_ENTER reports

@@ -26,9 +26,9 @@ enum mycfs_op {
   OP_UNSHARE = 14,   /* a = CLONE_* flags */
   OP_PRCTL = 15,     /* prctl(a, b, 0, 0, 0) */
   OP_RLIMIT = 16,    /* a = resource, b = soft, c = hard (-1: unlimited) */
-  OP_CAPS = 17,      /* a = bounding set, b = permitted and effective, c = inheritable (bit masks) */
+  OP_CAPS = 17,      /* a = permitted and effective, b = inheritable (bit masks); ambient cleared */
   OP_SECCOMP = 18,   /* a = length of the BPF program (struct sock_filter[]) that follows the header */
-  OP_SETID = 19,     /* a = gid, b = uid: become them (after the uid/gid maps are written) */
+  OP_SETID = 19,     /* a = gid, b = uid: become them; c = number of supplementary gids (uint32) after the header */
   OP_ATTACH = 20,    /* s0 path: attach there the mount the parent sent with the last MSG_GO */
   OP_WRITE = 21,     /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
   OP_SETNS = 22,     /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
@@ -36,6 +36,7 @@ enum mycfs_op {
   OP_ENTER = 24,     /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
                       * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
                       * exits. Only in the enter program (csrc/enter/main.c) */
+  OP_CAPBSET = 25,   /* a = the bounding set to keep (bit mask): every other capability is dropped from it */
   OP_LIFT_ROOT = 50, /* copy the mount tree at / over / and chroot into the copy: a root with no
                       * parent mount (initramfs) cannot be pivoted from, the copy can */
 };
@@ -46,7 +47,7 @@ enum mycfs_op {
 #define OPF_MKFILE 0x4u      /* OP_MOUNT: create a missing target as an empty file */
 #define OPF_OPTIONAL 0x8u    /* OP_MOUNT: a target that does not exist is skipped, not an error */
 #define OPF_BIND_SELF 0x80u  /* OP_MOUNT: the source is the resolved target itself */
-#define OPF_SETGROUPS 0x100u /* OP_SETID: also drop supplementary groups (setgroups is allowed) */
+#define OPF_SETGROUPS 0x100u /* OP_SETID: the supplementary groups become the c gids (setgroups is allowed) */
 /* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1, the mount passed at
  * the last sync point): attached over / of the child's mount namespace and used through
  * its fd, never a name */
@@ -122,6 +123,7 @@ enum mycfs_call {
   CALL_SAME_INODE = 43,
   CALL_SPAWN_INTO = 44,
   CALL_ACCESS = 45,
+  CALL_LAYER_ENTRY = 46,
   CALL_DEVICE_NUMBER = 60,
   CALL_ATTACH_DEVICE_FILTER = 61,
   CALL_MOUNT = 80,
@@ -151,7 +153,7 @@ struct mycfs_plan_hdr {
 struct mycfs_op_hdr {
   uint32_t len; /* whole record, header and strings, padded to 8 */
   uint32_t op;
-  uint32_t nstr; /* NUL-terminated strings that follow the header (OP_SECCOMP: raw bytes) */
+  uint32_t nstr; /* NUL-terminated strings that follow the header (OP_SECCOMP, OP_SETID: raw bytes) */
   uint32_t flags;
   uint64_t a, b, c;
 };

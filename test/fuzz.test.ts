@@ -32,6 +32,7 @@ function planSeeds(): Uint8Array[] {
     op.symlink("/proc/self/fd", "/dev/fd"),
     op.write("/proc/self/oom_score_adj", "0", "set the OOM score"),
     op.seccomp(new Uint8Array(24).fill(7)),
+    op.setid(1000, 1000, [1000, 10, 65534], "the container's user"),
     op.exec({ argv: ["sh", "-c", "true"], env: ["PATH=/bin", "HOME=/root"], path: "/bin:/usr/bin", init: false, ctty: false }),
   ];
   return [encodePlan(steps), encodePlan(steps.slice(0, 2)), encodePlan([])].map((p) => new Uint8Array([255, ...p]));

@@ -38,13 +38,19 @@ describe("mycfs import of image archives", () => {
     expect(record.config).toMatchObject({ Entrypoint: ["/bin/echo"], Cmd: ["hello"], Env: ["FOO=bar"], WorkingDir: "/opq", User: "65534" });
     expect(record.version).toBe("2.5");
     expect(layers()).toEqual(record.layers.map((l: string) => l.slice(7)).sort());
-    const run = await mycfs(["run", "--rm", "--root", store.root, "mine:dir", "sh", "-c", LOOK]);
+    const run = await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", "mine:dir", "-c", LOOK]);
     expect(run).toMatchObject({ code: 0, stdout: SEEN });
+    // the image's Entrypoint, Cmd, Env, WorkingDir and User
+    expect(await mycfs(["run", "--rm", "--root", store.root, "mine:dir"])).toMatchObject({ code: 0, stdout: "hello\n" });
+    const as = await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", "mine:dir", "-c", 'echo "$FOO $(pwd) $(id -u)"']);
+    expect(as).toMatchObject({ code: 0, stdout: "bar /opq 65534\n" });
     // in a user namespace: the layers id-mapped (one clone of layers/), opaque read from user.*
-    const userns = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "mine:dir", "sh", "-c", `${LOOK}; stat -c %u /kept/k`]);
+    const userns = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "--entrypoint", "sh", "mine:dir", "-c", `${LOOK}; stat -c %u /kept/k`]);
     expect(userns).toMatchObject({ code: 0, stdout: `${SEEN}0\n` });
     // and without id-mapped mounts: a copy of each layer owned by the range
-    const shifted = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "mine:dir", "sh", "-c", LOOK], { env: { MYCFS_IDMAP: "0" } });
+    const shifted = await mycfs(["run", "--rm", "--root", store.root, "--userns=auto", "--entrypoint", "sh", "mine:dir", "-c", LOOK], {
+      env: { MYCFS_IDMAP: "0" },
+    });
     expect(shifted).toMatchObject({ code: 0, stdout: SEEN });
   });
 
@@ -58,14 +64,14 @@ describe("mycfs import of image archives", () => {
     expect(existsSync(join(store.root, "images/archived/v1.json"))).toBe(true);
     expect(layers()).toHaveLength(before.length + 2); // gzip's layers were stored; docker's are the same files uncompressed
     for (const name of ["mine:oci", "archived:v1"]) {
-      const run = await mycfs(["run", "--rm", "--root", store.root, name, "sh", "-c", LOOK]);
+      const run = await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", name, "-c", LOOK]);
       expect(run).toMatchObject({ code: 0, stdout: SEEN });
     }
     expect((await mycfs(["import", "--root", store.root, join(work, "oci.tar"), "mine:again"])).stderr).toContain("already stored");
     // what mycfs save writes comes back the same (its layers packed anew: stored beside)
     expect((await mycfs(["save", "--root", store.root, "mine:dir", "-o", join(work, "saved.tar")])).code).toBe(0);
     expect(await mycfs(["import", "--root", store.root, join(work, "saved.tar"), "mine:saved"])).toMatchObject({ code: 0 });
-    expect(await mycfs(["run", "--rm", "--root", store.root, "mine:saved", "sh", "-c", LOOK])).toMatchObject({ code: 0, stdout: SEEN });
+    expect(await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", "mine:saved", "-c", LOOK])).toMatchObject({ code: 0, stdout: SEEN });
   });
 
   test("rmi frees the layers only the removed image used", async () => {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildEnv, command, containerPath, DEFAULT_PATH, inRoot, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../src/container/options";
+import { buildEnv, command, containerPath, DEFAULT_PATH, inRoot, parseTmpfs, parseVolume, readEnvFile, userEnv, validHostname } from "../src/container/options";
 import { MycfsError } from "../src/errors";
 import { exitCode, failureError } from "../src/container/run";
 import { exec, mount } from "../src/plan/ops";
@@ -110,15 +110,33 @@ describe("volumes, tmpfs, env", () => {
     expect(parseTmpfs("/dev/shm:size=1g").path).toBe("/dev/shm");
   });
 
-  test("a clean default environment, then --env-file, then -e", async () => {
+  test("a clean default environment, the image's over it, then --env-file, then -e", async () => {
     const file = join(dir, "env");
     writeFileSync(file, "# comment\n\nA=from-file\nB=file\n");
-    const env = buildEnv({ hostname: "h", term: "dumb", env: ["B=cli", "C=x=y"], envFiles: [await readEnvFile(file)] });
-    expect(env).toEqual([`PATH=${DEFAULT_PATH}`, "HOME=/root", "TERM=dumb", "HOSTNAME=h", "A=from-file", "B=cli", "C=x=y"]);
-    expect(() => buildEnv({ hostname: "h", term: "t", env: ["NOEQUALS"], envFiles: [] })).toThrow("-e NOEQUALS: expected KEY=VALUE");
-    expect(() => buildEnv({ hostname: "h", term: "t", env: ["=v"], envFiles: [] })).toThrow("expected KEY=VALUE");
+    const user = userEnv(["B=cli", "C=x=y"], [await readEnvFile(file)]);
+    expect(buildEnv({ hostname: "h", term: "dumb", image: [], user })).toEqual([
+      `PATH=${DEFAULT_PATH}`,
+      "TERM=dumb",
+      "HOSTNAME=h",
+      "A=from-file",
+      "B=cli",
+      "C=x=y",
+    ]);
+    const image = ["PATH=/app/bin", "A=image", "LANG=C.UTF-8", "HOSTNAME=fixed"];
+    expect(buildEnv({ hostname: "h", term: "dumb", image, user })).toEqual([
+      "PATH=/app/bin",
+      "TERM=dumb",
+      "HOSTNAME=fixed",
+      "A=from-file",
+      "LANG=C.UTF-8",
+      "B=cli",
+      "C=x=y",
+    ]);
+    expect(() => buildEnv({ hostname: "h", term: "t", image: ["NOEQUALS"], user: [] })).toThrow("the image's Env NOEQUALS: expected KEY=VALUE");
+    expect(() => userEnv(["NOEQUALS"], [])).toThrow("-e NOEQUALS: expected KEY=VALUE");
+    expect(() => userEnv(["=v"], [])).toThrow("expected KEY=VALUE");
     const broken = { name: "f.env", text: "OK=1\nBROKEN\n" };
-    expect(() => buildEnv({ hostname: "h", term: "t", env: [], envFiles: [broken] })).toThrow("--env-file f.env, line 2: expected KEY=VALUE");
+    expect(() => userEnv([], [broken])).toThrow("--env-file f.env, line 2: expected KEY=VALUE");
     await expect(readEnvFile(join(dir, "none"))).rejects.toThrow("cannot read it (ENOENT)");
   });
 

@@ -7,7 +7,9 @@ import { specFromFlags } from "../src/spec/from-flags";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan, wire } from "../src/plan/encode";
-import { isStep, MS, mount, PR, root, type Step, write } from "../src/plan/ops";
+import { isStep, MS, mount, PR, root, type Step, type StepOf, write } from "../src/plan/ops";
+import { describePlan } from "../src/plan/describe";
+import { processCaps } from "../src/container/caps";
 import { CLONE } from "../src/container/namespaces";
 import { cgroupBinds } from "../src/cgroups/cgroup";
 import { parseLayout } from "../src/cgroups/layout";
@@ -19,6 +21,7 @@ const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
     args: ["/bin/echo", "héllo", ""],
     env: ["PATH=/bin:/usr/bin", "HOME=/root"],
     cwd: "/",
+    user: { uid: 0, gid: 0, additionalGids: [0, 10], home: "/root" },
     capabilities: { bounding: ["CHOWN", "KILL"], permitted: ["CHOWN", "KILL"], inheritable: [] },
     rlimits: [{ name: "nofile", resource: 7, soft: 1024, hard: -1 }],
     noNewPrivileges: true,
@@ -95,9 +98,11 @@ describe("buildPlan", () => {
     const pivot = kinds(plan).indexOf("pivotRoot");
     const lastInRoot = plan.findLastIndex((s) => isStep(s, "mount") && s.inRoot !== undefined);
     expect(lastInRoot).toBeLessThan(pivot);
-    expect(kinds(plan).slice(-6)).toEqual(["stdio", "rlimit", "prctl", "caps", "seccomp", "exec"]);
-    expect(plan.at(-4)).toMatchObject({ kind: "prctl", option: PR.SET_NO_NEW_PRIVS });
-    expect(plan.at(-3)).toMatchObject({ kind: "caps", bounding: 2 ** 0 + 2 ** 5, permitted: 2 ** 0 + 2 ** 5, inheritable: 0 });
+    expect(kinds(plan).slice(-8)).toEqual(["stdio", "rlimit", "prctl", "bounding", "setid", "caps", "seccomp", "exec"]);
+    expect(plan.at(-6)).toMatchObject({ kind: "prctl", option: PR.SET_NO_NEW_PRIVS });
+    expect(plan.at(-5)).toMatchObject({ kind: "bounding", keep: 2 ** 0 + 2 ** 5 });
+    expect(plan.at(-4)).toMatchObject({ kind: "setid", uid: 0, gid: 0, groups: [0, 10] });
+    expect(plan.at(-3)).toMatchObject({ kind: "caps", permitted: 2 ** 0 + 2 ** 5, inheritable: 0 });
     const system = ["/", "/store/c/rootfs", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp"];
     expect(targets(plan).slice(0, system.length)).toEqual(system);
     expect(targets(plan).indexOf("/sys/fs/cgroup")).toBeGreaterThan(targets(plan).indexOf("/proc/kcore"));
@@ -106,7 +111,7 @@ describe("buildPlan", () => {
 
   test("without no_new_privs the filter goes in before the capabilities drop; unconfined has none", () => {
     const noNnp = buildPlan(process_({ noNewPrivileges: false }), host(), io);
-    expect(kinds(noNnp).slice(-3)).toEqual(["seccomp", "caps", "exec"]);
+    expect(kinds(noNnp).slice(-5)).toEqual(["seccomp", "bounding", "setid", "caps", "exec"]);
     const loose = buildPlan(linux({ seccomp: null, maskedPaths: [], readonlyPaths: [] }), host(), io);
     expect(kinds(loose)).not.toContain("seccomp");
     expect(targets(loose)).not.toContain("/proc/kcore");
@@ -225,11 +230,61 @@ describe("buildPlan", () => {
   });
 });
 
+describe("the container's user", () => {
+  const user = (uid: number, gid: number, additionalGids: number[], home = "/home/app") => ({ uid, gid, additionalGids, home });
+  const as = (u: ReturnType<typeof user>, caps = spec().process.capabilities) => process_({ user: u, capabilities: caps });
+  const setids = (p: Step[]) => p.filter((s) => isStep(s, "setid"));
+
+  test("runc's order: bounding set, then groups and ids, then the other sets, then the filter; the ids on the step and in its words", () => {
+    const p = buildPlan(as(user(1000, 1000, [1000, 50]), processCaps(["CHOWN", "KILL"], 1000)), host(), io);
+    expect(kinds(p).slice(-6)).toEqual(["prctl", "bounding", "setid", "caps", "seccomp", "exec"]);
+    expect(p.at(-5)).toMatchObject({ kind: "bounding", keep: 2 ** 0 + 2 ** 5 });
+    expect(p.at(-4)).toMatchObject({ kind: "setid", uid: 1000, gid: 1000, groups: [1000, 50] });
+    expect(p.at(-4)!.what).toContain("become uid 1000, gid 1000, supplementary groups 1000, 50");
+    // docker's sets for a user other than root: nothing permitted or effective, the bounding set kept
+    expect(p.at(-3)).toMatchObject({ kind: "caps", permitted: 0, inheritable: 0 });
+    expect(wire(p.at(-4)!)).toMatchObject({ code: OpCode.SETID, flags: OpFlag.SETGROUPS, a: 1000, b: 1000, c: 2 });
+    expect(describePlan(p)).toContain("become uid 1000, gid 1000, supplementary groups 1000, 50 (the container's user)");
+  });
+
+  test("HOME is the user's home unless the environment sets one", () => {
+    const exec = (p: Step[]) => p.at(-1) as StepOf<"exec">;
+    expect(exec(buildPlan(process_({ env: ["PATH=/bin"], user: user(1000, 1000, []) }), host(), io)).env).toEqual(["PATH=/bin", "HOME=/home/app"]);
+    expect(exec(buildPlan(process_({ env: ["HOME=/data"], user: user(1000, 1000, []) }), host(), io)).env).toEqual(["HOME=/data"]);
+  });
+
+  test("in a user namespace: its root right after the maps, the user at the end; a namespace of one id leaves the groups alone", () => {
+    const p = buildPlan({ ...inUserns([range(0, 100000, 65536)]), process: { ...spec().process, user: user(1000, 1000, [1000]) } }, host(), io);
+    expect(setids(p)).toMatchObject([
+      { uid: 0, gid: 0, groups: [] },
+      { uid: 1000, gid: 1000, groups: [1000] },
+    ]);
+    expect(kinds(p).indexOf("setid")).toBeLessThan(kinds(p).indexOf("mount", kinds(p).indexOf("setid")));
+    const one = buildPlan(inUserns([range(0, 1000, 1)]), host({ dropGroups: false }), io);
+    expect(setids(one)).toMatchObject([
+      { uid: 0, gid: 0, groups: null },
+      { uid: 0, gid: 0, groups: null },
+    ]);
+    expect(setids(one).map((s) => wire(s))).toMatchObject([
+      { flags: 0, c: 0 },
+      { flags: 0, c: 0 },
+    ]);
+  });
+
+  test("the supplementary gids travel after the step's header and come back as built", () => {
+    const p = buildPlan(as(user(7, 8, [8, 9, 70000])), host(), io);
+    const decoded = decodePlan(encodePlan(p));
+    const i = p.findLastIndex((s) => isStep(s, "setid"));
+    expect(decoded[i]).toEqual({ code: OpCode.SETID, flags: OpFlag.SETGROUPS, a: 8, b: 7, c: 3, strs: [] });
+  });
+});
+
 describe("specFromFlags", () => {
   const flags = {
     argv: ["sh"],
     env: ["PATH=/bin"],
     workdir: "/",
+    user: { uid: 0, gid: 0, additionalGids: [0], home: "/root" },
     hostname: "box",
     volumes: [{ host: "/srv/data", container: "/data", readOnly: true, isDir: true }],
     tmpfs: [parseTmpfs("/run:ro,exec,size=1m,mode=700")],
@@ -252,6 +307,8 @@ describe("specFromFlags", () => {
     const run = mounts(buildPlan(s, host(), io)).find((m) => m.target === "/run")!;
     expect(run).toMatchObject({ flags: MS.RDONLY | MS.NOSUID | MS.NODEV, data: "size=1m,mode=700" });
     expect(s.process.capabilities).toEqual({ bounding: ["KILL", "CHOWN"], permitted: ["KILL", "CHOWN"], inheritable: [] });
+    const user = specFromFlags({ ...flags, user: { uid: 1000, gid: 0, additionalGids: [0], home: "/" } });
+    expect(user.process.capabilities).toEqual({ bounding: ["KILL", "CHOWN"], permitted: [], inheritable: [] });
     expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "network", "ipc", "uts", "mount", "cgroup"]);
   });
 

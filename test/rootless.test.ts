@@ -75,6 +75,19 @@ describe("rootless", () => {
   test("with no /etc/subuid range, the caller's own id alone is mapped, and the container starts all the same", async () => {
     const r = await ownIdOnly(() => asUser(["run", "--rm", "busybox", "sh", "-c", "wc -l < /proc/self/uid_map; stat -c %g /dev/pts/ptmx"]));
     expect(r).toMatchObject({ code: 0, stdout: "1\n0\n" });
+    // root is the one user there can be
+    const other = await ownIdOnly(() => asUser(["run", "--rm", "-u", "nobody", "busybox", "id"]));
+    expect(other).toMatchObject({
+      code: 125,
+      stderr: expect.stringContaining("mycfs: -u nobody: without root, and without subordinate ids of yours in /etc/subuid"),
+    });
+  });
+
+  test("with a subordinate range, -u takes a user of the image inside it", async () => {
+    const r = await asUser(["run", "--rm", "-u", "nobody", "--group-add", "tty", "busybox", "id"]);
+    // useradd gave the user an /etc/subuid range where newuidmap is installed (Debian's uidmap)
+    const subuid = Bun.which("newuidmap") && readFileSync("/etc/subuid", "utf8").includes(`${user}:`);
+    expect(r).toMatchObject(subuid ? { code: 0, stdout: "uid=65534(nobody) gid=65534(nogroup) groups=5(tty),65534(nogroup)\n" } : { code: 125 });
   });
 
   test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
@@ -121,8 +134,8 @@ describe("rootless", () => {
     buildLayered(work);
     Bun.spawnSync(["chmod", "-R", "a+rX", work]);
     expect(await asUser(["import", join(work, "layout"), "layered:1"])).toMatchObject({ code: 0 });
-    // (the image's Entrypoint is /bin/echo: replaced for the look around)
-    const r = await asUser(["run", "--rm", "layered:1", "sh", "-c", LOOK]);
+
+    const r = await asUser(["run", "--rm", "--entrypoint", "sh", "layered:1", "-c", LOOK]);
     expect(r).toMatchObject({ code: 0, stdout: SEEN });
   });
 

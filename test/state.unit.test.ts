@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "../src/cli/argv";
-import { buildExecPlan, execEnv, throughEnterProgram } from "../src/container/exec";
+import { buildExecPlan, execEnv, execUser, recordedUser, throughEnterProgram } from "../src/container/exec";
 import { LogWriter, logFiles, parseLog, parseLogOpts } from "../src/container/log-file";
 import { CLONE } from "../src/container/namespaces";
 import { decodePlan } from "../src/native/lib";
@@ -36,6 +36,8 @@ function record(id: string, more: Partial<ContainerState> = {}): ContainerState 
       caps: ["CHOWN", "KILL"],
       noNewPrivs: true,
       seccomp: null,
+      user: { uid: 0, gid: 0, additionalGids: [0], home: "/root" },
+      groupAdd: ["audio"],
     },
     created: new Date().toISOString(),
     ...more,
@@ -121,10 +123,10 @@ describe("exec", () => {
 
   test("the plan joins, then gets the container's own limits and privileges, then execs", () => {
     const s = record("ae".repeat(32), { container: { pid: 1234, start: 1 } });
-    const opts = { argv: ["ls"], env: ["X=1"], tty: true, interactive: true, debug: false };
+    const opts = { argv: ["ls"], env: ["X=1"], groupAdd: [], tty: true, interactive: true, debug: false };
     const io = { fds: [-1, -1, -1] as [number, number, number], ctty: true };
     const fds = { pidfd: 9, cgroup: 11 };
-    const decoded = decodePlan(encodePlan(buildExecPlan(s, opts, fds, io)));
+    const decoded = decodePlan(encodePlan(buildExecPlan(s, opts, fds, io, recordedUser(s))));
     expect(decoded.map((d) => d.code)).toEqual([
       OpCode.SETNS,
       OpCode.ROOT,
@@ -133,6 +135,8 @@ describe("exec", () => {
       OpCode.PTY,
       OpCode.RLIMIT,
       OpCode.PRCTL,
+      OpCode.CAPBSET,
+      OpCode.SETID,
       OpCode.CAPS,
       OpCode.EXEC,
     ]);
@@ -143,19 +147,45 @@ describe("exec", () => {
     expect(decoded.at(-1)!.strs).toContain("X=1");
     expect(decoded.at(-1)!.strs.some((e) => e.startsWith("TERM=") && e !== "TERM=dumb")).toBe(true);
     // a user namespace is joined too, and the process becomes its root
-    const userns = buildExecPlan({ ...s, userns: { rootless: false, dropGroups: true } }, opts, fds, io);
+    const userns = buildExecPlan({ ...s, userns: { rootless: false, dropGroups: true } }, opts, fds, io, recordedUser(s));
     expect(userns[0]!.kind === "setns" && userns[0]!.flags & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
     expect(userns[1]!.kind).toBe("setid");
   });
 
+  test("the user: the container's by default; -u resolved in its files now, with run's --group-add and exec's; HOME its own", () => {
+    const s = record("af".repeat(32), { container: { pid: 1234, start: 1 } });
+    const accounts = () => ({
+      passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+      group: "root:x:0:\napp:x:1000:\naudio:x:29:\nvideo:x:44:app\n",
+      whose: "the container's",
+    });
+    const unread = () => {
+      throw new Error("read");
+    };
+    expect(execUser(s, { groupAdd: [] }, unread)).toEqual(s.exec.user!);
+    expect(execUser(s, { groupAdd: ["video"] }, accounts)).toEqual({ ...s.exec.user!, additionalGids: [0, 44] });
+    const app = execUser(s, { user: "app", groupAdd: ["7"] }, accounts);
+    expect(app).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 44, 29, 7], home: "/home/app" });
+    expect(() => execUser(s, { user: "nobody", groupAdd: [] }, accounts)).toThrow("-u nobody: no user nobody in the container's /etc/passwd");
+    const opts = { argv: ["ls"], env: [], groupAdd: [], tty: false, interactive: false, debug: false };
+    const plan = buildExecPlan(s, opts, { pidfd: 9, cgroup: -1 }, { fds: [-1, -1, -1], ctty: false }, app);
+    expect(plan.find((o) => o.kind === "setid")).toMatchObject({ uid: 1000, gid: 1000, groups: [1000, 44, 29, 7] });
+    expect(plan.find((o) => o.kind === "caps")).toMatchObject({ permitted: 0 });
+    expect(plan.at(-1)).toMatchObject({ env: ["PATH=/bin", "HOSTNAME=box", "TERM=dumb", "HOME=/home/app"] });
+    // rootless with one id: root alone
+    const oneId = { ...s, userns: { rootless: true, dropGroups: false } };
+    expect(() => execUser(oneId, { user: "app", groupAdd: [] }, accounts)).toThrow("the container's user namespace holds one id");
+    expect(execUser(oneId, { user: "root", groupAdd: [] }, accounts)).toMatchObject({ uid: 0, gid: 0 });
+  });
+
   test("a container that could trace the process that enters it gets the enter program's clone", () => {
     const s = record("ae".repeat(32), { container: { pid: 1234, start: 1 } });
-    const opts = { argv: ["ls"], env: [], tty: false, interactive: false, debug: false };
+    const opts = { argv: ["ls"], env: [], groupAdd: [], tty: false, interactive: false, debug: false };
     const io = { fds: [-1, -1, -1] as [number, number, number], ctty: false };
     const fds = { pidfd: 9, cgroup: 11 };
     const tracer = { ...s, exec: { ...s.exec, caps: [...s.exec.caps, "SYS_PTRACE"] } };
     expect([s, tracer].map(throughEnterProgram)).toEqual([false, true]);
-    const plan = buildExecPlan(tracer, opts, fds, io);
+    const plan = buildExecPlan(tracer, opts, fds, io, recordedUser(s));
     expect(plan.slice(0, 3)).toMatchObject([
       { kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 },
       { kind: "enter", pidfd: 9, cgroupFd: 11 },
@@ -164,7 +194,7 @@ describe("exec", () => {
     // in a user namespace no container holds CAP_SYS_PTRACE where mycfs's memory is; a
     // rootless one's user owns it: the enter program joins it before the PID namespace
     expect(throughEnterProgram({ ...tracer, userns: { rootless: false, dropGroups: true } })).toBe(false);
-    const rootless = buildExecPlan({ ...s, userns: { rootless: true, dropGroups: false } }, opts, { pidfd: 9, cgroup: -1 }, io);
+    const rootless = buildExecPlan({ ...s, userns: { rootless: true, dropGroups: false } }, opts, { pidfd: 9, cgroup: -1 }, io, recordedUser(s));
     expect(rootless.slice(0, 3)).toMatchObject([
       { kind: "setns", flags: CLONE.NEWUSER },
       { kind: "prctl", arg: 0 },

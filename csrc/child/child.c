@@ -205,21 +205,26 @@ static int loopback_up(void) {
   return rc < 0 ? (int)-rc : 0;
 }
 
-/* Bounding set first (dropping needs CAP_SETPCAP, still held), then ambient, then the
- * permitted, effective and inheritable sets in one capset. */
-static int set_caps(const struct mycfs_op_hdr *op) {
+/* Every capability not in `keep` leaves the bounding set: before the ids change, while
+ * CAP_SETPCAP, which dropping needs, is still effective. */
+static int drop_bounding(uint64_t keep) {
   for (int cap = 0; cap < 64; cap++) {
-    if (op->a & (1ull << cap)) continue;
+    if (keep & (1ull << cap)) continue;
     long rc = sys(SYS_prctl, PR_CAPBSET_DROP, cap);
     if (rc == -EINVAL) break; /* past the kernel's last capability */
     TRY(rc);
   }
+  return 0;
+}
+
+/* The ambient set cleared, then the permitted, effective and inheritable sets in one capset. */
+static int set_caps(const struct mycfs_op_hdr *op) {
   long rc = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (rc != -EINVAL) TRY(rc);
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {
-      {(uint32_t)op->b, (uint32_t)op->b, (uint32_t)op->c},
-      {(uint32_t)(op->b >> 32), (uint32_t)(op->b >> 32), (uint32_t)(op->c >> 32)},
+      {(uint32_t)op->a, (uint32_t)op->a, (uint32_t)op->b},
+      {(uint32_t)(op->a >> 32), (uint32_t)(op->a >> 32), (uint32_t)(op->b >> 32)},
   };
   TRY(sys(SYS_capset, &hdr, data));
   return 0;
@@ -253,11 +258,12 @@ static int after_cred_change(void) {
   return 0;
 }
 
-/* In a new user namespace, once the maps are written: become its root (or whoever).
- * Raw syscalls: glibc's setresuid/setgroups would signal every thread it believes the
- * process has (Bun's, which did not survive clone) and wait for them forever. */
+/* Become gid and uid, with the supplementary gids that follow the header where setgroups
+ * is allowed: a new user namespace's root once its maps are written, and the container's
+ * user at the end. Raw syscalls: glibc's setresuid/setgroups would signal every thread it
+ * believes the process has (Bun's, which did not survive clone) and wait for them forever. */
 static int set_ids(const struct mycfs_op_hdr *op) {
-  if (op->flags & OPF_SETGROUPS) TRY(sys(SYS_setgroups, 0, NULL));
+  if (op->flags & OPF_SETGROUPS) TRY(sys(SYS_setgroups, op->c, (const gid_t *)(op + 1)));
   TRY(sys(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a));
   TRY(sys(SYS_setresuid, (uid_t)op->b, (uid_t)op->b, (uid_t)op->b));
   return after_cred_change();
@@ -398,6 +404,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
       TRY(sys(SYS_prlimit64, 0, op->a, &rl, NULL));
       return 0;
     }
+    case OP_CAPBSET: return drop_bounding(op->a);
     case OP_CAPS: return set_caps(op);
     case OP_SETID: return set_ids(op);
     case OP_WRITE: return write_file(s[0], s[1]);

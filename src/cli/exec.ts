@@ -12,6 +12,13 @@ const args = {
   ...terminalArgs,
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable over the container's (repeatable)" },
   workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory (default: the container's)" },
+  user: {
+    type: "string",
+    alias: "u",
+    valueHint: "NAME|UID[:GROUP|GID]",
+    description: "the user to run as, named in the container's /etc/passwd (default: the container's)",
+  },
+  "group-add": { type: "string", valueHint: "NAME|GID", description: "a supplementary group beside the user's own (repeatable)" },
 } as const;
 
 export default defineCommand({
@@ -22,7 +29,7 @@ export default defineCommand({
     cmd: { type: "positional", valueHint: "CMD ARGS...", description: "command to run" },
   },
   async run({ rawArgs }) {
-    const { values: v, positionals } = parseOptions("exec", args, rawArgs, new Set(["env"]));
+    const { values: v, positionals } = parseOptions("exec", args, rawArgs, new Set(["env", "group-add"]));
     setDebug(v.debug === true);
     const [ref, ...cmd] = needArgs("exec", positionals, "a container and a command", 2);
     const argv = command(cmd, `mycfs exec ${ref} sh`);
@@ -32,6 +39,14 @@ export default defineCommand({
     });
     const workdir = str(v.workdir);
     const s = oneContainer(v, ref!);
-    process.exitCode = await execIn(s, { argv, env, workdir: workdir && containerPath(workdir, "-w"), debug: v.debug === true, ...terminalMode(v, false) });
+    process.exitCode = await execIn(s, {
+      argv,
+      env,
+      workdir: workdir && containerPath(workdir, "-w"),
+      user: str(v.user),
+      groupAdd: list(v["group-add"]),
+      debug: v.debug === true,
+      ...terminalMode(v, false),
+    });
   },
 });

@@ -12,7 +12,8 @@ const args = { ...storeArgs, ...pullArgs } as const;
 export default defineCommand({
   meta: {
     name: "pull",
-    description: "Fetch an image into the store: [REGISTRY/]NAME[:TAG|@DIGEST] from a registry (docker.io by default), alpine[:3.NN|:edge] from Alpine's mirrors, or an http(s):// tarball URL. Prints its digest.",
+    description:
+      "Fetch an image into the store: [REGISTRY/]NAME[:TAG|@DIGEST] from a registry (docker.io by default), alpine[:3.NN|:edge] from Alpine's mirrors, or an http(s):// tarball URL. Prints its digest.",
   },
   args: { ...args, image: { type: "positional", required: true, valueHint: "IMAGE", description: "what to pull" } },
   async run({ rawArgs }) {

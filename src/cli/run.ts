@@ -8,8 +8,12 @@ import { containerUserns, hostRoot } from "../container/userns";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { seccompFilter } from "../seccomp/select";
 import { describePlan } from "../plan/describe";
-import { buildEnv, checkTargetsIn, command, containerPath, parseTmpfs, parseVolume, readEnvFile, validHostname } from "../container/options";
-import { directoryRootfs, imageRootfs, type Owner, type Rootfs } from "../container/rootfs";
+import { buildEnv, checkTargetsIn, containerPath, parseTmpfs, parseVolume, readEnvFile, userEnv, validHostname } from "../container/options";
+import { directoryRootfs, imageRootfs, openRootfsDir, type Owner, type Rootfs } from "../container/rootfs";
+import { applyConfig } from "../container/image-config";
+import { signalNumber } from "../container/control";
+import { type Accounts, checkMapped, checkOneId, readAccounts, resolveUser } from "../container/user";
+import { withLayers } from "../images/read-file";
 import { EMBEDDED } from "../images/embedded";
 import { ensureImage, PULL_POLICIES, type PullPolicy } from "../images/ensure";
 import { type ImageRecord, Store } from "../images/store";
@@ -23,7 +27,7 @@ import { lifecycleArgs, repeatableLifecycleArgs, resolveLifecycle } from "./life
 import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
 import { specFromFlags } from "../spec/from-flags";
-import { errnoMessage, randomHex } from "../native/lib";
+import { close, errnoMessage, randomHex } from "../native/lib";
 
 const args = {
   ...storeArgs,
@@ -34,7 +38,11 @@ const args = {
   hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
   "env-file": { type: "string", valueHint: "FILE", description: "read KEY=VAL lines from a file (repeatable)" },
-  workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default /)" },
+  workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default: the image's, or /)" },
+  user: { type: "string", alias: "u", valueHint: "NAME|UID[:GROUP|GID]", description: "the user to run as (default: the image's, or root)" },
+  "group-add": { type: "string", valueHint: "NAME|GID", description: "a supplementary group beside the user's own (repeatable)" },
+  entrypoint: { type: "string", valueHint: "CMD", description: 'run this instead of the image\'s entrypoint, without its command ("": none)' },
+  "stop-signal": { type: "string", valueHint: "SIGNAL", description: "what mycfs stop sends first (default: the image's, or SIGTERM)" },
   volume: { type: "string", alias: "v", valueHint: "HOST:CTR[:ro]", description: "bind mount a host path (repeatable)" },
   tmpfs: { type: "string", valueHint: "PATH[:OPTS]", description: "mount a tmpfs, e.g. /run:size=64m (repeatable)" },
   init: { type: "boolean", description: "run a tiny init as PID 1 that forwards signals and reaps zombies" },
@@ -90,14 +98,34 @@ async function containerRoot(store: Store, image: ImageRecord, id: string, keep:
   return imageRootfs(store, image, id, { keep, userns, owner, shifted });
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
+/** The account files that name the container's users: its image's, from its layers, or
+ * those of --rootfs's directory. */
+function accounts(store: Store | undefined, image: ImageRecord | undefined, rootfsDir: string | undefined): Accounts {
+  if (!rootfsDir) return withLayers(store!.layerDirs(image!), (fds) => readAccounts(fds, "the image's"));
+  const fd = openRootfsDir(rootfsDir);
+  try {
+    return readAccounts([fd], "the root file system's");
+  } finally {
+    close(fd);
+  }
+}
+
+const repeatable = new Set(["env", "env-file", "volume", "tmpfs", "group-add", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
 
 export default defineCommand({
-  meta: { name: "run", description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to /bin/sh.` },
+  meta: {
+    name: "run",
+    description: `Run a command in a new container. IMAGE defaults to the embedded ${EMBEDDED.name}; CMD to the image's (${EMBEDDED.name}: /bin/sh).`,
+  },
   args: {
     ...args,
     image: { type: "positional", required: false, valueHint: "IMAGE", description: `image name (default ${EMBEDDED.name})` },
-    cmd: { type: "positional", required: false, valueHint: "[--] CMD ARGS...", description: "command to run (default /bin/sh)" },
+    cmd: {
+      type: "positional",
+      required: false,
+      valueHint: "[--] CMD ARGS...",
+      description: "command to run after the image's entrypoint (default: the image's, or /bin/sh)",
+    },
   },
   async run({ rawArgs }) {
     const { values: v, positionals, dashDash } = parseOptions("run", args, rawArgs, repeatable);
@@ -120,10 +148,13 @@ export default defineCommand({
     const hostname = validHostname(str(v.hostname) ?? id.slice(0, 12));
     const volumes = list(v.volume).map(parseVolume);
     const tmpfs = list(v.tmpfs).map(parseTmpfs);
-    const workdir = containerPath(str(v.workdir) ?? "/", "-w");
+    const workdir = str(v.workdir);
+    const cwd = workdir === undefined ? undefined : containerPath(workdir, "-w");
+    const stopSignal = str(v["stop-signal"]);
+    const stopFlag = stopSignal === undefined ? undefined : signalNumber(stopSignal, "--stop-signal");
     const term = lifecycle.tty ? (process.env.TERM ?? "xterm") : "dumb";
-    const envFiles = await Promise.all(list(v["env-file"]).map(readEnvFile));
-    const env = buildEnv({ hostname, term, env: list(v.env), envFiles });
+    const setEnv = userEnv(list(v.env), await Promise.all(list(v["env-file"]).map(readEnvFile)));
+    const groupAdd = list(v["group-add"]);
     const resources = resolveResources(v);
     const { limits, rlimits, privileges, cgroupns, devices } = resources;
     const userns = containerUserns(resources.userns);
@@ -133,11 +164,8 @@ export default defineCommand({
     const rootless = userns?.rootless !== undefined;
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
-    const spec = specFromFlags({
-      argv: cmd.length ? command(cmd, "mycfs run busybox sh") : ["/bin/sh"],
-      env,
+    const flags = {
       hostname,
-      workdir,
       volumes,
       tmpfs,
       pivot: !v["no-pivot"],
@@ -149,7 +177,7 @@ export default defineCommand({
       devices: devices.nodes,
       cgroupns,
       userns,
-    });
+    };
     const cgroup = planCgroup(layout, cgroupName(id), limits, rootless, devices.rules);
     // --privileged: writable, as docker mounts them, so that a runtime can run inside
     const cgroups = { join: cgroup?.joinOps() ?? [], binds: cgroup?.binds(!cgroupns) ?? [], v2Only: layout.mode === "v2", writable: v.privileged === true };
@@ -160,10 +188,25 @@ export default defineCommand({
     const store = rootfsDir ? undefined : new Store(str(v.root));
     const imageRecord = store && (await ensureImage(store, image ?? EMBEDDED.name, policy, pullOptions(v), dryRun ? "a dry run pulls nothing" : undefined));
     if (volumes.length || tmpfs.length) checkTargetsIn(rootfsDir ? [rootfsDir] : store!.layerDirs(imageRecord!), volumes, tmpfs);
+    const what = rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name);
+    const config = imageRecord?.config ?? {};
+    const applied = applyConfig(config, what, { entrypoint: str(v.entrypoint), cmd, workdir: cwd, user: str(v.user), stopSignal: stopFlag });
+    const user = resolveUser(applied.user.spec, groupAdd, accounts(store, imageRecord, rootfsDir), applied.user.what);
+    const spec = specFromFlags({
+      ...flags,
+      argv: applied.argv,
+      env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
+      workdir: applied.cwd,
+      user,
+    });
+    if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
+    else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
     process.exitCode = await startContainer({
       id,
-      image: rootfsDir ? `--rootfs ${rootfsDir}` : (image ?? EMBEDDED.name),
+      image: what,
       spec,
+      stopSignal: applied.stopSignal,
+      groupAdd,
       userns,
       lifecycle,
       stateDir: str(v.state),

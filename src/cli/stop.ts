@@ -6,11 +6,14 @@ import { containerArgs, containersPositional, needArgs, oneContainer } from "./c
 
 const args = {
   ...containerArgs,
-  time: { type: "string", alias: "t", valueHint: "SECONDS", description: "how long to wait after SIGTERM before SIGKILL (default 10)" },
+  time: { type: "string", alias: "t", valueHint: "SECONDS", description: "how long to wait after the stop signal before SIGKILL (default 10)" },
 } as const;
 
 export default defineCommand({
-  meta: { name: "stop", description: "Stop containers: SIGTERM, then SIGKILL once the time is up." },
+  meta: {
+    name: "stop",
+    description: "Stop containers: their stop signal (SIGTERM unless the image or --stop-signal says otherwise), then SIGKILL once the time is up.",
+  },
   args: { ...args, ...containersPositional },
   async run({ rawArgs }) {
     const { values: v, positionals } = parseOptions("stop", args, rawArgs);

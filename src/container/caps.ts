@@ -97,3 +97,9 @@ export function capMask(caps: Iterable<string>): number {
   for (const c of caps) mask += 2 ** (CAPABILITIES as readonly string[]).indexOf(c);
   return mask;
 }
+
+/** A process's sets from the capabilities a container keeps. Docker gives a user other than
+ * root none permitted or effective, only the bounding set, so that setuid programs and file
+ * capabilities work up to it (moby oci/oci.go SetCapabilities: "Do not set Effective and
+ * Permitted capabilities for non-root users, to match what execve does"). */
+export const processCaps = (caps: string[], uid: number) => ({ bounding: caps, permitted: uid === 0 ? caps : [], inheritable: [] as string[] });

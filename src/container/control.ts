@@ -16,12 +16,13 @@ function open(ref: ProcessRef | undefined, boot: string): number | null {
   return fd;
 }
 
-/** Signal numbers by name ("TERM", "SIGTERM") or number. */
-export function signalNumber(spec: string): number {
+/** Signal numbers by name ("TERM", "SIGTERM") or number; `what` says where it was given. */
+export function signalNumber(spec: string, what?: string): number {
   const { constants } = require("node:os") as typeof import("node:os");
   const name = spec.toUpperCase().replace(/^SIG/, "");
   const n = /^\d+$/.test(spec) ? Number(spec) : (constants.signals as Record<string, number>)[`SIG${name}`];
-  if (n === undefined || n < 1 || n > 64) throw new MycfsError(`unknown signal '${spec}': use a name such as TERM, KILL, HUP, or a number`);
+  if (n === undefined || n < 1 || n > 64)
+    throw new MycfsError(`${what ? `${what}: ` : ""}unknown signal '${spec}': use a name such as TERM, KILL, HUP, or a number`);
   return n;
 }
 
@@ -52,7 +53,8 @@ export function waitSettled(s: ContainerState, ms = -1): boolean {
   return waitGone(s.container, s.bootId, ms) && waitGone(s.supervisor, s.bootId, ms);
 }
 
-/** SIGTERM, then SIGKILL once `seconds` have passed; returns once it is settled. */
+/** Its stop signal (SIGTERM unless its image or --stop-signal said otherwise), then SIGKILL
+ * once `seconds` have passed; returns once it is settled. */
 export function stopContainer(s: ContainerState, seconds: number) {
   if (!isSupervised(s)) return;
   if (s.status === "created") throw new MycfsError(`container ${s.name ?? shortId(s.id)} is still starting; try again`);
@@ -63,7 +65,7 @@ export function stopContainer(s: ContainerState, seconds: number) {
       // it has just ended by itself
     }
   };
-  send(15); // SIGTERM
+  send(s.stopSignal ?? 15); // SIGTERM
   if (!waitGone(s.container, s.bootId, seconds * 1000)) send(9); // SIGKILL
   if (!waitSettled(s, 10_000)) throw new MycfsError(`container ${s.name ?? shortId(s.id)} did not stop within 10 s of SIGKILL`);
 }

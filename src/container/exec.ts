@@ -12,7 +12,7 @@
 // Either way the process moves itself into the v1 cgroups while the host's paths are still
 // there, is born in the cgroup v2 directory, joins the other namespaces with one setns on a
 // pidfd (the user namespace first, when it has one), and gets the container's working
-// directory (resolved inside its root, CVE-2024-21626), rlimits, capabilities,
+// directory (resolved inside its root, CVE-2024-21626), rlimits, user, capabilities,
 // no_new_privs and seccomp filter before exec.
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import { MycfsError } from "../errors";
@@ -21,7 +21,10 @@ import * as op from "../plan/ops";
 import { isAlive, shortId, type ContainerState } from "../state/record";
 import { CLONE, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
-import { privileges, type Stdio } from "./plan";
+import { privileges, type Stdio, withHome } from "./plan";
+import { processCaps } from "./caps";
+import { type Accounts, checkOneId, containerAccounts, resolveUser, withGroups } from "./user";
+import type { ProcessUser } from "../spec/spec";
 import { runPlan, withCgroupFd } from "./run";
 import { openIo, type IoMode } from "./stdio";
 
@@ -30,6 +33,10 @@ export interface ExecOptions extends IoMode {
   /** KEY=VALUE entries over the container's environment. */
   env: string[];
   workdir?: string;
+  /** -u NAME|UID[:GROUP|GID], resolved in the container's own files (default: its user). */
+  user?: string;
+  /** --group-add: groups beside the user's. */
+  groupAdd: string[];
   debug: boolean;
 }
 
@@ -54,14 +61,31 @@ export interface Joined {
  * goes through the enter program. */
 export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE"));
 
-export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, join: op.Step[] = []): op.Step[] {
-  const env = execEnv(s.exec.env, [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
+/** The user a container's record names (one written before mycfs recorded it: root). */
+export const recordedUser = (s: ContainerState): ProcessUser => s.exec.user ?? { uid: 0, gid: 0, additionalGids: [], home: "/root" };
+
+/** exec's user: -u resolved in the container's own account files, as they are now, with
+ * run's --group-add (as docker does) and exec's; else the container's user, with exec's
+ * --group-add. `accounts`: read only when needed. */
+export function execUser(s: ContainerState, o: Pick<ExecOptions, "user" | "groupAdd">, accounts: () => Accounts): ProcessUser {
+  if (o.user === undefined && o.groupAdd.length === 0) return recordedUser(s);
+  const a = accounts();
+  const user =
+    o.user === undefined ? withGroups(recordedUser(s), o.groupAdd, a) : resolveUser(o.user, [...(s.exec.groupAdd ?? []), ...o.groupAdd], a, `-u ${o.user}`);
+  // (the maps are not recorded: an id outside them fails at its step, EINVAL)
+  if (s.userns?.dropGroups === false) checkOneId(user, o.groupAdd, o.user === undefined ? "the container's user" : `-u ${o.user}`);
+  return user;
+}
+
+export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io: Stdio, user: ProcessUser, join: op.Step[] = []): op.Step[] {
+  const env = execEnv(withHome(s.exec.env, user.home), [...(o.tty ? [`TERM=${process.env.TERM ?? "xterm"}`] : []), ...o.env]);
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const security = {
-    capabilities: { bounding: s.exec.caps, permitted: s.exec.caps, inheritable: [] },
+    capabilities: processCaps(s.exec.caps, user.uid),
     noNewPrivileges: s.exec.noNewPrivs,
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
+    user,
   };
   // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
   // into its PID namespace, so the enter program joins that one first
@@ -83,14 +107,14 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
     ...join, // the host's cgroup files
     ...enter,
     op.setns(fds.pidfd, flags, `join the container's ${names.join(", ")} namespaces (setns on a pidfd of ${pid})`),
-    ...(s.userns ? [op.setid(0, 0, s.userns.dropGroups)] : []),
+    ...(s.userns ? [op.setid(0, 0, s.userns.dropGroups ? [] : null, "root of the container's user namespace, which it joined")] : []),
     // the mount namespace's root, which setns made this process's: the container's own
     op.root("/"),
     op.chdir(workdir),
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty()] : []),
     ...s.exec.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
-    ...privileges(security),
+    ...privileges(security, s.userns?.dropGroups !== false),
     op.exec({ argv: o.argv, env, path: pathVar, init: false, ctty: io.ctty }),
   ];
 }
@@ -103,6 +127,7 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
   if (pidfd === null || !isAlive(s.container, s.bootId)) throw notRunning();
   const cgroup = s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   try {
+    const user = execUser(s, o, () => containerAccounts(s.container!.pid, pidfd));
     const io = await openIo(o);
     return await withCgroupFd(cgroup, (v2) => {
       const fds = { pidfd, cgroup: v2 };
@@ -110,7 +135,7 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
       // the child shares our memory, and with it our dumpability
       if (!viaEnter) setDumpable(false);
       return runPlan({
-        plan: buildExecPlan(s, o, fds, io, cgroup?.joinOps() ?? []),
+        plan: buildExecPlan(s, o, fds, io, user, cgroup?.joinOps() ?? []),
         spawn: (plan) => (viaEnter ? spawnJoined(plan, [...io.fds, pidfd, v2]) : spawnInto(plan, pidfd, v2)),
         hooks: () => ({}),
         io,

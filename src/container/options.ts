@@ -163,25 +163,35 @@ function envEntry(entry: string, where: string): [string, string] {
   return [entry.slice(0, eq), entry.slice(eq + 1)];
 }
 
-/** The container's environment: a clean default (not the host's), then --env-file, then -e. */
+/** An --env-file's name and text. */
 export interface EnvFile {
   name: string;
   text: string;
 }
 
-export function buildEnv(opts: { hostname: string; term: string; env: string[]; envFiles: EnvFile[] }): string[] {
-  const env = new Map<string, string>([
-    ["PATH", DEFAULT_PATH],
-    ["HOME", "/root"],
-    ["TERM", opts.term],
-    ["HOSTNAME", opts.hostname],
-  ]);
-  for (const { name, text } of opts.envFiles)
+/** What the user sets: --env-file's entries, then -e's, each checked. */
+export function userEnv(env: string[], envFiles: EnvFile[]): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const { name, text } of envFiles)
     text.split("\n").forEach((line, i) => {
       const t = line.trim();
-      if (t && !t.startsWith("#")) env.set(...envEntry(t, `--env-file ${name}, line ${i + 1}`));
+      if (t && !t.startsWith("#")) entries.push(envEntry(t, `--env-file ${name}, line ${i + 1}`));
     });
-  for (const e of opts.env) env.set(...envEntry(e, `-e ${e}`));
+  for (const e of env) entries.push(envEntry(e, `-e ${e}`));
+  return entries;
+}
+
+/** The container's environment, as docker's: a clean default (not the host's), the image's
+ * Env over it, then what the user set. HOME comes from the user's passwd entry where none
+ * of these sets it (the planner adds it). */
+export function buildEnv(o: { hostname: string; term: string; image: string[]; user: [string, string][] }): string[] {
+  const env = new Map<string, string>([
+    ["PATH", DEFAULT_PATH],
+    ["TERM", o.term],
+    ["HOSTNAME", o.hostname],
+  ]);
+  for (const e of o.image) env.set(...envEntry(e, `the image's Env ${e}`));
+  for (const [k, v] of o.user) env.set(k, v);
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 

@@ -36,19 +36,33 @@ export interface Stdio {
   ctty: boolean;
 }
 
-/** The process's privileges: what the spec says, or what a container's record keeps for exec. */
-export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | "noNewPrivileges"> & { seccomp: Uint8Array | null };
+/** The process's user and privileges: what the spec says, or what a container's record keeps for exec. */
+export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | "noNewPrivileges" | "user"> & { seccomp: Uint8Array | null };
 
-export function privileges(p: ProcessPrivileges): op.Step[] {
+/** runc's order (libcontainer's standard init and finalizeNamespace): the filter first
+ * where installing it needs CAP_SYS_ADMIN (no no_new_privs); the bounding set while
+ * CAP_SETPCAP, which dropping needs, is effective; the groups and ids while CAP_SETGID and
+ * CAP_SETUID are (a uid other than 0 clears the permitted and effective sets); the other
+ * sets; with no_new_privs the filter last, so the fewest calls run under it. A user other
+ * than root keeps no capability (processCaps), so none need survive the uid's change
+ * (runc's PR_SET_KEEPCAPS). `setgroups`: false where the kernel denies it (a rootless
+ * namespace of one id), which leaves the groups as they are. */
+export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] {
   const { bounding, permitted, inheritable } = p.capabilities;
-  const caps = op.caps(capMask(bounding), capMask(permitted), capMask(inheritable), bounding.length);
+  const { uid, gid, additionalGids } = p.user;
+  const ids = [
+    op.bounding(capMask(bounding), bounding.length),
+    op.setid(gid, uid, setgroups ? additionalGids : null, "the container's user"),
+    op.caps(capMask(permitted), capMask(inheritable), permitted.length),
+  ];
   const filter = p.seccomp ? [op.seccomp(p.seccomp)] : [];
-  // With no_new_privs the filter can be installed without CAP_SYS_ADMIN, so it goes
-  // last; without it, installing needs CAP_SYS_ADMIN, so before the capabilities go.
   return p.noNewPrivileges
-    ? [op.prctl(op.PR.SET_NO_NEW_PRIVS, 1, "set no_new_privs: no exec can gain privileges (setuid, file caps)"), caps, ...filter]
-    : [...filter, caps];
+    ? [op.prctl(op.PR.SET_NO_NEW_PRIVS, 1, "set no_new_privs: no exec can gain privileges (setuid, file caps)"), ...ids, ...filter]
+    : [...filter, ...ids];
 }
+
+/** HOME from the user's home directory where the environment sets none, as runc does. */
+export const withHome = (env: string[], home: string): string[] => (env.some((e) => e.startsWith("HOME=")) ? env : [...env, `HOME=${home}`]);
 
 /** The child's steps, from the spec and the host's decisions: a pure function. */
 export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.Step[] {
@@ -83,7 +97,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     op.loopback(),
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
-    ...(userns ? [op.setid(0, 0, host.dropGroups)] : []),
+    ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
     ...systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices),
@@ -107,7 +121,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty()] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
-    ...privileges({ ...p, seccomp: linux.seccomp }),
-    op.exec({ argv: p.args, env: p.env, path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
+    ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
+    op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
   ];
 }

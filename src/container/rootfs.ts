@@ -149,15 +149,12 @@ export function imageRootfs(
   };
 }
 
-/** --rootfs DIR: used in place, like runc's bundle rootfs. Whoever can write the directory
- * above it could swap it for a symlink (to /, say) between a check and a mount by name
- * (the CVE-2018-15664 class): so it is opened once, its last component not followed,
- * checked on that fd, and the container's root is a mount tree cloned from that fd. */
-export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
-  const path = resolve(dir);
+/** --rootfs DIR, opened once: its last component not followed (an O_PATH fd), and never the
+ * host's own root. */
+export function openRootfsDir(dir: string): number {
   let fd: number;
   try {
-    fd = openPathDir(path);
+    fd = openPathDir(resolve(dir));
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
     const why =
@@ -168,9 +165,22 @@ export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
           : errnoMessage(e.errno);
     throw new MycfsError(`--rootfs ${dir}: ${why}; give the path of an unpacked root file system`, undefined, e);
   }
+  if (sameInode(fd, "/")) {
+    close(fd);
+    throw new MycfsError(`--rootfs ${dir}: that is the host's own root; give the directory of an unpacked root file system`);
+  }
+  return fd;
+}
+
+/** --rootfs DIR: used in place, like runc's bundle rootfs. Whoever can write the directory
+ * above it could swap it for a symlink (to /, say) between a check and a mount by name
+ * (the CVE-2018-15664 class): so it is opened once, its last component not followed,
+ * checked on that fd, and the container's root is a mount tree cloned from that fd. */
+export function directoryRootfs(dir: string, owner?: Owner): Rootfs {
+  const path = resolve(dir);
+  const fd = openRootfsDir(dir);
   const close_ = () => close(fd);
   try {
-    if (sameInode(fd, "/")) throw new MycfsError(`--rootfs ${dir}: that is the host's own root; give the directory of an unpacked root file system`);
     if (owner) {
       checkReachable(path, "--rootfs");
       const refusal = idmapRefusal(path);

@@ -31,6 +31,9 @@ export interface Start {
   /** What it runs, for ps: the image name or `--rootfs DIR`. */
   image: string;
   spec: ContainerSpec;
+  /** What its record keeps beyond the spec: what `stop` sends, and --group-add, for exec -u. */
+  stopSignal: number;
+  groupAdd: string[];
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
   lifecycle: Lifecycle;
@@ -96,9 +99,12 @@ export async function startContainer(o: Start): Promise<number> {
           cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
           storeDir: o.storeDir,
           userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
+          stopSignal: o.stopSignal,
           exec: {
             env: p.env,
             workdir: p.cwd,
+            user: p.user,
+            groupAdd: o.groupAdd,
             rlimits: p.rlimits,
             caps: p.capabilities.bounding,
             noNewPrivs: p.noNewPrivileges,

@@ -299,6 +299,30 @@ export function readLink(path: string): string | null {
   return b && utf8Decoder.decode(b);
 }
 
+export interface LayerEntry {
+  /** Type and permission bits. */
+  mode: number;
+  major: number;
+  minor: number;
+  /** A directory overlayfs marks opaque: the layers below it do not show through. */
+  opaque: boolean;
+  /** Its size (at most 2^32-1). */
+  size: number;
+  /** A symlink's target; a regular file's first bytes, when asked for. */
+  data: Uint8Array;
+}
+
+/** What is at `path` below the directory fd `dir`, resolved inside it (openat2
+ * RESOLVE_IN_ROOT) following no symlink, the last one included (csrc/layer_entry.c); with
+ * `contents`, a regular file's first bytes, up to that many. null if nothing is there. */
+export function layerEntry(dir: number, path: string, contents = 0): LayerEntry | null {
+  const buf = new Uint8Array(24 + Math.max(contents, 4096)); // 4096: PATH_MAX, the longest symlink target
+  const n = lookup(call(Call.LAYER_ENTRY, cstr(path), buf, dir, buf.byteLength - 24, contents > 0 ? 1 : 0), `look up ${path}`);
+  if (n === null) return null;
+  const h = new Uint32Array(buf.buffer, 0, 5);
+  return { mode: h[0]!, major: h[1]!, minor: h[2]!, opaque: h[3] === 1, size: h[4]!, data: buf.subarray(24, 24 + n) };
+}
+
 /** A directory's names (no . or ..), or null if it is not there. */
 export function listDir(path: string): string[] | null {
   const b = grow((buf) => call(Call.LIST_DIR, cstr(path), buf, buf.byteLength), `list ${path}`);

@@ -31,6 +31,7 @@ export const OpCode = {
   SETNS: 22,
   PTY: 23,
   ENTER: 24,
+  CAPBSET: 25,
   LIFT_ROOT: 50,
 } as const;
 
@@ -108,6 +109,7 @@ export const Call = {
   SAME_INODE: 43,
   SPAWN_INTO: 44,
   ACCESS: 45,
+  LAYER_ENTRY: 46,
   DEVICE_NUMBER: 60,
   ATTACH_DEVICE_FILTER: 61,
   MOUNT: 80,

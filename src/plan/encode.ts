@@ -15,7 +15,7 @@ export interface RawOp {
   b: number;
   c: number;
   strs: string[];
-  /** Raw bytes carried instead of strings (OP_SECCOMP's BPF program). */
+  /** Raw bytes carried instead of strings (OP_SECCOMP's BPF program, OP_SETID's gids). */
   blob?: Uint8Array;
 }
 
@@ -76,12 +76,22 @@ export function wire(s: Step): RawOp {
       return raw(OpCode.PRCTL, { a: s.option, b: s.arg });
     case "rlimit":
       return raw(OpCode.RLIMIT, { a: s.resource, b: s.soft, c: s.hard });
+    case "bounding":
+      return raw(OpCode.CAPBSET, { a: s.keep });
     case "caps":
-      return raw(OpCode.CAPS, { a: s.bounding, b: s.permitted, c: s.inheritable });
+      return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable });
     case "seccomp":
       return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
-    case "setid":
-      return raw(OpCode.SETID, { a: s.gid, b: s.uid, flags: s.dropGroups ? OpFlag.SETGROUPS : 0 });
+    case "setid": {
+      const groups = s.groups ?? [];
+      return raw(OpCode.SETID, {
+        a: s.gid,
+        b: s.uid,
+        c: groups.length,
+        flags: s.groups ? OpFlag.SETGROUPS : 0,
+        blob: new Uint8Array(Uint32Array.from(groups).buffer),
+      });
+    }
     case "attach":
       return raw(OpCode.ATTACH, { strs: [s.path] });
     case "write":

@@ -71,9 +71,11 @@ export type Step = { what: string } & (
   /** -1 is RLIM_INFINITY. */
   | { kind: "rlimit"; resource: number; soft: number; hard: number; name: string }
   /** Bit masks of capability numbers (up to 63; plain numbers lose nothing below 2^53). */
-  | { kind: "caps"; bounding: number; permitted: number; inheritable: number }
+  | { kind: "bounding"; keep: number }
+  | { kind: "caps"; permitted: number; inheritable: number }
   | { kind: "seccomp"; bpf: Uint8Array }
-  | { kind: "setid"; gid: number; uid: number; dropGroups: boolean }
+  /** groups: the supplementary gids; null leaves them (setgroups is denied there). */
+  | { kind: "setid"; gid: number; uid: number; groups: number[] | null }
   | { kind: "attach"; path: string }
   | { kind: "write"; path: string; text: string }
   | { kind: "setns"; fd: number; flags: number }
@@ -126,21 +128,27 @@ export const rlimit = (resource: number, soft: number, hard: number, name: strin
   name,
   what: `set the ${name} limit to ${soft < 0 ? "unlimited" : soft}:${hard < 0 ? "unlimited" : hard}`,
 });
-export const caps = (bounding: number, permitted: number, inheritable: number, count: number): Step => ({
+/** Capabilities leave the bounding set while CAP_SETPCAP is still effective: before the ids change. */
+export const bounding = (keep: number, count: number): Step => ({
+  kind: "bounding",
+  keep,
+  what: `keep ${count} capabilities in the bounding set, drop the rest from it`,
+});
+export const caps = (permitted: number, inheritable: number, count: number): Step => ({
   kind: "caps",
-  bounding,
   permitted,
   inheritable,
-  what: `keep ${count} capabilities, drop the rest from every set`,
+  what: count ? `keep ${count} capabilities permitted and effective, none ambient` : "no capability permitted, effective or ambient",
 });
 export const seccomp = (bpf: Uint8Array): Step => ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
-/** Become gid/uid (root of a new user namespace, once its maps are written). */
-export const setid = (gid: number, uid: number, dropGroups: boolean): Step => ({
+/** Become gid/uid: the root of a new user namespace once its maps are written, or the
+ * container's user; `groups` as on the step, `whose` says whose ids these are. */
+export const setid = (gid: number, uid: number, groups: number[] | null, whose: string): Step => ({
   kind: "setid",
   gid,
   uid,
-  dropGroups,
-  what: `become uid ${uid}, gid ${gid} of the new user namespace`,
+  groups,
+  what: `become uid ${uid}, gid ${gid}${groups === null ? "" : groups.length ? `, supplementary groups ${groups.join(", ")}` : ", no supplementary groups"} (${whose})`,
 });
 /** Attach the mount mycfs passed at the last sync point (an id-mapped image) at path. */
 export const attach = (path: string, what: string): Step => ({ kind: "attach", path, what });

@@ -5,12 +5,14 @@ import type { Tmpfs, Volume } from "../container/options";
 import type { Rlimit } from "../container/rlimits";
 import type { Privileges } from "../container/security";
 import type { Userns } from "../container/userns";
-import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping, type Mount, type Namespace } from "./spec";
+import { processCaps } from "../container/caps";
+import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping, type Mount, type Namespace, type ProcessUser } from "./spec";
 
 export interface RunFlags {
   argv: string[];
   env: string[];
   workdir: string;
+  user: ProcessUser;
   hostname: string;
   volumes: Volume[];
   tmpfs: Tmpfs[];
@@ -51,7 +53,8 @@ export function specFromFlags(f: RunFlags): ContainerSpec {
       args: f.argv,
       env: f.env,
       cwd: f.workdir,
-      capabilities: { bounding: caps, permitted: caps, inheritable: [] },
+      user: f.user,
+      capabilities: processCaps(caps, f.user.uid),
       rlimits: f.rlimits,
       noNewPrivileges: f.privileges.noNewPrivs,
     },

@@ -9,9 +9,13 @@ import type { Rlimit } from "../container/rlimits";
 export interface ContainerSpec {
   process: {
     args: string[];
-    /** KEY=VALUE entries. */
+    /** KEY=VALUE entries; without HOME, the planner adds the user's (as runc does). */
     env: string[];
     cwd: string;
+    /** Who the process is, resolved in the image's /etc/passwd and /etc/group. `home`: the
+     * user's home directory there ("/" without an entry), for HOME (mycfs's extension:
+     * the planner reads no file). */
+    user: ProcessUser;
     /** Capability names without CAP_. The effective set is the permitted one and the
      * ambient set is empty, as docker's. */
     capabilities: { bounding: string[]; permitted: string[]; inheritable: string[] };
@@ -41,6 +45,14 @@ export interface ContainerSpec {
   };
   /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot). */
   mycfs: { init: boolean; pivot: boolean };
+}
+
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  /** The supplementary groups: the primary group, those /etc/group lists the user in, --group-add's. */
+  additionalGids: number[];
+  home: string;
 }
 
 export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup";

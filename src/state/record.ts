@@ -3,6 +3,7 @@
 // and its start time (/proc/PID/stat, clock ticks since boot), within one boot.
 import type { Layout } from "../cgroups/layout";
 import type { Rlimit } from "../container/rlimits";
+import type { ProcessUser } from "../spec/spec";
 import { readFile } from "../native/lib";
 
 export interface ProcessRef {
@@ -37,6 +38,8 @@ export interface ContainerState {
   cgroup?: { name: string; layout: Layout };
   /** A user namespace of its own, which exec joins too; rootless: made by a user, not root. */
   userns?: { rootless: boolean; dropGroups: boolean };
+  /** What `stop` sends first: the image's StopSignal or --stop-signal (absent: SIGTERM). */
+  stopSignal?: number;
   /** Its directory in the store (overlay upper layer), if it has one. */
   storeDir?: string;
   /** What `exec` needs to start a process as the container's own are. */
@@ -47,8 +50,13 @@ export interface ContainerState {
 }
 
 export interface ExecDefaults {
+  /** Without HOME where it came from the user's passwd entry: exec -u gets its own user's. */
   env: string[];
   workdir: string;
+  /** Its user, resolved when it started (absent in records of an older mycfs: root). */
+  user?: ProcessUser;
+  /** run's --group-add, which exec -u resolves again for its user, as docker does. */
+  groupAdd?: string[];
   rlimits: Rlimit[];
   caps: string[];
   noNewPrivs: boolean;

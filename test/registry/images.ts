@@ -82,7 +82,10 @@ export async function busyboxLayer(): Promise<Entry[]> {
     { file: "bin/busybox", content: binary, mode: 0o755 },
     ...applets.map((a) => ({ symlink: `bin/${a}`, target: "busybox" })),
     { dir: "etc" },
-    { file: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
+    {
+      file: "etc/passwd",
+      content: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    },
     { file: "etc/group", content: "root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n" },
     { dir: "tmp", mode: 0o1777 },
   ];
