@@ -16,7 +16,12 @@ describe("bad input", () => {
       ["--rootfs", "/nonexistent/rootfs", "true"],
       /^mycfs: --rootfs \/nonexistent\/rootfs: no such directory; give the path of an unpacked root file system\n$/,
     ],
-    ["an unknown image", ["no-such-image", "true"], /^mycfs: unknown image 'no-such-image': .*use --rootfs DIR/],
+    ["an image name that is none", ["No-Such-Image", "true"], /^mycfs: image reference 'No-Such-Image' is not valid: repository names must be lower-case\n$/],
+    [
+      "a tag of busybox other than the embedded one",
+      ["busybox:0.1", "true"],
+      /^mycfs: unknown image 'busybox:0\.1': busybox is the embedded busybox:[\d.]+; for another tag of docker.io's, name it docker.io\/library\/busybox:0\.1\n$/,
+    ],
     ["-e without =", ["-e", "FOO", "busybox", "true"], /^mycfs: -e FOO: expected KEY=VALUE, got 'FOO'\n$/],
     ["an unknown flag", ["--frobnicate", "busybox", "true"], /^mycfs: unknown flag '--frobnicate' for 'mycfs run'; see 'mycfs run --help'\n$/],
     [

@@ -45,7 +45,7 @@ describe("pull from an Alpine mirror", () => {
       expect(r.stderr).toContain(`pulling alpine:3.99 3.99.1 from ${cdn.fileUrl}`);
       expect(r).toMatchObject({ code: 0, stdout: `sha256:${sha(archive)}\n` });
       const list = await mycfs(["images", "--root", root]);
-      expect(list.stdout).toMatch(new RegExp(`alpine:3.99 +3.99.1 +[\\d.]+ MB +sha256:${sha(archive).slice(0, 12)}`));
+      expect(list.stdout).toMatch(new RegExp(`alpine:3.99 +3.99.1 +- +1 +[\\d.]+ MB +sha256:${sha(archive).slice(0, 12)}`));
       const run = await mycfs(["run", "--rm", "--root", root, "alpine:3.99", "cat", "/etc/os-release"]);
       expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining("VERSION_ID=3.99.1") });
       // pulled again: the index says the same digest, so nothing is downloaded

@@ -214,8 +214,10 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
     const dir = slash < 0 ? "." : path!.slice(0, slash);
     if (base === OPAQUE) {
       if (dir !== "." && !dirs.some((d) => d.path === dir)) {
+        // a marker without its directory's own entry: the directory as tar would make it
         const rc = entry.make(root, dir, EntryKind.DIR, 0o755, [0, 0], "", uid, gid, 0);
         if (rc < 0) throw failed(name, rc);
+        dirs.push({ path: dir, uid, gid, mode: 0o755, mtime: 0 });
       }
       for (const key of opts.layer.opaque) {
         const rc = entry.xattr(root, dir, key, Y);

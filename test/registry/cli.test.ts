@@ -1,8 +1,9 @@
 // `mycfs pull` and `mycfs run` against a real registry (distribution 2.8 on 127.0.0.1):
 // a three-layer image (gzip, zstd, uncompressed; a whiteout and an opaque directory in the
-// middle one) pulled, stored as layers, run with its config; a second pull fetches only
-// the manifest and config; an image sharing a layer stores only its own; an index's
-// platforms; a TLS registry through --registry-ca and --insecure-registry.
+// middle one) pulled, stored as layers, run with its config (a non-root USER among it); a
+// second pull fetches only the manifest and config; an image sharing a layer stores only
+// its own; an index's platforms; a TLS registry through --registry-ca and
+// --insecure-registry.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -22,7 +23,15 @@ let layered: Layout;
 let base: Entry[];
 const amd64 = { os: "linux", architecture: "amd64" };
 const arm64 = { os: "linux", architecture: "arm64", variant: "v8" };
-const config = { Entrypoint: ["/bin/echo"], Cmd: ["hello"], Env: ["FOO=bar"], WorkingDir: "/opt", Labels: { "org.opencontainers.image.version": "1.2" } };
+const config = {
+  Entrypoint: ["/bin/echo"],
+  Cmd: ["hello"],
+  Env: ["FOO=bar"],
+  WorkingDir: "/opt",
+  User: "app",
+  Labels: { "org.opencontainers.image.version": "1.2" },
+  ExposedPorts: { "80/tcp": {} },
+};
 
 beforeAll(async () => {
   base = await busyboxLayer();
@@ -76,7 +85,14 @@ describe("mycfs pull from a registry", () => {
     const image = `${registry.host}/test/layered:1`;
     expect(await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", image, "-c", LOOK])).toMatchObject({ code: 0, stdout: "b\nkt" });
     expect(await mycfs(["run", "--rm", "--root", store.root, image])).toMatchObject({ code: 0, stdout: "hello\n" });
-    expect(await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", image, "-c", 'echo "$FOO $(pwd)"'])).toMatchObject({ stdout: "bar /opt\n" });
+    expect(await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "sh", image, "-c", 'echo "$FOO $(pwd) $HOME"'])).toMatchObject({
+      stdout: "bar /opt /home/app\n",
+    });
+    // the image's non-root USER, its groups from the image's /etc/group
+    expect(await mycfs(["run", "--rm", "--root", store.root, "--entrypoint", "id", image])).toMatchObject({
+      code: 0,
+      stdout: "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n",
+    });
   });
 
   test("pulled again: the manifest and config only; an image sharing a layer fetches only its own", async () => {
