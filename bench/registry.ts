@@ -6,7 +6,7 @@
 //   sudo bun bench/registry.ts [ROUNDS]     (npm run bench:registry builds dist/mycfs first)
 // Targets (issue "Images from OCI registries"): pull ≤ 0.7× the faster of the other two,
 // peak RSS < 150 MB; start on 5 layers within 2 ms of 1 layer.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildLayout, type Entry, pushLayout } from "../test/registry/layout";
@@ -16,7 +16,7 @@ import { median, MYCFS, mycfsRun, need, privateState, table, time } from "./lib"
 
 const rounds = Number(process.argv[2] ?? 3);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
-await need({ hyperfine: "hyperfine", skopeo: "skopeo", umoci: "umoci", podman: "podman", "docker-registry": "docker-registry" });
+await need({ hyperfine: "hyperfine", time: "time", skopeo: "skopeo", umoci: "umoci", podman: "podman", "docker-registry": "docker-registry" });
 
 const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-registry-"));
 privateState(dir);
@@ -40,7 +40,7 @@ try {
   const config = { Cmd: ["/bin/sh"] };
   // busybox in the lowest layer, so that the containers can start
   const base = await busyboxLayer();
-  await buildLayout(join(dir, "five"), { layers: layers.map((entries, i) => ({ entries: i ? entries : [...base, ...entries] })), config });
+  const built = await buildLayout(join(dir, "five"), { layers: layers.map((entries, i) => ({ entries: i ? entries : [...base, ...entries] })), config });
   await buildLayout(join(dir, "one"), { layers: [{ entries: [...base, ...layers.flat()] }], config });
   const five = `${registry.host}/bench/five:1`;
   const one = `${registry.host}/bench/one:1`;
@@ -49,6 +49,7 @@ try {
 
   const fresh = (name: string) => {
     rmSync(join(dir, name), { recursive: true, force: true });
+    mkdirSync(join(dir, name));
     return join(dir, name);
   };
   const tools: Record<string, () => string[][]> = {
@@ -72,11 +73,12 @@ try {
       let ms = 0;
       for (const argv of steps()) {
         const t0 = performance.now();
-        const p = Bun.spawn(argv, { stdout: "ignore", stderr: "pipe" });
+        // GNU time's %M: the peak RSS of the command, in kB, as the last line on stderr
+        const p = Bun.spawn(["time", "-f", "%M", ...argv], { stdout: "ignore", stderr: "pipe" });
         const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
         if (code !== 0) throw new Error(`${argv.join(" ")}: ${err}`);
         ms += performance.now() - t0;
-        rss.set(name, Math.max(rss.get(name)!, (p.resourceUsage()?.maxRSS ?? 0) / 1024));
+        rss.set(name, Math.max(rss.get(name)!, Number(err.trim().split("\n").at(-1)) / 1024));
       }
       walls.get(name)!.push(ms);
     }
@@ -98,7 +100,8 @@ try {
     fresh(name);
   }
   const others = Math.min(median(walls.get("skopeo copy + umoci unpack")!), median(walls.get("podman pull")!));
-  console.log(`## Pull and unpack: ${five}, 5 layers of 40 MB (about 20 MB each compressed), ${rounds} rounds\n`);
+  const compressed = built.images[0]!.layers.reduce((n, l) => n + l.size, 0) / 1e6;
+  console.log(`## Pull and unpack: ${five}, 5 layers of 40 MB (${compressed.toFixed(0)} MB as gzip), ${rounds} rounds\n`);
   console.log(table(walls, "mycfs pull"));
   console.log(`\npeak RSS (MB): ${[...rss].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
   console.log(
