@@ -6,10 +6,11 @@
 //   sudo bun bench/registry.ts [ROUNDS]     (npm run bench:registry builds dist/mycfs first)
 // Targets (issue "Images from OCI registries"): pull ≤ 0.7× the faster of the other two,
 // peak RSS < 150 MB; start on 5 layers within 2 ms of 1 layer.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildLayout, type Entry, pushLayout } from "../test/registry/layout";
+import { withoutSystemCache } from "../test/helpers";
 import { busyboxLayer } from "../test/registry/images";
 import { startRegistry } from "../test/registry/registry";
 import { median, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
@@ -57,15 +58,24 @@ try {
     "skopeo copy + umoci unpack": () => {
       const out = fresh("oci");
       return [
-        ["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${five}`, `oci:${out}/layout:1`],
+        withoutSystemCache(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${five}`, `oci:${out}/layout:1`]),
         ["umoci", "unpack", "--image", `${out}/layout:1`, `${out}/bundle`],
       ];
     },
-    "podman pull": () => {
-      const out = fresh("podman");
-      return [["podman", "--root", `${out}/root`, "--runroot", `${out}/run`, "--storage-driver", "overlay", "pull", "--quiet", "--tls-verify=false", five]];
-    },
+    "podman pull": () => [withoutSystemCache([...podman(fresh("podman")), "pull", "--quiet", "--tls-verify=false", five])],
   };
+  /** podman with storage, state, locks and network configuration of its own in `out`: none
+   * of the host's (/run/containers, /var/lib/containers) is made or used (run it
+   * withoutSystemCache, as skopeo). */
+  function podman(out: string): string[] {
+    mkdirSync(`${out}/tmp`, { recursive: true });
+    writeFileSync(
+      `${out}/containers.conf`,
+      `[engine]\nlock_type = "file"\nevents_logger = "none"\nimage_copy_tmp_dir = "${out}/tmp"\n[network]\nnetwork_backend = "cni"\nnetwork_config_dir = "${out}/networks"\n`,
+    );
+    process.env.CONTAINERS_CONF = `${out}/containers.conf`;
+    return ["podman", "--root", `${out}/root`, "--runroot", `${out}/run`, "--tmpdir", `${out}/tmp`, "--storage-driver", "overlay"];
+  }
   const walls = new Map(Object.keys(tools).map((k) => [k, [] as number[]]));
   const rss = new Map(Object.keys(tools).map((k) => [k, 0]));
   for (let r = 0; r < rounds; r++)
@@ -74,7 +84,8 @@ try {
       for (const argv of steps()) {
         const t0 = performance.now();
         // GNU time's %M: the peak RSS of the command, in kB, as the last line on stderr
-        const p = Bun.spawn(["time", "-f", "%M", ...argv], { stdout: "ignore", stderr: "pipe" });
+        // (env given: Bun's spawn would pass the environment as it was at start)
+        const p = Bun.spawn(["time", "-f", "%M", ...argv], { stdout: "ignore", stderr: "pipe", env: process.env });
         const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
         if (code !== 0) throw new Error(`${argv.join(" ")}: ${err}`);
         ms += performance.now() - t0;
@@ -82,23 +93,9 @@ try {
       }
       walls.get(name)!.push(ms);
     }
-  for (const name of ["podman", "oci", "mycfs"]) {
-    // podman's overlay layers are mounts in its own root: unmount before removing
-    if (name === "podman")
-      Bun.spawnSync([
-        "podman",
-        "--root",
-        join(dir, "podman/root"),
-        "--runroot",
-        join(dir, "podman/run"),
-        "--storage-driver",
-        "overlay",
-        "system",
-        "reset",
-        "--force",
-      ]);
-    fresh(name);
-  }
+  // podman's overlay layers may be mounts in its own root: reset before removing
+  Bun.spawnSync(withoutSystemCache([...podman(join(dir, "podman")), "system", "reset", "--force"]), { env: process.env });
+  for (const name of ["podman", "oci", "mycfs"]) fresh(name);
   const others = Math.min(median(walls.get("skopeo copy + umoci unpack")!), median(walls.get("podman pull")!));
   const compressed = built.images[0]!.layers.reduce((n, l) => n + l.size, 0) / 1e6;
   console.log(`## Pull and unpack: ${five}, 5 layers of 40 MB (${compressed.toFixed(0)} MB as gzip), ${rounds} rounds\n`);

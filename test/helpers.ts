@@ -36,6 +36,10 @@ export const inMountNamespace = (script: string) => (argv: string[]) => ["unshar
 /** argv on a simulated pure cgroup v2 host: with cgroup2 mounted on /sys/fs/cgroup. */
 export const onPureV2 = inMountNamespace('mount -t cgroup2 none /sys/fs/cgroup && exec "$@"');
 
+/** argv with an empty /var/lib of its own: skopeo, run as root, keeps a blob cache in
+ * /var/lib/containers/cache that would outlive the test. */
+export const withoutSystemCache = inMountNamespace('mount -t tmpfs none /var/lib && exec "$@"');
+
 /** `wrap`: what runs mycfs's argv (onPureV2, say). */
 export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {}): Promise<Result> {
   const p = Bun.spawn((opts.wrap ?? ((a) => a))([MYCFS, ...args]), {

@@ -3,6 +3,7 @@
 // and replaces a directory, which umoci writes as whiteouts), sets a config, and skopeo
 // copies it to an oci-archive tar and a docker-archive (docker save's format).
 import { resolve } from "node:path";
+import { withoutSystemCache } from "./helpers";
 
 /** What a container of the image sees: `ls /opq`, /delme's absence, /kept/k. */
 export const LOOK = "ls /opq; test -e /delme && echo delme-present; cat /kept/k";
@@ -12,7 +13,7 @@ export const SEEN = "b\nk\n";
 export function buildLayered(dir: string) {
   const busybox = resolve("build/busybox.tar.gz");
   const r = Bun.spawnSync(
-    [
+    withoutSystemCache([
       "sh",
       "-euc",
       `umoci init --layout layout && umoci new --image layout:t
@@ -24,7 +25,7 @@ umoci repack --image layout:t b2 && rm -rf b2
 umoci config --image layout:t --config.entrypoint /bin/echo --config.cmd hello --config.env FOO=bar --config.workingdir /opq --config.user 65534 --config.label org.opencontainers.image.version=2.5
 skopeo copy -q oci:layout:t oci-archive:oci.tar:t
 skopeo copy -q oci:layout:t docker-archive:docker.tar:archived:v1`,
-    ],
+    ]),
     { cwd: dir, stderr: "pipe" },
   );
   if (r.exitCode !== 0) throw new Error(`building the layered image: ${r.stderr}`);

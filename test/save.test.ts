@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { unpackTar } from "modern-tar";
 import { parseRef } from "../src/images/refs";
 import { type ImageRecord, Store } from "../src/images/store";
-import { imageDir, inMountNamespace, MYCFS, mycfs, terminal, testStore } from "./helpers";
+import { imageDir, inMountNamespace, MYCFS, mycfs, terminal, testStore, withoutSystemCache } from "./helpers";
 import { describeTree, makeEveryKindOfEntry, setXattr } from "./trees";
 
 const store = testStore("save");
@@ -33,9 +33,23 @@ writeFileSync(
     `[network]\nnetwork_backend = "cni"\nnetwork_config_dir = "${podmanDir}/networks"\n`,
 );
 const podman = (...args: string[]) =>
-  run(["podman", "--root", `${podmanDir}/root`, "--runroot", `${podmanDir}/runroot`, "--tmpdir", `${podmanDir}/tmp`, "--storage-driver", "vfs", ...args], {
-    CONTAINERS_CONF: `${podmanDir}/containers.conf`,
-  });
+  run(
+    withoutSystemCache([
+      "podman",
+      "--root",
+      `${podmanDir}/root`,
+      "--runroot",
+      `${podmanDir}/runroot`,
+      "--tmpdir",
+      `${podmanDir}/tmp`,
+      "--storage-driver",
+      "vfs",
+      ...args,
+    ]),
+    {
+      CONTAINERS_CONF: `${podmanDir}/containers.conf`,
+    },
+  );
 
 const save = (image: string, file: string) => mycfs(["save", "--root", store.root, image, "-o", file]);
 
@@ -119,7 +133,7 @@ describe("the embedded busybox, saved", () => {
 
   test("skopeo inspects it, and umoci unpacks the store's very files", async () => {
     const { manifest } = await readArchive(file);
-    const inspected = JSON.parse(run(["skopeo", "inspect", `oci-archive:${file}`]));
+    const inspected = JSON.parse(run(withoutSystemCache(["skopeo", "inspect", `oci-archive:${file}`])));
     expect(inspected).toMatchObject({ Os: "linux", Architecture: HOST_ARCH, Layers: [manifest.layers[0].digest] });
     expect(describeTree(umociUnpack(file, "latest"), true)).toEqual(describeTree(imageDir(store.root), true));
   });

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { packTar, type TarHeader } from "modern-tar";
 import type { ImageConfig, Platform } from "../../src/images/config";
+import { withoutSystemCache } from "../helpers";
 
 type Owner = { mode?: number; uid?: number; gid?: number };
 export type Entry =
@@ -156,7 +157,7 @@ export async function pushLayout(dir: string, ref: string, opts: PushOptions = {
   argv.push(...(opts.format ? ["--format", opts.format] : ["--preserve-digests"]));
   argv.push(opts.caFile ? `--dest-cert-dir=${join(opts.caFile, "..")}` : "--dest-tls-verify=false");
   argv.push(...(opts.creds ? ["--dest-creds", opts.creds] : ["--dest-no-creds"]), `oci:${dir}`, `docker://${ref}`);
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(withoutSystemCache(argv), { stdout: "pipe", stderr: "pipe" });
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`${argv.join(" ")} failed: ${err}`);
 }
