@@ -15,8 +15,10 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
   if (cc.exitCode !== 0) throw new Error(`building the probe failed:\n${cc.stderr}`);
 }
 
-// Container records go to a state directory of the suite's own, never the host's /run/mycfs.
-const hostState = existsSync("/run/mycfs");
+// Container records go to a state directory of the suite's own, never the host's /run/mycfs;
+// skopeo's and podman's caches and state (test/helpers.ts withoutSystemCache) never to the host's.
+const hostDirs = ["/run/mycfs", "/var/lib/containers", "/run/containers"];
+const hostBefore = new Set(hostDirs.filter((d) => existsSync(d)));
 process.env.MYCFS_STATE = tempDir("state");
 // Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
 const tempBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-")));
@@ -32,7 +34,8 @@ afterAll(() => {
   const live = records.filter((r) => r.status !== "exited").map((r) => `${r.id} (${r.status})`);
   if (live.length) throw new Error(`the suite left containers in its state directory: ${live.join(", ")}`);
   // a mycfs started without the suite's environment would have written the host's
-  if (!hostState && existsSync("/run/mycfs")) throw new Error("the suite wrote the host's state directory /run/mycfs");
+  const made = hostDirs.filter((d) => !hostBefore.has(d) && existsSync(d));
+  if (made.length) throw new Error(`the suite made the host's ${made.join(", ")}`);
   const mounts = readFileSync("/proc/mounts", "utf8")
     .split("\n")
     .filter((l) => l.includes("mycfs"));
