@@ -58,6 +58,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
     case CALL_POWER_OFF: return mycfs_power_off();
     case CALL_LOCK: return mycfs_lock(p0, (int)a, (int)b);
     case CALL_DEVICE_NUMBER: return mycfs_device_number(p0, p1);
+    case CALL_NETLINK: return mycfs_netlink(p0, (uint32_t)a, (int)b, p1, (uint32_t)c);
     case CALL_ATTACH_DEVICE_FILTER: return mycfs_attach_device_filter(p0, p1, (uint32_t)a);
   }
   return -38; /* ENOSYS: a number this library does not know */

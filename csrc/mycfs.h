@@ -88,6 +88,7 @@ int mycfs_lock(const char *path, int exclusive, int wait);
 int mycfs_rename(const char *from, const char *to);
 int mycfs_device_number(const char *path, uint32_t *out);
 int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uint32_t len);
+int mycfs_netlink(const uint8_t *req, uint32_t len, int pid, uint8_t *reply, uint32_t cap);
 int mycfs_layer_entry(int dirfd, const char *path, uint8_t *buf, uint32_t size, int contents);
 
 /* How mycfs exec enters a container (join.c starts enter/main.c): what the enter program

@@ -65,6 +65,7 @@ enum mycfs_sync {
   SYNC_NAMESPACES = 1, /* child is in its new user namespace: the uid and gid maps go here */
   SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
   SYNC_PREPARED = 3,   /* the steps that follow need what the parent makes meanwhile (cgroup, layers) */
+  SYNC_NETWORK = 4,    /* in the new network namespace: the parent moves eth0 into it and sets it up */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
@@ -126,6 +127,7 @@ enum mycfs_call {
   CALL_LAYER_ENTRY = 46,
   CALL_DEVICE_NUMBER = 60,
   CALL_ATTACH_DEVICE_FILTER = 61,
+  CALL_NETLINK = 62,
   CALL_MOUNT = 80,
   CALL_SUPERVISE = 81,
   CALL_POWER_OFF = 82,

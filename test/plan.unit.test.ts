@@ -94,6 +94,14 @@ describe("buildPlan", () => {
     expect(at(userns)).toBeLessThan(kinds(userns).indexOf("setid"));
   });
 
+  test("the bridge network: the child waits in its new network namespace for eth0, after lo, before any mount", () => {
+    const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
+    expect(at(buildPlan(spec(), host(), io))).toBe(-1);
+    const bridged = buildPlan(spec(), host({ bridge: true }), io);
+    expect(kinds(bridged).slice(at(bridged) - 3, at(bridged))).toEqual(["unshare", "hostname", "loopback"]);
+    expect(at(bridged)).toBeLessThan(kinds(bridged).indexOf("mount"));
+  });
+
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {
     const pivot = kinds(plan).indexOf("pivotRoot");
     const lastInRoot = plan.findLastIndex((s) => isStep(s, "mount") && s.inRoot !== undefined);

@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<CommandDef>> = {
   kill: lazy(() => import("./kill")),
   wait: lazy(() => import("./wait")),
   rm: lazy(() => import("./rm")),
+  network: lazy(() => import("./network")),
 };
 
 const root = defineCommand({

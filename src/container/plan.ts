@@ -27,6 +27,8 @@ export interface HostFacts {
   /** What mycfs makes after the clone, for the child to wait for (Sync.PREPARED): the
    * root's layers (and the cgroup), or only the cgroup; nothing (a second attempt). */
   prepared?: "rootfs" | "cgroup";
+  /** The bridge network: mycfs gives the child's new network namespace its eth0. */
+  bridge?: boolean;
 }
 
 export interface Stdio {
@@ -95,6 +97,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     op.unshare(containerNamespaces(false) & ~CLONED, "enter new mount, UTS, IPC and network namespaces"),
     op.hostname(spec.hostname),
     op.loopback(),
+    ...(host.bridge ? [op.sync(Sync.NETWORK, "wait for mycfs to give the new network namespace its eth0 on the bridge, with its address and route")] : []),
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),

@@ -187,6 +187,8 @@ export interface RunOptions {
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
+  /** At Sync.NETWORK: what mycfs makes in the child's network namespace. */
+  network?(pid: number): void;
 }
 
 /** Runs `plan` (start.ts: the same plan --dry-run prints). */
@@ -202,7 +204,7 @@ export function runContainer(plan: Step[], ns: Namespaces, cgroup: ContainerCgro
     },
     hooks: (pid) => {
       if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? " and user" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid) };
+      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid), [Sync.NETWORK]: () => o.network?.(pid) };
     },
     ...o,
   });

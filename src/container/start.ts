@@ -16,6 +16,8 @@ import { runContainer, StepFailed } from "./run";
 import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
+import { type Attachment, attachContainer, releaseBridge, reserveBridge } from "../network/bridge";
+import type { Port } from "../network/ports";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
  * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
@@ -43,6 +45,8 @@ export interface Start {
   /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
   cgroup: ContainerCgroup | undefined;
   createCgroup(): void;
+  /** --network bridge, with the ports it publishes (-p, -P). */
+  bridge?: { ports: Port[] };
   /** What the plan needs of the host, but for the root and what the child waits for. */
   host: Omit<HostFacts, "rootfs" | "prepared">;
   rootfs(): Rootfs | Promise<Rootfs>;
@@ -60,7 +64,7 @@ const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: bool
 const madeAfterClone = (early: boolean, layers: boolean): HostFacts["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
 
 /** The host's decisions as the planner takes them, once the root and what the child waits for are known. */
-const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({ ...o.host, rootfs, prepared });
+const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({ ...o.host, rootfs, prepared, bridge: o.bridge !== undefined });
 
 export async function startContainer(o: Start): Promise<number> {
   const { spec, lifecycle, cgroup } = o;
@@ -79,6 +83,7 @@ export async function startContainer(o: Start): Promise<number> {
   const state = new StateDir(o.stateDir);
   const effects = new HostEffects();
   let reg: Registration | undefined;
+  let network: Attachment | undefined;
   let code: number | undefined;
   let oomKilled = false;
   let ran = false; // the command was exec'd
@@ -98,6 +103,7 @@ export async function startContainer(o: Start): Promise<number> {
           autoRemove: lifecycle.autoRemove,
           cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
           storeDir: o.storeDir,
+          network,
           userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
           stopSignal: o.stopSignal,
           exec: {
@@ -122,6 +128,11 @@ export async function startContainer(o: Start): Promise<number> {
   };
   const early = registeredBeforeClone(cgroup, lifecycle.detach);
   try {
+    // first: a host port already taken is refused before anything else is made
+    if (o.bridge) {
+      network = await reserveBridge(state.root, o.id, o.bridge.ports);
+      effects.made("the container's bridge network", () => releaseBridge(state.root, o.id));
+    }
     if (early) register();
     let rootfs = await o.rootfs();
     // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
@@ -144,6 +155,7 @@ export async function startContainer(o: Start): Promise<number> {
         debug: o.debug,
         io,
         prepare,
+        network: network && ((pid) => attachContainer(pid, network!)),
         started: (pid) => {
           ran = true;
           reg!.running(pid);

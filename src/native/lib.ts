@@ -515,3 +515,12 @@ export function supervise(argv: string[], env: string[]): number {
 
 /** Syncs and powers the machine off; returns (-errno) only if it could not. */
 export const powerOff = (): number => call(Call.POWER_OFF);
+
+/** Sends one rtnetlink request (src/network/netlink.ts builds it) from the network
+ * namespace of process `pid` (0: mycfs's own); the answer to a GET, else an empty array
+ * for the kernel's ack; a refusal returns as -errno. */
+export function netlink(req: Uint8Array, pid: number): Uint8Array | number {
+  const reply = new Uint8Array(8192);
+  const rc = call(Call.NETLINK, req, reply, req.byteLength, pid, reply.byteLength);
+  return rc < 0 ? rc : reply.subarray(0, rc);
+}

@@ -53,6 +53,7 @@ export const Sync = {
   NAMESPACES: 1,
   TERMINAL: 2,
   PREPARED: 3,
+  NETWORK: 4,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 
@@ -112,6 +113,7 @@ export const Call = {
   LAYER_ENTRY: 46,
   DEVICE_NUMBER: 60,
   ATTACH_DEVICE_FILTER: 61,
+  NETLINK: 62,
   MOUNT: 80,
   SUPERVISE: 81,
   POWER_OFF: 82,

@@ -1,8 +1,8 @@
 // Stale state: a container whose supervisor died (SIGKILL, OOM, a crash) cannot be
-// running — the kernel killed it (PR_SET_PDEATHSIG), or mycfs does now — but its cgroup
-// and writable layer are still there and its record still says running. Every command
-// that reads the state cleans that up first, under the lock, so `ps` never shows a dead
-// container as running. After a reboot (the state directory emptied), a container
+// running — the kernel killed it (PR_SET_PDEATHSIG), or mycfs does now — but its cgroup,
+// writable layer, and on the bridge network its port rules and address, are still there
+// and its record still says running. Every command that reads the state cleans that up
+// first, under the lock, so `ps` never shows a dead container as running. After a reboot (the state directory emptied), a container
 // directory in the store that no state refers to is removed too.
 import { join } from "../paths";
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
@@ -11,6 +11,7 @@ import { MycfsError } from "../errors";
 import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLink, removeTree, trySymlink } from "../native/lib";
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
+import { releaseBridge } from "../network/bridge";
 
 const SIGKILL = 9;
 
@@ -25,10 +26,15 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
     }
   }
   let error = "its supervisor died; mycfs cleaned up after it";
-  try {
-    if (s.cgroup) ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove();
-  } catch (e) {
-    error += ` (${(e as Error).message})`;
+  for (const undo of [
+    () => s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove(),
+    () => s.network && releaseBridge(dir.root, s.id),
+  ]) {
+    try {
+      undo();
+    } catch (e) {
+      error += ` (${(e as Error).message})`;
+    }
   }
   if (s.autoRemove) {
     if (s.storeDir) removeTree(s.storeDir);

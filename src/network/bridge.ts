@@ -1,0 +1,94 @@
+// The bridge network (--network bridge): one bridge, mycfs0, whose address is the
+// subnet's gateway, made on first use; per container a veth pair, its host end on the
+// bridge and its other end eth0 in the container's network namespace, with a leased
+// address and the default route through the gateway; masquerade and -p in mycfs's
+// nftables table (nft.ts). mycfs configures the child's namespace from outside while
+// the child waits (Sync.NETWORK), so the child's C does no networking of its own.
+// Everything is made in the network namespace mycfs itself runs in.
+import { log } from "../log";
+import { readFile, writeFile } from "../native/lib";
+import { allocate, release, withNetworkLock } from "./ipam";
+import { addAddress, addBridge, addDefaultRoute, addVethPair, deleteLink, linkIndex, OWN_NETNS, setUp } from "./netlink";
+import { addPortRules, ensureTable, removePortRules } from "./nft";
+import { claimPorts, type Port } from "./ports";
+import { configuredSubnet, type Subnet } from "./subnet";
+
+export const BRIDGE = "mycfs0";
+
+/** The host end of a container's veth pair (a link's name has 15 characters at most). */
+export const vethName = (id: string) => `veth${id.slice(0, 8)}`;
+
+/** What a container has of the bridge network, as its record keeps it. */
+export interface Attachment {
+  ip: string;
+  prefix: number;
+  gateway: string;
+  veth: string;
+  ports: Port[];
+}
+
+const FORWARD = "/proc/sys/net/ipv4/ip_forward";
+
+/** Routing between the bridge and other links needs forwarding on, in this namespace. */
+function enableForwarding() {
+  if (readFile(FORWARD)?.trim() === "1") return;
+  writeFile(FORWARD, "1");
+  log.info("net.ipv4.ip_forward was off: mycfs turned it on for the bridge network, as docker does");
+}
+
+/** The bridge, up, with the gateway's address. A packet DNAT'ed from the host's loopback
+ * (-p reached at 127.0.0.1) leaves by the bridge with its source 127.0.0.1, which the
+ * kernel drops as martian unless route_localnet is on for it (docker does the same). */
+function ensureBridge(subnet: Subnet) {
+  if (addBridge(OWN_NETNS, BRIDGE)) log.debug(`made the bridge ${BRIDGE} (${subnet.cidr})`);
+  addAddress(OWN_NETNS, linkIndex(OWN_NETNS, BRIDGE)!, subnet.gateway, subnet.prefix);
+  setUp(OWN_NETNS, BRIDGE);
+  writeFile(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, "1");
+}
+
+/** What a dead container left: its host veth (if its namespace is not gone yet), its port rules. */
+function clearLeftovers(id: string) {
+  deleteLink(OWN_NETNS, vethName(id));
+  removePortRules(id);
+}
+
+/** Before the clone: the host ports checked free, the bridge and the table there, an
+ * address leased and the port rules added; stale leases are cleared on the way. */
+export async function reserveBridge(stateRoot: string, id: string, ports: Port[]): Promise<Attachment> {
+  const subnet = configuredSubnet();
+  const claimed = await claimPorts(ports);
+  return withNetworkLock(stateRoot, () => {
+    ensureBridge(subnet);
+    ensureTable(subnet, BRIDGE);
+    enableForwarding();
+    const { lease, stale } = allocate(stateRoot, subnet, id, claimed);
+    for (const s of stale) clearLeftovers(s.id);
+    try {
+      addPortRules(id, lease.ip, claimed);
+    } catch (e) {
+      release(stateRoot, [id]);
+      throw e;
+    }
+    return { ip: lease.ip, prefix: subnet.prefix, gateway: subnet.gateway, veth: vethName(id), ports: claimed };
+  });
+}
+
+/** At Sync.NETWORK, the child waiting in its new namespace: the veth pair, its host end
+ * on the bridge, eth0 in the child's namespace with its address and default route. */
+export function attachContainer(pid: number, a: Attachment) {
+  addVethPair(OWN_NETNS, a.veth, "eth0", pid);
+  setUp(OWN_NETNS, a.veth, linkIndex(OWN_NETNS, BRIDGE)!);
+  const eth0 = linkIndex(pid, "eth0")!;
+  addAddress(pid, eth0, a.ip, a.prefix);
+  setUp(pid, "eth0");
+  addDefaultRoute(pid, eth0, a.gateway);
+}
+
+/** Once the container is gone (or its start failed): its veth, rules and lease. The
+ * kernel removes the pair with the namespace, but in its own time: mycfs does not wait. */
+export function releaseBridge(stateRoot: string, id: string) {
+  withNetworkLock(stateRoot, () => {
+    clearLeftovers(id);
+    release(stateRoot, [id]);
+  });
+}

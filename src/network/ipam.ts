@@ -1,0 +1,76 @@
+// The bridge network's addresses and published ports, in one file beside the container
+// records ({state}/network/leases.json), read and written under a flock so that
+// concurrent starts never get one address twice. A lease names the mycfs process that
+// took it (pid and start time): one whose process is gone is stale, and is taken back.
+import { join } from "../paths";
+import { ensureDir } from "../images/store";
+import { close, lock, readFile, replaceFile } from "../native/lib";
+import { MycfsError } from "../errors";
+import { bootId, isAlive, processRef, type ProcessRef } from "../state/record";
+import { type Port, portKey, portString } from "./ports";
+import { hostAddresses, type Subnet } from "./subnet";
+
+export interface Lease {
+  id: string;
+  ip: string;
+  ports: Port[];
+  owner: ProcessRef;
+  boot: string;
+}
+
+export const networkDir = (stateRoot: string) => join(stateRoot, "network");
+const leasesFile = (stateRoot: string) => join(networkDir(stateRoot), "leases.json");
+
+/** Runs f under the network's lock (every change to the bridge, table and leases). */
+export function withNetworkLock<T>(stateRoot: string, f: () => T): T {
+  ensureDir(networkDir(stateRoot));
+  const fd = lock(join(networkDir(stateRoot), "lock"), true, true)!;
+  try {
+    return f();
+  } finally {
+    close(fd);
+  }
+}
+
+export function readLeases(stateRoot: string): Lease[] {
+  const text = readFile(leasesFile(stateRoot));
+  return text ? (JSON.parse(text) as Lease[]) : [];
+}
+
+function writeLeases(stateRoot: string, leases: Lease[]) {
+  replaceFile(leasesFile(stateRoot), `${JSON.stringify(leases, null, 2)}\n`);
+}
+
+export const isStale = (l: Lease) => !isAlive(l.owner, l.boot);
+
+/** Under the lock: an address for container `id` and its ports, with every stale lease
+ * dropped; returns the lease and the stale ones (whose rules the caller removes). */
+export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: Port[]): { lease: Lease; stale: Lease[] } {
+  const all = readLeases(stateRoot);
+  const stale = all.filter(isStale);
+  const live = all.filter((l) => !isStale(l));
+  const taken = new Map(live.flatMap((l) => l.ports.map((p) => [portKey(p), l] as const)));
+  for (const p of ports) {
+    const holder = taken.get(portKey(p));
+    if (holder) throw new MycfsError(`-p ${portString(p)}: container ${holder.id.slice(0, 12)} publishes that host port already: choose another`);
+  }
+  const used = new Set(live.map((l) => l.ip));
+  let ip: string | undefined;
+  for (const a of hostAddresses(subnet)) {
+    if (!used.has(a)) {
+      ip = a;
+      break;
+    }
+  }
+  if (!ip) throw new MycfsError(`the bridge network ${subnet.cidr} has no address left: remove containers, or give a larger MYCFS_SUBNET`);
+  const lease: Lease = { id, ip, ports, owner: processRef(process.pid), boot: bootId() };
+  writeLeases(stateRoot, [...live, lease]);
+  return { lease, stale };
+}
+
+/** Under the lock: drops the leases of the given containers. */
+export function release(stateRoot: string, ids: string[]) {
+  const all = readLeases(stateRoot);
+  const kept = all.filter((l) => !ids.includes(l.id));
+  if (kept.length !== all.length) writeLeases(stateRoot, kept);
+}

@@ -1,0 +1,205 @@
+// --network bridge and -p, end to end, wholly inside network namespaces of the test's own
+// (sandbox.ts): nothing here makes a link, an address, a rule or a sysctl in the host's.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { mycfs, testStore } from "../helpers";
+import { netSandbox, OUTSIDE_IP, SANDBOX_IP, SERVER, untilPrinted } from "./sandbox";
+
+const store = testStore("bridge");
+let sb: Awaited<ReturnType<typeof netSandbox>>;
+const m = (args: string[]) => mycfs(args, { env: { MYCFS_ROOT: store.root, MYCFS_STATE: sb.state }, wrap: sb.wrap });
+const HTTPD = ["sh", "-c", "mkdir /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"];
+
+async function detached(args: string[], cmd: string[]): Promise<string> {
+  const r = await m(["run", "-d", "--network", "bridge", ...args, "busybox", ...cmd]);
+  if (r.code !== 0) throw new Error(`run -d failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+const record = (id: string) => JSON.parse(readFileSync(join(sb.state, id, "state.json"), "utf8"));
+const leases = (): { id: string; ip: string }[] => {
+  const f = join(sb.state, "network", "leases.json");
+  return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : [];
+};
+const portRules = () => sb.inSandbox("nft list chain ip mycfs ports 2>/dev/null || true");
+const veths = () =>
+  sb
+    .inSandbox("ip -o link show type veth")
+    .split("\n")
+    .filter((l) => l.includes("veth"));
+
+/** curl's output, retried while the server in the container starts. */
+async function fetchIn(where: (script: string) => string, url: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return where(`curl -sf -m 2 ${url}`);
+    } catch (e) {
+      if (i === 50) throw e;
+      await Bun.sleep(100);
+    }
+  }
+}
+
+/** Until what the kernel removes in its own time (a veth, with its namespace) is gone. */
+async function eventually(check: () => boolean) {
+  for (let i = 0; i < 50 && !check(); i++) await Bun.sleep(100);
+  expect(check()).toBe(true);
+}
+
+beforeAll(async () => {
+  sb = await netSandbox("bridge-ns");
+});
+
+afterAll(async () => {
+  const ids = (await m(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
+  if (ids.length) await m(["rm", "-f", ...ids]);
+  await sb.cleanup();
+  store.cleanup();
+});
+
+describe("--network bridge", () => {
+  test("a container gets eth0 on mycfs0 and reaches the outside through masquerade", async () => {
+    const r = await m(["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", `ip -4 -o addr show eth0; ip route; wget -qO- ${SERVER}`]);
+    expect(r.stderr).toContain("ip_forward"); // turned on once, in the sandbox, and said
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/eth0\s+inet 10\.87\.0\.\d+\/16/);
+    expect(r.stdout).toContain("default via 10.87.0.1 dev eth0");
+    // the outside saw the sandbox's address, not the container's
+    expect(r.stdout.trim().split("\n").at(-1)).toBe(SANDBOX_IP);
+    expect(sb.inSandbox("cat /proc/sys/net/ipv4/ip_forward").trim()).toBe("1");
+    // gone with it: its veth, its lease
+    await eventually(() => veths().length === 0);
+    expect(leases()).toEqual([]);
+  });
+
+  test("two containers talk over the bridge", async () => {
+    const id = await detached(["--hostname", "web"], HTTPD);
+    const ip = record(id).network.ip;
+    expect(ip).toMatch(/^10\.87\.0\.\d+$/);
+    const r = await m([
+      "run",
+      "--rm",
+      "--network",
+      "bridge",
+      "busybox",
+      "sh",
+      "-c",
+      `for i in $(seq 50); do wget -qO- http://${ip}/ && exit; sleep 0.1; done; exit 1`,
+    ]);
+    expect(r.stdout).toBe("hello from web\n");
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+  });
+
+  test("concurrent starts get distinct addresses", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () => m(["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", "ip -4 -o addr show eth0; sleep 1"])),
+    );
+    const ips = runs.map((r) => r.stdout.match(/inet (10\.87\.0\.\d+)/)?.[1]);
+    expect(ips.every(Boolean)).toBe(true);
+    expect(new Set(ips).size).toBe(4);
+    expect(leases()).toEqual([]);
+  });
+
+  test("the container's setup failing leaves no veth, rule or lease", async () => {
+    const r = await m(["run", "--rm", "--network", "bridge", "-p", "8090:80", "busybox", "/no/such/command"]);
+    expect(r.code).toBe(127);
+    await eventually(() => veths().length === 0);
+    expect(portRules()).not.toContain("dnat");
+    expect(leases()).toEqual([]);
+  });
+});
+
+describe("-p", () => {
+  test("a published port is reached from the outside and from the sandbox's loopback; rm -f takes its rule away", async () => {
+    const id = await detached(["-p", "8080:80", "--hostname", "published"], HTTPD);
+    expect(portRules()).toContain(`mycfs:${id}`);
+    expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:8080/`)).toBe("hello from published\n");
+    expect(await fetchIn(sb.inSandbox, "http://127.0.0.1:8080/")).toBe("hello from published\n");
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+    expect(portRules()).not.toContain(id);
+    expect(leases()).toEqual([]);
+    await eventually(() => veths().length === 0);
+  });
+
+  test("without a host port, the kernel picks one (as -P does for each exposed port)", async () => {
+    const id = await detached(["-p", "80", "--hostname", "picked"], HTTPD);
+    const [port] = record(id).network.ports;
+    expect(port).toMatchObject({ containerPort: 80, proto: "tcp" });
+    expect(port.hostPort).toBeGreaterThan(1024);
+    expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:${port.hostPort}/`)).toBe("hello from picked\n");
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+  });
+
+  test("an IP of the host's limits the port to it", async () => {
+    const id = await detached(["-p", `127.0.0.1:8081:80`, "--hostname", "local"], HTTPD);
+    expect(await fetchIn(sb.inSandbox, "http://127.0.0.1:8081/")).toBe("hello from local\n");
+    expect(() => sb.outside(`curl -sf -m 1 http://${SANDBOX_IP}:8081/`)).toThrow();
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+  });
+
+  test("a host port in use is refused before the container starts", async () => {
+    const listener = sb.spawnInSandbox([
+      process.execPath,
+      "-e",
+      `Bun.listen({ hostname: "0.0.0.0", port: 9090, socket: { data() {} } }); console.log("listening")`,
+    ]);
+    await untilPrinted(listener, "listening");
+    const r = await m(["run", "--rm", "--network", "bridge", "-p", "9090:80", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("port 9090/tcp cannot be used");
+    listener.kill();
+    await listener.exited;
+    // published by another container
+    const id = await detached(["-p", "9091:80"], HTTPD);
+    const again = await m(["run", "--rm", "--network", "bridge", "-p", "9091:80", "busybox", "true"]);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toContain(`container ${id.slice(0, 12)} publishes that host port already`);
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+    expect(leases()).toEqual([]);
+  });
+
+  test("after kill -9 of mycfs, recovery removes the rules, the veth and the lease", async () => {
+    const id = await detached(["-p", "8082:80"], HTTPD);
+    const s = record(id);
+    expect(veths().join("\n")).toContain(s.network.veth);
+    process.kill(s.supervisor.pid, "SIGKILL");
+    await eventually(() => !existsSync(`/proc/${s.container.pid}`));
+    expect(portRules()).toContain(id); // nothing has cleaned up yet
+    const ps = await m(["ps", "-a"]);
+    expect(ps.code).toBe(0);
+    expect(portRules()).not.toContain(id);
+    expect(leases()).toEqual([]);
+    await eventually(() => veths().length === 0);
+    expect((await m(["rm", id])).code).toBe(0);
+  });
+
+  test("-p needs --network bridge", async () => {
+    const r = await m(["run", "--rm", "-p", "8080:80", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("add --network bridge");
+  });
+});
+
+describe("mycfs network", () => {
+  test("ls shows the bridge; rm refuses while a container uses it; prune removes it all", async () => {
+    const id = await detached([], ["sleep", "30"]);
+    const ls = await m(["network", "ls"]);
+    expect(ls.stdout).toMatch(/^bridge\tmycfs0\t10\.87\.0\.0\/16\t10\.87\.0\.1\t1$/m);
+    const rm = await m(["network", "rm", "bridge"]);
+    expect(rm.code).toBe(125);
+    expect(rm.stderr).toContain(id.slice(0, 12));
+    expect((await m(["network", "prune"])).stdout).toBe(""); // in use: kept
+    expect((await m(["rm", "-f", id])).code).toBe(0);
+    expect((await m(["network", "prune"])).stdout).toBe("bridge\n");
+    expect((await m(["network", "ls"])).stdout.trim().split("\n")).toHaveLength(1);
+    expect(sb.inSandbox("ip -o link show mycfs0 2>/dev/null || true")).toBe("");
+    expect(sb.inSandbox("nft list tables")).not.toContain("mycfs");
+    expect((await m(["network", "rm", "bridge"])).code).toBe(125); // nothing left to remove
+  });
+});
+
+test("the sandbox kept it all: the host's namespace has no mycfs0 and no mycfs table", () => {
+  expect(Bun.spawnSync(["ip", "-o", "link", "show", "mycfs0"], { stderr: "ignore" }).stdout.toString()).toBe("");
+  expect(Bun.spawnSync(["nft", "list", "tables"]).stdout.toString()).not.toContain("table ip mycfs");
+  expect(OUTSIDE_IP).not.toBe(SANDBOX_IP);
+});
