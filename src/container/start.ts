@@ -130,8 +130,9 @@ export async function startContainer(o: Start): Promise<number> {
   try {
     // first: a host port already taken is refused before anything else is made
     if (o.bridge) {
-      network = await reserveBridge(state.root, o.id, o.bridge.ports);
-      effects.made("the container's bridge network", () => releaseBridge(state.root, o.id));
+      const attached = await reserveBridge(state.root, o.id, o.bridge.ports);
+      network = attached;
+      effects.made("the container's bridge network", () => releaseBridge(state.root, o.id, attached.ports));
     }
     if (early) register();
     let rootfs = await o.rootfs();

@@ -36,20 +36,26 @@ function enableForwarding() {
   log.info("net.ipv4.ip_forward was off: mycfs turned it on for the bridge network, as docker does");
 }
 
-/** The bridge, up, with the gateway's address. A packet DNAT'ed from the host's loopback
- * (-p reached at 127.0.0.1) leaves by the bridge with its source 127.0.0.1, which the
- * kernel drops as martian unless route_localnet is on for it (docker does the same). */
+/** The table, then the bridge, up, with the gateway's address, where there is no bridge:
+ * the table first, as a bridge is taken to have its table (an nft process costs ~30 ms,
+ * so a start does not run one to check). A packet DNAT'ed from the host's loopback (-p
+ * reached at 127.0.0.1) leaves by the bridge with its source 127.0.0.1, which the kernel
+ * drops as martian unless route_localnet is on for it (docker does the same). */
 function ensureBridge(subnet: Subnet) {
-  if (addBridge(OWN_NETNS, BRIDGE)) log.debug(`made the bridge ${BRIDGE} (${subnet.cidr})`);
+  if (linkIndex(OWN_NETNS, BRIDGE) !== null) return;
+  ensureTable(subnet, BRIDGE);
+  addBridge(OWN_NETNS, BRIDGE);
   addAddress(OWN_NETNS, linkIndex(OWN_NETNS, BRIDGE)!, subnet.gateway, subnet.prefix);
   setUp(OWN_NETNS, BRIDGE);
   writeFile(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, "1");
+  log.debug(`made the bridge ${BRIDGE} (${subnet.cidr}) and the nftables table`);
 }
 
-/** What a dead container left: its host veth (if its namespace is not gone yet), its port rules. */
-function clearLeftovers(id: string) {
+/** What a dead container left: its host veth (if its namespace is not gone yet), its port
+ * rules (nft runs only for a container that had ports). */
+function clearLeftovers(id: string, ports: boolean) {
   deleteLink(OWN_NETNS, vethName(id));
-  removePortRules(id);
+  if (ports) removePortRules(id);
 }
 
 /** Before the clone: the host ports checked free, the bridge and the table there, an
@@ -59,10 +65,9 @@ export async function reserveBridge(stateRoot: string, id: string, ports: Port[]
   const claimed = await claimPorts(ports);
   return withNetworkLock(stateRoot, () => {
     ensureBridge(subnet);
-    ensureTable(subnet, BRIDGE);
     enableForwarding();
     const { lease, stale } = allocate(stateRoot, subnet, id, claimed);
-    for (const s of stale) clearLeftovers(s.id);
+    for (const s of stale) clearLeftovers(s.id, s.ports.length > 0);
     try {
       addPortRules(id, lease.ip, claimed);
     } catch (e) {
@@ -86,9 +91,9 @@ export function attachContainer(pid: number, a: Attachment) {
 
 /** Once the container is gone (or its start failed): its veth, rules and lease. The
  * kernel removes the pair with the namespace, but in its own time: mycfs does not wait. */
-export function releaseBridge(stateRoot: string, id: string) {
+export function releaseBridge(stateRoot: string, id: string, ports: Port[]) {
   withNetworkLock(stateRoot, () => {
-    clearLeftovers(id);
+    clearLeftovers(id, ports.length > 0);
     release(stateRoot, [id]);
   });
 }

@@ -31,27 +31,27 @@ export function tableExists(): boolean {
   return run(["list", "table", "ip", TABLE]).exitCode === 0;
 }
 
-/** Makes the table in one transaction (or nothing of it), if it is not there. */
+/** Makes the table, or makes it whole again, in one transaction (all of it or nothing):
+ * `add` of what exists is no error, and each chain but the containers' `ports` is
+ * flushed before its rules go in, so that they are never there twice. */
 export function ensureTable(subnet: Subnet, bridge: string) {
-  if (tableExists()) return;
-  apply(`table ip ${TABLE} {
-  chain ports {
-  }
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    fib daddr type local jump ports
-  }
-  chain output {
-    type nat hook output priority -100; policy accept;
-    fib daddr type local jump ports
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade
-    ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade
-  }
-}
-`);
+  const chain = (name: string, base: string, rules: string[]) => [
+    `add chain ip ${TABLE} ${name} { ${base}; policy accept; }`,
+    `flush chain ip ${TABLE} ${name}`,
+    ...rules.map((r) => `add rule ip ${TABLE} ${name} ${r}`),
+  ];
+  apply(
+    `${[
+      `add table ip ${TABLE}`,
+      `add chain ip ${TABLE} ports`,
+      ...chain("prerouting", "type nat hook prerouting priority dstnat", ["fib daddr type local jump ports"]),
+      ...chain("output", "type nat hook output priority -100", ["fib daddr type local jump ports"]),
+      ...chain("postrouting", "type nat hook postrouting priority srcnat", [
+        `ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade`,
+        `ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade`,
+      ]),
+    ].join("\n")}\n`,
+  );
 }
 
 export function deleteTable() {
