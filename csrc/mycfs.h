@@ -33,7 +33,7 @@ int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 
 /* pty.c: a pty from the devpts on the root's /dev/pts, its slave on fds 0-2; returns the
  * master or -errno. */
-int pty_onto_stdio(int root_fd);
+int pty_onto_stdio(int root_fd, uint32_t uid, uint32_t gid);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
  * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c,

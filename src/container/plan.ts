@@ -119,7 +119,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     op.stdio(io.fds),
-    ...(io.ctty ? [op.pty()] : []),
+    ...(io.ctty ? [op.pty(p.user.uid, p.user.gid)] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
     ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
