@@ -19,4 +19,5 @@ export const E = {
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   ELOOP: 40,
+  EOPNOTSUPP: 95,
 } as const;
