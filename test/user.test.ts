@@ -90,7 +90,9 @@ describe("-u and --group-add", () => {
   });
 
   test("-t: the container's terminal belongs to its user, who can reopen it", async () => {
-    const t = terminal(`${MYCFS} run --rm --root ${store.root} -t -u nobody busybox sh -c 'stat -c %u:%g $(tty); echo x > /dev/tty && echo reopened'; echo EXIT=$?`);
+    const t = terminal(
+      `${MYCFS} run --rm --root ${store.root} -t -u nobody busybox sh -c 'stat -c %u:%g $(tty); echo x > /dev/tty && echo reopened'; echo EXIT=$?`,
+    );
     await t.waitFor("EXIT=");
     expect(t.output()).toContain("65534:65534");
     expect(t.output()).toContain("reopened");
