@@ -28,6 +28,8 @@ import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
 import { specFromFlags } from "../spec/from-flags";
 import { close, errnoMessage, randomHex } from "../native/lib";
+import { StateDir } from "../state/dir";
+import { networkArgs, repeatableNetworkArgs, resolveNetwork, withNetwork } from "./network-args";
 
 const args = {
   ...storeArgs,
@@ -50,6 +52,7 @@ const args = {
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
   ...resourceArgs,
   ...lifecycleArgs,
+  ...networkArgs,
 } as const;
 
 /** The container's cgroup, which enforces its device rules. Rootless, a cgroup is made
@@ -110,7 +113,16 @@ function accounts(store: Store | undefined, image: ImageRecord | undefined, root
   }
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs", "group-add", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
+const repeatable = new Set([
+  "env",
+  "env-file",
+  "volume",
+  "tmpfs",
+  "group-add",
+  ...repeatableResourceArgs,
+  ...repeatableLifecycleArgs,
+  ...repeatableNetworkArgs,
+]);
 
 export default defineCommand({
   meta: {
@@ -162,6 +174,7 @@ export default defineCommand({
     // files already are root's in the namespace
     const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
     const rootless = userns?.rootless !== undefined;
+    const network = resolveNetwork(v, hostname, userns);
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
     const flags = {
@@ -192,32 +205,39 @@ export default defineCommand({
     const config = imageRecord?.config ?? {};
     const applied = applyConfig(config, what, { entrypoint: str(v.entrypoint), cmd, workdir: cwd, user: str(v.user), stopSignal: stopFlag });
     const user = resolveUser(applied.user.spec, groupAdd, accounts(store, imageRecord, rootfsDir), applied.user.what);
-    const spec = specFromFlags({
-      ...flags,
-      argv: applied.argv,
-      env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
-      workdir: applied.cwd,
-      user,
-    });
-    if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
-    else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
-    process.exitCode = await startContainer({
-      id,
-      image: what,
-      spec,
-      stopSignal: applied.stopSignal,
-      groupAdd,
-      userns,
-      lifecycle,
-      stateDir: str(v.state),
-      storeDir: store?.container(id),
-      debug: v.debug === true,
-      cgroup,
-      host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id" }, // own-id: setgroups is denied
-      createCgroup: () => createCgroup(cgroup, rootless),
-      dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
-      rootfs: () =>
-        rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, userns !== undefined, owner),
+    const state = new StateDir(str(v.state));
+    process.exitCode = await withNetwork(network, state, (net) => {
+      const spec = specFromFlags({
+        ...flags,
+        argv: applied.argv,
+        env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
+        workdir: applied.cwd,
+        user,
+        netns: net.netns,
+        etcDir: state.dir(id),
+      });
+      if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
+      else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
+      return startContainer({
+        id,
+        image: what,
+        spec,
+        stopSignal: applied.stopSignal,
+        groupAdd,
+        userns,
+        network: net.record,
+        etcFiles: network.etcFiles,
+        lifecycle,
+        stateDir: state.root,
+        storeDir: store?.container(id),
+        debug: v.debug === true,
+        cgroup,
+        host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id", netns: net.fd }, // own-id: setgroups is denied
+        createCgroup: () => createCgroup(cgroup, rootless),
+        dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
+        rootfs: () =>
+          rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, userns !== undefined, owner),
+      });
     });
   },
 });

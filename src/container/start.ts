@@ -16,6 +16,8 @@ import { runContainer, StepFailed } from "./run";
 import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
+import type { NetworkRecord } from "../network/mode";
+import { type EtcFiles, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
  * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
@@ -34,6 +36,10 @@ export interface Start {
   /** What its record keeps beyond the spec: what `stop` sends, and --group-add, for exec -u. */
   stopSignal: number;
   groupAdd: string[];
+  /** Its network mode, for the record; its /etc files, written into the record's
+   * directory (the spec binds them from there) before the child mounts them. */
+  network: NetworkRecord;
+  etcFiles: EtcFiles;
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
   lifecycle: Lifecycle;
@@ -100,6 +106,7 @@ export async function startContainer(o: Start): Promise<number> {
           storeDir: o.storeDir,
           userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
           stopSignal: o.stopSignal,
+          network: o.network,
           exec: {
             env: p.env,
             workdir: p.cwd,
@@ -113,6 +120,16 @@ export async function startContainer(o: Start): Promise<number> {
         });
       },
       () => reg!.exited(code, oomKilled),
+    );
+    // (removed with the record's directory)
+    effects.make(
+      "the container's /etc/hostname, hosts and resolv.conf",
+      () => {
+        writeEtcFiles(state.dir(o.id), o.etcFiles);
+        // rootless, the namespace's root is the directory's owner
+        if (o.userns && !o.userns.rootless) state.reachable(o.id);
+      },
+      () => {},
     );
     effects.make(
       "the container's cgroup",

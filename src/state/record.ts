@@ -4,6 +4,7 @@
 import type { Layout } from "../cgroups/layout";
 import type { Rlimit } from "../container/rlimits";
 import type { ProcessUser } from "../spec/spec";
+import type { NetworkRecord } from "../network/mode";
 import { readFile } from "../native/lib";
 
 export interface ProcessRef {
@@ -40,6 +41,8 @@ export interface ContainerState {
   userns?: { rootless: boolean; dropGroups: boolean };
   /** What `stop` sends first: the image's StopSignal or --stop-signal (absent: SIGTERM). */
   stopSignal?: number;
+  /** --network (absent in records of an older mycfs: none). */
+  network?: NetworkRecord;
   /** Its directory in the store (overlay upper layer), if it has one. */
   storeDir?: string;
   /** What `exec` needs to start a process as the container's own are. */
