@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -385,4 +386,31 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 int mycfs_remove_tree(const char *path) {
   if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT) return -errno;
   return 0;
+}
+
+/* A namespace file (/proc/PID/ns/net, a bind mount of one) opened for setns: the fd, its
+ * CLONE_NEW* type in *type. The path is opened O_PATH and checked to be on nsfs before it
+ * is opened for reading, so that a device or a FIFO named by mistake is never opened.
+ * -ENOTTY: not a namespace file. */
+#define NSFS_MAGIC_NUMBER 0x6e736673
+#define NS_GET_NSTYPE_IOCTL _IO(0xb7, 0x3)
+int mycfs_open_namespace(const char *path, int32_t *type) {
+  int pfd = open(path, O_PATH | O_CLOEXEC);
+  if (pfd < 0) return -errno;
+  struct statfs st;
+  int rc = fstatfs(pfd, &st) < 0 ? -errno : st.f_type != NSFS_MAGIC_NUMBER ? -ENOTTY : 0;
+  char proc[32];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int fd = rc < 0 ? -1 : open(proc, O_RDONLY | O_CLOEXEC);
+  if (rc == 0 && fd < 0) rc = -errno;
+  close(pfd);
+  if (rc < 0) return rc;
+  int t = ioctl(fd, NS_GET_NSTYPE_IOCTL);
+  if (t < 0) {
+    rc = -errno;
+    close(fd);
+    return rc;
+  }
+  *type = t;
+  return fd;
 }

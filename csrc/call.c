@@ -34,6 +34,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
     case CALL_CHOWN: return mycfs_chown(p0, (uint32_t)a, (uint32_t)b);
     case CALL_OPEN_DIR: return mycfs_open_dir(p0);
     case CALL_FS_TYPE: return mycfs_fs_type(p0);
+    case CALL_OPEN_NAMESPACE: return mycfs_open_namespace(p0, p1);
     case CALL_CHMOD: return mycfs_chmod(p0, (uint32_t)a);
     case CALL_WRITE_FILE: return mycfs_write_file(p0, p1, (uint32_t)a);
     case CALL_READ_FILE: return mycfs_read_file(p0, p1, (uint32_t)a);

@@ -33,7 +33,7 @@ int chan_send_fd(int fd, uint32_t kind, uint32_t step, int passed);
 
 /* pty.c: a pty from the devpts on the root's /dev/pts, its slave on fds 0-2; returns the
  * master or -errno. */
-int pty_onto_stdio(int root_fd);
+int pty_onto_stdio(int root_fd, uint32_t uid, uint32_t gid);
 
 /* The functions TypeScript calls through mycfs_call (call.c), each 0 or a result on
  * success and -errno on failure: in api.c, join.c, state.c, store.c, terminal.c,
@@ -66,6 +66,7 @@ int mycfs_power_off(void);
 int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
 int mycfs_open_dir(const char *path);
 int64_t mycfs_fs_type(const char *path);
+int mycfs_open_namespace(const char *path, int32_t *type);
 int mycfs_chmod(const char *path, uint32_t mode);
 int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len);
 int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size);

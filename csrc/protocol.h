@@ -32,7 +32,8 @@ enum mycfs_op {
   OP_ATTACH = 20,    /* s0 path: attach there the mount the parent sent with the last MSG_GO */
   OP_WRITE = 21,     /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
   OP_SETNS = 22,     /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
-  OP_PTY = 23,       /* open a pty on the root's /dev/pts, slave onto 0-2, master to the parent at sync point a */
+  OP_PTY = 23,       /* open a pty on the root's /dev/pts, slave (owned by uid b, gid c) onto 0-2, master to the
+                      * parent at sync point a */
   OP_ENTER = 24,     /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
                       * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
                       * exits. Only in the enter program (csrc/enter/main.c) */
@@ -128,6 +129,7 @@ enum mycfs_call {
   CALL_DEVICE_NUMBER = 60,
   CALL_ATTACH_DEVICE_FILTER = 61,
   CALL_NETLINK = 62,
+  CALL_OPEN_NAMESPACE = 70,
   CALL_MOUNT = 80,
   CALL_SUPERVISE = 81,
   CALL_POWER_OFF = 82,

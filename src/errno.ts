@@ -12,6 +12,7 @@ export const E = {
   EXDEV: 18,
   ENOTDIR: 20,
   EINVAL: 22,
+  ENOTTY: 25,
   ENOSPC: 28,
   EROFS: 30,
   EPIPE: 32,
@@ -19,4 +20,5 @@ export const E = {
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   ELOOP: 40,
+  EOPNOTSUPP: 95,
 } as const;

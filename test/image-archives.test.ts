@@ -3,10 +3,11 @@
 // as skopeo's docker-archive (docker save's format). Each becomes the same layered image:
 // whiteouts honoured, config kept, layers stored once and freed by rmi.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mycfs, tempDir, testStore } from "./helpers";
 import { buildLayered, LOOK, SEEN } from "./layered";
+import { buildLayout } from "./registry/layout";
 
 const work = tempDir("archives");
 const store = testStore("image-archives");
@@ -80,6 +81,24 @@ describe("mycfs import of image archives", () => {
     expect(layers()).toEqual(shared.sort());
     expect((await mycfs(["rmi", "--root", store.root, "mine:dir"])).code).toBe(0);
     expect(everything()).toEqual([]);
+  });
+
+  test("hostile whiteouts: one of no file is refused; one below another layer's symlink stays in its own layer", async () => {
+    await buildLayout(join(work, "hostile-dot"), { layers: [{ entries: [{ file: "etc/.wh..", content: "" }] }] });
+    const dot = await mycfs(["import", "--root", store.root, join(work, "hostile-dot"), "hostile:dot"]);
+    expect(dot).toMatchObject({ code: 125, stderr: expect.stringContaining("archive entry 'etc/.wh..' is a whiteout of no file") });
+    expect([existsSync(join(store.root, "images/hostile")), layers()]).toEqual([false, []]);
+    // evil -> /etc in the first layer, evil/.wh.passwd in the second: each layer is unpacked
+    // alone, so the whiteout is made in the second layer's own evil/, never in the host's
+    // /etc (and overlayfs never follows one layer's symlink into another)
+    const built = await buildLayout(join(work, "hostile-link"), {
+      layers: [{ entries: [{ symlink: "evil", target: "/etc" }] }, { entries: [{ whiteout: "evil/passwd" }] }],
+    });
+    expect((await mycfs(["import", "--root", store.root, join(work, "hostile-link"), "hostile:link"])).code).toBe(0);
+    const node = statSync(join(store.root, "layers", built.images[0]!.layers[1]!.digest.slice(7), "evil/passwd"));
+    expect([node.isCharacterDevice(), node.rdev]).toEqual([true, 0]);
+    expect(statSync("/etc/passwd").isFile()).toBe(true);
+    expect((await mycfs(["rmi", "--root", store.root, "hostile:link"])).code).toBe(0);
   });
 
   test("a directory that is no layout, and a layout with a damaged blob, are one clear line each; nothing is stored", async () => {

@@ -72,6 +72,9 @@ describe("isolation", () => {
       "/sys",
       "/tmp",
       "/probe",
+      "/etc/hostname",
+      "/etc/hosts",
+      "/etc/resolv.conf",
     ]);
     const find = await sh(`find / -path /proc -prune -o -path /sys -prune -o -name ${JSON.stringify(marker.split("/").pop())} -print`);
     expect(find.stdout).toBe("");

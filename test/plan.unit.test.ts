@@ -287,6 +287,24 @@ describe("the container's user", () => {
   });
 });
 
+describe("the network namespace's steps", () => {
+  const netSteps = (p: Step[]) =>
+    p.slice(0, 4).filter((s) => ["unshare", "loopback", "setns"].includes(s.kind) && !(isStep(s, "unshare") && s.flags === CLONE.NEWCGROUP));
+  const others = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC;
+
+  test("none: a new one with lo up; host: none of its own, no lo; a path: joined through the fd mycfs opened, no lo", () => {
+    expect(netSteps(buildPlan(spec(), host(), io))).toMatchObject([{ kind: "unshare", flags: others | CLONE.NEWNET }, { kind: "loopback" }]);
+    const hostNet = linux({ namespaces: spec().linux.namespaces.filter((n) => n.type !== "network") });
+    expect(netSteps(buildPlan(hostNet, host(), io))).toMatchObject([{ kind: "unshare", flags: others, what: "enter new mount, UTS and IPC namespaces" }]);
+    const joined = linux({ namespaces: spec().linux.namespaces.map((n) => (n.type === "network" ? { ...n, path: "/tmp/ns" } : n)) });
+    expect(netSteps(buildPlan(joined, host({ netns: 9 }), io))).toMatchObject([
+      { kind: "unshare", flags: others },
+      { kind: "setns", fd: 9, flags: CLONE.NEWNET, what: "join the network namespace of /tmp/ns" },
+    ]);
+    expect(() => buildPlan(joined, host(), io)).toThrow("was not opened");
+  });
+});
+
 describe("specFromFlags", () => {
   const flags = {
     argv: ["sh"],
@@ -304,6 +322,8 @@ describe("specFromFlags", () => {
     seccomp: null,
     devices: [],
     cgroupns: true,
+    netns: "new" as const,
+    etcDir: "/run/mycfs/1",
   };
 
   test("docker's flags as the spec's mounts, whose steps keep the flags' meaning", () => {
@@ -311,6 +331,13 @@ describe("specFromFlags", () => {
     expect(s.mounts).toEqual([
       { destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "ro"], file: false },
       { destination: "/run", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid", "nodev", "size=1m", "mode=700"] },
+      ...["hostname", "hosts", "resolv.conf"].map((f) => ({
+        destination: `/etc/${f}`,
+        type: "bind" as const,
+        source: `/run/mycfs/1/${f}`,
+        options: [],
+        file: true,
+      })),
     ]);
     const run = mounts(buildPlan(s, host(), io)).find((m) => m.target === "/run")!;
     expect(run).toMatchObject({ flags: MS.RDONLY | MS.NOSUID | MS.NODEV, data: "size=1m,mode=700" });
@@ -318,6 +345,10 @@ describe("specFromFlags", () => {
     const user = specFromFlags({ ...flags, user: { uid: 1000, gid: 0, additionalGids: [0], home: "/" } });
     expect(user.process.capabilities).toEqual({ bounding: ["KILL", "CHOWN"], permitted: [], inheritable: [] });
     expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "network", "ipc", "uts", "mount", "cgroup"]);
+    expect(specFromFlags({ ...flags, netns: "host" }).linux.namespaces.map((n) => n.type)).toEqual(["pid", "ipc", "uts", "mount", "cgroup"]);
+    expect(specFromFlags({ ...flags, netns: { path: "/tmp/ns" } }).linux.namespaces[1]).toEqual({ type: "network", path: "/tmp/ns" });
+    const own = specFromFlags({ ...flags, volumes: [{ host: "/srv/hosts", container: "/etc/hosts", readOnly: true, isDir: false }] });
+    expect(own.mounts.filter((m) => m.destination === "/etc/hosts").map((m) => m.source)).toEqual(["/srv/hosts"]);
   });
 
   test("docker's masked and read-only paths by default, none with --privileged; a user namespace's maps", () => {

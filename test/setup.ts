@@ -19,6 +19,8 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 // skopeo's and podman's caches and state (test/helpers.ts withoutSystemCache) never to the host's.
 const hostDirs = ["/run/mycfs", "/var/lib/containers", "/run/containers"];
 const hostBefore = new Set(hostDirs.filter((d) => existsSync(d)));
+const ipForward = () => readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8");
+const forwardBefore = ipForward();
 process.env.MYCFS_STATE = tempDir("state");
 // Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
 const tempBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-")));
@@ -40,6 +42,11 @@ afterAll(() => {
     .split("\n")
     .filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
+  // the bridge network is tested only inside network namespaces of the tests' own (test/network/)
+  const bridge = Bun.spawnSync(["ip", "-o", "link", "show", "mycfs0"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
+  const table = Bun.which("nft") ? Bun.spawnSync(["nft", "list", "table", "ip", "mycfs"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 : false;
+  if (bridge || table) throw new Error(`the suite made ${bridge ? "the bridge mycfs0" : "the nftables table ip mycfs"} in the host's network namespace`);
+  if (ipForward() !== forwardBefore) throw new Error("the suite changed the host's net.ipv4.ip_forward");
   const cgroups = mycfsCgroups();
   if (cgroups.length) throw new Error(`the suite left cgroups on the host:\n${cgroups.join("\n")}`);
   const temps = readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-") && !tempBefore.has(f));

@@ -70,12 +70,15 @@ describe("left out of an image, with a warning that says why", () => {
   test("attributes: overlayfs's own, and one the kernel refuses", async () => {
     const archive = join(store.dir, "xattrs.tar");
     // a security.capability too short to be one: the kernel refuses it (EINVAL)
-    const pax = { "SCHILY.xattr.trusted.overlay.opaque": "y", "SCHILY.xattr.security.capability": "bad" };
+    // (user.overlay.* is what overlayfs reads in a user namespace: a redirect could point
+    // a directory of the container at another of the layers)
+    const pax = { "SCHILY.xattr.trusted.overlay.opaque": "y", "SCHILY.xattr.user.overlay.redirect": "/etc", "SCHILY.xattr.security.capability": "bad" };
     writeFileSync(archive, await packTar([{ header: { name: "a", type: "file", size: 1, pax }, body: "a" }]));
     const r = await mycfs(["import", "--root", store.root, archive, "xattrs"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      "left out of the image (2): a: extended attribute trusted.overlay.opaque (overlayfs's own; never taken from an image); " +
+      "left out of the image (3): a: extended attribute trusted.overlay.opaque (overlayfs's own; never taken from an image); " +
+        "a: extended attribute user.overlay.redirect (overlayfs's own; never taken from an image); " +
         "a: extended attribute security.capability (cannot set it: Invalid argument (EINVAL))\n",
     );
     expect(r.stderr).not.toContain("--devices");

@@ -7,7 +7,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseRef } from "../src/images/refs";
 import { Store } from "../src/images/store";
-import { imageDir, mycfs, startUntil, testStore } from "./helpers";
+import { imageDir, MYCFS, mycfs, startUntil, terminal, testStore } from "./helpers";
 
 const store = testStore("user");
 afterAll(store.cleanup);
@@ -87,6 +87,17 @@ describe("-u and --group-add", () => {
       code: 125,
       stderr: expect.stringContaining("-u bob: no user bob in the root file system's /etc/passwd"),
     });
+  });
+
+  test("-t: the container's terminal belongs to its user, who can reopen it", async () => {
+    const t = terminal(
+      `${MYCFS} run --rm --root ${store.root} -t -u nobody busybox sh -c 'stat -c %u:%g $(tty); echo x > /dev/tty && echo reopened'; echo EXIT=$?`,
+    );
+    await t.waitFor("EXIT=");
+    expect(t.output()).toContain("65534:65534");
+    expect(t.output()).toContain("reopened");
+    expect(t.output()).toContain("EXIT=0");
+    await t.close();
   });
 
   test("--dry-run shows the ids the child takes, after the bounding set and before the other sets", async () => {

@@ -418,7 +418,7 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_SECCOMP: return set_seccomp(op);
     case OP_SETNS: TRY(sys(SYS_setns, op->a, op->b)); return after_cred_change();
     case OP_PTY: {
-      int master = pty_onto_stdio(root_fd);
+      int master = pty_onto_stdio(root_fd, (uint32_t)op->b, (uint32_t)op->c);
       if (master < 0) return -master;
       int err = sync_point((uint32_t)op->a, master);
       sys(SYS_close, master);

@@ -38,6 +38,30 @@ static int create_at(int root_fd, const char *parent, const char *name, enum cre
   return rc < 0 && rc != -EEXIST ? (int)rc : 0;
 }
 
+/* The last component of `buf` (its parent ends at `slash`, or is the root if NULL) is a
+ * symlink whose target does not exist: buf becomes the target. A relative target is taken
+ * from the link's parent, as the kernel would. */
+static int retarget(int root_fd, char *buf, char *slash, uint64_t rules) {
+  char link[PATH_MAX], next[PATH_MAX];
+  const char *name = slash ? slash + 1 : buf + (buf[0] == '/');
+  if (slash) *slash = '\0';
+  int pfd = resolve(root_fd, slash && buf[0] ? buf : "/", rules);
+  if (slash) *slash = '/';
+  if (pfd < 0) return pfd;
+  long n = sys(SYS_readlinkat, pfd, name, link, sizeof link - 1);
+  sys(SYS_close, pfd);
+  if (n <= 0) return n < 0 ? (int)n : -ENOENT;
+  link[n] = '\0';
+  size_t parent = link[0] == '/' || !slash ? 0 : (size_t)(slash - buf);
+  size_t len = parent + 1 + (size_t)n;
+  if (len >= sizeof next) return -ENAMETOOLONG;
+  memcpy(next, buf, parent);
+  next[parent] = '/';
+  memcpy(next + parent + 1, link, (size_t)n + 1);
+  memcpy(buf, next, len + 1);
+  return 0;
+}
+
 int open_below(int root_fd, const char *path, enum create_kind create, uint64_t rules) {
   int fd = resolve(root_fd, path, rules);
   if (fd != -ENOENT || create == CREATE_NONE) return fd;
@@ -46,29 +70,43 @@ int open_below(int root_fd, const char *path, enum create_kind create, uint64_t 
   size_t len = strlen(path);
   if (len >= sizeof buf) return -ENAMETOOLONG;
   memcpy(buf, path, len + 1);
-  char *last_slash = NULL;
-  for (char *p = buf + 1;; p++) {
-    if (*p != '/' && *p != '\0') continue;
-    char saved = *p;
-    *p = '\0';
-    fd = resolve(root_fd, buf, rules);
-    if (fd == -ENOENT) {
-      char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
-      char keep = 0;
-      if (last_slash) {
-        keep = *last_slash;
-        *last_slash = '\0';
-      }
-      int rc = create_at(root_fd, last_slash ? buf : "", name, saved == '\0' ? create : CREATE_DIR, rules);
-      if (last_slash) *last_slash = keep;
-      if (rc < 0) return rc;
+  /* A last component still missing once made is a dangling symlink (an image's
+   * /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf): the walk starts again at
+   * its target, still below the root, up to the kernel's 40 links. A directory on the way
+   * that leads nowhere stays an error. */
+  for (int links = 0; links <= 40; links++) {
+    char *last_slash = NULL;
+    int again = 0;
+    for (char *p = buf + 1; !again; p++) {
+      if (*p != '/' && *p != '\0') continue;
+      char saved = *p;
+      *p = '\0';
       fd = resolve(root_fd, buf, rules);
+      if (fd == -ENOENT) {
+        char *name = last_slash ? last_slash + 1 : buf + (buf[0] == '/');
+        char keep = 0;
+        if (last_slash) {
+          keep = *last_slash;
+          *last_slash = '\0';
+        }
+        int rc = create_at(root_fd, last_slash ? buf : "", name, saved == '\0' ? create : CREATE_DIR, rules);
+        if (last_slash) *last_slash = keep;
+        if (rc < 0) return rc;
+        fd = resolve(root_fd, buf, rules);
+        if (fd == -ENOENT && saved == '\0' && (rules & RESOLVE_IN_ROOT)) {
+          rc = retarget(root_fd, buf, last_slash, rules);
+          if (rc < 0) return rc;
+          again = 1;
+          continue;
+        }
+      }
+      if (fd < 0 || saved == '\0') return fd;
+      sys(SYS_close, fd);
+      *p = saved;
+      last_slash = p;
     }
-    if (fd < 0 || saved == '\0') return fd;
-    sys(SYS_close, fd);
-    *p = saved;
-    last_slash = p;
   }
+  return -ELOOP;
 }
 
 int open_in_root(int root_fd, const char *path, enum create_kind create) {

@@ -3,6 +3,7 @@ import { MycfsError } from "../errors";
 import { shortId, type ContainerState } from "../state/record";
 import { parseOptions, str } from "./argv";
 import { allContainers, containerArgs } from "./containers";
+import { networkText } from "../network/mode";
 
 const args = {
   ...containerArgs,
@@ -69,7 +70,7 @@ export default defineCommand({
       );
     console.log(
       table([
-        ["CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"],
+        ["CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "NETWORK", "PID"],
         ...list.map((s) => [
           shortId(s.id),
           s.name ?? "",
@@ -77,6 +78,7 @@ export default defineCommand({
           command(s.command),
           `${since(s.created)} ago`,
           statusText(s),
+          networkText(s.network),
           s.status === "running" ? String(s.container?.pid ?? "") : "",
         ]),
       ]),

@@ -28,8 +28,9 @@ import { isSupervisor, launchSupervisor } from "../container/supervisor";
 import { startContainer } from "../container/start";
 import { specFromFlags } from "../spec/from-flags";
 import { close, errnoMessage, randomHex } from "../native/lib";
-import { parseNetworkMode } from "../network/mode";
-import { exposedPorts, parsePublish } from "../network/ports";
+import { StateDir } from "../state/dir";
+import { networkArgs, repeatableNetworkArgs, resolveNetwork, withNetwork } from "./network-args";
+import { exposedPorts } from "../network/ports";
 
 const args = {
   ...storeArgs,
@@ -38,14 +39,6 @@ const args = {
   "read-only": { type: "boolean", description: "make the container's root file system read-only (/tmp stays writable)" },
   rootfs: { type: "string", valueHint: "DIR", description: "use this root file system directory instead of an image" },
   hostname: { type: "string", valueHint: "NAME", description: "the container's host name (default: its short id)" },
-  network: { type: "string", valueHint: "MODE", description: "none (default: only lo) or bridge (eth0 on mycfs0, subnet $MYCFS_SUBNET or 10.87.0.0/16)" },
-  publish: {
-    type: "string",
-    alias: "p",
-    valueHint: "[IP:]HOST:CTR[/tcp|udp]",
-    description: "publish a container's port on the host (--network bridge; repeatable)",
-  },
-  "publish-all": { type: "boolean", alias: "P", description: "publish the image's exposed ports on ports the kernel picks (--network bridge)" },
   env: { type: "string", alias: "e", valueHint: "KEY=VAL", description: "set an environment variable (repeatable)" },
   "env-file": { type: "string", valueHint: "FILE", description: "read KEY=VAL lines from a file (repeatable)" },
   workdir: { type: "string", alias: "w", valueHint: "DIR", description: "working directory inside the container (default: the image's, or /)" },
@@ -60,6 +53,7 @@ const args = {
   "dry-run": { type: "boolean", description: "print the setup plan, step by step, instead of running it" },
   ...resourceArgs,
   ...lifecycleArgs,
+  ...networkArgs,
 } as const;
 
 /** The container's cgroup, which enforces its device rules. Rootless, a cgroup is made
@@ -120,7 +114,16 @@ function accounts(store: Store | undefined, image: ImageRecord | undefined, root
   }
 }
 
-const repeatable = new Set(["env", "env-file", "volume", "tmpfs", "group-add", "publish", ...repeatableResourceArgs, ...repeatableLifecycleArgs]);
+const repeatable = new Set([
+  "env",
+  "env-file",
+  "volume",
+  "tmpfs",
+  "group-add",
+  ...repeatableResourceArgs,
+  ...repeatableLifecycleArgs,
+  ...repeatableNetworkArgs,
+]);
 
 export default defineCommand({
   meta: {
@@ -172,11 +175,7 @@ export default defineCommand({
     // files already are root's in the namespace
     const owner = userns && !userns.rootless ? hostRoot(userns) : undefined;
     const rootless = userns?.rootless !== undefined;
-    const network = parseNetworkMode(str(v.network));
-    const published = list(v.publish).map(parsePublish);
-    if (network !== "bridge" && (published.length || v["publish-all"])) throw new MycfsError(`-p and -P publish on the bridge network: add --network bridge`);
-    if (network === "bridge" && rootless)
-      throw new MycfsError("--network bridge needs root (it makes a bridge and firewall rules on the host): run as root, or without it");
+    const network = resolveNetwork(v, hostname, userns);
     const layout = readLayout(hostCgroupFs);
     const rootWithoutParent = !v["no-pivot"] && hostRootWithoutParent();
     const flags = {
@@ -207,34 +206,43 @@ export default defineCommand({
     const config = imageRecord?.config ?? {};
     const applied = applyConfig(config, what, { entrypoint: str(v.entrypoint), cmd, workdir: cwd, user: str(v.user), stopSignal: stopFlag });
     const user = resolveUser(applied.user.spec, groupAdd, accounts(store, imageRecord, rootfsDir), applied.user.what);
-    const spec = specFromFlags({
-      ...flags,
-      argv: applied.argv,
-      env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
-      workdir: applied.cwd,
-      user,
-    });
-    const bridge = network === "bridge" ? { ports: [...published, ...(v["publish-all"] ? exposedPorts(config.ExposedPorts) : [])] } : undefined;
-    if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
-    else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
-    process.exitCode = await startContainer({
-      id,
-      image: what,
-      spec,
-      stopSignal: applied.stopSignal,
-      groupAdd,
-      userns,
-      lifecycle,
-      stateDir: str(v.state),
-      storeDir: store?.container(id),
-      debug: v.debug === true,
-      cgroup,
-      bridge,
-      host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id" }, // own-id: setgroups is denied
-      createCgroup: () => createCgroup(cgroup, rootless),
-      dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
-      rootfs: () =>
-        rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, userns !== undefined, owner),
+    const state = new StateDir(str(v.state));
+    process.exitCode = await withNetwork(network, state, (net) => {
+      const spec = specFromFlags({
+        ...flags,
+        argv: applied.argv,
+        env: buildEnv({ hostname, term, image: config.Env ?? [], user: setEnv }),
+        workdir: applied.cwd,
+        user,
+        netns: net.netns,
+        etcDir: state.dir(id),
+      });
+      if (userns?.rootless === "own-id") checkOneId(user, groupAdd, applied.user.what);
+      else if (userns) checkMapped(user, spec.linux.uidMappings, spec.linux.gidMappings, applied.user.what);
+      return startContainer({
+        id,
+        image: what,
+        spec,
+        stopSignal: applied.stopSignal,
+        groupAdd,
+        userns,
+        // -P: the image's exposed ports, known only now
+        network:
+          net.record.mode === "bridge" && network.publishAll
+            ? { ...net.record, ports: [...net.record.ports, ...exposedPorts(config.ExposedPorts)] }
+            : net.record,
+        etcFiles: network.etcFiles,
+        lifecycle,
+        stateDir: state.root,
+        storeDir: store?.container(id),
+        debug: v.debug === true,
+        cgroup,
+        host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id", netns: net.fd }, // own-id: setgroups is denied
+        createCgroup: () => createCgroup(cgroup, rootless),
+        dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
+        rootfs: () =>
+          rootfsDir ? directoryRootfs(rootfsDir, owner) : containerRoot(store!, imageRecord!, id, !lifecycle.autoRemove, userns !== undefined, owner),
+      });
     });
   },
 });

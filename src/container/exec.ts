@@ -112,7 +112,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
     op.root("/"),
     op.chdir(workdir),
     op.stdio(io.fds),
-    ...(io.ctty ? [op.pty()] : []),
+    ...(io.ctty ? [op.pty(user.uid, user.gid)] : []),
     ...s.exec.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
     ...privileges(security, s.userns?.dropGroups !== false),
     op.exec({ argv: o.argv, env, path: pathVar, init: false, ctty: io.ctty }),

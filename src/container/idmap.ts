@@ -8,8 +8,15 @@ import { kernelAtLeast, kernelVersion } from "./kernel";
 import type { Store } from "../images/store";
 import type { Owner } from "./rootfs";
 
-// file systems that took FS_ALLOW_IDMAP early enough to count on: ext2/3/4, xfs, btrfs, tmpfs
-const IDMAP_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
+// file systems that take id-mapped mounts (FS_ALLOW_IDMAP), and from which Linux: ext2/3/4
+// and xfs (5.12) and btrfs (5.15) before overlayfs's 5.19 below; tmpfs only from 6.3 (a
+// minimal VM's initramfs on 6.1 refused one with EINVAL)
+const IDMAP_FS = new Map<number, [number, number]>([
+  [0xef53, [5, 12]],
+  [0x58465342, [5, 12]],
+  [0x9123683e, [5, 15]],
+  [0x01021994, [6, 3]],
+]);
 
 /** Why an id-mapped mount of `path` cannot be had here, or null if it can. */
 export function idmapRefusal(path: string): string | null {
@@ -17,7 +24,9 @@ export function idmapRefusal(path: string): string | null {
   // overlayfs takes an id-mapped lower layer since Linux 5.19
   if (!kernelAtLeast(5, 19)) return `Linux ${kernelVersion().join(".")} has no id-mapped overlay layers (5.19+)`;
   const type = fsType(path);
-  if (type === null || !IDMAP_FS.has(type)) return `the file system of ${path} (0x${(type ?? 0).toString(16)}) has no id-mapped mounts`;
+  const since = type === null ? undefined : IDMAP_FS.get(type);
+  if (!since || !kernelAtLeast(...since))
+    return `the file system of ${path} (0x${(type ?? 0).toString(16)}) has no id-mapped mounts on Linux ${kernelVersion().join(".")}`;
   return null;
 }
 
@@ -29,7 +38,7 @@ export const shiftedDir = (image: string, owner: Owner) => `${image}.shifted-${o
 export async function shiftedCopy(store: Store, image: string, owner: Owner, why: string): Promise<string> {
   const dir = shiftedDir(image, owner);
   if (fileType(join(dir, "rootfs")) !== null) return join(dir, "rootfs");
-  log.info(`copying the image with its owners shifted to ${owner.uid}:${owner.gid}, once (no id-mapped mount: ${why})`);
+  log.info(`copying layer ${image.slice(-64, -52)} with its owners shifted to ${owner.uid}:${owner.gid}, once (no id-mapped mount: ${why})`);
   const { chmodSync, lchownSync, lstatSync, mkdtempSync, readdirSync, renameSync, rmSync } = await import("node:fs");
   const stage = mkdtempSync(join(store.tmp(), "shift-"));
   try {

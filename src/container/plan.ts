@@ -27,6 +27,9 @@ export interface HostFacts {
   /** What mycfs makes after the clone, for the child to wait for (Sync.PREPARED): the
    * root's layers (and the cgroup), or only the cgroup; nothing (a second attempt). */
   prepared?: "rootfs" | "cgroup";
+  /** An fd of the network namespace the spec's network path names, opened by mycfs
+   * (network/join.ts); the child joins it and closes it, as every fd, before exec. */
+  netns?: number;
   /** The bridge network: mycfs gives the child's new network namespace its eth0. */
   bridge?: boolean;
 }
@@ -66,6 +69,23 @@ export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] 
 /** HOME from the user's home directory where the environment sets none, as runc does. */
 export const withHome = (env: string[], home: string): string[] => (env.some((e) => e.startsWith("HOME=")) ? env : [...env, `HOME=${home}`]);
 
+/** The network namespace's steps: a new one with lo up (and on the bridge, a wait while
+ * mycfs gives it eth0), the one mycfs opened joined (its own lo is up or not as its owner
+ * left it), or none: the host's. */
+function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps: op.Step[] } {
+  const net = spec.linux.namespaces.find((n) => n.type === "network");
+  const { netns } = host;
+  if (!net) return { unshare: 0, steps: [] };
+  if (net.path === undefined) {
+    const eth0 = host.bridge
+      ? [op.sync(Sync.NETWORK, "wait for mycfs to give the new network namespace its eth0 on the bridge, with its address and route")]
+      : [];
+    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...eth0] };
+  }
+  if (netns === undefined) throw new Error(`the network namespace ${net.path} was not opened`);
+  return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
+}
+
 /** The child's steps, from the spec and the host's decisions: a pure function. */
 export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.Step[] {
   const { process: p, linux } = spec;
@@ -74,6 +94,8 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const pivot = spec.mycfs.pivot;
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
+  const net = network(spec, host);
+  const unshared = (containerNamespaces(false) & ~CLONED & ~CLONE.NEWNET) | net.unshare;
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
@@ -94,10 +116,9 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    op.unshare(containerNamespaces(false) & ~CLONED, "enter new mount, UTS, IPC and network namespaces"),
+    op.unshare(unshared, `enter new mount, UTS${net.unshare ? ", IPC and network" : " and IPC"} namespaces`),
     op.hostname(spec.hostname),
-    op.loopback(),
-    ...(host.bridge ? [op.sync(Sync.NETWORK, "wait for mycfs to give the new network namespace its eth0 on the bridge, with its address and route")] : []),
+    ...net.steps,
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
@@ -122,7 +143,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     op.stdio(io.fds),
-    ...(io.ctty ? [op.pty()] : []),
+    ...(io.ctty ? [op.pty(p.user.uid, p.user.gid)] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
     ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),

@@ -16,8 +16,9 @@ import { runContainer, StepFailed } from "./run";
 import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
-import { type Attachment, attachContainer, releaseBridge, reserveBridge } from "../network/bridge";
-import type { Port } from "../network/ports";
+import type { BridgeRequest, NetworkRecord } from "../network/mode";
+import { attachContainer, releaseBridge, reserveBridge } from "../network/bridge";
+import { type EtcFiles, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
  * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
@@ -36,6 +37,11 @@ export interface Start {
   /** What its record keeps beyond the spec: what `stop` sends, and --group-add, for exec -u. */
   stopSignal: number;
   groupAdd: string[];
+  /** Its network mode, for the record (the bridge's once its address is leased); its /etc
+   * files, written into the record's directory (the spec binds them from there) before
+   * the child mounts them. */
+  network: NetworkRecord | BridgeRequest;
+  etcFiles: EtcFiles;
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
   lifecycle: Lifecycle;
@@ -45,8 +51,6 @@ export interface Start {
   /** The container's cgroup, planned (none: rootless without limits); createCgroup makes it. */
   cgroup: ContainerCgroup | undefined;
   createCgroup(): void;
-  /** --network bridge, with the ports it publishes (-p, -P). */
-  bridge?: { ports: Port[] };
   /** What the plan needs of the host, but for the root and what the child waits for. */
   host: Omit<HostFacts, "rootfs" | "prepared">;
   rootfs(): Rootfs | Promise<Rootfs>;
@@ -64,7 +68,12 @@ const registeredBeforeClone = (cgroup: ContainerCgroup | undefined, detach: bool
 const madeAfterClone = (early: boolean, layers: boolean): HostFacts["prepared"] => (layers ? "rootfs" : early ? undefined : "cgroup");
 
 /** The host's decisions as the planner takes them, once the root and what the child waits for are known. */
-const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({ ...o.host, rootfs, prepared, bridge: o.bridge !== undefined });
+const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): HostFacts => ({
+  ...o.host,
+  rootfs,
+  prepared,
+  bridge: o.network.mode === "bridge",
+});
 
 export async function startContainer(o: Start): Promise<number> {
   const { spec, lifecycle, cgroup } = o;
@@ -83,7 +92,8 @@ export async function startContainer(o: Start): Promise<number> {
   const state = new StateDir(o.stateDir);
   const effects = new HostEffects();
   let reg: Registration | undefined;
-  let network: Attachment | undefined;
+  const asked = o.network;
+  let network: NetworkRecord | undefined = asked.mode === "bridge" ? undefined : asked;
   let code: number | undefined;
   let oomKilled = false;
   let ran = false; // the command was exec'd
@@ -103,9 +113,9 @@ export async function startContainer(o: Start): Promise<number> {
           autoRemove: lifecycle.autoRemove,
           cgroup: cgroup && { name: cgroup.name, layout: cgroup.layout },
           storeDir: o.storeDir,
-          network,
           userns: o.userns && { rootless: o.userns.rootless !== undefined, dropGroups: o.host.dropGroups },
           stopSignal: o.stopSignal,
+          network,
           exec: {
             env: p.env,
             workdir: p.cwd,
@@ -120,6 +130,16 @@ export async function startContainer(o: Start): Promise<number> {
       },
       () => reg!.exited(code, oomKilled),
     );
+    // (removed with the record's directory)
+    effects.make(
+      "the container's /etc/hostname, hosts and resolv.conf",
+      () => {
+        writeEtcFiles(state.dir(o.id), o.etcFiles);
+        // rootless, the namespace's root is the directory's owner
+        if (o.userns && !o.userns.rootless) state.reachable(o.id);
+      },
+      () => {},
+    );
     effects.make(
       "the container's cgroup",
       () => o.createCgroup(),
@@ -129,9 +149,9 @@ export async function startContainer(o: Start): Promise<number> {
   const early = registeredBeforeClone(cgroup, lifecycle.detach);
   try {
     // first: a host port already taken is refused before anything else is made
-    if (o.bridge) {
-      const attached = await reserveBridge(state.root, o.id, o.bridge.ports);
-      network = attached;
+    if (asked.mode === "bridge") {
+      const attached = await reserveBridge(state.root, o.id, asked.ports);
+      network = { mode: "bridge", ...attached };
       effects.made("the container's bridge network", () => releaseBridge(state.root, o.id, attached.ports));
     }
     if (early) register();
@@ -149,6 +169,7 @@ export async function startContainer(o: Start): Promise<number> {
       });
     // each attempt gets its own stdio: a failed one has closed what it was given; a second
     // attempt has everything made already
+    const bridged = network?.mode === "bridge" ? network : undefined;
     const run = async (root: Rootfs, prepare?: () => void) => {
       const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
       const plan = buildPlan(spec, hostOf(o, root, prepare && prepared), io);
@@ -156,7 +177,7 @@ export async function startContainer(o: Start): Promise<number> {
         debug: o.debug,
         io,
         prepare,
-        network: network && ((pid) => attachContainer(pid, network!)),
+        network: bridged && ((pid) => attachContainer(pid, bridged)),
         started: (pid) => {
           ran = true;
           reg!.running(pid);

@@ -47,7 +47,8 @@ export interface InstalledLayer {
 
 /** Keys that mark a directory opaque: overlayfs mounted by root reads trusted.*, one
  * mounted with userxattr (in a user namespace) user.*; without root only user.* is ours. */
-const opaqueKeys = () => (process.geteuid?.() === 0 ? ["trusted.overlay.opaque", "user.overlay.opaque"] : ["user.overlay.opaque"]);
+const opaqueKeys = () =>
+  process.geteuid?.() === 0 ? { opaque: ["trusted.overlay.opaque"], alsoOpaque: ["user.overlay.opaque"] } : { opaque: ["user.overlay.opaque"], alsoOpaque: [] };
 
 /** Unpacks one archive into layers/, named by its sha256 (kept if that layer is there). */
 export async function installLayer(store: Store, x: LayerInput): Promise<InstalledLayer> {
@@ -65,7 +66,7 @@ export async function installLayer(store: Store, x: LayerInput): Promise<Install
       unpacked = await unpackTar(fromFile?.tar ?? (await decompressed(tally.pass(x.archive(), x.signal))), dir, {
         devices: x.devices === true,
         chown: process.geteuid?.() === 0,
-        layer: x.whiteouts ? { opaque: opaqueKeys() } : undefined,
+        layer: x.whiteouts ? opaqueKeys() : undefined,
       });
       if (fromFile) tally.adopt(Bun.file(x.file!).size, fromFile.thread.sha256());
     } catch (e) {

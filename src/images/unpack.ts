@@ -38,10 +38,11 @@ export interface UnpackOptions {
   /** Give entries the archive's owners (root only). */
   chown: boolean;
   /** An image layer: its OCI whiteouts become overlayfs's. `.wh.NAME` becomes a 0:0
-   * character device NAME, `DIR/.wh..wh..opq` marks DIR opaque with these xattr keys
-   * (trusted.overlay.opaque for overlayfs mounted by root; user.overlay.opaque for one
-   * mounted with userxattr, in a user namespace). */
-  layer?: { opaque: string[] };
+   * character device NAME, `DIR/.wh..wh..opq` marks DIR opaque with the `opaque` xattr
+   * keys (trusted.overlay.opaque for overlayfs mounted by root; user.overlay.opaque for one
+   * mounted with userxattr, in a user namespace), and with the `alsoOpaque` ones where the
+   * file system takes them (tmpfs has user.* xattrs only since Linux 6.6). */
+  layer?: { opaque: string[]; alsoOpaque: string[] };
 }
 
 export interface Unpacked {
@@ -222,6 +223,12 @@ export async function unpackTar(tar: ReadableStream<Uint8Array>, dest: string, o
       for (const key of opts.layer.opaque) {
         const rc = entry.xattr(root, dir, key, Y);
         if (rc < 0) throw failed(name, rc, `cannot mark ${dir} opaque (${key})`);
+      }
+      for (const key of opts.layer.alsoOpaque) {
+        const rc = entry.xattr(root, dir, key, Y);
+        if (rc === -E.EOPNOTSUPP)
+          result.skipped.push(`${name}: ${key} (the store's file system has no such xattrs: in a user namespace the lower layers show through ${dir})`);
+        else if (rc < 0) throw failed(name, rc, `cannot mark ${dir} opaque (${key})`);
       }
     } else if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) {
       const hidden = base.slice(WHITEOUT.length);

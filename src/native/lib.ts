@@ -111,6 +111,16 @@ export function fsType(path: string): number | null {
   return t < 0 ? null : t;
 }
 
+/** An fd of the namespace file at path, for setns, and its CLONE_NEW* type; type 0 (no
+ * fd) where the path is no namespace file; null where it does not exist. */
+export function openNamespace(path: string): { fd: number; type: number } | null {
+  const type = new Int32Array(1);
+  const rc = call(Call.OPEN_NAMESPACE, cstr(path), type);
+  if (rc === -E.ENOTTY) return { fd: -1, type: 0 };
+  const fd = lookup(rc, `open ${path}`);
+  return fd === null ? null : { fd, type: type[0]! };
+}
+
 export function openDir(path: string): number {
   return check(call(Call.OPEN_DIR, cstr(path)), `open ${path}`);
 }

@@ -1,10 +1,64 @@
-// --network: which network a container gets. The one place that maps the flag's value.
+// --network: where the container's network stack comes from. A small typed value, so that
+// a mode is one more case here and in the planner (plan.ts). `none` is the default: a new
+// network namespace with only lo up; `bridge` adds eth0 on mycfs0 (network/bridge.ts).
 import { MycfsError } from "../errors";
+import type { Userns } from "../container/userns";
+import { shortId } from "../state/record";
+import type { Attachment } from "./bridge";
+import type { Port } from "./ports";
 
-/** none: a network namespace of its own with only lo (the default); bridge: eth0 on mycfs0. */
-export type NetworkMode = "none" | "bridge";
+/** The modes as the user writes them; `container` names another container, `ns` a
+ * namespace file (a bind mount of one, /var/run/netns/NAME, or /proc/PID/ns/net). */
+export type NetworkMode = { mode: "none" } | { mode: "host" } | { mode: "bridge" } | { mode: "container"; ref: string } | { mode: "ns"; path: string };
 
-export function parseNetworkMode(value: string | undefined): NetworkMode {
-  if (value === undefined || value === "none" || value === "bridge") return value ?? "none";
-  throw new MycfsError(`--network ${value}: expected none or bridge`);
+/** The mode as a container's record keeps it: another container by its full id; on the
+ * bridge, its address, host veth and published ports. */
+export type NetworkRecord =
+  | { mode: "none" }
+  | { mode: "host" }
+  | ({ mode: "bridge" } & Attachment)
+  | { mode: "container"; id: string }
+  | { mode: "ns"; path: string };
+
+/** --network bridge as asked, before mycfs leases its address: the ports it publishes. */
+export type BridgeRequest = { mode: "bridge"; ports: Port[] };
+
+const ACCEPTED = "none, host, bridge, container:NAME|ID or ns:PATH";
+
+export function parseNetwork(value: string | undefined): NetworkMode {
+  if (value === undefined || value === "none") return { mode: "none" };
+  if (value === "host" || value === "bridge") return { mode: value };
+  const colon = value.indexOf(":");
+  const [kind, arg] = colon < 0 ? [value, ""] : [value.slice(0, colon), value.slice(colon + 1)];
+  if (kind === "container" && arg) return { mode: "container", ref: arg };
+  if (kind === "ns" && arg) return { mode: "ns", path: arg };
+  throw new MycfsError(`--network ${value}: expected ${ACCEPTED}`);
+}
+
+/** A user namespace of the container's own never owns the host's network namespace or
+ * another one: the kernel would refuse to mount its /sys in the host's (sysfs needs
+ * CAP_SYS_ADMIN over the network namespace's owner; docker refuses --network host with
+ * user namespaces too), and setns into an existing one needs CAP_SYS_ADMIN over the user
+ * namespace that owns it, which a new user namespace never has. */
+export function checkNetworkUserns(n: NetworkMode, flag: string, userns: Userns | undefined) {
+  if (!userns) return;
+  const who = userns.rootless ? "a rootless container (in a user namespace of its own)" : "a container with --userns";
+  if (n.mode === "bridge" && userns.rootless)
+    throw new MycfsError(`--network bridge: not for ${who}: it makes a bridge, a veth pair and firewall rules on the host, which need root; run as root`);
+  if (n.mode === "host")
+    throw new MycfsError(
+      `--network ${flag}: not for ${who}: its root has no privilege over the host's network namespace, and the kernel refuses it a /sys there; run as root without --userns, or without --network host`,
+    );
+  if (n.mode === "container" || n.mode === "ns")
+    throw new MycfsError(
+      `--network ${flag}: ${who} cannot join an existing network namespace: setns needs CAP_SYS_ADMIN over the user namespace that owns it, which a new user namespace never has; run as root without --userns`,
+    );
+}
+
+/** The mode as ps shows it. */
+export function networkText(n: NetworkRecord | undefined): string {
+  if (!n) return "none";
+  if (n.mode === "container") return `container:${shortId(n.id)}`;
+  if (n.mode === "ns") return `ns:${n.path}`;
+  return n.mode;
 }

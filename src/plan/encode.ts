@@ -99,7 +99,7 @@ export function wire(s: Step): RawOp {
     case "setns":
       return raw(OpCode.SETNS, { a: s.fd, b: s.flags });
     case "pty":
-      return raw(OpCode.PTY, { a: s.point });
+      return raw(OpCode.PTY, { a: s.point, b: s.uid, c: s.gid });
     case "enter":
       return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd });
   }

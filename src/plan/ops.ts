@@ -79,7 +79,7 @@ export type Step = { what: string } & (
   | { kind: "attach"; path: string }
   | { kind: "write"; path: string; text: string }
   | { kind: "setns"; fd: number; flags: number }
-  | { kind: "pty"; point: SyncPoint }
+  | { kind: "pty"; point: SyncPoint; uid: number; gid: number }
   | { kind: "enter"; pidfd: number; cgroupFd: number }
 );
 
@@ -165,4 +165,10 @@ export const enter = (pidfd: number, cgroupFd: number, pid: number): Step => ({
   what: `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`,
 });
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
-export const pty = (): Step => ({ kind: "pty", point: Sync.TERMINAL, what: "open a terminal on the container's own /dev/pts and hand its master to mycfs" });
+export const pty = (uid: number, gid: number): Step => ({
+  kind: "pty",
+  point: Sync.TERMINAL,
+  uid,
+  gid,
+  what: `open a terminal on the container's own /dev/pts, owned by ${uid}:${gid}, and hand its master to mycfs`,
+});

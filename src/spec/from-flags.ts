@@ -6,6 +6,7 @@ import type { Rlimit } from "../container/rlimits";
 import type { Privileges } from "../container/security";
 import type { Userns } from "../container/userns";
 import { processCaps } from "../container/caps";
+import { etcMounts } from "../network/files";
 import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping, type Mount, type Namespace, type ProcessUser } from "./spec";
 
 export interface RunFlags {
@@ -26,14 +27,22 @@ export interface RunFlags {
   devices: Device[];
   cgroupns: boolean;
   userns?: Userns;
+  /** The container's network namespace: a new one, the host's, or the one at path, joined. */
+  netns: "new" | "host" | { path: string };
+  /** Where mycfs writes the container's /etc/hostname, hosts and resolv.conf. */
+  etcDir: string;
 }
 
 const mappings = (ranges: Userns["uids"] = []): IdMapping[] => ranges.map((r) => ({ containerID: r.inside, hostID: r.outside, size: r.size }));
 
 export function specFromFlags(f: RunFlags): ContainerSpec {
   const caps = [...f.privileges.caps];
-  const namespaces: Namespace[] = ["pid", "network", "ipc", "uts", "mount", ...(f.cgroupns ? ["cgroup" as const] : []), ...(f.userns ? ["user" as const] : [])];
-  const mounts: Mount[] = [
+  const types: Namespace[] = ["pid", "network", "ipc", "uts", "mount", ...(f.cgroupns ? ["cgroup" as const] : []), ...(f.userns ? ["user" as const] : [])];
+  const namespaces = types.flatMap((type) => {
+    if (type !== "network" || f.netns === "new") return [{ type }];
+    return f.netns === "host" ? [] : [{ type, path: f.netns.path }];
+  });
+  const userMounts: Mount[] = [
     ...f.volumes.map((v) => ({
       destination: v.container,
       type: "bind" as const,
@@ -48,6 +57,7 @@ export function specFromFlags(f: RunFlags): ContainerSpec {
       options: t.options,
     })),
   ];
+  const mounts = [...userMounts, ...etcMounts(f.etcDir, new Set(userMounts.map((m) => m.destination)))];
   return {
     process: {
       args: f.argv,
@@ -62,7 +72,7 @@ export function specFromFlags(f: RunFlags): ContainerSpec {
     hostname: f.hostname,
     mounts,
     linux: {
-      namespaces: namespaces.map((type) => ({ type })),
+      namespaces,
       uidMappings: mappings(f.userns?.uids),
       gidMappings: mappings(f.userns?.gids),
       devices: f.devices,

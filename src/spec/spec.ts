@@ -29,7 +29,8 @@ export interface ContainerSpec {
   /** Binds and tmpfs mounts, in order, after the ones every container has. */
   mounts: Mount[];
   linux: {
-    namespaces: { type: Namespace }[];
+    /** Without "network", the host's; with a path, the namespace there is joined, not made. */
+    namespaces: { type: Namespace; path?: string }[];
     /** Written by mycfs while the child waits, with "user" in namespaces. */
     uidMappings: IdMapping[];
     gidMappings: IdMapping[];

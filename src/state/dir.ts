@@ -9,6 +9,7 @@ import { join, resolve } from "../paths";
 import { MycfsError } from "../errors";
 import { defaultRoot, ensureDir } from "../images/store";
 import {
+  chmod,
   close,
   errnoMessage,
   fileType,
@@ -111,6 +112,14 @@ export class StateDir {
   /** Every container's id, sorted. */
   ids(): string[] {
     return (listDir(this.root) ?? []).filter((f) => /^[0-9a-f]{64}$/.test(f)).sort();
+  }
+
+  /** Lets every user reach the container's directory and the files in it by name, without
+   * listing it or the root: the root of a user namespace root made is such a user on the
+   * host, and the container's /etc files are bound from here (its state and log stay 0600). */
+  reachable(id: string) {
+    chmod(this.root, 0o711);
+    chmod(this.dir(id), 0o711);
   }
 
   /** Removes the container's state, log and name. */

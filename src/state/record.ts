@@ -3,8 +3,8 @@
 // and its start time (/proc/PID/stat, clock ticks since boot), within one boot.
 import type { Layout } from "../cgroups/layout";
 import type { Rlimit } from "../container/rlimits";
-import type { Attachment } from "../network/bridge";
 import type { ProcessUser } from "../spec/spec";
+import type { NetworkRecord } from "../network/mode";
 import { readFile } from "../native/lib";
 
 export interface ProcessRef {
@@ -41,8 +41,9 @@ export interface ContainerState {
   userns?: { rootless: boolean; dropGroups: boolean };
   /** What `stop` sends first: the image's StopSignal or --stop-signal (absent: SIGTERM). */
   stopSignal?: number;
-  /** On the bridge network: its address, host veth and published ports. */
-  network?: Attachment;
+  /** --network (absent in records of an older mycfs: none); on the bridge, its address,
+   * host veth and published ports. */
+  network?: NetworkRecord;
   /** Its directory in the store (overlay upper layer), if it has one. */
   storeDir?: string;
   /** What `exec` needs to start a process as the container's own are. */

@@ -28,7 +28,7 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
   let error = "its supervisor died; mycfs cleaned up after it";
   for (const undo of [
     () => s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove(),
-    () => s.network && releaseBridge(dir.root, s.id, s.network.ports),
+    () => s.network?.mode === "bridge" && releaseBridge(dir.root, s.id, s.network.ports),
   ]) {
     try {
       undo();

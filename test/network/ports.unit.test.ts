@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { exposedPorts, parsePublish } from "../../src/network/ports";
 import { hostAddresses, parseSubnet } from "../../src/network/subnet";
-import { parseNetworkMode } from "../../src/network/mode";
+import { checkNetworkUserns, parseNetwork } from "../../src/network/mode";
 
 describe("-p", () => {
   test("[IP:]HOST:CTR[/tcp|udp], docker's forms", () => {
@@ -47,8 +47,10 @@ describe("the subnet", () => {
   });
 });
 
-test("--network: none (the default) or bridge", () => {
-  expect(parseNetworkMode(undefined)).toBe("none");
-  expect(parseNetworkMode("bridge")).toBe("bridge");
-  expect(() => parseNetworkMode("overlay")).toThrow("--network overlay: expected none or bridge");
+test("--network bridge: root's, with or without --userns; never rootless", () => {
+  expect(parseNetwork("bridge")).toEqual({ mode: "bridge" });
+  const userns = { uids: [], gids: [] };
+  expect(() => checkNetworkUserns({ mode: "bridge" }, "bridge", userns)).not.toThrow();
+  expect(() => checkNetworkUserns({ mode: "bridge" }, "bridge", { ...userns, rootless: "own-id" })).toThrow("--network bridge: not for a rootless container");
+  expect(() => parseNetwork("overlay")).toThrow("--network overlay: expected none, host, bridge, container:NAME|ID or ns:PATH");
 });

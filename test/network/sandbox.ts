@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tempDir } from "../helpers";
 
 export const SANDBOX_IP = "192.0.2.1";
-export const OUTSIDE_IP = "192.0.2.2";
+const OUTSIDE_IP = "192.0.2.2";
 export const SERVER = `http://${OUTSIDE_IP}:8000/`;
 
 const SERVE = `Bun.serve({ hostname: "${OUTSIDE_IP}", port: 8000, fetch: (req, server) => new Response(server.requestIP(req).address) }); console.log("listening");`;

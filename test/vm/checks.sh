@@ -43,6 +43,16 @@ rootfs_dir() {
   rm -rf /tmp/rootfs
 }
 
+layered_image() { # two layers made by umoci: a deleted file and a replaced directory, as root and in a user namespace
+  look='ls /opq; test -e /delme && echo delme-present; cat /kept/k'
+  $M import /layered/layout layered:1 >/dev/null 2>$ERR || fail "import: $(cat $ERR)" || return 1
+  out=$($M run --rm --entrypoint sh layered:1 -c "$look" 2>$ERR) || fail "exit $?: $(cat $ERR)" || return 1
+  eq "$(echo $out)" "b k" "/opq, /delme, /kept/k" || return 1
+  out=$($M run --rm --userns=auto --entrypoint sh layered:1 -c "$look" 2>$ERR) || fail "userns: exit $?: $(cat $ERR)" || return 1
+  eq "$(echo $out)" "b k" "/opq, /delme, /kept/k in a user namespace" || return 1
+  $M rmi layered:1 >/dev/null 2>$ERR || fail "rmi: $(cat $ERR)"
+}
+
 limits() {
   out=$($M run --rm -m 64m --memory-swap 96m --cpus 0.5 -c 512 --cpuset-cpus 1 --pids-limit 20 --ulimit nofile=100:200 busybox \
     sh -c 'cd /sys/fs/cgroup; cat memory.max memory.swap.max cpu.max cpu.weight cpuset.cpus pids.max; ulimit -n; ulimit -Hn' 2>$ERR) ||
@@ -125,7 +135,7 @@ nothing_left() {
 }
 
 exec 3>&1
-for c in run_embedded start_time pivoted_overlay chroot_escape rootfs_dir limits blkio_weight oom pids detached \
+for c in run_embedded start_time pivoted_overlay chroot_escape rootfs_dir layered_image limits blkio_weight oom pids detached \
   exec_into exec_cve_2024_21626 devices exec_enter_program nothing_left; do
-  if why=$($c 2>&1); then echo "CHECK $c ok"; else echo "CHECK $c FAIL $(echo "$why" | tr '\n' ' ' | cut -c1-400)"; fi
+  if why=$($c 2>&1); then echo "CHECK $c ok"; else echo "CHECK $c FAIL $(echo "$why" | tr '\n' ' ' | cut -c1-1200)"; fi
 done

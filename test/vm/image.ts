@@ -1,11 +1,13 @@
 // What the VM boots: Debian's kernel (the package linux-image-amd64 points at, fetched with
 // apt-get download and unpacked into build/vm/, nothing installed) and an initramfs holding
-// busybox, dist/mycfs with the shared libraries it loads, the probe, the overlay module,
+// busybox, dist/mycfs with the shared libraries it loads, the probe, the overlay module, a
+// layered image's OCI layout (test/layered.ts),
 // /init and the checks. Rebuilt whenever one of its inputs is newer.
 import { $ } from "bun";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { MYCFS, PROBE, tempDir } from "../helpers";
+import { buildLayered } from "../layered";
 
 const VM = resolve("build/vm");
 const BUSYBOX = resolve("build/busybox-static/bin/busybox"); // fetched by build.ts
@@ -54,7 +56,7 @@ export async function initramfs(kernel: Kernel): Promise<string> {
   const out = join(VM, "initramfs.cpio");
   const overlay = join(kernel.modules, "kernel/fs/overlayfs/overlay.ko");
   const scripts = ["init.sh", "checks.sh"].map((f) => join(HERE, f));
-  const inputs = [MYCFS, PROBE, BUSYBOX, overlay, ...scripts];
+  const inputs = [MYCFS, PROBE, BUSYBOX, overlay, join(HERE, "../layered.ts"), ...scripts];
   if (existsSync(out) && inputs.every((f) => statSync(f).mtimeMs < statSync(out).mtimeMs)) return out;
   const root = tempDir("vm-initramfs");
   try {
@@ -63,6 +65,7 @@ export async function initramfs(kernel: Kernel): Promise<string> {
       copyFileSync(from, join(root, to));
       if (mode !== undefined) chmodSync(join(root, to), mode);
     };
+    chmodSync(root, 0o755); // an initramfs's "/" as a real one has it (mkdtemp makes 0700): a user namespace's root passes it
     for (const d of ["proc", "sys", "dev", "tmp", "run", "etc", "var/lib", "root"]) mkdirSync(join(root, d), { recursive: true });
     put(BUSYBOX, "bin/busybox");
     put(MYCFS, "bin/mycfs");
@@ -77,6 +80,9 @@ export async function initramfs(kernel: Kernel): Promise<string> {
     if (zlib) libs.add(zlib);
     for (const lib of libs) put(lib, lib.slice(1));
     await Bun.write(join(root, "vm-host-token"), "host-only\n");
+    mkdirSync(join(root, "layered"));
+    buildLayered(join(root, "layered"));
+    for (const f of ["oci.tar", "docker.tar"]) rmSync(join(root, "layered", f)); // the layout is what the check imports
     mkdirSync(VM, { recursive: true });
     await $`find . | cpio -o -H newc --quiet > ${out}.tmp && mv ${out}.tmp ${out}`.cwd(root);
   } finally {

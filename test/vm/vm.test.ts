@@ -12,6 +12,7 @@ const CHECKS: Record<string, string> = {
   pivoted_overlay: "the root is the overlay, pivoted: the initramfs is neither listed nor reachable",
   chroot_escape: "the classic chroot escape from inside stays in the container",
   rootfs_dir: "--rootfs runs a directory in place",
+  layered_image: "an imported image of two layers: its whiteout and opaque directory, as root and in a user namespace",
   limits: "--memory, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit, --ulimit read back inside",
   blkio_weight: "--blkio-weight: the io weight read back, or the error naming the missing file",
   oom: "out of memory: exit 137 and the OOM report",

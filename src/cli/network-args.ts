@@ -1,0 +1,80 @@
+// `mycfs run`'s network options and what they resolve to: checked before anything is made;
+// the namespace a joined mode names is opened only once the container is about to start.
+import type { ArgsDef } from "citty";
+import type { Userns } from "../container/userns";
+import { close } from "../native/lib";
+import { type EtcFiles, etcFiles } from "../network/files";
+import { parseAddHost } from "../network/hosts";
+import { openNetwork } from "../network/join";
+import { type BridgeRequest, checkNetworkUserns, type NetworkMode, type NetworkRecord, parseNetwork } from "../network/mode";
+import { parsePublish, type Port } from "../network/ports";
+import { MycfsError } from "../errors";
+import { checkDnsFlags } from "../network/resolv";
+import type { RunFlags } from "../spec/from-flags";
+import type { StateDir } from "../state/dir";
+import { list, str, type Values } from "./argv";
+
+export const networkArgs = {
+  network: {
+    type: "string",
+    valueHint: "MODE",
+    description: "none (default: a namespace with lo only), host, bridge (eth0 on mycfs0, subnet $MYCFS_SUBNET or 10.87.0.0/16), container:NAME|ID, ns:PATH",
+  },
+  publish: {
+    type: "string",
+    alias: "p",
+    valueHint: "[IP:]HOST:CTR[/tcp|udp]",
+    description: "publish a container's port on the host (--network bridge; repeatable)",
+  },
+  "publish-all": { type: "boolean", alias: "P", description: "publish the image's exposed ports on ports the kernel picks (--network bridge)" },
+  "add-host": { type: "string", valueHint: "NAME:IP", description: "a line in the container's /etc/hosts (repeatable)" },
+  dns: { type: "string", valueHint: "IP", description: "a nameserver in the container's resolv.conf, instead of the host's (repeatable)" },
+  "dns-search": { type: "string", valueHint: "DOMAIN", description: "a search domain, instead of the host's (repeatable)" },
+  "dns-option": { type: "string", valueHint: "OPT", description: "a resolver option, instead of the host's, e.g. ndots:2 (repeatable)" },
+} as const satisfies ArgsDef;
+
+export const repeatableNetworkArgs = ["add-host", "dns", "dns-search", "dns-option", "publish"];
+
+export interface Network {
+  mode: NetworkMode;
+  /** --network as given, for messages. */
+  flag: string;
+  etcFiles: EtcFiles;
+  /** -p's ports, and -P: the image's exposed ports too (added once the image is known). */
+  publish: Port[];
+  publishAll: boolean;
+}
+
+/** The options, checked; the /etc files' text for the container named `hostname`. */
+export function resolveNetwork(v: Values, hostname: string, userns: Userns | undefined): Network {
+  const flag = str(v.network) ?? "none";
+  const mode = parseNetwork(flag);
+  checkNetworkUserns(mode, flag, userns);
+  const hosts = list(v["add-host"]).map(parseAddHost);
+  const dns = checkDnsFlags({ dns: list(v.dns), search: list(v["dns-search"]), options: list(v["dns-option"]) });
+  const publish = list(v.publish).map(parsePublish);
+  const publishAll = v["publish-all"] === true;
+  if (mode.mode !== "bridge" && (publish.length || publishAll)) throw new MycfsError(`-p and -P publish on the bridge network: add --network bridge`);
+  return { mode, flag, etcFiles: etcFiles(hostname, mode.mode === "host", hosts, dns), publish, publishAll };
+}
+
+/** What the spec, the planner and the record take of the network, once opened; the
+ * bridge's record is made once its address is leased (container/start.ts). */
+export interface OpenNetwork {
+  netns: RunFlags["netns"];
+  fd?: number;
+  record: NetworkRecord | BridgeRequest;
+}
+
+/** Calls f with the network's namespace opened (joined modes), closed after. */
+export async function withNetwork<T>(n: Network, state: StateDir, f: (o: OpenNetwork) => Promise<T>): Promise<T> {
+  const joined = openNetwork(n.mode, n.flag, state);
+  try {
+    if (joined) return await f({ netns: { path: joined.path }, fd: joined.fd, record: joined.record });
+    const { mode } = n.mode;
+    if (mode === "bridge") return await f({ netns: "new", record: { mode, ports: n.publish } });
+    return await f({ netns: mode === "host" ? "host" : "new", record: { mode: mode === "host" ? "host" : "none" } });
+  } finally {
+    if (joined) close(joined.fd);
+  }
+}

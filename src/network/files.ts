@@ -1,0 +1,34 @@
+// The container's /etc/hostname, /etc/hosts and /etc/resolv.conf: mycfs writes them into
+// the container's record directory (removed with it) before the child mounts them, and
+// binds each over the image's, which stays as it is. Bound writable, as docker does: they
+// are the container's own files. A target is resolved inside the root, through the image's
+// symlinks, and made if missing, as every mount target is; a -v on the same path wins.
+import { join } from "../paths";
+import { readFile, replaceFile } from "../native/lib";
+import type { Mount } from "../spec/spec";
+import { type ExtraHost, hostsFile } from "./hosts";
+import { containerResolvConf, type DnsFlags } from "./resolv";
+
+export const ETC_FILES = ["hostname", "hosts", "resolv.conf"] as const;
+export type EtcFiles = Record<(typeof ETC_FILES)[number], string>;
+
+/** The files' text; hostNet: in the host's network namespace. */
+export function etcFiles(hostname: string, hostNet: boolean, extraHosts: ExtraHost[], dns: DnsFlags): EtcFiles {
+  return {
+    hostname: `${hostname}\n`,
+    hosts: hostsFile(hostname, extraHosts, hostNet ? (readFile("/etc/hosts") ?? "") : null),
+    "resolv.conf": containerResolvConf(hostNet, dns),
+  };
+}
+
+/** The binds of the files in `dir` on /etc, but where the user mounts something. */
+export function etcMounts(dir: string, taken: ReadonlySet<string>): Mount[] {
+  return ETC_FILES.map((name) => ({ destination: `/etc/${name}`, type: "bind" as const, source: join(dir, name), options: [], file: true })).filter(
+    (m) => !taken.has(m.destination),
+  );
+}
+
+/** Writes the files into dir, readable by every user of the container. */
+export function writeEtcFiles(dir: string, files: EtcFiles) {
+  for (const name of ETC_FILES) replaceFile(join(dir, name), files[name], 0o644);
+}
