@@ -181,7 +181,7 @@ describe("/etc/hostname, /etc/hosts, /etc/resolv.conf", () => {
   test("--add-host and --dns values checked before anything runs", async () => {
     refused(
       await run(["--add-host", "gw:host-gateway"], ["true"]),
-      "--add-host gw:host-gateway: host-gateway needs a bridge network, which gives the host an address the container reaches; give the IP",
+      "--add-host gw:host-gateway: host-gateway needs a bridge network (--network bridge), which gives the host an address the container reaches; or give the IP",
     );
     refused(await run(["--add-host", "db:10.0.0.300"], ["true"]), "--add-host db:10.0.0.300: 10.0.0.300 is not an IPv4 or IPv6 address");
     refused(await run(["--dns", "dns.google"], ["true"]), "--dns dns.google: expected an IPv4 or IPv6 address");

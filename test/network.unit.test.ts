@@ -39,6 +39,7 @@ describe("/etc/hosts", () => {
     expect(parseAddHost("v6:fd00::1")).toEqual({ name: "v6", ip: "fd00::1" });
     expect(parseAddHost("v6:[::1]")).toEqual({ name: "v6", ip: "::1" });
     expect(() => parseAddHost("gw:host-gateway")).toThrow("--add-host gw:host-gateway: host-gateway needs a bridge network");
+    expect(parseAddHost("gw:host-gateway", "10.87.0.1")).toEqual({ name: "gw", ip: "10.87.0.1" });
     expect(() => parseAddHost("db:10.0.0.256")).toThrow("--add-host db:10.0.0.256: 10.0.0.256 is not an IPv4 or IPv6 address");
     expect(() => parseAddHost("db")).toThrow("--add-host db: expected NAME:IP");
     expect(isIP("1.2.3")).toBe(false);

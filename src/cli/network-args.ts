@@ -3,11 +3,12 @@
 import type { ArgsDef } from "citty";
 import type { Userns } from "../container/userns";
 import { close } from "../native/lib";
-import { type EtcFiles, etcFiles } from "../network/files";
+import { type EtcFilesOf, etcFiles } from "../network/files";
 import { parseAddHost } from "../network/hosts";
 import { openNetwork } from "../network/join";
 import { type BridgeRequest, checkNetworkUserns, type NetworkMode, type NetworkRecord, parseNetwork } from "../network/mode";
 import { parsePublish, type Port } from "../network/ports";
+import { configuredSubnet } from "../network/subnet";
 import { MycfsError } from "../errors";
 import { checkDnsFlags } from "../network/resolv";
 import type { RunFlags } from "../spec/from-flags";
@@ -39,7 +40,7 @@ export interface Network {
   mode: NetworkMode;
   /** --network as given, for messages. */
   flag: string;
-  etcFiles: EtcFiles;
+  etcFiles: EtcFilesOf;
   /** -p's ports, and -P: the image's exposed ports too (added once the image is known). */
   publish: Port[];
   publishAll: boolean;
@@ -50,7 +51,8 @@ export function resolveNetwork(v: Values, hostname: string, userns: Userns | und
   const flag = str(v.network) ?? "none";
   const mode = parseNetwork(flag);
   checkNetworkUserns(mode, flag, userns);
-  const hosts = list(v["add-host"]).map(parseAddHost);
+  const gateway = mode.mode === "bridge" ? configuredSubnet().gateway : undefined;
+  const hosts = list(v["add-host"]).map((h) => parseAddHost(h, gateway));
   const dns = checkDnsFlags({ dns: list(v.dns), search: list(v["dns-search"]), options: list(v["dns-option"]) });
   const publish = list(v.publish).map(parsePublish);
   const publishAll = v["publish-all"] === true;

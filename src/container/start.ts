@@ -18,7 +18,7 @@ import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
 import type { BridgeRequest, NetworkRecord } from "../network/mode";
 import { attachContainer, releaseBridge, reserveBridge } from "../network/bridge";
-import { type EtcFiles, writeEtcFiles } from "../network/files";
+import { type EtcFilesOf, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
  * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
@@ -41,7 +41,7 @@ export interface Start {
    * files, written into the record's directory (the spec binds them from there) before
    * the child mounts them. */
   network: NetworkRecord | BridgeRequest;
-  etcFiles: EtcFiles;
+  etcFiles: EtcFilesOf;
   /** With a user namespace in the spec: how mycfs writes its maps. */
   userns?: Userns;
   lifecycle: Lifecycle;
@@ -134,7 +134,7 @@ export async function startContainer(o: Start): Promise<number> {
     effects.make(
       "the container's /etc/hostname, hosts and resolv.conf",
       () => {
-        writeEtcFiles(state.dir(o.id), o.etcFiles);
+        writeEtcFiles(state.dir(o.id), o.etcFiles(network?.mode === "bridge" ? network.ip : undefined));
         // rootless, the namespace's root is the directory's owner
         if (o.userns && !o.userns.rootless) state.reachable(o.id);
       },

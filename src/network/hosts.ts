@@ -1,5 +1,5 @@
-// The container's /etc/hosts and /etc/hostname. Its host name is on 127.0.1.1 (Debian's
-// address for a host name without an address of its own) in every mode, so that a program
+// The container's /etc/hosts and /etc/hostname. Its host name is on its bridge address, or
+// else on 127.0.1.1 (Debian's address for a host name without an address of its own), so that a program
 // that resolves its own name (sudo, Java's getLocalHost, hostname -f) finds it; docker
 // writes it only with an address, which a namespace with only lo has not. In the host's
 // network namespace the host's /etc/hosts comes first, as docker copies it.
@@ -13,13 +13,18 @@ export interface ExtraHost {
 
 const NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})$/;
 
-/** --add-host NAME:IP (NAME=IP too, as docker's; an IPv6 address keeps its colons). */
-export function parseAddHost(spec: string): ExtraHost {
+/** --add-host NAME:IP (NAME=IP too, as docker's; an IPv6 address keeps its colons);
+ * host-gateway: `gateway`, the bridge's address, on the bridge network. */
+export function parseAddHost(spec: string, gateway?: string): ExtraHost {
   const sep = spec.search(/[:=]/);
   const [name, ip] = sep < 0 ? [spec, ""] : [spec.slice(0, sep), spec.slice(sep + 1).replace(/^\[(.*)\]$/, "$1")];
   if (!NAME.test(name) || !ip) throw new MycfsError(`--add-host ${spec}: expected NAME:IP`);
-  if (ip === "host-gateway")
-    throw new MycfsError(`--add-host ${spec}: host-gateway needs a bridge network, which gives the host an address the container reaches; give the IP`);
+  if (ip === "host-gateway") {
+    if (gateway) return { name, ip: gateway };
+    throw new MycfsError(
+      `--add-host ${spec}: host-gateway needs a bridge network (--network bridge), which gives the host an address the container reaches; or give the IP`,
+    );
+  }
   if (!isIP(ip)) throw new MycfsError(`--add-host ${spec}: ${ip} is not an IPv4 or IPv6 address`);
   return { name, ip };
 }
@@ -33,8 +38,9 @@ const DEFAULTS = [
   "ff02::2\tip6-allrouters",
 ];
 
-/** `hostHosts`: the host's /etc/hosts, in the host's network namespace; else null. */
-export function hostsFile(hostname: string, extra: ExtraHost[], hostHosts: string | null): string {
+/** `hostHosts`: the host's /etc/hosts, in the host's network namespace; else null.
+ * `address`: the container's own on the bridge network. */
+export function hostsFile(hostname: string, extra: ExtraHost[], hostHosts: string | null, address = "127.0.1.1"): string {
   const base = hostHosts === null ? DEFAULTS : [hostHosts.trimEnd()];
-  return [...base, ...extra.map((h) => `${h.ip}\t${h.name}`), `127.0.1.1\t${hostname}`, ""].join("\n");
+  return [...base, ...extra.map((h) => `${h.ip}\t${h.name}`), `${address}\t${hostname}`, ""].join("\n");
 }

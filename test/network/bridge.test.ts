@@ -74,6 +74,28 @@ describe("--network bridge", () => {
     expect(leases()).toEqual([]);
   });
 
+  test("its /etc/hosts names it by its address; host-gateway is the bridge's", async () => {
+    const r = await m([
+      "run",
+      "--rm",
+      "--network",
+      "bridge",
+      "--hostname",
+      "box",
+      "--add-host",
+      "gw:host-gateway",
+      "busybox",
+      "sh",
+      "-c",
+      "cat /etc/hosts; ping -c1 -W2 gw",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^10\.87\.0\.\d+\tbox$/m);
+    expect(r.stdout).toContain("10.87.0.1\tgw\n");
+    expect(r.stdout).toContain("PING gw (10.87.0.1)");
+    expect(r.stdout).not.toContain("127.0.1.1");
+  });
+
   test("two containers talk over the bridge", async () => {
     const id = await detached(["--hostname", "web"], HTTPD);
     const ip = record(id).network.ip;
