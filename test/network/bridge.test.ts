@@ -197,6 +197,20 @@ describe("-p", () => {
     expect((await m(["rm", id])).code).toBe(0);
   });
 
+  test("the lease of a killed mycfs is taken back by the next start, with its rules, before any recovery", async () => {
+    const id = await detached(["-p", "8083:80"], HTTPD);
+    const s = record(id);
+    process.kill(s.supervisor.pid, "SIGKILL");
+    await eventually(() => !existsSync(`/proc/${s.container.pid}`));
+    // no ps between: the stale lease still holds its port and address
+    expect(leases().map((l) => l.id)).toEqual([id]);
+    const next = await detached(["-p", "8083:80", "--hostname", "next"], HTTPD);
+    expect(leases().map((l) => l.id)).toEqual([next]);
+    expect(portRules()).not.toContain(id);
+    expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:8083/`)).toBe("hello from next\n");
+    expect((await m(["rm", "-f", next, id])).code).toBe(0);
+  });
+
   test("-p needs --network bridge", async () => {
     const r = await m(["run", "--rm", "-p", "8080:80", "busybox", "true"]);
     expect(r.code).toBe(125);
