@@ -79,8 +79,11 @@ export async function reserveBridge(stateRoot: string, id: string, ports: Port[]
 }
 
 /** At Sync.NETWORK, the child waiting in its new namespace: the veth pair, its host end
- * on the bridge, eth0 in the child's namespace with its address and default route. */
+ * on the bridge, eth0 in the child's namespace with its address and default route. A
+ * first attempt's pair (start.ts retries on a copy of the image) may still be there,
+ * its namespace not yet taken down by the kernel: it goes first. */
 export function attachContainer(pid: number, a: Attachment) {
+  deleteLink(OWN_NETNS, a.veth);
   addVethPair(OWN_NETNS, a.veth, "eth0", pid);
   setUp(OWN_NETNS, a.veth, linkIndex(OWN_NETNS, BRIDGE)!);
   const eth0 = linkIndex(pid, "eth0")!;

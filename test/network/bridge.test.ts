@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mycfs, testStore } from "../helpers";
+import { mycfs, overlayMount, tempDir, testStore } from "../helpers";
 import { netSandbox, SANDBOX_IP, SERVER, untilPrinted } from "./sandbox";
 
 const store = testStore("bridge");
@@ -94,6 +94,19 @@ describe("--network bridge", () => {
     expect(r.stdout).toContain("10.87.0.1\tgw\n");
     expect(r.stdout).toContain("PING gw (10.87.0.1)");
     expect(r.stdout).not.toContain("127.0.1.1");
+  });
+
+  test("a second attempt (a store on overlayfs: a copy of the image) gets its eth0 again", async () => {
+    const overlay = overlayMount(tempDir("bridge-on-overlay"));
+    try {
+      const args = ["run", "--rm", "--debug", "--root", join(overlay.merged, "store"), "--network", "bridge", "busybox", "wget", "-qO-", SERVER];
+      const r = await mycfs(args, { env: { MYCFS_STATE: sb.state }, wrap: sb.wrap });
+      expect(r.stderr).toMatch(/overlayfs cannot be mounted here .*: copying the image instead/);
+      expect(r.stdout).toBe(SANDBOX_IP);
+      expect(leases()).toEqual([]);
+    } finally {
+      overlay.remove();
+    }
   });
 
   test("two containers talk over the bridge", async () => {
