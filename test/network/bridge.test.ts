@@ -1,8 +1,10 @@
 // --network bridge and -p, end to end, wholly inside network namespaces of the test's own
 // (sandbox.ts): nothing here makes a link, an address, a rule or a sysctl in the host's.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseRef } from "../../src/images/refs";
+import { Store } from "../../src/images/store";
 import { mycfs, overlayMount, tempDir, testStore } from "../helpers";
 import { netSandbox, SANDBOX_IP, SERVER, untilPrinted } from "./sandbox";
 
@@ -16,7 +18,7 @@ async function detached(args: string[], cmd: string[]): Promise<string> {
   if (r.code !== 0) throw new Error(`run -d failed (${r.code}): ${r.stderr}`);
   return r.stdout.trim();
 }
-const record = (id: string) => JSON.parse(readFileSync(join(sb.state, id, "state.json"), "utf8"));
+const stateOf = (id: string) => JSON.parse(readFileSync(join(sb.state, id, "state.json"), "utf8"));
 const leases = (): { id: string; ip: string }[] => {
   const f = join(sb.state, "network", "leases.json");
   return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : [];
@@ -111,7 +113,7 @@ describe("--network bridge", () => {
 
   test("two containers talk over the bridge", async () => {
     const id = await detached(["--hostname", "web"], HTTPD);
-    const ip = record(id).network.ip;
+    const ip = stateOf(id).network.ip;
     expect(ip).toMatch(/^10\.87\.0\.\d+$/);
     const r = await m([
       "run",
@@ -160,11 +162,27 @@ describe("-p", () => {
 
   test("without a host port, the kernel picks one (as -P does for each exposed port)", async () => {
     const id = await detached(["-p", "80", "--hostname", "picked"], HTTPD);
-    const [port] = record(id).network.ports;
+    const [port] = stateOf(id).network.ports;
     expect(port).toMatchObject({ containerPort: 80, proto: "tcp" });
     expect(port.hostPort).toBeGreaterThan(1024);
     expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:${port.hostPort}/`)).toBe("hello from picked\n");
     expect((await m(["rm", "-f", id])).code).toBe(0);
+  });
+
+  test("-P publishes the image's ExposedPorts", async () => {
+    // the test's own store: its busybox record given ExposedPorts
+    const file = new Store(store.root).imageFile(parseRef("busybox"));
+    const image = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...image, config: { ...image.config, ExposedPorts: { "80/tcp": {} } } }));
+    try {
+      const id = await detached(["-P", "--hostname", "exposed"], HTTPD);
+      const [port] = stateOf(id).network.ports;
+      expect(port).toMatchObject({ containerPort: 80, proto: "tcp" });
+      expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:${port.hostPort}/`)).toBe("hello from exposed\n");
+      expect((await m(["rm", "-f", id])).code).toBe(0);
+    } finally {
+      writeFileSync(file, JSON.stringify(image));
+    }
   });
 
   test("an IP of the host's limits the port to it", async () => {
@@ -197,7 +215,7 @@ describe("-p", () => {
 
   test("after kill -9 of mycfs, recovery removes the rules, the veth and the lease", async () => {
     const id = await detached(["-p", "8082:80"], HTTPD);
-    const s = record(id);
+    const s = stateOf(id);
     expect(veths().join("\n")).toContain(s.network.veth);
     process.kill(s.supervisor.pid, "SIGKILL");
     await eventually(() => !existsSync(`/proc/${s.container.pid}`));
@@ -212,7 +230,7 @@ describe("-p", () => {
 
   test("the lease of a killed mycfs is taken back by the next start, with its rules, before any recovery", async () => {
     const id = await detached(["-p", "8083:80"], HTTPD);
-    const s = record(id);
+    const s = stateOf(id);
     process.kill(s.supervisor.pid, "SIGKILL");
     await eventually(() => !existsSync(`/proc/${s.container.pid}`));
     // no ps between: the stale lease still holds its port and address
