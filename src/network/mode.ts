@@ -5,7 +5,7 @@ import { MycfsError } from "../errors";
 import type { Userns } from "../container/userns";
 import { shortId } from "../state/record";
 import type { Attachment } from "./bridge";
-import type { Port } from "./ports";
+import { type Port, portString } from "./ports";
 
 /** The modes as the user writes them; `container` names another container, `ns` a
  * namespace file (a bind mount of one, /var/run/netns/NAME, or /proc/PID/ns/net). */
@@ -60,5 +60,6 @@ export function networkText(n: NetworkRecord | undefined): string {
   if (!n) return "none";
   if (n.mode === "container") return `container:${shortId(n.id)}`;
   if (n.mode === "ns") return `ns:${n.path}`;
+  if (n.mode === "bridge") return [`bridge:${n.ip}`, ...n.ports.map(portString)].join(" ");
   return n.mode;
 }

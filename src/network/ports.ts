@@ -43,7 +43,8 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
 }
 
 export const portKey = (p: Port) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}/${p.proto}`;
-export const portString = (p: Port) => `${portKey(p)}->${p.containerPort}/${p.proto}`;
+/** As docker's ps shows it: 0.0.0.0:8080->80/tcp. */
+export const portString = (p: Port) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.proto}`;
 
 /** Binds the host port once, to see it is free (and to learn the port the kernel picks
  * for 0); the socket is closed again at once. */

@@ -152,6 +152,7 @@ describe("-p", () => {
   test("a published port is reached from the outside and from the sandbox's loopback; rm -f takes its rule away", async () => {
     const id = await detached(["-p", "8080:80", "--hostname", "published"], HTTPD);
     expect(portRules()).toContain(`mycfs:${id}`);
+    expect((await m(["ps"])).stdout).toMatch(/ bridge:10\.87\.0\.\d+ 0\.0\.0\.0:8080->80\/tcp /);
     expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:8080/`)).toBe("hello from published\n");
     expect(await fetchIn(sb.inSandbox, "http://127.0.0.1:8080/")).toBe("hello from published\n");
     expect((await m(["rm", "-f", id])).code).toBe(0);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { exposedPorts, parsePublish } from "../../src/network/ports";
 import { hostAddresses, parseSubnet } from "../../src/network/subnet";
-import { checkNetworkUserns, parseNetwork } from "../../src/network/mode";
+import { checkNetworkUserns, networkText, parseNetwork } from "../../src/network/mode";
 
 describe("-p", () => {
   test("[IP:]HOST:CTR[/tcp|udp], docker's forms", () => {
@@ -52,5 +52,9 @@ test("--network bridge: root's, with or without --userns; never rootless", () =>
   const userns = { uids: [], gids: [] };
   expect(() => checkNetworkUserns({ mode: "bridge" }, "bridge", userns)).not.toThrow();
   expect(() => checkNetworkUserns({ mode: "bridge" }, "bridge", { ...userns, rootless: "own-id" })).toThrow("--network bridge: not for a rootless container");
+  const ports = [parsePublish("8080:80"), parsePublish("127.0.0.1:53:53/udp")];
+  expect(networkText({ mode: "bridge", ip: "10.87.0.2", prefix: 16, gateway: "10.87.0.1", veth: "veth01234567", ports })).toBe(
+    "bridge:10.87.0.2 0.0.0.0:8080->80/tcp 127.0.0.1:53->53/udp",
+  );
   expect(() => parseNetwork("overlay")).toThrow("--network overlay: expected none, host, bridge, container:NAME|ID or ns:PATH");
 });
