@@ -17,7 +17,7 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 
 // Container records go to a state directory of the suite's own, never the host's /run/mycfs;
 // skopeo's and podman's caches and state (test/helpers.ts withoutSystemCache) never to the host's.
-const hostDirs = ["/run/mycfs", "/var/lib/containers", "/run/containers"];
+const hostDirs = ["/run/mycfs", "/var/lib/containers", "/run/containers", "/etc/containers/networks"];
 const hostBefore = new Set(hostDirs.filter((d) => existsSync(d)));
 const ipForward = () => readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8");
 const forwardBefore = ipForward();

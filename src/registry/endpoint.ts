@@ -1,7 +1,8 @@
 // One registry's HTTP API as docker reaches it: https, or plain http after https failed
 // for a loopback host or with --insecure-registry (never after a certificate was refused:
 // that server speaks TLS); the certificate checked against the system's CAs plus
-// --registry-ca's, or not at all with --insecure-registry; the first answer of /v2/ (the
+// --registry-ca's (else those of the host's certs.d for the registry, as docker and podman
+// keep them), or not at all with --insecure-registry; the first answer of /v2/ (the
 // ping) says which authentication it wants; redirects followed by hand, so that the
 // registry's Authorization never goes to another host and the registry's TLS exceptions
 // stay the registry's; one 401 answered with fresh authorization.
@@ -13,7 +14,7 @@
 import { rootCertificates } from "node:tls";
 import { EXIT_MYCFS, MycfsError } from "../errors";
 import { log } from "../log";
-import { readFile } from "../native/lib";
+import { listDir, readFile } from "../native/lib";
 import { Authorizer } from "./auth";
 import { readBody } from "./body";
 import { parseChallenges } from "./challenge";
@@ -31,6 +32,15 @@ export interface EndpointOptions {
   signal?: AbortSignal;
   /** Instead of those found for the registry (credentials.ts); null: anonymous. */
   credentials?: Credentials | null;
+}
+
+/** Where docker and podman users keep a registry's own CAs: DIR/HOST[:PORT]/*.crt. */
+const CERTS_D = ["/etc/containers/certs.d", "/etc/docker/certs.d"];
+
+/** The CAs the host keeps for `registry` in certs.d, as docker and podman read them (their
+ * client certificates, *.cert and *.key, are not used). */
+function certsDir(registry: string): string[] {
+  return CERTS_D.flatMap((d) => (listDir(`${d}/${registry}`) ?? []).filter((f) => f.endsWith(".crt")).flatMap((f) => readFile(`${d}/${registry}/${f}`) ?? []));
 }
 
 const MAX_REDIRECTS = 10;
@@ -60,13 +70,11 @@ export class Endpoint {
     this.host = apiHost(registry);
     const creds = opts.credentials === undefined ? findCredentials(registry) : (opts.credentials ?? undefined);
     this.auth = new Authorizer(registry, creds, (url, headers, signal) => this.follow(url, headers, signal), opts.insecure === true);
-    if (opts.caFile) {
-      const pem = readFile(opts.caFile);
-      if (pem === null || !pem.includes("BEGIN CERTIFICATE"))
-        throw new MycfsError(`--registry-ca ${opts.caFile}: ${pem === null ? "no such file" : "not a PEM certificate"}`);
-      // added to the system's CAs, as docker adds certs.d's: redirects to a CDN still verify
-      this.ca = [...rootCertificates, pem];
-    }
+    const pems = opts.caFile ? [readFile(opts.caFile)] : certsDir(registry);
+    if (opts.caFile && (pems[0] === null || !pems[0]!.includes("BEGIN CERTIFICATE")))
+      throw new MycfsError(`--registry-ca ${opts.caFile}: ${pems[0] === null ? "no such file" : "not a PEM certificate"}`);
+    // added to the system's CAs, as docker adds certs.d's: redirects to a CDN still verify
+    if (pems.length) this.ca = [...rootCertificates, ...(pems as string[])];
   }
 
   private tls(url: URL) {

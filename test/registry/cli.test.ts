@@ -5,11 +5,11 @@
 // its own; an index's platforms; a TLS registry through --registry-ca and
 // --insecure-registry.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseRef } from "../../src/images/refs";
 import { Store } from "../../src/images/store";
-import { mycfs, tempDir, testStore } from "../helpers";
+import { inMountNamespace, mycfs, tempDir, testStore } from "../helpers";
 import { busyboxLayer, setEnv } from "./images";
 import { buildLayout, type Entry, type Layout, pushLayout } from "./layout";
 import { startRegistry, type TestRegistry } from "./registry";
@@ -139,6 +139,17 @@ describe("mycfs pull from a registry", () => {
     expect(await mycfs(["pull", "--root", store.root, "--registry-ca", tls.caFile!, image])).toMatchObject({ code: 0, stdout: `${layered.digest}\n` });
     expect((await mycfs(["rmi", "--root", store.root, image])).code).toBe(0);
     expect(await mycfs(["pull", "--root", store.root, "--insecure-registry", image])).toMatchObject({ code: 0, stdout: `${layered.digest}\n` });
+    expect((await mycfs(["rmi", "--root", store.root, image])).code).toBe(0);
+  });
+
+  test("TLS: trusted through the host's certs.d, as docker and podman keep a registry's CA", async () => {
+    const image = `${tls.host}/test/layered:1`;
+    // certs.d/HOST:PORT/ca.crt, seen at /etc/containers in a mount namespace of the test's own
+    const etc = join(dir, "etc-containers");
+    mkdirSync(join(etc, "certs.d", tls.host), { recursive: true });
+    copyFileSync(tls.caFile!, join(etc, "certs.d", tls.host, "ca.crt"));
+    const wrap = inMountNamespace(`mount --bind ${etc} /etc/containers && exec "$@"`);
+    expect(await mycfs(["pull", "--root", store.root, image], { wrap })).toMatchObject({ code: 0, stdout: `${layered.digest}\n` });
     expect((await mycfs(["rmi", "--root", store.root, image])).code).toBe(0);
   });
 });
