@@ -2,7 +2,7 @@
 // the leases, once no running container uses them. net.ipv4.ip_forward stays as it is
 // (docker never turns it back off either: another program may rely on it by then).
 import { MycfsError } from "../errors";
-import { tryUnlink } from "../native/lib";
+import { fileType, tryUnlink } from "../native/lib";
 import { join } from "../paths";
 import { BRIDGE, vethName } from "./bridge";
 import { isStale, networkDir, readLeases, withNetworkLock } from "./ipam";
@@ -25,6 +25,8 @@ export function networkState(stateRoot: string): NetworkState {
 /** Removes the bridge network; false if there was none. In use: an error, or for prune
  * (`ifUnused`), false. */
 export function removeNetwork(stateRoot: string, ifUnused: boolean): boolean {
+  // nothing there: no state directory is made for the lock
+  if (fileType(networkDir(stateRoot)) === null && !tableExists() && linkIndex(OWN_NETNS, BRIDGE) === null) return false;
   return withNetworkLock(stateRoot, () => {
     const leases = readLeases(stateRoot);
     const live = leases.filter((l) => !isStale(l));
