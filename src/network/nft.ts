@@ -1,7 +1,9 @@
 // mycfs's firewall: ONE nftables table, `ip mycfs`, through the host's nft binary (never
 // netfilter messages of mycfs's own). Other tables are never read or touched. It holds:
-//   postrouting  masquerade of the subnet leaving by another link than the bridge, and of
-//                127.0.0.0/8 entering it (-p reached through the host's loopback)
+//   postrouting  masquerade of the subnet leaving by another link than the bridge, of
+//                127.0.0.0/8 entering it (-p reached through the host's loopback), and of
+//                a container reaching another's -p through a host address (hairpin: the
+//                answer must come back through the host, not straight over the bridge)
 //   prerouting   -p for other hosts; output: -p for the host itself; both jump to
 //   ports        one DNAT rule per published port, commented mycfs:ID, so that the rules
 //                of a container that died with its mycfs are found by its id
@@ -49,6 +51,7 @@ export function ensureTable(subnet: Subnet, bridge: string) {
       ...chain("postrouting", "type nat hook postrouting priority srcnat", [
         `ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade`,
         `ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade`,
+        `ip saddr ${subnet.cidr} oifname "${bridge}" ct status dnat masquerade`,
       ]),
     ].join("\n")}\n`,
   );
