@@ -46,7 +46,7 @@ enum mycfs_op {
 #define OPF_IN_ROOT 0x1u     /* OP_MOUNT: target resolved below OP_ROOT, never leaving it */
 #define OPF_MKDIR 0x2u       /* OP_MOUNT: create a missing target as a directory */
 #define OPF_MKFILE 0x4u      /* OP_MOUNT: create a missing target as an empty file */
-#define OPF_OPTIONAL 0x8u    /* OP_MOUNT: a target that does not exist is skipped, not an error */
+#define OPF_OPTIONAL 0x8u    /* OP_MOUNT: a target that does not exist (or cannot be made: EROFS) is skipped */
 #define OPF_BIND_SELF 0x80u  /* OP_MOUNT: the source is the resolved target itself */
 #define OPF_SETGROUPS 0x100u /* OP_SETID: the supplementary groups become the c gids (setgroups is allowed) */
 /* OP_ROOT: the root is a detached mount tree, fd a (or, if a is -1, the mount passed at

@@ -77,7 +77,7 @@ static int target_path(const struct mycfs_op_hdr *op, const char *target, char b
   if (!(op->flags & OPF_IN_ROOT)) return 0;
   enum create_kind kind = op->flags & OPF_MKDIR ? CREATE_DIR : op->flags & OPF_MKFILE ? CREATE_FILE : CREATE_NONE;
   *fd = open_in_root(root_fd, target, kind);
-  if (*fd < 0) return *fd == -ENOENT && (op->flags & OPF_OPTIONAL) ? -1 : -*fd;
+  if (*fd < 0) return (*fd == -ENOENT || *fd == -EROFS) && (op->flags & OPF_OPTIONAL) ? -1 : -*fd;
   *path = fd_path(buf, *fd);
   return 0;
 }

@@ -82,7 +82,14 @@ export function userMounts(list: Mount[]): Step[] {
     }
     const flags = MS.BIND | (m.options.includes("rbind") ? MS.REC : 0);
     return [
-      mount({ source: m.source, target: m.destination, flags, inRoot: m.file ? "file" : "dir", what: `bind ${m.source} on ${m.destination}` }),
+      mount({
+        source: m.source,
+        target: m.destination,
+        flags,
+        inRoot: m.file ? "file" : "dir",
+        optional: m.optional,
+        what: `bind ${m.source} on ${m.destination}`,
+      }),
       ...(ro ? [mount({ target: m.destination, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing", what: `make ${m.destination} read-only` })] : []),
     ];
   });

@@ -22,11 +22,17 @@ export function etcFiles(hostname: string, hostNet: boolean, extraHosts: ExtraHo
   return (address) => ({ hostname: `${hostname}\n`, hosts: hostsFile(hostname, extraHosts, hostHosts, address), "resolv.conf": resolv });
 }
 
-/** The binds of the files in `dir` on /etc, but where the user mounts something. */
+/** The binds of the files in `dir` on /etc, but where the user mounts something; none on
+ * a read-only root that lacks the file (a --rootfs bound read-only, mycfs inside mycfs). */
 export function etcMounts(dir: string, taken: ReadonlySet<string>): Mount[] {
-  return ETC_FILES.map((name) => ({ destination: `/etc/${name}`, type: "bind" as const, source: join(dir, name), options: [], file: true })).filter(
-    (m) => !taken.has(m.destination),
-  );
+  return ETC_FILES.map((name) => ({
+    destination: `/etc/${name}`,
+    type: "bind" as const,
+    source: join(dir, name),
+    options: [],
+    file: true,
+    optional: true,
+  })).filter((m) => !taken.has(m.destination));
 }
 
 /** Writes the files into dir, readable by every user of the container. */

@@ -27,7 +27,8 @@ export interface MountSpec {
   flags?: number;
   /** Resolve the target below the container root (set with `root`), creating it if missing. */
   inRoot?: "dir" | "file" | "existing";
-  /** A target that does not exist is skipped (paths that only some kernels have). */
+  /** A target that does not exist is skipped (paths that only some kernels have), or,
+   * with inRoot "file" or "dir", one that cannot be made in a read-only root. */
   optional?: boolean;
   /** Bind the resolved target onto itself (to remount it read-only). */
   bindSelf?: boolean;

@@ -65,13 +65,15 @@ export interface IdMapping {
 }
 
 /** options: for "bind", rbind and ro; for "tmpfs", ro, nosuid, nodev, noexec and tmpfs's
- * own (size=64m). A bind's `file`: its source is not a directory (mycfs's extension). */
+ * own (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
+ * where its target is missing and the root cannot have it made (mycfs's extensions). */
 export interface Mount {
   destination: string;
   type: "bind" | "tmpfs";
   source: string;
   options: string[];
   file?: boolean;
+  optional?: boolean;
 }
 
 export const hasNamespace = (s: ContainerSpec, type: Namespace) => s.linux.namespaces.some((n) => n.type === type);
