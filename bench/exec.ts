@@ -29,7 +29,7 @@ if (await inPrivateMountNamespace()) {
     });
     // runc's container keeps the stdio it was given: /dev/null, so that nothing waits on it
     if (Bun.spawnSync(["runc", "--root", ociState, "run", "-d", "-b", dir, "mycfs-bench-exec"], quiet).exitCode !== 0) throw new Error("runc run -d failed");
-    const started = Bun.spawnSync([MYCFS, "run", "-d", "--state", state, "--rootfs", rootfs, ...sleeper], { ...quiet, stdout: "pipe" });
+    const started = Bun.spawnSync([MYCFS, "run", "-d", "--network", "none", "--state", state, "--rootfs", rootfs, ...sleeper], { ...quiet, stdout: "pipe" });
     id = started.stdout.toString().trim();
     if (started.exitCode !== 0 || !id) throw new Error("mycfs run -d failed");
     const pid = JSON.parse(readFileSync(join(state, id, "state.json"), "utf8")).container.pid;

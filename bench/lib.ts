@@ -6,8 +6,10 @@ import { Store } from "../src/images/store";
 
 export const MYCFS = new URL("../dist/mycfs", import.meta.url).pathname;
 
-/** `mycfs run --rm ARGS`: a benchmark keeps no container (docker's default would). */
-export const mycfsRun = (...args: string[]) => [MYCFS, "run", "--rm", ...args];
+/** `mycfs run --rm ARGS`: a benchmark keeps no container (docker's default would), and
+ * makes no bridge (runc's and crun's bundles have no network either; bench/network.ts
+ * measures the bridge). */
+export const mycfsRun = (...args: string[]) => [MYCFS, "run", "--rm", "--network", "none", ...args];
 
 /** Container records of the benchmark's own, in its temporary directory: never /run/mycfs. */
 export function privateState(dir: string) {

@@ -54,7 +54,7 @@ if (process.env.MYCFS_BENCH_NETNS !== "1") {
     await $`${inPeer} sh -c ${"ip link set lo up && ip addr add 192.0.2.2/24 dev uplink && ip link set uplink up"}`;
 
     const starts = await time(
-      { "--network none": [...mycfsRun("--network", "none"), "busybox", "true"], "--network bridge": [...mycfsRun("--network", "bridge"), "busybox", "true"] },
+      { "--network none": mycfsRun("busybox", "true"), "--network bridge": [MYCFS, "run", "--rm", "--network", "bridge", "busybox", "true"] },
       rounds,
     );
     const started = Bun.spawnSync([MYCFS, "run", "-d", "--network", "bridge", "-p", "5202:5201", "busybox", "sleep", "1000000"], {

@@ -80,8 +80,9 @@ describe("isolation", () => {
     expect(find.stdout).toBe("");
   });
 
-  test("only lo, and it is up, in the network namespace", async () => {
-    expect((await probe(store.root)).netifs).toEqual(["lo"]);
+  test("only lo, and it is up, in the network namespace (--network none); eth0 beside it on the default bridge", async () => {
+    expect((await probe(store.root, ["--network", "none"])).netifs).toEqual(["lo"]);
+    expect((await probe(store.root)).netifs.sort()).toEqual(["eth0", "lo"]);
     const r = await sh("cat /sys/class/net/lo/operstate /sys/class/net/lo/flags");
     expect(parseInt(r.stdout.trim().split("\n")[1]!, 16) & 1).toBe(1);
   });

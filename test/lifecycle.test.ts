@@ -39,7 +39,7 @@ describe("run -d and ps", () => {
 
     const ps = await m(["ps"]);
     expect(ps.stdout.split("\n")[0]).toMatch(/^CONTAINER ID +NAME +IMAGE +COMMAND +CREATED +STATUS +NETWORK +PID$/);
-    expect(ps.stdout).toMatch(new RegExp(`${id.slice(0, 12)} +web +busybox +.* Up \\d+ seconds? +none +${s.container.pid}`));
+    expect(ps.stdout).toMatch(new RegExp(`${id.slice(0, 12)} +web +busybox +.* Up \\d+ seconds? +bridge:10\\.87\\.\\d+\\.\\d+ +${s.container.pid}`));
     const json = JSON.parse((await m(["ps", "--format", "json"])).stdout);
     expect(json.map((c: { id: string }) => c.id)).toContain(id);
     const [inspected] = JSON.parse((await m(["inspect", "web"])).stdout);

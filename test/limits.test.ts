@@ -70,6 +70,8 @@ describe("resource limits", () => {
       "/mycfs",
       "run",
       "--rm",
+      "--network",
+      "none",
       "--memory",
       "64m",
       "--rootfs",
@@ -82,13 +84,27 @@ describe("resource limits", () => {
     expect(nested.code).toBe(0);
     // all capabilities and no seccomp filter, but not --privileged: /sys/fs/cgroup stays read-only
     const loose = ["run", "--rm", "--root", store.root, "--cap-add", "ALL", "--security-opt", "seccomp=unconfined", ...inside];
-    const plain = await mycfs([...loose, "/mycfs", "run", "--rm", "--rootfs", "/inner", "echo", "ran"]);
+    const plain = await mycfs([...loose, "/mycfs", "run", "--rm", "--network", "none", "--rootfs", "/inner", "echo", "ran"]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toBe("ran\n");
     expect(plain.stderr).toMatch(
       /^mycfs: warning: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\): it runs without one \(no accounting, no OOM report, no device allow-list\)\n$/,
     );
-    const limited = await mycfs([...loose, "/mycfs", "run", "--rm", "--memory", "64m", "--pids-limit", "10", "--rootfs", "/inner", "true"]);
+    const limited = await mycfs([
+      ...loose,
+      "/mycfs",
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--memory",
+      "64m",
+      "--pids-limit",
+      "10",
+      "--rootfs",
+      "/inner",
+      "true",
+    ]);
     expect(limited.code).toBe(125);
     expect(limited.stderr).toMatch(
       /^mycfs: --memory, --pids-limit: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Read-only file system \(EROFS\); run without limits, or where the cgroup tree is writable \(inside a container: --privileged\)\n$/,

@@ -24,9 +24,9 @@ const refused = (r: Result, line: string) => {
   expect(r.stderr).toBe(`mycfs: ${line}\n`);
 };
 
-describe("--network none (the default) and host", () => {
+describe("--network none and host", () => {
   test("none: a namespace of its own with only lo, up", async () => {
-    const r = await run([], ["readlink /proc/self/ns/net; ip -o link"]);
+    const r = await run(["--network", "none"], ["readlink /proc/self/ns/net; ip -o link"]);
     const [ns, ...links] = r.stdout.trim().split("\n");
     expect(ns).toMatch(/^net:\[\d+\]$/);
     expect(ns).not.toBe(ourNetns);
@@ -52,7 +52,7 @@ describe("--network none (the default) and host", () => {
 describe("--network container:NAME", () => {
   test("joins a running container's namespace, holds no fd of it, and says so in ps and inspect", async () => {
     const name = `net-a-${process.pid}`;
-    const a = await mycfs(["run", "-d", "--root", store.root, "--name", name, "busybox", "sleep", "60"]);
+    const a = await mycfs(["run", "-d", "--root", store.root, "--network", "none", "--name", name, "busybox", "sleep", "60"]);
     expect(a.code).toBe(0);
     try {
       const theirs = (await mycfs(["exec", name, "readlink", "/proc/self/ns/net"])).stdout.trim();
@@ -128,7 +128,9 @@ describe("/etc/hostname, /etc/hosts, /etc/resolv.conf", () => {
 
   test("a namespace of its own: docker's hosts with the name on 127.0.1.1, the host's nameservers but loopback ones", async () => {
     const env = resolvEnv("nameserver 127.0.0.1\nnameserver 192.0.2.1\nsearch example.org\noptions ndots:2\n");
-    const [hostname, hosts, resolv] = parts(await run(["--hostname", "box", "--add-host", "db:192.0.2.5", "--add-host", "v6:2001:db8::5"], show, env));
+    const [hostname, hosts, resolv] = parts(
+      await run(["--network", "none", "--hostname", "box", "--add-host", "db:192.0.2.5", "--add-host", "v6:2001:db8::5"], show, env),
+    );
     expect(hostname).toBe("box\n");
     expect(hosts).toBe(
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n" +
@@ -173,14 +175,14 @@ describe("/etc/hostname, /etc/hosts, /etc/resolv.conf", () => {
     const rootfs = join(store.dir, "rootfs");
     Bun.spawnSync(["cp", "-a", join(imageDir(store.root), "."), rootfs]);
     const before = readFileSync(join(rootfs, "etc/hosts"), "utf8");
-    const r = await mycfs(["run", "--rm", "--rootfs", rootfs, "--hostname", "box", "sh", "-c", "cat /etc/hostname; tail -1 /etc/hosts"]);
+    const r = await mycfs(["run", "--rm", "--network", "none", "--rootfs", rootfs, "--hostname", "box", "sh", "-c", "cat /etc/hostname; tail -1 /etc/hosts"]);
     expect(r).toMatchObject({ code: 0, stdout: "box\n127.0.1.1\tbox\n" });
     expect(readFileSync(join(rootfs, "etc/hosts"), "utf8")).toBe(before);
   });
 
   test("--add-host and --dns values checked before anything runs", async () => {
     refused(
-      await run(["--add-host", "gw:host-gateway"], ["true"]),
+      await run(["--network", "none", "--add-host", "gw:host-gateway"], ["true"]),
       "--add-host gw:host-gateway: host-gateway needs a bridge network (--network bridge), which gives the host an address the container reaches; or give the IP",
     );
     refused(await run(["--add-host", "db:10.0.0.300"], ["true"]), "--add-host db:10.0.0.300: 10.0.0.300 is not an IPv4 or IPv6 address");

@@ -1,7 +1,7 @@
 // Preloaded by `bun test`: builds the probe the container tests run, and checks after
 // the whole suite that nothing was left on the host.
 import { afterAll } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname } from "node:path";
 import { childrenOf, mycfsCgroups, PROBE, tempDir } from "./helpers";
@@ -19,7 +19,14 @@ if (!existsSync(PROBE) || statSync(PROBE).mtimeMs < statSync("test/probe.c").mti
 // skopeo's and podman's caches and state (test/helpers.ts withoutSystemCache) never to the host's.
 const hostDirs = ["/run/mycfs", "/var/lib/containers", "/run/containers", "/etc/containers/networks"];
 const hostBefore = new Set(hostDirs.filter((d) => existsSync(d)));
-const ipForward = () => readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8");
+// Containers started as root are on the bridge by default: the suite runs in a network
+// namespace of its own (test/in-netns.ts, through npm test or npm run suite), where they
+// make mycfs0, the nftables table and ip_forward; the host's namespace must never see them.
+const hostNet = process.env.MYCFS_HOST_NET;
+if (!hostNet || readlinkSync(hostNet) === readlinkSync("/proc/self/ns/net"))
+  throw new Error("the tests start containers on the default bridge: run them in a network namespace of their own, with npm test, or npm run suite -- FILE...");
+const inHostNet = (argv: string[]) => Bun.spawnSync(["nsenter", `--net=${hostNet}`, ...argv], { stdout: "pipe", stderr: "ignore" });
+const ipForward = () => inHostNet(["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.toString();
 const forwardBefore = ipForward();
 process.env.MYCFS_STATE = tempDir("state");
 // Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
@@ -42,9 +49,8 @@ afterAll(() => {
     .split("\n")
     .filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
-  // the bridge network is tested only inside network namespaces of the tests' own (test/network/)
-  const bridge = Bun.spawnSync(["ip", "-o", "link", "show", "mycfs0"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
-  const table = Bun.which("nft") ? Bun.spawnSync(["nft", "list", "table", "ip", "mycfs"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 : false;
+  const bridge = inHostNet(["ip", "-o", "link", "show", "mycfs0"]).stdout.toString();
+  const table = Bun.which("nft") ? inHostNet(["nft", "list", "table", "ip", "mycfs"]).exitCode === 0 : false;
   if (bridge || table) throw new Error(`the suite made ${bridge ? "the bridge mycfs0" : "the nftables table ip mycfs"} in the host's network namespace`);
   if (ipForward() !== forwardBefore) throw new Error("the suite changed the host's net.ipv4.ip_forward");
   const cgroups = mycfsCgroups();

@@ -2,7 +2,8 @@
 // the namespace a joined mode names is opened only once the container is about to start.
 import type { ArgsDef } from "citty";
 import type { Userns } from "../container/userns";
-import { close } from "../native/lib";
+import { close, readFile } from "../native/lib";
+import { log } from "../log";
 import { type EtcFilesOf, etcFiles } from "../network/files";
 import { parseAddHost } from "../network/hosts";
 import { openNetwork } from "../network/join";
@@ -19,7 +20,8 @@ export const networkArgs = {
   network: {
     type: "string",
     valueHint: "MODE",
-    description: "none (default: a namespace with lo only), host, bridge (eth0 on mycfs0, subnet $MYCFS_SUBNET or 10.87.0.0/16), container:NAME|ID, ns:PATH",
+    description:
+      "bridge (the default as root: eth0 on mycfs0, subnet $MYCFS_SUBNET or 10.87.0.0/16), none (lo only: the default rootless, or without nft), host, container:NAME|ID, ns:PATH",
   },
   publish: {
     type: "string",
@@ -46,9 +48,28 @@ export interface Network {
   publishAll: boolean;
 }
 
+/** Why the bridge cannot be had here, or null. Without --network, a container then gets
+ * `none`, after one notice: a minimal VM without nft, mycfs in a container without
+ * CAP_NET_ADMIN (12) should still run containers. */
+function bridgeUnavailable(): string | null {
+  if (!Bun.which("nft")) return "nft is not installed (apt-get install nftables)";
+  const effective = /CapEff:\s*([0-9a-f]+)/.exec(readFile("/proc/self/status") ?? "")?.[1];
+  if (effective && !(BigInt(`0x${effective}`) & (1n << 12n))) return "mycfs lacks CAP_NET_ADMIN";
+  return null;
+}
+
+/** docker's default: the bridge as root; rootless (no bridge there), none. */
+function defaultNetwork(userns: Userns | undefined): string {
+  if (userns?.rootless) return "none";
+  const why = bridgeUnavailable();
+  if (!why) return "bridge";
+  log.info(`no bridge network here (${why}): the container gets a network namespace with only lo (--network none)`);
+  return "none";
+}
+
 /** The options, checked; the /etc files' text for the container named `hostname`. */
 export function resolveNetwork(v: Values, hostname: string, userns: Userns | undefined): Network {
-  const flag = str(v.network) ?? "none";
+  const flag = str(v.network) ?? defaultNetwork(userns);
   const mode = parseNetwork(flag);
   checkNetworkUserns(mode, flag, userns);
   const gateway = mode.mode === "bridge" ? configuredSubnet().gateway : undefined;

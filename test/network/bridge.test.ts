@@ -263,8 +263,8 @@ describe("-p", () => {
     expect((await m(["rm", "-f", next, id])).code).toBe(0);
   });
 
-  test("-p needs --network bridge", async () => {
-    const r = await m(["run", "--rm", "-p", "8080:80", "busybox", "true"]);
+  test("-p needs the bridge: refused with --network none", async () => {
+    const r = await m(["run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("add --network bridge");
   });
