@@ -29,7 +29,7 @@ export default defineCommand({
         const s = networkState(stateRoot);
         const subnet = configuredSubnet();
         console.log(["NAME", "BRIDGE", "SUBNET", "GATEWAY", "CONTAINERS"].join("\t"));
-        if (s.bridge || s.table || s.containers)
+        if (s.bridge || s.table || s.containers || s.stale)
           console.log([NAME, s.bridge ? BRIDGE : "-", subnet.cidr, subnet.gateway, `${s.containers}${s.stale ? ` (${s.stale} stale)` : ""}`].join("\t"));
         return;
       }

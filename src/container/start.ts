@@ -17,7 +17,7 @@ import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
 import type { BridgeRequest, NetworkRecord } from "../network/mode";
-import { attachContainer, releaseBridge, reserveBridge } from "../network/bridge";
+import { attachContainer, reserveBridge, retireBridge } from "../network/bridge";
 import { type EtcFilesOf, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
@@ -152,7 +152,7 @@ export async function startContainer(o: Start): Promise<number> {
     if (asked.mode === "bridge") {
       const attached = await reserveBridge(state.root, o.id, asked.ports);
       network = { mode: "bridge", ...attached };
-      effects.made("the container's bridge network", () => releaseBridge(state.root, o.id, attached.ports));
+      effects.made("the container's bridge network", () => retireBridge(state.root, o.id, attached.ports));
     }
     if (early) register();
     let rootfs = await o.rootfs();

@@ -7,7 +7,7 @@
 // Everything is made in the network namespace mycfs itself runs in.
 import { log } from "../log";
 import { readFile, writeFile } from "../native/lib";
-import { allocate, release, withNetworkLock } from "./ipam";
+import { allocate, release, retire, withNetworkLock } from "./ipam";
 import { addAddress, addBridge, addDefaultRoute, addVethPair, deleteLink, linkIndex, OWN_NETNS, setUp } from "./netlink";
 import { addPortRules, ensureTable, removePortRules } from "./nft";
 import { claimPorts, type Port } from "./ports";
@@ -92,11 +92,15 @@ export function attachContainer(pid: number, a: Attachment) {
   addDefaultRoute(pid, eth0, a.gateway);
 }
 
-/** Once the container is gone (or its start failed): its veth, rules and lease. The
- * kernel removes the pair with the namespace, but in its own time: mycfs does not wait. */
-export function releaseBridge(stateRoot: string, id: string, ports: Port[]) {
+/** Once the container is gone (or its start failed): its port rules now, its lease marked
+ * ended. Its veth pair the kernel removes with its namespace, in its own time; deleting it
+ * here would wait for that (an RCU grace period: 12-35 ms of every bridge container's exit
+ * on this machine). A namespace kept open (a bind mount of /proc/PID/ns/net) would keep
+ * the old address on the bridge: the next allocation, which may hand that address out
+ * again, deletes the host veth first where it is still there (clearLeftovers). */
+export function retireBridge(stateRoot: string, id: string, ports: Port[]) {
   withNetworkLock(stateRoot, () => {
-    clearLeftovers(id, ports.length > 0);
-    release(stateRoot, [id]);
+    if (ports.length) removePortRules(id);
+    retire(stateRoot, id);
   });
 }

@@ -1,7 +1,8 @@
 // The bridge network's addresses and published ports, in one file beside the container
 // records ({state}/network/leases.json), read and written under a flock so that
 // concurrent starts never get one address twice. A lease names the mycfs process that
-// took it (pid and start time): one whose process is gone is stale, and is taken back.
+// took it (pid and start time): one whose process is gone, or whose container ended, is
+// stale, and is taken back by the next allocation, which removes what it left.
 import { join } from "../paths";
 import { ensureDir } from "../images/store";
 import { close, lock, readFile, replaceFile } from "../native/lib";
@@ -16,6 +17,9 @@ export interface Lease {
   ports: Port[];
   owner: ProcessRef;
   boot: string;
+  /** The container ended: its ports were freed, its host veth may still be there until the
+   * kernel takes its namespace down (see bridge.ts retireBridge). */
+  ended?: true;
 }
 
 export const networkDir = (stateRoot: string) => join(stateRoot, "network");
@@ -41,7 +45,7 @@ function writeLeases(stateRoot: string, leases: Lease[]) {
   replaceFile(leasesFile(stateRoot), `${JSON.stringify(leases, null, 2)}\n`);
 }
 
-export const isStale = (l: Lease) => !isAlive(l.owner, l.boot);
+export const isStale = (l: Lease) => l.ended === true || !isAlive(l.owner, l.boot);
 
 /** Under the lock: an address for container `id` and its ports, with every stale lease
  * dropped; returns the lease and the stale ones (whose rules the caller removes). */
@@ -73,4 +77,15 @@ export function release(stateRoot: string, ids: string[]) {
   const all = readLeases(stateRoot);
   const kept = all.filter((l) => !ids.includes(l.id));
   if (kept.length !== all.length) writeLeases(stateRoot, kept);
+}
+
+/** Under the lock: the container `id` ended; its address is free for the next allocation,
+ * which removes its host veth if the kernel has not yet. */
+export function retire(stateRoot: string, id: string) {
+  const all = readLeases(stateRoot);
+  if (all.some((l) => l.id === id))
+    writeLeases(
+      stateRoot,
+      all.map((l) => (l.id === id ? { ...l, ports: [], ended: true as const } : l)),
+    );
 }

@@ -12,14 +12,20 @@ import { deleteTable, tableExists } from "./nft";
 export interface NetworkState {
   bridge: boolean;
   table: boolean;
-  /** Containers that hold an address, and those among them whose mycfs is gone. */
+  /** Containers that hold an address, and leases of containers that ended or whose mycfs
+   * is gone, which the next start takes back. */
   containers: number;
   stale: number;
 }
 
 export function networkState(stateRoot: string): NetworkState {
   const leases = readLeases(stateRoot);
-  return { bridge: linkIndex(OWN_NETNS, BRIDGE) !== null, table: tableExists(), containers: leases.length, stale: leases.filter(isStale).length };
+  return {
+    bridge: linkIndex(OWN_NETNS, BRIDGE) !== null,
+    table: tableExists(),
+    containers: leases.filter((l) => !isStale(l)).length,
+    stale: leases.filter(isStale).length,
+  };
 }
 
 /** Removes the bridge network; false if there was none. In use: an error, or for prune

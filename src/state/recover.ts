@@ -11,7 +11,7 @@ import { MycfsError } from "../errors";
 import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLink, removeTree, trySymlink } from "../native/lib";
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
-import { releaseBridge } from "../network/bridge";
+import { retireBridge } from "../network/bridge";
 
 const SIGKILL = 9;
 
@@ -28,7 +28,7 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
   let error = "its supervisor died; mycfs cleaned up after it";
   for (const undo of [
     () => s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove(),
-    () => s.network?.mode === "bridge" && releaseBridge(dir.root, s.id, s.network.ports),
+    () => s.network?.mode === "bridge" && retireBridge(dir.root, s.id, s.network.ports),
   ]) {
     try {
       undo();

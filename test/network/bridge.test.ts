@@ -19,9 +19,10 @@ async function detached(args: string[], cmd: string[]): Promise<string> {
   return r.stdout.trim();
 }
 const stateOf = (id: string) => JSON.parse(readFileSync(join(sb.state, id, "state.json"), "utf8"));
+/** The leases held: an ended container's stays, marked, until the next start takes it back. */
 const leases = (): { id: string; ip: string }[] => {
   const f = join(sb.state, "network", "leases.json");
-  return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : [];
+  return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as { id: string; ip: string; ended?: true }[]).filter((l) => !l.ended) : [];
 };
 const portRules = () => sb.inSandbox("nft list chain ip mycfs ports 2>/dev/null || true");
 const veths = () =>
