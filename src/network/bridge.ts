@@ -66,7 +66,9 @@ export async function reserveBridge(stateRoot: string, id: string, ports: Port[]
   return withNetworkLock(stateRoot, () => {
     ensureBridge(subnet);
     enableForwarding();
-    const { lease, stale } = allocate(stateRoot, subnet, id, claimed);
+    // an ended container's veth still there: its namespace is being taken down by the
+    // kernel (or kept open): its address waits, rather than this start waiting for that
+    const { lease, stale } = allocate(stateRoot, subnet, id, claimed, (l) => linkIndex(OWN_NETNS, vethName(l.id)) !== null);
     for (const s of stale) clearLeftovers(s.id, s.ports.length > 0);
     try {
       addPortRules(id, lease.ip, claimed);
@@ -95,9 +97,8 @@ export function attachContainer(pid: number, a: Attachment) {
 /** Once the container is gone (or its start failed): its port rules now, its lease marked
  * ended. Its veth pair the kernel removes with its namespace, in its own time; deleting it
  * here would wait for that (an RCU grace period: 12-35 ms of every bridge container's exit
- * on this machine). A namespace kept open (a bind mount of /proc/PID/ns/net) would keep
- * the old address on the bridge: the next allocation, which may hand that address out
- * again, deletes the host veth first where it is still there (clearLeftovers). */
+ * on this machine). Until the veth is gone its address is not handed out again (a
+ * namespace kept open, a bind mount of /proc/PID/ns/net, keeps it until `network prune`). */
 export function retireBridge(stateRoot: string, id: string, ports: Port[]) {
   withNetworkLock(stateRoot, () => {
     if (ports.length) removePortRules(id);

@@ -48,17 +48,20 @@ function writeLeases(stateRoot: string, leases: Lease[]) {
 export const isStale = (l: Lease) => l.ended === true || !isAlive(l.owner, l.boot);
 
 /** Under the lock: an address for container `id` and its ports, with every stale lease
- * dropped; returns the lease and the stale ones (whose rules the caller removes). */
-export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: Port[]): { lease: Lease; stale: Lease[] } {
+ * dropped but those of ended containers whose veth is still there (`lingering`), whose
+ * addresses stay taken meanwhile; returns the lease and the dropped ones (whose leftovers
+ * the caller removes). */
+export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: Port[], lingering: (l: Lease) => boolean): { lease: Lease; stale: Lease[] } {
   const all = readLeases(stateRoot);
-  const stale = all.filter(isStale);
-  const live = all.filter((l) => !isStale(l));
+  const kept = all.filter((l) => !isStale(l) || (l.ended && lingering(l)));
+  const stale = all.filter((l) => !kept.includes(l));
+  const live = kept.filter((l) => !l.ended);
   const taken = new Map(live.flatMap((l) => l.ports.map((p) => [portKey(p), l] as const)));
   for (const p of ports) {
     const holder = taken.get(portKey(p));
     if (holder) throw new MycfsError(`-p ${portString(p)}: container ${holder.id.slice(0, 12)} publishes that host port already: choose another`);
   }
-  const used = new Set(live.map((l) => l.ip));
+  const used = new Set(kept.map((l) => l.ip));
   let ip: string | undefined;
   for (const a of hostAddresses(subnet)) {
     if (!used.has(a)) {
@@ -68,7 +71,7 @@ export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: P
   }
   if (!ip) throw new MycfsError(`the bridge network ${subnet.cidr} has no address left: remove containers, or give a larger MYCFS_SUBNET`);
   const lease: Lease = { id, ip, ports, owner: processRef(process.pid), boot: bootId() };
-  writeLeases(stateRoot, [...live, lease]);
+  writeLeases(stateRoot, [...kept, lease]);
   return { lease, stale };
 }
 
