@@ -10,7 +10,7 @@ import { encodePlan, wire } from "../src/plan/encode";
 import { isStep, MS, mount, PR, root, type Step, type StepOf, write } from "../src/plan/ops";
 import { describePlan } from "../src/plan/describe";
 import { processCaps } from "../src/container/caps";
-import { CLONE } from "../src/container/namespaces";
+import { CLONE, clonedNamespaces } from "../src/container/namespaces";
 import { cgroupBinds } from "../src/cgroups/cgroup";
 import { parseLayout } from "../src/cgroups/layout";
 import { parseTmpfs } from "../src/container/options";
@@ -94,12 +94,19 @@ describe("buildPlan", () => {
     expect(at(userns)).toBeLessThan(kinds(userns).indexOf("setid"));
   });
 
-  test("the bridge network: the child waits in its new network namespace for eth0, after lo, before any mount", () => {
+  test("the bridge network: the clone makes the network namespace; the child waits for eth0 after its mounts", () => {
     const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
-    expect(at(buildPlan(spec(), host(), io))).toBe(-1);
+    const newnet = (p: Step[]) => (p.find((s) => isStep(s, "unshare")) as StepOf<"unshare">).flags & CLONE.NEWNET;
+    const none = buildPlan(spec(), host(), io);
+    expect(at(none)).toBe(-1);
+    expect(newnet(none)).toBe(CLONE.NEWNET);
+    // mycfs gives eth0 to the namespace the clone made, while the child makes its mounts
     const bridged = buildPlan(spec(), host({ bridge: true }), io);
-    expect(kinds(bridged).slice(at(bridged) - 3, at(bridged))).toEqual(["unshare", "hostname", "loopback"]);
-    expect(at(bridged)).toBeLessThan(kinds(bridged).indexOf("mount"));
+    expect(newnet(bridged)).toBe(0);
+    expect(kinds(bridged)).toContain("loopback");
+    expect(kinds(bridged).slice(at(bridged) - 2, at(bridged) + 2)).toEqual(["pivotRoot", "chdir", "sync", "stdio"]);
+    expect(clonedNamespaces(false, true) & CLONE.NEWNET).toBe(CLONE.NEWNET);
+    expect(clonedNamespaces(false, false) & CLONE.NEWNET).toBe(0);
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {

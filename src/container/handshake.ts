@@ -3,7 +3,7 @@
 // step timings, and returns the first failure the child reports.
 import { MycfsError } from "../errors";
 import { close, recv, send } from "../native/lib";
-import { MsgKind, Sync, type SyncPoint } from "../native/protocol";
+import { MsgKind, type SyncPoint } from "../native/protocol";
 import type { Step } from "../plan/ops";
 
 export interface Failure {
@@ -18,15 +18,35 @@ export interface Failure {
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that passes nothing back returns nothing, as the terminal's does
 export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>>;
 
-/** Returns null once the child's end closes (the command was exec'd) or the first failure.
- * `prepare` runs while the child works its way to Sync.PREPARED, which waits for it. */
-export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?: (step: number, us: number) => void, prepare?: () => void): Failure | null {
+const failureOf = (m: { step: number; err: number; us: number }): Failure => ({ step: m.step, errno: m.err, ...(m.us > 0 ? { syscall: m.us - 1 } : {}) });
+
+/** What the parent makes while the child works its way to a sync point that waits for
+ * it: run once the sync points before it are answered, before the child gets there. */
+export type Meanwhile = Partial<Record<SyncPoint, () => void>>;
+
+/** Returns null once the child's end closes (the command was exec'd) or the first failure. */
+export function handshake(
+  sock: number,
+  plan: Step[],
+  hooks: SyncHooks,
+  onDone?: (step: number, us: number) => void,
+  meanwhile: Meanwhile = {},
+): Failure | null {
   const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : []));
+  const pending = { ...meanwhile };
   let next = 0;
   for (;;) {
-    if (expected[next] === Sync.PREPARED && prepare) {
-      prepare();
-      prepare = undefined;
+    const point = expected[next];
+    const work = point === undefined ? undefined : pending[point];
+    if (work) {
+      delete pending[point!];
+      try {
+        work();
+      } catch (e) {
+        const first = childFailure(sock, onDone);
+        if (first) return first;
+        throw e;
+      }
     }
     const m = recv(sock);
     if (m === null) {
@@ -52,9 +72,25 @@ export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?:
         onDone?.(m.step, m.us);
         break;
       case MsgKind.ERROR:
-        return { step: m.step, errno: m.err, ...(m.us > 0 ? { syscall: m.us - 1 } : {}) };
+        return failureOf(m);
       default:
         throw new MycfsError(`sync protocol: unexpected message kind ${m.kind} from the child`);
+    }
+  }
+}
+
+/** After the parent's work meanwhile failed: the child's own failure, if it reports one
+ * before its next sync point (the child that died first took away what the work was
+ * making: its network namespace), which is then the error to show. */
+function childFailure(sock: number, onDone?: (step: number, us: number) => void): Failure | null {
+  for (;;) {
+    const m = recv(sock);
+    if (m === null) return null;
+    if (m.kind === MsgKind.ERROR) return failureOf(m);
+    if (m.kind === MsgKind.DONE) onDone?.(m.step, m.us);
+    else {
+      if (m.fd >= 0) close(m.fd);
+      return null;
     }
   }
 }

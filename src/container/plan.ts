@@ -9,7 +9,7 @@ import * as op from "../plan/ops";
 import { type ContainerSpec, hasNamespace } from "../spec/spec";
 import { capMask } from "./caps";
 import { cgroupMounts, maskedPaths, systemMounts, userMounts } from "./mounts";
-import { CLONE, CLONED, containerNamespaces } from "./namespaces";
+import { CLONE, containerNamespaces } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 
 /** What mycfs decided on the host around the child, for the planner. */
@@ -30,7 +30,7 @@ export interface HostFacts {
   /** An fd of the network namespace the spec's network path names, opened by mycfs
    * (network/join.ts); the child joins it and closes it, as every fd, before exec. */
   netns?: number;
-  /** The bridge network: mycfs gives the child's new network namespace its eth0. */
+  /** The bridge network: the clone makes the network namespace, which mycfs gives its eth0. */
   bridge?: boolean;
 }
 
@@ -69,19 +69,14 @@ export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] 
 /** HOME from the user's home directory where the environment sets none, as runc does. */
 export const withHome = (env: string[], home: string): string[] => (env.some((e) => e.startsWith("HOME=")) ? env : [...env, `HOME=${home}`]);
 
-/** The network namespace's steps: a new one with lo up (and on the bridge, a wait while
- * mycfs gives it eth0), the one mycfs opened joined (its own lo is up or not as its owner
- * left it), or none: the host's. */
+/** The network namespace's steps: a new one with lo up (on the bridge, made by the clone,
+ * as mycfs gives it eth0 meanwhile), the one mycfs opened joined (its own lo is up or not
+ * as its owner left it), or none: the host's. */
 function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps: op.Step[] } {
   const net = spec.linux.namespaces.find((n) => n.type === "network");
   const { netns } = host;
   if (!net) return { unshare: 0, steps: [] };
-  if (net.path === undefined) {
-    const eth0 = host.bridge
-      ? [op.sync(Sync.NETWORK, "wait for mycfs to give the new network namespace its eth0 on the bridge, with its address and route")]
-      : [];
-    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...eth0] };
-  }
+  if (net.path === undefined) return { unshare: host.bridge ? 0 : CLONE.NEWNET, steps: [op.loopback()] };
   if (netns === undefined) throw new Error(`the network namespace ${net.path} was not opened`);
   return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
 }
@@ -95,7 +90,8 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const net = network(spec, host);
-  const unshared = (containerNamespaces(false) & ~CLONED & ~CLONE.NEWNET) | net.unshare;
+  // (the clone makes the PID namespace; network() says who makes the network one)
+  const unshared = (containerNamespaces(false) & ~CLONE.NEWPID & ~CLONE.NEWNET) | net.unshare;
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
@@ -142,6 +138,10 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
       : []),
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
+    // as late as can be, so that mycfs makes eth0 while the child makes its mounts
+    ...(host.bridge
+      ? [op.sync(Sync.NETWORK, "wait for mycfs to give the network namespace its eth0 on the bridge, with its address and route, made meanwhile")]
+      : []),
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty(p.user.uid, p.user.gid)] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),

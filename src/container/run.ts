@@ -7,8 +7,8 @@ import type { ContainerCgroup } from "../cgroups/cgroup";
 import { PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import type { Step } from "../plan/ops";
-import { handshake, type Failure, type SyncHooks } from "./handshake";
-import { CLONED, containerNamespaces } from "./namespaces";
+import { handshake, type Failure, type Meanwhile, type SyncHooks } from "./handshake";
+import { clonedNamespaces } from "./namespaces";
 import type { ContainerIo } from "./stdio";
 import { type Userns, writeMaps } from "./userns";
 import { E } from "../errno";
@@ -94,8 +94,8 @@ export interface Launch {
   hooks(pid: number): SyncHooks;
   io: ContainerIo;
   debug: boolean;
-  /** What mycfs makes while the child sets up, before the plan's Sync.PREPARED. */
-  prepare?(): void;
+  /** What mycfs makes while the child sets up, given the child's pid, for the sync points that wait for it. */
+  meanwhile?(pid: number): Meanwhile;
   /** The command runs (it was exec'd): the pid, for the container's record. */
   started?(pid: number): void;
   /** How long to wait for output once the process has ended (default: until EOF). An
@@ -122,7 +122,7 @@ export async function runPlan(l: Launch): Promise<number> {
     let broken: unknown;
     try {
       const hooks = { ...l.hooks(pid), [Sync.TERMINAL]: (fd: number) => io.terminal?.(fd) };
-      failure = handshake(spawned.sock, plan, hooks, (step, us) => log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`), l.prepare); // only sent when debugging
+      failure = handshake(spawned.sock, plan, hooks, (step, us) => log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`), l.meanwhile?.(pid)); // only sent when debugging
     } catch (e) {
       broken = e;
       process.kill(pid, "SIGKILL");
@@ -187,7 +187,8 @@ export interface RunOptions {
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
-  /** At Sync.NETWORK: what mycfs makes in the child's network namespace. */
+  /** The bridge: what mycfs makes in the child's network namespace (made by the clone)
+   * while the child sets up, before Sync.NETWORK. */
   network?(pid: number): void;
 }
 
@@ -200,12 +201,15 @@ export function runContainer(plan: Step[], ns: Namespaces, cgroup: ContainerCgro
       // earlier child turned off (a retry on a copy of the image): mycfs without root
       // writes the new child's maps through /proc/PID, so it must start dumpable again.
       setDumpable(true);
-      return withCgroupFd(cgroup, (v2) => spawn(plan, containerNamespaces(ns.userns !== undefined) & CLONED, v2));
+      return withCgroupFd(cgroup, (v2) => spawn(plan, clonedNamespaces(ns.userns !== undefined, o.network !== undefined), v2));
     },
     hooks: (pid) => {
-      if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? " and user" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid), [Sync.NETWORK]: () => o.network?.(pid) };
+      if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? ", user" : ""}${o.network ? " and network" : ""} namespace`);
+      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid) };
     },
-    ...o,
+    meanwhile: (pid) => ({ [Sync.PREPARED]: o.prepare, [Sync.NETWORK]: o.network && (() => o.network!(pid)) }),
+    debug: o.debug,
+    io: o.io,
+    started: o.started,
   });
 }
