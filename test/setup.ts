@@ -26,7 +26,7 @@ const hostNet = process.env.MYCFS_HOST_NET;
 if (!hostNet || readlinkSync(hostNet) === readlinkSync("/proc/self/ns/net"))
   throw new Error("the tests start containers on the default bridge: run them in a network namespace of their own, with npm test, or npm run suite -- FILE...");
 const inHostNet = (argv: string[]) => Bun.spawnSync(["nsenter", `--net=${hostNet}`, ...argv], { stdout: "pipe", stderr: "ignore" });
-const ipForward = () => inHostNet(["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.toString();
+const ipForward = () => inHostNet(["cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"]).stdout.toString();
 const forwardBefore = ipForward();
 process.env.MYCFS_STATE = tempDir("state");
 // Temporary directories the tests make are named mycfs-test-*: each must be gone at the end.
@@ -50,9 +50,9 @@ afterAll(() => {
     .filter((l) => l.includes("mycfs"));
   if (mounts.length) throw new Error(`the suite left mounts on the host:\n${mounts.join("\n")}`);
   const bridge = inHostNet(["ip", "-o", "link", "show", "mycfs0"]).stdout.toString();
-  const table = Bun.which("nft") ? inHostNet(["nft", "list", "table", "ip", "mycfs"]).exitCode === 0 : false;
-  if (bridge || table) throw new Error(`the suite made ${bridge ? "the bridge mycfs0" : "the nftables table ip mycfs"} in the host's network namespace`);
-  if (ipForward() !== forwardBefore) throw new Error("the suite changed the host's net.ipv4.ip_forward");
+  const table = Bun.which("nft") ? inHostNet(["nft", "list", "table", "inet", "mycfs"]).exitCode === 0 : false;
+  if (bridge || table) throw new Error(`the suite made ${bridge ? "the bridge mycfs0" : "the nftables table inet mycfs"} in the host's network namespace`);
+  if (ipForward() !== forwardBefore) throw new Error("the suite changed the host's net.ipv4.ip_forward or net.ipv6.conf.all.forwarding");
   const cgroups = mycfsCgroups();
   if (cgroups.length) throw new Error(`the suite left cgroups on the host:\n${cgroups.join("\n")}`);
   const temps = readdirSync(tmpdir()).filter((f) => f.startsWith("mycfs-test-") && !tempBefore.has(f));

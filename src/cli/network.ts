@@ -15,7 +15,7 @@ const NAME = "bridge";
 export default defineCommand({
   meta: {
     name: "network",
-    description: `The bridge network (--network bridge): ls shows it, rm removes it (the bridge ${BRIDGE}, the nftables table 'ip mycfs' and the leased addresses) unless a container uses it, prune removes it if unused.`,
+    description: `The bridge network (--network bridge): ls shows it, rm removes it (the bridge ${BRIDGE}, the nftables table 'inet mycfs' and the leased addresses) unless a container uses it, prune removes it if unused.`,
   },
   args: { ...args, command: { type: "positional", valueHint: "ls|rm bridge|prune", description: "what to do" } },
   async run({ rawArgs }) {

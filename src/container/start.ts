@@ -134,7 +134,7 @@ export async function startContainer(o: Start): Promise<number> {
     effects.make(
       "the container's /etc/hostname, hosts and resolv.conf",
       () => {
-        writeEtcFiles(state.dir(o.id), o.etcFiles(network?.mode === "bridge" ? network.ip : undefined));
+        writeEtcFiles(state.dir(o.id), o.etcFiles(network?.mode === "bridge" ? [network.ip, ...(network.ip6 ? [network.ip6.ip] : [])] : undefined));
         // rootless, the namespace's root is the directory's owner
         if (o.userns && !o.userns.rootless) state.reachable(o.id);
       },

@@ -1,17 +1,18 @@
-// The bridge network (--network bridge): one bridge, mycfs0, whose address is the
-// subnet's gateway, made on first use; per container a veth pair, its host end on the
+// The bridge network (--network bridge): one bridge, mycfs0, whose addresses are the
+// subnets' gateways, made on first use; per container a veth pair, its host end on the
 // bridge and its other end eth0 in the container's network namespace, with a leased
-// address and the default route through the gateway; masquerade and -p in mycfs's
-// nftables table (nft.ts). mycfs configures the child's namespace from outside while
+// address (and its IPv6 twin, where there is IPv6: subnet6.ts) and default routes through
+// the gateways; masquerade and -p in mycfs's nftables table (nft.ts). mycfs configures the child's namespace from outside while
 // the child waits (Sync.NETWORK), so the child's C does no networking of its own.
 // Everything is made in the network namespace mycfs itself runs in.
 import { log } from "../log";
-import { readFile, writeFile } from "../native/lib";
+import { listDir, readFile, writeFile } from "../native/lib";
 import { allocate, release, retire, withNetworkLock } from "./ipam";
 import { addAddress, addBridge, addDefaultRoute, addVethPair, deleteLink, linkIndex, OWN_NETNS, setUp } from "./netlink";
 import { addPortRules, ensureTable, removePortRules } from "./nft";
 import { claimPorts, type Port } from "./ports";
 import { configuredSubnet, type Subnet } from "./subnet";
+import { address6, configuredSubnet6, type Subnet6 } from "./subnet6";
 
 export const BRIDGE = "mycfs0";
 
@@ -23,6 +24,8 @@ export interface Attachment {
   ip: string;
   prefix: number;
   gateway: string;
+  /** Where mycfs's network namespace has IPv6. */
+  ip6?: { ip: string; prefix: number; gateway: string };
   veth: string;
   ports: Port[];
 }
@@ -36,19 +39,46 @@ function enableForwarding() {
   log.info("net.ipv4.ip_forward was off: mycfs turned it on for the bridge network, as docker does");
 }
 
-/** The table, then the bridge, up, with the gateway's address, where there is no bridge:
+const CONF6 = "/proc/sys/net/ipv6/conf";
+
+/** IPv6 forwarding, turned on as docker does, but where it would cost the host its own
+ * IPv6: on a link whose accept_ra is 1 the kernel ignores router advertisements once
+ * forwarding is on, so the host's address and route from them would lapse. There it is
+ * left off, and containers' IPv6 reaches the host and each other only. */
+function enableForwarding6() {
+  if (readFile(`${CONF6}/all/forwarding`)?.trim() === "1") return;
+  const own = (link: string) => ["all", "default", "lo", BRIDGE].includes(link) || link.startsWith("veth");
+  const takingAdverts = (listDir(CONF6) ?? []).filter((l) => !own(l) && readFile(`${CONF6}/${l}/accept_ra`)?.trim() === "1");
+  if (takingAdverts.length) {
+    const links = takingAdverts.join(", ");
+    log.info(
+      `IPv6 forwarding is off, and turning it on would stop ${links} taking router advertisements (accept_ra=1): containers' IPv6 reaches this host and each other only; to route it, set accept_ra=2 on ${links} and net.ipv6.conf.all.forwarding=1`,
+    );
+    return;
+  }
+  writeFile(`${CONF6}/all/forwarding`, "1");
+  log.info("net.ipv6.conf.all.forwarding was off: mycfs turned it on for the bridge network's IPv6, as docker does");
+}
+
+/** The table, then the bridge, up, with the gateways' addresses, where there is no bridge:
  * the table first, as a bridge is taken to have its table (an nft process costs ~30 ms,
  * so a start does not run one to check). A packet DNAT'ed from the host's loopback (-p
  * reached at 127.0.0.1) leaves by the bridge with its source 127.0.0.1, which the kernel
- * drops as martian unless route_localnet is on for it (docker does the same). */
-function ensureBridge(subnet: Subnet) {
+ * drops as martian unless route_localnet is on for it (docker does the same; IPv6 has no
+ * such switch: -p is not reached at ::1). */
+function ensureBridge(subnet: Subnet, subnet6: Subnet6 | null) {
   if (linkIndex(OWN_NETNS, BRIDGE) !== null) return;
-  ensureTable(subnet, BRIDGE);
+  ensureTable(subnet, subnet6, BRIDGE);
   addBridge(OWN_NETNS, BRIDGE);
-  addAddress(OWN_NETNS, linkIndex(OWN_NETNS, BRIDGE)!, subnet.gateway, subnet.prefix);
+  const index = linkIndex(OWN_NETNS, BRIDGE)!;
+  addAddress(OWN_NETNS, index, subnet.gateway, subnet.prefix);
+  if (subnet6) {
+    addAddress(OWN_NETNS, index, subnet6.gateway, subnet6.prefix);
+    enableForwarding6();
+  }
   setUp(OWN_NETNS, BRIDGE);
   writeFile(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, "1");
-  log.debug(`made the bridge ${BRIDGE} (${subnet.cidr}) and the nftables table`);
+  log.debug(`made the bridge ${BRIDGE} (${[subnet.cidr, subnet6?.cidr].filter(Boolean).join(", ")}) and the nftables table`);
 }
 
 /** What a dead container left: its host veth (if its namespace is not gone yet), its port
@@ -62,21 +92,23 @@ function clearLeftovers(id: string, ports: boolean) {
  * address leased and the port rules added; stale leases are cleared on the way. */
 export async function reserveBridge(stateRoot: string, id: string, ports: Port[]): Promise<Attachment> {
   const subnet = configuredSubnet();
+  const subnet6 = configuredSubnet6(subnet);
   const claimed = await claimPorts(ports);
   return withNetworkLock(stateRoot, () => {
-    ensureBridge(subnet);
+    ensureBridge(subnet, subnet6);
     enableForwarding();
     // an ended container's veth still there: its namespace is being taken down by the
     // kernel (or kept open): its address waits, rather than this start waiting for that
     const { lease, stale } = allocate(stateRoot, subnet, id, claimed, (l) => linkIndex(OWN_NETNS, vethName(l.id)) !== null);
     for (const s of stale) clearLeftovers(s.id, s.ports.length > 0);
+    const ip6 = subnet6 && { ip: address6(subnet6, subnet, lease.ip), prefix: subnet6.prefix, gateway: subnet6.gateway };
     try {
-      addPortRules(id, lease.ip, claimed);
+      addPortRules(id, lease.ip, ip6?.ip, claimed);
     } catch (e) {
       release(stateRoot, [id]);
       throw e;
     }
-    return { ip: lease.ip, prefix: subnet.prefix, gateway: subnet.gateway, veth: vethName(id), ports: claimed };
+    return { ip: lease.ip, prefix: subnet.prefix, gateway: subnet.gateway, ...(ip6 ? { ip6 } : {}), veth: vethName(id), ports: claimed };
   });
 }
 
@@ -90,8 +122,10 @@ export function attachContainer(pid: number, a: Attachment) {
   setUp(OWN_NETNS, a.veth, linkIndex(OWN_NETNS, BRIDGE)!);
   const eth0 = linkIndex(pid, "eth0")!;
   addAddress(pid, eth0, a.ip, a.prefix);
+  if (a.ip6) addAddress(pid, eth0, a.ip6.ip, a.ip6.prefix);
   setUp(pid, "eth0");
   addDefaultRoute(pid, eth0, a.gateway);
+  if (a.ip6) addDefaultRoute(pid, eth0, a.ip6.gateway);
 }
 
 /** Once the container is gone (or its start failed): its port rules now, its lease marked

@@ -12,14 +12,14 @@ import { containerResolvConf, type DnsFlags } from "./resolv";
 export const ETC_FILES = ["hostname", "hosts", "resolv.conf"] as const;
 export type EtcFiles = Record<(typeof ETC_FILES)[number], string>;
 
-/** The files' text; hostNet: in the host's network namespace; address: the container's
- * own on the bridge network, known once it is leased (container/start.ts). */
-export type EtcFilesOf = (address?: string) => EtcFiles;
+/** The files' text; hostNet: in the host's network namespace; addresses: the container's
+ * own on the bridge network, known once they are leased (container/start.ts). */
+export type EtcFilesOf = (addresses?: string[]) => EtcFiles;
 
 export function etcFiles(hostname: string, hostNet: boolean, extraHosts: ExtraHost[], dns: DnsFlags): EtcFilesOf {
   const hostHosts = hostNet ? (readFile("/etc/hosts") ?? "") : null;
   const resolv = containerResolvConf(hostNet, dns);
-  return (address) => ({ hostname: `${hostname}\n`, hosts: hostsFile(hostname, extraHosts, hostHosts, address), "resolv.conf": resolv });
+  return (addresses) => ({ hostname: `${hostname}\n`, hosts: hostsFile(hostname, extraHosts, hostHosts, addresses), "resolv.conf": resolv });
 }
 
 /** The binds of the files in `dir` on /etc, but where the user mounts something; none on

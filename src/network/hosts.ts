@@ -39,8 +39,8 @@ const DEFAULTS = [
 ];
 
 /** `hostHosts`: the host's /etc/hosts, in the host's network namespace; else null.
- * `address`: the container's own on the bridge network. */
-export function hostsFile(hostname: string, extra: ExtraHost[], hostHosts: string | null, address = "127.0.1.1"): string {
+ * `addresses`: the container's own on the bridge network (IPv4, and IPv6 where it has it). */
+export function hostsFile(hostname: string, extra: ExtraHost[], hostHosts: string | null, addresses = ["127.0.1.1"]): string {
   const base = hostHosts === null ? DEFAULTS : [hostHosts.trimEnd()];
-  return [...base, ...extra.map((h) => `${h.ip}\t${h.name}`), `${address}\t${hostname}`, ""].join("\n");
+  return [...base, ...extra.map((h) => `${h.ip}\t${h.name}`), ...addresses.map((a) => `${a}\t${hostname}`), ""].join("\n");
 }

@@ -1,8 +1,9 @@
 // rtnetlink messages, built here and sent by libmycfs (csrc/netlink.c) from a chosen
-// network namespace: links (a bridge, a veth pair), IPv4 addresses and the default route.
+// network namespace: links (a bridge, a veth pair), IPv4 and IPv6 addresses and default routes.
 // Only what the bridge network needs; each call is one request and the kernel's answer.
 import { SysError } from "../errors";
 import { errnoMessage, netlink } from "../native/lib";
+import { ip6Bytes } from "./subnet6";
 
 const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, NEWROUTE: 24 } as const;
 const NLM_F = { REQUEST: 1, ACK: 4, EXCL: 0x200, CREATE: 0x400 } as const;
@@ -12,7 +13,11 @@ const VETH_INFO_PEER = 1;
 const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
 const RTA = { OIF: 4, GATEWAY: 5 } as const;
 const AF_INET = 2;
+const AF_INET6 = 10;
 const IFF_UP = 1;
+/** An IPv6 address usable at once, without duplicate address detection (a second or so
+ * "tentative"): mycfs's leases make it unique on the bridge. */
+const IFA_F_NODAD = 0x02;
 
 /** A netlink attribute: its type and payload (nested attributes are payloads too). */
 type Attr = [type: number, payload: Uint8Array];
@@ -22,6 +27,8 @@ const utf8 = new TextEncoder();
 const str = (s: string) => utf8.encode(`${s}\0`);
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const ipv4 = (ip: string) => new Uint8Array(ip.split(".").map(Number));
+/** An address's family and bytes: IPv6 if it has a colon. */
+const inet = (ip: string): [family: number, bytes: Uint8Array] => (ip.includes(":") ? [AF_INET6, ip6Bytes(ip)] : [AF_INET, ipv4(ip)]);
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + align4(p.byteLength), 0));
@@ -127,26 +134,30 @@ export function deleteLink(ns: Netns, name: string): boolean {
   return send(ns, message(RTM.DELLINK, NLM_F.ACK, [ifinfo(), attrs([[IFLA.IFNAME, str(name)]])]), `delete link ${name}`, [ENODEV]) !== null;
 }
 
-/** Gives a link an IPv4 address (ip/prefix); an address it has already is no error. */
+/** Gives a link an IPv4 or IPv6 address (ip/prefix); an address it has already is no error. */
 export function addAddress(ns: Netns, index: number, ip: string, prefix: number) {
+  const [family, bytes] = inet(ip);
+  // struct ifaddrmsg: family, prefix length, flags, scope, index
   const head = new Uint8Array(8);
   const v = new DataView(head.buffer);
-  v.setUint8(0, AF_INET);
+  v.setUint8(0, family);
   v.setUint8(1, prefix);
+  v.setUint8(2, family === AF_INET6 ? IFA_F_NODAD : 0);
   v.setUint32(4, index, true);
   const list: Attr[] = [
-    [IFA.LOCAL, ipv4(ip)],
-    [IFA.ADDRESS, ipv4(ip)],
+    [IFA.LOCAL, bytes],
+    [IFA.ADDRESS, bytes],
   ];
   send(ns, message(RTM.NEWADDR, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, [head, attrs(list)]), `add address ${ip}/${prefix}`, [EEXIST]);
 }
 
-/** The default route, through `gateway` on the link `index`. */
+/** The default route of the gateway's family, through `gateway` on the link `index`. */
 export function addDefaultRoute(ns: Netns, index: number, gateway: string) {
+  const [family, bytes] = inet(gateway);
   // struct rtmsg: family, dst_len, src_len, tos, table (main), protocol (boot), scope (universe), type (unicast), flags (u32)
-  const head = new Uint8Array([AF_INET, 0, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0]);
+  const head = new Uint8Array([family, 0, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0]);
   const list: Attr[] = [
-    [RTA.GATEWAY, ipv4(gateway)],
+    [RTA.GATEWAY, bytes],
     [RTA.OIF, u32(index)],
   ];
   send(ns, message(RTM.NEWROUTE, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, [head, attrs(list)]), `add the default route via ${gateway}`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseRef } from "../../src/images/refs";
 import { Store } from "../../src/images/store";
 import { mycfs, overlayMount, tempDir, testStore } from "../helpers";
-import { netSandbox, SANDBOX_IP, SERVER, untilPrinted } from "./sandbox";
+import { netSandbox, SANDBOX_IP, SANDBOX_IP6, SERVER, SERVER6, untilPrinted } from "./sandbox";
 
 const store = testStore("bridge");
 let sb: Awaited<ReturnType<typeof netSandbox>>;
@@ -24,7 +24,7 @@ const leases = (): { id: string; ip: string }[] => {
   const f = join(sb.state, "network", "leases.json");
   return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as { id: string; ip: string; ended?: true }[]).filter((l) => !l.ended) : [];
 };
-const portRules = () => sb.inSandbox("nft list chain ip mycfs ports 2>/dev/null || true");
+const portRules = () => sb.inSandbox("nft list chain inet mycfs ports 2>/dev/null || true");
 const veths = () =>
   sb
     .inSandbox("ip -o link show type veth")
@@ -53,6 +53,9 @@ beforeAll(async () => {
   sb = await netSandbox("bridge-ns");
   // a new namespace starts with the host's ip_forward (IPv4 copies init_net's): off here
   sb.inSandbox("echo 0 > /proc/sys/net/ipv4/ip_forward");
+  // an uplink that takes no router advertisements, so that mycfs may forward IPv6 (see "IPv6
+  // forwarding is left off" for one that does)
+  sb.inSandbox("echo 0 > /proc/sys/net/ipv6/conf/uplink/accept_ra");
   // bridged frames kept out of netfilter, as on a host without br_netfilter, where
   // conntrack would otherwise undo a hairpin's DNAT on the answer by itself
   sb.inSandbox("f=/proc/sys/net/bridge/bridge-nf-call-iptables; if [ -e $f ]; then echo 0 > $f; fi");
@@ -69,6 +72,7 @@ describe("--network bridge", () => {
   test("a container gets eth0 on mycfs0 and reaches the outside through masquerade", async () => {
     const r = await m(["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", `ip -4 -o addr show eth0; ip route; timeout 5 wget -qO- ${SERVER}`]);
     expect(r.stderr).toContain("net.ipv4.ip_forward was off: mycfs turned it on"); // in the sandbox only
+    expect(r.stderr).toContain("net.ipv6.conf.all.forwarding was off: mycfs turned it on");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/eth0\s+inet 10\.87\.0\.\d+\/16/);
     expect(r.stdout).toContain("default via 10.87.0.1 dev eth0");
@@ -78,6 +82,24 @@ describe("--network bridge", () => {
     // gone with it: its veth, its lease
     await eventually(() => veths().length === 0);
     expect(leases()).toEqual([]);
+  });
+
+  test("IPv6: eth0's twin address, the route, masquerade to the outside, and another container", async () => {
+    const id = await detached(["--hostname", "web6"], HTTPD);
+    const { ip, ip6 } = stateOf(id).network;
+    expect(ip6).toEqual({ ip: expect.stringMatching(/^fd87:6d79:6366::[0-9a-f]+$/), prefix: 64, gateway: "fd87:6d79:6366::1" });
+    // the same host number as its IPv4 address
+    expect(Number.parseInt(ip6.ip.split(":").at(-1), 16)).toBe(Number(ip.split(".")[3]) + 256 * Number(ip.split(".")[2]));
+    const script = `ip -6 -o addr show eth0 scope global; ip -6 route; grep box6 /etc/hosts; timeout 5 wget -qO- ${SERVER6}; echo; wget -qO- http://[${ip6.ip}]/`;
+    const r = await m(["run", "--rm", "--network", "bridge", "--hostname", "box6", "busybox", "sh", "-c", script]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/eth0\s+inet6 fd87:6d79:6366::[0-9a-f]+\/64 scope global/);
+    expect(r.stdout).toMatch(/^default via fd87:6d79:6366::1 dev eth0/m);
+    expect(r.stdout).toMatch(/^10\.87\.0\.\d+\tbox6\nfd87:6d79:6366::[0-9a-f]+\tbox6$/m);
+    // the outside saw the sandbox's address (forwarding is on: beforeAll), the other container answered
+    expect(r.stdout).toContain(`${SANDBOX_IP6}\nhello from web6\n`);
+    expect(sb.inSandbox("cat /proc/sys/net/ipv6/conf/all/forwarding").trim()).toBe("1");
+    expect((await m(["rm", "-f", id])).code).toBe(0);
   });
 
   test("its /etc/hosts names it by its address; host-gateway is the bridge's", async () => {
@@ -173,6 +195,7 @@ describe("-p", () => {
     expect((await m(["ps"])).stdout).toMatch(/ bridge:10\.87\.0\.\d+ 0\.0\.0\.0:8080->80\/tcp /);
     expect(await fetchIn(sb.outside, `http://${SANDBOX_IP}:8080/`)).toBe("hello from published\n");
     expect(await fetchIn(sb.inSandbox, "http://127.0.0.1:8080/")).toBe("hello from published\n");
+    expect(await fetchIn(sb.outside, `http://[${SANDBOX_IP6}]:8080/`)).toBe("hello from published\n");
     // another container, through the host's address (hairpin)
     const other = await m(["run", "--rm", "--network", "bridge", "busybox", "timeout", "5", "wget", "-qO-", `http://${SANDBOX_IP}:8080/`]);
     expect(other.stdout).toBe("hello from published\n");
@@ -286,5 +309,33 @@ describe("mycfs network", () => {
     expect(sb.inSandbox("ip -o link show mycfs0 2>/dev/null || true")).toBe("");
     expect(sb.inSandbox("nft list tables")).not.toContain("mycfs");
     expect((await m(["network", "rm", "bridge"])).code).toBe(125); // nothing left to remove
+  });
+});
+
+describe("IPv6 forwarding is left off", () => {
+  test("where a link takes router advertisements; containers keep IPv6 on the bridge; MYCFS_SUBNET6=none: IPv4 only", async () => {
+    const own = await netSandbox("bridge-ra");
+    const run = (script: string, env: Record<string, string> = {}) =>
+      mycfs(["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", script], {
+        env: { MYCFS_ROOT: store.root, MYCFS_STATE: own.state, ...env },
+        wrap: own.wrap,
+      });
+    try {
+      // the uplink's accept_ra is 1, a new namespace's default
+      const r = await run("ping -c1 -W2 fd87:6d79:6366::1 >/dev/null && echo gateway; timeout 3 wget -qO- http://[2001:db8::2]:8000/ || echo unreachable");
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(
+        "IPv6 forwarding is off, and turning it on would stop uplink taking router advertisements (accept_ra=1): containers' IPv6 reaches this host and each other only",
+      );
+      expect(r.stdout).toBe("gateway\nunreachable\n");
+      expect(own.inSandbox("cat /proc/sys/net/ipv6/conf/all/forwarding").trim()).toBe("0");
+      const v4only = await run("ip -6 -o addr show eth0 scope global | wc -l", { MYCFS_SUBNET6: "none" });
+      expect(v4only.stdout.trim()).toBe("0");
+      const bad = await run("true", { MYCFS_SUBNET6: "fd87::/120" });
+      expect(bad.code).toBe(125);
+      expect(bad.stderr).toContain("MYCFS_SUBNET6=fd87::/120: expected an IPv6 network as ADDRESS/PREFIX with a prefix of 64 to 112");
+    } finally {
+      await own.cleanup(); // its bridge, table and state with it
+    }
   });
 });

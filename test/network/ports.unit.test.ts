@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { exposedPorts, parsePublish } from "../../src/network/ports";
 import { hostAddresses, parseSubnet } from "../../src/network/subnet";
+import { address6, DEFAULT_SUBNET6, ip6Bytes, ip6Number, ip6String, parseSubnet6 } from "../../src/network/subnet6";
 import { checkNetworkUserns, networkText, parseNetwork } from "../../src/network/mode";
 
 describe("-p", () => {
@@ -44,6 +45,26 @@ describe("the subnet", () => {
     expect(() => parseSubnet("10.87.0.1/16")).toThrow("10.87.0.1 is not the network's first address (10.87.0.0/16)");
     expect(() => parseSubnet("10.87.0.0/31")).toThrow("MYCFS_SUBNET=10.87.0.0/31: expected an IPv4 network");
     expect(() => parseSubnet("10.87.0.0")).toThrow("ADDRESS/PREFIX");
+  });
+
+  test("IPv6: a container's address has its IPv4 one's host number; addresses in canonical text", () => {
+    const v4 = parseSubnet("10.87.0.0/16");
+    const s = parseSubnet6(DEFAULT_SUBNET6, v4);
+    expect(s).toMatchObject({ prefix: 64, gateway: "fd87:6d79:6366::1" });
+    expect(address6(s, v4, "10.87.0.2")).toBe("fd87:6d79:6366::2");
+    expect(address6(s, v4, "10.87.1.10")).toBe("fd87:6d79:6366::10a");
+    expect(ip6String(ip6Number("fd00:0:0:0:1:0:0:1")!)).toBe("fd00::1:0:0:1");
+    expect(ip6Number("::1")).toBe(1n);
+    expect(ip6Number("10.0.0.1")).toBeNull();
+    expect([...ip6Bytes("fd87::2")]).toEqual([0xfd, 0x87, ...Array(13).fill(0), 2]);
+  });
+
+  test("IPv6: a subnet too small for the IPv4 one's hosts, or not a network's first address, is refused", () => {
+    const v4 = parseSubnet("10.87.0.0/16");
+    expect(() => parseSubnet6("fd87::/120", v4)).toThrow("MYCFS_SUBNET6=fd87::/120: expected an IPv6 network as ADDRESS/PREFIX with a prefix of 64 to 112");
+    expect(() => parseSubnet6("fd87::1/64", v4)).toThrow("fd87::1 is not the network's first address (fd87::/64)");
+    expect(() => parseSubnet6("10.0.0.0/64", v4)).toThrow("expected an IPv6 network");
+    expect(parseSubnet6("fd87::/120", parseSubnet("192.168.5.0/29")).prefix).toBe(120);
   });
 });
 

@@ -2,7 +2,8 @@
 // the host's: a sandbox, where mycfs runs (its bridge, nftables table and sysctls are the
 // sandbox's), and an "outside world" joined to it by a veth, with an HTTP server that
 // answers each request with the address it came from.
-//   sandbox  uplink 192.0.2.1/24  <-veth->  uplink 192.0.2.2/24  outside (server :8000)
+//   sandbox  uplink 192.0.2.1/24     <-veth->  uplink 192.0.2.2/24     outside (server :8000)
+//                   2001:db8::1/64                    2001:db8::2/64     (and on IPv6)
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers";
@@ -10,8 +11,11 @@ import { tempDir } from "../helpers";
 export const SANDBOX_IP = "192.0.2.1";
 const OUTSIDE_IP = "192.0.2.2";
 export const SERVER = `http://${OUTSIDE_IP}:8000/`;
+export const SANDBOX_IP6 = "2001:db8::1";
+const OUTSIDE_IP6 = "2001:db8::2";
+export const SERVER6 = `http://[${OUTSIDE_IP6}]:8000/`;
 
-const SERVE = `Bun.serve({ hostname: "${OUTSIDE_IP}", port: 8000, fetch: (req, server) => new Response(server.requestIP(req).address) }); console.log("listening");`;
+const SERVE = `for (const hostname of ["${OUTSIDE_IP}", "${OUTSIDE_IP6}"]) Bun.serve({ hostname, port: 8000, fetch: (req, server) => new Response(server.requestIP(req).address) }); console.log("listening");`;
 
 /** Resolves once the process prints `marker` on stdout. */
 export async function untilPrinted(p: Bun.Subprocess<"ignore", "pipe", "pipe">, marker: string) {
@@ -48,9 +52,9 @@ export async function netSandbox(tag: string) {
     for (const p of [sandbox, outside]) while (!(await Bun.file(`/proc/${p.pid}/cmdline`).text()).startsWith("sleep")) await Bun.sleep(5);
     sh(
       sandbox.pid,
-      `ip link set lo up && ip link add uplink type veth peer name uplink netns ${outside.pid} && ip addr add ${SANDBOX_IP}/24 dev uplink && ip link set uplink up`,
+      `ip link set lo up && ip link add uplink type veth peer name uplink netns ${outside.pid} && ip addr add ${SANDBOX_IP}/24 dev uplink && ip addr add ${SANDBOX_IP6}/64 dev uplink nodad && ip link set uplink up`,
     );
-    sh(outside.pid, `ip link set lo up && ip addr add ${OUTSIDE_IP}/24 dev uplink && ip link set uplink up`);
+    sh(outside.pid, `ip link set lo up && ip addr add ${OUTSIDE_IP}/24 dev uplink && ip addr add ${OUTSIDE_IP6}/64 dev uplink nodad && ip link set uplink up`);
     const server = keep(["nsenter", "-t", String(outside.pid), "-n", process.execPath, "-e", SERVE]);
     procs.push(server);
     await untilPrinted(server, "listening");
