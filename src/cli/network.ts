@@ -3,6 +3,7 @@ import { MycfsError } from "../errors";
 import { BRIDGE } from "../network/bridge";
 import { networkState, removeNetwork } from "../network/remove";
 import { configuredSubnet } from "../network/subnet";
+import { configuredSubnet6 } from "../network/subnet6";
 import { parseOptions, str } from "./argv";
 import { storeArgs } from "./common";
 import { StateDir } from "../state/dir";
@@ -28,9 +29,13 @@ export default defineCommand({
         if (rest.length) throw usage("ls takes no arguments");
         const s = networkState(stateRoot);
         const subnet = configuredSubnet();
+        const subnets = [subnet, configuredSubnet6(subnet)].filter((n) => n !== null);
+        const both = (f: (n: (typeof subnets)[number]) => string) => subnets.map(f).join(",");
         console.log(["NAME", "BRIDGE", "SUBNET", "GATEWAY", "CONTAINERS"].join("\t"));
         if (s.bridge || s.table || s.containers || s.stale)
-          console.log([NAME, s.bridge ? BRIDGE : "-", subnet.cidr, subnet.gateway, `${s.containers}${s.stale ? ` (${s.stale} stale)` : ""}`].join("\t"));
+          console.log(
+            [NAME, s.bridge ? BRIDGE : "-", both((n) => n.cidr), both((n) => n.gateway), `${s.containers}${s.stale ? ` (${s.stale} stale)` : ""}`].join("\t"),
+          );
         return;
       }
       case "rm":

@@ -298,7 +298,7 @@ describe("mycfs network", () => {
   test("ls shows the bridge; rm refuses while a container uses it; prune removes it all", async () => {
     const id = await detached([], ["sleep", "30"]);
     const ls = await m(["network", "ls"]);
-    expect(ls.stdout).toMatch(/^bridge\tmycfs0\t10\.87\.0\.0\/16\t10\.87\.0\.1\t1$/m);
+    expect(ls.stdout).toMatch(/^bridge\tmycfs0\t10\.87\.0\.0\/16,fd87:6d79:6366::\/64\t10\.87\.0\.1,fd87:6d79:6366::1\t1$/m);
     const rm = await m(["network", "rm", "bridge"]);
     expect(rm.code).toBe(125);
     expect(rm.stderr).toContain(id.slice(0, 12));
