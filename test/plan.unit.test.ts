@@ -97,9 +97,19 @@ describe("buildPlan", () => {
   test("the bridge network: the child waits in its new network namespace for eth0, after lo, before any mount", () => {
     const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
     expect(at(buildPlan(spec(), host(), io))).toBe(-1);
-    const bridged = buildPlan(spec(), host({ bridge: true }), io);
-    expect(kinds(bridged).slice(at(bridged) - 3, at(bridged))).toEqual(["unshare", "hostname", "loopback"]);
+    const bridged = buildPlan(spec(), host({ attach: "bridge" }), io);
+    expect(kinds(bridged).slice(at(bridged) - 4, at(bridged))).toEqual(["prctl", "unshare", "hostname", "loopback"]);
     expect(at(bridged)).toBeLessThan(kinds(bridged).indexOf("mount"));
+  });
+
+  test("pasta and slirp4netns: the child stays dumpable until they have joined its namespaces, no longer", () => {
+    const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
+    for (const attach of ["pasta", "slirp4netns"] as const) {
+      const p = buildPlan(inUserns([range(0, 100000, 65536)]), host({ attach }), io);
+      expect(kinds(p).slice(at(p) - 3, at(p) + 2)).toEqual(["unshare", "hostname", "loopback", "sync", "prctl"]);
+      expect(p[at(p) + 1]).toMatchObject({ kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 });
+      expect(at(p)).toBeLessThan(kinds(p).indexOf("mount"));
+    }
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {

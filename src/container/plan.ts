@@ -30,8 +30,9 @@ export interface HostFacts {
   /** An fd of the network namespace the spec's network path names, opened by mycfs
    * (network/join.ts); the child joins it and closes it, as every fd, before exec. */
   netns?: number;
-  /** The bridge network: mycfs gives the child's new network namespace its eth0. */
-  bridge?: boolean;
+  /** What mycfs gives the child's new network namespace while it waits (Sync.NETWORK):
+   * eth0 on the bridge, or a tap served by pasta or slirp4netns (network/usernet.ts). */
+  attach?: "bridge" | "pasta" | "slirp4netns";
 }
 
 export interface Stdio {
@@ -77,10 +78,12 @@ function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps
   const { netns } = host;
   if (!net) return { unshare: 0, steps: [] };
   if (net.path === undefined) {
-    const eth0 = host.bridge
-      ? [op.sync(Sync.NETWORK, "wait for mycfs to give the new network namespace its eth0 on the bridge, with its address and route")]
-      : [];
-    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...eth0] };
+    const what =
+      host.attach === "bridge"
+        ? "its eth0 on the bridge, with its address and route"
+        : `a tap device, configured by ${host.attach} (started by mycfs in the child's user and network namespaces)`;
+    const attach = host.attach ? [op.sync(Sync.NETWORK, `wait for mycfs to give the new network namespace ${what}`)] : [];
+    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...attach] };
   }
   if (netns === undefined) throw new Error(`the network namespace ${net.path} was not opened`);
   return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
@@ -95,6 +98,15 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const net = network(spec, host);
+  // pasta and slirp4netns, the user's own processes, open the child's /proc/PID/ns files,
+  // which the kernel refuses them once the child is non-dumpable: it becomes so after they
+  // are done, still before anything of the container exists
+  const helper = host.attach === "pasta" || host.attach === "slirp4netns";
+  const undumpable = op.prctl(
+    op.PR.SET_DUMPABLE,
+    0,
+    "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
+  );
   const unshared = (containerNamespaces(false) & ~CLONED & ~CLONE.NEWNET) | net.unshare;
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
@@ -115,10 +127,11 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     // After the sync point, not before: mycfs without root writes the maps through
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
-    op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
+    ...(helper ? [] : [undumpable]),
     op.unshare(unshared, `enter new mount, UTS${net.unshare ? ", IPC and network" : " and IPC"} namespaces`),
     op.hostname(spec.hostname),
     ...net.steps,
+    ...(helper ? [undumpable] : []),
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
