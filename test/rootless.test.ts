@@ -157,7 +157,8 @@ describe("rootless", () => {
     // useradd gave the user an /etc/subuid range, so ids other than root exist inside
     const subuid = Bun.which("newuidmap") && readFileSync("/etc/subuid", "utf8").includes(`${user}:`);
     if (subuid) expect(r.stdout.trim().split("\n").at(-1)).toBe("1000");
-    const limited = await asUser(["run", "--memory", "32m", "busybox", "true"]);
+    // --network none: the suite's namespace has no route out, and the default would say so first
+    const limited = await asUser(["run", "--network", "none", "--memory", "32m", "busybox", "true"]);
     expect(limited.code).toBe(125);
     expect(limited.stderr).toMatch(
       /^mycfs: --memory: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Permission denied \(EACCES\); resource limits without root need a cgroup v2 subtree delegated to you \(run mycfs under `systemd-run --user --scope -p Delegate=yes`\), or run without limits\n$/,
