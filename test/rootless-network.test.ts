@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, tempDir } from "./helpers";
+import { MYCFS, overlayMount, tempDir } from "./helpers";
 import { netSandbox, SANDBOX_IP, SERVER } from "./network/sandbox";
 
 const user = `mycfs-n${process.pid}`;
@@ -36,10 +36,12 @@ afterAll(async () => {
   Bun.spawnSync(["rm", "-rf", dir]);
 });
 
-/** mycfs as the user, in the sandbox, with the open tun node; PATH as given. */
-async function asUser(args: string[], path = process.env.PATH!) {
+/** mycfs as the user, in the sandbox (or the suite's namespace, with no route out), with
+ * the open tun node; PATH as given. */
+async function asUser(args: string[], path = process.env.PATH!, inSandbox = true) {
+  const ownMounts = ["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind ${tun} /dev/net/tun && exec "$@"`, "sh"];
   const argv = [
-    ...sandbox.wrap(["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind ${tun} /dev/net/tun && exec "$@"`, "sh"]),
+    ...(inSandbox ? sandbox.wrap(ownMounts) : ownMounts),
     ...[
       "setpriv",
       `--reuid=${user}`,
@@ -69,6 +71,9 @@ async function helperOf(ref: string): Promise<Ref> {
   const s = JSON.parse(r.stdout);
   return (Array.isArray(s) ? s[0] : s).network.helper;
 }
+
+/** The user's pasta processes. */
+const pastas = () => Bun.spawnSync(["pgrep", "-u", user, "-f", "^pasta "]).stdout.toString().split("\n").filter(Boolean).map(Number);
 
 /** Whether the process is still there: not gone, nor a zombie (init reaps pasta's). */
 function running(ref: Ref): boolean {
@@ -164,6 +169,34 @@ describe("rootless networks", () => {
       expect(running(helper)).toBe(false);
       expect((await asUser(["rm", name])).code).toBe(0);
     }
+  });
+
+  test("a second attempt (a store on overlayfs: a copy of the image) gets a pasta of its own; the first's ends", async () => {
+    const overlay = overlayMount(join(dir, "on-overlay"));
+    try {
+      const root = join(overlay.merged, "store");
+      mkdirSync(root);
+      Bun.spawnSync(["chown", user, root]);
+      chmodSync(overlay.merged, 0o755);
+      const r = await asUser(["run", "-d", "--name", "again", "--root", root, "busybox", "sh", "-c", `wget -qO- ${SERVER} > /tmp/got; sleep 60`]);
+      expect(r.code).toBe(0);
+      const helper = await helperOf("again");
+      expect(pastas()).toEqual([helper.pid]);
+      expect((await asUser(["exec", "again", "sh", "-c", "sleep 0.3; cat /tmp/got"])).stdout).toBe(SANDBOX_IP);
+      expect((await asUser(["rm", "-f", "again"])).code).toBe(0);
+      expect(pastas()).toEqual([]);
+    } finally {
+      await asUser(["rm", "-f", "again"]);
+      overlay.remove();
+    }
+  });
+
+  test("pasta failing (no route out, asked for by name): its reason in one line, exit 125, nothing left", async () => {
+    const r = await asUser(["run", "--name", "noroute", "--network", "pasta", "busybox", "true"], process.env.PATH, false);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^mycfs: --network pasta: pasta failed: .*No external routable interface for IPv4.*\n$/);
+    expect((await asUser(["ps", "-a", "-q"], process.env.PATH, false)).stdout).toBe("");
+    expect(pastas()).toEqual([]);
   });
 
   test("neither installed: the container gets only lo, after one notice", async () => {
