@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, overlayMount, tempDir } from "./helpers";
+import { MYCFS, tempDir, userStoreOnOverlay } from "./helpers";
 import { netSandbox, SANDBOX_IP, SERVER } from "./network/sandbox";
 
 const user = `mycfs-n${process.pid}`;
@@ -172,12 +172,8 @@ describe("rootless networks", () => {
   });
 
   test("a second attempt (a store on overlayfs: a copy of the image) gets a pasta of its own; the first's ends", async () => {
-    const overlay = overlayMount(join(dir, "on-overlay"));
+    const { root, remove } = userStoreOnOverlay(join(dir, "on-overlay"), user);
     try {
-      const root = join(overlay.merged, "store");
-      mkdirSync(root);
-      Bun.spawnSync(["chown", user, root]);
-      chmodSync(overlay.merged, 0o755);
       const r = await asUser(["run", "-d", "--name", "again", "--root", root, "busybox", "sh", "-c", `wget -qO- ${SERVER} > /tmp/got; sleep 60`]);
       expect(r.code).toBe(0);
       const helper = await helperOf("again");
@@ -187,7 +183,7 @@ describe("rootless networks", () => {
       expect(pastas()).toEqual([]);
     } finally {
       await asUser(["rm", "-f", "again"]);
-      overlay.remove();
+      remove();
     }
   });
 

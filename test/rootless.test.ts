@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
-import { imageDir, MYCFS, overlayMount, tempDir } from "./helpers";
+import { imageDir, MYCFS, tempDir, userStoreOnOverlay } from "./helpers";
 import { buildLayered, LOOK, SEEN } from "./layered";
 
 const user = `mycfs-t${process.pid}`;
@@ -91,17 +91,13 @@ describe("rootless", () => {
   });
 
   test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
-    const overlay = overlayMount(join(dir, "on-overlay"));
+    const { root, remove } = userStoreOnOverlay(join(dir, "on-overlay"), user);
     try {
-      const root = join(overlay.merged, "store");
-      mkdirSync(root);
-      Bun.spawnSync(["chown", user, root]);
-      chmodSync(overlay.merged, 0o755);
       // the second attempt is a second child, whose maps mycfs writes itself as the first's
       const r = await ownIdOnly(() => asUser(["run", "--rm", "--root", root, "busybox", "sh", "-c", "id -u"]));
       expect(r).toMatchObject({ code: 0, stdout: "0\n" });
     } finally {
-      overlay.remove();
+      remove();
     }
   });
 
