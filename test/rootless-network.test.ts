@@ -195,7 +195,7 @@ describe("rootless networks", () => {
     expect(pastas()).toEqual([]);
   });
 
-  test("neither installed: the container gets only lo, after one notice", async () => {
+  test("neither installed: the container gets only lo, after one notice; one asked for is refused", async () => {
     const empty = join(dir, "empty");
     mkdirSync(empty);
     const r = await asUser(["run", "--rm", "busybox", "sh", "-c", "ip -o link | wc -l"], empty);
@@ -204,6 +204,12 @@ describe("rootless networks", () => {
       stdout: "1\n",
       stderr:
         "mycfs: no network for a rootless container here (neither pasta (apt-get install passt) nor slirp4netns is installed): it gets a network namespace with only lo (--network none)\n",
+    });
+    // asked for by name: refused, in one line
+    expect(await asUser(["run", "--rm", "--network", "pasta", "busybox", "true"], empty)).toEqual({
+      code: 125,
+      stdout: "",
+      stderr: "mycfs: --network pasta: pasta is not installed (apt-get install passt), or not in PATH\n",
     });
   });
 });

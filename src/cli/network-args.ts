@@ -12,7 +12,7 @@ import { parsePublish, type Port } from "../network/ports";
 import { configuredSubnet } from "../network/subnet";
 import { MycfsError } from "../errors";
 import { checkDnsFlags } from "../network/resolv";
-import { hasDefaultRoute, SLIRP_DNS } from "../network/usernet";
+import { HELPER_PACKAGE, hasDefaultRoute, SLIRP_DNS } from "../network/usernet";
 import type { RunFlags } from "../spec/from-flags";
 import type { StateDir } from "../state/dir";
 import { list, str, type Values } from "./argv";
@@ -71,7 +71,7 @@ function tunOpenToAll(): boolean {
 /** Rootless, podman's default: pasta if installed, else slirp4netns; or why neither can be had. */
 function rootlessNetwork(): { mode: "pasta" | "slirp4netns" } | { why: string } {
   const tool = Bun.which("pasta") ? "pasta" : Bun.which("slirp4netns") ? "slirp4netns" : undefined;
-  if (!tool) return { why: "neither pasta (apt-get install passt) nor slirp4netns is installed" };
+  if (!tool) return { why: `neither pasta (apt-get install ${HELPER_PACKAGE.pasta}) nor slirp4netns is installed` };
   if (!tunOpenToAll()) return { why: `${TUN} is not open to every user (Debian makes it mode 666)` };
   // pasta copies the interface of the default route, and fails without one; slirp4netns
   // would start, but reach nothing
@@ -99,6 +99,8 @@ export function resolveNetwork(v: Values, hostname: string, userns: Userns | und
   const flag = str(v.network) ?? defaultNetwork(userns);
   const mode = parseNetwork(flag);
   checkNetworkUserns(mode, flag, userns);
+  if ((mode.mode === "pasta" || mode.mode === "slirp4netns") && !Bun.which(mode.mode))
+    throw new MycfsError(`--network ${flag}: ${mode.mode} is not installed (apt-get install ${HELPER_PACKAGE[mode.mode]}), or not in PATH`);
   const gateway = mode.mode === "bridge" ? configuredSubnet().gateway : undefined;
   const hosts = list(v["add-host"]).map((h) => parseAddHost(h, gateway));
   const dns = checkDnsFlags({ dns: list(v.dns), search: list(v["dns-search"]), options: list(v["dns-option"]) });

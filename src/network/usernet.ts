@@ -89,6 +89,9 @@ export interface Helper {
   stop(): void;
 }
 
+/** The helper's program, and the package that has it, for --network MODE. */
+export const HELPER_PACKAGE: Record<UserNetMode, string> = { pasta: "passt", slirp4netns: "slirp4netns" };
+
 /** Starts the helper for the child `pid` (waiting at Sync.NETWORK) and returns once the
  * namespace is configured. Synchronous: the child's sync points are answered in order. */
 export function startHelper(mode: UserNetMode, pid: number, ports: Port[]): Helper {
@@ -135,8 +138,11 @@ function startSlirp(pid: number, dir: string): Helper {
   const ready = readFile(`/proc/self/fd/${readyRead}`, 16);
   close(readyRead);
   const ref = processRef(p.pid);
+  let open = true;
   const stop = () => {
-    close(exitWrite);
+    // once: the fd's number may be another's afterwards
+    if (open) close(exitWrite);
+    open = false;
     stopHelper(ref);
   };
   if (ready?.trim() !== "1") {
