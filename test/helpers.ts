@@ -1,6 +1,6 @@
 // Running the real dist/mycfs as a user would, with a store of the test's own. Spawns
 // pass process.env on: it carries the suite's own state directory (test/setup.ts).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseRef } from "../src/images/refs";
@@ -164,4 +164,15 @@ export function overlayMount(dir: string): { merged: string; remove(): void } {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A store of `user`'s on overlayfs (where overlayfs cannot be mounted again: mycfs runs
+ * a copy of the image, its second attempt). */
+export function userStoreOnOverlay(dir: string, user: string): { root: string; remove(): void } {
+  const overlay = overlayMount(dir);
+  const root = join(overlay.merged, "store");
+  mkdirSync(root);
+  Bun.spawnSync(["chown", user, root]);
+  chmodSync(overlay.merged, 0o755);
+  return { root, remove: overlay.remove };
 }

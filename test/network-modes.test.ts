@@ -45,7 +45,7 @@ describe("--network none and host", () => {
       "--network host: not for a container with --userns: its root has no privilege over the host's network namespace, and the kernel refuses it a /sys there; run as root without --userns, or without --network host",
     );
     // (never bridge here: it would make a bridge in the host's namespace; test/network/ runs it in a sandbox)
-    refused(await run(["--network", "overlay"], ["true"]), "--network overlay: expected none, host, bridge, container:NAME|ID or ns:PATH");
+    refused(await run(["--network", "overlay"], ["true"]), "--network overlay: expected none, host, bridge, pasta, slirp4netns, container:NAME|ID or ns:PATH");
   });
 });
 

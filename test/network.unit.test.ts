@@ -4,15 +4,18 @@ import { hostsFile, parseAddHost } from "../src/network/hosts";
 import { isIP } from "../src/network/ip";
 import { checkNetworkUserns, networkText, parseNetwork } from "../src/network/mode";
 import { checkDnsFlags, resolvConf } from "../src/network/resolv";
+import { pastaArgv, SLIRP_DNS } from "../src/network/usernet";
 
 describe("--network", () => {
   test("the modes, and an error naming the flag and what it takes", () => {
     expect(parseNetwork(undefined)).toEqual({ mode: "none" });
     expect(parseNetwork("host")).toEqual({ mode: "host" });
+    expect(parseNetwork("pasta")).toEqual({ mode: "pasta" });
+    expect(parseNetwork("slirp4netns")).toEqual({ mode: "slirp4netns" });
     expect(parseNetwork("container:web")).toEqual({ mode: "container", ref: "web" });
     expect(parseNetwork("ns:/var/run/netns/a")).toEqual({ mode: "ns", path: "/var/run/netns/a" });
     for (const bad of ["bridges", "container:", "ns:", "nonsense"])
-      expect(() => parseNetwork(bad)).toThrow(`--network ${bad}: expected none, host, bridge, container:NAME|ID or ns:PATH`);
+      expect(() => parseNetwork(bad)).toThrow(`--network ${bad}: expected none, host, bridge, pasta, slirp4netns, container:NAME|ID or ns:PATH`);
   });
 
   test("a user namespace of the container's own takes only a new network namespace", () => {
@@ -25,10 +28,40 @@ describe("--network", () => {
     expect(() => checkNetworkUserns({ mode: "host" }, "host", undefined)).not.toThrow();
   });
 
+  test("pasta and slirp4netns: rootless only", () => {
+    const rootless = { uids: [], gids: [], rootless: "own-id" as const };
+    for (const mode of ["pasta", "slirp4netns"] as const) {
+      expect(() => checkNetworkUserns({ mode }, mode, rootless)).not.toThrow();
+      for (const root of [undefined, { uids: [], gids: [] }])
+        expect(() => checkNetworkUserns({ mode }, mode, root)).toThrow(
+          `--network ${mode}: for rootless containers (mycfs run without root); as root, use --network bridge`,
+        );
+    }
+  });
+
   test("as ps shows it", () => {
     expect(networkText(undefined)).toBe("none");
     expect(networkText({ mode: "container", id: "0123456789abcdef" })).toBe("container:0123456789ab");
     expect(networkText({ mode: "ns", path: "/x" })).toBe("ns:/x");
+    const ports = [
+      { hostPort: 8080, containerPort: 80, proto: "tcp" as const },
+      { hostIp: "127.0.0.1", hostPort: 53, containerPort: 5353, proto: "udp" as const },
+    ];
+    expect(networkText({ mode: "pasta", ports, helper: { pid: 7, start: 1 } })).toBe("pasta 0.0.0.0:8080->80/tcp 127.0.0.1:53->5353/udp");
+    expect(networkText({ mode: "slirp4netns", ports: [] })).toBe("slirp4netns");
+  });
+
+  test("pasta forwards -p's ports only, by protocol, each at its address", () => {
+    const argv = pastaArgv(
+      42,
+      [
+        { hostPort: 8080, containerPort: 80, proto: "tcp" },
+        { hostIp: "127.0.0.1", hostPort: 8443, containerPort: 443, proto: "tcp" },
+      ],
+      "/t/pid",
+    );
+    expect(argv.join(" ")).toBe("pasta --config-net --quiet --no-map-gw -t 8080:80 -t 127.0.0.1/8443:443 -u none -T none -U none --pid /t/pid 42");
+    expect(pastaArgv(42, [], "/t/pid").slice(4, 12)).toEqual(["-t", "none", "-u", "none", "-T", "none", "-U", "none"]);
   });
 });
 
@@ -62,6 +95,17 @@ describe("/etc/resolv.conf", () => {
   test("the host's, without loopback nameservers; in the host's namespace unchanged", () => {
     expect(lines(resolvConf(host, () => null, false, none))).toEqual(["nameserver 192.0.2.1", "search example.org", "options ndots:2"]);
     expect(resolvConf(host, () => null, true, none)).toBe(host);
+  });
+
+  test("slirp4netns: its DNS forwarder first, then the host's; --dns instead of both", () => {
+    expect(lines(resolvConf(host, () => null, false, none, SLIRP_DNS))).toEqual([
+      "nameserver 10.0.2.3",
+      "nameserver 192.0.2.1",
+      "search example.org",
+      "options ndots:2",
+    ]);
+    expect(lines(resolvConf("nameserver 127.0.0.1\n", () => null, false, none, SLIRP_DNS))).toEqual(["nameserver 10.0.2.3"]);
+    expect(lines(resolvConf(host, () => null, false, { ...none, dns: ["192.0.2.9"] }, SLIRP_DNS))[0]).toBe("nameserver 192.0.2.9");
   });
 
   test("behind systemd-resolved's stub, its upstream servers; only loopback ones: docker's defaults", () => {

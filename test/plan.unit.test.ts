@@ -101,12 +101,22 @@ describe("buildPlan", () => {
     expect(at(none)).toBe(-1);
     expect(newnet(none)).toBe(CLONE.NEWNET);
     // mycfs gives eth0 to the namespace the clone made, while the child makes its mounts
-    const bridged = buildPlan(spec(), host({ bridge: true }), io);
+    const bridged = buildPlan(spec(), host({ attach: "bridge" }), io);
     expect(newnet(bridged)).toBe(0);
     expect(kinds(bridged)).toContain("loopback");
     expect(kinds(bridged).slice(at(bridged) - 2, at(bridged) + 2)).toEqual(["pivotRoot", "chdir", "sync", "stdio"]);
     expect(clonedNamespaces(false, true) & CLONE.NEWNET).toBe(CLONE.NEWNET);
     expect(clonedNamespaces(false, false) & CLONE.NEWNET).toBe(0);
+  });
+
+  test("pasta and slirp4netns: the child stays dumpable until they have joined its namespaces, no longer", () => {
+    const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
+    for (const attach of ["pasta", "slirp4netns"] as const) {
+      const p = buildPlan(inUserns([range(0, 100000, 65536)]), host({ attach }), io);
+      expect(kinds(p).slice(at(p) - 3, at(p) + 2)).toEqual(["unshare", "hostname", "loopback", "sync", "prctl"]);
+      expect(p[at(p) + 1]).toMatchObject({ kind: "prctl", option: PR.SET_DUMPABLE, arg: 0 });
+      expect(at(p)).toBeLessThan(kinds(p).indexOf("mount"));
+    }
   });
 
   test("mounts happen below the root, before it is switched; limits, privileges, seccomp, exec last", () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
-import { imageDir, MYCFS, overlayMount, tempDir } from "./helpers";
+import { imageDir, MYCFS, tempDir, userStoreOnOverlay } from "./helpers";
 import { buildLayered, LOOK, SEEN } from "./layered";
 
 const user = `mycfs-t${process.pid}`;
@@ -91,17 +91,13 @@ describe("rootless", () => {
   });
 
   test("where overlayfs cannot be mounted (the store on overlayfs), the container runs on a copy, as the user", async () => {
-    const overlay = overlayMount(join(dir, "on-overlay"));
+    const { root, remove } = userStoreOnOverlay(join(dir, "on-overlay"), user);
     try {
-      const root = join(overlay.merged, "store");
-      mkdirSync(root);
-      Bun.spawnSync(["chown", user, root]);
-      chmodSync(overlay.merged, 0o755);
       // the second attempt is a second child, whose maps mycfs writes itself as the first's
       const r = await ownIdOnly(() => asUser(["run", "--rm", "--root", root, "busybox", "sh", "-c", "id -u"]));
       expect(r).toMatchObject({ code: 0, stdout: "0\n" });
     } finally {
-      overlay.remove();
+      remove();
     }
   });
 
@@ -157,7 +153,8 @@ describe("rootless", () => {
     // useradd gave the user an /etc/subuid range, so ids other than root exist inside
     const subuid = Bun.which("newuidmap") && readFileSync("/etc/subuid", "utf8").includes(`${user}:`);
     if (subuid) expect(r.stdout.trim().split("\n").at(-1)).toBe("1000");
-    const limited = await asUser(["run", "--memory", "32m", "busybox", "true"]);
+    // --network none: the suite's namespace has no route out, and the default would say so first
+    const limited = await asUser(["run", "--network", "none", "--memory", "32m", "busybox", "true"]);
     expect(limited.code).toBe(125);
     expect(limited.stderr).toMatch(
       /^mycfs: --memory: the container's cgroup cannot be made in \/sys\/fs\/cgroup\/\S+: Permission denied \(EACCES\); resource limits without root need a cgroup v2 subtree delegated to you \(run mycfs under `systemd-run --user --scope -p Delegate=yes`\), or run without limits\n$/,

@@ -228,7 +228,7 @@ export default defineCommand({
         userns,
         // -P: the image's exposed ports, known only now
         network:
-          net.record.mode === "bridge" && network.publishAll
+          (net.record.mode === "bridge" || net.record.mode === "pasta") && network.publishAll
             ? { ...net.record, ports: [...net.record.ports, ...exposedPorts(config.ExposedPorts)] }
             : net.record,
         etcFiles: network.etcFiles,

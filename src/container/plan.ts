@@ -30,8 +30,10 @@ export interface HostFacts {
   /** An fd of the network namespace the spec's network path names, opened by mycfs
    * (network/join.ts); the child joins it and closes it, as every fd, before exec. */
   netns?: number;
-  /** The bridge network: the clone makes the network namespace, which mycfs gives its eth0. */
-  bridge?: boolean;
+  /** What mycfs gives the child's new network namespace: eth0 on the bridge (the clone
+   * makes the namespace, and mycfs gives it eth0 while the child sets up), or a tap served
+   * by pasta or slirp4netns (network/usernet.ts), the child waiting at Sync.NETWORK. */
+  attach?: "bridge" | "pasta" | "slirp4netns";
 }
 
 export interface Stdio {
@@ -76,7 +78,18 @@ function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps
   const net = spec.linux.namespaces.find((n) => n.type === "network");
   const { netns } = host;
   if (!net) return { unshare: 0, steps: [] };
-  if (net.path === undefined) return { unshare: host.bridge ? 0 : CLONE.NEWNET, steps: [op.loopback()] };
+  if (net.path === undefined) {
+    if (host.attach === "bridge") return { unshare: 0, steps: [op.loopback()] };
+    const tap = host.attach
+      ? [
+          op.sync(
+            Sync.NETWORK,
+            `wait for mycfs to give the new network namespace a tap device, configured by ${host.attach} (started by mycfs in the child's user and network namespaces)`,
+          ),
+        ]
+      : [];
+    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...tap] };
+  }
   if (netns === undefined) throw new Error(`the network namespace ${net.path} was not opened`);
   return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
 }
@@ -90,6 +103,15 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const net = network(spec, host);
+  // pasta and slirp4netns, the user's own processes, open the child's /proc/PID/ns files,
+  // which the kernel refuses them once the child is non-dumpable: it becomes so after they
+  // are done, still before anything of the container exists
+  const helper = host.attach === "pasta" || host.attach === "slirp4netns";
+  const undumpable = op.prctl(
+    op.PR.SET_DUMPABLE,
+    0,
+    "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
+  );
   // (the clone makes the PID namespace; network() says who makes the network one)
   const unshared = (containerNamespaces(false) & ~CLONE.NEWPID & ~CLONE.NEWNET) | net.unshare;
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
@@ -111,10 +133,11 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     // After the sync point, not before: mycfs without root writes the maps through
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
-    op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
+    ...(helper ? [] : [undumpable]),
     op.unshare(unshared, `enter new mount, UTS${net.unshare ? ", IPC and network" : " and IPC"} namespaces`),
     op.hostname(spec.hostname),
     ...net.steps,
+    ...(helper ? [undumpable] : []),
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
@@ -139,7 +162,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     // as late as can be, so that mycfs makes eth0 while the child makes its mounts
-    ...(host.bridge
+    ...(host.attach === "bridge"
       ? [op.sync(Sync.NETWORK, "wait for mycfs to give the network namespace its eth0 on the bridge, with its address and route, made meanwhile")]
       : []),
     op.stdio(io.fds),

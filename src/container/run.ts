@@ -187,9 +187,10 @@ export interface RunOptions {
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
-  /** The bridge: what mycfs makes in the child's network namespace (made by the clone)
-   * while the child sets up, before Sync.NETWORK. */
-  network?(pid: number): void;
+  /** What mycfs makes in the child's network namespace: on the bridge (`cloned`: the clone
+   * makes the namespace) while the child sets up, before Sync.NETWORK; else (pasta,
+   * slirp4netns) at Sync.NETWORK, the child waiting in the namespace it made. */
+  network?: { cloned: boolean; attach(pid: number): void };
 }
 
 /** Runs `plan` (start.ts: the same plan --dry-run prints). */
@@ -201,13 +202,17 @@ export function runContainer(plan: Step[], ns: Namespaces, cgroup: ContainerCgro
       // earlier child turned off (a retry on a copy of the image): mycfs without root
       // writes the new child's maps through /proc/PID, so it must start dumpable again.
       setDumpable(true);
-      return withCgroupFd(cgroup, (v2) => spawn(plan, clonedNamespaces(ns.userns !== undefined, o.network !== undefined), v2));
+      return withCgroupFd(cgroup, (v2) => spawn(plan, clonedNamespaces(ns.userns !== undefined, o.network?.cloned === true), v2));
     },
     hooks: (pid) => {
-      if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? ", user" : ""}${o.network ? " and network" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid) };
+      const net = o.network;
+      if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? ", user" : ""}${net?.cloned ? " and network" : ""} namespace`);
+      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid), ...(net && !net.cloned ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
     },
-    meanwhile: (pid) => ({ [Sync.PREPARED]: o.prepare, [Sync.NETWORK]: o.network && (() => o.network!(pid)) }),
+    meanwhile: (pid) => {
+      const net = o.network;
+      return { [Sync.PREPARED]: o.prepare, ...(net?.cloned ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
+    },
     debug: o.debug,
     io: o.io,
     started: o.started,

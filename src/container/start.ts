@@ -18,6 +18,8 @@ import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
 import type { BridgeRequest, NetworkRecord } from "../network/mode";
 import { attachContainer, reserveBridge, retireBridge } from "../network/bridge";
+import { claimPorts } from "../network/ports";
+import { type Helper, startHelper, type UserNet } from "../network/usernet";
 import { type EtcFilesOf, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
@@ -72,8 +74,19 @@ const hostOf = (o: Start, rootfs: Rootfs, prepared: HostFacts["prepared"]): Host
   ...o.host,
   rootfs,
   prepared,
-  bridge: o.network.mode === "bridge",
+  attach: o.network.mode === "bridge" || o.network.mode === "pasta" || o.network.mode === "slirp4netns" ? o.network.mode : undefined,
 });
+
+/** At Sync.NETWORK: the container's pasta or slirp4netns, started for the child `pid`
+ * (a first attempt's ended first: start.ts retries on a copy of the image), its process
+ * in the record (written now if made already, else when it is). */
+function attachHelper(n: UserNet, pid: number, before: Helper | undefined, reg: Registration | undefined): Helper {
+  before?.stop();
+  const helper = startHelper(n.mode, pid, n.ports);
+  n.helper = helper.ref;
+  reg?.update({ network: n });
+  return helper;
+}
 
 export async function startContainer(o: Start): Promise<number> {
   const { spec, lifecycle, cgroup } = o;
@@ -154,6 +167,11 @@ export async function startContainer(o: Start): Promise<number> {
       network = { mode: "bridge", ...attached };
       effects.made("the container's bridge network", () => retireBridge(state.root, o.id, attached.ports));
     }
+    // pasta's ports likewise (pasta would fail to bind them only once the child waits)
+    if (asked.mode === "pasta" && asked.ports.length) network = { ...asked, ports: await claimPorts(asked.ports) };
+    const usernet = network?.mode === "pasta" || network?.mode === "slirp4netns" ? network : undefined;
+    let helper: Helper | undefined;
+    if (usernet) effects.made(`the container's ${usernet.mode} process`, () => helper?.stop());
     if (early) register();
     let rootfs = await o.rootfs();
     // a container keeps its writable layer until `mycfs rm`, unless --rm or it never ran
@@ -177,7 +195,14 @@ export async function startContainer(o: Start): Promise<number> {
         debug: o.debug,
         io,
         prepare,
-        network: bridged && ((pid) => attachContainer(pid, bridged)),
+        network: bridged
+          ? { cloned: true, attach: (pid) => attachContainer(pid, bridged) }
+          : usernet && {
+              cloned: false,
+              attach: (pid) => {
+                helper = attachHelper(usernet, pid, helper, reg);
+              },
+            },
         started: (pid) => {
           ran = true;
           reg!.running(pid);

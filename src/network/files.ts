@@ -13,12 +13,13 @@ export const ETC_FILES = ["hostname", "hosts", "resolv.conf"] as const;
 export type EtcFiles = Record<(typeof ETC_FILES)[number], string>;
 
 /** The files' text; hostNet: in the host's network namespace; addresses: the container's
- * own on the bridge network, known once they are leased (container/start.ts). */
+ * own on the bridge network, known once they are leased (container/start.ts); gatewayDns:
+ * the network's own DNS forwarder, first (slirp4netns's, as podman does). */
 export type EtcFilesOf = (addresses?: string[]) => EtcFiles;
 
-export function etcFiles(hostname: string, hostNet: boolean, extraHosts: ExtraHost[], dns: DnsFlags): EtcFilesOf {
+export function etcFiles(hostname: string, hostNet: boolean, extraHosts: ExtraHost[], dns: DnsFlags, gatewayDns?: string): EtcFilesOf {
   const hostHosts = hostNet ? (readFile("/etc/hosts") ?? "") : null;
-  const resolv = containerResolvConf(hostNet, dns);
+  const resolv = containerResolvConf(hostNet, dns, gatewayDns);
   return (addresses) => ({ hostname: `${hostname}\n`, hosts: hostsFile(hostname, extraHosts, hostHosts, addresses), "resolv.conf": resolv });
 }
 

@@ -3,7 +3,8 @@
 // host's); behind systemd-resolved's stub (127.0.0.53) the upstream servers it lists in
 // /run/systemd/resolve/resolv.conf; docker's public defaults where none remain. In the
 // host's network namespace loopback reaches the host's resolver: its file as it is.
-// --dns, --dns-search and --dns-option replace their parts.
+// --dns, --dns-search and --dns-option replace their parts. A network with a DNS forwarder
+// of its own (slirp4netns's 10.0.2.3) has it first, before the host's, as podman does.
 import { MycfsError } from "../errors";
 import { log } from "../log";
 import { readFile } from "../native/lib";
@@ -55,7 +56,7 @@ export function checkDnsFlags(f: DnsFlags): DnsFlags {
 }
 
 /** The file's text, from the host's file(s) as read (null: missing). */
-export function resolvConf(hostText: string | null, upstream: () => string | null, hostNet: boolean, f: DnsFlags): string {
+export function resolvConf(hostText: string | null, upstream: () => string | null, hostNet: boolean, f: DnsFlags, gatewayDns?: string): string {
   if (hostNet && !f.dns.length && !f.search.length && !f.options.length && hostText !== null) return hostText;
   let host = parse(hostText ?? "");
   if (!hostNet && host.nameservers.length === 1 && host.nameservers[0] === STUB) {
@@ -63,6 +64,7 @@ export function resolvConf(hostText: string | null, upstream: () => string | nul
     if (up !== null) host = parse(up);
   }
   let nameservers = f.dns.length ? f.dns : hostNet ? host.nameservers : host.nameservers.filter((ip) => !loopback(ip));
+  if (gatewayDns && !f.dns.length) nameservers = [gatewayDns, ...nameservers.filter((ip) => ip !== gatewayDns)];
   if (!nameservers.length) {
     log.info(`the host's resolv.conf names no nameserver the container can reach: it gets ${DEFAULT_DNS.join(" and ")} (--dns chooses others)`);
     nameservers = DEFAULT_DNS;
@@ -79,7 +81,7 @@ export function resolvConf(hostText: string | null, upstream: () => string | nul
 }
 
 /** The container's resolv.conf from the host's files. */
-export function containerResolvConf(hostNet: boolean, f: DnsFlags): string {
+export function containerResolvConf(hostNet: boolean, f: DnsFlags, gatewayDns?: string): string {
   const files = hostResolvFiles();
-  return resolvConf(readFile(files.host), () => readFile(files.resolved), hostNet, f);
+  return resolvConf(readFile(files.host), () => readFile(files.resolved), hostNet, f, gatewayDns);
 }

@@ -1,6 +1,7 @@
 // Stale state: a container whose supervisor died (SIGKILL, OOM, a crash) cannot be
 // running — the kernel killed it (PR_SET_PDEATHSIG), or mycfs does now — but its cgroup,
-// writable layer, and on the bridge network its port rules and address, are still there
+// writable layer, on the bridge network its port rules and address, and its pasta process
+// are still there
 // and its record still says running. Every command that reads the state cleans that up
 // first, under the lock, so `ps` never shows a dead container as running. After a reboot (the state directory emptied), a container
 // directory in the store that no state refers to is removed too.
@@ -12,6 +13,7 @@ import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLin
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
 import { retireBridge } from "../network/bridge";
+import { stopHelper } from "../network/usernet";
 
 const SIGKILL = 9;
 
@@ -29,6 +31,8 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
   for (const undo of [
     () => s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove(),
     () => s.network?.mode === "bridge" && retireBridge(dir.root, s.id, s.network.ports),
+    // pasta outlives a namespace it joined by pid (slirp4netns ended with mycfs's exit fd)
+    () => s.network && "helper" in s.network && isAlive(s.network.helper, s.bootId) && stopHelper(s.network.helper!),
   ]) {
     try {
       undo();

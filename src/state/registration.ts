@@ -19,6 +19,12 @@ export class Registration {
     return new Registration(dir, state);
   }
 
+  /** Records what became known while the container starts. */
+  update(fields: Partial<ContainerState>) {
+    Object.assign(this.state, fields);
+    this.dir.write(this.state);
+  }
+
   running(pid: number) {
     Object.assign(this.state, { status: "running", container: processRef(pid), started: new Date().toISOString() });
     this.dir.write(this.state);

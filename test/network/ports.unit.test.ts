@@ -77,5 +77,5 @@ test("--network bridge: root's, with or without --userns; never rootless", () =>
   expect(networkText({ mode: "bridge", ip: "10.87.0.2", prefix: 16, gateway: "10.87.0.1", veth: "veth01234567", ports })).toBe(
     "bridge:10.87.0.2 0.0.0.0:8080->80/tcp 127.0.0.1:53->53/udp",
   );
-  expect(() => parseNetwork("overlay")).toThrow("--network overlay: expected none, host, bridge, container:NAME|ID or ns:PATH");
+  expect(() => parseNetwork("overlay")).toThrow("--network overlay: expected none, host, bridge, pasta, slirp4netns, container:NAME|ID or ns:PATH");
 });
