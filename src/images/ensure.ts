@@ -2,7 +2,6 @@
 // (or always, or never: --pull). On `mycfs run`'s start path: when the image is there,
 // nothing but its record is read; the pulling code loads only when needed.
 import { MycfsError } from "../errors";
-import { fileType } from "../native/lib";
 import { EMBEDDED, embeddedRef, isEmbedded } from "./embedded";
 import type { PullOptions } from "./pull";
 import { parseRef } from "./refs";
@@ -18,7 +17,7 @@ export async function ensureImage(store: Store, name: string, policy: PullPolicy
   const ref = embedded ? embeddedRef : parsed;
   const have = store.image(ref);
   // the embedded image is always this executable's own, whatever the policy
-  if (have?.layers.every((l) => fileType(store.layer(l)) !== null) && (embedded ? have.digest === EMBEDDED.digest : policy !== "always")) return have;
+  if (have && store.hasLayers(have) && (embedded ? have.digest === EMBEDDED.digest : policy !== "always")) return have;
   if (policy === "never" && !embedded) throw new MycfsError(`image ${ref.display} is not in the store and ${why}; pull it first: mycfs pull ${ref.display}`);
   const { pullImage } = await import("./pull");
   return pullImage(store, ref, opts);

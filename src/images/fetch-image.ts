@@ -41,7 +41,7 @@ export async function fetchImage(store: Store, ref: ImageRef, source: ImageSourc
   const have = store.image(ref);
   // (the same digest of an index names another platform's layers)
   const layers = manifest.layers.map((l) => l.digest);
-  if (have?.digest === image.digest && `${have.layers}` === `${layers}` && layers.every((l) => fileType(store.layer(l)) !== null)) {
+  if (have?.digest === image.digest && `${have.layers}` === `${layers}` && store.hasLayers(have)) {
     log.info(`${ref.display} is up to date (${image.digest})`);
     return have;
   }

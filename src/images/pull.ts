@@ -3,7 +3,7 @@
 // and installed while its digest is checked. Ctrl-C leaves nothing behind.
 import { MycfsError } from "../errors";
 import { log } from "../log";
-import { close, fileType } from "../native/lib";
+import { close } from "../native/lib";
 import { alpineIndexUrl, alpineRelease, DEFAULT_MIRROR, type Release } from "./alpine";
 import { download, fetchText, type DownloadOptions } from "./download";
 import { EMBEDDED, embeddedRef, installEmbedded, isEmbedded } from "./embedded";
@@ -87,7 +87,7 @@ export async function pullImage(store: Store, ref: ImageRef, opts: PullOptions):
       const dl: DownloadOptions = { timeout: (opts.timeout ?? 30) * 1000, retries: RETRIES, signal };
       const release = await locate(ref, opts, dl);
       const have = store.image(ref);
-      if (have && release.sha256 && have.digest === `sha256:${release.sha256}` && have.layers.every((l) => fileType(store.layer(l)) !== null)) {
+      if (have && release.sha256 && have.digest === `sha256:${release.sha256}` && store.hasLayers(have)) {
         log.info(`${ref.display} is up to date${have.version ? ` (${have.version})` : ""}`);
         return have;
       }

@@ -71,6 +71,10 @@ export class Store {
   layer(digest: string) {
     return join(this.root, "layers", digest.replace(/^sha256:/, ""));
   }
+  /** Whether every layer of the image is unpacked in the store. */
+  hasLayers(image: ImageRecord): boolean {
+    return image.layers.every((d) => fileType(this.layer(d)) !== null);
+  }
   /** The image's layer directories, the top one first, as overlayfs stacks them. */
   layerDirs(image: ImageRecord): string[] {
     return image.layers.map((d) => this.layer(d)).reverse();
