@@ -17,8 +17,8 @@ export interface Lease {
   ports: Port[];
   owner: ProcessRef;
   boot: string;
-  /** The container ended: its ports were freed, its host veth may still be there until the
-   * kernel takes its namespace down (see bridge.ts retireBridge). */
+  /** The container ended, and its ports were freed (bridge.ts retireBridge), before the
+   * mycfs that owns the lease did. */
   ended?: true;
 }
 
@@ -48,12 +48,12 @@ function writeLeases(stateRoot: string, leases: Lease[]) {
 export const isStale = (l: Lease) => l.ended === true || !isAlive(l.owner, l.boot);
 
 /** Under the lock: an address for container `id` and its ports, with every stale lease
- * dropped but those of ended containers whose veth is still there (`lingering`), whose
- * addresses stay taken meanwhile; returns the lease and the dropped ones (whose leftovers
- * the caller removes). */
+ * dropped but those whose veth is still there (`lingering`: the kernel takes its
+ * namespace down in its own time, or someone keeps it open), whose addresses stay taken
+ * meanwhile; returns the lease and the dropped ones (whose leftovers the caller removes). */
 export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: Port[], lingering: (l: Lease) => boolean): { lease: Lease; stale: Lease[] } {
   const all = readLeases(stateRoot);
-  const kept = all.filter((l) => !isStale(l) || (l.ended && lingering(l)));
+  const kept = all.filter((l) => !isStale(l) || lingering(l));
   const stale = all.filter((l) => !kept.includes(l));
   const live = kept.filter((l) => !l.ended);
   const taken = new Map(live.flatMap((l) => l.ports.map((p) => [portKey(p), l] as const)));

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseRef } from "../../src/images/refs";
 import { Store } from "../../src/images/store";
+import { isStale, readLeases } from "../../src/network/ipam";
 import { mycfs, overlayMount, tempDir, testStore } from "../helpers";
 import { netSandbox, SANDBOX_IP, SANDBOX_IP6, SERVER, SERVER6, untilPrinted } from "./sandbox";
 
@@ -19,11 +20,8 @@ async function detached(args: string[], cmd: string[]): Promise<string> {
   return r.stdout.trim();
 }
 const stateOf = (id: string) => JSON.parse(readFileSync(join(sb.state, id, "state.json"), "utf8"));
-/** The leases held: an ended container's stays, marked, until the next start takes it back. */
-const leases = (): { id: string; ip: string }[] => {
-  const f = join(sb.state, "network", "leases.json");
-  return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as { id: string; ip: string; ended?: true }[]).filter((l) => !l.ended) : [];
-};
+/** The leases held: an ended container's stays, stale, until the next start takes it back. */
+const leases = () => readLeases(sb.state).filter((l) => !isStale(l));
 const portRules = () => sb.inSandbox("nft list chain inet mycfs ports 2>/dev/null || true");
 const veths = () =>
   sb
@@ -279,7 +277,7 @@ describe("-p", () => {
     process.kill(s.supervisor.pid, "SIGKILL");
     await eventually(() => !existsSync(`/proc/${s.container.pid}`));
     // no ps between: the stale lease still holds its port and address
-    expect(leases().map((l) => l.id)).toEqual([id]);
+    expect(readLeases(sb.state).map((l) => l.id)).toEqual([id]);
     const next = await detached(["-p", "8083:80", "--hostname", "next"], HTTPD);
     expect(leases().map((l) => l.id)).toEqual([next]);
     expect(portRules()).not.toContain(id);
