@@ -93,6 +93,7 @@ export function freezeContainer(cg: ContainerCgroup, pid: number, timeoutMs = 10
     throw new MycfsError(`pause: ${f.dir} did not freeze within ${timeoutMs / 1000} s; the container runs on`);
   }
   if (f.temporary) {
+    if (!cg.dirs.size) throw new MycfsError("pause: the container has no cgroup (rootless without limits): nothing lists its processes");
     if (fs.read(`${f.dir}/freezer.state`) === null) ContainerCgroup.of(fs, { mode: "v1", hierarchies: [f.temporary] }, cg.name).create();
     try {
       // every hierarchy it has lists all its processes

@@ -23,7 +23,13 @@
 // its mount, UTS, IPC, network, cgroup (and user, if it has its own) namespaces, its root as
 // the mount namespace's, then execve. The hook keeps mycfs's user, capabilities and cgroup
 // (v2: `cgroupFd`, the container's directory, to be born there), and its argv[0] is its
-// path: the child's exec step takes argv[0] as the file.
+// path: the child's exec step takes argv[0] as the file. mycfs makes itself non-dumpable
+// first, as exec does. Unlike exec, hooks do not go through the enter program (exec.ts
+// throughEnterProgram), as they run before the user's program is executed: nothing of the
+// container runs yet that could reach the child before it execs, even with CAP_SYS_PTRACE.
+// A rootless container's user owns its namespaces and could: mycfs without root refuses.
+// (The core must not run them into namespaces other containers share, a pod's, whose
+// processes may run.)
 import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,12 +158,20 @@ function startHere(hook: Hook, fds: [number, number, number]): Started | string 
 
 /** Through exec's machinery: a plan walked by a child cloned into the container. */
 async function startInside(hook: Hook, enter: NonNullable<HookOptions["enter"]>, fds: [number, number, number]): Promise<Started | string> {
-  const [{ pidfdOpen, close, spawnInto }, op, { runPlan }] = await Promise.all([import("../native/lib"), import("../plan/ops"), import("../container/run")]);
+  const [{ pidfdOpen, close, setDumpable, spawnInto }, op, { runPlan }] = await Promise.all([
+    import("../native/lib"),
+    import("../plan/ops"),
+    import("../container/run"),
+  ]);
   const pidfd = pidfdOpen(enter.pid);
   if (pidfd === null) return `the container's process ${enter.pid} is gone`;
   // its own user namespace is joined too; joining one's own is an error (EINVAL)
   const ns = (pid: number | "self", name: string) => readlinkSync(`/proc/${pid}/ns/${name}`);
   const userns = ns(enter.pid, "user") !== ns("self", "user") ? CLONE.NEWUSER : 0;
+  if (process.getuid?.() !== 0) {
+    close(pidfd);
+    return "refused: mycfs runs hooks in a container's namespaces only as root (a rootless container's user could reach the hook's process before it starts)";
+  }
   const flags = userns | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP;
   let pid = 0;
   const plan = [
@@ -166,6 +180,8 @@ async function startInside(hook: Hook, enter: NonNullable<HookOptions["enter"]>,
     op.stdio(fds),
     op.exec({ argv: [hook.path, ...(hook.args ?? []).slice(1)], env: hook.env ?? [], path: "", init: false, ctty: false }),
   ];
+  // the child shares our memory, and with it our dumpability, until it execs (exec.ts)
+  setDumpable(false);
   const io = { fds, ctty: false, afterSpawn() {}, start() {}, drained: async () => {}, restore() {} };
   const exited = runPlan({
     plan,
