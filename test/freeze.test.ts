@@ -52,6 +52,8 @@ async function standsStill(pid: number): Promise<boolean> {
   return ticks(pid) === before;
 }
 
+const procState = (pid: number) => /^State:\t(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
+
 const freezerLine = (pid: number) => /^\d+:freezer:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))![1]!;
 
 describe("pause and resume", () => {
@@ -73,6 +75,8 @@ describe("pause and resume", () => {
     const all = readFileSync(`${cg.dirs.values().next().value!}/cgroup.procs`, "utf8").trim().split("\n");
     expect(procs.toSorted()).toEqual(all.toSorted());
     expect(await standsStill(pid)).toBe(true);
+    // the v1 freezer holds each task in the refrigerator: uninterruptible, as ps shows it
+    expect(procState(pid)).toBe("D (disk sleep)");
     freezeContainer(cg, pid); // again: nothing changes
     expect(freezerState(cg, pid)).toBe("FROZEN");
 
