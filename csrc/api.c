@@ -260,10 +260,133 @@ int mycfs_pipe(int32_t *out) {
 
 const char *mycfs_strerror(int err) { return strerror(err); }
 
+#ifdef __GLIBC__
 const char *mycfs_errname(int err) {
   const char *name = strerrorname_np(err);
   return name ? name : "";
 }
+#else
+/* musl has no strerrorname_np: the names of Linux's errno values (the same numbers on
+ * x86_64 and arm64), as glibc's answers them. */
+static const char *const errnames[] = {
+    [EPERM] = "EPERM",
+    [ENOENT] = "ENOENT",
+    [ESRCH] = "ESRCH",
+    [EINTR] = "EINTR",
+    [EIO] = "EIO",
+    [ENXIO] = "ENXIO",
+    [E2BIG] = "E2BIG",
+    [ENOEXEC] = "ENOEXEC",
+    [EBADF] = "EBADF",
+    [ECHILD] = "ECHILD",
+    [EAGAIN] = "EAGAIN",
+    [ENOMEM] = "ENOMEM",
+    [EACCES] = "EACCES",
+    [EFAULT] = "EFAULT",
+    [ENOTBLK] = "ENOTBLK",
+    [EBUSY] = "EBUSY",
+    [EEXIST] = "EEXIST",
+    [EXDEV] = "EXDEV",
+    [ENODEV] = "ENODEV",
+    [ENOTDIR] = "ENOTDIR",
+    [EISDIR] = "EISDIR",
+    [EINVAL] = "EINVAL",
+    [ENFILE] = "ENFILE",
+    [EMFILE] = "EMFILE",
+    [ENOTTY] = "ENOTTY",
+    [ETXTBSY] = "ETXTBSY",
+    [EFBIG] = "EFBIG",
+    [ENOSPC] = "ENOSPC",
+    [ESPIPE] = "ESPIPE",
+    [EROFS] = "EROFS",
+    [EMLINK] = "EMLINK",
+    [EPIPE] = "EPIPE",
+    [EDOM] = "EDOM",
+    [ERANGE] = "ERANGE",
+    [EDEADLK] = "EDEADLK",
+    [ENAMETOOLONG] = "ENAMETOOLONG",
+    [ENOLCK] = "ENOLCK",
+    [ENOSYS] = "ENOSYS",
+    [ENOTEMPTY] = "ENOTEMPTY",
+    [ELOOP] = "ELOOP",
+    [ENOMSG] = "ENOMSG",
+    [EIDRM] = "EIDRM",
+    [ENOSTR] = "ENOSTR",
+    [ENODATA] = "ENODATA",
+    [ETIME] = "ETIME",
+    [ENOSR] = "ENOSR",
+    [ENOLINK] = "ENOLINK",
+    [EPROTO] = "EPROTO",
+    [EBADMSG] = "EBADMSG",
+    [EOVERFLOW] = "EOVERFLOW",
+    [EILSEQ] = "EILSEQ",
+    [EUSERS] = "EUSERS",
+    [ENOTSOCK] = "ENOTSOCK",
+    [EDESTADDRREQ] = "EDESTADDRREQ",
+    [EMSGSIZE] = "EMSGSIZE",
+    [EPROTOTYPE] = "EPROTOTYPE",
+    [ENOPROTOOPT] = "ENOPROTOOPT",
+    [EPROTONOSUPPORT] = "EPROTONOSUPPORT",
+    [ESOCKTNOSUPPORT] = "ESOCKTNOSUPPORT",
+    [EOPNOTSUPP] = "EOPNOTSUPP",
+    [EPFNOSUPPORT] = "EPFNOSUPPORT",
+    [EAFNOSUPPORT] = "EAFNOSUPPORT",
+    [EADDRINUSE] = "EADDRINUSE",
+    [EADDRNOTAVAIL] = "EADDRNOTAVAIL",
+    [ENETDOWN] = "ENETDOWN",
+    [ENETUNREACH] = "ENETUNREACH",
+    [ENETRESET] = "ENETRESET",
+    [ECONNABORTED] = "ECONNABORTED",
+    [ECONNRESET] = "ECONNRESET",
+    [ENOBUFS] = "ENOBUFS",
+    [EISCONN] = "EISCONN",
+    [ENOTCONN] = "ENOTCONN",
+    [ESHUTDOWN] = "ESHUTDOWN",
+    [ETOOMANYREFS] = "ETOOMANYREFS",
+    [ETIMEDOUT] = "ETIMEDOUT",
+    [ECONNREFUSED] = "ECONNREFUSED",
+    [EHOSTDOWN] = "EHOSTDOWN",
+    [EHOSTUNREACH] = "EHOSTUNREACH",
+    [EALREADY] = "EALREADY",
+    [EINPROGRESS] = "EINPROGRESS",
+    [ESTALE] = "ESTALE",
+    [EDQUOT] = "EDQUOT",
+    [ECANCELED] = "ECANCELED",
+    [EOWNERDEAD] = "EOWNERDEAD",
+    [ENOTRECOVERABLE] = "ENOTRECOVERABLE",
+    [ERFKILL] = "ERFKILL",
+    [EHWPOISON] = "EHWPOISON",
+    [ENOMEDIUM] = "ENOMEDIUM",
+    [EMEDIUMTYPE] = "EMEDIUMTYPE",
+    [ENOKEY] = "ENOKEY",
+    [EKEYEXPIRED] = "EKEYEXPIRED",
+    [EKEYREVOKED] = "EKEYREVOKED",
+    [EKEYREJECTED] = "EKEYREJECTED",
+};
+
+const char *mycfs_errname(int err) {
+  const char *name = err > 0 && err < (int)(sizeof errnames / sizeof *errnames) ? errnames[err] : 0;
+  return name ? name : "";
+}
+#endif
+
+/* How this library was built, for `mycfs version`: the compiler, the C library whose
+ * headers it was compiled against, the architecture. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#if defined(__GLIBC__)
+#define LIBC "glibc " STR(__GLIBC__) "." STR(__GLIBC_MINOR__)
+#else
+#define LIBC "musl"
+#endif
+#if defined(__x86_64__)
+#define ARCH "x86_64"
+#elif defined(__aarch64__)
+#define ARCH "aarch64"
+#else
+#define ARCH "unknown"
+#endif
+const char *mycfs_build_info(void) { return "gcc " __VERSION__ ", " LIBC ", " ARCH; }
 
 /* Thin file system calls for the start path, where loading node:fs would cost more
  * than the container itself takes to start. */
