@@ -74,7 +74,8 @@ async function buildLibrary(t: Target) {
   const ENTER = join(t.dir, "mycfs-enter");
   if (!stale(out, [...sources, ENTER])) return;
   const objDir = join(t.dir, "obj");
-  const include = t.include ? ["-idirafter", t.include] : [];
+  // -Wa,-I: where enter_image.c's .incbin finds this target's enter program
+  const include = [...(t.include ? ["-idirafter", t.include] : []), `-Wa,-I${t.dir}`];
   mkdirSync(objDir, { recursive: true });
   const cfiles = sources.filter((s) => s.endsWith(".c"));
   const objects = cfiles.map((c) => join(objDir, c.slice(5).replaceAll("/", "-").replace(/\.c$/, ".o")));
