@@ -74,6 +74,15 @@ describe("the release files", () => {
       // libmycfs needs only the C library (zlib is dlopen'd, and optional)
       const needed = [...(await spawnResult(["readelf", "-d", lib])).stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(.+)\]/g)].map((m) => m[1]);
       expect(needed).toEqual(t.endsWith("-musl") ? ["libc.so"] : ["libc.so.6"]);
+      // the enter program `exec` runs is the target's own, inside its libmycfs
+      expect(readFileSync(lib).includes(readFileSync(join(built(t), "mycfs-enter")))).toBe(true);
+      // the glibc the README names: 2.34 for libmycfs, 2.17 for Bun
+      if (!t.endsWith("-musl")) {
+        const newest = async (f: string) =>
+          [...(await spawnResult(["objdump", "-T", f])).stdout.matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1])).reduce((a, b) => Math.max(a, b));
+        expect(await newest(lib)).toBe(34);
+        expect(await newest(file(t))).toBeLessThanOrEqual(34);
+      }
     }
   });
 });
