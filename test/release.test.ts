@@ -87,6 +87,22 @@ describe("the release files", () => {
   });
 });
 
+test("musl's libmycfs names every errno as glibc's does (its own table; musl has no strerrorname_np)", async () => {
+  const dir = tempDir("errnames");
+  try {
+    const names = async (cc: string[], lib: string) => {
+      const bin = join(dir, cc[0]!);
+      expect((await spawnResult([...cc, "-o", bin, "test/release/errnames.c", "-ldl"])).code).toBe(0);
+      return (await spawnResult([bin, lib])).stdout;
+    };
+    const glibc = await names(["cc"], join(built("linux-x64"), "libmycfs.so"));
+    expect(glibc).toContain("2 ENOENT\n");
+    expect(await names(["musl-gcc"], join(built("linux-x64-musl"), "libmycfs.so"))).toBe(glibc);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe("linux-x64 on this host", () => {
   test("copied alone: version, --dry-run, an import, containers", async () => {
     const dir = tempDir("release-x64");
