@@ -1,7 +1,7 @@
 // The release files (`npm run release`): each one's size, what it embeds (libmycfs and the
 // busybox image, ≤ 2 MB together), and its start: `version` (Bun's start and libmycfs
 // loaded) and, on x86_64, a container's start and exit. The musl ones run through musl's
-// loader with the test's musl root's libstdc++; the arm64 ones under qemu-user, whose
+// loader with the test's musl root's libstdc++; the arm64 ones under QEMU 10's user mode, whose
 // times are the emulator's (the arm64 VM test prints a start inside an emulated machine).
 //   sudo bun bench/release.ts [ROUNDS]     (npm run bench:release builds the files first)
 import { $ } from "bun";
@@ -9,10 +9,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { muslRoot } from "../test/release/musl-root";
+import { qemuAarch64 } from "../test/release/qemu-user";
 import { median, need, privateState, quantile, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 20);
-await need({ hyperfine: "hyperfine", "qemu-aarch64-static": "qemu-user-static" });
+await need({ hyperfine: "hyperfine" });
+const qemu = await qemuAarch64();
 const TARGETS = ["linux-x64", "linux-x64-musl", "linux-arm64", "linux-arm64-musl"];
 const file = (t: string) => resolve("dist/release", `mycfs-${t}`);
 const built = (t: string) => resolve("build/release", t, "tree/build");
@@ -27,8 +29,8 @@ try {
   const argv: Record<string, string[]> = {
     "linux-x64": [file("linux-x64")],
     "linux-x64-musl": ["/lib/ld-musl-x86_64.so.1", "--library-path", join(roots.x64, "usr/lib"), file("linux-x64-musl")],
-    "linux-arm64": ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", file("linux-arm64")],
-    "linux-arm64-musl": ["qemu-aarch64-static", "-L", roots.arm64, file("linux-arm64-musl")],
+    "linux-arm64": [qemu, "-L", "/usr/aarch64-linux-gnu", file("linux-arm64")],
+    "linux-arm64-musl": [qemu, "-L", roots.arm64, file("linux-arm64-musl")],
   };
   const commands: Record<string, string[]> = {};
   for (const t of TARGETS) commands[`${t} version`] = [...argv[t]!, "version"];
