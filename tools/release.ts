@@ -84,7 +84,9 @@ async function targets(root: string): Promise<Release[]> {
   return all;
 }
 
-/** Bun's executable for a target: its npm package, fetched once with `npm pack`. */
+/** Bun's executable for a target: its npm package, fetched once with `npm pack` and held to
+ * the integrity package-lock.json records for it (bun's optional dependencies, one per
+ * platform). */
 async function bunFor(t: Release): Promise<string> {
   const dir = resolve("build/release-bun", `${t.bunPackage.replace("@oven/", "")}-${BUN_VERSION}`);
   const bin = join(dir, "package/bin/bun");
@@ -93,6 +95,12 @@ async function bunFor(t: Release): Promise<string> {
   mkdirSync(dir, { recursive: true });
   await $`npm pack --silent ${`${t.bunPackage}@${BUN_VERSION}`}`.cwd(dir).quiet();
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
+  const locked = (JSON.parse(readFileSync("package-lock.json", "utf8")).packages as Record<string, { version: string; integrity: string }>)[
+    `node_modules/${t.bunPackage}`
+  ];
+  const integrity = `sha512-${new Bun.CryptoHasher("sha512").update(readFileSync(join(dir, tgz))).digest("base64")}`;
+  if (locked?.version !== BUN_VERSION || locked.integrity !== integrity)
+    throw new Error(`${t.bunPackage}@${BUN_VERSION}: ${integrity} is not what package-lock.json records (${locked?.version} ${locked?.integrity})`);
   await $`tar -xzf ${tgz}`.cwd(dir);
   rmSync(join(dir, tgz));
   return bin;
