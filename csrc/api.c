@@ -260,10 +260,171 @@ int mycfs_pipe(int32_t *out) {
 
 const char *mycfs_strerror(int err) { return strerror(err); }
 
+#ifdef __GLIBC__
 const char *mycfs_errname(int err) {
   const char *name = strerrorname_np(err);
   return name ? name : "";
 }
+#else
+/* musl has no strerrorname_np: the names of Linux's errno values (the same numbers on
+ * x86_64 and arm64), as glibc's answers them (test/release.test.ts compares the two). */
+static const char *const errnames[] = {
+    [EPERM] = "EPERM",
+    [ENOENT] = "ENOENT",
+    [ESRCH] = "ESRCH",
+    [EINTR] = "EINTR",
+    [EIO] = "EIO",
+    [ENXIO] = "ENXIO",
+    [E2BIG] = "E2BIG",
+    [ENOEXEC] = "ENOEXEC",
+    [EBADF] = "EBADF",
+    [ECHILD] = "ECHILD",
+    [EAGAIN] = "EAGAIN",
+    [ENOMEM] = "ENOMEM",
+    [EACCES] = "EACCES",
+    [EFAULT] = "EFAULT",
+    [ENOTBLK] = "ENOTBLK",
+    [EBUSY] = "EBUSY",
+    [EEXIST] = "EEXIST",
+    [EXDEV] = "EXDEV",
+    [ENODEV] = "ENODEV",
+    [ENOTDIR] = "ENOTDIR",
+    [EISDIR] = "EISDIR",
+    [EINVAL] = "EINVAL",
+    [ENFILE] = "ENFILE",
+    [EMFILE] = "EMFILE",
+    [ENOTTY] = "ENOTTY",
+    [ETXTBSY] = "ETXTBSY",
+    [EFBIG] = "EFBIG",
+    [ENOSPC] = "ENOSPC",
+    [ESPIPE] = "ESPIPE",
+    [EROFS] = "EROFS",
+    [EMLINK] = "EMLINK",
+    [EPIPE] = "EPIPE",
+    [EDOM] = "EDOM",
+    [ERANGE] = "ERANGE",
+    [EDEADLK] = "EDEADLK",
+    [ENAMETOOLONG] = "ENAMETOOLONG",
+    [ENOLCK] = "ENOLCK",
+    [ENOSYS] = "ENOSYS",
+    [ENOTEMPTY] = "ENOTEMPTY",
+    [ELOOP] = "ELOOP",
+    [ENOMSG] = "ENOMSG",
+    [EIDRM] = "EIDRM",
+    [ECHRNG] = "ECHRNG",
+    [EL2NSYNC] = "EL2NSYNC",
+    [EL3HLT] = "EL3HLT",
+    [EL3RST] = "EL3RST",
+    [ELNRNG] = "ELNRNG",
+    [EUNATCH] = "EUNATCH",
+    [ENOCSI] = "ENOCSI",
+    [EL2HLT] = "EL2HLT",
+    [EBADE] = "EBADE",
+    [EBADR] = "EBADR",
+    [EXFULL] = "EXFULL",
+    [ENOANO] = "ENOANO",
+    [EBADRQC] = "EBADRQC",
+    [EBADSLT] = "EBADSLT",
+    [EBFONT] = "EBFONT",
+    [ENOSTR] = "ENOSTR",
+    [ENODATA] = "ENODATA",
+    [ETIME] = "ETIME",
+    [ENOSR] = "ENOSR",
+    [ENONET] = "ENONET",
+    [ENOPKG] = "ENOPKG",
+    [EREMOTE] = "EREMOTE",
+    [ENOLINK] = "ENOLINK",
+    [EADV] = "EADV",
+    [ESRMNT] = "ESRMNT",
+    [ECOMM] = "ECOMM",
+    [EPROTO] = "EPROTO",
+    [EMULTIHOP] = "EMULTIHOP",
+    [EDOTDOT] = "EDOTDOT",
+    [EBADMSG] = "EBADMSG",
+    [EOVERFLOW] = "EOVERFLOW",
+    [ENOTUNIQ] = "ENOTUNIQ",
+    [EBADFD] = "EBADFD",
+    [EREMCHG] = "EREMCHG",
+    [ELIBACC] = "ELIBACC",
+    [ELIBBAD] = "ELIBBAD",
+    [ELIBSCN] = "ELIBSCN",
+    [ELIBMAX] = "ELIBMAX",
+    [ELIBEXEC] = "ELIBEXEC",
+    [EILSEQ] = "EILSEQ",
+    [ERESTART] = "ERESTART",
+    [ESTRPIPE] = "ESTRPIPE",
+    [EUSERS] = "EUSERS",
+    [ENOTSOCK] = "ENOTSOCK",
+    [EDESTADDRREQ] = "EDESTADDRREQ",
+    [EMSGSIZE] = "EMSGSIZE",
+    [EPROTOTYPE] = "EPROTOTYPE",
+    [ENOPROTOOPT] = "ENOPROTOOPT",
+    [EPROTONOSUPPORT] = "EPROTONOSUPPORT",
+    [ESOCKTNOSUPPORT] = "ESOCKTNOSUPPORT",
+    [EOPNOTSUPP] = "EOPNOTSUPP",
+    [EPFNOSUPPORT] = "EPFNOSUPPORT",
+    [EAFNOSUPPORT] = "EAFNOSUPPORT",
+    [EADDRINUSE] = "EADDRINUSE",
+    [EADDRNOTAVAIL] = "EADDRNOTAVAIL",
+    [ENETDOWN] = "ENETDOWN",
+    [ENETUNREACH] = "ENETUNREACH",
+    [ENETRESET] = "ENETRESET",
+    [ECONNABORTED] = "ECONNABORTED",
+    [ECONNRESET] = "ECONNRESET",
+    [ENOBUFS] = "ENOBUFS",
+    [EISCONN] = "EISCONN",
+    [ENOTCONN] = "ENOTCONN",
+    [ESHUTDOWN] = "ESHUTDOWN",
+    [ETOOMANYREFS] = "ETOOMANYREFS",
+    [ETIMEDOUT] = "ETIMEDOUT",
+    [ECONNREFUSED] = "ECONNREFUSED",
+    [EHOSTDOWN] = "EHOSTDOWN",
+    [EHOSTUNREACH] = "EHOSTUNREACH",
+    [EALREADY] = "EALREADY",
+    [EINPROGRESS] = "EINPROGRESS",
+    [ESTALE] = "ESTALE",
+    [EUCLEAN] = "EUCLEAN",
+    [ENOTNAM] = "ENOTNAM",
+    [ENAVAIL] = "ENAVAIL",
+    [EISNAM] = "EISNAM",
+    [EREMOTEIO] = "EREMOTEIO",
+    [EDQUOT] = "EDQUOT",
+    [ENOMEDIUM] = "ENOMEDIUM",
+    [EMEDIUMTYPE] = "EMEDIUMTYPE",
+    [ECANCELED] = "ECANCELED",
+    [ENOKEY] = "ENOKEY",
+    [EKEYEXPIRED] = "EKEYEXPIRED",
+    [EKEYREVOKED] = "EKEYREVOKED",
+    [EKEYREJECTED] = "EKEYREJECTED",
+    [EOWNERDEAD] = "EOWNERDEAD",
+    [ENOTRECOVERABLE] = "ENOTRECOVERABLE",
+    [ERFKILL] = "ERFKILL",
+    [EHWPOISON] = "EHWPOISON",
+};
+
+const char *mycfs_errname(int err) {
+  const char *name = err > 0 && err < (int)(sizeof errnames / sizeof *errnames) ? errnames[err] : 0;
+  return name ? name : "";
+}
+#endif
+
+/* How this library was built, for `mycfs version`: the compiler, the C library whose
+ * headers it was compiled against, the architecture. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#if defined(__GLIBC__)
+#define LIBC "glibc " STR(__GLIBC__) "." STR(__GLIBC_MINOR__)
+#else
+#define LIBC "musl"
+#endif
+#if defined(__x86_64__)
+#define ARCH "x86_64"
+#elif defined(__aarch64__)
+#define ARCH "aarch64"
+#else
+#define ARCH "unknown"
+#endif
+const char *mycfs_build_info(void) { return "gcc " __VERSION__ ", " LIBC ", " ARCH; }
 
 /* Thin file system calls for the start path, where loading node:fs would cost more
  * than the container itself takes to start. */

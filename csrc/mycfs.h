@@ -49,6 +49,7 @@ int mycfs_isatty(int fd);
 int mycfs_random(uint8_t *buf, uint32_t len);
 const char *mycfs_strerror(int err);
 const char *mycfs_errname(int err);
+const char *mycfs_build_info(void);
 int mycfs_close(int fd);
 int mycfs_write(int fd, const uint8_t *buf, uint32_t len);
 int mycfs_file_mode(const char *path);

@@ -133,6 +133,7 @@ enum mycfs_call {
   CALL_MOUNT = 80,
   CALL_SUPERVISE = 81,
   CALL_POWER_OFF = 82,
+  CALL_BUILD_INFO = 83,
 };
 
 /* Plan flags (header). */

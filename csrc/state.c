@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "mycfs.h"
 
@@ -15,7 +16,8 @@
  * over an existing file makes ext4 start writing the new one out first (auto_da_alloc),
  * which costs more than a container's start; an exchange does not. */
 static int swap_in(const char *tmp, const char *path) {
-  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) return unlink(tmp) < 0 ? errno : 0;
+  /* the system call itself: musl (1.2.3, Debian 12's) has no renameat2() */
+  if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) return unlink(tmp) < 0 ? errno : 0;
   /* nothing to exchange with yet, or a file system without exchange */
   return errno != ENOENT && errno != EINVAL ? errno : rename(tmp, path) < 0 ? errno : 0;
 }

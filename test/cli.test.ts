@@ -28,6 +28,31 @@ describe("the single executable", () => {
     }
   });
 
+  test("version and --version say which binary this is: version, commit, target, Bun, libmycfs", () => {
+    const commit = Bun.spawnSync(["git", "rev-parse", "HEAD"]).stdout.toString().trim();
+    const lib = new Bun.CryptoHasher("sha256").update(readFileSync("build/libmycfs.so")).digest("hex");
+    const v = Bun.spawnSync([MYCFS, "version", "--format", "json"], { env: process.env });
+    expect(v.exitCode).toBe(0);
+    const info = JSON.parse(v.stdout.toString());
+    expect(info).toEqual({
+      version: JSON.parse(readFileSync("package.json", "utf8")).version,
+      commit: expect.stringMatching(new RegExp(`^${commit}(-dirty)?$`)),
+      target: `linux-${process.arch}`,
+      bun: expect.stringMatching(new RegExp(`^${Bun.version.replaceAll(".", "\\.")} \\([0-9a-f]{12}\\)$`)),
+      libmycfs: { build: expect.stringMatching(/^gcc [\d.]+.*, glibc \d+\.\d+, (x86_64|aarch64)$/), sha256: lib },
+    });
+    const text = Bun.spawnSync([MYCFS, "version"], { env: process.env }).stdout.toString();
+    expect(text).toContain(`commit:   ${info.commit}\n`);
+    expect(text).toContain(`libmycfs: ${info.libmycfs.build}\n          sha256:${lib}\n`);
+    const line = Bun.spawnSync([MYCFS, "--version"], { env: process.env }).stdout.toString();
+    expect(line).toBe(
+      `mycfs ${info.version} (commit ${info.commit.slice(0, 12)}${info.commit.endsWith("-dirty") ? "-dirty" : ""}, ${info.target}, bun ${Bun.version}, libmycfs ${info.libmycfs.build})\n`,
+    );
+    const bad = Bun.spawnSync([MYCFS, "version", "--format", "yaml"], { stderr: "pipe", env: process.env });
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr.toString()).toBe("mycfs: --format yaml: unknown format; use --format json\n");
+  });
+
   test("--debug explains each step with its duration, on stderr only", async () => {
     const p = Bun.spawnSync([MYCFS, "run", "--debug", "--root", store.root, "busybox", "echo", "out"], { stderr: "pipe", env: process.env });
     expect(p.stdout.toString()).toBe("out\n");

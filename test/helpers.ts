@@ -42,7 +42,12 @@ export const withoutSystemCache = inMountNamespace('mount -t tmpfs none /var/lib
 
 /** `wrap`: what runs mycfs's argv (onPureV2, say). */
 export async function mycfs(args: string[], opts: { stdin?: string; env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {}): Promise<Result> {
-  const p = Bun.spawn((opts.wrap ?? ((a) => a))([MYCFS, ...args]), {
+  return spawnResult((opts.wrap ?? ((a) => a))([MYCFS, ...args]), opts);
+}
+
+/** Runs argv to its end: its exit code and output. */
+export async function spawnResult(argv: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  const p = Bun.spawn(argv, {
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",

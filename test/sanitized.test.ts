@@ -26,6 +26,7 @@ async function buildSanitized(): Promise<string> {
     "-fno-omit-frame-pointer",
     "-fsanitize=address,undefined",
     "-fno-sanitize-recover=all",
+    "-Wa,-Ibuild", // where enter_image.c's .incbin finds the enter program
   ];
   const sources = ["csrc", "csrc/child"].flatMap((d) =>
     readdirSync(d)

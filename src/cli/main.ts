@@ -28,6 +28,7 @@ const commands: Record<string, () => Promise<CommandDef>> = {
   wait: lazy(() => import("./wait")),
   rm: lazy(() => import("./rm")),
   network: lazy(() => import("./network")),
+  version: lazy(() => import("./version")),
 };
 
 const root = defineCommand({
@@ -45,7 +46,10 @@ export async function main(argv: string[]): Promise<void> {
   let cmd: CommandDef | undefined;
   try {
     if (name === undefined || name === "--help" || name === "-h" || name === "help") return void (await showUsage(root));
-    if (name === "--version" || name === "-v") return void console.log(pkg.version);
+    if (name === "--version" || name === "-v") {
+      const { versionInfo, versionLine } = await import("./version");
+      return void console.log(versionLine(await versionInfo()));
+    }
     const load = commands[name];
     if (!load) throw new MycfsError(`unknown command '${name}'; see 'mycfs --help'`);
     cmd = await load();

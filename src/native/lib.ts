@@ -179,6 +179,12 @@ export function errnoMessage(errno: number): string {
   return `${text(Call.STRERROR)} (${text(Call.ERRNAME) || `errno ${errno}`})`;
 }
 
+/** How libmycfs was built: its compiler, the C library it was compiled for, its architecture. */
+export const libraryBuild = (): string => new CString(call(Call.BUILD_INFO) as Pointer).toString();
+
+/** Where libmycfs is loaded from (inside the executable, for `mycfs version`). */
+export const libraryPath = libPath;
+
 // Thin file system calls for the start path: node:fs costs milliseconds to load, more
 // than a container takes to start, so the common path does without it.
 const utf8 = new TextEncoder();

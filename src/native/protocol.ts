@@ -118,6 +118,7 @@ export const Call = {
   MOUNT: 80,
   SUPERVISE: 81,
   POWER_OFF: 82,
+  BUILD_INFO: 83,
 } as const;
 
 export const PlanFlag = {

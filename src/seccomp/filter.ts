@@ -10,8 +10,9 @@ export function hostArch(): Arch {
   throw new MycfsError(`seccomp: no syscall table for ${process.arch}; run with --security-opt seccomp=unconfined`);
 }
 
-/** `setting`: "default" or a Docker JSON profile's path; `caps`: names without CAP_. */
-export async function compileFor(setting: string, caps: Iterable<string>): Promise<Uint8Array> {
+/** `setting`: "default" or a Docker JSON profile's path; `caps`: names without CAP_;
+ * `arch`: this machine's, or a release target's (build.ts). */
+export async function compileFor(setting: string, caps: Iterable<string>, arch: Arch = hostArch()): Promise<Uint8Array> {
   const [{ compileProfile }, { defaultProfile }, { parseProfile }] = await Promise.all([import("./compile"), import("./default"), import("./parse")]);
   let profile = defaultProfile();
   if (setting !== "default") {
@@ -19,5 +20,5 @@ export async function compileFor(setting: string, caps: Iterable<string>): Promi
     if (text === null) throw new MycfsError(`--security-opt seccomp=${setting}: cannot read the profile; give the path of a Docker JSON seccomp profile`);
     profile = parseProfile(text, setting);
   }
-  return compileProfile(profile, { arch: hostArch(), caps: new Set([...caps].map((c) => `CAP_${c}`)) });
+  return compileProfile(profile, { arch, caps: new Set([...caps].map((c) => `CAP_${c}`)) });
 }

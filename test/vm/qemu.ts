@@ -1,7 +1,8 @@
-// One boot of the test VM: QEMU with TCG (no KVM here) and `-cpu max` (QEMU's default CPU
-// model lacks SSE4.2, without which Bun dies of an illegal instruction), the serial port
-// as its only console, read line by line. The VM is killed by its pid however the boot
-// ends: powered off, timed out, or the test gave up.
+// One boot of the test VM: QEMU with TCG (no KVM here) and `-cpu max` (QEMU's default x86
+// CPU model lacks SSE4.2, without which Bun dies of an illegal instruction), the serial
+// port as its only console, read line by line. arm64: the `virt` machine, its PL011 UART.
+// The VM is killed by its pid however the boot ends: powered off, timed out, or the test
+// gave up.
 export interface Boot {
   /** The serial console's lines. */
   lines: string[];
@@ -11,11 +12,14 @@ export interface Boot {
   wall: number;
 }
 
-export async function boot(o: { kernel: string; initrd: string; append: string; timeoutMs: number; memoryMb?: number }): Promise<Boot> {
+export async function boot(o: { kernel: string; initrd: string; append: string; timeoutMs: number; memoryMb?: number; arch?: "x64" | "arm64" }): Promise<Boot> {
   const t0 = performance.now();
+  const arm = o.arch === "arm64";
+  const system = arm ? "qemu-system-aarch64" : "qemu-system-x86_64";
   const qemu = Bun.spawn(
     [
-      "qemu-system-x86_64",
+      system,
+      ...(arm ? ["-machine", "virt"] : []),
       "-accel",
       "tcg",
       "-cpu",
@@ -36,7 +40,7 @@ export async function boot(o: { kernel: string; initrd: string; append: string; 
       "-initrd",
       o.initrd,
       "-append",
-      `console=ttyS0 quiet loglevel=1 panic=-1 ${o.append}`,
+      `console=${arm ? "ttyAMA0" : "ttyS0"} quiet loglevel=1 panic=-1 ${o.append}`,
     ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
@@ -47,7 +51,7 @@ export async function boot(o: { kernel: string; initrd: string; append: string; 
   }, o.timeoutMs);
   try {
     const [out, err, code] = await Promise.all([new Response(qemu.stdout).text(), new Response(qemu.stderr).text(), qemu.exited]);
-    if (code !== 0 && !timedOut) throw new Error(`qemu-system-x86_64 exited ${code}: ${err}`);
+    if (code !== 0 && !timedOut) throw new Error(`${system} exited ${code}: ${err}`);
     return { lines: out.replace(/\r/g, "").split("\n"), poweredOff: !timedOut, wall: (performance.now() - t0) / 1000 };
   } finally {
     clearTimeout(timer);
