@@ -69,7 +69,7 @@ export async function unpackDeb(name: string, arch: string, dir: string, members
   const opts = await aptOptions(arch, o.backports);
   const tmp = mkdtempSync(join(tmpdir(), "mycfs-deb-"));
   try {
-    const pkg = `${name}:${arch}${o.backports ? "/" + (await mainArchive()).release + "-backports" : ""}`;
+    const pkg = `${name}:${arch}${o.backports ? `/${(await mainArchive()).release}-backports` : ""}`;
     // apt-get download needs no root, but fresh package lists may need an update first
     let got = await $`apt-get ${opts} download ${pkg}`.cwd(tmp).quiet().nothrow();
     if (got.exitCode !== 0 && process.getuid?.() === 0) {

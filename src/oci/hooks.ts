@@ -123,7 +123,13 @@ async function runHook(hook: Hook, state: string, enter: HookOptions["enter"]): 
     const started = enter ? await startInside(hook, enter, [stdin, stdout, stderr]) : startHere(hook, [stdin, stdout, stderr]);
     if (typeof started === "string") return started;
     let timedOut = false;
-    const timer = hook.timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), started.kill()), hook.timeout * 1000);
+    const timer =
+      hook.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            started.kill();
+          }, hook.timeout * 1000);
     const status = await started.exited;
     clearTimeout(timer);
     if (typeof status === "string") return status;
