@@ -6,7 +6,6 @@ import { MycfsError } from "../src/errors";
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES, parseDeviceRule } from "../src/cgroups/devices";
 import { holder, type Layout, parseLayout } from "../src/cgroups/layout";
 import { type Limits, limitWrites, parseBytes, parseLimits } from "../src/cgroups/limits";
-import { updateLimits } from "../src/cgroups/update";
 
 const V2_MOUNTINFO = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
 const HYBRID_MOUNTINFO = [
@@ -125,14 +124,6 @@ describe("limits", () => {
       "1:cpu.shares=512",
       "1:pids.max=64",
     ]);
-  });
-
-  test("quota and period apart, and cpuset's memory nodes (OCI's cpu.quota, cpu.period, cpu.mems)", () => {
-    const l: Limits = { cpuQuota: 20000, cpuPeriod: 50000, cpusetMems: "0" };
-    expect(render(limitWrites(v2, l, all))).toEqual(["2:cpu.max=20000 50000", "2:cpuset.mems=0"]);
-    expect(render(limitWrites(v2, { cpuQuota: -1 }, all))).toEqual(["2:cpu.max=max 100000"]);
-    expect(render(limitWrites(hybrid, { cpuQuota: 20000, cpuPeriod: 50000 }, all))).toEqual(["1:cpu.cfs_period_us=50000", "1:cpu.cfs_quota_us=20000"]);
-    expect(render(limitWrites(hybrid, { cpuQuota: -1 }, all))).toEqual(["1:cpu.cfs_quota_us=-1"]);
   });
 
   test("a limit whose controller or file is missing is an error, not silence", () => {
@@ -268,41 +259,5 @@ describe("ContainerCgroup on a fake tree", () => {
     ContainerCgroup.plan(v2fs, v2, "mycfs-def", {}, rules).create();
     ContainerCgroup.plan(v2fs, v2, "mycfs-ghi", {}, [ALL_DEVICES]).create();
     expect(v2fs.writes).toEqual(["/sys/fs/cgroup/user/mycfs-abc:bpf(69 instructions)", "/sys/fs/cgroup/user/mycfs-def:bpf(77 instructions)"]);
-  });
-});
-
-describe("update of a running container's cgroup (fake v2 tree)", () => {
-  const v2 = parseLayout(V2_MOUNTINFO, "0::/user\n", () => ["memory", "pids", "cpu"]);
-  const dir = "/sys/fs/cgroup/user/mycfs-abc";
-  const tree = () =>
-    fakeFs({
-      [`${dir}/memory.max`]: "67108864\n",
-      [`${dir}/memory.swap.max`]: "67108864\n",
-      [`${dir}/cpu.max`]: "50000 100000\n",
-      [`${dir}/pids.max`]: "max\n",
-    });
-
-  test("only what is given changes: memory alone keeps swap, a quota keeps the period", () => {
-    const fs = tree();
-    const cg = ContainerCgroup.of(fs, v2, "mycfs-abc");
-    updateLimits(cg, { memory: 128 << 20 });
-    updateLimits(cg, { cpuQuota: 20000 });
-    updateLimits(cg, { cpuPeriod: 200000 });
-    updateLimits(cg, { cpuQuota: -1 });
-    updateLimits(cg, { memory: 32 << 20, memorySwap: -1, pidsLimit: 5 });
-    expect(fs.writes).toEqual([
-      `${dir}/memory.max=134217728`,
-      `${dir}/cpu.max=20000 100000`,
-      `${dir}/cpu.max=20000 200000`,
-      `${dir}/cpu.max=max 200000`,
-      `${dir}/memory.max=33554432`,
-      `${dir}/memory.swap.max=max`,
-      `${dir}/pids.max=5`,
-    ]);
-  });
-
-  test("a controller the container's cgroup lacks, by name", () => {
-    const cg = ContainerCgroup.of(tree(), v2, "mycfs-abc");
-    expect(() => updateLimits(cg, { cpusetCpus: "0" })).toThrow("--cpuset-cpus: the container has no cpuset cgroup (cgroup v2");
   });
 });

@@ -69,7 +69,7 @@ export class ContainerCgroup {
   private made?: string[];
 
   private constructor(
-    readonly fs: CgroupFs,
+    private readonly fs: CgroupFs,
     readonly layout: Layout,
     /** Its directory's name in every hierarchy (what the container's record keeps). */
     readonly name: string,

@@ -13,11 +13,6 @@ export interface Limits {
   /** -1 unlimited */
   pidsLimit?: number;
   blkioWeight?: number;
-  /** The CFS quota in µs per period (-1: unlimited) and the period, set apart (OCI's
-   * cpu.quota and cpu.period, docker's --cpu-quota and --cpu-period); --cpus sets both. */
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpusetMems?: string;
 }
 
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -82,9 +77,6 @@ const FLAGS: Record<keyof Limits, string> = {
   cpusetCpus: "--cpuset-cpus",
   pidsLimit: "--pids-limit",
   blkioWeight: "--blkio-weight",
-  cpuQuota: "--cpu-quota",
-  cpuPeriod: "--cpu-period",
-  cpusetMems: "--cpuset-mems",
 };
 
 /** The flags the limits were asked for with, for messages. */
@@ -93,8 +85,8 @@ export const limitFlags = (l: Limits): string[] => (Object.keys(l) as (keyof Lim
 export function limitControllers(l: Limits): string[] {
   return [
     ...(l.memory !== undefined ? ["memory"] : []),
-    ...(l.cpus !== undefined || l.cpuShares !== undefined || l.cpuQuota !== undefined || l.cpuPeriod !== undefined ? ["cpu"] : []),
-    ...(l.cpusetCpus !== undefined || l.cpusetMems !== undefined ? ["cpuset"] : []),
+    ...(l.cpus !== undefined || l.cpuShares !== undefined ? ["cpu"] : []),
+    ...(l.cpusetCpus !== undefined ? ["cpuset"] : []),
     ...(l.pidsLimit !== undefined ? ["pids"] : []),
     ...(l.blkioWeight !== undefined ? ["blkio", "io"] : []),
   ];
@@ -146,16 +138,7 @@ export function limitWrites(layout: Layout, l: Limits, has: (h: Hierarchy, file:
     if (h.version === 2) put(h, "cpu.weight", 1 + Math.floor(((l.cpuShares - 2) * 9999) / 262142));
     else put(h, "cpu.shares", l.cpuShares);
   }
-  if (l.cpuQuota !== undefined || l.cpuPeriod !== undefined) {
-    const h = need("cpu", l.cpuQuota !== undefined ? "--cpu-quota" : "--cpu-period");
-    if (h.version === 2) put(h, "cpu.max", `${l.cpuQuota === undefined || l.cpuQuota === -1 ? "max" : l.cpuQuota} ${l.cpuPeriod ?? 100000}`);
-    else {
-      if (l.cpuPeriod !== undefined) put(h, "cpu.cfs_period_us", l.cpuPeriod);
-      if (l.cpuQuota !== undefined) put(h, "cpu.cfs_quota_us", l.cpuQuota);
-    }
-  }
   if (l.cpusetCpus !== undefined) put(need("cpuset", "--cpuset-cpus"), "cpuset.cpus", l.cpusetCpus);
-  if (l.cpusetMems !== undefined) put(need("cpuset", "--cpuset-mems"), "cpuset.mems", l.cpusetMems);
   if (l.pidsLimit !== undefined) put(need("pids", "--pids-limit"), "pids.max", l.pidsLimit === -1 ? "max" : l.pidsLimit);
   if (l.blkioWeight !== undefined) {
     const h = need(holder(layout, "io")?.version === 2 ? "io" : "blkio", "--blkio-weight");

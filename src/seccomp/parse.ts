@@ -14,18 +14,13 @@ const MIN_KERNEL = [5, 6] as const;
 const BIG = "\u0000";
 const exactIntegers = (json: string) => json.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) => (/^\d{16,}$/.test(t) ? `"\\u0000${t}"` : t));
 
-/** JSON.parse, with integers of 16 digits or more kept exact for Reader.u64 (as tagged
- * strings that only the Reader reads). Throws JSON.parse's SyntaxError. */
-export const parseExactJson = (json: string): unknown => JSON.parse(exactIntegers(json));
-
 type Json = Record<string, unknown>;
 
-/** Reads and checks a profile's fields; `place` prefixes each error with where it is. */
-export class Reader {
-  constructor(private readonly place: (path: string) => string) {}
+class Reader {
+  constructor(private readonly source: string) {}
 
   fail(path: string, what: string): never {
-    throw new MycfsError(`${this.place(path)}${what}`);
+    throw new MycfsError(`seccomp profile ${this.source}: ${path ? `${path}: ` : ""}${what}`);
   }
 
   /** An object with only `fields`; Go's JSON reader, which Docker uses, takes null as absent. */
@@ -59,7 +54,6 @@ export class Reader {
   u64(v: unknown, path: string): bigint | undefined {
     if (v == null) return undefined;
     if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    if (typeof v === "bigint" && v >= 0n && v <= U64_MAX) return v;
     if (typeof v === "string" && v.startsWith(BIG) && BigInt(v.slice(1)) <= U64_MAX) return BigInt(v.slice(1));
     this.fail(path, `expected an integer from 0 to ${U64_MAX}`);
   }
@@ -77,10 +71,10 @@ export class Reader {
 }
 
 export function parseProfile(json: string, source: string): Profile {
-  const r = new Reader((path) => `seccomp profile ${source}: ${path ? `${path}: ` : ""}`);
+  const r = new Reader(source);
   let raw: unknown;
   try {
-    raw = parseExactJson(json);
+    raw = JSON.parse(exactIntegers(json));
   } catch (e) {
     r.fail("", `not valid JSON (${(e as Error).message})`);
   }
@@ -119,7 +113,7 @@ function rule(r: Reader, v: unknown, path: string): Rule {
   };
 }
 
-export function arg(r: Reader, v: unknown, path: string): ArgCondition {
+function arg(r: Reader, v: unknown, path: string): ArgCondition {
   const o = r.object(v, path, ["index", "value", "valueTwo", "op"]);
   const index = r.uint(o.index, `${path}.index`, 5);
   if (index === undefined) r.fail(`${path}.index`, "expected an integer from 0 to 5");
