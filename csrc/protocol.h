@@ -38,6 +38,10 @@ enum mycfs_op {
                       * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
                       * exits. Only in the enter program (csrc/enter/main.c) */
   OP_CAPBSET = 25,   /* a = the bounding set to keep (bit mask): every other capability is dropped from it */
+  OP_AWAIT = 26,     /* OCI create: reach sync point SYNC_CREATED, then stop dying with the parent (which
+                      * exits) and block until one byte can be read from fd a (the exec fifo, `start`);
+                      * b = the fds from 3 on that the command keeps (--preserve-fds) */
+  OP_UMASK = 27,     /* umask(a) */
   OP_LIFT_ROOT = 50, /* copy the mount tree at / over / and chroot into the copy: a root with no
                       * parent mount (initramfs) cannot be pivoted from, the copy can */
 };
@@ -56,6 +60,9 @@ enum mycfs_op {
 /* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0 it must be the
  * character device b (a dev_t) */
 #define OPF_SOURCE_IN_ROOT 0x400u
+/* OP_MOUNT: a mask (runc's maskPath): where the resolved target is a directory, an empty
+ * read-only tmpfs is mounted on it instead of the source */
+#define OPF_MASK 0x800u
 #define OPF_INIT 0x10u   /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u   /* OP_EXEC: fd 0 becomes the controlling terminal */
@@ -67,6 +74,7 @@ enum mycfs_sync {
   SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
   SYNC_PREPARED = 3,   /* the steps that follow need what the parent makes meanwhile (cgroup, layers) */
   SYNC_NETWORK = 4,    /* in the new network namespace: the parent moves eth0 into it and sets it up */
+  SYNC_CREATED = 5,    /* OP_AWAIT: everything is set up; after the go-ahead the parent may exit */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
@@ -133,6 +141,9 @@ enum mycfs_call {
   CALL_MOUNT = 80,
   CALL_SUPERVISE = 81,
   CALL_POWER_OFF = 82,
+  CALL_MKFIFO = 90,
+  CALL_OPEN_FIFO = 91,
+  CALL_SEND_CONSOLE = 92,
 };
 
 /* Plan flags (header). */

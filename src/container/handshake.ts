@@ -21,7 +21,7 @@ export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>
 /** Returns null once the child's end closes (the command was exec'd) or the first failure.
  * `prepare` runs while the child works its way to Sync.PREPARED, which waits for it. */
 export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?: (step: number, us: number) => void, prepare?: () => void): Failure | null {
-  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : []));
+  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : s.kind === "await" ? [Sync.CREATED] : []));
   let next = 0;
   for (;;) {
     if (expected[next] === Sync.PREPARED && prepare) {
@@ -46,6 +46,8 @@ export function handshake(sock: number, plan: Step[], hooks: SyncHooks, onDone?:
         } finally {
           if (passed !== undefined) close(passed); // the child has its own copy now
         }
+        // OCI create: the container waits for `start`, its sync socket open until its exec
+        if (m.step === Sync.CREATED) return null;
         break;
       }
       case MsgKind.DONE:

@@ -6,10 +6,10 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
-import { type ContainerSpec, hasNamespace } from "../spec/spec";
+import { type ContainerSpec, hasNamespace, type Namespace } from "../spec/spec";
 import { capMask } from "./caps";
-import { cgroupMounts, maskedPaths, systemMounts, userMounts } from "./mounts";
-import { CLONE, CLONED, containerNamespaces } from "./namespaces";
+import { cgroupMounts, devNodes, maskedPaths, systemMounts, userMounts } from "./mounts";
+import { CLONE } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 
 /** What mycfs decided on the host around the child, for the planner. */
@@ -32,6 +32,9 @@ export interface HostFacts {
   netns?: number;
   /** The bridge network: mycfs gives the child's new network namespace its eth0. */
   bridge?: boolean;
+  /** OCI create: the last step before the process's privileges waits for `start` on
+   * this fd (the exec fifo), keeping `keepFds` fds from 3 on across the exec. */
+  awaitStart?: { fd: number; keepFds: number };
 }
 
 export interface Stdio {
@@ -86,6 +89,25 @@ function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps
   return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
 }
 
+const NS_NAMES: [Namespace, number, string][] = [
+  ["mount", CLONE.NEWNS, "mount"],
+  ["uts", CLONE.NEWUTS, "UTS"],
+  ["ipc", CLONE.NEWIPC, "IPC"],
+];
+
+/** The namespaces the child unshares itself (the spec's mount, UTS and IPC ones, and a
+ * new network one), and the words that say so. */
+function unsharedNamespaces(spec: ContainerSpec, netUnshare: number): { flags: number; what: string } {
+  const made = NS_NAMES.filter(([type]) => hasNamespace(spec, type));
+  const names = [...made.map(([, , name]) => name), ...(netUnshare ? ["network"] : [])];
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "no");
+  return { flags: made.reduce((f, [, flag]) => f | flag, 0) | netUnshare, what: `enter new ${list} namespaces` };
+}
+
+/** config.json's sysctl: each written below /proc/sys while it is still writable. */
+const sysctlSteps = (sysctl: Record<string, string> = {}): op.Step[] =>
+  Object.entries(sysctl).map(([key, value]) => op.write(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set the kernel parameter ${key} to ${value}`));
+
 /** The child's steps, from the spec and the host's decisions: a pure function. */
 export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.Step[] {
   const { process: p, linux } = spec;
@@ -95,7 +117,13 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const net = network(spec, host);
-  const unshared = (containerNamespaces(false) & ~CLONED & ~CLONE.NEWNET) | net.unshare;
+  const unshared = unsharedNamespaces(spec, net.unshare);
+  const own = spec.mycfs.systemMounts !== false; // else config.json's list has them all
+  const cgroupMount = spec.mounts.find((m) => m.type === "cgroup");
+  const cgroups =
+    own || cgroupMount
+      ? cgroupMounts(host.cgroups.binds, host.cgroups.v2Only, own ? host.cgroups.writable === true : !cgroupMount!.options.includes("ro"))
+      : [];
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
@@ -116,19 +144,23 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     op.prctl(op.PR.SET_DUMPABLE, 0, "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)"),
-    op.unshare(unshared, `enter new mount, UTS${net.unshare ? ", IPC and network" : " and IPC"} namespaces`),
-    op.hostname(spec.hostname),
+    op.unshare(unshared.flags, unshared.what),
+    ...(spec.hostname ? [op.hostname(spec.hostname)] : []),
+    ...(spec.domainname ? [op.write("/proc/sys/kernel/domainname", spec.domainname, `set the domain name to ${spec.domainname}`)] : []),
     ...net.steps,
     ...(joinLate ? [] : join),
     op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
-    ...systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices),
+    ...(own
+      ? systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices)
+      : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns)]),
+    ...sysctlSteps(linux.sysctl),
     ...maskedPaths(linux.maskedPaths, linux.readonlyPaths),
     ...(joinLate ? join : []),
-    ...cgroupMounts(host.cgroups.binds, host.cgroups.v2Only, host.cgroups.writable === true),
-    ...userMounts(spec.mounts),
+    ...cgroups,
+    ...(own ? userMounts(spec.mounts) : []),
     ...(p.cwd === "/" ? [] : [op.mkdir(p.cwd)]),
     ...(spec.root.readonly
       ? [
@@ -145,6 +177,9 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty(p.user.uid, p.user.gid)] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
+    ...(p.oomScoreAdj === undefined ? [] : [op.write("/proc/self/oom_score_adj", String(p.oomScoreAdj), `set the OOM score adjustment to ${p.oomScoreAdj}`)]),
+    ...(p.umask === undefined ? [] : [op.umask(p.umask)]),
+    ...(host.awaitStart ? [op.awaitStart(host.awaitStart.fd, host.awaitStart.keepFds)] : []),
     ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
   ];

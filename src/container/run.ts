@@ -19,7 +19,7 @@ export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIG
 /** pid's wait status once it ends. No fd becomes readable when a child exits, and a
  * thread to wait for it costs more than the start of a container: so a non-blocking
  * reap at each SIGCHLD, with a timer that keeps the event loop alive meanwhile. */
-function exitOf(pid: number): Promise<number> {
+export function exitOf(pid: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const alive = setInterval(() => {}, 1 << 30);
     const check = () => {

@@ -32,6 +32,8 @@ export const OpCode = {
   PTY: 23,
   ENTER: 24,
   CAPBSET: 25,
+  AWAIT: 26,
+  UMASK: 27,
   LIFT_ROOT: 50,
 } as const;
 
@@ -44,6 +46,7 @@ export const OpFlag = {
   SETGROUPS: 0x100,
   TREE: 0x200,
   SOURCE_IN_ROOT: 0x400,
+  MASK: 0x800,
   INIT: 0x10,
   SETSID: 0x20,
   CTTY: 0x40,
@@ -54,6 +57,7 @@ export const Sync = {
   TERMINAL: 2,
   PREPARED: 3,
   NETWORK: 4,
+  CREATED: 5,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 
@@ -118,6 +122,9 @@ export const Call = {
   MOUNT: 80,
   SUPERVISE: 81,
   POWER_OFF: 82,
+  MKFIFO: 90,
+  OPEN_FIFO: 91,
+  SEND_CONSOLE: 92,
 } as const;
 
 export const PlanFlag = {

@@ -8,11 +8,20 @@ export const MS = {
   NOSUID: 0x2,
   NODEV: 0x4,
   NOEXEC: 0x8,
+  SYNCHRONOUS: 0x10,
   REMOUNT: 0x20,
+  MANDLOCK: 0x40,
+  DIRSYNC: 0x80,
+  NOATIME: 0x400,
+  NODIRATIME: 0x800,
   BIND: 0x1000,
   MOVE: 0x2000,
   REC: 0x4000,
+  UNBINDABLE: 0x20000,
   PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+  RELATIME: 0x200000,
   STRICTATIME: 0x1000000,
 } as const;
 
@@ -35,6 +44,8 @@ export interface MountSpec {
   /** The source is a path below the container root too; with `device`, it must be that
    * character device (major, minor). */
   sourceInRoot?: { device?: [number, number] };
+  /** A mask: where the target turns out to be a directory, an empty read-only tmpfs goes there instead. */
+  mask?: boolean;
   what: string;
 }
 
@@ -82,6 +93,9 @@ export type Step = { what: string } & (
   | { kind: "setns"; fd: number; flags: number }
   | { kind: "pty"; point: SyncPoint; uid: number; gid: number }
   | { kind: "enter"; pidfd: number; cgroupFd: number }
+  /** OCI create: tell mycfs (Sync.CREATED), then wait for `start` on the exec fifo's fd. */
+  | { kind: "await"; fd: number; keepFds: number }
+  | { kind: "umask"; mask: number }
 );
 
 /** The step of a kind, for code that looks for one. */
@@ -173,3 +187,11 @@ export const pty = (uid: number, gid: number): Step => ({
   gid,
   what: `open a terminal on the container's own /dev/pts, owned by ${uid}:${gid}, and hand its master to mycfs`,
 });
+/** OCI create's pause: the container is created; it goes on once `start` writes to the exec fifo (fd). */
+export const awaitStart = (fd: number, keepFds: number): Step => ({
+  kind: "await",
+  fd,
+  keepFds,
+  what: "tell mycfs the container is created, then wait for `start` to write to the exec fifo",
+});
+export const umask = (mask: number): Step => ({ kind: "umask", mask, what: `set the umask to ${mask.toString(8).padStart(4, "0")}` });

@@ -22,11 +22,18 @@ export interface ContainerSpec {
     /** By mycfs's names and numbers (-1: unlimited). */
     rlimits: Rlimit[];
     noNewPrivileges: boolean;
+    /** The process's umask (unset: mycfs's own, inherited). */
+    umask?: number;
+    /** Written to /proc/self/oom_score_adj before the privileges drop. */
+    oomScoreAdj?: number;
   };
   /** Remounted read-only once everything is mounted on it. */
   root: { readonly: boolean };
+  /** Set in the container's UTS namespace; "" leaves it as the namespace has it. */
   hostname: string;
-  /** Binds and tmpfs mounts, in order, after the ones every container has. */
+  domainname?: string;
+  /** Binds and tmpfs mounts, in order, after the ones every container has; with
+   * mycfs.systemMounts false, every mount the container has (config.json's list). */
   mounts: Mount[];
   linux: {
     /** Without "network", the host's; with a path, the namespace there is joined, not made. */
@@ -43,9 +50,14 @@ export interface ContainerSpec {
      * covered by an empty read-only tmpfs (a pure planner cannot look, as runc does). */
     maskedPaths: string[];
     readonlyPaths: string[];
+    /** Namespaced kernel parameters (net.*, kernel.shm*…), written below /proc/sys. */
+    sysctl?: Record<string, string>;
   };
-  /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot). */
-  mycfs: { init: boolean; pivot: boolean };
+  /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot);
+   * systemMounts (default true): mycfs's fixed /proc, /dev, /sys, /tmp… before `mounts`;
+   * false: `mounts` lists them all, as config.json does (device nodes and /dev's links
+   * are made either way). */
+  mycfs: { init: boolean; pivot: boolean; systemMounts?: boolean };
 }
 
 export interface ProcessUser {
@@ -64,17 +76,22 @@ export interface IdMapping {
   size: number;
 }
 
-/** options: for "bind", rbind and ro; for "tmpfs", ro, nosuid, nodev, noexec and tmpfs's
- * own (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
- * where its target is missing and the root cannot have it made (mycfs's extensions). */
+/** options: mount(8)'s names: for "bind", rbind, ro, nosuid, nodev, noexec and a
+ * propagation (private, rslave…); for the kernel's file systems, their flags and their own
+ * options (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
+ * where its target is missing and the root cannot have it made (mycfs's extensions).
+ * "cgroup": the container's own cgroup directories, bound there (read-only with ro). */
 export interface Mount {
   destination: string;
-  type: "bind" | "tmpfs";
+  type: MountType;
   source: string;
   options: string[];
   file?: boolean;
   optional?: boolean;
 }
+
+export const MOUNT_TYPES = ["bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"] as const;
+export type MountType = (typeof MOUNT_TYPES)[number];
 
 export const hasNamespace = (s: ContainerSpec, type: Namespace) => s.linux.namespaces.some((n) => n.type === type);
 
