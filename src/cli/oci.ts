@@ -1,0 +1,169 @@
+// runc's command line, the OCI front end (src/oci/): what engines (podman with conmon,
+// containerd's shim) call. `mycfs [GLOBAL OPTIONS] COMMAND [OPTIONS] ID`, options as Go's
+// flag package takes them (--root DIR, --root=DIR, -root DIR). Chosen by main.ts when a
+// runc global option comes first, or for a command only runc has (create, start,
+// state, delete…); mycfs's own run, exec, ps and kill keep their meaning otherwise.
+import { appendFileSync } from "node:fs";
+import { MycfsError } from "../errors";
+import { log, setDebug } from "../log";
+import { replaceFile } from "../native/lib";
+import { resolve } from "../paths";
+import { EXIT_OCI } from "../oci/config";
+import { GLOBAL_BOOL, GLOBAL_VALUE } from "./oci-select";
+
+interface Parsed {
+  values: Record<string, string | boolean>;
+  rest: string[];
+}
+
+/** Options until the first positional, Go's way; `value` names those that take one. */
+function parse(args: string[], value: ReadonlySet<string>, bool: ReadonlySet<string>, aliases: Record<string, string> = {}, interspersed = false): Parsed {
+  const values: Record<string, string | boolean> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") {
+      if (!interspersed) {
+        rest.push(...args.slice(i));
+        break;
+      }
+      rest.push(a);
+      continue;
+    }
+    const [rawName, inline] = a.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
+    const name = aliases[rawName] ?? rawName;
+    if (value.has(name)) {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new MycfsError(`flag needs an argument: ${a}`, EXIT_OCI);
+      values[name] = v;
+    } else if (bool.has(name)) values[name] = inline === undefined ? true : inline === "true" || inline === "1";
+    else throw new MycfsError(`flag provided but not defined: ${a}`, EXIT_OCI);
+  }
+  return { values, rest };
+}
+
+const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
+
+/** Writes an error where an engine looks for it: --log, as text or runc's JSON lines. */
+function logError(file: string | undefined, format: string, msg: string) {
+  if (!file) return;
+  const line =
+    format === "json" ? JSON.stringify({ level: "error", msg, time: new Date().toISOString() }) : `time="${new Date().toISOString()}" level=error msg="${msg}"`;
+  try {
+    appendFileSync(file, `${line}\n`);
+  } catch {}
+}
+
+function one(rest: string[], usage: string): string {
+  if (rest.length !== 1) throw new MycfsError(`"${usage}" requires exactly 1 argument(s)`, EXIT_OCI);
+  return rest[0]!;
+}
+
+export async function ociMain(argv: string[]): Promise<void> {
+  const g = parse(argv, GLOBAL_VALUE, GLOBAL_BOOL);
+  const logFile = str(g.values.log);
+  const logFormat = str(g.values["log-format"]) ?? "text";
+  try {
+    if (logFormat !== "text" && logFormat !== "json") throw new MycfsError(`invalid log-format: ${logFormat}`, EXIT_OCI);
+    setDebug(g.values.debug === true);
+    if (g.values["systemd-cgroup"] === true)
+      throw new MycfsError("--systemd-cgroup: mycfs does not drive systemd over D-Bus; run without it (cgroupfs paths)", EXIT_OCI);
+    if (g.values.criu !== undefined) throw new MycfsError("--criu: mycfs does not checkpoint containers", EXIT_OCI);
+    const [cmd, ...args] = g.rest;
+    const rt = await import("../oci/runtime");
+    const state = new rt.OciState(resolve(str(g.values.root) ?? rt.defaultOciRoot()));
+    switch (cmd) {
+      case "create":
+      case "run": {
+        const p = parse(
+          args,
+          new Set(["bundle", "pid-file", "console-socket", "preserve-fds"]),
+          new Set(["no-pivot", "no-new-keyring", "detach", "keep", "no-subreaper"]),
+          { b: "bundle", d: "detach" },
+          true,
+        );
+        const id = one(p.rest, `${cmd} [command options] <container-id>`);
+        const preserve = str(p.values["preserve-fds"]) ?? "0";
+        if (!/^\d+$/.test(preserve)) throw new MycfsError(`invalid value "${preserve}" for flag -preserve-fds`, EXIT_OCI);
+        const o = {
+          id,
+          bundle: resolve(str(p.values.bundle) ?? "."),
+          pidFile: str(p.values["pid-file"]) && resolve(str(p.values["pid-file"])!),
+          consoleSocket: str(p.values["console-socket"]) && resolve(str(p.values["console-socket"])!),
+          preserveFds: Number(preserve),
+          noPivot: p.values["no-pivot"] === true,
+          debug: g.values.debug === true,
+        };
+        if (cmd === "create") rt.create(state, o);
+        else process.exitCode = await rt.run(state, { ...o, detach: p.values.detach === true });
+        return;
+      }
+      case "start":
+        return rt.start(state, one(args, "start <container-id>"));
+      case "state": {
+        const id = one(args, "state <container-id>");
+        return void console.log(JSON.stringify(state.view(state.load(id)), null, "  "));
+      }
+      case "kill": {
+        const p = parse(args, new Set(), new Set(["all"]), { a: "all" });
+        if (p.rest.length < 1 || p.rest.length > 2)
+          throw new MycfsError(`"kill [command options] <container-id> [signal]" requires 1 or 2 argument(s)`, EXIT_OCI);
+        return rt.kill(state, p.rest[0]!, rt.signalOf(p.rest[1] ?? "SIGTERM"), p.values.all === true);
+      }
+      case "delete": {
+        const p = parse(args, new Set(), new Set(["force"]), { f: "force" });
+        const id = one(p.rest, "delete [command options] <container-id>");
+        return rt.remove(state, id, p.values.force === true);
+      }
+      case "list": {
+        const p = parse(args, new Set(["format"]), new Set(["quiet"]), { f: "format", q: "quiet" });
+        const all = state.ids().flatMap((id) => {
+          try {
+            return [state.view(state.load(id))];
+          } catch {
+            return [];
+          }
+        });
+        if (p.values.quiet) return void console.log(all.map((s) => s.id).join("\n"));
+        if (str(p.values.format) === "json") return void console.log(JSON.stringify(all));
+        const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, "root"])];
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        return void console.log(
+          rows
+            .map((r) =>
+              r
+                .map((c, i) => c.padEnd(widths[i]!))
+                .join("   ")
+                .trimEnd(),
+            )
+            .join("\n"),
+        );
+      }
+      case "spec": {
+        const p = parse(args, new Set(["bundle"]), new Set(["rootless"]), { b: "bundle" });
+        const { defaultSpec } = await import("../oci/default-spec");
+        const path = `${resolve(str(p.values.bundle) ?? ".")}/config.json`;
+        if (Bun.file(path).size > 0 || (await Bun.file(path).exists())) throw new MycfsError(`File ${path} exists. Remove it first`, EXIT_OCI);
+        const spec = defaultSpec(p.values.rootless === true, process.getuid?.(), process.getgid?.());
+        return replaceFile(path, `${JSON.stringify(spec, null, "\t")}\n`, 0o644);
+      }
+      case "features": {
+        const { features } = await import("../oci/default-spec");
+        return void console.log(JSON.stringify(features(), null, "    "));
+      }
+      case undefined:
+        throw new MycfsError("no command given; see 'mycfs --help'", EXIT_OCI);
+      default:
+        throw new MycfsError(`the OCI command '${cmd}' is not implemented by mycfs yet`, EXIT_OCI);
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    logError(logFile, logFormat, msg);
+    log.error(e instanceof MycfsError ? msg : `internal error: ${msg}`);
+    process.exitCode = e instanceof MycfsError ? e.exitCode : EXIT_OCI;
+  }
+}
