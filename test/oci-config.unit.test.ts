@@ -1,0 +1,345 @@
+// config.json as data: runtime-spec 1.1 in, ContainerSpec (and the host's share: limits,
+// device rules, cgroup path) out; every field mycfs cannot honour refused by name.
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_DEVICE_RULES } from "../src/cgroups/devices";
+import { buildPlan, type HostFacts } from "../src/container/plan";
+import { mountOptions, userMounts } from "../src/container/mounts";
+import { MycfsError } from "../src/errors";
+import { type HostLookups, readConfig, readSeccomp } from "../src/oci/config";
+import { defaultSpec, features } from "../src/oci/default-spec";
+import { cgroupPath, signalOf } from "../src/oci/runtime";
+import { MS, root } from "../src/plan/ops";
+import { Sync } from "../src/native/protocol";
+import { CLONE } from "../src/container/namespaces";
+
+const lookups: HostLookups = {
+  isDir: (path) => (path.endsWith(".conf") ? false : path.startsWith("/missing") ? undefined : true),
+  compileSeccomp: () => new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+};
+
+type Config = ReturnType<typeof defaultSpec> & Record<string, unknown>;
+const base = (): Config => {
+  const c = defaultSpec(false) as Config;
+  c.process.terminal = false;
+  c.process.args = ["/bin/true"];
+  return c;
+};
+const read = (c: unknown, bundle = "/srv/bundle") => readConfig(JSON.stringify(c), bundle, lookups);
+
+/** The error a config gets: its message, and that it exits 1 as runc's does. */
+function refusal(c: unknown): string {
+  try {
+    read(c);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MycfsError);
+    expect((e as MycfsError).exitCode).toBe(1);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
+}
+
+const host: HostFacts = {
+  rootfs: { path: "/srv/bundle/rootfs", ops: [root("/srv/bundle/rootfs")] },
+  cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/mycfs-oci-x", target: "/sys/fs/cgroup" }], v2Only: true },
+  rootWithoutParent: false,
+  dropGroups: true,
+  awaitStart: { fd: 9, keepFds: 2 },
+};
+
+describe("config.json", () => {
+  test("runc's default config becomes the spec", () => {
+    const c = read(base());
+    expect(c.rootfs).toBe("/srv/bundle/rootfs");
+    expect(c.terminal).toBe(false);
+    expect(c.spec.root.readonly).toBe(true);
+    expect(c.spec.hostname).toBe("mycfs");
+    expect(c.spec.process.args).toEqual(["/bin/true"]);
+    expect(c.spec.process.capabilities).toEqual({
+      bounding: ["AUDIT_WRITE", "KILL", "NET_BIND_SERVICE"],
+      permitted: ["AUDIT_WRITE", "KILL", "NET_BIND_SERVICE"],
+      inheritable: [],
+    });
+    expect(c.spec.process.rlimits).toEqual([{ name: "nofile", resource: 7, soft: 1024, hard: 1024 }]);
+    expect(c.spec.process.noNewPrivileges).toBe(true);
+    expect(c.spec.linux.namespaces.map((n) => n.type)).toEqual(["pid", "network", "ipc", "uts", "mount", "cgroup"]);
+    expect(c.spec.mounts.map((m) => [m.destination, m.type])).toEqual([
+      ["/proc", "proc"],
+      ["/dev", "tmpfs"],
+      ["/dev/pts", "devpts"],
+      ["/dev/shm", "tmpfs"],
+      ["/dev/mqueue", "mqueue"],
+      ["/sys", "sysfs"],
+      ["/sys/fs/cgroup", "cgroup"],
+    ]);
+    expect(c.spec.mycfs).toEqual({ init: false, pivot: true, systemMounts: false });
+    expect(c.deviceRules).toBe(DEFAULT_DEVICE_RULES);
+    expect(c.limits).toEqual({});
+    expect(c.spec.linux.seccomp).toBeNull();
+  });
+
+  test("the rootless default maps the caller to root and binds the host's /sys", () => {
+    const c = readConfig(JSON.stringify({ ...defaultSpec(true, 1000, 1000), process: { ...defaultSpec(true).process, terminal: false } }), "/b", lookups);
+    expect(c.userns).toEqual({ uids: [{ inside: 0, outside: 1000, size: 1 }], gids: [{ inside: 0, outside: 1000, size: 1 }] });
+    expect(c.spec.mounts.find((m) => m.destination === "/sys")).toMatchObject({
+      type: "bind",
+      source: "/sys",
+      options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+    });
+  });
+
+  test("an engine's fields: user, umask, oomScoreAdj, env, binds, sysctl, resources", () => {
+    const c = base();
+    Object.assign(c.process, { user: { uid: 1000, gid: 100, umask: 0o27, additionalGids: [10, 20] }, oomScoreAdj: 100, env: ["A=1", "HOME=/home/u"] });
+    c.process.capabilities = { bounding: ["CAP_CHOWN"], effective: [], permitted: [] };
+    c.mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "resolv.conf", options: ["rbind", "ro", "rprivate"] });
+    c.mounts.push({ destination: "/data", type: "none", source: "/srv/data", options: ["bind", "nosuid", "rslave"] });
+    c.linux.sysctl = { "net.ipv4.ip_forward": "1", "kernel.shmmax": "4096" };
+    c.linux.resources = {
+      devices: [
+        { allow: false, access: "rwm" },
+        { allow: true, type: "c", major: 10, minor: 229, access: "rwm" },
+      ],
+      memory: { limit: 64 << 20, swap: 128 << 20 },
+      cpu: { quota: 50000, period: 100000, shares: 512, cpus: "0-1" },
+      pids: { limit: 100 },
+      blockIO: { weight: 300 },
+    };
+    c.linux.cgroupsPath = "/libpod_parent/libpod-x";
+    c.annotations = { "io.podman.x": "y" };
+    const o = read(c);
+    expect(o.spec.process.user).toEqual({ uid: 1000, gid: 100, additionalGids: [10, 20], home: "/" });
+    expect(o.spec.process.umask).toBe(0o27);
+    expect(o.spec.process.oomScoreAdj).toBe(100);
+    expect(o.spec.process.capabilities).toEqual({ bounding: ["CHOWN"], permitted: [], inheritable: [] });
+    expect(o.spec.mounts.at(-2)).toEqual({
+      destination: "/etc/resolv.conf",
+      type: "bind",
+      source: "/srv/bundle/resolv.conf",
+      options: ["rbind", "ro", "rprivate"],
+      file: true,
+    });
+    expect(o.spec.mounts.at(-1)).toEqual({ destination: "/data", type: "bind", source: "/srv/data", options: ["bind", "nosuid", "rslave"] });
+    expect(o.spec.linux.sysctl).toEqual({ "net.ipv4.ip_forward": "1", "kernel.shmmax": "4096" });
+    expect(o.limits).toEqual({ memory: 64 << 20, memorySwap: 128 << 20, cpus: 0.5, cpuShares: 512, cpusetCpus: "0-1", pidsLimit: 100, blkioWeight: 300 });
+    expect(o.deviceRules).toEqual([...DEFAULT_DEVICE_RULES, { type: "c", major: 10, minor: 229, access: "rwm" }]);
+    expect(o.cgroupsPath).toBe("/libpod_parent/libpod-x");
+    expect(o.annotations).toEqual({ "io.podman.x": "y" });
+  });
+
+  test("fields the spec does not define are ignored, as it requires", () => {
+    const c = base();
+    (c as Record<string, unknown>).futureField = { x: 1 };
+    (c.process as Record<string, unknown>).somethingNew = true;
+    expect(read(c).spec.process.args).toEqual(["/bin/true"]);
+  });
+
+  const refused: [string, (c: Config) => void, RegExp][] = [
+    ["apparmorProfile", (c) => Object.assign(c.process, { apparmorProfile: "docker-default" }), /^config\.json: process\.apparmorProfile: /],
+    ["selinuxLabel", (c) => Object.assign(c.process, { selinuxLabel: "system_u:system_r:container_t:s0" }), /process\.selinuxLabel/],
+    ["ioPriority", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_IDLE" } }), /process\.ioPriority: not honoured/],
+    ["scheduler", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_IDLE" } }), /process\.scheduler/],
+    ["hooks", (c) => (c.hooks = { prestart: [{ path: "/bin/true" }] }), /^config\.json: hooks\.prestart: hooks are not run/],
+    ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
+    ["personality", (c) => (c.linux.personality = { domain: "LINUX32" }), /linux\.personality/],
+    ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],
+    ["unified", (c) => (c.linux.resources = { unified: { "memory.high": "1" } }), /linux\.resources\.unified/],
+    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared/],
+    [
+      "idmap option",
+      (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "idmap"] }),
+      /mounts\[7\]\.options\[1\]: idmap/,
+    ],
+    ["recursive ro", (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "rro"] }), /mounts\[7\]\.options\[1\]: rro/],
+    ["mount type", (c) => c.mounts.push({ destination: "/x", type: "nfs", source: "srv:/x" }), /mounts\[7\]\.type: "nfs"/],
+    ["a bind on /proc", (c) => c.mounts.push({ destination: "/proc/sys", type: "bind", source: "/srv", options: ["rbind"] }), /CVE-2019-19921/],
+    [
+      "a missing source",
+      (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/missing", options: ["rbind"] }),
+      /mounts\[7\]\.source: \/missing does not exist/,
+    ],
+    [
+      "pid namespace path",
+      (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "pid", path: "/proc/1/ns/pid" }]),
+      /linux\.namespaces\[1\]\.path: joining a pid namespace/,
+    ],
+    ["time namespace", (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "time" }]), /linux\.namespaces\[1\]\.type: "time" is not honoured/],
+    ["no mount namespace", (c) => (c.linux.namespaces = [{ type: "pid" }]), /linux\.namespaces: mycfs needs a mount namespace/],
+    ["hostname without uts", (c) => (c.linux.namespaces = [{ type: "mount" }]), /^config\.json: hostname: needs a uts namespace/],
+    [
+      "ambient",
+      (c) => (c.process.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], ambient: ["CAP_KILL"] } as never),
+      /capabilities\.ambient/,
+    ],
+    [
+      "effective apart",
+      (c) => (c.process.capabilities = { bounding: ["CAP_KILL"], effective: [], permitted: ["CAP_KILL"] }),
+      /capabilities\.effective: differs/,
+    ],
+    ["unknown capability", (c) => (c.process.capabilities.bounding = ["CAP_FLY"]), /capabilities\.bounding\[0\]: "CAP_FLY"/],
+    [
+      "caps for a user",
+      (c) => Object.assign(c.process, { user: { uid: 1000, gid: 1000 } }),
+      /capabilities\.permitted: mycfs keeps no capability for a user other than root/,
+    ],
+    ["a host-wide sysctl", (c) => (c.linux.sysctl = { "vm.swappiness": "10" }), /linux\.sysctl\.vm\.swappiness: not a namespaced parameter/],
+    [
+      "net sysctl on the host's network",
+      (c) => ((c.linux.sysctl = { "net.core.somaxconn": "1" }), (c.linux.namespaces = [{ type: "mount" }, { type: "uts" }])),
+      /needs a network namespace/,
+    ],
+    [
+      "a deny rule later",
+      (c) =>
+        (c.linux.resources = {
+          devices: [
+            { allow: true, type: "c", major: 1, minor: 3 },
+            { allow: false, type: "c", major: 1, minor: 5 },
+          ],
+        }),
+      /linux\.resources\.devices\[1\]: a deny rule/,
+    ],
+    ["a relative cwd", (c) => (c.process.cwd = "tmp"), /process\.cwd: "tmp" is not an absolute path/],
+    ["no args", (c) => (c.process.args = []), /process\.args: missing/],
+    ["version 2", (c) => (c.ociVersion = "2.0.0"), /ociVersion: "2.0.0"/],
+    ["a memory reservation", (c) => (c.linux.resources = { memory: { reservation: 1 } }), /linux\.resources\.memory\.reservation/],
+    ["seccomp notify", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY" }), /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY/],
+    ["seccomp listener", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/l.sock" }), /linux\.seccomp\.listenerPath/],
+    ["seccomp flags", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG"] }), /linux\.seccomp\.flags/],
+    ["user namespace path", (c) => c.linux.namespaces.push({ type: "user", path: "/proc/1/ns/user" } as never), /joining a user namespace/],
+    ["a device owned by a user", (c) => (c.linux.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, uid: 1000 }]), /linux\.devices\[0\]\.uid/],
+  ];
+  for (const [name, change, message] of refused)
+    test(`refused, naming the field: ${name}`, () => {
+      const c = base();
+      change(c);
+      expect(refusal(c)).toMatch(message);
+    });
+
+  test("not JSON at all", () => {
+    expect(() => readConfig("{", "/b", lookups)).toThrow(/^config\.json: not valid JSON/);
+  });
+});
+
+describe("seccomp in OCI's format", () => {
+  test("becomes a profile the compiler takes", () => {
+    const p = readSeccomp({
+      defaultAction: "SCMP_ACT_ERRNO",
+      defaultErrnoRet: 38,
+      architectures: ["SCMP_ARCH_X86_64"],
+      syscalls: [
+        { names: ["read", "write"], action: "SCMP_ACT_ALLOW" },
+        { names: ["personality"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 8, op: "SCMP_CMP_EQ" }] },
+        { names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 0, value: 2114060288, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }] },
+      ],
+    });
+    expect(p).toEqual({
+      defaultAction: "SCMP_ACT_ERRNO",
+      defaultErrnoRet: 38,
+      architectures: ["SCMP_ARCH_X86_64"],
+      syscalls: [
+        { names: ["read", "write"], action: "SCMP_ACT_ALLOW" },
+        { names: ["personality"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 8n, valueTwo: undefined, op: "SCMP_CMP_EQ" }] },
+        { names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 0, value: 2114060288n, valueTwo: 0n, op: "SCMP_CMP_MASKED_EQ" }] },
+      ],
+    });
+  });
+
+  test("the real compiler takes it", async () => {
+    const { compileProfile } = await import("../src/seccomp/compile");
+    const bpf = compileProfile(readSeccomp({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mount"], action: "SCMP_ACT_ERRNO" }] }), {
+      arch: "x86_64",
+      caps: new Set(),
+    });
+    expect(bpf.byteLength % 8).toBe(0);
+    expect(bpf.byteLength).toBeGreaterThan(8);
+  });
+});
+
+describe("the plan of a config.json", () => {
+  const c = base();
+  Object.assign(c.process, { user: { uid: 0, gid: 0, umask: 0o22 }, oomScoreAdj: -5 });
+  c.linux.sysctl = { "kernel.shmmax": "65536" };
+  const o = read(c);
+  const plan = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false });
+  const whats = plan.map((s) => s.what);
+  const at = (re: RegExp) => whats.findIndex((w) => re.test(w));
+
+  test("its mounts in its order, then the device nodes, no mount of mycfs's own", () => {
+    const mounts = plan.filter((s) => s.kind === "mount" && s.fstype).map((s) => (s.kind === "mount" ? `${s.fstype} ${s.target}` : ""));
+    expect(mounts.slice(0, 6)).toEqual(["proc /proc", "tmpfs /dev", "devpts /dev/pts", "tmpfs /dev/shm", "mqueue /dev/mqueue", "sysfs /sys"]);
+    expect(whats).not.toContain("mount a tmpfs on /tmp");
+    expect(at(/create device \/dev\/null/)).toBeGreaterThan(at(/devpts/));
+    expect(at(/bind \/sys\/fs\/cgroup\/mycfs-oci-x on \/sys\/fs\/cgroup/)).toBeGreaterThan(0);
+  });
+
+  test("the sysctl is written before /proc/sys becomes read-only", () => {
+    expect(at(/kernel parameter kernel\.shmmax/)).toBeGreaterThan(at(/mount a \/proc/));
+    expect(at(/kernel parameter kernel\.shmmax/)).toBeLessThan(at(/make \/proc\/sys read-only/));
+  });
+
+  test("it waits for start after its limits, before the privileges drop", () => {
+    const wait = plan.findIndex((s) => s.kind === "await");
+    expect(plan[wait]).toMatchObject({ kind: "await", fd: 9, keepFds: 2 });
+    expect(wait).toBeGreaterThan(at(/OOM score adjustment to -5/));
+    expect(wait).toBeGreaterThan(at(/umask to 0022/));
+    expect(wait).toBeLessThan(plan.findIndex((s) => s.kind === "setid"));
+    expect(plan.at(-1)!.kind).toBe("exec");
+  });
+
+  test("only the spec's namespaces are unshared", () => {
+    const c2 = base();
+    c2.linux.namespaces = [{ type: "mount" }, { type: "pid" }];
+    c2.hostname = "";
+    const p2 = buildPlan(read(c2).spec, host, { fds: [-1, -1, -1], ctty: false });
+    const unshare = p2.find((s) => s.kind === "unshare");
+    expect(unshare).toMatchObject({ flags: CLONE.NEWNS, what: "enter new mount namespaces" });
+    expect(p2.some((s) => s.kind === "hostname")).toBe(false);
+    expect(p2.some((s) => s.kind === "sync" && s.point === Sync.NETWORK)).toBe(false);
+  });
+});
+
+describe("mount options", () => {
+  test("flags, propagation and data apart", () => {
+    expect(mountOptions(["rbind", "ro", "nosuid", "rslave", "mode=755"])).toEqual({
+      flags: MS.BIND | MS.REC | MS.RDONLY | MS.NOSUID,
+      propagation: [MS.SLAVE | MS.REC],
+      data: "mode=755",
+    });
+    expect(mountOptions(["ro", "rw", "exec", "noexec", "exec"]).flags).toBe(0);
+  });
+
+  test("a bind with nosuid is remounted with it, then its propagation set", () => {
+    const steps = userMounts([{ destination: "/d", type: "bind", source: "/s", options: ["rbind", "nosuid", "ro", "private"] }]);
+    expect(steps.map((s) => (s.kind === "mount" ? s.flags : 0))).toEqual([MS.BIND | MS.REC, MS.BIND | MS.REMOUNT | MS.NOSUID | MS.RDONLY, MS.PRIVATE]);
+  });
+
+  test("a devpts of its own, always", () => {
+    const [devpts] = userMounts([{ destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "mode=0620"] }]);
+    expect(devpts).toMatchObject({ fstype: "devpts", flags: MS.NOSUID, data: "newinstance,mode=0620" });
+  });
+});
+
+describe("runc's names", () => {
+  test("cgroupsPath below the caller's cgroup; systemd's form as its path", () => {
+    expect(cgroupPath(undefined, "abc")).toBe("mycfs-oci-abc");
+    expect(cgroupPath("/libpod_parent/libpod-abc", "abc")).toBe("libpod_parent/libpod-abc");
+    expect(cgroupPath("machine.slice:libpod:abc", "abc")).toBe("machine.slice/libpod-abc.scope");
+    expect(() => cgroupPath("/a/../../b", "abc")).toThrow(/linux\.cgroupsPath/);
+  });
+
+  test("signals by number or name", () => {
+    expect(signalOf("9")).toBe(9);
+    expect(signalOf("SIGKILL")).toBe(9);
+    expect(signalOf("term")).toBe(15);
+    expect(() => signalOf("SIGNOPE")).toThrow(/unknown signal/);
+  });
+
+  test("features names what mycfs honours", () => {
+    const f = features();
+    expect(f.ociVersionMax).toBe("1.1.0");
+    expect(f.linux.namespaces).toContain("user");
+    expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
+    expect(f.mountOptions).toContain("rslave");
+    expect(f.linux.seccomp.actions).not.toContain("SCMP_ACT_NOTIFY");
+  });
+});

@@ -1,0 +1,250 @@
+// runc's command line on a real bundle: the embedded busybox unpacked as its rootfs, a
+// config.json from `mycfs spec`, and create/start/state/kill/delete/run as an engine
+// calls them. The created container's process outlives `create` (its parent exits), as
+// runc's does.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { isRunning, MYCFS, mycfsCgroups, tempDir } from "../helpers";
+
+let dir: string;
+let root: string;
+
+beforeAll(() => {
+  dir = tempDir("oci");
+  root = join(dir, "state");
+  const rootfs = join(dir, "rootfs");
+  mkdirSync(rootfs);
+  const tar = Bun.spawnSync(["tar", "-xzf", resolve("build/busybox.tar.gz"), "-C", rootfs]);
+  if (tar.exitCode !== 0) throw new Error(`unpacking busybox: ${tar.stderr}`);
+});
+
+afterAll(() => {
+  // every container the tests made is deleted by them; a leftover would fail the suite's checks
+  for (const id of existsSync(root) ? readdirSync(root) : []) Bun.spawnSync([MYCFS, "--root", root, "delete", "--force", id]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Config {
+  process: { args: string[]; terminal: boolean; user: Record<string, unknown>; env: string[]; [k: string]: unknown };
+  root: { path: string; readonly: boolean };
+  mounts: { destination: string; type: string; source: string; options?: string[] }[];
+  linux: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** A bundle in its own directory: `mycfs spec`'s config with the changes given, the shared busybox root. */
+function bundle(name: string, change: (c: Config) => void): string {
+  const b = join(dir, name);
+  mkdirSync(b);
+  const spec = Bun.spawnSync([MYCFS, "spec", "--bundle", b]);
+  if (spec.exitCode !== 0) throw new Error(`mycfs spec: ${spec.stderr}`);
+  const c = JSON.parse(readFileSync(join(b, "config.json"), "utf8")) as Config;
+  c.root.path = join(dir, "rootfs");
+  c.process.terminal = false;
+  change(c);
+  writeFileSync(join(b, "config.json"), JSON.stringify(c));
+  return b;
+}
+
+/** A runc command; its output goes to files, since a container created inherits (and keeps) them. */
+async function oci(args: string[], extraFds: number[] = []) {
+  const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+  const err = `${out}.err`;
+  const p = Bun.spawn([MYCFS, "--root", root, ...args], {
+    stdio: ["ignore", Bun.file(out), Bun.file(err), ...extraFds],
+    env: process.env,
+  });
+  const code = await p.exited;
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
+  return { code, out, stdout: () => read(out), stderr: read(err) };
+}
+
+const state = async (id: string) => JSON.parse((await oci(["state", id])).stdout()) as { status: string; pid: number; id: string; bundle: string };
+
+async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
+  for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(10)) if (await check()) return;
+  throw new Error("timed out");
+}
+
+describe("the lifecycle", () => {
+  test("create waits before the command, start runs it, delete removes everything", async () => {
+    const marks = join(dir, "marks");
+    mkdirSync(marks);
+    const b = bundle("basic", (c) => {
+      c.process.args = ["sh", "-c", "echo ran > /marks/ran; echo out; sleep 1"];
+      c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
+    });
+    const pidFile = join(dir, "basic.pid");
+    const created = await oci(["create", "--bundle", b, "--pid-file", pidFile, "basic"]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const s = await state("basic");
+    expect(s).toMatchObject({ id: "basic", status: "created", bundle: b });
+    expect(readFileSync(pidFile, "utf8")).toBe(String(s.pid));
+    expect(isRunning(s.pid)).toBe(true);
+    // the command has not run: its process waits on the exec fifo
+    await Bun.sleep(100);
+    expect(existsSync(join(marks, "ran"))).toBe(false);
+    const cgroups = mycfsCgroups().filter((c) => c.includes("mycfs-oci-basic"));
+    expect(cgroups.length).toBeGreaterThan(0);
+    const list = await oci(["list"]);
+    expect(list.stdout()).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE/);
+    expect(list.stdout()).toContain(`basic   ${s.pid}   created`);
+
+    expect((await oci(["start", "basic"])).code).toBe(0);
+    await until(() => existsSync(join(marks, "ran")));
+    expect((await state("basic")).status).toBe("running");
+    expect(readFileSync(created.out, "utf8")).toBe("out\n"); // the container's stdout is create's
+    const again = await oci(["start", "basic"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("cannot start an already running container");
+    await until(async () => (await state("basic")).status === "stopped");
+    expect((await state("basic")).pid).toBe(0);
+
+    expect((await oci(["delete", "basic"])).code).toBe(0);
+    expect(existsSync(join(root, "basic"))).toBe(false);
+    expect(mycfsCgroups().filter((c) => c.includes("mycfs-oci-basic"))).toEqual([]);
+    const gone = await oci(["state", "basic"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("container does not exist");
+  });
+
+  test("kill signals the process; delete refuses a running one without --force", async () => {
+    const b = bundle("kill", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", b, "kill"])).code).toBe(0);
+    expect((await oci(["start", "kill"])).code).toBe(0);
+    const { pid } = await state("kill");
+    const refused = await oci(["delete", "kill"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("cannot delete container kill that is not stopped: running");
+    expect((await oci(["kill", "kill", "KILL"])).code).toBe(0);
+    await until(() => !isRunning(pid));
+    expect((await state("kill")).status).toBe("stopped");
+    const late = await oci(["kill", "kill"]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain("container not running");
+    expect((await oci(["delete", "kill"])).code).toBe(0);
+  });
+
+  test("kill --all reaches every process; delete --force ends a running container", async () => {
+    const b = bundle("all", (c) => (c.process.args = ["sh", "-c", "sleep 100 & sleep 100 & wait"]));
+    expect((await oci(["create", "-b", b, "all"])).code).toBe(0);
+    expect((await oci(["start", "all"])).code).toBe(0);
+    const { pid } = await state("all");
+    await until(() => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").length === 2);
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").map(Number);
+    expect((await oci(["kill", "--all", "all", "TERM"])).code).toBe(0);
+    await until(() => kids.every((k) => !isRunning(k)));
+
+    const b2 = bundle("force", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", b2, "force"])).code).toBe(0);
+    expect((await oci(["start", "force"])).code).toBe(0);
+    const forced = await state("force");
+    expect((await oci(["delete", "--force", "force"])).code).toBe(0);
+    expect(isRunning(forced.pid)).toBe(false);
+    expect(existsSync(join(root, "force"))).toBe(false);
+    await until(async () => (await state("all")).status === "stopped");
+    expect((await oci(["delete", "all"])).code).toBe(0);
+  });
+
+  test("a created container is deleted without --force, its process ended", async () => {
+    const b = bundle("created", (c) => (c.process.args = ["true"]));
+    expect((await oci(["create", "--bundle", b, "created"])).code).toBe(0);
+    const { pid } = await state("created");
+    expect((await oci(["delete", "created"])).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  test("run: in the foreground, the command's exit code, nothing left after", async () => {
+    const b = bundle("run", (c) => (c.process.args = ["sh", "-c", "echo hi; exit 3"]));
+    const r = await oci(["run", "--bundle", b, "run"]);
+    expect(r.stdout()).toBe("hi\n");
+    expect(r.code).toBe(3);
+    expect(existsSync(join(root, "run"))).toBe(false);
+  });
+
+  test("an id taken, or badly formed, is refused", async () => {
+    const b = bundle("dup", (c) => (c.process.args = ["true"]));
+    expect((await oci(["create", "--bundle", b, "dup"])).code).toBe(0);
+    const dup = await oci(["create", "--bundle", b, "dup"]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("container with id exists: dup");
+    expect((await oci(["delete", "dup"])).code).toBe(0);
+    const bad = await oci(["create", "--bundle", b, "a/b"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("invalid container id format: a/b");
+  });
+});
+
+describe("config.json's fields in the container", () => {
+  test("user, umask, hostname, sysctl, rlimits, read-only root, masks, capabilities", async () => {
+    const b = bundle("fields", (c) => {
+      c.process.args = [
+        "sh",
+        "-c",
+        [
+          "id -u; id -g; id -G",
+          "umask",
+          "hostname",
+          "cat /proc/sys/kernel/shmmax",
+          "ulimit -n",
+          "touch /x 2>/dev/null && echo writable || echo read-only",
+          "cat /proc/timer_list | wc -c",
+          "grep CapBnd /proc/self/status",
+          "cat /proc/self/oom_score_adj",
+        ].join("; "),
+      ];
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [1000, 20], umask: 0o27 };
+      c.process.capabilities = { bounding: ["CAP_KILL"], effective: [], permitted: [], inheritable: [] };
+      c.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 321, hard: 321 }];
+      c.process.oomScoreAdj = 500;
+      c.hostname = "ocibox";
+      c.linux.sysctl = { "kernel.shmmax": "123456" };
+    });
+    const r = await oci(["run", "--bundle", b, "fields"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout().split("\n")).toEqual([
+      "1000",
+      "1000",
+      "1000 20",
+      "0027",
+      "ocibox",
+      "123456",
+      "321",
+      "read-only",
+      "0",
+      "CapBnd:\t0000000000000020",
+      "500",
+      "",
+    ]);
+  });
+
+  test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
+    const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
+    const log = join(dir, "refused.log");
+    const r = await oci(["--log", log, "--log-format", "json", "create", "--bundle", b, "refused"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("config.json: process.apparmorProfile:");
+    expect(existsSync(join(root, "refused"))).toBe(false);
+    const line = JSON.parse(readFileSync(log, "utf8").trim());
+    expect(line).toMatchObject({ level: "error" });
+    expect(line.msg).toContain("process.apparmorProfile");
+  });
+
+  test("--preserve-fds: the engine's extra fds reach the command", async () => {
+    const b = bundle("fds", (c) => (c.process.args = ["sh", "-c", "cat <&3; ls /proc/self/fd | wc -l"]));
+    const file = join(dir, "fd3");
+    writeFileSync(file, "through fd 3\n");
+    const fd = (await import("node:fs")).openSync(file, "r");
+    try {
+      const r = await oci(["run", "--preserve-fds", "1", "--bundle", b, "fds"], [fd]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout()).toBe("through fd 3\n5\n"); // 0-3, and ls's own directory fd
+    } finally {
+      (await import("node:fs")).closeSync(fd);
+    }
+  });
+});
