@@ -427,7 +427,10 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);
     case OP_UNSHARE: TRY(sys(SYS_unshare, op->a)); return 0;
-    case OP_PRCTL: TRY(sys(SYS_prctl, op->a, op->b, 0, 0, 0)); return 0;
+    case OP_PRCTL:
+      TRY(sys(SYS_prctl, op->a, op->b, 0, 0, 0));
+      if (op->a == PR_SET_PDEATHSIG && op->b == 0) detached = 1; /* runc exec -d: outlives mycfs */
+      return 0;
     case OP_RLIMIT: {
       struct rlimit rl = {.rlim_cur = op->b, .rlim_max = op->c};
       TRY(sys(SYS_prlimit64, 0, op->a, &rl, NULL));

@@ -17,7 +17,14 @@ interface Parsed {
 }
 
 /** Options until the first positional, Go's way; `value` names those that take one. */
-function parse(args: string[], value: ReadonlySet<string>, bool: ReadonlySet<string>, aliases: Record<string, string> = {}, interspersed = false): Parsed {
+function parse(
+  args: string[],
+  value: ReadonlySet<string>,
+  bool: ReadonlySet<string>,
+  aliases: Record<string, string> = {},
+  interspersed = false,
+  repeated: Record<string, string[]> = {},
+): Parsed {
   const values: Record<string, string | boolean> = {};
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -40,6 +47,7 @@ function parse(args: string[], value: ReadonlySet<string>, bool: ReadonlySet<str
       const v = inline ?? args[++i];
       if (v === undefined) throw new MycfsError(`flag needs an argument: ${a}`, EXIT_OCI);
       values[name] = v;
+      repeated[name]?.push(v);
     } else if (bool.has(name)) values[name] = inline === undefined ? true : inline === "true" || inline === "1";
     else throw new MycfsError(`flag provided but not defined: ${a}`, EXIT_OCI);
   }
@@ -100,6 +108,52 @@ export async function ociMain(argv: string[]): Promise<void> {
         };
         if (cmd === "create") rt.create(state, o);
         else process.exitCode = await rt.run(state, { ...o, detach: p.values.detach === true });
+        return;
+      }
+      case "exec": {
+        const env: string[] = [];
+        const p = parse(
+          args,
+          new Set([
+            "console-socket",
+            "cwd",
+            "env",
+            "user",
+            "process",
+            "pid-file",
+            "process-label",
+            "apparmor",
+            "cap",
+            "preserve-fds",
+            "cgroup",
+            "additional-gids",
+          ]),
+          new Set(["tty", "detach", "no-new-privs", "ignore-paused"]),
+          { e: "env", t: "tty", u: "user", p: "process", d: "detach", c: "cap", g: "additional-gids" },
+          false,
+          { env },
+        );
+        for (const name of ["process-label", "apparmor", "cap", "cgroup", "additional-gids"])
+          if (p.values[name] !== undefined) throw new MycfsError(`exec --${name}: not honoured by mycfs`, EXIT_OCI);
+        if (p.values["preserve-fds"] !== undefined && p.values["preserve-fds"] !== "0")
+          throw new MycfsError("exec --preserve-fds: not honoured by mycfs yet", EXIT_OCI);
+        const [id, ...command] = p.rest;
+        const { ociExec } = await import("../oci/exec");
+        const file = str(p.values["process"]);
+        process.exitCode = await ociExec(state, {
+          id: rt.checkId(id),
+          ...(file ? { processFile: resolve(file) } : {}),
+          args: command,
+          env,
+          cwd: str(p.values.cwd),
+          user: str(p.values.user),
+          tty: p.values.tty === true,
+          detach: p.values.detach === true,
+          noNewPrivs: p.values["no-new-privs"] === true,
+          pidFile: str(p.values["pid-file"]) && resolve(str(p.values["pid-file"])!),
+          consoleSocket: str(p.values["console-socket"]) && resolve(str(p.values["console-socket"])!),
+          debug: g.values.debug === true,
+        });
         return;
       }
       case "start":

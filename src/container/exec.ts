@@ -26,7 +26,7 @@ import { processCaps } from "./caps";
 import { type Accounts, checkOneId, containerAccounts, resolveUser, withGroups } from "./user";
 import type { ProcessUser } from "../spec/spec";
 import { runPlan, withCgroupFd } from "./run";
-import { openIo, type IoMode } from "./stdio";
+import { type ContainerIo, openIo, type IoMode } from "./stdio";
 
 export interface ExecOptions extends IoMode {
   argv: string[];
@@ -38,6 +38,10 @@ export interface ExecOptions extends IoMode {
   /** --group-add: groups beside the user's. */
   groupAdd: string[];
   debug: boolean;
+  /** runc exec -d (the OCI front end): the process outlives mycfs, which returns 0 once it runs. */
+  detach?: boolean;
+  /** The process runs: its pid (runc exec --pid-file). */
+  started?(pid: number): void;
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
@@ -114,12 +118,14 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty(user.uid, user.gid)] : []),
     ...s.exec.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
+    ...(o.detach ? [op.prctl(op.PR.SET_PDEATHSIG, 0, "outlive mycfs: the engine that called it waits for this process")] : []),
     ...privileges(security, s.userns?.dropGroups !== false),
     op.exec({ argv: o.argv, env, path: pathVar, init: false, ctty: io.ctty }),
   ];
 }
 
-export async function execIn(s: ContainerState, o: ExecOptions): Promise<number> {
+/** `io`: the OCI front end's (the engine's stdio, its console socket); else mycfs's own. */
+export async function execIn(s: ContainerState, o: ExecOptions, ownIo?: ContainerIo): Promise<number> {
   const notRunning = () => new MycfsError(`container ${s.name ?? shortId(s.id)} is not running`);
   if (s.status !== "running") throw notRunning();
   const pidfd = pidfdOpen(s.container!.pid);
@@ -128,7 +134,7 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
   const cgroup = s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   try {
     const user = execUser(s, o, () => containerAccounts(s.container!.pid, pidfd));
-    const io = await openIo(o);
+    const io = ownIo ?? (await openIo(o));
     return await withCgroupFd(cgroup, (v2) => {
       const fds = { pidfd, cgroup: v2 };
       const viaEnter = throughEnterProgram(s);
@@ -141,6 +147,8 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
         io,
         debug: o.debug,
         drainMs: 200,
+        detach: o.detach === true,
+        started: o.started,
       });
     });
   } finally {

@@ -52,14 +52,18 @@ export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | 
  * CAP_SETPCAP, which dropping needs, is effective; the groups and ids while CAP_SETGID and
  * CAP_SETUID are (a uid other than 0 clears the permitted and effective sets); the other
  * sets; with no_new_privs the filter last, so the fewest calls run under it. A user other
- * than root keeps no capability (processCaps), so none need survive the uid's change
- * (runc's PR_SET_KEEPCAPS). `setgroups`: false where the kernel denies it (a rootless
+ * than root keeps none with mycfs's own flags (processCaps); config.json's may give one
+ * some, which PR_SET_KEEPCAPS keeps across the uid's change, as runc does. `setgroups`: false where the kernel denies it (a rootless
  * namespace of one id), which leaves the groups as they are. */
 export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] {
   const { bounding, permitted, inheritable } = p.capabilities;
   const { uid, gid, additionalGids } = p.user;
+  // a user other than root with permitted capabilities (config.json's; mycfs's own flags
+  // give such a user none) keeps them across the uid's change, as runc does
+  const keep = uid !== 0 && permitted.length ? [op.prctl(op.PR.SET_KEEPCAPS, 1, `keep the permitted capabilities across the change to uid ${uid}`)] : [];
   const ids = [
     op.bounding(capMask(bounding), bounding.length),
+    ...keep,
     op.setid(gid, uid, setgroups ? additionalGids : null, "the container's user"),
     op.caps(capMask(permitted), capMask(inheritable), permitted.length),
   ];

@@ -221,7 +221,8 @@ function readMappings(v: unknown, field: string): IdMapping[] {
   });
 }
 
-function readProcess(proc: Json) {
+/** A process object: config.json's, or runc exec's --process file. */
+export function readProcess(proc: Json) {
   const args = r.strs(proc.args, "process.args");
   if (!args.length || !args[0]) throw new ConfigError("process.args", "missing; give the command to run");
   r.refuse(proc.commandLine, "process.commandLine", "is for Windows; give process.args");
@@ -255,7 +256,7 @@ function readProcess(proc: Json) {
       ...(umask === undefined ? {} : { umask }),
       ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
     },
-    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), uid),
+    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities")),
     terminal: r.bool(proc.terminal, "process.terminal"),
     consoleSize,
   };
@@ -282,9 +283,8 @@ function readRlimit(v: unknown, field: string): Rlimit {
 
 const CAP_SETS = ["bounding", "effective", "permitted", "inheritable", "ambient"] as const;
 
-/** The five sets; mycfs sets effective as permitted and no ambient ones (its child's
- * OP_CAPS), and keeps no capability across a change to a uid other than 0. */
-function readCapabilities(caps: Json | undefined, uid: number): ContainerSpec["process"]["capabilities"] {
+/** The five sets; mycfs sets effective as permitted and no ambient ones (its child's OP_CAPS). */
+function readCapabilities(caps: Json | undefined): ContainerSpec["process"]["capabilities"] {
   const sets = Object.fromEntries(
     CAP_SETS.map((set) => [
       set,
@@ -300,11 +300,6 @@ function readCapabilities(caps: Json | undefined, uid: number): ContainerSpec["p
   if (!same(sets.effective, sets.permitted))
     throw new ConfigError("process.capabilities.effective", "differs from permitted; mycfs makes the effective set the permitted one");
   r.refuse(sets.ambient, "process.capabilities.ambient", "ambient capabilities are not honoured by mycfs");
-  if (uid !== 0 && sets.permitted.length)
-    throw new ConfigError(
-      "process.capabilities.permitted",
-      `mycfs keeps no capability for a user other than root (uid ${uid}); leave permitted and effective empty`,
-    );
   return { bounding: sets.bounding, permitted: sets.permitted, inheritable: sets.inheritable };
 }
 

@@ -5,6 +5,7 @@
 // it); `start` writes one byte to the fifo; `delete` removes the cgroup and the state.
 // The state directory (--root, /run/mycfs-oci) is apart from mycfs's own containers'.
 import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import type { Layout } from "../cgroups/layout";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { CLONE } from "../container/namespaces";
 import { buildPlan, type HostFacts } from "../container/plan";
@@ -45,11 +46,10 @@ import { EXIT_OCI, type OciContainer, readConfig } from "./config";
 
 export const OCI_VERSION = "1.1.0";
 
-/** Root's state directory for OCI containers, apart from mycfs's own /run/mycfs. */
-export function defaultOciRoot(): string {
-  if (process.getuid?.() === 0) return "/run/mycfs-oci";
-  return `${process.env.XDG_RUNTIME_DIR || `/tmp/mycfs-oci-${process.getuid?.()}`}/mycfs-oci`;
-}
+/** The state directory for OCI containers, apart from mycfs's own /run/mycfs: --root, else
+ * $MYCFS_OCI_ROOT (for engines that pass no --root, as podman), else root's /run/mycfs-oci
+ * (cli/oci-select.ts looks there too). */
+export { ociRoot as defaultOciRoot } from "../cli/oci-select";
 
 /** An error as runc reports it: one line, exit 1. */
 export const ociError = (message: string) => new MycfsError(message, EXIT_OCI);
@@ -70,6 +70,11 @@ export interface Saved {
   /** The cgroup's directories, one per hierarchy, absolute. */
   cgroupDirs: string[];
   owner: number;
+  /** What `exec` needs: the cgroup as ContainerCgroup.of takes it, the user namespace,
+   * the compiled seccomp filter (base64) the container's processes get. */
+  cgroup?: { name: string; layout: Layout };
+  userns?: { rootless: boolean; dropGroups: boolean };
+  seccomp: string | null;
 }
 
 const ID = /^[\w+\-.]+$/;
@@ -288,6 +293,9 @@ export function create(state: OciState, o: CreateOptions): Saved {
       annotations: c.annotations,
       cgroupDirs: withCgroup ? [...cgroup.dirs.values()] : [],
       owner: process.getuid?.() ?? 0,
+      ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
+      ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
+      seccomp: spec.linux.seccomp?.toBase64() ?? null,
     };
     replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
     if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);

@@ -25,7 +25,7 @@ export const MS = {
   STRICTATIME: 0x1000000,
 } as const;
 
-export const PR = { SET_DUMPABLE: 4, SET_NO_NEW_PRIVS: 38 } as const;
+export const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, SET_NO_NEW_PRIVS: 38 } as const;
 
 export interface MountSpec {
   source?: string;
