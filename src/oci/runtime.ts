@@ -67,8 +67,10 @@ export interface Saved {
   rootfs: string;
   created: string;
   annotations: Record<string, string>;
-  /** The cgroup's directories, one per hierarchy, absolute. */
+  /** The cgroup's directories, one per hierarchy, absolute; the parents create made for
+   * them (a cgroupsPath of several names), removed by delete once no other uses them. */
   cgroupDirs: string[];
+  cgroupParents: string[];
   owner: number;
   /** What `exec` needs: the cgroup as ContainerCgroup.of takes it, the user namespace,
    * the compiled seccomp filter (base64) the container's processes get. */
@@ -220,8 +222,14 @@ export function create(state: OciState, o: CreateOptions): Saved {
     });
     const blocked = cgroup.unwritable();
     const withCgroup = !blocked || !rootless;
+    const madeParents: string[] = [];
     if (withCgroup) {
-      for (const p of parents) if (fileType(p) === null) mkdir(p, 0o755, true);
+      for (const p of parents)
+        if (fileType(p) === null) {
+          mkdir(p, 0o755, true);
+          madeParents.push(p);
+        }
+      undo.push(() => removeParents(madeParents));
       cgroup.create();
       undo.push(() => cgroup.remove());
     } else log.warn(`the container's cgroup cannot be made (${blocked.path}): it runs without one`);
@@ -292,6 +300,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       created: new Date().toISOString(),
       annotations: c.annotations,
       cgroupDirs: withCgroup ? [...cgroup.dirs.values()] : [],
+      cgroupParents: madeParents,
       owner: process.getuid?.() ?? 0,
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
@@ -437,7 +446,13 @@ export function remove(state: OciState, id: string, force: boolean) {
     }
     if (err !== 0 && err !== E.ENOENT) log.warn(`could not remove the cgroup ${dir}: errno ${err}`);
   }
+  removeParents(s.cgroupParents ?? []);
   removeTree(state.dir(s.id));
+}
+
+/** The deepest first; one another container still uses stays (EBUSY, ENOTEMPTY). */
+function removeParents(dirs: string[]) {
+  for (const dir of [...dirs].sort((a, b) => b.length - a.length)) tryRmdir(dir);
 }
 
 /** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
