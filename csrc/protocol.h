@@ -26,7 +26,8 @@ enum mycfs_op {
   OP_UNSHARE = 14,   /* a = CLONE_* flags */
   OP_PRCTL = 15,     /* prctl(a, b, 0, 0, 0) */
   OP_RLIMIT = 16,    /* a = resource, b = soft, c = hard (-1: unlimited) */
-  OP_CAPS = 17,      /* a = permitted and effective, b = inheritable (bit masks); ambient cleared */
+  OP_CAPS =
+      17, /* a = permitted and effective, b = inheritable, c = ambient (bit masks; the ambient set is cleared first) */
   OP_SECCOMP = 18,   /* a = length of the BPF program (struct sock_filter[]) that follows the header */
   OP_SETID = 19,     /* a = gid, b = uid: become them; c = number of supplementary gids (uint32) after the header */
   OP_ATTACH = 20,    /* s0 path: attach there the mount the parent sent with the last MSG_GO */

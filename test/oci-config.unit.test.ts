@@ -126,6 +126,24 @@ describe("config.json", () => {
     expect(o.annotations).toEqual({ "io.podman.x": "y" });
   });
 
+  test("ambient capabilities: raised where permitted and inheritable, else a warning (runc spec's default)", () => {
+    const c = base();
+    c.process.capabilities = {
+      bounding: ["CAP_KILL", "CAP_CHOWN"],
+      effective: ["CAP_KILL", "CAP_CHOWN"],
+      permitted: ["CAP_KILL", "CAP_CHOWN"],
+      inheritable: ["CAP_KILL"],
+      ambient: ["CAP_KILL", "CAP_CHOWN"],
+    } as never;
+    const o = read(c);
+    expect(o.spec.process.capabilities.ambient).toEqual(["KILL"]);
+    expect(o.warnings).toEqual([
+      "config.json: process.capabilities.ambient: CAP_CHOWN not raised: an ambient capability must be permitted and inheritable too",
+    ]);
+    const step = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "caps");
+    expect(step).toMatchObject({ ambient: 1 << 5, what: "keep 2 capabilities permitted and effective, 1 ambient" });
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -165,11 +183,6 @@ describe("config.json", () => {
     ["time namespace", (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "time" }]), /linux\.namespaces\[1\]\.type: "time" is not honoured/],
     ["no mount namespace", (c) => (c.linux.namespaces = [{ type: "pid" }]), /linux\.namespaces: mycfs needs a mount namespace/],
     ["hostname without uts", (c) => (c.linux.namespaces = [{ type: "mount" }]), /^config\.json: hostname: needs a uts namespace/],
-    [
-      "ambient",
-      (c) => (c.process.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], ambient: ["CAP_KILL"] } as never),
-      /capabilities\.ambient/,
-    ],
     [
       "effective apart",
       (c) => (c.process.capabilities = { bounding: ["CAP_KILL"], effective: [], permitted: ["CAP_KILL"] }),

@@ -233,6 +233,9 @@ static int set_caps(const struct mycfs_op_hdr *op) {
       {(uint32_t)(op->a >> 32), (uint32_t)(op->a >> 32), (uint32_t)(op->b >> 32)},
   };
   TRY(sys(SYS_capset, &hdr, data));
+  /* then the ambient set c (a subset of the permitted and inheritable ones: the planner's rule) */
+  for (int cap = 0; cap < 64; cap++)
+    if ((uint64_t)op->c & (1ull << cap)) TRY(sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0));
   return 0;
 }
 

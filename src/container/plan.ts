@@ -56,7 +56,7 @@ export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | 
  * some, which PR_SET_KEEPCAPS keeps across the uid's change, as runc does. `setgroups`: false where the kernel denies it (a rootless
  * namespace of one id), which leaves the groups as they are. */
 export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] {
-  const { bounding, permitted, inheritable } = p.capabilities;
+  const { bounding, permitted, inheritable, ambient = [] } = p.capabilities;
   const { uid, gid, additionalGids } = p.user;
   // a user other than root with permitted capabilities (config.json's; mycfs's own flags
   // give such a user none) keeps them across the uid's change, as runc does
@@ -65,7 +65,7 @@ export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] 
     op.bounding(capMask(bounding), bounding.length),
     ...keep,
     op.setid(gid, uid, setgroups ? additionalGids : null, "the container's user"),
-    op.caps(capMask(permitted), capMask(inheritable), permitted.length),
+    op.caps(capMask(permitted), capMask(inheritable), permitted.length, capMask(ambient), ambient.length),
   ];
   const filter = p.seccomp ? [op.seccomp(p.seccomp)] : [];
   return p.noNewPrivileges

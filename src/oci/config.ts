@@ -37,6 +37,8 @@ export interface OciContainer {
   deviceRules: readonly DeviceRule[];
   userns?: Userns;
   annotations: Record<string, string>;
+  /** What mycfs does otherwise than asked, where runc warns too: for stderr. */
+  warnings: string[];
 }
 
 export interface HostLookups {
@@ -165,6 +167,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     deviceRules: readDeviceRules(r.obj(linux.resources, "linux.resources")),
     ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
     annotations,
+    warnings: p.warnings,
   };
 }
 
@@ -223,6 +226,7 @@ function readMappings(v: unknown, field: string): IdMapping[] {
 
 /** A process object: config.json's, or runc exec's --process file. */
 export function readProcess(proc: Json) {
+  const warnings: string[] = [];
   const args = r.strs(proc.args, "process.args");
   if (!args.length || !args[0]) throw new ConfigError("process.args", "missing; give the command to run");
   r.refuse(proc.commandLine, "process.commandLine", "is for Windows; give process.args");
@@ -256,9 +260,10 @@ export function readProcess(proc: Json) {
       ...(umask === undefined ? {} : { umask }),
       ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
     },
-    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities")),
+    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), warnings),
     terminal: r.bool(proc.terminal, "process.terminal"),
     consoleSize,
+    warnings,
   };
 }
 
@@ -283,8 +288,10 @@ function readRlimit(v: unknown, field: string): Rlimit {
 
 const CAP_SETS = ["bounding", "effective", "permitted", "inheritable", "ambient"] as const;
 
-/** The five sets; mycfs sets effective as permitted and no ambient ones (its child's OP_CAPS). */
-function readCapabilities(caps: Json | undefined): ContainerSpec["process"]["capabilities"] {
+/** The five sets; mycfs sets effective as permitted. An ambient capability the kernel
+ * cannot raise (not permitted and inheritable: `runc spec`'s default asks for three) is
+ * left out with a warning, as runc warns and goes on. */
+function readCapabilities(caps: Json | undefined, warnings: string[]): ContainerSpec["process"]["capabilities"] {
   const sets = Object.fromEntries(
     CAP_SETS.map((set) => [
       set,
@@ -299,8 +306,13 @@ function readCapabilities(caps: Json | undefined): ContainerSpec["process"]["cap
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
   if (!same(sets.effective, sets.permitted))
     throw new ConfigError("process.capabilities.effective", "differs from permitted; mycfs makes the effective set the permitted one");
-  r.refuse(sets.ambient, "process.capabilities.ambient", "ambient capabilities are not honoured by mycfs");
-  return { bounding: sets.bounding, permitted: sets.permitted, inheritable: sets.inheritable };
+  const raisable = sets.ambient.filter((c) => sets.permitted.includes(c) && sets.inheritable.includes(c));
+  const dropped = sets.ambient.filter((c) => !raisable.includes(c));
+  if (dropped.length)
+    warnings.push(
+      `config.json: process.capabilities.ambient: ${dropped.map((c) => `CAP_${c}`).join(", ")} not raised: an ambient capability must be permitted and inheritable too`,
+    );
+  return { bounding: sets.bounding, permitted: sets.permitted, inheritable: sets.inheritable, ...(raisable.length ? { ambient: raisable } : {}) };
 }
 
 const KERNEL_TYPES: readonly MountType[] = ["tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"];

@@ -8,6 +8,7 @@ import { close, readFile, replaceFile, sendConsole } from "../native/lib";
 import { bootId, type ContainerState } from "../state/record";
 import { ConfigError, readProcess } from "./config";
 import { ociError, type OciState } from "./runtime";
+import { log } from "../log";
 
 export interface ExecRequest {
   id: string;
@@ -58,6 +59,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
   // without --process, the config's process is the base (its env, cwd, capabilities)
   const config = r.processFile ? {} : (JSON.parse(readFile(`${saved.bundle}/config.json`, 16 << 20) ?? "{}").process ?? {});
   const p = processOf(r, config);
+  for (const w of p.warnings) log.warn(w);
   if (p.terminal && !r.consoleSocket && r.detach) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   const record: ContainerState = {
     id: saved.id,

@@ -195,6 +195,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       return compileProfile(profile, { arch: hostArch(), caps: new Set() });
     },
   });
+  for (const w of c.warnings) log.warn(w);
   if (c.terminal && !o.consoleSocket) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
   const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;

@@ -80,7 +80,7 @@ export function wire(s: Step): RawOp {
     case "bounding":
       return raw(OpCode.CAPBSET, { a: s.keep });
     case "caps":
-      return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable });
+      return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable, c: s.ambient });
     case "seccomp":
       return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
     case "setid": {

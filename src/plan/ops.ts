@@ -84,7 +84,7 @@ export type Step = { what: string } & (
   | { kind: "rlimit"; resource: number; soft: number; hard: number; name: string }
   /** Bit masks of capability numbers (up to 63; plain numbers lose nothing below 2^53). */
   | { kind: "bounding"; keep: number }
-  | { kind: "caps"; permitted: number; inheritable: number }
+  | { kind: "caps"; permitted: number; inheritable: number; ambient: number }
   | { kind: "seccomp"; bpf: Uint8Array }
   /** groups: the supplementary gids; null leaves them (setgroups is denied there). */
   | { kind: "setid"; gid: number; uid: number; groups: number[] | null }
@@ -149,11 +149,14 @@ export const bounding = (keep: number, count: number): Step => ({
   keep,
   what: `keep ${count} capabilities in the bounding set, drop the rest from it`,
 });
-export const caps = (permitted: number, inheritable: number, count: number): Step => ({
+export const caps = (permitted: number, inheritable: number, count: number, ambient = 0, ambientCount = 0): Step => ({
   kind: "caps",
   permitted,
   inheritable,
-  what: count ? `keep ${count} capabilities permitted and effective, none ambient` : "no capability permitted, effective or ambient",
+  ambient,
+  what: count
+    ? `keep ${count} capabilities permitted and effective, ${ambientCount ? `${ambientCount} ambient` : "none ambient"}`
+    : "no capability permitted, effective or ambient",
 });
 export const seccomp = (bpf: Uint8Array): Step => ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
 /** Become gid/uid: the root of a new user namespace once its maps are written, or the

@@ -16,9 +16,10 @@ export interface ContainerSpec {
      * user's home directory there ("/" without an entry), for HOME (mycfs's extension:
      * the planner reads no file). */
     user: ProcessUser;
-    /** Capability names without CAP_. The effective set is the permitted one and the
-     * ambient set is empty, as docker's. */
-    capabilities: { bounding: string[]; permitted: string[]; inheritable: string[] };
+    /** Capability names without CAP_. The effective set is the permitted one; the
+     * ambient set (config.json's; empty with docker's flags) is within the permitted
+     * and inheritable ones, as the kernel requires. */
+    capabilities: { bounding: string[]; permitted: string[]; inheritable: string[]; ambient?: string[] };
     /** By mycfs's names and numbers (-1: unlimited). */
     rlimits: Rlimit[];
     noNewPrivileges: boolean;

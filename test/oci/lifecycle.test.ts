@@ -221,6 +221,19 @@ describe("config.json's fields in the container", () => {
     ]);
   });
 
+  test("a user other than root: its permitted and ambient capabilities survive the uid's change and the exec", async () => {
+    const b = bundle("ambient", (c) => {
+      c.process.args = ["sh", "-c", "grep -E 'Cap(Eff|Amb)' /proc/self/status"];
+      c.process.user = { uid: 1000, gid: 1000 };
+      const caps = ["CAP_NET_BIND_SERVICE"];
+      c.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps };
+      c.process.noNewPrivileges = false;
+    });
+    const r = await oci(["run", "--bundle", b, "ambient"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout()).toBe("CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n");
+  });
+
   test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
     const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
     const log = join(dir, "refused.log");
