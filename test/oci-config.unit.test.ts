@@ -7,7 +7,8 @@ import { mountOptions, userMounts } from "../src/container/mounts";
 import { MycfsError } from "../src/errors";
 import { type HostLookups, readConfig, readSeccomp } from "../src/oci/config";
 import { defaultSpec, features } from "../src/oci/default-spec";
-import { cgroupPath, signalOf } from "../src/oci/runtime";
+import { cgroupPath } from "../src/oci/create";
+import { signalOf } from "../src/oci/state";
 import { MS, root } from "../src/plan/ops";
 import { Sync } from "../src/native/protocol";
 import { CLONE } from "../src/container/namespaces";
@@ -192,7 +193,10 @@ describe("config.json", () => {
     ["a host-wide sysctl", (c) => (c.linux.sysctl = { "vm.swappiness": "10" }), /linux\.sysctl\.vm\.swappiness: not a namespaced parameter/],
     [
       "net sysctl on the host's network",
-      (c) => ((c.linux.sysctl = { "net.core.somaxconn": "1" }), (c.linux.namespaces = [{ type: "mount" }, { type: "uts" }])),
+      (c) => {
+        c.linux.sysctl = { "net.core.somaxconn": "1" };
+        c.linux.namespaces = [{ type: "mount" }, { type: "uts" }];
+      },
       /needs a network namespace/,
     ],
     [

@@ -3,12 +3,11 @@
 // flag package takes them (--root DIR, --root=DIR, -root DIR). Chosen by main.ts when a
 // runc global option comes first, or for a command only runc has (create, start,
 // state, delete…); mycfs's own run, exec, ps and kill keep their meaning otherwise.
-import { appendFileSync } from "node:fs";
 import { MycfsError } from "../errors";
 import { log, setDebug } from "../log";
 import { replaceFile } from "../native/lib";
 import { resolve } from "../paths";
-import { EXIT_OCI } from "../oci/config";
+import { EXIT_OCI } from "../oci/state";
 import { GLOBAL_BOOL, GLOBAL_VALUE } from "./oci-select";
 
 interface Parsed {
@@ -62,7 +61,8 @@ function logError(file: string | undefined, format: string, msg: string) {
   const line =
     format === "json" ? JSON.stringify({ level: "error", msg, time: new Date().toISOString() }) : `time="${new Date().toISOString()}" level=error msg="${msg}"`;
   try {
-    appendFileSync(file, `${line}\n`);
+    // node:fs only on this path: loading it costs milliseconds at every start
+    (require("node:fs") as typeof import("node:fs")).appendFileSync(file, `${line}\n`);
   } catch {}
 }
 
@@ -82,7 +82,7 @@ export async function ociMain(argv: string[]): Promise<void> {
       throw new MycfsError("--systemd-cgroup: mycfs does not drive systemd over D-Bus; run without it (cgroupfs paths)", EXIT_OCI);
     if (g.values.criu !== undefined) throw new MycfsError("--criu: mycfs does not checkpoint containers", EXIT_OCI);
     const [cmd, ...args] = g.rest;
-    const rt = await import("../oci/runtime");
+    const rt = await import("../oci/state");
     const state = new rt.OciState(resolve(str(g.values.root) ?? rt.defaultOciRoot()));
     switch (cmd) {
       case "create":
@@ -106,8 +106,9 @@ export async function ociMain(argv: string[]): Promise<void> {
           noPivot: p.values["no-pivot"] === true,
           debug: g.values.debug === true,
         };
-        if (cmd === "create") rt.create(state, o);
-        else process.exitCode = await rt.run(state, { ...o, detach: p.values.detach === true });
+        const oci = await import("../oci/create");
+        if (cmd === "create") oci.create(state, o);
+        else process.exitCode = await oci.run(state, { ...o, detach: p.values.detach === true });
         return;
       }
       case "exec": {
@@ -139,7 +140,7 @@ export async function ociMain(argv: string[]): Promise<void> {
           throw new MycfsError("exec --preserve-fds: not honoured by mycfs yet", EXIT_OCI);
         const [id, ...command] = p.rest;
         const { ociExec } = await import("../oci/exec");
-        const file = str(p.values["process"]);
+        const file = str(p.values.process);
         process.exitCode = await ociExec(state, {
           id: rt.checkId(id),
           ...(file ? { processFile: resolve(file) } : {}),

@@ -13,11 +13,9 @@ import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
 import { RLIMITS, type Rlimit } from "../container/rlimits";
 import type { Userns } from "../container/userns";
 import { MycfsError } from "../errors";
+import { EXIT_OCI } from "./state";
 import { ACTIONS, type Action, type ArgCondition, OPS, type Profile, type Rule } from "../seccomp/profile";
 import type { ContainerSpec, IdMapping, Mount, MountType, Namespace } from "../spec/spec";
-
-/** runc exits 1 on a bad config, and engines read its message. */
-export const EXIT_OCI = 1;
 
 export class ConfigError extends MycfsError {
   constructor(field: string, why: string) {

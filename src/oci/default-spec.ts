@@ -4,7 +4,7 @@
 import { CAPABILITIES } from "../container/caps";
 import { ACTIONS, OPS } from "../seccomp/profile";
 import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
-import { OCI_VERSION } from "./runtime";
+import { OCI_VERSION } from "./state";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../spec/spec";
 
 const DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];

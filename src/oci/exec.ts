@@ -7,7 +7,7 @@ import type { ContainerIo } from "../container/stdio";
 import { close, readFile, replaceFile, sendConsole } from "../native/lib";
 import { bootId, type ContainerState } from "../state/record";
 import { ConfigError, readProcess } from "./config";
-import { ociError, type OciState } from "./runtime";
+import { ociError, type OciState } from "./state";
 import { log } from "../log";
 
 export interface ExecRequest {

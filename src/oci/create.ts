@@ -1,0 +1,209 @@
+// runc's create and run: read the bundle, make the cgroup, clone the container's process
+// and walk its plan up to the exec fifo (state.ts says what happens after).
+import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { hostRootWithoutParent } from "../container/initramfs";
+import { CLONE } from "../container/namespaces";
+import { buildPlan, type HostFacts } from "../container/plan";
+import { directoryRootfs } from "../container/rootfs";
+import { exitCode, exitOf, failureError, withCgroupFd } from "../container/run";
+import { handshake } from "../container/handshake";
+import { writeMaps } from "../container/userns";
+import { ensureDir } from "../images/store";
+import { debugging, log } from "../log";
+import { close, fileMode, fileType, mkdir, mkfifo, openFifo, readFile, removeTree, replaceFile, S_IFMT, sendConsole, setDumpable, spawn } from "../native/lib";
+import { PlanFlag, Sync } from "../native/protocol";
+import { openNetwork } from "../network/join";
+import { encodePlan } from "../plan/encode";
+import { hasNamespace } from "../spec/spec";
+import type { StateDir } from "../state/dir";
+import { processStart } from "../state/record";
+import { type OciContainer, readConfig } from "./config";
+import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
+
+/** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
+ * path is the caller's cgroup's sub-path, never the host's root: an engine's absolute
+ * path lands below the cgroup the engine runs in); systemd's "slice:prefix:name" form as
+ * the path systemd would give it, without systemd. */
+export function cgroupPath(given: string | undefined, id: string): string {
+  if (!given) return `mycfs-oci-${id}`;
+  const systemd = /^([^:/]*):([^:/]*):([^:/]+)$/.exec(given);
+  const path = systemd ? `${systemd[1] || "system.slice"}/${systemd[2] ? `${systemd[2]}-` : ""}${systemd[3]}.scope` : given;
+  const parts = path.split("/").filter(Boolean);
+  if (!parts.length || parts.some((p) => p === "." || p === ".."))
+    throw ociError(`config.json: linux.cgroupsPath: ${given}: expected a path of names, or slice:prefix:name`);
+  return parts.join("/");
+}
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  noPivot: boolean;
+  debug: boolean;
+}
+
+/** Reads the bundle, makes the cgroup, clones the container's process and walks its plan
+ * up to the exec fifo. Returns the state; the process waits for `start`. */
+export function create(state: OciState, o: CreateOptions): Saved {
+  const id = checkId(o.id);
+  const bundle = o.bundle.replace(/\/+$/, "") || "/";
+  const json = readFile(`${bundle}/config.json`, 16 << 20);
+  if (json === null) throw ociError(`cannot read ${bundle}/config.json; give the bundle's directory with --bundle`);
+  const c: OciContainer = readConfig(json, bundle, {
+    isDir: (path) => {
+      const mode = fileMode(path);
+      return mode === null ? undefined : (mode & 0o170000) === S_IFMT.DIR;
+    },
+    compileSeccomp: (profile) => {
+      const { compileProfile } = require("../seccomp/compile") as typeof import("../seccomp/compile");
+      const { hostArch } = require("../seccomp/filter") as typeof import("../seccomp/filter");
+      return compileProfile(profile, { arch: hostArch(), caps: new Set() });
+    },
+  });
+  for (const w of c.warnings) log.warn(w);
+  if (c.terminal && !o.consoleSocket) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
+  if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
+  const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;
+  const rootless = process.getuid?.() !== 0;
+
+  ensureDir(state.root);
+  const dir = state.dir(id);
+  const made = (() => {
+    try {
+      mkdir(dir, 0o711);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!made) throw ociError(`container with id exists: ${id}`);
+  const undo: (() => void)[] = [() => removeTree(dir)];
+  try {
+    const layout = readLayout(hostCgroupFs);
+    const name = cgroupPath(c.cgroupsPath, id);
+    const cgroup = ContainerCgroup.plan(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
+    const parents = [...cgroup.dirs].flatMap(([h, d]) => {
+      const rel = d.slice(h.own.length + 1).split("/");
+      return rel.slice(0, -1).map((_, i) => `${h.own}/${rel.slice(0, i + 1).join("/")}`);
+    });
+    const blocked = cgroup.unwritable();
+    const withCgroup = !blocked || !rootless;
+    const madeParents: string[] = [];
+    if (withCgroup) {
+      for (const p of parents)
+        if (fileType(p) === null) {
+          mkdir(p, 0o755, true);
+          madeParents.push(p);
+        }
+      undo.push(() => removeParents(madeParents));
+      cgroup.create();
+      undo.push(() => cgroup.remove());
+    } else log.warn(`the container's cgroup cannot be made (${blocked.path}): it runs without one`);
+    const fifo = state.fifo(id);
+    mkfifo(fifo, 0o600);
+    const fifoFd = openFifo(fifo, false) as number;
+    undo.push(() => close(fifoFd));
+    const rootfs = directoryRootfs(c.rootfs);
+    undo.push(() => rootfs.cleanup(false));
+    const net = spec.linux.namespaces.find((n) => n.type === "network" && n.path);
+    const joined = net?.path ? openNetwork({ mode: "ns", path: net.path }, net.path, undefined as unknown as StateDir) : undefined;
+    if (joined) undo.push(() => close(joined.fd));
+    const host: HostFacts = {
+      rootfs,
+      cgroups: withCgroup
+        ? { join: cgroup.joinOps(), binds: cgroup.binds(!hasNamespace(spec, "cgroup")), v2Only: layout.mode === "v2" }
+        : { join: [], binds: [], v2Only: layout.mode === "v2" },
+      rootWithoutParent: spec.mycfs.pivot && hostRootWithoutParent(),
+      dropGroups: true,
+      ...(joined ? { netns: joined.fd } : {}),
+      awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
+    };
+    const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
+    const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
+    setDumpable(true);
+    const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
+    const pid = spawned.pid;
+    let failure: ReturnType<typeof handshake>;
+    try {
+      failure = handshake(
+        spawned.sock,
+        plan,
+        {
+          [Sync.NAMESPACES]: () => {
+            if (c.userns) writeMaps(pid, c.userns);
+          },
+          [Sync.TERMINAL]: (fd: number) => {
+            try {
+              sendConsole(o.consoleSocket!, fd, "/dev/ptmx");
+            } finally {
+              close(fd);
+            }
+          },
+        },
+        (step, us) => log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`),
+      );
+    } catch (e) {
+      process.kill(pid, "SIGKILL");
+      waitGone(pid);
+      throw e;
+    } finally {
+      close(spawned.sock);
+    }
+    if (failure) {
+      waitGone(pid);
+      const f = failureError(plan, failure);
+      throw ociError(f.message);
+    }
+    const startTime = processStart(pid);
+    if (startTime === null) throw ociError("the container's process ended before it was created");
+    const saved: Saved = {
+      ociVersion: OCI_VERSION,
+      id,
+      pid,
+      startTime,
+      bundle,
+      rootfs: c.rootfs,
+      created: new Date().toISOString(),
+      annotations: c.annotations,
+      cgroupDirs: withCgroup ? [...cgroup.dirs.values()] : [],
+      cgroupParents: madeParents,
+      owner: process.getuid?.() ?? 0,
+      ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
+      ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
+      seccomp: spec.linux.seccomp?.toBase64() ?? null,
+    };
+    replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
+    if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);
+    // what the child holds now, the parent lets go of
+    close(fifoFd);
+    rootfs.cleanup(false);
+    if (joined) close(joined.fd);
+    if (debugging) log.debug(`container ${id} created: pid ${pid}, waiting for start`);
+    return saved;
+  } catch (e) {
+    for (const u of undo.reverse())
+      try {
+        u();
+      } catch {}
+    throw e;
+  }
+}
+
+/** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
+export async function run(state: OciState, o: CreateOptions & { detach: boolean }): Promise<number> {
+  const s = create(state, o);
+  const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);
+  const exited = o.detach ? undefined : exitOf(s.pid);
+  const sigs = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+  try {
+    start(state, s.id);
+    if (!exited) return 0;
+    for (const sig of sigs) process.on(sig, forward);
+    return exitCode(await exited);
+  } finally {
+    for (const sig of sigs) process.off(sig, forward);
+    if (exited) remove(state, s.id, true);
+  }
+}
