@@ -157,6 +157,29 @@ export async function ociMain(argv: string[]): Promise<void> {
         });
         return;
       }
+      case "pause":
+      case "resume":
+        return rt.pause(state, one(args, `${cmd} <container-id>`), cmd === "pause");
+      case "ps": {
+        const p = parse(args, new Set(["format"]), new Set(), { f: "format" });
+        const [id, ...psArgs] = p.rest;
+        const pids = rt.pids(state, rt.checkId(id));
+        if (str(p.values.format) === "json") return void console.log(JSON.stringify(pids));
+        // runc's table: ps(1)'s own, with the container's processes only
+        const ps = Bun.spawnSync(["ps", ...(psArgs.length ? psArgs : ["-ef"])], { stdout: "pipe", stderr: "inherit" });
+        if (ps.exitCode !== 0) throw new MycfsError(`ps ${psArgs.join(" ")} failed`, EXIT_OCI);
+        const [head = "", ...lines] = ps.stdout.toString().trimEnd().split("\n");
+        const col = head.trim().split(/\s+/).indexOf("PID");
+        if (col < 0) throw new MycfsError("ps's output has no PID column", EXIT_OCI);
+        const mine = new Set(pids);
+        return void console.log([head, ...lines.filter((l) => mine.has(Number(l.trim().split(/\s+/)[col])))].join("\n"));
+      }
+      case "update": {
+        const { update, UPDATE_FLAGS } = await import("../oci/update");
+        const p = parse(args, UPDATE_FLAGS, new Set(), { r: "resources" });
+        const values = Object.fromEntries(Object.entries(p.values).filter((e): e is [string, string] => typeof e[1] === "string"));
+        return update(state, one(p.rest, "update [command options] <container-id>"), values);
+      }
       case "start":
         return rt.start(state, one(args, "start <container-id>"));
       case "state": {

@@ -386,7 +386,8 @@ function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
   return allowed.some((a) => a.type === "a") ? [ALL_DEVICES] : allowed.length ? [...DEFAULT_DEVICE_RULES, ...allowed] : DEFAULT_DEVICE_RULES;
 }
 
-function readResources(res: Json | undefined): Limits {
+/** linux.resources as Limits (runc update -r reads the same object). */
+export function readResources(res: Json | undefined): Limits {
   const l: Limits = {};
   if (!res) return l;
   for (const field of ["hugepageLimits", "network", "rdma", "unified"]) r.refuse(res[field], `linux.resources.${field}`);

@@ -83,7 +83,8 @@ export function create(state: OciState, o: CreateOptions): Saved {
   try {
     const layout = readLayout(hostCgroupFs);
     const name = cgroupPath(c.cgroupsPath, id);
-    const cgroup = ContainerCgroup.plan(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
+    // every hierarchy, as runc's: `update` may set any limit later, `pause` needs the freezer
+    const cgroup = ContainerCgroup.of(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
     const parents = [...cgroup.dirs].flatMap(([h, d]) => {
       const rel = d.slice(h.own.length + 1).split("/");
       return rel.slice(0, -1).map((_, i) => `${h.own}/${rel.slice(0, i + 1).join("/")}`);

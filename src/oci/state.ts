@@ -9,7 +9,7 @@ import type { Layout } from "../cgroups/layout";
 import { E } from "../errno";
 import { MycfsError } from "../errors";
 import { log } from "../log";
-import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes } from "../native/lib";
+import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes, writeFile } from "../native/lib";
 import { processStart } from "../state/record";
 
 /** runc exits 1 on a bad config or command, and engines read its message. */
@@ -213,11 +213,38 @@ export function kill(state: OciState, id: string, signal: number, all: boolean) 
     }
 }
 
+/** The freezer's file and values: v1's freezer.state, or v2's cgroup.freeze. */
+function freezer(s: Saved): { file: string; frozen: string; thawed: string } {
+  for (const dir of s.cgroupDirs) {
+    if (fileType(`${dir}/freezer.state`) !== null) return { file: `${dir}/freezer.state`, frozen: "FROZEN", thawed: "THAWED" };
+    if (fileType(`${dir}/cgroup.freeze`) !== null) return { file: `${dir}/cgroup.freeze`, frozen: "1", thawed: "0" };
+  }
+  throw ociError("the container has no freezer cgroup (it runs without a cgroup); it cannot be paused");
+}
+
+/** runc pause and resume: every process of the cgroup stopped, or let go on. */
+export function pause(state: OciState, id: string, on: boolean) {
+  const s = state.load(id);
+  const status = state.status(s);
+  if (on && status !== "running") throw ociError(`container not running`);
+  if (!on && status !== "paused") throw ociError(`container not paused`);
+  const f = freezer(s);
+  writeFile(f.file, on ? f.frozen : f.thawed);
+  // v1 goes through FREEZING until every task is frozen
+  for (let i = 0; on && i < 1000 && (readFile(f.file) ?? "").trim() !== f.frozen; i++) Bun.sleepSync(1);
+}
+
+/** runc ps: the pids of the container's cgroup. */
+export function pids(state: OciState, id: string): number[] {
+  return cgroupPids(state.load(id));
+}
+
 /** runc delete: a stopped (or created) container's cgroup and state; --force kills first. */
 export function remove(state: OciState, id: string, force: boolean) {
   const s = state.load(id);
   const status = state.status(s);
   if (status !== "stopped" && status !== "created" && !force) throw ociError(`cannot delete container ${id} that is not stopped: ${status}`);
+  if (status === "paused") pause(state, id, false); // a frozen process takes no SIGKILL
   if (status !== "stopped") {
     for (const pid of [s.pid, ...cgroupPids(s)])
       try {

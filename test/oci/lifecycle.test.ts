@@ -177,6 +177,79 @@ describe("the lifecycle", () => {
   });
 });
 
+describe("pause, resume, ps, update, exec", () => {
+  test("pause freezes every process, resume lets them go on; ps lists them", async () => {
+    const b = bundle("freeze", (c) => (c.process.args = ["sh", "-c", "sleep 100 & sleep 100"]));
+    expect((await oci(["create", "--bundle", b, "freeze"])).code).toBe(0);
+    expect((await oci(["start", "freeze"])).code).toBe(0);
+    const { pid } = await state("freeze");
+    await until(async () => JSON.parse((await oci(["ps", "--format", "json", "freeze"])).stdout()).length === 2);
+    const pids = JSON.parse((await oci(["ps", "--format", "json", "freeze"])).stdout()) as number[];
+    expect(pids).toContain(pid);
+    const table = (await oci(["ps", "freeze"])).stdout().trim().split("\n");
+    expect(table[0]).toMatch(/^UID\s+PID/);
+    expect(
+      table
+        .slice(1)
+        .map((l) => Number(l.split(/\s+/)[1]))
+        .sort(),
+    ).toEqual([...pids].sort());
+    expect((await oci(["pause", "freeze"])).code).toBe(0);
+    expect((await state("freeze")).status).toBe("paused");
+    const again = await oci(["pause", "freeze"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("container not running");
+    expect((await oci(["resume", "freeze"])).code).toBe(0);
+    expect((await state("freeze")).status).toBe("running");
+    // a paused container is deleted too: thawed, then killed
+    expect((await oci(["pause", "freeze"])).code).toBe(0);
+    expect((await oci(["delete", "--force", "freeze"])).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  test("update writes new limits to the container's cgroup", async () => {
+    const b = bundle("update", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", b, "update"])).code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(root, "update", "state.json"), "utf8")) as { cgroupDirs: string[] };
+    const limit = (file: string) => saved.cgroupDirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
+    expect((await oci(["update", "--memory", "32m", "--pids-limit", "50", "update"])).code).toBe(0);
+    expect(limit("pids.max")).toBe("50");
+    expect([limit("memory.limit_in_bytes"), limit("memory.max")]).toContain("33554432");
+    const res = join(dir, "resources.json");
+    writeFileSync(res, JSON.stringify({ pids: { limit: 60 } }));
+    expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
+    expect(limit("pids.max")).toBe("60");
+    const bad = await oci(["update", "--cpu-rt-runtime", "5", "update"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("update: cpu.realtimeRuntime: not honoured");
+    expect((await oci(["delete", "update"])).code).toBe(0);
+  });
+
+  test("exec: a command, a process file, and -d with its pid file", async () => {
+    const b = bundle("exec", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.process.env.push("FROM_CONFIG=yes");
+    });
+    expect((await oci(["create", "--bundle", b, "exec"])).code).toBe(0);
+    expect((await oci(["start", "exec"])).code).toBe(0);
+    const plain = await oci(["exec", "exec", "sh", "-c", "echo $FROM_CONFIG; hostname; exit 5"]);
+    expect(plain.stdout()).toBe("yes\nmycfs\n");
+    expect(plain.code).toBe(5);
+    const proc = join(dir, "process.json");
+    writeFileSync(proc, JSON.stringify({ args: ["sh", "-c", "id -u; pwd"], cwd: "/tmp", user: { uid: 1000, gid: 1000 }, env: ["PATH=/bin"] }));
+    const file = await oci(["exec", "--process", proc, "exec"]);
+    expect(file.stderr).toBe("");
+    expect(file.stdout()).toBe("1000\n/tmp\n");
+    const pidFile = join(dir, "exec.pid");
+    const detached = await oci(["exec", "-d", "--pid-file", pidFile, "exec", "sleep", "100"]);
+    expect(detached.code).toBe(0);
+    const execPid = Number(readFileSync(pidFile, "utf8"));
+    expect(isRunning(execPid)).toBe(true); // it outlived mycfs
+    expect((await oci(["delete", "--force", "exec"])).code).toBe(0);
+    await until(() => !isRunning(execPid));
+  });
+});
+
 describe("config.json's fields in the container", () => {
   test("user, umask, hostname, sysctl, rlimits, read-only root, masks, capabilities", async () => {
     const b = bundle("fields", (c) => {
