@@ -76,6 +76,7 @@ enum mycfs_sync {
   SYNC_PREPARED = 3,   /* the steps that follow need what the parent makes meanwhile (cgroup, layers) */
   SYNC_NETWORK = 4,    /* in the new network namespace: the parent moves eth0 into it and sets it up */
   SYNC_CREATED = 5,    /* OP_AWAIT: everything is set up; after the go-ahead the parent may exit */
+  SYNC_HOOKS = 6,      /* mounted, before the root's switch: the parent runs config.json's createRuntime hooks */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */

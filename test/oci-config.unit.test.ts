@@ -145,6 +145,26 @@ describe("config.json", () => {
     expect(step).toMatchObject({ ambient: 1 << 5, what: "keep 2 capabilities permitted and effective, 1 ambient" });
   });
 
+  test("hooks: the runtime's four kinds, with args, env and timeouts; the plan waits for them before the root's switch", () => {
+    const c = base();
+    c.hooks = {
+      prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
+      createRuntime: [{ path: "/usr/bin/b" }],
+      poststart: [{ path: "/usr/bin/c" }],
+      poststop: [{ path: "/usr/bin/d" }],
+    };
+    const o = read(c);
+    expect(o.hooks).toEqual({
+      prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
+      createRuntime: [{ path: "/usr/bin/b" }],
+      poststart: [{ path: "/usr/bin/c" }],
+      poststop: [{ path: "/usr/bin/d" }],
+    });
+    const plan = buildPlan(o.spec, { ...host, hooks: true }, { fds: [-1, -1, -1], ctty: false });
+    const wait = plan.findIndex((s) => s.kind === "sync" && s.point === Sync.HOOKS);
+    expect(plan[wait + 1]!.kind).toBe("pivotRoot");
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -157,7 +177,13 @@ describe("config.json", () => {
     ["selinuxLabel", (c) => Object.assign(c.process, { selinuxLabel: "system_u:system_r:container_t:s0" }), /process\.selinuxLabel/],
     ["ioPriority", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_IDLE" } }), /process\.ioPriority: not honoured/],
     ["scheduler", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_IDLE" } }), /process\.scheduler/],
-    ["hooks", (c) => (c.hooks = { prestart: [{ path: "/bin/true" }] }), /^config\.json: hooks\.prestart: hooks are not run/],
+    [
+      "createContainer hooks",
+      (c) => (c.hooks = { createContainer: [{ path: "/bin/true" }] }),
+      /^config\.json: hooks\.createContainer: hooks run in the container's/,
+    ],
+    ["startContainer hooks", (c) => (c.hooks = { startContainer: [{ path: "/bin/true" }] }), /^config\.json: hooks\.startContainer: /],
+    ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
     ["personality", (c) => (c.linux.personality = { domain: "LINUX32" }), /linux\.personality/],
     ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],

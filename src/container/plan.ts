@@ -35,6 +35,9 @@ export interface HostFacts {
   /** OCI create: the last step before the process's privileges waits for `start` on
    * this fd (the exec fifo), keeping `keepFds` fds from 3 on across the exec. */
   awaitStart?: { fd: number; keepFds: number };
+  /** OCI create: config.json's prestart and createRuntime hooks, which mycfs runs while
+   * the child waits, its mounts made, before the switch of root. */
+  hooks?: boolean;
 }
 
 export interface Stdio {
@@ -176,6 +179,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
           }),
         ]
       : []),
+    ...(host.hooks ? [op.sync(Sync.HOOKS, "wait for mycfs to run the prestart and createRuntime hooks")] : []),
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     op.stdio(io.fds),

@@ -58,6 +58,7 @@ export const Sync = {
   PREPARED: 3,
   NETWORK: 4,
   CREATED: 5,
+  HOOKS: 6,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 

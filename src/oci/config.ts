@@ -14,6 +14,7 @@ import { RLIMITS, type Rlimit } from "../container/rlimits";
 import type { Userns } from "../container/userns";
 import { MycfsError } from "../errors";
 import { EXIT_OCI } from "./state";
+import type { Hook, Hooks } from "./hooks";
 import { ACTIONS, type Action, type ArgCondition, OPS, type Profile, type Rule } from "../seccomp/profile";
 import type { ContainerSpec, IdMapping, Mount, MountType, Namespace } from "../spec/spec";
 
@@ -35,6 +36,7 @@ export interface OciContainer {
   deviceRules: readonly DeviceRule[];
   userns?: Userns;
   annotations: Record<string, string>;
+  hooks: Hooks;
   /** What mycfs does otherwise than asked, where runc warns too: for stderr. */
   warnings: string[];
 }
@@ -114,7 +116,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   if (!proc) throw new ConfigError("process", "missing; mycfs runs a process");
   const linux = r.obj(top.linux, "linux") ?? {};
   for (const field of ["solaris", "windows", "vm", "zos"]) r.refuse(top[field], field, "not for Linux");
-  refuseHooks(r.obj(top.hooks, "hooks"));
+  const hooks = readHooks(r.obj(top.hooks, "hooks"));
   const namespaces = readNamespaces(linux);
   const has = (t: Namespace) => namespaces.some((n) => n.type === t);
   const userns = has("user");
@@ -165,16 +167,30 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     deviceRules: readDeviceRules(r.obj(linux.resources, "linux.resources")),
     ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
     annotations,
+    hooks,
     warnings: p.warnings,
   };
 }
 
 const ranges = (m: IdMapping[]) => m.map((x) => ({ inside: x.containerID, outside: x.hostID, size: x.size }));
 
-const HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
-
-function refuseHooks(hooks: Json | undefined) {
-  for (const name of HOOKS) r.refuse(hooks?.[name], `hooks.${name}`, "hooks are not run by mycfs yet; remove them from config.json");
+/** The hooks mycfs runs (hooks.ts); createContainer and startContainer run inside the
+ * container's namespaces, which mycfs does not do yet. */
+function readHooks(hooks: Json | undefined): Hooks {
+  for (const name of ["createContainer", "startContainer"])
+    r.refuse(hooks?.[name], `hooks.${name}`, "hooks run in the container's namespaces are not honoured by mycfs yet; remove them from config.json");
+  const list = (name: keyof Hooks): Hook[] =>
+    r.arr(hooks?.[name], `hooks.${name}`).map((h, i) => {
+      const field = `hooks.${name}[${i}]`;
+      const o = r.obj(h, field) ?? {};
+      const path = absolute(r.str(o.path, `${field}.path`) ?? "", `${field}.path`);
+      const args = o.args == null ? undefined : r.strs(o.args, `${field}.args`);
+      const env = o.env == null ? undefined : r.strs(o.env, `${field}.env`);
+      for (const [j, e] of (env ?? []).entries()) if (!e.includes("=")) throw new ConfigError(`${field}.env[${j}]`, `${JSON.stringify(e)}: expected KEY=VALUE`);
+      const timeout = r.int(o.timeout, `${field}.timeout`, 1);
+      return { path, ...(args ? { args } : {}), ...(env ? { env } : {}), ...(timeout ? { timeout } : {}) };
+    });
+  return { prestart: list("prestart"), createRuntime: list("createRuntime"), poststart: list("poststart"), poststop: list("poststop") };
 }
 
 const NAMESPACE_TYPES: Record<string, Namespace> = {

@@ -18,6 +18,7 @@ import { hasNamespace } from "../spec/spec";
 import type { StateDir } from "../state/dir";
 import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
+import { runHooks } from "./hooks";
 import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
 
 /** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
@@ -120,6 +121,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       dropGroups: true,
       ...(joined ? { netns: joined.fd } : {}),
       awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
+      hooks: c.hooks.prestart.length + c.hooks.createRuntime.length > 0,
     };
     const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
     const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
@@ -134,6 +136,11 @@ export function create(state: OciState, o: CreateOptions): Saved {
         {
           [Sync.NAMESPACES]: () => {
             if (c.userns) writeMaps(pid, c.userns);
+          },
+          [Sync.HOOKS]: () => {
+            const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
+            const failed = runHooks("prestart", c.hooks.prestart, st) ?? runHooks("createRuntime", c.hooks.createRuntime, st);
+            if (failed) throw ociError(failed);
           },
           [Sync.TERMINAL]: (fd: number) => {
             try {
@@ -174,6 +181,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
+      hooks: { poststart: c.hooks.poststart, poststop: c.hooks.poststop },
     };
     replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
     if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);

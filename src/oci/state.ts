@@ -11,6 +11,7 @@ import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes, writeFile } from "../native/lib";
 import { processStart } from "../state/record";
+import { type HookState, type Hooks, runHooks } from "./hooks";
 
 /** runc exits 1 on a bad config or command, and engines read its message. */
 export const EXIT_OCI = 1;
@@ -46,6 +47,8 @@ export interface Saved {
   /** What `exec` needs: the cgroup as ContainerCgroup.of takes it, the user namespace,
    * the compiled seccomp filter (base64) the container's processes get. */
   cgroup?: { name: string; layout: Layout };
+  /** The hooks run after `start` and after `delete`. */
+  hooks?: Pick<Hooks, "poststart" | "poststop">;
   userns?: { rootless: boolean; dropGroups: boolean };
   seccomp: string | null;
 }
@@ -145,7 +148,18 @@ export function start(state: OciState, id: string) {
     close(fd);
     tryUnlink(state.fifo(s.id));
   }
+  const failed = s.hooks?.poststart.length ? runHooks("poststart", s.hooks.poststart, hookState(s, "running")) : undefined;
+  if (failed) log.warn(failed);
 }
+
+export const hookState = (s: Saved, status: string): HookState => ({
+  ociVersion: s.ociVersion,
+  id: s.id,
+  status,
+  pid: status === "stopped" ? 0 : s.pid,
+  bundle: s.bundle,
+  annotations: s.annotations,
+});
 
 const SIGNALS: Record<string, number> = {
   HUP: 1,
@@ -267,6 +281,8 @@ export function remove(state: OciState, id: string, force: boolean) {
   }
   removeParents(s.cgroupParents ?? []);
   removeTree(state.dir(s.id));
+  const failed = s.hooks?.poststop.length ? runHooks("poststop", s.hooks.poststop, hookState(s, "stopped")) : undefined;
+  if (failed) log.warn(failed);
 }
 
 /** The deepest first; one another container still uses stays (EBUSY, ENOTEMPTY). */

@@ -250,6 +250,62 @@ describe("pause, resume, ps, update, exec", () => {
   });
 });
 
+describe("hooks", () => {
+  test("prestart and createRuntime before the root's switch, poststart after start, poststop after delete: the state on stdin", async () => {
+    const log = join(dir, "hooks.log");
+    const hook = (name: string, extra = "") => ({
+      path: "/bin/sh",
+      args: ["sh", "-c", `read -r state; echo "${name} $state${extra}" >> ${log}`],
+      env: [`HOOK=${name}`],
+      timeout: 5,
+    });
+    const b = bundle("hooks", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.annotations = { "org.example": "yes" };
+      c.hooks = {
+        prestart: [hook("prestart", " $HOOK")],
+        createRuntime: [hook("createRuntime", ' $(ls /proc/$(echo "$state" | sed \'s/.*"pid":\\([0-9]*\\).*/\\1/\')/root/dev/null)')],
+        poststart: [hook("poststart")],
+        poststop: [hook("poststop")],
+      };
+    });
+    expect((await oci(["create", "--bundle", b, "hooks"])).code).toBe(0);
+    const { pid } = await state("hooks");
+    const lines = () => readFileSync(log, "utf8").trim().split("\n");
+    expect(lines()).toHaveLength(2);
+    const [pre, create] = lines();
+    expect(JSON.parse(pre!.slice("prestart ".length, pre!.lastIndexOf("}") + 1))).toEqual({
+      ociVersion: "1.1.0",
+      id: "hooks",
+      status: "creating",
+      pid,
+      bundle: b,
+      annotations: { "org.example": "yes" },
+    });
+    expect(pre).toEndWith("} prestart"); // its env
+    // the container's /dev is mounted by then: the child waits before its root's switch
+    expect(create).toEndWith(`/proc/${pid}/root/dev/null`);
+    expect((await oci(["start", "hooks"])).code).toBe(0);
+    expect(lines()[2]).toStartWith('poststart {"ociVersion":"1.1.0","id":"hooks","status":"running"');
+    expect((await oci(["delete", "--force", "hooks"])).code).toBe(0);
+    expect(lines()[3]).toStartWith('poststop {"ociVersion":"1.1.0","id":"hooks","status":"stopped","pid":0');
+  });
+
+  test("a createRuntime hook that fails, or outlives its timeout, fails the create; nothing is left", async () => {
+    for (const [name, h, why] of [
+      ["hookfail", { path: "/bin/sh", args: ["sh", "-c", "echo no >&2; exit 3"] }, "exited with 3: no"],
+      ["hookslow", { path: "/bin/sleep", args: ["sleep", "10"], timeout: 1 }, "timed out after 1s"],
+    ] as const) {
+      const b = bundle(name, (c) => (c.hooks = { createRuntime: [h] }));
+      const r = await oci(["create", "--bundle", b, name]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`hooks.createRuntime[0] ${h.path} ${why}`);
+      expect(existsSync(join(root, name))).toBe(false);
+      expect(mycfsCgroups().filter((c) => c.includes(`mycfs-oci-${name}`))).toEqual([]);
+    }
+  });
+});
+
 describe("config.json's fields in the container", () => {
   test("user, umask, hostname, sysctl, rlimits, read-only root, masks, capabilities", async () => {
     const b = bundle("fields", (c) => {
