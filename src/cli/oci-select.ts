@@ -3,7 +3,7 @@
 // names with mycfs's own commands, and engines call them without a global option (podman
 // passes no --root): they are runc's when the id they name is an OCI container, and
 // `run` is runc's with --bundle. mycfs's own commands keep their meaning otherwise.
-import { fileType } from "../native/lib";
+import { fileType, readFile } from "../native/lib";
 
 /** Commands that only runc has: they select the OCI front end by themselves. */
 export const OCI_COMMANDS = new Set([
@@ -53,10 +53,16 @@ const VALUE_OPTIONS = new Set([
 ]);
 const SHARED = new Set(["kill", "exec", "ps"]);
 
-/** The OCI front end's state directory without --root (runtime.ts's default). */
+/** Root of the host: uid 0 in the initial user namespace (not the root of a rootless
+ * engine's namespace, such as podman's as a user), as runc tells them apart. */
+export function hostRoot(): boolean {
+  return process.getuid?.() === 0 && /^\s*0\s+0\s+4294967295\s*$/.test(readFile("/proc/self/uid_map") ?? "");
+}
+
+/** The OCI front end's state directory without --root (state.ts's default). */
 export function ociRoot(): string {
   if (process.env.MYCFS_OCI_ROOT) return process.env.MYCFS_OCI_ROOT;
-  if (process.getuid?.() === 0) return "/run/mycfs-oci";
+  if (hostRoot()) return "/run/mycfs-oci";
   return `${process.env.XDG_RUNTIME_DIR || `/tmp/mycfs-oci-${process.getuid?.()}`}/mycfs-oci`;
 }
 

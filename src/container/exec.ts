@@ -63,7 +63,7 @@ export interface Joined {
 
 /** Whether the container could reach the process that enters it (see above): then exec
  * goes through the enter program. */
-export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE"));
+export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.sharesUserns === true || s.exec.caps.includes("SYS_PTRACE"));
 
 /** The user a container's record names (one written before mycfs recorded it: root). */
 export const recordedUser = (s: ContainerState): ProcessUser => s.exec.user ?? { uid: 0, gid: 0, additionalGids: [], home: "/root" };
@@ -94,7 +94,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
   // into its PID namespace, so the enter program joins that one first
   const rootless = s.userns?.rootless === true;
-  const flags = joinFlags(!!s.userns) & ~(rootless ? CLONE.NEWUSER : 0);
+  const flags = (s.exec.namespaces ?? joinFlags(!!s.userns)) & ~CLONE.NEWPID & ~(rootless ? CLONE.NEWUSER : 0);
   const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter(
     (_, i) => flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!,
   );

@@ -38,6 +38,9 @@ export interface HostFacts {
   /** OCI create: config.json's prestart and createRuntime hooks, which mycfs runs while
    * the child waits, its mounts made, before the switch of root. */
   hooks?: boolean;
+  /** mycfs itself runs in a user namespace (a rootless engine's), where mknod is refused
+   * even without one in the spec: device nodes are bound from the host, as runc does. */
+  inUserns?: boolean;
 }
 
 export interface Stdio {
@@ -162,7 +165,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...host.rootfs.ops,
     ...(own
       ? systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices)
-      : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns)]),
+      : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns || host.inUserns === true)]),
     ...sysctlSteps(linux.sysctl),
     ...maskedPaths(linux.maskedPaths, linux.readonlyPaths),
     ...(joinLate ? join : []),

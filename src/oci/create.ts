@@ -14,12 +14,23 @@ import { close, fileMode, fileType, mkdir, mkfifo, openFifo, readFile, removeTre
 import { PlanFlag, Sync } from "../native/protocol";
 import { openNetwork } from "../network/join";
 import { encodePlan } from "../plan/encode";
-import { hasNamespace } from "../spec/spec";
+import { hasNamespace, type Namespace } from "../spec/spec";
 import type { StateDir } from "../state/dir";
 import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
+import { hostRoot } from "../cli/oci-select";
 import { runHooks } from "./hooks";
 import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
+
+const NS_FLAGS: Record<Namespace, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  mount: CLONE.NEWNS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+};
 
 /** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
  * path is the caller's cgroup's sub-path, never the host's root: an engine's absolute
@@ -67,7 +78,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
   if (c.terminal && !o.consoleSocket) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
   const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;
-  const rootless = process.getuid?.() !== 0;
+  const rootless = !hostRoot();
 
   ensureDir(state.root);
   const dir = state.dir(id);
@@ -122,6 +133,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(joined ? { netns: joined.fd } : {}),
       awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
       hooks: c.hooks.prestart.length + c.hooks.createRuntime.length > 0,
+      inUserns: rootless && process.getuid?.() === 0,
     };
     const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
     const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
@@ -182,6 +194,8 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
       hooks: { poststart: c.hooks.poststart, poststop: c.hooks.poststop },
+      ...(host.inUserns ? { inUserns: true } : {}),
+      namespaces: spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NS_FLAGS[n.type], 0),
     };
     replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
     if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);

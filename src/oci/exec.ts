@@ -81,6 +81,8 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
       caps: p.capabilities.bounding,
       noNewPrivs: p.process.noNewPrivileges,
       seccomp: saved.seccomp,
+      ...(saved.inUserns && !saved.userns ? { sharesUserns: true } : {}),
+      ...(saved.namespaces === undefined ? {} : { namespaces: saved.namespaces }),
     },
     created: saved.created,
   };

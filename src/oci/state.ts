@@ -51,6 +51,10 @@ export interface Saved {
   hooks?: Pick<Hooks, "poststart" | "poststop">;
   userns?: { rootless: boolean; dropGroups: boolean };
   seccomp: string | null;
+  /** mycfs ran in a user namespace of an engine's (rootless podman), which the container shares. */
+  inUserns?: boolean;
+  /** The namespaces the container has of its own (CLONE_NEW* flags), which exec joins. */
+  namespaces?: number;
 }
 
 const ID = /^[\w+\-.]+$/;
