@@ -81,6 +81,11 @@ export async function ociMain(argv: string[]): Promise<void> {
     if (g.values["systemd-cgroup"] === true)
       throw new MycfsError("--systemd-cgroup: mycfs does not drive systemd over D-Bus; run without it (cgroupfs paths)", EXIT_OCI);
     if (g.values.criu !== undefined) throw new MycfsError("--criu: mycfs does not checkpoint containers", EXIT_OCI);
+    // runc's --rootless: mycfs always acts as with "auto" (a cgroup it may not make, as
+    // anyone but the host's root, is a warning); "true" and "false" would ask otherwise
+    const rootless = str(g.values.rootless);
+    if (rootless !== undefined && rootless !== "auto")
+      throw new MycfsError(`--rootless ${rootless}: mycfs honours only auto (its behaviour without the flag)`, EXIT_OCI);
     const [cmd, ...args] = g.rest;
     const rt = await import("../oci/state");
     const state = new rt.OciState(resolve(str(g.values.root) ?? rt.defaultOciRoot()));
