@@ -381,3 +381,40 @@ describe("runc's names", () => {
     expect(f.linux.seccomp.actions).not.toContain("SCMP_ACT_NOTIFY");
   });
 });
+
+describe("which front end a command line is for", () => {
+  test("runc's global options and its own commands; kill, exec and ps when the id is an OCI container's; run with --bundle", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { isOciCommandLine } = await import("../src/cli/oci-select");
+    const root = mkdtempSync("/tmp/mycfs-test-select-");
+    mkdirSync(`${root}/abc`);
+    writeFileSync(`${root}/abc/state.json`, "{}");
+    const before = process.env.MYCFS_OCI_ROOT;
+    process.env.MYCFS_OCI_ROOT = root;
+    try {
+      const oci = (argv: string) => isOciCommandLine(argv.split(" "));
+      expect(oci("--root /x list")).toBe(true);
+      expect(oci("--log=/l --log-format json create --bundle . c")).toBe(true);
+      expect(oci("state abc")).toBe(true);
+      expect(oci("delete --force abc")).toBe(true);
+      expect(oci("kill abc 15")).toBe(true);
+      expect(oci("kill --all abc KILL")).toBe(true);
+      expect(oci("exec --pid-file /p --process /f --detach abc")).toBe(true);
+      expect(oci("ps -f json abc")).toBe(true);
+      expect(oci("run --bundle /b c")).toBe(true);
+      // mycfs's own
+      expect(oci("run busybox true")).toBe(false);
+      expect(oci("run --rootfs /r sh")).toBe(false);
+      expect(oci("kill web")).toBe(false);
+      expect(oci("kill -s KILL web")).toBe(false);
+      expect(oci("exec -it web sh")).toBe(false);
+      expect(oci("ps -a")).toBe(false);
+      expect(oci("rm abc")).toBe(false);
+      expect(oci("--help")).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.MYCFS_OCI_ROOT;
+      else process.env.MYCFS_OCI_ROOT = before;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
