@@ -10,7 +10,22 @@ import { handshake } from "../container/handshake";
 import { writeMaps } from "../container/userns";
 import { ensureDir } from "../images/store";
 import { debugging, log } from "../log";
-import { close, fileMode, fileType, mkdir, mkfifo, openFifo, readFile, removeTree, replaceFile, S_IFMT, sendConsole, setDumpable, spawn } from "../native/lib";
+import {
+  close,
+  fileMode,
+  fileType,
+  mkdir,
+  mkfifo,
+  openFifo,
+  readFile,
+  removeTree,
+  replaceFile,
+  S_IFMT,
+  sendConsole,
+  setDumpable,
+  spawn,
+  writeFile,
+} from "../native/lib";
 import { PlanFlag, Sync } from "../native/protocol";
 import { openNetwork } from "../network/join";
 import { encodePlan } from "../plan/encode";
@@ -97,18 +112,22 @@ export function create(state: OciState, o: CreateOptions): Saved {
     const name = cgroupPath(c.cgroupsPath, id);
     // every hierarchy, as runc's: `update` may set any limit later, `pause` needs the freezer
     const cgroup = ContainerCgroup.of(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
+    // a cgroupsPath of several names: the parents, top down, with their hierarchy (a new v1
+    // cpuset is empty, and takes no child until given its parent's CPUs and memory nodes)
     const parents = [...cgroup.dirs].flatMap(([h, d]) => {
       const rel = d.slice(h.own.length + 1).split("/");
-      return rel.slice(0, -1).map((_, i) => `${h.own}/${rel.slice(0, i + 1).join("/")}`);
+      const cpuset = h.version === 1 && h.controllers.includes("cpuset");
+      return rel.slice(0, -1).map((_, i) => ({ dir: `${h.own}/${rel.slice(0, i + 1).join("/")}`, cpuset }));
     });
     const blocked = cgroup.unwritable();
     const withCgroup = !blocked || !rootless;
     const madeParents: string[] = [];
     if (withCgroup) {
-      for (const p of parents)
+      for (const { dir: p, cpuset } of parents)
         if (fileType(p) === null) {
           mkdir(p, 0o755, true);
           madeParents.push(p);
+          if (cpuset) for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFile(`${p}/${f}`, (readFile(`${p.slice(0, p.lastIndexOf("/"))}/${f}`) ?? "").trim());
         }
       undo.push(() => removeParents(madeParents));
       cgroup.create();
