@@ -363,6 +363,35 @@ describe("config.json's fields in the container", () => {
     expect(r.stdout()).toBe("CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n");
   });
 
+  test("seccomp in OCI's format: the filter is installed, a rule's errno and argument conditions hold", async () => {
+    const b = bundle("seccomp", (c) => {
+      c.process.args = [
+        "sh",
+        "-c",
+        "grep Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; echo mkdir=$?; kill -0 1 2>&1; echo kill0=$?; kill -CONT 1; echo cont=$?",
+      ];
+      c.root.readonly = false;
+      c.linux.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+        syscalls: [
+          { names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13 },
+          // kill(pid, 0) only: the second argument compared
+          { names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 1, value: 0, op: "SCMP_CMP_EQ" }] },
+        ],
+      };
+    });
+    const r = await oci(["run", "--bundle", b, "seccomp"]);
+    expect(r.stderr).toBe("");
+    const out = r.stdout();
+    expect(out).toStartWith("Seccomp:\t2\n");
+    expect(out).toContain("Permission denied");
+    expect(out).toContain("mkdir=1\n");
+    expect(out).toContain("Operation not permitted");
+    expect(out).toContain("kill0=1\n");
+    expect(out).toEndWith("cont=0\n");
+  });
+
   test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
     const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
     const log = join(dir, "refused.log");
