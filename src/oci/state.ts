@@ -19,8 +19,8 @@ export const EXIT_OCI = 1;
 export const OCI_VERSION = "1.1.0";
 
 /** The state directory for OCI containers, apart from mycfs's own /run/mycfs: --root, else
- * $MYCFS_OCI_ROOT (for engines that pass no --root, as podman), else root's /run/mycfs-oci
- * (cli/oci-select.ts looks there too). */
+ * $MYCFS_OCI_ROOT, else the host's root's /run/mycfs-oci, anyone else's (a rootless
+ * engine's namespace too) $XDG_RUNTIME_DIR/mycfs-oci (cli/oci-select.ts looks there too). */
 export { ociRoot as defaultOciRoot } from "../cli/oci-select";
 
 /** An error as runc reports it: one line, exit 1. */
@@ -47,10 +47,10 @@ export interface Saved {
   /** What `exec` needs: the cgroup as ContainerCgroup.of takes it, the user namespace,
    * the compiled seccomp filter (base64) the container's processes get. */
   cgroup?: { name: string; layout: Layout };
-  /** The hooks run after `start` and after `delete`. */
-  hooks?: Pick<Hooks, "poststart" | "poststop">;
   userns?: { rootless: boolean; dropGroups: boolean };
   seccomp: string | null;
+  /** The hooks run after `start` and after `delete`. */
+  hooks?: Pick<Hooks, "poststart" | "poststop">;
   /** mycfs ran in a user namespace of an engine's (rootless podman), which the container shares. */
   inUserns?: boolean;
   /** The namespaces the container has of its own (CLONE_NEW* flags), which exec joins. */
