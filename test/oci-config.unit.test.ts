@@ -16,6 +16,7 @@ import { CLONE } from "../src/container/namespaces";
 const lookups: HostLookups = {
   isDir: (path) => (path.endsWith(".conf") ? false : path.startsWith("/missing") ? undefined : true),
   compileSeccomp: () => new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+  underRoot: (_rootfs, path) => (path === "/tmp" ? "empty" : path === "/etc" ? "nonempty" : path === "/lnk" ? "other" : "absent"),
 };
 
 type Config = ReturnType<typeof defaultSpec> & Record<string, unknown>;
@@ -165,6 +166,14 @@ describe("config.json", () => {
     expect(plan[wait + 1]!.kind).toBe("pivotRoot");
   });
 
+  test("tmpcopyup where the root has nothing to copy: the tmpfs as it is", () => {
+    const c = base();
+    c.mounts.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["rw", "tmpcopyup", "size=1m"] });
+    c.mounts.push({ destination: "/var/tmp", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] });
+    const o = read(c);
+    expect(o.spec.mounts.slice(-2).map((m) => m.options)).toEqual([["rw", "size=1m"], []]);
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -195,6 +204,16 @@ describe("config.json", () => {
       /mounts\[7\]\.options\[1\]: idmap/,
     ],
     ["recursive ro", (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "rro"] }), /mounts\[7\]\.options\[1\]: rro/],
+    [
+      "tmpcopyup over files",
+      (c) => c.mounts.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] }),
+      /mounts\[7\]\.options\[0\]: tmpcopyup: the root's \/etc is not empty/,
+    ],
+    [
+      "tmpcopyup through a symlink",
+      (c) => c.mounts.push({ destination: "/lnk", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] }),
+      /tmpcopyup: the root's \/lnk is no plain directory/,
+    ],
     ["mount type", (c) => c.mounts.push({ destination: "/x", type: "nfs", source: "srv:/x" }), /mounts\[7\]\.type: "nfs"/],
     ["a bind on /proc", (c) => c.mounts.push({ destination: "/proc/sys", type: "bind", source: "/srv", options: ["rbind"] }), /CVE-2019-19921/],
     [

@@ -46,6 +46,9 @@ export interface HostLookups {
   isDir(path: string): boolean | undefined;
   /** The profile compiled for this machine. */
   compileSeccomp(profile: Profile): Uint8Array;
+  /** What the root file system has at a path, resolved inside it without following a
+   * symlink: nothing, an empty directory, a directory with entries, or something else. */
+  underRoot(rootfs: string, path: string): "absent" | "empty" | "nonempty" | "other";
 }
 
 type Json = Record<string, unknown>;
@@ -135,7 +138,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   if (propagation && propagation !== "private" && propagation !== "rprivate")
     throw new ConfigError("linux.rootfsPropagation", `${propagation}: only private and rprivate are honoured (mycfs makes every mount private)`);
   const sysctl = readSysctl(r.obj(linux.sysctl, "linux.sysctl"), has("network"));
-  const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, host));
+  const rootfs = joinBundle(bundle, rootPath);
+  const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
   const seccomp = r.obj(linux.seccomp, "linux.seccomp");
   const spec: ContainerSpec = {
     process: { ...p.process, capabilities: p.capabilities },
@@ -159,7 +163,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   for (const [k, v] of Object.entries(r.obj(top.annotations, "annotations") ?? {})) annotations[k] = r.str(v, `annotations.${k}`) ?? "";
   return {
     spec,
-    rootfs: joinBundle(bundle, rootPath),
+    rootfs,
     terminal: p.terminal,
     ...(p.consoleSize ? { consoleSize: p.consoleSize } : {}),
     ...(typeof linux.cgroupsPath === "string" && linux.cgroupsPath ? { cgroupsPath: linux.cgroupsPath } : {}),
@@ -332,9 +336,9 @@ function readCapabilities(caps: Json | undefined, warnings: string[]): Container
 const KERNEL_TYPES: readonly MountType[] = ["tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"];
 /** Options of newer mount APIs (mount_setattr, id-mapped mounts) and crun's own. */
 const REFUSED_OPTIONS =
-  /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|relatime|norelatime|atime|noatime|diratime|nodiratime|strictatime|nostrictatime)|r?idmap|tmpcopyup|copy-symlink|src-nofollow|dest-nofollow)$/;
+  /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|relatime|norelatime|atime|noatime|diratime|nodiratime|strictatime|nostrictatime)|r?idmap|copy-symlink|src-nofollow|dest-nofollow)$/;
 
-function readMount(v: unknown, field: string, bundle: string, host: HostLookups): Mount {
+function readMount(v: unknown, field: string, bundle: string, rootfs: string, host: HostLookups): Mount {
   const o = r.obj(v, field) ?? {};
   const destination = r.str(o.destination, `${field}.destination`);
   if (!destination) throw new ConfigError(`${field}.destination`, "missing");
@@ -358,7 +362,21 @@ function readMount(v: unknown, field: string, bundle: string, host: HostLookups)
     if (dir === undefined) throw new ConfigError(`${field}.source`, `${source} does not exist`);
     return { destination: dest, type, source, options, ...(dir ? {} : { file: true }) };
   }
-  return { destination: dest, type, source: r.str(o.source, `${field}.source`) ?? type, options };
+  // crun's and runc's tmpcopyup: the tmpfs starts with a copy of what the root has there.
+  // mycfs makes no copy, so it takes the option only where there is nothing to copy
+  // (podman's --read-only puts it on /tmp, /var/tmp and /run, empty in most images).
+  const copyup = options.indexOf("tmpcopyup");
+  if (copyup >= 0) {
+    if (type !== "tmpfs") throw new ConfigError(`${field}.options[${copyup}]`, "tmpcopyup is an option of a tmpfs");
+    const under = host.underRoot(rootfs, dest);
+    if (under === "nonempty" || under === "other")
+      throw new ConfigError(
+        `${field}.options[${copyup}]`,
+        `tmpcopyup: the root's ${dest} is ${under === "nonempty" ? "not empty" : "no plain directory"}, and mycfs copies nothing into a tmpfs; remove the option or the files`,
+      );
+  }
+  const kept = copyup >= 0 ? options.filter((x) => x !== "tmpcopyup") : options;
+  return { destination: dest, type, source: r.str(o.source, `${field}.source`) ?? type, options: kept };
 }
 
 const S_IFCHR = 0o020000,

@@ -4,7 +4,9 @@ import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { CLONE } from "../container/namespaces";
 import { buildPlan, type HostFacts } from "../container/plan";
-import { directoryRootfs } from "../container/rootfs";
+import { directoryRootfs, openRootfsDir } from "../container/rootfs";
+import { E } from "../errno";
+import { SysError } from "../errors";
 import { exitCode, exitOf, failureError, withCgroupFd } from "../container/run";
 import { handshake } from "../container/handshake";
 import { writeMaps } from "../container/userns";
@@ -14,6 +16,8 @@ import {
   close,
   fileMode,
   fileType,
+  layerEntry,
+  listDir,
   mkdir,
   mkfifo,
   openFifo,
@@ -82,6 +86,21 @@ export function create(state: OciState, o: CreateOptions): Saved {
     isDir: (path) => {
       const mode = fileMode(path);
       return mode === null ? undefined : (mode & 0o170000) === S_IFMT.DIR;
+    },
+    underRoot: (rootfs, path) => {
+      const root = openRootfsDir(rootfs);
+      try {
+        const entry = layerEntry(root, path);
+        if (entry === null) return "absent";
+        if ((entry.mode & 0o170000) !== S_IFMT.DIR) return "other";
+        // no symlink on the way (layerEntry followed none), so the name leads where it looked
+        return (listDir(`/proc/self/fd/${root}${path}`) ?? []).length ? "nonempty" : "empty";
+      } catch (e) {
+        if (e instanceof SysError && e.errno === E.ELOOP) return "other"; // a symlink on the way
+        throw e;
+      } finally {
+        close(root);
+      }
     },
     compileSeccomp: (profile) => {
       const { compileProfile } = require("../seccomp/compile") as typeof import("../seccomp/compile");
