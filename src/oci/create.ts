@@ -10,6 +10,7 @@ import { SysError } from "../errors";
 import { exitCode, exitOf, failureError, withCgroupFd } from "../container/run";
 import { handshake } from "../container/handshake";
 import { writeMaps } from "../container/userns";
+import { type ContainerIo, openIo } from "../container/stdio";
 import { ensureDir } from "../images/store";
 import { debugging, log } from "../log";
 import {
@@ -66,6 +67,8 @@ export function cgroupPath(given: string | undefined, id: string): string {
 }
 
 export interface CreateOptions {
+  /** run in the foreground: the terminal mycfs relays, given the container's pty master. */
+  terminal?: ContainerIo;
   id: string;
   bundle: string;
   pidFile?: string;
@@ -109,7 +112,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     },
   });
   for (const w of c.warnings) log.warn(w);
-  if (c.terminal && !o.consoleSocket) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
+  if (c.terminal && !o.consoleSocket && !o.terminal) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
   const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;
   const rootless = !hostRoot();
@@ -193,8 +196,9 @@ export function create(state: OciState, o: CreateOptions): Saved {
             if (failed) throw ociError(failed);
           },
           [Sync.TERMINAL]: (fd: number) => {
+            if (!o.consoleSocket) return o.terminal?.terminal?.(fd); // run in the foreground: mycfs relays it
             try {
-              sendConsole(o.consoleSocket!, fd, "/dev/ptmx");
+              sendConsole(o.consoleSocket, fd, "/dev/ptmx");
             } finally {
               close(fd);
             }
@@ -254,17 +258,29 @@ export function create(state: OciState, o: CreateOptions): Saved {
 
 /** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
 export async function run(state: OciState, o: CreateOptions & { detach: boolean }): Promise<number> {
-  const s = create(state, o);
-  const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);
-  const exited = o.detach ? undefined : exitOf(s.pid);
-  const sigs = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+  // runc run in the foreground with a terminal and no console socket relays it itself,
+  // as `mycfs run -t` does (its raw mode, window size, and the terminal given back)
+  const config = readFile(`${o.bundle}/config.json`, 16 << 20);
+  const wantsTty = !o.detach && !o.consoleSocket && config !== null && /"terminal"\s*:\s*true/.test(config) && JSON.parse(config).process?.terminal === true;
+  const terminal = wantsTty ? await openIo({ tty: true, interactive: true }) : undefined;
   try {
-    start(state, s.id);
-    if (!exited) return 0;
-    for (const sig of sigs) process.on(sig, forward);
-    return exitCode(await exited);
+    const s = create(state, { ...o, ...(terminal ? { terminal } : {}) });
+    const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);
+    const exited = o.detach ? undefined : exitOf(s.pid);
+    const sigs = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+    try {
+      start(state, s.id);
+      if (!exited) return 0;
+      terminal?.start();
+      for (const sig of sigs) process.on(sig, forward);
+      const code = exitCode(await exited);
+      await terminal?.drained();
+      return code;
+    } finally {
+      for (const sig of sigs) process.off(sig, forward);
+      if (exited) remove(state, s.id, true);
+    }
   } finally {
-    for (const sig of sigs) process.off(sig, forward);
-    if (exited) remove(state, s.id, true);
+    terminal?.restore();
   }
 }

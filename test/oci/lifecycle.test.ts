@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isRunning, MYCFS, mycfsCgroups, tempDir } from "../helpers";
+import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
 
 let dir: string;
 let root: string;
@@ -162,6 +162,20 @@ describe("the lifecycle", () => {
     expect(r.stdout()).toBe("hi\n");
     expect(r.code).toBe(3);
     expect(existsSync(join(root, "run"))).toBe(false);
+  });
+
+  test("run with mycfs spec's terminal: mycfs relays it, as runc run does", async () => {
+    const b = bundle("tty", (c) => {
+      c.process.terminal = true;
+      c.process.args = ["sh"];
+    });
+    const t = terminal(`${MYCFS} --root ${root} run --bundle ${b} tty`);
+    t.type("tty; echo $((6 * 7))\n");
+    await t.waitFor("/dev/pts/0");
+    await t.waitFor("42");
+    t.type("exit 3\n");
+    expect(await t.close()).toBe(3);
+    expect(existsSync(join(root, "tty"))).toBe(false);
   });
 
   test("an id taken, or badly formed, is refused", async () => {
