@@ -257,11 +257,20 @@ export function create(state: OciState, o: CreateOptions): Saved {
 }
 
 /** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
+/** Whether a config.json's process asks for a terminal (a bad one is create's to report). */
+function terminalAsked(json: string): boolean {
+  try {
+    return JSON.parse(json)?.process?.terminal === true;
+  } catch {
+    return false;
+  }
+}
+
 export async function run(state: OciState, o: CreateOptions & { detach: boolean }): Promise<number> {
   // runc run in the foreground with a terminal and no console socket relays it itself,
   // as `mycfs run -t` does (its raw mode, window size, and the terminal given back)
   const config = readFile(`${o.bundle}/config.json`, 16 << 20);
-  const wantsTty = !o.detach && !o.consoleSocket && config !== null && /"terminal"\s*:\s*true/.test(config) && JSON.parse(config).process?.terminal === true;
+  const wantsTty = !o.detach && !o.consoleSocket && config !== null && terminalAsked(config);
   const terminal = wantsTty ? await openIo({ tty: true, interactive: true }) : undefined;
   try {
     const s = create(state, { ...o, ...(terminal ? { terminal } : {}) });
