@@ -86,7 +86,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const security = {
-    capabilities: processCaps(s.exec.caps, user.uid),
+    capabilities: s.exec.capabilities ?? processCaps(s.exec.caps, user.uid),
     noNewPrivileges: s.exec.noNewPrivs,
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
     user,

@@ -79,6 +79,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
       user: p.process.user,
       rlimits: p.process.rlimits,
       caps: p.capabilities.bounding,
+      capabilities: p.capabilities,
       noNewPrivs: p.process.noNewPrivileges,
       seccomp: saved.seccomp,
       ...(saved.inUserns && !saved.userns ? { sharesUserns: true } : {}),

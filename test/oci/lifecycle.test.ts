@@ -250,10 +250,21 @@ describe("pause, resume, ps, update, exec", () => {
     expect(plain.stdout()).toBe("yes\nmycfs\n");
     expect(plain.code).toBe(5);
     const proc = join(dir, "process.json");
-    writeFileSync(proc, JSON.stringify({ args: ["sh", "-c", "id -u; pwd"], cwd: "/tmp", user: { uid: 1000, gid: 1000 }, env: ["PATH=/bin"] }));
+    const caps = ["CAP_KILL"];
+    writeFileSync(
+      proc,
+      JSON.stringify({
+        args: ["sh", "-c", "id -u; pwd; grep CapEff /proc/self/status"],
+        cwd: "/tmp",
+        user: { uid: 1000, gid: 1000 },
+        env: ["PATH=/bin"],
+        capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps },
+      }),
+    );
     const file = await oci(["exec", "--process", proc, "exec"]);
     expect(file.stderr).toBe("");
-    expect(file.stdout()).toBe("1000\n/tmp\n");
+    // its capability sets as given, for a user other than root too (ambient: kept across the exec)
+    expect(file.stdout()).toBe("1000\n/tmp\nCapEff:\t0000000000000020\n");
     const pidFile = join(dir, "exec.pid");
     const detached = await oci(["exec", "-d", "--pid-file", pidFile, "exec", "sleep", "100"]);
     expect(detached.code).toBe(0);
