@@ -174,6 +174,24 @@ describe("config.json", () => {
     expect(o.spec.mounts.slice(-2).map((m) => m.options)).toEqual([["rw", "size=1m"], []]);
   });
 
+  test("ioPriority, scheduler and personality: steps before the privileges drop", () => {
+    const c = base();
+    Object.assign(c.process, {
+      ioPriority: { class: "IOPRIO_CLASS_BE", priority: 6 },
+      scheduler: { policy: "SCHED_BATCH", nice: 5, flags: ["SCHED_FLAG_RESET_ON_FORK"] },
+    });
+    c.linux.personality = { domain: "LINUX32" };
+    const plan = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false });
+    const io = plan.find((s) => s.kind === "ioprio");
+    expect(io).toMatchObject({ value: (2 << 13) | 6 });
+    const sched = plan.find((s) => s.kind === "sched");
+    const v = new DataView((sched as { attr: Uint8Array }).attr.buffer);
+    expect([v.getUint32(0, true), v.getUint32(4, true), Number(v.getBigUint64(8, true)), v.getInt32(16, true)]).toEqual([48, 3, 1, 5]);
+    expect(plan.find((s) => s.kind === "personality")).toMatchObject({ persona: 8 });
+    const setid = plan.findIndex((s) => s.kind === "setid");
+    for (const kind of ["ioprio", "sched", "personality"]) expect(plan.findIndex((s) => s.kind === kind)).toBeLessThan(setid);
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -184,8 +202,13 @@ describe("config.json", () => {
   const refused: [string, (c: Config) => void, RegExp][] = [
     ["apparmorProfile", (c) => Object.assign(c.process, { apparmorProfile: "docker-default" }), /^config\.json: process\.apparmorProfile: /],
     ["selinuxLabel", (c) => Object.assign(c.process, { selinuxLabel: "system_u:system_r:container_t:s0" }), /process\.selinuxLabel/],
-    ["ioPriority", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_IDLE" } }), /process\.ioPriority: not honoured/],
-    ["scheduler", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_IDLE" } }), /process\.scheduler/],
+    ["an ioPriority class", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_NONE" } }), /process\.ioPriority\.class: "IOPRIO_CLASS_NONE"/],
+    ["SCHED_ISO", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_ISO" } }), /process\.scheduler\.policy: "SCHED_ISO"/],
+    [
+      "a utilization clamp",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] } }),
+      /process\.scheduler\.flags\[0\]: SCHED_FLAG_UTIL_CLAMP_MIN: not honoured/,
+    ],
     [
       "createContainer hooks",
       (c) => (c.hooks = { createContainer: [{ path: "/bin/true" }] }),
@@ -194,7 +217,7 @@ describe("config.json", () => {
     ["startContainer hooks", (c) => (c.hooks = { startContainer: [{ path: "/bin/true" }] }), /^config\.json: hooks\.startContainer: /],
     ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
-    ["personality", (c) => (c.linux.personality = { domain: "LINUX32" }), /linux\.personality/],
+    ["personality flags", (c) => (c.linux.personality = { domain: "LINUX32", flags: ["ADDR_NO_RANDOMIZE"] }), /linux\.personality\.flags/],
     ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],
     ["unified", (c) => (c.linux.resources = { unified: { "memory.high": "1" } }), /linux\.resources\.unified/],
     ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared/],

@@ -463,6 +463,9 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_LIFT_ROOT: return lift_root();
     case OP_AWAIT: return await_start(op);
     case OP_UMASK: sys(SYS_umask, op->a); return 0;
+    case OP_PERSONALITY: TRY(sys(SYS_personality, op->a)); return 0;
+    case OP_IOPRIO: TRY(sys(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, op->a)); return 0;
+    case OP_SCHED: TRY(sys(SYS_sched_setattr, 0, (const void *)(op + 1), 0)); return 0;
     default: return ENOSYS;
   }
 }

@@ -6,7 +6,7 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
-import { type ContainerSpec, hasNamespace, type Namespace } from "../spec/spec";
+import { type ContainerSpec, hasNamespace, IO_PRIORITY_CLASSES, type Namespace, SCHED_FLAGS, SCHED_POLICIES, type Scheduler } from "../spec/spec";
 import { capMask } from "./caps";
 import { cgroupMounts, devNodes, maskedPaths, systemMounts, userMounts } from "./mounts";
 import { CLONE } from "./namespaces";
@@ -114,6 +114,21 @@ function unsharedNamespaces(spec: ContainerSpec, netUnshare: number): { flags: n
   return { flags: made.reduce((f, [, flag]) => f | flag, 0) | netUnshare, what: `enter new ${list} namespaces` };
 }
 
+/** struct sched_attr as sched_setattr(2) takes it (its first version, 48 bytes). */
+export function schedAttr(s: Scheduler): Uint8Array {
+  const b = new ArrayBuffer(48);
+  const v = new DataView(b);
+  v.setUint32(0, 48, true);
+  v.setUint32(4, SCHED_POLICIES[s.policy], true);
+  v.setBigUint64(8, BigInt(s.flags.reduce((f, name) => f | SCHED_FLAGS[name], 0)), true);
+  v.setInt32(16, s.nice, true);
+  v.setUint32(20, s.priority, true);
+  v.setBigUint64(24, BigInt(s.runtime), true);
+  v.setBigUint64(32, BigInt(s.deadline), true);
+  v.setBigUint64(40, BigInt(s.period), true);
+  return new Uint8Array(b);
+}
+
 /** config.json's sysctl: each written below /proc/sys while it is still writable. */
 const sysctlSteps = (sysctl: Record<string, string> = {}): op.Step[] =>
   Object.entries(sysctl).map(([key, value]) => op.write(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set the kernel parameter ${key} to ${value}`));
@@ -190,6 +205,9 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
     ...(p.oomScoreAdj === undefined ? [] : [op.write("/proc/self/oom_score_adj", String(p.oomScoreAdj), `set the OOM score adjustment to ${p.oomScoreAdj}`)]),
     ...(p.umask === undefined ? [] : [op.umask(p.umask)]),
+    ...(p.ioPriority ? [op.ioprio(IO_PRIORITY_CLASSES.indexOf(p.ioPriority.class) + 1, p.ioPriority.priority, p.ioPriority.class)] : []),
+    ...(p.scheduler ? [op.sched(schedAttr(p.scheduler), p.scheduler.policy)] : []),
+    ...(linux.personality ? [op.personality(linux.personality === "LINUX32" ? 8 : 0, linux.personality)] : []),
     ...(host.awaitStart ? [op.awaitStart(host.awaitStart.fd, host.awaitStart.keepFds)] : []),
     ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),

@@ -34,6 +34,9 @@ export const OpCode = {
   CAPBSET: 25,
   AWAIT: 26,
   UMASK: 27,
+  PERSONALITY: 28,
+  IOPRIO: 29,
+  SCHED: 30,
   LIFT_ROOT: 50,
 } as const;
 

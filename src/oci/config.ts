@@ -16,7 +16,18 @@ import { MycfsError } from "../errors";
 import { EXIT_OCI } from "./state";
 import type { Hook, Hooks } from "./hooks";
 import { ACTIONS, type Action, type ArgCondition, OPS, type Profile, type Rule } from "../seccomp/profile";
-import type { ContainerSpec, IdMapping, Mount, MountType, Namespace } from "../spec/spec";
+import {
+  type ContainerSpec,
+  type IdMapping,
+  IO_PRIORITY_CLASSES,
+  type IoPriorityClass,
+  type Mount,
+  type MountType,
+  type Namespace,
+  SCHED_FLAGS,
+  SCHED_POLICIES,
+  type Scheduler,
+} from "../spec/spec";
 
 export class ConfigError extends MycfsError {
   constructor(field: string, why: string) {
@@ -133,7 +144,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     throw new ConfigError(hostname ? "hostname" : "domainname", "needs a uts namespace of its own in linux.namespaces");
   const p = readProcess(proc);
   const limits = readResources(r.obj(linux.resources, "linux.resources"));
-  for (const field of ["intelRdt", "mountLabel", "personality", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
+  for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
+  const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
   const propagation = r.str(linux.rootfsPropagation, "linux.rootfsPropagation");
   if (propagation && propagation !== "private" && propagation !== "rprivate")
     throw new ConfigError("linux.rootfsPropagation", `${propagation}: only private and rprivate are honoured (mycfs makes every mount private)`);
@@ -156,6 +168,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
       maskedPaths: r.strs(linux.maskedPaths, "linux.maskedPaths").map((m, i) => absolute(m, `linux.maskedPaths[${i}]`)),
       readonlyPaths: r.strs(linux.readonlyPaths, "linux.readonlyPaths").map((m, i) => absolute(m, `linux.readonlyPaths[${i}]`)),
       ...(sysctl ? { sysctl } : {}),
+      ...(personality ? { personality } : {}),
     },
     mycfs: { init: false, pivot: true, systemMounts: false },
   };
@@ -259,7 +272,9 @@ export function readProcess(proc: Json) {
   const umask = r.int(user.umask, "process.user.umask", 0, 0o777);
   for (const field of ["apparmorProfile", "selinuxLabel"])
     r.refuse(proc[field], `process.${field}`, "this host's mycfs applies no LSM profile or label; remove it from config.json");
-  for (const field of ["ioPriority", "scheduler", "execCPUAffinity"]) r.refuse(proc[field], `process.${field}`);
+  r.refuse(proc.execCPUAffinity, "process.execCPUAffinity");
+  const ioPriority = readIoPriority(r.obj(proc.ioPriority, "process.ioPriority"));
+  const scheduler = readScheduler(r.obj(proc.scheduler, "process.scheduler"));
   const oomScoreAdj = r.int(proc.oomScoreAdj, "process.oomScoreAdj", -1000, 1000);
   const consoleObj = r.obj(proc.consoleSize, "process.consoleSize");
   const consoleSize = consoleObj && {
@@ -277,6 +292,8 @@ export function readProcess(proc: Json) {
       noNewPrivileges: r.bool(proc.noNewPrivileges, "process.noNewPrivileges"),
       ...(umask === undefined ? {} : { umask }),
       ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+      ...(ioPriority ? { ioPriority } : {}),
+      ...(scheduler ? { scheduler } : {}),
     },
     capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), warnings),
     terminal: r.bool(proc.terminal, "process.terminal"),
@@ -302,6 +319,45 @@ function readRlimit(v: unknown, field: string): Rlimit {
     hard = value("hard");
   if (hard !== -1 && (soft === -1 || soft > hard)) throw new ConfigError(field, "soft is above hard");
   return { name, resource, soft, hard };
+}
+
+function readIoPriority(o: Json | undefined): ContainerSpec["process"]["ioPriority"] {
+  if (!o) return undefined;
+  const cls = r.str(o.class, "process.ioPriority.class") as IoPriorityClass;
+  if (!IO_PRIORITY_CLASSES.includes(cls))
+    throw new ConfigError("process.ioPriority.class", `${JSON.stringify(cls ?? null)}: expected ${IO_PRIORITY_CLASSES.join(", ")}`);
+  return { class: cls, priority: r.int(o.priority, "process.ioPriority.priority", 0, 7) ?? 0 };
+}
+
+function readScheduler(o: Json | undefined): Scheduler | undefined {
+  if (!o) return undefined;
+  const f = "process.scheduler";
+  const policy = r.str(o.policy, `${f}.policy`) as Scheduler["policy"];
+  if (!(policy in SCHED_POLICIES))
+    throw new ConfigError(`${f}.policy`, `${JSON.stringify(policy ?? null)}: mycfs sets ${Object.keys(SCHED_POLICIES).join(", ")}`);
+  const flags = r.strs(o.flags, `${f}.flags`).map((name, i) => {
+    if (!(name in SCHED_FLAGS)) throw new ConfigError(`${f}.flags[${i}]`, `${name}: ${NOT_HONOURED}`);
+    return name as keyof typeof SCHED_FLAGS;
+  });
+  const u64 = (k: string) => r.int(o[k], `${f}.${k}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  return {
+    policy,
+    nice: r.int(o.nice, `${f}.nice`, -20, 19) ?? 0,
+    priority: r.int(o.priority, `${f}.priority`, 0, 99) ?? 0,
+    flags,
+    runtime: u64("runtime"),
+    deadline: u64("deadline"),
+    period: u64("period"),
+  };
+}
+
+function readPersonality(o: Json | undefined): "LINUX" | "LINUX32" | undefined {
+  if (!o) return undefined;
+  const domain = r.str(o.domain, "linux.personality.domain");
+  if (domain !== "LINUX" && domain !== "LINUX32")
+    throw new ConfigError("linux.personality.domain", `${JSON.stringify(domain ?? null)}: expected LINUX or LINUX32`);
+  r.refuse(o.flags, "linux.personality.flags");
+  return domain;
 }
 
 const CAP_SETS = ["bounding", "effective", "permitted", "inheritable", "ambient"] as const;

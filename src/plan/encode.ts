@@ -107,6 +107,12 @@ export function wire(s: Step): RawOp {
       return raw(OpCode.AWAIT, { a: s.fd, b: s.keepFds });
     case "umask":
       return raw(OpCode.UMASK, { a: s.mask });
+    case "personality":
+      return raw(OpCode.PERSONALITY, { a: s.persona });
+    case "ioprio":
+      return raw(OpCode.IOPRIO, { a: s.value });
+    case "sched":
+      return raw(OpCode.SCHED, { a: s.attr.byteLength, blob: s.attr });
   }
 }
 

@@ -96,6 +96,11 @@ export type Step = { what: string } & (
   /** OCI create: tell mycfs (Sync.CREATED), then wait for `start` on the exec fifo's fd. */
   | { kind: "await"; fd: number; keepFds: number }
   | { kind: "umask"; mask: number }
+  | { kind: "personality"; persona: number }
+  /** (class << 13) | priority, as ioprio_set takes it. */
+  | { kind: "ioprio"; value: number }
+  /** A struct sched_attr's 48 bytes. */
+  | { kind: "sched"; attr: Uint8Array }
 );
 
 /** The step of a kind, for code that looks for one. */
@@ -198,3 +203,10 @@ export const awaitStart = (fd: number, keepFds: number): Step => ({
   what: "tell mycfs the container is created, then wait for `start` to write to the exec fifo",
 });
 export const umask = (mask: number): Step => ({ kind: "umask", mask, what: `set the umask to ${mask.toString(8).padStart(4, "0")}` });
+export const personality = (persona: number, name: string): Step => ({ kind: "personality", persona, what: `set the execution domain to ${name}` });
+export const ioprio = (cls: number, priority: number, name: string): Step => ({
+  kind: "ioprio",
+  value: cls * 8192 + priority,
+  what: `set the I/O priority to ${name}, level ${priority}`,
+});
+export const sched = (attr: Uint8Array, policy: string): Step => ({ kind: "sched", attr, what: `set the scheduling policy to ${policy}` });

@@ -27,6 +27,10 @@ export interface ContainerSpec {
     umask?: number;
     /** Written to /proc/self/oom_score_adj before the privileges drop. */
     oomScoreAdj?: number;
+    /** config.json's: ioprio_set's class and level. */
+    ioPriority?: { class: IoPriorityClass; priority: number };
+    /** config.json's: sched_setattr's policy and parameters (flags by their SCHED_FLAG_ names). */
+    scheduler?: Scheduler;
   };
   /** Remounted read-only once everything is mounted on it. */
   root: { readonly: boolean };
@@ -53,6 +57,8 @@ export interface ContainerSpec {
     readonlyPaths: string[];
     /** Namespaced kernel parameters (net.*, kernel.shm*…), written below /proc/sys. */
     sysctl?: Record<string, string>;
+    /** The execution domain (personality(2)). */
+    personality?: "LINUX" | "LINUX32";
   };
   /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot);
    * systemMounts (default true): mycfs's fixed /proc, /dev, /sys, /tmp… before `mounts`;
@@ -89,6 +95,23 @@ export interface Mount {
   options: string[];
   file?: boolean;
   optional?: boolean;
+}
+
+export const IO_PRIORITY_CLASSES = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"] as const;
+export type IoPriorityClass = (typeof IO_PRIORITY_CLASSES)[number];
+
+/** sched_setattr's policies by their numbers (SCHED_ISO is not in Linux). */
+export const SCHED_POLICIES = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6 } as const;
+export const SCHED_FLAGS = { SCHED_FLAG_RESET_ON_FORK: 1, SCHED_FLAG_RECLAIM: 2, SCHED_FLAG_DL_OVERRUN: 4 } as const;
+export interface Scheduler {
+  policy: keyof typeof SCHED_POLICIES;
+  nice: number;
+  priority: number;
+  flags: (keyof typeof SCHED_FLAGS)[];
+  /** Nanoseconds (SCHED_DEADLINE). */
+  runtime: number;
+  deadline: number;
+  period: number;
 }
 
 export const MOUNT_TYPES = ["bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"] as const;

@@ -417,6 +417,18 @@ describe("config.json's fields in the container", () => {
     expect(out).toEndWith("cont=0\n");
   });
 
+  test("scheduler, ioPriority and personality, seen from inside", async () => {
+    const b = bundle("sched", (c) => {
+      // /proc/self/stat: 19th field the nice value, 41st the policy
+      c.process.args = ["sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; uname -m"];
+      Object.assign(c.process, { scheduler: { policy: "SCHED_BATCH", nice: 7 }, ioPriority: { class: "IOPRIO_CLASS_IDLE", priority: 0 } });
+      c.linux.personality = { domain: "LINUX32" };
+    });
+    const r = await oci(["run", "--bundle", b, "sched"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout()).toBe(`7 3\n${process.arch === "x64" ? "i686" : "armv8l"}\n`);
+  });
+
   test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
     const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
     const log = join(dir, "refused.log");
