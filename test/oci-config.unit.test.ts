@@ -192,6 +192,18 @@ describe("config.json", () => {
     for (const kind of ["ioprio", "sched", "personality"]) expect(plan.findIndex((s) => s.kind === kind)).toBeLessThan(setid);
   });
 
+  test("devices: their nodes; a fileMode with the type's bits, as podman gives it", () => {
+    const c = base();
+    c.linux.devices = [
+      { path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 0o20666, uid: 0, gid: 0 },
+      { path: "/dev/loop9", type: "b", major: 7, minor: 9, fileMode: 0o660 },
+    ];
+    expect(read(c).spec.linux.devices).toEqual([
+      { host: "/dev/fuse", container: "/dev/fuse", mode: 0o20666, major: 10, minor: 229 },
+      { host: "/dev/loop9", container: "/dev/loop9", mode: 0o60660, major: 7, minor: 9 },
+    ]);
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };

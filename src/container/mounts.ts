@@ -61,8 +61,13 @@ export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] 
 /** The device nodes (the defaults and the spec's) and /dev's links, once /dev and
  * /dev/pts are mounted. */
 export function devNodes(devices: readonly Device[], userns: boolean): Step[] {
+  // the links win over a node given at their place (podman --privileged gives /dev/ptmx), as runc's
+  const links = new Set(["/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"]);
   return [
-    ...deviceNodes(devices, userns),
+    ...deviceNodes(
+      devices.filter((d) => !links.has(d.container)),
+      userns,
+    ),
     symlink("pts/ptmx", "/dev/ptmx"),
     symlink("/proc/self/fd", "/dev/fd"),
     symlink("/proc/self/fd/0", "/dev/stdin"),

@@ -446,7 +446,8 @@ function readDevice(v: unknown, field: string): Device {
   const major = r.int(o.major, `${field}.major`);
   const minor = r.int(o.minor, `${field}.minor`);
   if (major === undefined || minor === undefined) throw new ConfigError(field, "needs major and minor");
-  const mode = r.int(o.fileMode, `${field}.fileMode`, 0, 0o7777) ?? 0o666;
+  // engines give the node's whole st_mode (podman: 0o20666); its type is `type`'s
+  const mode = (r.int(o.fileMode, `${field}.fileMode`, 0, 0o177777) ?? 0o666) & 0o7777;
   if (r.int(o.uid, `${field}.uid`) || r.int(o.gid, `${field}.gid`))
     throw new ConfigError(`${field}.uid`, "device nodes owned by another user than root are not honoured by mycfs");
   return { host: path, container: path, mode: (type === "b" ? S_IFBLK : S_IFCHR) | mode, major, minor };

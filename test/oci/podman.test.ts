@@ -6,7 +6,7 @@
 // containers get no network of podman's (none, or the suite's own namespace), their
 // cgroups go below mycfs-test-podman, and conmon in none (--cgroups=no-conmon).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inMountNamespace, MYCFS, mycfs, mycfsCgroups, terminal, tempDir } from "../helpers";
 
@@ -169,6 +169,53 @@ describe("podman --runtime mycfs", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("writable\n1\n");
     expect(readdirSync(join(run, "mycfs-oci"))).toEqual([]);
+  });
+
+  test("--privileged, --device, the host's namespaces, --tmpfs, -w, -e, --hostname", async () => {
+    const privileged = await podman("run", "--rm", ...CONTAINER, "--privileged", "busybox", "sh", "-c", "grep CapEff /proc/self/status; ls -l /dev/ptmx");
+    expect(privileged.stderr).toBe("");
+    expect(privileged.stdout).toMatch(/^CapEff:\t0000[0-9a-f]{12}\n.*\/dev\/ptmx -> pts\/ptmx\n$/s);
+    const device = await podman("run", "--rm", ...CONTAINER, "--device", "/dev/fuse", "busybox", "stat", "-c", "%t:%T", "/dev/fuse");
+    expect(device.stdout).toBe("a:e5\n"); // 10:229
+    const host = await podman(
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--pid",
+      "host",
+      "--ipc",
+      "host",
+      "--uts",
+      "host",
+      "--cgroups=no-conmon",
+      "--cgroup-parent=/mycfs-test-podman",
+      "busybox",
+      "sh",
+      "-c",
+      "hostname; echo $$",
+    );
+    const [hostname, pid] = host.stdout.trim().split("\n");
+    expect(hostname).toBe(readFileSync("/proc/sys/kernel/hostname", "utf8").trim());
+    expect(Number(pid)).toBeGreaterThan(1); // the host's PID namespace
+    const misc = await podman(
+      "run",
+      "--rm",
+      ...CONTAINER,
+      "--tmpfs",
+      "/scratch:size=1m",
+      "-w",
+      "/scratch",
+      "-e",
+      "FOO=bar",
+      "--hostname",
+      "hb",
+      "busybox",
+      "sh",
+      "-c",
+      "pwd; echo $FOO; hostname; grep -c ' /scratch tmpfs' /proc/mounts",
+    );
+    expect(misc.stdout).toBe("/scratch\nbar\nhb\n1\n");
   });
 
   test("-it: a terminal through conmon's console socket", async () => {
