@@ -232,7 +232,7 @@ describe("config.json", () => {
     ["personality flags", (c) => (c.linux.personality = { domain: "LINUX32", flags: ["ADDR_NO_RANDOMIZE"] }), /linux\.personality\.flags/],
     ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],
     ["unified", (c) => (c.linux.resources = { unified: { "memory.high": "1" } }), /linux\.resources\.unified/],
-    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared/],
+    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared: mycfs makes the root's mounts private or slaves/],
     [
       "idmap option",
       (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "idmap"] }),

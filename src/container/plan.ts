@@ -174,10 +174,28 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...(spec.domainname ? [op.write("/proc/sys/kernel/domainname", spec.domainname, `set the domain name to ${spec.domainname}`)] : []),
     ...net.steps,
     ...(joinLate ? [] : join),
-    op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
+    linux.rootfsPropagation === "rslave"
+      ? op.mount({
+          target: "/",
+          flags: op.MS.REC | op.MS.SLAVE,
+          what: "make every mount a slave of the host's: the host's mount events reach the container, none go back (rootfsPropagation rslave)",
+        })
+      : op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
+    // config.json's root: a tree cloned from a shared mount (an engine's overlay on a host
+    // whose / is shared, as systemd makes it) is shared too, which pivot_root refuses
+    ...(own
+      ? []
+      : [
+          op.mount({
+            target: "/",
+            inRoot: "existing",
+            flags: op.MS.REC | (linux.rootfsPropagation === "rslave" ? op.MS.SLAVE : op.MS.PRIVATE),
+            what: `make the root's own mounts ${linux.rootfsPropagation === "rslave" ? "slaves" : "private"} too (pivot_root refuses shared ones)`,
+          }),
+        ]),
     ...(own
       ? systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices)
       : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns || host.inUserns === true)]),

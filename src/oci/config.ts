@@ -146,9 +146,16 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const limits = readResources(r.obj(linux.resources, "linux.resources"));
   for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
   const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
+  // slave, rslave: every mount a slave of the host's (a non-recursive slave would leave
+  // the others shared, and the container's mounts would reach the host); shared ones and
+  // unbindable ones are not made
   const propagation = r.str(linux.rootfsPropagation, "linux.rootfsPropagation");
-  if (propagation && propagation !== "private" && propagation !== "rprivate")
-    throw new ConfigError("linux.rootfsPropagation", `${propagation}: only private and rprivate are honoured (mycfs makes every mount private)`);
+  if (propagation && !["private", "rprivate", "slave", "rslave"].includes(propagation))
+    throw new ConfigError(
+      "linux.rootfsPropagation",
+      `${propagation}: mycfs makes the root's mounts private or slaves of the host's, never shared or unbindable`,
+    );
+  const rootfsPropagation = propagation === "slave" || propagation === "rslave" ? ("rslave" as const) : undefined;
   const sysctl = readSysctl(r.obj(linux.sysctl, "linux.sysctl"), has("network"));
   const rootfs = joinBundle(bundle, rootPath);
   const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
@@ -169,6 +176,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
       readonlyPaths: r.strs(linux.readonlyPaths, "linux.readonlyPaths").map((m, i) => absolute(m, `linux.readonlyPaths[${i}]`)),
       ...(sysctl ? { sysctl } : {}),
       ...(personality ? { personality } : {}),
+      ...(rootfsPropagation ? { rootfsPropagation } : {}),
     },
     mycfs: { init: false, pivot: true, systemMounts: false },
   };

@@ -57,6 +57,9 @@ export interface ContainerSpec {
     readonlyPaths: string[];
     /** Namespaced kernel parameters (net.*, kernel.shm*…), written below /proc/sys. */
     sysctl?: Record<string, string>;
+    /** Unset: every mount private to the container's mount namespace; "rslave": slaves of
+     * the host's, so that a volume asking for rslave gets the host's mount events. */
+    rootfsPropagation?: "rslave";
     /** The execution domain (personality(2)). */
     personality?: "LINUX" | "LINUX32";
   };

@@ -429,6 +429,33 @@ describe("config.json's fields in the container", () => {
     expect(r.stdout()).toBe(`7 3\n${process.arch === "x64" ? "i686" : "armv8l"}\n`);
   });
 
+  test("rootfsPropagation rslave: a host's mount reaches the container; private by default; a shared root pivots", async () => {
+    // the host's / is private here: the test's own mount namespace makes its mounts
+    // shared (slaves of the host's, so nothing reaches the host), as systemd's hosts have them
+    const vol = join(dir, "prop-vol");
+    mkdirSync(join(vol, "sub"), { recursive: true });
+    const seen = async (name: string, rslave: boolean) => {
+      for (const f of ["go", "ready"]) rmSync(join(vol, f), { force: true });
+      const b = bundle(name, (c) => {
+        // /v is bound first, and only then the host mounts on it (a bind would copy it)
+        c.process.args = ["sh", "-c", "touch /v/ready; while [ ! -e /v/go ]; do sleep 0.02; done; grep -c ' /v/sub ' /proc/self/mountinfo"];
+        c.root.readonly = false;
+        c.mounts.push({ destination: "/v", type: "bind", source: vol, options: ["rbind", ...(rslave ? ["rslave"] : [])] });
+        if (rslave) c.linux.rootfsPropagation = "rslave";
+      });
+      const script =
+        `mount --make-rshared / && { ${MYCFS} --root ${root} run --bundle ${b} ${name} & } && ` +
+        `while [ ! -e ${vol}/ready ]; do sleep 0.02; done; mount -t tmpfs mycfs-test-prop ${vol}/sub && touch ${vol}/go && wait $! ; r=$?; umount ${vol}/sub; exit $r`;
+      const p = Bun.spawn(["unshare", "-m", "--propagation", "slave", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect(err).toBe("");
+      expect(code).toBe(rslave ? 0 : 1); // grep -c's status: 1 when it counts none
+      return out.trim();
+    };
+    expect(await seen("prop-slave", true)).toBe("1");
+    expect(await seen("prop-private", false)).toBe("0");
+  });
+
   test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
     const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
     const log = join(dir, "refused.log");
