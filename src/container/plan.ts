@@ -184,9 +184,9 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
-    // config.json's root: a tree cloned from a shared mount (an engine's overlay on a host
-    // whose / is shared, as systemd makes it) is shared too, which pivot_root refuses
-    ...(own
+    // a root tree cloned from a shared mount (--rootfs, or an engine's overlay, where / is
+    // shared, as systemd makes it) is shared too, which pivot_root refuses
+    ...(!host.rootfs.ops.some((s) => s.kind === "root" && s.tree !== undefined)
       ? []
       : [
           op.mount({
