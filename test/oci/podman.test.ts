@@ -228,4 +228,16 @@ describe("podman --runtime mycfs", () => {
     expect(await t.close()).toBe(5);
     expect(existsSync(join(run, "mycfs-oci")) ? readdirSync(join(run, "mycfs-oci")) : []).toEqual([]);
   });
+
+  test("exec -it: the exec'd shell's terminal through the console socket", async () => {
+    expect((await podman("run", "-d", "--name", "tty", ...CONTAINER, "busybox", "sleep", "100")).code).toBe(0);
+    const quoted = podmanArgv(["exec", "-it", "tty", "sh"]).map((a) => `'${a.replaceAll("'", "'\\''")}'`);
+    const t = terminal(quoted.join(" "));
+    t.type("tty; echo $((6 * 7))\n");
+    await t.waitFor("/dev/pts/");
+    await t.waitFor("42");
+    t.type("exit 4\n");
+    expect(await t.close()).toBe(4);
+    expect((await podman("rm", "-f", "-t", "0", "tty")).code).toBe(0);
+  });
 });
