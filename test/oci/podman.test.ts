@@ -218,26 +218,28 @@ describe("podman --runtime mycfs", () => {
     expect(misc.stdout).toBe("/scratch\nbar\nhb\n1\n");
   });
 
-  test("-it: a terminal through conmon's console socket", async () => {
-    const quoted = podmanArgv(["run", "-it", "--rm", ...CONTAINER, "busybox", "sh"]).map((a) => `'${a.replaceAll("'", "'\\''")}'`);
-    const t = terminal(quoted.join(" "));
+  /** A shell at a terminal of its own (script), through podman `args`: its tty, a sum, and `exit code`. */
+  async function shellAt(args: string[], code: number) {
+    const t = terminal(
+      podmanArgv(args)
+        .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+        .join(" "),
+    );
     t.type("tty; echo $((6 * 7))\n");
-    await t.waitFor("/dev/pts/0");
+    await t.waitFor("/dev/pts/");
     await t.waitFor("42");
-    t.type("exit 5\n");
-    expect(await t.close()).toBe(5);
+    t.type(`exit ${code}\n`);
+    return t.close();
+  }
+
+  test("-it: a terminal through conmon's console socket", async () => {
+    expect(await shellAt(["run", "-it", "--rm", ...CONTAINER, "busybox", "sh"], 5)).toBe(5);
     expect(existsSync(join(run, "mycfs-oci")) ? readdirSync(join(run, "mycfs-oci")) : []).toEqual([]);
   });
 
   test("exec -it: the exec'd shell's terminal through the console socket", async () => {
     expect((await podman("run", "-d", "--name", "tty", ...CONTAINER, "busybox", "sleep", "100")).code).toBe(0);
-    const quoted = podmanArgv(["exec", "-it", "tty", "sh"]).map((a) => `'${a.replaceAll("'", "'\\''")}'`);
-    const t = terminal(quoted.join(" "));
-    t.type("tty; echo $((6 * 7))\n");
-    await t.waitFor("/dev/pts/");
-    await t.waitFor("42");
-    t.type("exit 4\n");
-    expect(await t.close()).toBe(4);
+    expect(await shellAt(["exec", "-it", "tty", "sh"], 4)).toBe(4);
     expect((await podman("rm", "-f", "-t", "0", "tty")).code).toBe(0);
   });
 });
