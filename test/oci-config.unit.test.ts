@@ -204,6 +204,18 @@ describe("config.json", () => {
     ]);
   });
 
+  test("resources beyond mycfs's limits: files by controller, with v1's and v2's names", () => {
+    const c = base();
+    c.linux.resources = { memory: { reservation: 1 << 20, swappiness: 10 }, cpu: { mems: "0" }, unified: { "memory.high": "max", "cgroup.max.depth": "3" } };
+    expect(read(c).cgroupFiles).toEqual([
+      { controller: "memory", v1: "memory.soft_limit_in_bytes", v2: "memory.low", value: "1048576", field: "linux.resources.memory.reservation" },
+      { controller: "memory", v1: "memory.swappiness", value: "10", field: "linux.resources.memory.swappiness" },
+      { controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: "0", field: "linux.resources.cpu.mems" },
+      { controller: "memory", v2: "memory.high", value: "max", field: "linux.resources.unified.memory.high" },
+      { controller: "cgroup", v2: "cgroup.max.depth", value: "3", field: "linux.resources.unified.cgroup.max.depth" },
+    ]);
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -231,7 +243,11 @@ describe("config.json", () => {
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
     ["personality flags", (c) => (c.linux.personality = { domain: "LINUX32", flags: ["ADDR_NO_RANDOMIZE"] }), /linux\.personality\.flags/],
     ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],
-    ["unified", (c) => (c.linux.resources = { unified: { "memory.high": "1" } }), /linux\.resources\.unified/],
+    [
+      "a unified path",
+      (c) => (c.linux.resources = { unified: { "../../memory.high": "1" } }),
+      /linux\.resources\.unified\.\.\.\/\.\.\/memory\.high: not a cgroup v2 file's name/,
+    ],
     ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared: mycfs makes the root's mounts private or slaves/],
     [
       "idmap option",
@@ -293,7 +309,7 @@ describe("config.json", () => {
     ["a relative cwd", (c) => (c.process.cwd = "tmp"), /process\.cwd: "tmp" is not an absolute path/],
     ["no args", (c) => (c.process.args = []), /process\.args: missing/],
     ["version 2", (c) => (c.ociVersion = "2.0.0"), /ociVersion: "2.0.0"/],
-    ["a memory reservation", (c) => (c.linux.resources = { memory: { reservation: 1 } }), /linux\.resources\.memory\.reservation/],
+    ["kernel memory", (c) => (c.linux.resources = { memory: { kernel: 1 } }), /linux\.resources\.memory\.kernel/],
     ["seccomp notify", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY" }), /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY/],
     ["seccomp listener", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/l.sock" }), /linux\.seccomp\.listenerPath/],
     ["seccomp flags", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG"] }), /linux\.seccomp\.flags/],

@@ -44,6 +44,8 @@ export interface OciContainer {
   /** As given; src/oci/cgroup.ts places it. */
   cgroupsPath?: string;
   limits: Limits;
+  /** What linux.resources sets beyond `limits`. */
+  cgroupFiles: CgroupFile[];
   deviceRules: readonly DeviceRule[];
   userns?: Userns;
   annotations: Record<string, string>;
@@ -189,6 +191,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     ...(p.consoleSize ? { consoleSize: p.consoleSize } : {}),
     ...(typeof linux.cgroupsPath === "string" && linux.cgroupsPath ? { cgroupsPath: linux.cgroupsPath } : {}),
     limits,
+    cgroupFiles: resourceFiles(r.obj(linux.resources, "linux.resources")),
     deviceRules: readDeviceRules(r.obj(linux.resources, "linux.resources")),
     ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
     annotations,
@@ -489,10 +492,11 @@ function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
 export function readResources(res: Json | undefined): Limits {
   const l: Limits = {};
   if (!res) return l;
-  for (const field of ["hugepageLimits", "network", "rdma", "unified"]) r.refuse(res[field], `linux.resources.${field}`);
+  // (unified, memory.reservation and swappiness, cpu.mems: resourceFiles)
+  for (const field of ["hugepageLimits", "network", "rdma"]) r.refuse(res[field], `linux.resources.${field}`);
   const mem = r.obj(res.memory, "linux.resources.memory");
   if (mem) {
-    for (const field of ["reservation", "kernel", "kernelTCP", "swappiness", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"])
+    for (const field of ["kernel", "kernelTCP", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"])
       r.refuse(mem[field], `linux.resources.memory.${field}`);
     const limit = r.int(mem.limit, "linux.resources.memory.limit", -1, Number.MAX_SAFE_INTEGER);
     if (limit !== undefined && limit > 0) l.memory = limit;
@@ -504,7 +508,7 @@ export function readResources(res: Json | undefined): Limits {
   }
   const cpu = r.obj(res.cpu, "linux.resources.cpu");
   if (cpu) {
-    for (const field of ["realtimeRuntime", "realtimePeriod", "mems", "idle", "burst"]) r.refuse(cpu[field], `linux.resources.cpu.${field}`);
+    for (const field of ["realtimeRuntime", "realtimePeriod", "idle", "burst"]) r.refuse(cpu[field], `linux.resources.cpu.${field}`);
     const shares = r.int(cpu.shares, "linux.resources.cpu.shares", 0, 262144);
     if (shares) l.cpuShares = Math.max(2, shares);
     const quota = r.int(cpu.quota, "linux.resources.cpu.quota", -1, Number.MAX_SAFE_INTEGER);
@@ -524,6 +528,50 @@ export function readResources(res: Json | undefined): Limits {
     if (weight) l.blkioWeight = weight;
   }
   return l;
+}
+
+/** A cgroup file linux.resources sets beyond mycfs's Limits: the controller that holds
+ * it, its names on cgroup v1 and v2 (absent: none there), and the field that asked. */
+export interface CgroupFile {
+  controller: string;
+  v1?: string;
+  v2?: string;
+  value: string;
+  field: string;
+}
+
+/** memory.reservation and swappiness, cpu.mems and unified, as files to write. */
+export function resourceFiles(res: Json | undefined): CgroupFile[] {
+  if (!res) return [];
+  const files: CgroupFile[] = [];
+  const mem = r.obj(res.memory, "linux.resources.memory");
+  const reservation = r.int(mem?.reservation, "linux.resources.memory.reservation", -1, Number.MAX_SAFE_INTEGER);
+  if (reservation !== undefined && reservation !== 0)
+    files.push({
+      controller: "memory",
+      v1: "memory.soft_limit_in_bytes",
+      v2: "memory.low",
+      value: reservation < 0 ? (reservation === -1 ? "max" : "0") : String(reservation),
+      field: "linux.resources.memory.reservation",
+    });
+  const swappiness = r.int(mem?.swappiness, "linux.resources.memory.swappiness", 0, 100);
+  if (swappiness !== undefined)
+    files.push({ controller: "memory", v1: "memory.swappiness", value: String(swappiness), field: "linux.resources.memory.swappiness" });
+  const mems = r.str(r.obj(res.cpu, "linux.resources.cpu")?.mems, "linux.resources.cpu.mems");
+  if (mems) {
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(mems))
+      throw new ConfigError("linux.resources.cpu.mems", `${mems}: expected memory node numbers and ranges, e.g. 0-1`);
+    files.push({ controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: mems, field: "linux.resources.cpu.mems" });
+  }
+  for (const [key, v] of Object.entries(r.obj(res.unified, "linux.resources.unified") ?? {})) {
+    const field = `linux.resources.unified.${key}`;
+    // a file of the container's own cgroup directory, never a path elsewhere
+    if (!/^[a-z]+\.[a-z0-9_.]+$/.test(key)) throw new ConfigError(field, "not a cgroup v2 file's name");
+    const value = r.str(v, field) ?? "";
+    if (value.includes("\n")) throw new ConfigError(field, "a value of one line");
+    files.push({ controller: key.slice(0, key.indexOf(".")), v2: key, value, field });
+  }
+  return files;
 }
 
 /** Namespaced parameters only, as runc allows: a host-wide one would change the host. */

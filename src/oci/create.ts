@@ -40,6 +40,7 @@ import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
 import { hostRoot } from "../cli/oci-select";
 import { runHooks } from "./hooks";
+import { writeCgroupFiles } from "./update";
 import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
 
 const NS_FLAGS: Record<Namespace, number> = {
@@ -154,7 +155,11 @@ export function create(state: OciState, o: CreateOptions): Saved {
       undo.push(() => removeParents(madeParents));
       cgroup.create();
       undo.push(() => cgroup.remove());
-    } else log.warn(`the container's cgroup cannot be made (${blocked.path}): it runs without one`);
+      if (c.cgroupFiles.length) writeCgroupFiles(cgroup, c.cgroupFiles);
+    } else {
+      if (c.cgroupFiles.length) throw ociError(`config.json: ${c.cgroupFiles[0]!.field}: the container's cgroup cannot be made (${blocked.path})`);
+      log.warn(`the container's cgroup cannot be made (${blocked.path}): it runs without one`);
+    }
     const fifo = state.fifo(id);
     mkfifo(fifo, 0o600);
     const fifoFd = openFifo(fifo, false) as number;

@@ -1,9 +1,10 @@
 // runc update: new limits for a container's cgroup, from runc's flags or a LinuxResources
 // JSON object (-r FILE, "-" for stdin), read as config.json's linux.resources is.
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
+import { holder } from "../cgroups/layout";
 import { limitWrites, parseBytes } from "../cgroups/limits";
 import { readFile, writeFile } from "../native/lib";
-import { ConfigError, readResources } from "./config";
+import { type CgroupFile, ConfigError, readResources, resourceFiles } from "./config";
 import { ociError, type OciState } from "./state";
 
 /** runc update's flags, as the LinuxResources fields they set. */
@@ -23,6 +24,22 @@ const FLAGS: Record<string, [group: string, field: string, bytes?: boolean]> = {
   "pids-limit": ["pids", "limit"],
 };
 export const UPDATE_FLAGS = new Set([...Object.keys(FLAGS), "resources", "l3-cache-schema", "mem-bw-schema"]);
+
+/** Writes the files beyond mycfs's limits in the container's cgroup: each in the hierarchy
+ * that holds its controller (cgroup v2's own files in the v2 one), under that version's
+ * name; one this host cannot have is refused, naming the field. */
+export function writeCgroupFiles(cgroup: ContainerCgroup, files: CgroupFile[]) {
+  for (const f of files) {
+    const h = f.controller === "cgroup" ? cgroup.layout.hierarchies.find((x) => x.version === 2) : holder(cgroup.layout, f.controller);
+    const name = h && (h.version === 2 ? f.v2 : f.v1);
+    const dir = h && cgroup.dirs.get(h);
+    if (!h || !name || !dir)
+      throw ociError(
+        `config.json: ${f.field}: not available here: ${h ? `no such file on cgroup v${h.version}` : `no ${f.controller} controller for mycfs's cgroup`}`,
+      );
+    writeFile(`${dir}/${name}`, f.value);
+  }
+}
 
 export function update(state: OciState, id: string, flags: Record<string, string>) {
   const s = state.load(id);
@@ -49,6 +66,7 @@ export function update(state: OciState, id: string, flags: Record<string, string
   let limits: ReturnType<typeof readResources>;
   try {
     limits = readResources(resources);
+    resourceFiles(resources); // checked before anything is written
   } catch (e) {
     if (e instanceof ConfigError) throw ociError(e.message.replace(/^config\.json: linux\.resources\./, "update: "));
     throw e;
@@ -56,4 +74,5 @@ export function update(state: OciState, id: string, flags: Record<string, string
   const cgroup = ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   const writes = limitWrites(s.cgroup.layout, limits, (h, file) => readFile(`${cgroup.dirs.get(h)}/${file}`) !== null);
   for (const w of writes) writeFile(`${cgroup.dirs.get(w.hierarchy)}/${w.file}`, w.value);
+  writeCgroupFiles(cgroup, resourceFiles(resources));
 }

@@ -233,6 +233,10 @@ describe("pause, resume, ps, update, exec", () => {
     writeFileSync(res, JSON.stringify({ pids: { limit: 60 } }));
     expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
     expect(limit("pids.max")).toBe("60");
+    // beyond mycfs's limits: a reservation and swappiness (cgroup v1's names here, or v2's)
+    writeFileSync(res, JSON.stringify({ memory: { reservation: 16 << 20 } }));
+    expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
+    expect([limit("memory.soft_limit_in_bytes"), limit("memory.low")]).toContain(String(16 << 20));
     const bad = await oci(["update", "--cpu-rt-runtime", "5", "update"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("update: cpu.realtimeRuntime: not honoured");

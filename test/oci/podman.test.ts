@@ -121,6 +121,8 @@ describe("podman --runtime mycfs", () => {
       ...CONTAINER,
       "--memory",
       "64m",
+      "--memory-reservation",
+      "16m",
       "--user",
       "1000:1000",
       "--read-only",
@@ -130,10 +132,10 @@ describe("podman --runtime mycfs", () => {
       "busybox",
       "sh",
       "-c",
-      "id -u; p=$(grep :memory: /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$p/memory.limit_in_bytes; cat /data/file; touch /data/x /x 2>&1 | wc -l",
+      "id -u; p=$(grep :memory: /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$p/memory.limit_in_bytes /sys/fs/cgroup/memory$p/memory.soft_limit_in_bytes; cat /data/file; touch /data/x /x 2>&1 | wc -l",
     );
     expect(r.stderr).toBe("");
-    expect(r.stdout).toBe("1000\n67108864\nfrom the host\n2\n");
+    expect(r.stdout).toBe("1000\n67108864\n16777216\nfrom the host\n2\n");
     const caps = await podman(
       "run",
       "--rm",
