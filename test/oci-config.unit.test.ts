@@ -206,11 +206,17 @@ describe("config.json", () => {
 
   test("resources beyond mycfs's limits: files by controller, with v1's and v2's names", () => {
     const c = base();
-    c.linux.resources = { memory: { reservation: 1 << 20, swappiness: 10 }, cpu: { mems: "0" }, unified: { "memory.high": "max", "cgroup.max.depth": "3" } };
+    c.linux.resources = {
+      memory: { reservation: 1 << 20, swappiness: 10 },
+      cpu: { mems: "0" },
+      hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+      unified: { "memory.high": "max", "cgroup.max.depth": "3" },
+    };
     expect(read(c).cgroupFiles).toEqual([
       { controller: "memory", v1: "memory.soft_limit_in_bytes", v2: "memory.low", value: "1048576", field: "linux.resources.memory.reservation" },
       { controller: "memory", v1: "memory.swappiness", value: "10", field: "linux.resources.memory.swappiness" },
       { controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: "0", field: "linux.resources.cpu.mems" },
+      { controller: "hugetlb", v1: "hugetlb.2MB.limit_in_bytes", v2: "hugetlb.2MB.max", value: String(4 << 20), field: "linux.resources.hugepageLimits[0]" },
       { controller: "memory", v2: "memory.high", value: "max", field: "linux.resources.unified.memory.high" },
       { controller: "cgroup", v2: "cgroup.max.depth", value: "3", field: "linux.resources.unified.cgroup.max.depth" },
     ]);
@@ -242,7 +248,11 @@ describe("config.json", () => {
     ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
     ["personality flags", (c) => (c.linux.personality = { domain: "LINUX32", flags: ["ADDR_NO_RANDOMIZE"] }), /linux\.personality\.flags/],
-    ["hugepageLimits", (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }), /linux\.resources\.hugepageLimits/],
+    [
+      "a hugepage size",
+      (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2M", limit: 1 }] }),
+      /linux\.resources\.hugepageLimits\[0\]\.pageSize: "2M"/,
+    ],
     [
       "a unified path",
       (c) => (c.linux.resources = { unified: { "../../memory.high": "1" } }),

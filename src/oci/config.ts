@@ -492,8 +492,8 @@ function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
 export function readResources(res: Json | undefined): Limits {
   const l: Limits = {};
   if (!res) return l;
-  // (unified, memory.reservation and swappiness, cpu.mems: resourceFiles)
-  for (const field of ["hugepageLimits", "network", "rdma"]) r.refuse(res[field], `linux.resources.${field}`);
+  // (unified, hugepageLimits, memory.reservation and swappiness, cpu.mems: resourceFiles)
+  for (const field of ["network", "rdma"]) r.refuse(res[field], `linux.resources.${field}`);
   const mem = r.obj(res.memory, "linux.resources.memory");
   if (mem) {
     for (const field of ["kernel", "kernelTCP", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"])
@@ -540,7 +540,7 @@ export interface CgroupFile {
   field: string;
 }
 
-/** memory.reservation and swappiness, cpu.mems and unified, as files to write. */
+/** memory.reservation and swappiness, cpu.mems, hugepageLimits and unified, as files to write. */
 export function resourceFiles(res: Json | undefined): CgroupFile[] {
   if (!res) return [];
   const files: CgroupFile[] = [];
@@ -562,6 +562,14 @@ export function resourceFiles(res: Json | undefined): CgroupFile[] {
     if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(mems))
       throw new ConfigError("linux.resources.cpu.mems", `${mems}: expected memory node numbers and ranges, e.g. 0-1`);
     files.push({ controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: mems, field: "linux.resources.cpu.mems" });
+  }
+  for (const [i, h] of r.arr(res.hugepageLimits, "linux.resources.hugepageLimits").entries()) {
+    const field = `linux.resources.hugepageLimits[${i}]`;
+    const o = r.obj(h, field) ?? {};
+    const size = r.str(o.pageSize, `${field}.pageSize`) ?? "";
+    if (!/^\d+[KMG]B$/.test(size)) throw new ConfigError(`${field}.pageSize`, `${JSON.stringify(size)}: expected a size such as 2MB or 1GB`);
+    const limit = r.int(o.limit, `${field}.limit`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    files.push({ controller: "hugetlb", v1: `hugetlb.${size}.limit_in_bytes`, v2: `hugetlb.${size}.max`, value: String(limit), field });
   }
   for (const [key, v] of Object.entries(r.obj(res.unified, "linux.resources.unified") ?? {})) {
     const field = `linux.resources.unified.${key}`;

@@ -222,10 +222,15 @@ describe("pause, resume, ps, update, exec", () => {
   });
 
   test("update writes new limits to the container's cgroup", async () => {
-    const b = bundle("update", (c) => (c.process.args = ["sleep", "100"]));
+    const b = bundle("update", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.linux.resources = { ...(c.linux.resources as object), hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }] };
+    });
     expect((await oci(["create", "--bundle", b, "update"])).code).toBe(0);
     const saved = JSON.parse(readFileSync(join(root, "update", "state.json"), "utf8")) as { cgroupDirs: string[] };
     const limit = (file: string) => saved.cgroupDirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
+    // config.json's hugepage limit, in whichever hierarchy holds hugetlb here
+    expect([limit("hugetlb.2MB.limit_in_bytes"), limit("hugetlb.2MB.max")]).toContain(String(4 << 20));
     expect((await oci(["update", "--memory", "32m", "--pids-limit", "50", "update"])).code).toBe(0);
     expect(limit("pids.max")).toBe("50");
     expect([limit("memory.limit_in_bytes"), limit("memory.max")]).toContain("33554432");
