@@ -522,8 +522,8 @@ export function readResources(res: Json | undefined): Limits {
   if (pidsLimit !== undefined && pidsLimit !== 0) l.pidsLimit = pidsLimit < 0 ? -1 : pidsLimit;
   const blkio = r.obj(res.blockIO, "linux.resources.blockIO");
   if (blkio) {
-    for (const field of ["leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"])
-      r.refuse(blkio[field], `linux.resources.blockIO.${field}`);
+    // (weightDevice and the throttles: resourceFiles)
+    r.refuse(blkio.leafWeight, "linux.resources.blockIO.leafWeight");
     const weight = r.int(blkio.weight, "linux.resources.blockIO.weight", 0, 1000);
     if (weight) l.blkioWeight = weight;
   }
@@ -537,10 +537,13 @@ export interface CgroupFile {
   v1?: string;
   v2?: string;
   value: string;
+  /** What v2's file takes, where it differs from v1's (io.max's "MAJ:MIN rbps=N"). */
+  v2Value?: string;
   field: string;
 }
 
-/** memory.reservation and swappiness, cpu.mems, hugepageLimits and unified, as files to write. */
+/** memory.reservation and swappiness, cpu.mems, blockIO's per-device weights and
+ * throttles, hugepageLimits and unified, as files to write. */
 export function resourceFiles(res: Json | undefined): CgroupFile[] {
   if (!res) return [];
   const files: CgroupFile[] = [];
@@ -563,6 +566,22 @@ export function resourceFiles(res: Json | undefined): CgroupFile[] {
       throw new ConfigError("linux.resources.cpu.mems", `${mems}: expected memory node numbers and ranges, e.g. 0-1`);
     files.push({ controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: mems, field: "linux.resources.cpu.mems" });
   }
+  const blkio = r.obj(res.blockIO, "linux.resources.blockIO");
+  const perDevice = (name: string, v1: string, v2: string, key: "weight" | "rate", v2Value: (n: number) => string) => {
+    for (const [i, d] of r.arr(blkio?.[name], `linux.resources.blockIO.${name}`).entries()) {
+      const field = `linux.resources.blockIO.${name}[${i}]`;
+      const o = r.obj(d, field) ?? {};
+      if (name === "weightDevice") r.refuse(o.leafWeight, `${field}.leafWeight`);
+      const dev = `${r.int(o.major, `${field}.major`) ?? 0}:${r.int(o.minor, `${field}.minor`) ?? 0}`;
+      const n = r.int(o[key], `${field}.${key}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+      files.push({ controller: "blkio", v1, v2, value: `${dev} ${n}`, v2Value: `${dev} ${v2Value(n)}`, field });
+    }
+  };
+  perDevice("weightDevice", "blkio.weight_device", "io.weight", "weight", (n) => String(n));
+  perDevice("throttleReadBpsDevice", "blkio.throttle.read_bps_device", "io.max", "rate", (n) => `rbps=${n}`);
+  perDevice("throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "io.max", "rate", (n) => `wbps=${n}`);
+  perDevice("throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "io.max", "rate", (n) => `riops=${n}`);
+  perDevice("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "io.max", "rate", (n) => `wiops=${n}`);
   for (const [i, h] of r.arr(res.hugepageLimits, "linux.resources.hugepageLimits").entries()) {
     const field = `linux.resources.hugepageLimits[${i}]`;
     const o = r.obj(h, field) ?? {};

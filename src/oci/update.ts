@@ -30,14 +30,18 @@ export const UPDATE_FLAGS = new Set([...Object.keys(FLAGS), "resources", "l3-cac
  * name; one this host cannot have is refused, naming the field. */
 export function writeCgroupFiles(cgroup: ContainerCgroup, files: CgroupFile[]) {
   for (const f of files) {
-    const h = f.controller === "cgroup" ? cgroup.layout.hierarchies.find((x) => x.version === 2) : holder(cgroup.layout, f.controller);
+    // (v1's blkio is v2's io)
+    const h =
+      f.controller === "cgroup"
+        ? cgroup.layout.hierarchies.find((x) => x.version === 2)
+        : (holder(cgroup.layout, f.controller) ?? (f.controller === "blkio" ? holder(cgroup.layout, "io") : undefined));
     const name = h && (h.version === 2 ? f.v2 : f.v1);
     const dir = h && cgroup.dirs.get(h);
     if (!h || !name || !dir)
       throw ociError(
         `config.json: ${f.field}: not available here: ${h ? `no such file on cgroup v${h.version}` : `no ${f.controller} controller for mycfs's cgroup`}`,
       );
-    writeFile(`${dir}/${name}`, f.value);
+    writeFile(`${dir}/${name}`, h.version === 2 ? (f.v2Value ?? f.value) : f.value);
   }
 }
 

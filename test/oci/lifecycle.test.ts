@@ -3,7 +3,7 @@
 // calls them. The created container's process outlives `create` (its parent exits), as
 // runc's does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
 
@@ -224,13 +224,21 @@ describe("pause, resume, ps, update, exec", () => {
   test("update writes new limits to the container's cgroup", async () => {
     const b = bundle("update", (c) => {
       c.process.args = ["sleep", "100"];
-      c.linux.resources = { ...(c.linux.resources as object), hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }] };
+      // the disk under the test's directory, throttled
+      const dev = statSync(dir).dev;
+      const [major, minor] = [Math.floor(dev / 256) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
+      c.linux.resources = {
+        ...(c.linux.resources as object),
+        hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+        blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1048576 }] },
+      };
     });
     expect((await oci(["create", "--bundle", b, "update"])).code).toBe(0);
     const saved = JSON.parse(readFileSync(join(root, "update", "state.json"), "utf8")) as { cgroupDirs: string[] };
     const limit = (file: string) => saved.cgroupDirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
     // config.json's hugepage limit, in whichever hierarchy holds hugetlb here
     expect([limit("hugetlb.2MB.limit_in_bytes"), limit("hugetlb.2MB.max")]).toContain(String(4 << 20));
+    expect(limit("blkio.throttle.read_bps_device") ?? limit("io.max")).toMatch(/^\d+:\d+ (rbps=)?1048576/);
     expect((await oci(["update", "--memory", "32m", "--pids-limit", "50", "update"])).code).toBe(0);
     expect(limit("pids.max")).toBe("50");
     expect([limit("memory.limit_in_bytes"), limit("memory.max")]).toContain("33554432");
