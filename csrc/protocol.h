@@ -26,20 +26,28 @@ enum mycfs_op {
   OP_UNSHARE = 14,   /* a = CLONE_* flags */
   OP_PRCTL = 15,     /* prctl(a, b, 0, 0, 0) */
   OP_RLIMIT = 16,    /* a = resource, b = soft, c = hard (-1: unlimited) */
-  OP_CAPS = 17,      /* a = permitted and effective, b = inheritable (bit masks); ambient cleared */
-  OP_SECCOMP = 18,   /* a = length of the BPF program (struct sock_filter[]) that follows the header */
-  OP_SETID = 19,     /* a = gid, b = uid: become them; c = number of supplementary gids (uint32) after the header */
-  OP_ATTACH = 20,    /* s0 path: attach there the mount the parent sent with the last MSG_GO */
-  OP_WRITE = 21,     /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
-  OP_SETNS = 22,     /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
-  OP_PTY = 23,       /* open a pty on the root's /dev/pts, slave (owned by uid b, gid c) onto 0-2, master to the
-                      * parent at sync point a */
-  OP_ENTER = 24,     /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
-                      * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
-                      * exits. Only in the enter program (csrc/enter/main.c) */
-  OP_CAPBSET = 25,   /* a = the bounding set to keep (bit mask): every other capability is dropped from it */
-  OP_LIFT_ROOT = 50, /* copy the mount tree at / over / and chroot into the copy: a root with no
-                      * parent mount (initramfs) cannot be pivoted from, the copy can */
+  OP_CAPS =
+      17, /* a = permitted and effective, b = inheritable, c = ambient (bit masks; the ambient set is cleared first) */
+  OP_SECCOMP = 18,     /* a = length of the BPF program (struct sock_filter[]) that follows the header */
+  OP_SETID = 19,       /* a = gid, b = uid: become them; c = number of supplementary gids (uint32) after the header */
+  OP_ATTACH = 20,      /* s0 path: attach there the mount the parent sent with the last MSG_GO */
+  OP_WRITE = 21,       /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
+  OP_SETNS = 22,       /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
+  OP_PTY = 23,         /* open a pty on the root's /dev/pts, slave (owned by uid b, gid c) onto 0-2, master to the
+                        * parent at sync point a */
+  OP_ENTER = 24,       /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
+                        * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
+                        * exits. Only in the enter program (csrc/enter/main.c) */
+  OP_CAPBSET = 25,     /* a = the bounding set to keep (bit mask): every other capability is dropped from it */
+  OP_AWAIT = 26,       /* OCI create: reach sync point SYNC_CREATED, then stop dying with the parent (which
+                        * exits) and block until one byte can be read from fd a (the exec fifo, `start`);
+                        * b = the fds from 3 on that the command keeps (--preserve-fds) */
+  OP_UMASK = 27,       /* umask(a) */
+  OP_PERSONALITY = 28, /* personality(a) */
+  OP_IOPRIO = 29,      /* ioprio_set(IOPRIO_WHO_PROCESS, 0, a) */
+  OP_SCHED = 30,       /* sched_setattr(0, the struct sched_attr after the header, 0) */
+  OP_LIFT_ROOT = 50,   /* copy the mount tree at / over / and chroot into the copy: a root with no
+                        * parent mount (initramfs) cannot be pivoted from, the copy can */
 };
 
 /* Op flags. */
@@ -56,6 +64,9 @@ enum mycfs_op {
 /* OP_MOUNT: the source is resolved below OP_ROOT too; if b is not 0 it must be the
  * character device b (a dev_t) */
 #define OPF_SOURCE_IN_ROOT 0x400u
+/* OP_MOUNT: a mask (runc's maskPath): where the resolved target is a directory, an empty
+ * read-only tmpfs is mounted on it instead of the source */
+#define OPF_MASK 0x800u
 #define OPF_INIT 0x10u   /* OP_EXEC: run mycfs's tiny init as PID 1, the command as its child */
 #define OPF_SETSID 0x20u /* OP_EXEC: new session, so the container has no host terminal */
 #define OPF_CTTY 0x40u   /* OP_EXEC: fd 0 becomes the controlling terminal */
@@ -67,6 +78,8 @@ enum mycfs_sync {
   SYNC_TERMINAL = 2,   /* OP_PTY: the message carries the pty master (SCM_RIGHTS); window size goes here */
   SYNC_PREPARED = 3,   /* the steps that follow need what the parent makes meanwhile (cgroup, layers) */
   SYNC_NETWORK = 4,    /* in the new network namespace: the parent moves eth0 into it and sets it up */
+  SYNC_CREATED = 5,    /* OP_AWAIT: everything is set up; after the go-ahead the parent may exit */
+  SYNC_HOOKS = 6,      /* mounted, before the root's switch: the parent runs config.json's createRuntime hooks */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
@@ -134,6 +147,9 @@ enum mycfs_call {
   CALL_SUPERVISE = 81,
   CALL_POWER_OFF = 82,
   CALL_BUILD_INFO = 83,
+  CALL_MKFIFO = 90,
+  CALL_OPEN_FIFO = 91,
+  CALL_SEND_CONSOLE = 92,
 };
 
 /* Plan flags (header). */

@@ -266,4 +266,18 @@ describe("root file systems", () => {
     expect(r.stdout.split("\n").slice(0, 2)).toEqual(["np", "1"]);
     expect(r.stderr).toContain("--no-pivot: chroot is weaker than pivot_root");
   });
+
+  test("--rootfs on a shared mount (systemd makes / shared): its clone is made private, and pivot_root takes it", async () => {
+    const rootfs = join(store.dir, "plain-rootfs");
+    if (!existsSync(rootfs)) Bun.spawnSync(["cp", "-a", join(imageDir(store.root), "."), rootfs]);
+    // this host's / is private: a mount namespace of the test's own makes its mounts shared
+    // (slaves of the host's, so nothing goes back)
+    const r = await mycfs(["run", "--rm", "--rootfs", rootfs, "awk", '$5 == "/"', "/proc/self/mountinfo"], {
+      wrap: (argv) => ["unshare", "-m", "--propagation", "slave", "sh", "-c", 'mount --make-rshared / && exec "$@"', "sh", ...argv],
+    });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(" / ");
+    expect(r.stdout).not.toContain("shared:");
+  });
 });

@@ -37,6 +37,8 @@ static int sync_fd = -1;
 static int root_fd = -1;
 static int root_on_slash = 0; /* the root is a tree attached over / (OPF_TREE) */
 static int passed_fd = -1;    /* a mount the parent sent at a sync point, until OP_ATTACH takes it */
+static int detached = 0;      /* OP_AWAIT: the parent has gone; the child no longer dies with it */
+static unsigned kept_fds = 0; /* OP_AWAIT: fds 3 .. 3 + kept_fds - 1 survive the exec (--preserve-fds) */
 
 static uint64_t now_ns(void) {
   struct timespec ts = {0};
@@ -106,7 +108,11 @@ static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
   }
   int fd, err = target_path(op, s[1], buf, &path, &fd);
   long rc = 0;
-  if (!err)
+  struct stat st;
+  if (!err && (op->flags & OPF_MASK) && fd >= 0 && sys(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH) == 0 &&
+      S_ISDIR(st.st_mode))
+    rc = sys(SYS_mount, "tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+  else if (!err)
     rc = sys(SYS_mount, op->flags & OPF_BIND_SELF ? path : source, path, s[2][0] ? s[2] : NULL, op->a,
              s[3][0] ? s[3] : NULL);
   if (fd >= 0) sys(SYS_close, fd);
@@ -227,6 +233,9 @@ static int set_caps(const struct mycfs_op_hdr *op) {
       {(uint32_t)(op->a >> 32), (uint32_t)(op->a >> 32), (uint32_t)(op->b >> 32)},
   };
   TRY(sys(SYS_capset, &hdr, data));
+  /* then the ambient set c (a subset of the permitted and inheritable ones: the planner's rule) */
+  for (int cap = 0; cap < 64; cap++)
+    if ((uint64_t)op->c & (1ull << cap)) TRY(sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0));
   return 0;
 }
 
@@ -243,6 +252,7 @@ static int write_file(const char *path, const char *text) {
 /* Die with the parent: the parent-death signal, then a look at the sync socket in case
  * the parent died before the signal was armed (its end would read EOF). */
 static int die_with_parent(void) {
+  if (detached) return 0; /* OCI: the engine that started `create` is the parent now */
   TRY(sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL));
   char byte;
   if (sys(SYS_recvfrom, sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, NULL) == 0) sys_exit(125);
@@ -318,9 +328,31 @@ static void reset_signals(void) {
  * (runc CVE-2024-21626). The sync socket stays, close-on-exec, so that an exec failure can
  * still be reported; a socket leads nowhere. */
 static int close_before_exec(void) {
-  if (sync_fd > 3 && sys(SYS_close_range, 3u, (unsigned)sync_fd - 1, 0u) < 0) return close_each(3, (unsigned)sync_fd);
-  if (sys(SYS_close_range, (unsigned)sync_fd + 1, ~0u, 0u) < 0) return close_each((unsigned)sync_fd + 1, ~0u);
+  unsigned first = 3 + kept_fds;
+  if (sync_fd >= (int)first) {
+    if (sync_fd > (int)first && sys(SYS_close_range, first, (unsigned)sync_fd - 1, 0u) < 0)
+      return close_each(first, (unsigned)sync_fd);
+    if (sys(SYS_close_range, (unsigned)sync_fd + 1, ~0u, 0u) < 0) return close_each((unsigned)sync_fd + 1, ~0u);
+    return 0;
+  }
+  if (sys(SYS_close_range, first, ~0u, 0u) < 0) return close_each(first, ~0u);
   return 0;
+}
+
+/* OCI create's last step before the command's setup: the parent hears that the container
+ * is created and exits; the child then waits for `start` to write a byte to the exec fifo
+ * (fd), which it holds open for reading and writing, so that the read blocks until then. */
+static int await_start(const struct mycfs_op_hdr *op) {
+  TRY(sys(SYS_prctl, PR_SET_PDEATHSIG, 0));
+  detached = 1;
+  kept_fds = (unsigned)op->b;
+  int err = sync_point(SYNC_CREATED, -1);
+  if (err) return err;
+  char byte;
+  long n;
+  while ((n = sys(SYS_read, (int)op->a, &byte, 1)) == -EINTR) {}
+  sys(SYS_close, (int)op->a);
+  return n == 1 ? 0 : n < 0 ? (int)-n : EPIPE;
 }
 
 static int do_exec(const struct mycfs_op_hdr *op, const char *strs, uint32_t step) {
@@ -398,7 +430,10 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_STDIO: return set_stdio(op);
     case OP_EXEC: return do_exec(op, strs, step);
     case OP_UNSHARE: TRY(sys(SYS_unshare, op->a)); return 0;
-    case OP_PRCTL: TRY(sys(SYS_prctl, op->a, op->b, 0, 0, 0)); return 0;
+    case OP_PRCTL:
+      TRY(sys(SYS_prctl, op->a, op->b, 0, 0, 0));
+      if (op->a == PR_SET_PDEATHSIG && op->b == 0) detached = 1; /* runc exec -d: outlives mycfs */
+      return 0;
     case OP_RLIMIT: {
       struct rlimit rl = {.rlim_cur = op->b, .rlim_max = op->c};
       TRY(sys(SYS_prlimit64, 0, op->a, &rl, NULL));
@@ -426,6 +461,11 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     }
     case OP_ENTER: return enter_pid_ns(op);
     case OP_LIFT_ROOT: return lift_root();
+    case OP_AWAIT: return await_start(op);
+    case OP_UMASK: sys(SYS_umask, op->a); return 0;
+    case OP_PERSONALITY: TRY(sys(SYS_personality, op->a)); return 0;
+    case OP_IOPRIO: TRY(sys(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, op->a)); return 0;
+    case OP_SCHED: TRY(sys(SYS_sched_setattr, 0, (const void *)(op + 1), 0)); return 0;
     default: return ENOSYS;
   }
 }

@@ -5,6 +5,7 @@ import pkg from "../../package.json";
 import { EXIT_MYCFS, MycfsError } from "../errors";
 import { log } from "../log";
 import { HelpRequested } from "./argv";
+import { isOciCommandLine } from "./oci-select";
 
 /** A command file, loaded only when its command is run. */
 const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as CommandDef);
@@ -43,6 +44,8 @@ export async function main(argv: string[]): Promise<void> {
     if (vm.isMachineInit()) return void (await vm.machineInit(argv));
   }
   const [name, ...rest] = argv;
+  // runc's command line (an engine's call): see oci-select.ts
+  if (isOciCommandLine(argv)) return void (await (await import("./oci")).ociMain(argv));
   let cmd: CommandDef | undefined;
   try {
     if (name === undefined || name === "--help" || name === "-h" || name === "help") return void (await showUsage(root));

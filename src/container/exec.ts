@@ -26,7 +26,7 @@ import { processCaps } from "./caps";
 import { type Accounts, checkOneId, containerAccounts, resolveUser, withGroups } from "./user";
 import type { ProcessUser } from "../spec/spec";
 import { runPlan, withCgroupFd } from "./run";
-import { openIo, type IoMode } from "./stdio";
+import { type ContainerIo, openIo, type IoMode } from "./stdio";
 
 export interface ExecOptions extends IoMode {
   argv: string[];
@@ -38,6 +38,10 @@ export interface ExecOptions extends IoMode {
   /** --group-add: groups beside the user's. */
   groupAdd: string[];
   debug: boolean;
+  /** runc exec -d (the OCI front end): the process outlives mycfs, which returns 0 once it runs. */
+  detach?: boolean;
+  /** The process runs: its pid (runc exec --pid-file). */
+  started?(pid: number): void;
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
@@ -59,7 +63,7 @@ export interface Joined {
 
 /** Whether the container could reach the process that enters it (see above): then exec
  * goes through the enter program. */
-export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.caps.includes("SYS_PTRACE"));
+export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.sharesUserns === true || s.exec.caps.includes("SYS_PTRACE"));
 
 /** The user a container's record names (one written before mycfs recorded it: root). */
 export const recordedUser = (s: ContainerState): ProcessUser => s.exec.user ?? { uid: 0, gid: 0, additionalGids: [], home: "/root" };
@@ -82,7 +86,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   const workdir = o.workdir ?? s.exec.workdir;
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const security = {
-    capabilities: processCaps(s.exec.caps, user.uid),
+    capabilities: s.exec.capabilities ?? processCaps(s.exec.caps, user.uid),
     noNewPrivileges: s.exec.noNewPrivs,
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
     user,
@@ -90,7 +94,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
   // into its PID namespace, so the enter program joins that one first
   const rootless = s.userns?.rootless === true;
-  const flags = joinFlags(!!s.userns) & ~(rootless ? CLONE.NEWUSER : 0);
+  const flags = (s.exec.namespaces ?? joinFlags(!!s.userns)) & ~CLONE.NEWPID & ~(rootless ? CLONE.NEWUSER : 0);
   const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter(
     (_, i) => flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!,
   );
@@ -114,12 +118,14 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty(user.uid, user.gid)] : []),
     ...s.exec.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
+    ...(o.detach ? [op.prctl(op.PR.SET_PDEATHSIG, 0, "outlive mycfs: the engine that called it waits for this process")] : []),
     ...privileges(security, s.userns?.dropGroups !== false),
     op.exec({ argv: o.argv, env, path: pathVar, init: false, ctty: io.ctty }),
   ];
 }
 
-export async function execIn(s: ContainerState, o: ExecOptions): Promise<number> {
+/** `io`: the OCI front end's (the engine's stdio, its console socket); else mycfs's own. */
+export async function execIn(s: ContainerState, o: ExecOptions, ownIo?: ContainerIo): Promise<number> {
   const notRunning = () => new MycfsError(`container ${s.name ?? shortId(s.id)} is not running`);
   if (s.status !== "running") throw notRunning();
   const pidfd = pidfdOpen(s.container!.pid);
@@ -128,7 +134,7 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
   const cgroup = s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   try {
     const user = execUser(s, o, () => containerAccounts(s.container!.pid, pidfd));
-    const io = await openIo(o);
+    const io = ownIo ?? (await openIo(o));
     return await withCgroupFd(cgroup, (v2) => {
       const fds = { pidfd, cgroup: v2 };
       const viaEnter = throughEnterProgram(s);
@@ -141,6 +147,8 @@ export async function execIn(s: ContainerState, o: ExecOptions): Promise<number>
         io,
         debug: o.debug,
         drainMs: 200,
+        detach: o.detach === true,
+        started: o.started,
       });
     });
   } finally {

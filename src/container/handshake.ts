@@ -3,7 +3,7 @@
 // step timings, and returns the first failure the child reports.
 import { MycfsError } from "../errors";
 import { close, recv, send } from "../native/lib";
-import { MsgKind, type SyncPoint } from "../native/protocol";
+import { MsgKind, Sync, type SyncPoint } from "../native/protocol";
 import type { Step } from "../plan/ops";
 
 export interface Failure {
@@ -32,7 +32,7 @@ export function handshake(
   onDone?: (step: number, us: number) => void,
   meanwhile: Meanwhile = {},
 ): Failure | null {
-  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : []));
+  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : s.kind === "await" ? [Sync.CREATED] : []));
   const pending = { ...meanwhile };
   let next = 0;
   for (;;) {
@@ -66,6 +66,8 @@ export function handshake(
         } finally {
           if (passed !== undefined) close(passed); // the child has its own copy now
         }
+        // OCI create: the container waits for `start`, its sync socket open until its exec
+        if (m.step === Sync.CREATED) return null;
         break;
       }
       case MsgKind.DONE:

@@ -30,7 +30,6 @@ export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] 
       inRoot: "dir",
       what: "mount a small tmpfs on /dev",
     }),
-    ...deviceNodes(devices, gidMappings !== undefined),
     mount({
       source: "devpts",
       target: "/dev/pts",
@@ -40,7 +39,6 @@ export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] 
       inRoot: "dir",
       what: "mount a private devpts instance on /dev/pts",
     }),
-    symlink("pts/ptmx", "/dev/ptmx"),
     mount({ source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: nosuid, data: "mode=1777,size=65536k", inRoot: "dir", what: "mount /dev/shm" }),
     mount({
       source: "mqueue",
@@ -50,10 +48,7 @@ export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] 
       inRoot: "dir",
       what: "mount the IPC namespace's POSIX message queues on /dev/mqueue",
     }),
-    symlink("/proc/self/fd", "/dev/fd"),
-    symlink("/proc/self/fd/0", "/dev/stdin"),
-    symlink("/proc/self/fd/1", "/dev/stdout"),
-    symlink("/proc/self/fd/2", "/dev/stderr"),
+    ...devNodes(devices, gidMappings !== undefined),
     mount({ source: "sysfs", target: "/sys", fstype: "sysfs", flags: nosuid | MS.RDONLY, inRoot: "dir", what: "mount /sys read-only" }),
   ];
   if (!userTargets.has("/tmp"))
@@ -63,34 +58,132 @@ export function systemMounts(userTargets: Set<string>, gidMappings: IdMapping[] 
   return ops;
 }
 
-/** The mount options mycfs takes as flags; the others are the file system's own. */
-const FLAGS = new Map([
-  ["ro", MS.RDONLY],
-  ["nosuid", MS.NOSUID],
-  ["nodev", MS.NODEV],
-  ["noexec", MS.NOEXEC],
+/** The device nodes (the defaults and the spec's) and /dev's links, once /dev and
+ * /dev/pts are mounted. */
+export function devNodes(devices: readonly Device[], userns: boolean): Step[] {
+  // the links win over a node given at their place (podman --privileged gives /dev/ptmx), as runc's
+  const links = new Set(["/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"]);
+  return [
+    ...deviceNodes(
+      devices.filter((d) => !links.has(d.container)),
+      userns,
+    ),
+    symlink("pts/ptmx", "/dev/ptmx"),
+    symlink("/proc/self/fd", "/dev/fd"),
+    symlink("/proc/self/fd/0", "/dev/stdin"),
+    symlink("/proc/self/fd/1", "/dev/stdout"),
+    symlink("/proc/self/fd/2", "/dev/stderr"),
+  ];
+}
+
+/** mount(8)'s option names that are flags: what each sets, or (with a "clear" entry) clears. */
+export const MOUNT_FLAGS: ReadonlyMap<string, { set?: number; clear?: number }> = new Map([
+  ["defaults", {}],
+  ["ro", { set: MS.RDONLY }],
+  ["rw", { clear: MS.RDONLY }],
+  ["nosuid", { set: MS.NOSUID }],
+  ["suid", { clear: MS.NOSUID }],
+  ["nodev", { set: MS.NODEV }],
+  ["dev", { clear: MS.NODEV }],
+  ["noexec", { set: MS.NOEXEC }],
+  ["exec", { clear: MS.NOEXEC }],
+  ["sync", { set: MS.SYNCHRONOUS }],
+  ["async", { clear: MS.SYNCHRONOUS }],
+  ["dirsync", { set: MS.DIRSYNC }],
+  ["mand", { set: MS.MANDLOCK }],
+  ["nomand", { clear: MS.MANDLOCK }],
+  ["atime", { clear: MS.NOATIME }],
+  ["noatime", { set: MS.NOATIME }],
+  ["diratime", { clear: MS.NODIRATIME }],
+  ["nodiratime", { set: MS.NODIRATIME }],
+  ["relatime", { set: MS.RELATIME }],
+  ["norelatime", { clear: MS.RELATIME }],
+  ["strictatime", { set: MS.STRICTATIME }],
+  ["nostrictatime", { clear: MS.STRICTATIME }],
+  ["bind", { set: MS.BIND }],
+  ["rbind", { set: MS.BIND | MS.REC }],
 ]);
 
-/** The spec's mounts: a bind, then its read-only remount; a tmpfs with its flags and data. */
+/** Propagation types, applied after the mount (a separate mount(2) call, as runc does). */
+export const PROPAGATION: ReadonlyMap<string, number> = new Map([
+  ["private", MS.PRIVATE],
+  ["rprivate", MS.PRIVATE | MS.REC],
+  ["shared", MS.SHARED],
+  ["rshared", MS.SHARED | MS.REC],
+  ["slave", MS.SLAVE],
+  ["rslave", MS.SLAVE | MS.REC],
+  ["unbindable", MS.UNBINDABLE],
+  ["runbindable", MS.UNBINDABLE | MS.REC],
+]);
+
+/** A mount's options as mount(2) takes them: flags, propagation, the file system's own data. */
+export function mountOptions(options: readonly string[]): { flags: number; propagation: number[]; data: string } {
+  let flags = 0;
+  const propagation: number[] = [];
+  const data: string[] = [];
+  for (const o of options) {
+    const f = MOUNT_FLAGS.get(o);
+    if (f) flags = (flags | (f.set ?? 0)) & ~(f.clear ?? 0);
+    else if (PROPAGATION.has(o)) propagation.push(PROPAGATION.get(o)!);
+    else data.push(o);
+  }
+  return { flags, propagation, data: data.join(",") };
+}
+
+const KERNEL_FS_WHAT: Record<string, string> = {
+  proc: "a /proc that shows only the container's processes",
+  sysfs: "sysfs",
+  mqueue: "the IPC namespace's POSIX message queues",
+  devpts: "a private devpts instance",
+  tmpfs: "a tmpfs",
+};
+
+/** The spec's mounts, in order: a bind, then its remount with the flags a bind ignores
+ * (ro, nosuid…); a file system of the kernel with its flags and data; then the
+ * propagation each asks for. */
 export function userMounts(list: Mount[]): Step[] {
   return list.flatMap((m) => {
-    const ro = m.options.includes("ro");
-    if (m.type === "tmpfs") {
-      const flags = m.options.reduce((f, o) => f | (FLAGS.get(o) ?? 0), 0);
-      const data = m.options.filter((o) => !FLAGS.has(o)).join(",");
-      return [mount({ source: "tmpfs", target: m.destination, fstype: "tmpfs", flags, data, inRoot: "dir", what: `mount a tmpfs on ${m.destination}` })];
+    const { flags, propagation, data } = mountOptions(m.options);
+    const target = m.destination;
+    const propagate = propagation.map((p) => mount({ target, flags: p, inRoot: "existing", what: `set the propagation of ${target}` }));
+    if (m.type !== "bind") {
+      // a devpts of its own in every container; a bind-only option is meaningless here
+      const own = m.type === "devpts" && !data.split(",").includes("newinstance") ? (data ? `newinstance,${data}` : "newinstance") : data;
+      return [
+        mount({
+          source: m.source || m.type,
+          target,
+          fstype: m.type,
+          flags: flags & ~(MS.BIND | MS.REC),
+          data: own,
+          inRoot: "dir",
+          what: `mount ${KERNEL_FS_WHAT[m.type] ?? m.type} on ${target}`,
+        }),
+        ...propagate,
+      ];
     }
-    const flags = MS.BIND | (m.options.includes("rbind") ? MS.REC : 0);
+    const remount = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME);
+    const names = m.options.filter((o) => ["ro", "nosuid", "nodev", "noexec"].includes(o));
     return [
       mount({
         source: m.source,
-        target: m.destination,
-        flags,
+        target,
+        flags: MS.BIND | (m.options.includes("rbind") ? MS.REC : 0),
         inRoot: m.file ? "file" : "dir",
         optional: m.optional,
-        what: `bind ${m.source} on ${m.destination}`,
+        what: `bind ${m.source} on ${target}`,
       }),
-      ...(ro ? [mount({ target: m.destination, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inRoot: "existing", what: `make ${m.destination} read-only` })] : []),
+      ...(remount
+        ? [
+            mount({
+              target,
+              flags: MS.BIND | MS.REMOUNT | remount,
+              inRoot: "existing",
+              what: names.length === 1 && names[0] === "ro" ? `make ${target} read-only` : `remount ${target} ${names.join(",") || "with its flags"}`,
+            }),
+          ]
+        : []),
+      ...propagate,
     ];
   });
 }
@@ -153,7 +246,9 @@ const maskFile = (target: string): Step[] => [
     flags: MS.BIND,
     inRoot: "existing",
     optional: true,
-    what: `mask ${target} with the container's /dev/null`,
+    // config.json's paths say not which are directories (/proc/acpi): the child looks
+    mask: true,
+    what: `mask ${target} with the container's /dev/null (an empty tmpfs if it is a directory)`,
   }),
   // (not nodev: through the mask, reading gives nothing, as docker's does, rather than EACCES)
   mount({

@@ -6,10 +6,10 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
-import { type ContainerSpec, hasNamespace } from "../spec/spec";
+import { type ContainerSpec, hasNamespace, IO_PRIORITY_CLASSES, type Namespace, SCHED_FLAGS, SCHED_POLICIES, type Scheduler } from "../spec/spec";
 import { capMask } from "./caps";
-import { cgroupMounts, maskedPaths, systemMounts, userMounts } from "./mounts";
-import { CLONE, containerNamespaces } from "./namespaces";
+import { cgroupMounts, devNodes, maskedPaths, systemMounts, userMounts } from "./mounts";
+import { CLONE } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 
 /** What mycfs decided on the host around the child, for the planner. */
@@ -34,6 +34,15 @@ export interface HostFacts {
    * makes the namespace, and mycfs gives it eth0 while the child sets up), or a tap served
    * by pasta or slirp4netns (network/usernet.ts), the child waiting at Sync.NETWORK. */
   attach?: "bridge" | "pasta" | "slirp4netns";
+  /** OCI create: the last step before the process's privileges waits for `start` on
+   * this fd (the exec fifo), keeping `keepFds` fds from 3 on across the exec. */
+  awaitStart?: { fd: number; keepFds: number };
+  /** OCI create: config.json's prestart and createRuntime hooks, which mycfs runs while
+   * the child waits, its mounts made, before the switch of root. */
+  hooks?: boolean;
+  /** mycfs itself runs in a user namespace (a rootless engine's), where mknod is refused
+   * even without one in the spec: device nodes are bound from the host, as runc does. */
+  inUserns?: boolean;
 }
 
 export interface Stdio {
@@ -51,16 +60,20 @@ export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | 
  * CAP_SETPCAP, which dropping needs, is effective; the groups and ids while CAP_SETGID and
  * CAP_SETUID are (a uid other than 0 clears the permitted and effective sets); the other
  * sets; with no_new_privs the filter last, so the fewest calls run under it. A user other
- * than root keeps no capability (processCaps), so none need survive the uid's change
- * (runc's PR_SET_KEEPCAPS). `setgroups`: false where the kernel denies it (a rootless
+ * than root keeps none with mycfs's own flags (processCaps); config.json's may give one
+ * some, which PR_SET_KEEPCAPS keeps across the uid's change, as runc does. `setgroups`: false where the kernel denies it (a rootless
  * namespace of one id), which leaves the groups as they are. */
 export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] {
-  const { bounding, permitted, inheritable } = p.capabilities;
+  const { bounding, permitted, inheritable, ambient = [] } = p.capabilities;
   const { uid, gid, additionalGids } = p.user;
+  // a user other than root with permitted capabilities (config.json's; mycfs's own flags
+  // give such a user none) keeps them across the uid's change, as runc does
+  const keep = uid !== 0 && permitted.length ? [op.prctl(op.PR.SET_KEEPCAPS, 1, `keep the permitted capabilities across the change to uid ${uid}`)] : [];
   const ids = [
     op.bounding(capMask(bounding), bounding.length),
+    ...keep,
     op.setid(gid, uid, setgroups ? additionalGids : null, "the container's user"),
-    op.caps(capMask(permitted), capMask(inheritable), permitted.length),
+    op.caps(capMask(permitted), capMask(inheritable), permitted.length, capMask(ambient), ambient.length),
   ];
   const filter = p.seccomp ? [op.seccomp(p.seccomp)] : [];
   return p.noNewPrivileges
@@ -94,6 +107,40 @@ function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps
   return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
 }
 
+const NS_NAMES: [Namespace, number, string][] = [
+  ["mount", CLONE.NEWNS, "mount"],
+  ["uts", CLONE.NEWUTS, "UTS"],
+  ["ipc", CLONE.NEWIPC, "IPC"],
+];
+
+/** The namespaces the child unshares itself (the spec's mount, UTS and IPC ones, and a
+ * new network one), and the words that say so. */
+function unsharedNamespaces(spec: ContainerSpec, netUnshare: number): { flags: number; what: string } {
+  const made = NS_NAMES.filter(([type]) => hasNamespace(spec, type));
+  const names = [...made.map(([, , name]) => name), ...(netUnshare ? ["network"] : [])];
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "no");
+  return { flags: made.reduce((f, [, flag]) => f | flag, 0) | netUnshare, what: `enter new ${list} namespaces` };
+}
+
+/** struct sched_attr as sched_setattr(2) takes it (its first version, 48 bytes). */
+export function schedAttr(s: Scheduler): Uint8Array {
+  const b = new ArrayBuffer(48);
+  const v = new DataView(b);
+  v.setUint32(0, 48, true);
+  v.setUint32(4, SCHED_POLICIES[s.policy], true);
+  v.setBigUint64(8, BigInt(s.flags.reduce((f, name) => f | SCHED_FLAGS[name], 0)), true);
+  v.setInt32(16, s.nice, true);
+  v.setUint32(20, s.priority, true);
+  v.setBigUint64(24, BigInt(s.runtime), true);
+  v.setBigUint64(32, BigInt(s.deadline), true);
+  v.setBigUint64(40, BigInt(s.period), true);
+  return new Uint8Array(b);
+}
+
+/** config.json's sysctl: each written below /proc/sys while it is still writable. */
+const sysctlSteps = (sysctl: Record<string, string> = {}): op.Step[] =>
+  Object.entries(sysctl).map(([key, value]) => op.write(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set the kernel parameter ${key} to ${value}`));
+
 /** The child's steps, from the spec and the host's decisions: a pure function. */
 export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.Step[] {
   const { process: p, linux } = spec;
@@ -112,8 +159,13 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     0,
     "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
   );
-  // (the clone makes the PID namespace; network() says who makes the network one)
-  const unshared = (containerNamespaces(false) & ~CLONE.NEWPID & ~CLONE.NEWNET) | net.unshare;
+  const unshared = unsharedNamespaces(spec, net.unshare);
+  const own = spec.mycfs.systemMounts !== false; // else config.json's list has them all
+  const cgroupMount = spec.mounts.find((m) => m.type === "cgroup");
+  const cgroups =
+    own || cgroupMount
+      ? cgroupMounts(host.cgroups.binds, host.cgroups.v2Only, own ? host.cgroups.writable === true : !cgroupMount!.options.includes("ro"))
+      : [];
   // Into its cgroup the child moves itself once mycfs has made it (after Sync.PREPARED);
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
@@ -134,20 +186,42 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     ...(helper ? [] : [undumpable]),
-    op.unshare(unshared, `enter new mount, UTS${net.unshare ? ", IPC and network" : " and IPC"} namespaces`),
-    op.hostname(spec.hostname),
+    op.unshare(unshared.flags, unshared.what),
+    ...(spec.hostname ? [op.hostname(spec.hostname)] : []),
+    ...(spec.domainname ? [op.write("/proc/sys/kernel/domainname", spec.domainname, `set the domain name to ${spec.domainname}`)] : []),
     ...net.steps,
     ...(helper ? [undumpable] : []),
     ...(joinLate ? [] : join),
-    op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
+    linux.rootfsPropagation === "rslave"
+      ? op.mount({
+          target: "/",
+          flags: op.MS.REC | op.MS.SLAVE,
+          what: "make every mount a slave of the host's: the host's mount events reach the container, none go back (rootfsPropagation rslave)",
+        })
+      : op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
     ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
-    ...systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices),
+    // a root tree cloned from a shared mount (--rootfs, or an engine's overlay, where / is
+    // shared, as systemd makes it) is shared too, which pivot_root refuses
+    ...(!host.rootfs.ops.some((s) => s.kind === "root" && s.tree !== undefined)
+      ? []
+      : [
+          op.mount({
+            target: "/",
+            inRoot: "existing",
+            flags: op.MS.REC | (linux.rootfsPropagation === "rslave" ? op.MS.SLAVE : op.MS.PRIVATE),
+            what: `make the root's own mounts ${linux.rootfsPropagation === "rslave" ? "slaves" : "private"} too (pivot_root refuses shared ones)`,
+          }),
+        ]),
+    ...(own
+      ? systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices)
+      : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns || host.inUserns === true)]),
+    ...sysctlSteps(linux.sysctl),
     ...maskedPaths(linux.maskedPaths, linux.readonlyPaths),
     ...(joinLate ? join : []),
-    ...cgroupMounts(host.cgroups.binds, host.cgroups.v2Only, host.cgroups.writable === true),
-    ...userMounts(spec.mounts),
+    ...cgroups,
+    ...(own ? userMounts(spec.mounts) : []),
     ...(p.cwd === "/" ? [] : [op.mkdir(p.cwd)]),
     ...(spec.root.readonly
       ? [
@@ -159,6 +233,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
           }),
         ]
       : []),
+    ...(host.hooks ? [op.sync(Sync.HOOKS, "wait for mycfs to run the prestart and createRuntime hooks")] : []),
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     // as late as can be, so that mycfs makes eth0 while the child makes its mounts
@@ -168,6 +243,12 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     op.stdio(io.fds),
     ...(io.ctty ? [op.pty(p.user.uid, p.user.gid)] : []),
     ...p.rlimits.map((l) => op.rlimit(l.resource, l.soft, l.hard, l.name)),
+    ...(p.oomScoreAdj === undefined ? [] : [op.write("/proc/self/oom_score_adj", String(p.oomScoreAdj), `set the OOM score adjustment to ${p.oomScoreAdj}`)]),
+    ...(p.umask === undefined ? [] : [op.umask(p.umask)]),
+    ...(p.ioPriority ? [op.ioprio(IO_PRIORITY_CLASSES.indexOf(p.ioPriority.class) + 1, p.ioPriority.priority, p.ioPriority.class)] : []),
+    ...(p.scheduler ? [op.sched(schedAttr(p.scheduler), p.scheduler.policy)] : []),
+    ...(linux.personality ? [op.personality(linux.personality === "LINUX32" ? 8 : 0, linux.personality)] : []),
+    ...(host.awaitStart ? [op.awaitStart(host.awaitStart.fd, host.awaitStart.keepFds)] : []),
     ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
   ];

@@ -19,8 +19,9 @@ export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIG
 /** pid's wait status once it ends. No fd becomes readable when a child exits, and a
  * thread to wait for it costs more than the start of a container: so a non-blocking
  * reap at each SIGCHLD, with a timer that keeps the event loop alive meanwhile. */
-function exitOf(pid: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+export function exitOf(pid: number): Promise<number> & { stop(): void } {
+  let stop = () => {};
+  const exited = new Promise<number>((resolve, reject) => {
     const alive = setInterval(() => {}, 1 << 30);
     const check = () => {
       try {
@@ -30,12 +31,16 @@ function exitOf(pid: number): Promise<number> {
       } catch (e) {
         reject(e);
       }
+      stop();
+    };
+    stop = () => {
       process.off("SIGCHLD", check);
       clearInterval(alive);
     };
     process.on("SIGCHLD", check);
     check(); // it may have ended before the listener was there
   });
+  return Object.assign(exited, { stop: () => stop() });
 }
 
 /** Exit code from a wait status: the code itself, or 128+N for death by signal N. */
@@ -101,6 +106,9 @@ export interface Launch {
   /** How long to wait for output once the process has ended (default: until EOF). An
    * exec'd process may leave a child behind that holds its output open. */
   drainMs?: number;
+  /** Return 0 once the command runs, without waiting for it (runc exec -d: the engine
+   * that called mycfs inherits it). */
+  detach?: boolean;
 }
 
 /** Spawns, answers the child's sync points, relays signals and terminal; returns the
@@ -139,6 +147,10 @@ export async function runPlan(l: Launch): Promise<number> {
     if (debugging) log.debug(`container running ${(performance.now() - t0).toFixed(2)} ms after clone`);
     try {
       l.started?.(pid);
+      if (l.detach) {
+        exited.stop();
+        return 0;
+      }
       io.start();
     } catch (e) {
       // the container runs, but nothing would watch over it: end it before giving up

@@ -540,3 +540,19 @@ export function netlink(req: Uint8Array, pid: number): Uint8Array | number {
   const rc = call(Call.NETLINK, req, reply, req.byteLength, pid, reply.byteLength);
   return rc < 0 ? rc : reply.subarray(0, rc);
 }
+
+/** A fifo at path (the OCI front end's exec fifo). */
+export const mkfifo = (path: string, mode: number) => void check(call(Call.MKFIFO, cstr(path), null, mode), `mkfifo ${path}`);
+
+/** The exec fifo: the container's end (read and write), or `start`'s (write, non-blocking;
+ * the errno when no container holds it: ENXIO, ENOENT). */
+export function openFifo(path: string, start: boolean): number | { errno: number } {
+  const rc = call(Call.OPEN_FIFO, cstr(path), null, start ? 1 : 0);
+  if (rc >= 0) return rc;
+  if (!start) check(rc, `open ${path}`);
+  return { errno: -rc };
+}
+
+/** Sends fd over the unix socket at path with SCM_RIGHTS (runc's --console-socket). */
+export const sendConsole = (path: string, fd: number, name: string) =>
+  void check(call(Call.SEND_CONSOLE, cstr(path), cstr(name), fd), `send the terminal to the console socket ${path}`);

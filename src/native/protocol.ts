@@ -32,6 +32,11 @@ export const OpCode = {
   PTY: 23,
   ENTER: 24,
   CAPBSET: 25,
+  AWAIT: 26,
+  UMASK: 27,
+  PERSONALITY: 28,
+  IOPRIO: 29,
+  SCHED: 30,
   LIFT_ROOT: 50,
 } as const;
 
@@ -44,6 +49,7 @@ export const OpFlag = {
   SETGROUPS: 0x100,
   TREE: 0x200,
   SOURCE_IN_ROOT: 0x400,
+  MASK: 0x800,
   INIT: 0x10,
   SETSID: 0x20,
   CTTY: 0x40,
@@ -54,6 +60,8 @@ export const Sync = {
   TERMINAL: 2,
   PREPARED: 3,
   NETWORK: 4,
+  CREATED: 5,
+  HOOKS: 6,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 
@@ -119,6 +127,9 @@ export const Call = {
   SUPERVISE: 81,
   POWER_OFF: 82,
   BUILD_INFO: 83,
+  MKFIFO: 90,
+  OPEN_FIFO: 91,
+  SEND_CONSOLE: 92,
 } as const;
 
 export const PlanFlag = {

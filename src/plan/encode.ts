@@ -35,7 +35,8 @@ export function wire(s: Step): RawOp {
         (s.inRoot === undefined ? 0 : OpFlag.IN_ROOT | (s.inRoot === "dir" ? OpFlag.MKDIR : s.inRoot === "file" ? OpFlag.MKFILE : 0)) |
         (s.optional ? OpFlag.OPTIONAL : 0) |
         (s.bindSelf ? OpFlag.BIND_SELF : 0) |
-        (s.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0);
+        (s.sourceInRoot ? OpFlag.SOURCE_IN_ROOT : 0) |
+        (s.mask ? OpFlag.MASK : 0);
       const device = s.sourceInRoot?.device;
       return raw(OpCode.MOUNT, { flags, a: s.flags ?? 0, b: device ? makedev(...device) : 0, strs: [s.source ?? "", s.target, s.fstype ?? "", s.data ?? ""] });
     }
@@ -79,7 +80,7 @@ export function wire(s: Step): RawOp {
     case "bounding":
       return raw(OpCode.CAPBSET, { a: s.keep });
     case "caps":
-      return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable });
+      return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable, c: s.ambient });
     case "seccomp":
       return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
     case "setid": {
@@ -102,6 +103,16 @@ export function wire(s: Step): RawOp {
       return raw(OpCode.PTY, { a: s.point, b: s.uid, c: s.gid });
     case "enter":
       return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd });
+    case "await":
+      return raw(OpCode.AWAIT, { a: s.fd, b: s.keepFds });
+    case "umask":
+      return raw(OpCode.UMASK, { a: s.mask });
+    case "personality":
+      return raw(OpCode.PERSONALITY, { a: s.persona });
+    case "ioprio":
+      return raw(OpCode.IOPRIO, { a: s.value });
+    case "sched":
+      return raw(OpCode.SCHED, { a: s.attr.byteLength, blob: s.attr });
   }
 }
 

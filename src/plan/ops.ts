@@ -8,15 +8,24 @@ export const MS = {
   NOSUID: 0x2,
   NODEV: 0x4,
   NOEXEC: 0x8,
+  SYNCHRONOUS: 0x10,
   REMOUNT: 0x20,
+  MANDLOCK: 0x40,
+  DIRSYNC: 0x80,
+  NOATIME: 0x400,
+  NODIRATIME: 0x800,
   BIND: 0x1000,
   MOVE: 0x2000,
   REC: 0x4000,
+  UNBINDABLE: 0x20000,
   PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+  RELATIME: 0x200000,
   STRICTATIME: 0x1000000,
 } as const;
 
-export const PR = { SET_DUMPABLE: 4, SET_NO_NEW_PRIVS: 38 } as const;
+export const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, SET_NO_NEW_PRIVS: 38 } as const;
 
 export interface MountSpec {
   source?: string;
@@ -35,6 +44,8 @@ export interface MountSpec {
   /** The source is a path below the container root too; with `device`, it must be that
    * character device (major, minor). */
   sourceInRoot?: { device?: [number, number] };
+  /** A mask: where the target turns out to be a directory, an empty read-only tmpfs goes there instead. */
+  mask?: boolean;
   what: string;
 }
 
@@ -73,7 +84,7 @@ export type Step = { what: string } & (
   | { kind: "rlimit"; resource: number; soft: number; hard: number; name: string }
   /** Bit masks of capability numbers (up to 63; plain numbers lose nothing below 2^53). */
   | { kind: "bounding"; keep: number }
-  | { kind: "caps"; permitted: number; inheritable: number }
+  | { kind: "caps"; permitted: number; inheritable: number; ambient: number }
   | { kind: "seccomp"; bpf: Uint8Array }
   /** groups: the supplementary gids; null leaves them (setgroups is denied there). */
   | { kind: "setid"; gid: number; uid: number; groups: number[] | null }
@@ -82,6 +93,14 @@ export type Step = { what: string } & (
   | { kind: "setns"; fd: number; flags: number }
   | { kind: "pty"; point: SyncPoint; uid: number; gid: number }
   | { kind: "enter"; pidfd: number; cgroupFd: number }
+  /** OCI create: tell mycfs (Sync.CREATED), then wait for `start` on the exec fifo's fd. */
+  | { kind: "await"; fd: number; keepFds: number }
+  | { kind: "umask"; mask: number }
+  | { kind: "personality"; persona: number }
+  /** (class << 13) | priority, as ioprio_set takes it. */
+  | { kind: "ioprio"; value: number }
+  /** A struct sched_attr's 48 bytes. */
+  | { kind: "sched"; attr: Uint8Array }
 );
 
 /** The step of a kind, for code that looks for one. */
@@ -135,11 +154,14 @@ export const bounding = (keep: number, count: number): Step => ({
   keep,
   what: `keep ${count} capabilities in the bounding set, drop the rest from it`,
 });
-export const caps = (permitted: number, inheritable: number, count: number): Step => ({
+export const caps = (permitted: number, inheritable: number, count: number, ambient = 0, ambientCount = 0): Step => ({
   kind: "caps",
   permitted,
   inheritable,
-  what: count ? `keep ${count} capabilities permitted and effective, none ambient` : "no capability permitted, effective or ambient",
+  ambient,
+  what: count
+    ? `keep ${count} capabilities permitted and effective, ${ambientCount ? `${ambientCount} ambient` : "none ambient"}`
+    : "no capability permitted, effective or ambient",
 });
 export const seccomp = (bpf: Uint8Array): Step => ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
 /** Become gid/uid: the root of a new user namespace once its maps are written, or the
@@ -173,3 +195,18 @@ export const pty = (uid: number, gid: number): Step => ({
   gid,
   what: `open a terminal on the container's own /dev/pts, owned by ${uid}:${gid}, and hand its master to mycfs`,
 });
+/** OCI create's pause: the container is created; it goes on once `start` writes to the exec fifo (fd). */
+export const awaitStart = (fd: number, keepFds: number): Step => ({
+  kind: "await",
+  fd,
+  keepFds,
+  what: "tell mycfs the container is created, then wait for `start` to write to the exec fifo",
+});
+export const umask = (mask: number): Step => ({ kind: "umask", mask, what: `set the umask to ${mask.toString(8).padStart(4, "0")}` });
+export const personality = (persona: number, name: string): Step => ({ kind: "personality", persona, what: `set the execution domain to ${name}` });
+export const ioprio = (cls: number, priority: number, name: string): Step => ({
+  kind: "ioprio",
+  value: cls * 8192 + priority,
+  what: `set the I/O priority to ${name}, level ${priority}`,
+});
+export const sched = (attr: Uint8Array, policy: string): Step => ({ kind: "sched", attr, what: `set the scheduling policy to ${policy}` });

@@ -16,17 +16,29 @@ export interface ContainerSpec {
      * user's home directory there ("/" without an entry), for HOME (mycfs's extension:
      * the planner reads no file). */
     user: ProcessUser;
-    /** Capability names without CAP_. The effective set is the permitted one and the
-     * ambient set is empty, as docker's. */
-    capabilities: { bounding: string[]; permitted: string[]; inheritable: string[] };
+    /** Capability names without CAP_. The effective set is the permitted one; the
+     * ambient set (config.json's; empty with docker's flags) is within the permitted
+     * and inheritable ones, as the kernel requires. */
+    capabilities: { bounding: string[]; permitted: string[]; inheritable: string[]; ambient?: string[] };
     /** By mycfs's names and numbers (-1: unlimited). */
     rlimits: Rlimit[];
     noNewPrivileges: boolean;
+    /** The process's umask (unset: mycfs's own, inherited). */
+    umask?: number;
+    /** Written to /proc/self/oom_score_adj before the privileges drop. */
+    oomScoreAdj?: number;
+    /** config.json's: ioprio_set's class and level. */
+    ioPriority?: { class: IoPriorityClass; priority: number };
+    /** config.json's: sched_setattr's policy and parameters (flags by their SCHED_FLAG_ names). */
+    scheduler?: Scheduler;
   };
   /** Remounted read-only once everything is mounted on it. */
   root: { readonly: boolean };
+  /** Set in the container's UTS namespace; "" leaves it as the namespace has it. */
   hostname: string;
-  /** Binds and tmpfs mounts, in order, after the ones every container has. */
+  domainname?: string;
+  /** Binds and tmpfs mounts, in order, after the ones every container has; with
+   * mycfs.systemMounts false, every mount the container has (config.json's list). */
   mounts: Mount[];
   linux: {
     /** Without "network", the host's; with a path, the namespace there is joined, not made. */
@@ -43,9 +55,19 @@ export interface ContainerSpec {
      * covered by an empty read-only tmpfs (a pure planner cannot look, as runc does). */
     maskedPaths: string[];
     readonlyPaths: string[];
+    /** Namespaced kernel parameters (net.*, kernel.shm*…), written below /proc/sys. */
+    sysctl?: Record<string, string>;
+    /** Unset: every mount private to the container's mount namespace; "rslave": slaves of
+     * the host's, so that a volume asking for rslave gets the host's mount events. */
+    rootfsPropagation?: "rslave";
+    /** The execution domain (personality(2)). */
+    personality?: "LINUX" | "LINUX32";
   };
-  /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot). */
-  mycfs: { init: boolean; pivot: boolean };
+  /** mycfs's extensions. init: a tiny init as PID 1; pivot: pivot_root (else chroot);
+   * systemMounts (default true): mycfs's fixed /proc, /dev, /sys, /tmp… before `mounts`;
+   * false: `mounts` lists them all, as config.json does (device nodes and /dev's links
+   * are made either way). */
+  mycfs: { init: boolean; pivot: boolean; systemMounts?: boolean };
 }
 
 export interface ProcessUser {
@@ -64,17 +86,39 @@ export interface IdMapping {
   size: number;
 }
 
-/** options: for "bind", rbind and ro; for "tmpfs", ro, nosuid, nodev, noexec and tmpfs's
- * own (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
- * where its target is missing and the root cannot have it made (mycfs's extensions). */
+/** options: mount(8)'s names: for "bind", rbind, ro, nosuid, nodev, noexec and a
+ * propagation (private, rslave…); for the kernel's file systems, their flags and their own
+ * options (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
+ * where its target is missing and the root cannot have it made (mycfs's extensions).
+ * "cgroup": the container's own cgroup directories, bound there (read-only with ro). */
 export interface Mount {
   destination: string;
-  type: "bind" | "tmpfs";
+  type: MountType;
   source: string;
   options: string[];
   file?: boolean;
   optional?: boolean;
 }
+
+export const IO_PRIORITY_CLASSES = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"] as const;
+export type IoPriorityClass = (typeof IO_PRIORITY_CLASSES)[number];
+
+/** sched_setattr's policies by their numbers (SCHED_ISO is not in Linux). */
+export const SCHED_POLICIES = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6 } as const;
+export const SCHED_FLAGS = { SCHED_FLAG_RESET_ON_FORK: 1, SCHED_FLAG_RECLAIM: 2, SCHED_FLAG_DL_OVERRUN: 4 } as const;
+export interface Scheduler {
+  policy: keyof typeof SCHED_POLICIES;
+  nice: number;
+  priority: number;
+  flags: (keyof typeof SCHED_FLAGS)[];
+  /** Nanoseconds (SCHED_DEADLINE). */
+  runtime: number;
+  deadline: number;
+  period: number;
+}
+
+export const MOUNT_TYPES = ["bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"] as const;
+export type MountType = (typeof MOUNT_TYPES)[number];
 
 export const hasNamespace = (s: ContainerSpec, type: Namespace) => s.linux.namespaces.some((n) => n.type === type);
 

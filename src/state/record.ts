@@ -66,6 +66,15 @@ export interface ExecDefaults {
   noNewPrivs: boolean;
   /** The compiled seccomp filter, base64, or null for none. */
   seccomp: string | null;
+  /** The container shares mycfs's own user namespace, where its root could reach mycfs
+   * (an OCI container under a rootless engine): exec goes through the enter program. */
+  sharesUserns?: boolean;
+  /** The namespaces exec joins (CLONE_NEW* flags), where not every one a container of
+   * mycfs's own has (an OCI container's config chose them). */
+  namespaces?: number;
+  /** The process's capability sets as given (runc exec's process file), instead of
+   * those mycfs derives from `caps` and the user. */
+  capabilities?: { bounding: string[]; permitted: string[]; inheritable: string[]; ambient?: string[] };
 }
 
 /** A process's start time, or null if there is no such process (or it is a zombie). */

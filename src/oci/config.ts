@@ -1,0 +1,658 @@
+// The second front end of the spec: an OCI bundle's config.json (runtime-spec 1.1, Linux),
+// read and checked into the same ContainerSpec the docker-style flags make, plus what
+// mycfs decides around the child (cgroup, limits, the terminal). Every field mycfs
+// honours is read; a field it knows but cannot honour is refused with one line naming
+// it, never ignored; fields the spec does not define are ignored, as the spec requires.
+// Pure: what it needs of the host (is a bind's source a directory, the seccomp compiler)
+// comes in as functions, so that the conversion is tested as data.
+import { type DeviceRule, ALL_DEVICES, DEFAULT_DEVICE_RULES } from "../cgroups/devices";
+import type { Limits } from "../cgroups/limits";
+import { CAPABILITIES } from "../container/caps";
+import type { Device } from "../container/devices";
+import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
+import { RLIMITS, type Rlimit } from "../container/rlimits";
+import type { Userns } from "../container/userns";
+import { MycfsError } from "../errors";
+import { EXIT_OCI } from "./state";
+import type { Hook, Hooks } from "./hooks";
+import { ACTIONS, type Action, type ArgCondition, OPS, type Profile, type Rule } from "../seccomp/profile";
+import {
+  type ContainerSpec,
+  type IdMapping,
+  IO_PRIORITY_CLASSES,
+  type IoPriorityClass,
+  type Mount,
+  type MountType,
+  type Namespace,
+  SCHED_FLAGS,
+  SCHED_POLICIES,
+  type Scheduler,
+} from "../spec/spec";
+
+export class ConfigError extends MycfsError {
+  constructor(field: string, why: string) {
+    super(`config.json: ${field}: ${why}`, EXIT_OCI);
+  }
+}
+
+export interface OciContainer {
+  spec: ContainerSpec;
+  /** The root file system's directory, absolute (relative paths are the bundle's). */
+  rootfs: string;
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+  /** As given; src/oci/cgroup.ts places it. */
+  cgroupsPath?: string;
+  limits: Limits;
+  /** What linux.resources sets beyond `limits`. */
+  cgroupFiles: CgroupFile[];
+  deviceRules: readonly DeviceRule[];
+  userns?: Userns;
+  annotations: Record<string, string>;
+  hooks: Hooks;
+  /** What mycfs does otherwise than asked, where runc warns too: for stderr. */
+  warnings: string[];
+}
+
+export interface HostLookups {
+  /** Whether a host path is a directory (undefined: it does not exist). */
+  isDir(path: string): boolean | undefined;
+  /** The profile compiled for this machine. */
+  compileSeccomp(profile: Profile): Uint8Array;
+  /** What the root file system has at a path, resolved inside it without following a
+   * symlink: nothing, an empty directory, a directory with entries, or something else. */
+  underRoot(rootfs: string, path: string): "absent" | "empty" | "nonempty" | "other";
+}
+
+type Json = Record<string, unknown>;
+
+const NOT_HONOURED = "not honoured by mycfs; remove it from config.json";
+
+/** The checks every field goes through: its type, and a refusal that names it. */
+class Reader {
+  obj(v: unknown, field: string): Json | undefined {
+    if (v == null) return undefined;
+    if (typeof v !== "object" || Array.isArray(v)) throw new ConfigError(field, "expected an object");
+    return v as Json;
+  }
+  arr(v: unknown, field: string): unknown[] {
+    if (v == null) return [];
+    if (!Array.isArray(v)) throw new ConfigError(field, "expected an array");
+    return v;
+  }
+  str(v: unknown, field: string): string | undefined {
+    if (v == null) return undefined;
+    if (typeof v !== "string") throw new ConfigError(field, "expected a string");
+    return v;
+  }
+  strs(v: unknown, field: string): string[] {
+    return this.arr(v, field).map((s, i) => this.str(s, `${field}[${i}]`) ?? "");
+  }
+  int(v: unknown, field: string, min = 0, max = 2 ** 32 - 1): number | undefined {
+    if (v == null) return undefined;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(field, `expected an integer from ${min} to ${max}`);
+    return v;
+  }
+  bool(v: unknown, field: string): boolean {
+    if (v == null) return false;
+    if (typeof v !== "boolean") throw new ConfigError(field, "expected true or false");
+    return v;
+  }
+  /** A field that must be absent or empty: mycfs cannot do what it asks. */
+  refuse(v: unknown, field: string, why = NOT_HONOURED) {
+    const empty =
+      v == null || v === "" || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0);
+    if (!empty) throw new ConfigError(field, why);
+  }
+}
+
+const r = new Reader();
+
+const absolute = (path: string, field: string): string => {
+  if (!path.startsWith("/")) throw new ConfigError(field, `${JSON.stringify(path)} is not an absolute path`);
+  return path;
+};
+
+const joinBundle = (bundle: string, path: string) => (path.startsWith("/") ? path : `${bundle.replace(/\/$/, "")}/${path}`);
+
+export function readConfig(json: string, bundle: string, host: HostLookups): OciContainer {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new MycfsError(`config.json: not valid JSON (${(e as Error).message})`, EXIT_OCI);
+  }
+  const top = r.obj(raw, "config.json") ?? {};
+  const version = r.str(top.ociVersion, "ociVersion");
+  if (!version || !/^1\.\d+\.\d+/.test(version)) throw new ConfigError("ociVersion", `${JSON.stringify(version ?? null)}: expected a 1.x version`);
+  const root = r.obj(top.root, "root");
+  const rootPath = r.str(root?.path, "root.path");
+  if (!rootPath) throw new ConfigError("root.path", "missing; give the root file system's directory");
+  const proc = r.obj(top.process, "process");
+  if (!proc) throw new ConfigError("process", "missing; mycfs runs a process");
+  const linux = r.obj(top.linux, "linux") ?? {};
+  for (const field of ["solaris", "windows", "vm", "zos"]) r.refuse(top[field], field, "not for Linux");
+  const hooks = readHooks(r.obj(top.hooks, "hooks"));
+  const namespaces = readNamespaces(linux);
+  const has = (t: Namespace) => namespaces.some((n) => n.type === t);
+  const userns = has("user");
+  const uidMappings = readMappings(linux.uidMappings, "linux.uidMappings");
+  const gidMappings = readMappings(linux.gidMappings, "linux.gidMappings");
+  if (userns && (!uidMappings.length || !gidMappings.length)) throw new ConfigError("linux.uidMappings", "a user namespace needs uid and gid mappings");
+  if (!userns && (uidMappings.length || gidMappings.length)) throw new ConfigError("linux.uidMappings", "mappings need a user namespace in linux.namespaces");
+  const hostname = r.str(top.hostname, "hostname") ?? "";
+  const domainname = r.str(top.domainname, "domainname");
+  if ((hostname || domainname) && !has("uts"))
+    throw new ConfigError(hostname ? "hostname" : "domainname", "needs a uts namespace of its own in linux.namespaces");
+  const p = readProcess(proc);
+  const limits = readResources(r.obj(linux.resources, "linux.resources"));
+  for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
+  const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
+  // slave, rslave: every mount a slave of the host's (a non-recursive slave would leave
+  // the others shared, and the container's mounts would reach the host); shared ones and
+  // unbindable ones are not made
+  const propagation = r.str(linux.rootfsPropagation, "linux.rootfsPropagation");
+  if (propagation && !["private", "rprivate", "slave", "rslave"].includes(propagation))
+    throw new ConfigError(
+      "linux.rootfsPropagation",
+      `${propagation}: mycfs makes the root's mounts private or slaves of the host's, never shared or unbindable`,
+    );
+  const rootfsPropagation = propagation === "slave" || propagation === "rslave" ? ("rslave" as const) : undefined;
+  const sysctl = readSysctl(r.obj(linux.sysctl, "linux.sysctl"), has("network"));
+  const rootfs = joinBundle(bundle, rootPath);
+  const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
+  const seccomp = r.obj(linux.seccomp, "linux.seccomp");
+  const spec: ContainerSpec = {
+    process: { ...p.process, capabilities: p.capabilities },
+    root: { readonly: r.bool(root?.readonly, "root.readonly") },
+    hostname,
+    ...(domainname ? { domainname } : {}),
+    mounts,
+    linux: {
+      namespaces,
+      uidMappings,
+      gidMappings,
+      devices: r.arr(linux.devices, "linux.devices").map((d, i) => readDevice(d, `linux.devices[${i}]`)),
+      seccomp: seccomp ? host.compileSeccomp(readSeccomp(seccomp)) : null,
+      maskedPaths: r.strs(linux.maskedPaths, "linux.maskedPaths").map((m, i) => absolute(m, `linux.maskedPaths[${i}]`)),
+      readonlyPaths: r.strs(linux.readonlyPaths, "linux.readonlyPaths").map((m, i) => absolute(m, `linux.readonlyPaths[${i}]`)),
+      ...(sysctl ? { sysctl } : {}),
+      ...(personality ? { personality } : {}),
+      ...(rootfsPropagation ? { rootfsPropagation } : {}),
+    },
+    mycfs: { init: false, pivot: true, systemMounts: false },
+  };
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.obj(top.annotations, "annotations") ?? {})) annotations[k] = r.str(v, `annotations.${k}`) ?? "";
+  return {
+    spec,
+    rootfs,
+    terminal: p.terminal,
+    ...(p.consoleSize ? { consoleSize: p.consoleSize } : {}),
+    ...(typeof linux.cgroupsPath === "string" && linux.cgroupsPath ? { cgroupsPath: linux.cgroupsPath } : {}),
+    limits,
+    cgroupFiles: resourceFiles(r.obj(linux.resources, "linux.resources")),
+    deviceRules: readDeviceRules(r.obj(linux.resources, "linux.resources")),
+    ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
+    annotations,
+    hooks,
+    warnings: p.warnings,
+  };
+}
+
+const ranges = (m: IdMapping[]) => m.map((x) => ({ inside: x.containerID, outside: x.hostID, size: x.size }));
+
+/** The hooks mycfs runs (hooks.ts); createContainer and startContainer run inside the
+ * container's namespaces, which mycfs does not do yet. */
+function readHooks(hooks: Json | undefined): Hooks {
+  for (const name of ["createContainer", "startContainer"])
+    r.refuse(hooks?.[name], `hooks.${name}`, "hooks run in the container's namespaces are not honoured by mycfs yet; remove them from config.json");
+  const list = (name: keyof Hooks): Hook[] =>
+    r.arr(hooks?.[name], `hooks.${name}`).map((h, i) => {
+      const field = `hooks.${name}[${i}]`;
+      const o = r.obj(h, field) ?? {};
+      const path = absolute(r.str(o.path, `${field}.path`) ?? "", `${field}.path`);
+      const args = o.args == null ? undefined : r.strs(o.args, `${field}.args`);
+      const env = o.env == null ? undefined : r.strs(o.env, `${field}.env`);
+      for (const [j, e] of (env ?? []).entries()) if (!e.includes("=")) throw new ConfigError(`${field}.env[${j}]`, `${JSON.stringify(e)}: expected KEY=VALUE`);
+      const timeout = r.int(o.timeout, `${field}.timeout`, 1);
+      return { path, ...(args ? { args } : {}), ...(env ? { env } : {}), ...(timeout ? { timeout } : {}) };
+    });
+  return { prestart: list("prestart"), createRuntime: list("createRuntime"), poststart: list("poststart"), poststop: list("poststop") };
+}
+
+const NAMESPACE_TYPES: Record<string, Namespace> = {
+  pid: "pid",
+  network: "network",
+  mount: "mount",
+  ipc: "ipc",
+  uts: "uts",
+  user: "user",
+  cgroup: "cgroup",
+};
+
+function readNamespaces(linux: Json): { type: Namespace; path?: string }[] {
+  const list = r.arr(linux.namespaces, "linux.namespaces").map((n, i) => {
+    const field = `linux.namespaces[${i}]`;
+    const o = r.obj(n, field) ?? {};
+    const typeName = r.str(o.type, `${field}.type`) ?? "";
+    const type = NAMESPACE_TYPES[typeName];
+    if (!type)
+      throw new ConfigError(`${field}.type`, `${JSON.stringify(typeName)}${typeName === "time" ? " is not honoured by mycfs" : ": unknown namespace type"}`);
+    const path = r.str(o.path, `${field}.path`);
+    if (path && type !== "network") throw new ConfigError(`${field}.path`, `joining a ${type} namespace by path is not honoured by mycfs (only network)`);
+    return path ? { type, path: absolute(path, `${field}.path`) } : { type };
+  });
+  const seen = new Set<string>();
+  for (const [i, n] of list.entries()) {
+    if (seen.has(n.type)) throw new ConfigError(`linux.namespaces[${i}]`, `a second ${n.type} namespace`);
+    seen.add(n.type);
+  }
+  if (!seen.has("mount")) throw new ConfigError("linux.namespaces", "mycfs needs a mount namespace of the container's own");
+  return list;
+}
+
+function readMappings(v: unknown, field: string): IdMapping[] {
+  return r.arr(v, field).map((m, i) => {
+    const o = r.obj(m, `${field}[${i}]`) ?? {};
+    const f = (k: string) => {
+      const n = r.int(o[k], `${field}[${i}].${k}`);
+      if (n === undefined) throw new ConfigError(`${field}[${i}].${k}`, "missing");
+      return n;
+    };
+    const mapping = { containerID: f("containerID"), hostID: f("hostID"), size: f("size") };
+    if (mapping.size === 0) throw new ConfigError(`${field}[${i}].size`, "must be at least 1");
+    return mapping;
+  });
+}
+
+/** A process object: config.json's, or runc exec's --process file. */
+export function readProcess(proc: Json) {
+  const warnings: string[] = [];
+  const args = r.strs(proc.args, "process.args");
+  if (!args.length || !args[0]) throw new ConfigError("process.args", "missing; give the command to run");
+  r.refuse(proc.commandLine, "process.commandLine", "is for Windows; give process.args");
+  const cwd = absolute(r.str(proc.cwd, "process.cwd") ?? "/", "process.cwd");
+  const env = r.strs(proc.env, "process.env");
+  for (const [i, e] of env.entries()) if (!e.includes("=")) throw new ConfigError(`process.env[${i}]`, `${JSON.stringify(e)}: expected KEY=VALUE`);
+  const user = r.obj(proc.user, "process.user") ?? {};
+  const uid = r.int(user.uid, "process.user.uid") ?? 0;
+  const gid = r.int(user.gid, "process.user.gid") ?? 0;
+  r.refuse(user.username, "process.user.username", "is for Windows; give uid and gid");
+  const additionalGids = r.arr(user.additionalGids, "process.user.additionalGids").map((g, i) => r.int(g, `process.user.additionalGids[${i}]`)!);
+  const umask = r.int(user.umask, "process.user.umask", 0, 0o777);
+  for (const field of ["apparmorProfile", "selinuxLabel"])
+    r.refuse(proc[field], `process.${field}`, "this host's mycfs applies no LSM profile or label; remove it from config.json");
+  r.refuse(proc.execCPUAffinity, "process.execCPUAffinity");
+  const ioPriority = readIoPriority(r.obj(proc.ioPriority, "process.ioPriority"));
+  const scheduler = readScheduler(r.obj(proc.scheduler, "process.scheduler"));
+  const oomScoreAdj = r.int(proc.oomScoreAdj, "process.oomScoreAdj", -1000, 1000);
+  const consoleObj = r.obj(proc.consoleSize, "process.consoleSize");
+  const consoleSize = consoleObj && {
+    height: r.int(consoleObj.height, "process.consoleSize.height") ?? 0,
+    width: r.int(consoleObj.width, "process.consoleSize.width") ?? 0,
+  };
+  return {
+    process: {
+      args,
+      env,
+      cwd,
+      // HOME is in the env an engine writes; without one, "/" (runc reads the image's passwd)
+      user: { uid, gid, additionalGids, home: "/" },
+      rlimits: r.arr(proc.rlimits, "process.rlimits").map((l, i) => readRlimit(l, `process.rlimits[${i}]`)),
+      noNewPrivileges: r.bool(proc.noNewPrivileges, "process.noNewPrivileges"),
+      ...(umask === undefined ? {} : { umask }),
+      ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }),
+      ...(ioPriority ? { ioPriority } : {}),
+      ...(scheduler ? { scheduler } : {}),
+    },
+    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), warnings),
+    terminal: r.bool(proc.terminal, "process.terminal"),
+    consoleSize,
+    warnings,
+  };
+}
+
+function readRlimit(v: unknown, field: string): Rlimit {
+  const o = r.obj(v, field) ?? {};
+  const type = r.str(o.type, `${field}.type`) ?? "";
+  const name = type.replace(/^RLIMIT_/, "").toLowerCase();
+  const resource = RLIMITS[name];
+  if (!type.startsWith("RLIMIT_") || resource === undefined)
+    throw new ConfigError(`${field}.type`, `${JSON.stringify(type)}: unknown resource (RLIMIT_NOFILE, RLIMIT_NPROC…)`);
+  // u64 in the spec; 2^64-1 (RLIM_INFINITY) arrives as a double above 2^53
+  const value = (k: "soft" | "hard") => {
+    const n = o[k];
+    if (typeof n !== "number" || n < 0 || !Number.isFinite(n)) throw new ConfigError(`${field}.${k}`, "expected a number from 0");
+    return n >= 2 ** 63 ? -1 : n;
+  };
+  const soft = value("soft"),
+    hard = value("hard");
+  if (hard !== -1 && (soft === -1 || soft > hard)) throw new ConfigError(field, "soft is above hard");
+  return { name, resource, soft, hard };
+}
+
+function readIoPriority(o: Json | undefined): ContainerSpec["process"]["ioPriority"] {
+  if (!o) return undefined;
+  const cls = r.str(o.class, "process.ioPriority.class") as IoPriorityClass;
+  if (!IO_PRIORITY_CLASSES.includes(cls))
+    throw new ConfigError("process.ioPriority.class", `${JSON.stringify(cls ?? null)}: expected ${IO_PRIORITY_CLASSES.join(", ")}`);
+  return { class: cls, priority: r.int(o.priority, "process.ioPriority.priority", 0, 7) ?? 0 };
+}
+
+function readScheduler(o: Json | undefined): Scheduler | undefined {
+  if (!o) return undefined;
+  const f = "process.scheduler";
+  const policy = r.str(o.policy, `${f}.policy`) as Scheduler["policy"];
+  if (!(policy in SCHED_POLICIES))
+    throw new ConfigError(`${f}.policy`, `${JSON.stringify(policy ?? null)}: mycfs sets ${Object.keys(SCHED_POLICIES).join(", ")}`);
+  const flags = r.strs(o.flags, `${f}.flags`).map((name, i) => {
+    if (!(name in SCHED_FLAGS)) throw new ConfigError(`${f}.flags[${i}]`, `${name}: ${NOT_HONOURED}`);
+    return name as keyof typeof SCHED_FLAGS;
+  });
+  const u64 = (k: string) => r.int(o[k], `${f}.${k}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  return {
+    policy,
+    nice: r.int(o.nice, `${f}.nice`, -20, 19) ?? 0,
+    priority: r.int(o.priority, `${f}.priority`, 0, 99) ?? 0,
+    flags,
+    runtime: u64("runtime"),
+    deadline: u64("deadline"),
+    period: u64("period"),
+  };
+}
+
+function readPersonality(o: Json | undefined): "LINUX" | "LINUX32" | undefined {
+  if (!o) return undefined;
+  const domain = r.str(o.domain, "linux.personality.domain");
+  if (domain !== "LINUX" && domain !== "LINUX32")
+    throw new ConfigError("linux.personality.domain", `${JSON.stringify(domain ?? null)}: expected LINUX or LINUX32`);
+  r.refuse(o.flags, "linux.personality.flags");
+  return domain;
+}
+
+const CAP_SETS = ["bounding", "effective", "permitted", "inheritable", "ambient"] as const;
+
+/** The five sets; mycfs sets effective as permitted. An ambient capability the kernel
+ * cannot raise (not permitted and inheritable: `runc spec`'s default asks for three) is
+ * left out with a warning, as runc warns and goes on. */
+function readCapabilities(caps: Json | undefined, warnings: string[]): ContainerSpec["process"]["capabilities"] {
+  const sets = Object.fromEntries(
+    CAP_SETS.map((set) => [
+      set,
+      r.strs(caps?.[set], `process.capabilities.${set}`).map((name, i) => {
+        const short = name.replace(/^CAP_/, "");
+        if (!name.startsWith("CAP_") || !(CAPABILITIES as readonly string[]).includes(short))
+          throw new ConfigError(`process.capabilities.${set}[${i}]`, `${JSON.stringify(name)}: unknown capability`);
+        return short;
+      }),
+    ]),
+  ) as Record<(typeof CAP_SETS)[number], string[]>;
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
+  if (!same(sets.effective, sets.permitted))
+    throw new ConfigError("process.capabilities.effective", "differs from permitted; mycfs makes the effective set the permitted one");
+  const raisable = sets.ambient.filter((c) => sets.permitted.includes(c) && sets.inheritable.includes(c));
+  const dropped = sets.ambient.filter((c) => !raisable.includes(c));
+  if (dropped.length)
+    warnings.push(
+      `config.json: process.capabilities.ambient: ${dropped.map((c) => `CAP_${c}`).join(", ")} not raised: an ambient capability must be permitted and inheritable too`,
+    );
+  return { bounding: sets.bounding, permitted: sets.permitted, inheritable: sets.inheritable, ...(raisable.length ? { ambient: raisable } : {}) };
+}
+
+const KERNEL_TYPES: readonly MountType[] = ["tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"];
+/** Options of newer mount APIs (mount_setattr, id-mapped mounts) and crun's own. */
+const REFUSED_OPTIONS =
+  /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|relatime|norelatime|atime|noatime|diratime|nodiratime|strictatime|nostrictatime)|r?idmap|copy-symlink|src-nofollow|dest-nofollow)$/;
+
+function readMount(v: unknown, field: string, bundle: string, rootfs: string, host: HostLookups): Mount {
+  const o = r.obj(v, field) ?? {};
+  const destination = r.str(o.destination, `${field}.destination`);
+  if (!destination) throw new ConfigError(`${field}.destination`, "missing");
+  // runc reads a relative destination below the root, as `/` joined with it
+  const dest = destination.startsWith("/") ? destination : `/${destination}`;
+  const options = r.strs(o.options, `${field}.options`);
+  for (const [i, opt] of options.entries()) if (REFUSED_OPTIONS.test(opt)) throw new ConfigError(`${field}.options[${i}]`, `${opt}: ${NOT_HONOURED}`);
+  r.refuse(o.uidMappings, `${field}.uidMappings`, "id-mapped mounts are not honoured by mycfs yet");
+  r.refuse(o.gidMappings, `${field}.gidMappings`, "id-mapped mounts are not honoured by mycfs yet");
+  const given = r.str(o.type, `${field}.type`) ?? "";
+  const bind = given === "bind" || options.includes("bind") || options.includes("rbind");
+  const type: MountType | undefined = bind ? "bind" : given === "cgroup2" ? "cgroup" : KERNEL_TYPES.find((t) => t === given);
+  if (!type) throw new ConfigError(`${field}.type`, `${JSON.stringify(given)}: mycfs mounts bind, ${KERNEL_TYPES.join(", ")}`);
+  if ((dest === "/proc" || dest.startsWith("/proc/")) && type !== "proc")
+    throw new ConfigError(`${field}.destination`, `${dest}: only a proc file system may be mounted there (runc CVE-2019-19921)`);
+  const flags = options.filter((x) => !MOUNT_FLAGS.has(x) && !PROPAGATION.has(x));
+  if (type === "bind") {
+    if (flags.length) throw new ConfigError(`${field}.options`, `${flags.join(",")}: not an option of a bind mount`);
+    const source = joinBundle(bundle, r.str(o.source, `${field}.source`) ?? "");
+    const dir = host.isDir(source);
+    if (dir === undefined) throw new ConfigError(`${field}.source`, `${source} does not exist`);
+    return { destination: dest, type, source, options, ...(dir ? {} : { file: true }) };
+  }
+  // crun's and runc's tmpcopyup: the tmpfs starts with a copy of what the root has there.
+  // mycfs makes no copy, so it takes the option only where there is nothing to copy
+  // (podman's --read-only puts it on /tmp, /var/tmp and /run, empty in most images).
+  const copyup = options.indexOf("tmpcopyup");
+  if (copyup >= 0) {
+    if (type !== "tmpfs") throw new ConfigError(`${field}.options[${copyup}]`, "tmpcopyup is an option of a tmpfs");
+    const under = host.underRoot(rootfs, dest);
+    if (under === "nonempty" || under === "other")
+      throw new ConfigError(
+        `${field}.options[${copyup}]`,
+        `tmpcopyup: the root's ${dest} is ${under === "nonempty" ? "not empty" : "no plain directory"}, and mycfs copies nothing into a tmpfs; remove the option or the files`,
+      );
+  }
+  const kept = copyup >= 0 ? options.filter((x) => x !== "tmpcopyup") : options;
+  return { destination: dest, type, source: r.str(o.source, `${field}.source`) ?? type, options: kept };
+}
+
+const S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000;
+
+function readDevice(v: unknown, field: string): Device {
+  const o = r.obj(v, field) ?? {};
+  const path = absolute(r.str(o.path, `${field}.path`) ?? "", `${field}.path`);
+  const type = r.str(o.type, `${field}.type`);
+  if (type !== "c" && type !== "u" && type !== "b") throw new ConfigError(`${field}.type`, `${JSON.stringify(type ?? null)}: mycfs makes c, u and b devices`);
+  const major = r.int(o.major, `${field}.major`);
+  const minor = r.int(o.minor, `${field}.minor`);
+  if (major === undefined || minor === undefined) throw new ConfigError(field, "needs major and minor");
+  // engines give the node's whole st_mode (podman: 0o20666); its type is `type`'s
+  const mode = (r.int(o.fileMode, `${field}.fileMode`, 0, 0o177777) ?? 0o666) & 0o7777;
+  if (r.int(o.uid, `${field}.uid`) || r.int(o.gid, `${field}.gid`))
+    throw new ConfigError(`${field}.uid`, "device nodes owned by another user than root are not honoured by mycfs");
+  return { host: path, container: path, mode: (type === "b" ? S_IFBLK : S_IFCHR) | mode, major, minor };
+}
+
+/** The device cgroup's rules: runc's defaults (the nodes every container has) and the
+ * config's allow rules; the usual leading "deny all" is the allow-list's own meaning. */
+function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
+  const list = r.arr(res?.devices, "linux.resources.devices");
+  const allowed: DeviceRule[] = [];
+  for (const [i, d] of list.entries()) {
+    const field = `linux.resources.devices[${i}]`;
+    const o = r.obj(d, field) ?? {};
+    const allow = r.bool(o.allow, `${field}.allow`);
+    const type = (r.str(o.type, `${field}.type`) ?? "a") as DeviceRule["type"];
+    if (!["a", "b", "c"].includes(type)) throw new ConfigError(`${field}.type`, `${JSON.stringify(type)}: expected a, b or c`);
+    const access = r.str(o.access, `${field}.access`) ?? "rwm";
+    if (!/^r?w?m?$/.test(access) || !access) throw new ConfigError(`${field}.access`, `${JSON.stringify(access)}: expected letters of rwm in that order`);
+    const major = r.int(o.major, `${field}.major`, -1) ?? -1;
+    const minor = r.int(o.minor, `${field}.minor`, -1) ?? -1;
+    if (!allow) {
+      if (type === "a" && i === 0) continue; // deny all first: an allow-list follows
+      throw new ConfigError(field, "a deny rule other than a leading deny-all is not honoured by mycfs (its device rules are an allow-list)");
+    }
+    allowed.push(type === "a" ? ALL_DEVICES : { type, major, minor, access });
+  }
+  return allowed.some((a) => a.type === "a") ? [ALL_DEVICES] : allowed.length ? [...DEFAULT_DEVICE_RULES, ...allowed] : DEFAULT_DEVICE_RULES;
+}
+
+/** linux.resources as Limits (runc update -r reads the same object). */
+export function readResources(res: Json | undefined): Limits {
+  const l: Limits = {};
+  if (!res) return l;
+  // (unified, hugepageLimits, memory.reservation and swappiness, cpu.mems: resourceFiles)
+  for (const field of ["network", "rdma"]) r.refuse(res[field], `linux.resources.${field}`);
+  const mem = r.obj(res.memory, "linux.resources.memory");
+  if (mem) {
+    for (const field of ["kernel", "kernelTCP", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"])
+      r.refuse(mem[field], `linux.resources.memory.${field}`);
+    const limit = r.int(mem.limit, "linux.resources.memory.limit", -1, Number.MAX_SAFE_INTEGER);
+    if (limit !== undefined && limit > 0) l.memory = limit;
+    const swap = r.int(mem.swap, "linux.resources.memory.swap", -1, Number.MAX_SAFE_INTEGER);
+    if (swap !== undefined && swap !== 0) {
+      if (l.memory === undefined) throw new ConfigError("linux.resources.memory.swap", "needs memory.limit as well");
+      l.memorySwap = swap;
+    }
+  }
+  const cpu = r.obj(res.cpu, "linux.resources.cpu");
+  if (cpu) {
+    for (const field of ["realtimeRuntime", "realtimePeriod", "idle", "burst"]) r.refuse(cpu[field], `linux.resources.cpu.${field}`);
+    const shares = r.int(cpu.shares, "linux.resources.cpu.shares", 0, 262144);
+    if (shares) l.cpuShares = Math.max(2, shares);
+    const quota = r.int(cpu.quota, "linux.resources.cpu.quota", -1, Number.MAX_SAFE_INTEGER);
+    const period = r.int(cpu.period, "linux.resources.cpu.period", 0, 1_000_000) || 100_000;
+    if (quota !== undefined && quota > 0) l.cpus = quota / period;
+    const cpus = r.str(cpu.cpus, "linux.resources.cpu.cpus");
+    if (cpus) l.cpusetCpus = cpus;
+  }
+  const pids = r.obj(res.pids, "linux.resources.pids");
+  const pidsLimit = r.int(pids?.limit, "linux.resources.pids.limit", -1, Number.MAX_SAFE_INTEGER);
+  if (pidsLimit !== undefined && pidsLimit !== 0) l.pidsLimit = pidsLimit < 0 ? -1 : pidsLimit;
+  const blkio = r.obj(res.blockIO, "linux.resources.blockIO");
+  if (blkio) {
+    // (weightDevice and the throttles: resourceFiles)
+    r.refuse(blkio.leafWeight, "linux.resources.blockIO.leafWeight");
+    const weight = r.int(blkio.weight, "linux.resources.blockIO.weight", 0, 1000);
+    if (weight) l.blkioWeight = weight;
+  }
+  return l;
+}
+
+/** A cgroup file linux.resources sets beyond mycfs's Limits: the controller that holds
+ * it, its names on cgroup v1 and v2 (absent: none there), and the field that asked. */
+export interface CgroupFile {
+  controller: string;
+  v1?: string;
+  v2?: string;
+  value: string;
+  /** What v2's file takes, where it differs from v1's (io.max's "MAJ:MIN rbps=N"). */
+  v2Value?: string;
+  field: string;
+}
+
+/** memory.reservation and swappiness, cpu.mems, blockIO's per-device weights and
+ * throttles, hugepageLimits and unified, as files to write. */
+export function resourceFiles(res: Json | undefined): CgroupFile[] {
+  if (!res) return [];
+  const files: CgroupFile[] = [];
+  const mem = r.obj(res.memory, "linux.resources.memory");
+  const reservation = r.int(mem?.reservation, "linux.resources.memory.reservation", -1, Number.MAX_SAFE_INTEGER);
+  if (reservation !== undefined && reservation !== 0)
+    files.push({
+      controller: "memory",
+      v1: "memory.soft_limit_in_bytes",
+      v2: "memory.low",
+      value: reservation < 0 ? (reservation === -1 ? "max" : "0") : String(reservation),
+      field: "linux.resources.memory.reservation",
+    });
+  const swappiness = r.int(mem?.swappiness, "linux.resources.memory.swappiness", 0, 100);
+  if (swappiness !== undefined)
+    files.push({ controller: "memory", v1: "memory.swappiness", value: String(swappiness), field: "linux.resources.memory.swappiness" });
+  const mems = r.str(r.obj(res.cpu, "linux.resources.cpu")?.mems, "linux.resources.cpu.mems");
+  if (mems) {
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(mems))
+      throw new ConfigError("linux.resources.cpu.mems", `${mems}: expected memory node numbers and ranges, e.g. 0-1`);
+    files.push({ controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: mems, field: "linux.resources.cpu.mems" });
+  }
+  const blkio = r.obj(res.blockIO, "linux.resources.blockIO");
+  const perDevice = (name: string, v1: string, v2: string, key: "weight" | "rate", v2Value: (n: number) => string) => {
+    for (const [i, d] of r.arr(blkio?.[name], `linux.resources.blockIO.${name}`).entries()) {
+      const field = `linux.resources.blockIO.${name}[${i}]`;
+      const o = r.obj(d, field) ?? {};
+      if (name === "weightDevice") r.refuse(o.leafWeight, `${field}.leafWeight`);
+      const dev = `${r.int(o.major, `${field}.major`) ?? 0}:${r.int(o.minor, `${field}.minor`) ?? 0}`;
+      const n = r.int(o[key], `${field}.${key}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+      files.push({ controller: "blkio", v1, v2, value: `${dev} ${n}`, v2Value: `${dev} ${v2Value(n)}`, field });
+    }
+  };
+  perDevice("weightDevice", "blkio.weight_device", "io.weight", "weight", (n) => String(n));
+  perDevice("throttleReadBpsDevice", "blkio.throttle.read_bps_device", "io.max", "rate", (n) => `rbps=${n}`);
+  perDevice("throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "io.max", "rate", (n) => `wbps=${n}`);
+  perDevice("throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "io.max", "rate", (n) => `riops=${n}`);
+  perDevice("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "io.max", "rate", (n) => `wiops=${n}`);
+  for (const [i, h] of r.arr(res.hugepageLimits, "linux.resources.hugepageLimits").entries()) {
+    const field = `linux.resources.hugepageLimits[${i}]`;
+    const o = r.obj(h, field) ?? {};
+    const size = r.str(o.pageSize, `${field}.pageSize`) ?? "";
+    if (!/^\d+[KMG]B$/.test(size)) throw new ConfigError(`${field}.pageSize`, `${JSON.stringify(size)}: expected a size such as 2MB or 1GB`);
+    const limit = r.int(o.limit, `${field}.limit`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    files.push({ controller: "hugetlb", v1: `hugetlb.${size}.limit_in_bytes`, v2: `hugetlb.${size}.max`, value: String(limit), field });
+  }
+  for (const [key, v] of Object.entries(r.obj(res.unified, "linux.resources.unified") ?? {})) {
+    const field = `linux.resources.unified.${key}`;
+    // a file of the container's own cgroup directory, never a path elsewhere
+    if (!/^[a-z]+\.[a-z0-9_.]+$/.test(key)) throw new ConfigError(field, "not a cgroup v2 file's name");
+    const value = r.str(v, field) ?? "";
+    if (value.includes("\n")) throw new ConfigError(field, "a value of one line");
+    files.push({ controller: key.slice(0, key.indexOf(".")), v2: key, value, field });
+  }
+  return files;
+}
+
+/** Namespaced parameters only, as runc allows: a host-wide one would change the host. */
+function readSysctl(sysctl: Json | undefined, netns: boolean): Record<string, string> | undefined {
+  if (!sysctl) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(sysctl)) {
+    const field = `linux.sysctl.${key}`;
+    const value = r.str(v, field) ?? "";
+    if (!/^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/.test(key)) throw new ConfigError(field, "not a kernel parameter's name");
+    const ipc = /^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced)|fs\.mqueue\..+)$/.test(key);
+    if (key.startsWith("net.") ? !netns : !ipc)
+      throw new ConfigError(
+        field,
+        key.startsWith("net.") ? "needs a network namespace of the container's own" : "not a namespaced parameter; it would change the host",
+      );
+    if (value.includes("\n")) throw new ConfigError(field, "a value of one line");
+    out[key] = value;
+  }
+  return out;
+}
+
+const SECCOMP_ACTIONS = Object.keys(ACTIONS) as Action[];
+
+/** OCI's seccomp object is docker's profile without its includes and excludes. */
+export function readSeccomp(s: Json): Profile {
+  const f = "linux.seccomp";
+  const action = (v: unknown, field: string): Action => {
+    const a = r.str(v, field);
+    if (a === "SCMP_ACT_NOTIFY") throw new ConfigError(field, "SCMP_ACT_NOTIFY needs a listener, which mycfs does not run");
+    if (!a || !SECCOMP_ACTIONS.includes(a as Action)) throw new ConfigError(field, `${JSON.stringify(a ?? null)}: unknown action`);
+    return a as Action;
+  };
+  r.refuse(s.listenerPath, `${f}.listenerPath`);
+  r.refuse(s.listenerMetadata, `${f}.listenerMetadata`);
+  r.refuse(s.flags, `${f}.flags`);
+  const defaultAction = action(s.defaultAction, `${f}.defaultAction`);
+  const architectures = r.strs(s.architectures, `${f}.architectures`);
+  const syscalls: Rule[] = r.arr(s.syscalls, `${f}.syscalls`).map((v, i) => {
+    const field = `${f}.syscalls[${i}]`;
+    const o = r.obj(v, field) ?? {};
+    const names = r.strs(o.names, `${field}.names`);
+    if (!names.length) throw new ConfigError(`${field}.names`, "expected syscall names");
+    const args: ArgCondition[] = r.arr(o.args, `${field}.args`).map((a, j) => {
+      const af = `${field}.args[${j}]`;
+      const ao = r.obj(a, af) ?? {};
+      const op = r.str(ao.op, `${af}.op`) as ArgCondition["op"];
+      if (!OPS.includes(op)) throw new ConfigError(`${af}.op`, `${JSON.stringify(op ?? null)}: unknown comparison`);
+      const big = (k: string) => (ao[k] == null ? undefined : BigInt(r.int(ao[k], `${af}.${k}`, 0, Number.MAX_SAFE_INTEGER)!));
+      return { index: r.int(ao.index, `${af}.index`, 0, 5) ?? 0, value: big("value") ?? 0n, valueTwo: big("valueTwo"), op };
+    });
+    const errnoRet = r.int(o.errnoRet, `${field}.errnoRet`, 0, 4095);
+    return { names, action: action(o.action, `${field}.action`), ...(errnoRet === undefined ? {} : { errnoRet }), ...(args.length ? { args } : {}) };
+  });
+  const defaultErrnoRet = r.int(s.defaultErrnoRet, `${f}.defaultErrnoRet`, 0, 4095);
+  return { defaultAction, ...(defaultErrnoRet === undefined ? {} : { defaultErrnoRet }), ...(architectures.length ? { architectures } : {}), syscalls };
+}

@@ -1,0 +1,300 @@
+// runc's create and run: read the bundle, make the cgroup, clone the container's process
+// and walk its plan up to the exec fifo (state.ts says what happens after).
+import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { hostRootWithoutParent } from "../container/initramfs";
+import { CLONE } from "../container/namespaces";
+import { buildPlan, type HostFacts } from "../container/plan";
+import { directoryRootfs, openRootfsDir } from "../container/rootfs";
+import { E } from "../errno";
+import { SysError } from "../errors";
+import { exitCode, exitOf, failureError, withCgroupFd } from "../container/run";
+import { handshake } from "../container/handshake";
+import { writeMaps } from "../container/userns";
+import { type ContainerIo, openIo } from "../container/stdio";
+import { ensureDir } from "../images/store";
+import { debugging, log } from "../log";
+import {
+  close,
+  fileMode,
+  fileType,
+  layerEntry,
+  listDir,
+  mkdir,
+  mkfifo,
+  openFifo,
+  readFile,
+  removeTree,
+  replaceFile,
+  S_IFMT,
+  sendConsole,
+  setDumpable,
+  spawn,
+  writeFile,
+} from "../native/lib";
+import { PlanFlag, Sync } from "../native/protocol";
+import { openNetwork } from "../network/join";
+import { encodePlan } from "../plan/encode";
+import { hasNamespace, type Namespace } from "../spec/spec";
+import type { StateDir } from "../state/dir";
+import { processStart } from "../state/record";
+import { type OciContainer, readConfig } from "./config";
+import { hostRoot } from "../cli/oci-select";
+import { runHooks } from "./hooks";
+import { writeCgroupFiles } from "./update";
+import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
+
+const NS_FLAGS: Record<Namespace, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  mount: CLONE.NEWNS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+};
+
+/** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
+ * path is the caller's cgroup's sub-path, never the host's root: an engine's absolute
+ * path lands below the cgroup the engine runs in); systemd's "slice:prefix:name" form as
+ * the path systemd would give it, without systemd. */
+export function cgroupPath(given: string | undefined, id: string): string {
+  if (!given) return `mycfs-oci-${id}`;
+  const systemd = /^([^:/]*):([^:/]*):([^:/]+)$/.exec(given);
+  const path = systemd ? `${systemd[1] || "system.slice"}/${systemd[2] ? `${systemd[2]}-` : ""}${systemd[3]}.scope` : given;
+  const parts = path.split("/").filter(Boolean);
+  if (!parts.length || parts.some((p) => p === "." || p === ".."))
+    throw ociError(`config.json: linux.cgroupsPath: ${given}: expected a path of names, or slice:prefix:name`);
+  return parts.join("/");
+}
+
+export interface CreateOptions {
+  /** run in the foreground: the terminal mycfs relays, given the container's pty master. */
+  terminal?: ContainerIo;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  noPivot: boolean;
+  debug: boolean;
+}
+
+/** Reads the bundle, makes the cgroup, clones the container's process and walks its plan
+ * up to the exec fifo. Returns the state; the process waits for `start`. */
+export function create(state: OciState, o: CreateOptions): Saved {
+  const id = checkId(o.id);
+  const bundle = o.bundle.replace(/\/+$/, "") || "/";
+  const json = readFile(`${bundle}/config.json`, 16 << 20);
+  if (json === null) throw ociError(`cannot read ${bundle}/config.json; give the bundle's directory with --bundle`);
+  const c: OciContainer = readConfig(json, bundle, {
+    isDir: (path) => {
+      const mode = fileMode(path);
+      return mode === null ? undefined : (mode & 0o170000) === S_IFMT.DIR;
+    },
+    underRoot: (rootfs, path) => {
+      const root = openRootfsDir(rootfs);
+      try {
+        const entry = layerEntry(root, path);
+        if (entry === null) return "absent";
+        if ((entry.mode & 0o170000) !== S_IFMT.DIR) return "other";
+        // no symlink on the way (layerEntry followed none), so the name leads where it looked
+        return (listDir(`/proc/self/fd/${root}${path}`) ?? []).length ? "nonempty" : "empty";
+      } catch (e) {
+        if (e instanceof SysError && e.errno === E.ELOOP) return "other"; // a symlink on the way
+        throw e;
+      } finally {
+        close(root);
+      }
+    },
+    compileSeccomp: (profile) => {
+      const { compileProfile } = require("../seccomp/compile") as typeof import("../seccomp/compile");
+      const { hostArch } = require("../seccomp/filter") as typeof import("../seccomp/filter");
+      return compileProfile(profile, { arch: hostArch(), caps: new Set() });
+    },
+  });
+  for (const w of c.warnings) log.warn(w);
+  if (c.terminal && !o.consoleSocket && !o.terminal) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
+  if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
+  const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;
+  const rootless = !hostRoot();
+
+  ensureDir(state.root);
+  const dir = state.dir(id);
+  const made = (() => {
+    try {
+      mkdir(dir, 0o711);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!made) throw ociError(`container with id exists: ${id}`);
+  const undo: (() => void)[] = [() => removeTree(dir)];
+  try {
+    const layout = readLayout(hostCgroupFs);
+    const name = cgroupPath(c.cgroupsPath, id);
+    // every hierarchy, as runc's: `update` may set any limit later, `pause` needs the freezer
+    const cgroup = ContainerCgroup.of(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
+    // a cgroupsPath of several names: the parents, top down, with their hierarchy (a new v1
+    // cpuset is empty, and takes no child until given its parent's CPUs and memory nodes)
+    const parents = [...cgroup.dirs].flatMap(([h, d]) => {
+      const rel = d.slice(h.own.length + 1).split("/");
+      const cpuset = h.version === 1 && h.controllers.includes("cpuset");
+      return rel.slice(0, -1).map((_, i) => ({ dir: `${h.own}/${rel.slice(0, i + 1).join("/")}`, cpuset }));
+    });
+    const blocked = cgroup.unwritable();
+    const withCgroup = !blocked || !rootless;
+    const madeParents: string[] = [];
+    if (withCgroup) {
+      for (const { dir: p, cpuset } of parents)
+        if (fileType(p) === null) {
+          mkdir(p, 0o755, true);
+          madeParents.push(p);
+          if (cpuset) for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFile(`${p}/${f}`, (readFile(`${p.slice(0, p.lastIndexOf("/"))}/${f}`) ?? "").trim());
+        }
+      undo.push(() => removeParents(madeParents));
+      cgroup.create();
+      undo.push(() => cgroup.remove());
+      if (c.cgroupFiles.length) writeCgroupFiles(cgroup, c.cgroupFiles);
+    } else {
+      if (c.cgroupFiles.length) throw ociError(`config.json: ${c.cgroupFiles[0]!.field}: the container's cgroup cannot be made (${blocked.path})`);
+      log.warn(`the container's cgroup cannot be made (${blocked.path}): it runs without one`);
+    }
+    const fifo = state.fifo(id);
+    mkfifo(fifo, 0o600);
+    const fifoFd = openFifo(fifo, false) as number;
+    undo.push(() => close(fifoFd));
+    const rootfs = directoryRootfs(c.rootfs);
+    undo.push(() => rootfs.cleanup(false));
+    const net = spec.linux.namespaces.find((n) => n.type === "network" && n.path);
+    const joined = net?.path ? openNetwork({ mode: "ns", path: net.path }, net.path, undefined as unknown as StateDir) : undefined;
+    if (joined) undo.push(() => close(joined.fd));
+    const host: HostFacts = {
+      rootfs,
+      cgroups: withCgroup
+        ? { join: cgroup.joinOps(), binds: cgroup.binds(!hasNamespace(spec, "cgroup")), v2Only: layout.mode === "v2" }
+        : { join: [], binds: [], v2Only: layout.mode === "v2" },
+      rootWithoutParent: spec.mycfs.pivot && hostRootWithoutParent(),
+      dropGroups: true,
+      ...(joined ? { netns: joined.fd } : {}),
+      awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
+      hooks: c.hooks.prestart.length + c.hooks.createRuntime.length > 0,
+      inUserns: rootless && process.getuid?.() === 0,
+    };
+    const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
+    const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
+    setDumpable(true);
+    const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
+    const pid = spawned.pid;
+    let failure: ReturnType<typeof handshake>;
+    try {
+      failure = handshake(
+        spawned.sock,
+        plan,
+        {
+          [Sync.NAMESPACES]: () => {
+            if (c.userns) writeMaps(pid, c.userns);
+          },
+          [Sync.HOOKS]: () => {
+            const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
+            const failed = runHooks("prestart", c.hooks.prestart, st) ?? runHooks("createRuntime", c.hooks.createRuntime, st);
+            if (failed) throw ociError(failed);
+          },
+          [Sync.TERMINAL]: (fd: number) => {
+            if (!o.consoleSocket) return o.terminal?.terminal?.(fd); // run in the foreground: mycfs relays it
+            try {
+              sendConsole(o.consoleSocket, fd, "/dev/ptmx");
+            } finally {
+              close(fd);
+            }
+          },
+        },
+        (step, us) => log.debug(`${plan[step]!.what}: ${(us / 1000).toFixed(2)} ms`),
+      );
+    } catch (e) {
+      process.kill(pid, "SIGKILL");
+      waitGone(pid);
+      throw e;
+    } finally {
+      close(spawned.sock);
+    }
+    if (failure) {
+      waitGone(pid);
+      const f = failureError(plan, failure);
+      throw ociError(f.message);
+    }
+    const startTime = processStart(pid);
+    if (startTime === null) throw ociError("the container's process ended before it was created");
+    const saved: Saved = {
+      ociVersion: OCI_VERSION,
+      id,
+      pid,
+      startTime,
+      bundle,
+      rootfs: c.rootfs,
+      created: new Date().toISOString(),
+      annotations: c.annotations,
+      cgroupDirs: withCgroup ? [...cgroup.dirs.values()] : [],
+      cgroupParents: madeParents,
+      owner: process.getuid?.() ?? 0,
+      ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
+      ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
+      seccomp: spec.linux.seccomp?.toBase64() ?? null,
+      hooks: { poststart: c.hooks.poststart, poststop: c.hooks.poststop },
+      ...(host.inUserns ? { inUserns: true } : {}),
+      namespaces: spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NS_FLAGS[n.type], 0),
+    };
+    replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
+    if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);
+    // what the child holds now, the parent lets go of
+    close(fifoFd);
+    rootfs.cleanup(false);
+    if (joined) close(joined.fd);
+    if (debugging) log.debug(`container ${id} created: pid ${pid}, waiting for start`);
+    return saved;
+  } catch (e) {
+    for (const u of undo.reverse())
+      try {
+        u();
+      } catch {}
+    throw e;
+  }
+}
+
+/** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
+/** Whether a config.json's process asks for a terminal (a bad one is create's to report). */
+function terminalAsked(json: string): boolean {
+  try {
+    return JSON.parse(json)?.process?.terminal === true;
+  } catch {
+    return false;
+  }
+}
+
+export async function run(state: OciState, o: CreateOptions & { detach: boolean }): Promise<number> {
+  // runc run in the foreground with a terminal and no console socket relays it itself,
+  // as `mycfs run -t` does (its raw mode, window size, and the terminal given back)
+  const config = readFile(`${o.bundle}/config.json`, 16 << 20);
+  const wantsTty = !o.detach && !o.consoleSocket && config !== null && terminalAsked(config);
+  const terminal = wantsTty ? await openIo({ tty: true, interactive: true }) : undefined;
+  try {
+    const s = create(state, { ...o, ...(terminal ? { terminal } : {}) });
+    const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);
+    const exited = o.detach ? undefined : exitOf(s.pid);
+    const sigs = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+    try {
+      start(state, s.id);
+      if (!exited) return 0;
+      terminal?.start();
+      for (const sig of sigs) process.on(sig, forward);
+      const code = exitCode(await exited);
+      await terminal?.drained();
+      return code;
+    } finally {
+      for (const sig of sigs) process.off(sig, forward);
+      if (exited) remove(state, s.id, true);
+    }
+  } finally {
+    terminal?.restore();
+  }
+}

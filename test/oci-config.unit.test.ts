@@ -1,0 +1,517 @@
+// config.json as data: runtime-spec 1.1 in, ContainerSpec (and the host's share: limits,
+// device rules, cgroup path) out; every field mycfs cannot honour refused by name.
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_DEVICE_RULES } from "../src/cgroups/devices";
+import { buildPlan, type HostFacts } from "../src/container/plan";
+import { mountOptions, userMounts } from "../src/container/mounts";
+import { MycfsError } from "../src/errors";
+import { type HostLookups, readConfig, readSeccomp } from "../src/oci/config";
+import { defaultSpec, features } from "../src/oci/default-spec";
+import { cgroupPath } from "../src/oci/create";
+import { signalOf } from "../src/oci/state";
+import { MS, root } from "../src/plan/ops";
+import { Sync } from "../src/native/protocol";
+import { CLONE } from "../src/container/namespaces";
+
+const lookups: HostLookups = {
+  isDir: (path) => (path.endsWith(".conf") ? false : path.startsWith("/missing") ? undefined : true),
+  compileSeccomp: () => new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+  underRoot: (_rootfs, path) => (path === "/tmp" ? "empty" : path === "/etc" ? "nonempty" : path === "/lnk" ? "other" : "absent"),
+};
+
+type Config = ReturnType<typeof defaultSpec> & Record<string, unknown>;
+const base = (): Config => {
+  const c = defaultSpec(false) as Config;
+  c.process.terminal = false;
+  c.process.args = ["/bin/true"];
+  return c;
+};
+const read = (c: unknown, bundle = "/srv/bundle") => readConfig(JSON.stringify(c), bundle, lookups);
+
+/** The error a config gets: its message, and that it exits 1 as runc's does. */
+function refusal(c: unknown): string {
+  try {
+    read(c);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MycfsError);
+    expect((e as MycfsError).exitCode).toBe(1);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
+}
+
+const host: HostFacts = {
+  rootfs: { path: "/srv/bundle/rootfs", ops: [root("/srv/bundle/rootfs")] },
+  cgroups: { join: [], binds: [{ source: "/sys/fs/cgroup/mycfs-oci-x", target: "/sys/fs/cgroup" }], v2Only: true },
+  rootWithoutParent: false,
+  dropGroups: true,
+  awaitStart: { fd: 9, keepFds: 2 },
+};
+
+describe("config.json", () => {
+  test("runc's default config becomes the spec", () => {
+    const c = read(base());
+    expect(c.rootfs).toBe("/srv/bundle/rootfs");
+    expect(c.terminal).toBe(false);
+    expect(c.spec.root.readonly).toBe(true);
+    expect(c.spec.hostname).toBe("mycfs");
+    expect(c.spec.process.args).toEqual(["/bin/true"]);
+    expect(c.spec.process.capabilities).toEqual({
+      bounding: ["AUDIT_WRITE", "KILL", "NET_BIND_SERVICE"],
+      permitted: ["AUDIT_WRITE", "KILL", "NET_BIND_SERVICE"],
+      inheritable: [],
+    });
+    expect(c.spec.process.rlimits).toEqual([{ name: "nofile", resource: 7, soft: 1024, hard: 1024 }]);
+    expect(c.spec.process.noNewPrivileges).toBe(true);
+    expect(c.spec.linux.namespaces.map((n) => n.type)).toEqual(["pid", "network", "ipc", "uts", "mount", "cgroup"]);
+    expect(c.spec.mounts.map((m) => [m.destination, m.type])).toEqual([
+      ["/proc", "proc"],
+      ["/dev", "tmpfs"],
+      ["/dev/pts", "devpts"],
+      ["/dev/shm", "tmpfs"],
+      ["/dev/mqueue", "mqueue"],
+      ["/sys", "sysfs"],
+      ["/sys/fs/cgroup", "cgroup"],
+    ]);
+    expect(c.spec.mycfs).toEqual({ init: false, pivot: true, systemMounts: false });
+    expect(c.deviceRules).toBe(DEFAULT_DEVICE_RULES);
+    expect(c.limits).toEqual({});
+    expect(c.spec.linux.seccomp).toBeNull();
+  });
+
+  test("the rootless default maps the caller to root and binds the host's /sys", () => {
+    const c = readConfig(JSON.stringify({ ...defaultSpec(true, 1000, 1000), process: { ...defaultSpec(true).process, terminal: false } }), "/b", lookups);
+    expect(c.userns).toEqual({ uids: [{ inside: 0, outside: 1000, size: 1 }], gids: [{ inside: 0, outside: 1000, size: 1 }] });
+    expect(c.spec.mounts.find((m) => m.destination === "/sys")).toMatchObject({
+      type: "bind",
+      source: "/sys",
+      options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+    });
+  });
+
+  test("an engine's fields: user, umask, oomScoreAdj, env, binds, sysctl, resources", () => {
+    const c = base();
+    Object.assign(c.process, { user: { uid: 1000, gid: 100, umask: 0o27, additionalGids: [10, 20] }, oomScoreAdj: 100, env: ["A=1", "HOME=/home/u"] });
+    c.process.capabilities = { bounding: ["CAP_CHOWN"], effective: [], permitted: [] };
+    c.mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "resolv.conf", options: ["rbind", "ro", "rprivate"] });
+    c.mounts.push({ destination: "/data", type: "none", source: "/srv/data", options: ["bind", "nosuid", "rslave"] });
+    c.linux.sysctl = { "net.ipv4.ip_forward": "1", "kernel.shmmax": "4096" };
+    c.linux.resources = {
+      devices: [
+        { allow: false, access: "rwm" },
+        { allow: true, type: "c", major: 10, minor: 229, access: "rwm" },
+      ],
+      memory: { limit: 64 << 20, swap: 128 << 20 },
+      cpu: { quota: 50000, period: 100000, shares: 512, cpus: "0-1" },
+      pids: { limit: 100 },
+      blockIO: { weight: 300 },
+    };
+    c.linux.cgroupsPath = "/libpod_parent/libpod-x";
+    c.annotations = { "io.podman.x": "y" };
+    const o = read(c);
+    expect(o.spec.process.user).toEqual({ uid: 1000, gid: 100, additionalGids: [10, 20], home: "/" });
+    expect(o.spec.process.umask).toBe(0o27);
+    expect(o.spec.process.oomScoreAdj).toBe(100);
+    expect(o.spec.process.capabilities).toEqual({ bounding: ["CHOWN"], permitted: [], inheritable: [] });
+    expect(o.spec.mounts.at(-2)).toEqual({
+      destination: "/etc/resolv.conf",
+      type: "bind",
+      source: "/srv/bundle/resolv.conf",
+      options: ["rbind", "ro", "rprivate"],
+      file: true,
+    });
+    expect(o.spec.mounts.at(-1)).toEqual({ destination: "/data", type: "bind", source: "/srv/data", options: ["bind", "nosuid", "rslave"] });
+    expect(o.spec.linux.sysctl).toEqual({ "net.ipv4.ip_forward": "1", "kernel.shmmax": "4096" });
+    expect(o.limits).toEqual({ memory: 64 << 20, memorySwap: 128 << 20, cpus: 0.5, cpuShares: 512, cpusetCpus: "0-1", pidsLimit: 100, blkioWeight: 300 });
+    expect(o.deviceRules).toEqual([...DEFAULT_DEVICE_RULES, { type: "c", major: 10, minor: 229, access: "rwm" }]);
+    expect(o.cgroupsPath).toBe("/libpod_parent/libpod-x");
+    expect(o.annotations).toEqual({ "io.podman.x": "y" });
+  });
+
+  test("ambient capabilities: raised where permitted and inheritable, else a warning (runc spec's default)", () => {
+    const c = base();
+    c.process.capabilities = {
+      bounding: ["CAP_KILL", "CAP_CHOWN"],
+      effective: ["CAP_KILL", "CAP_CHOWN"],
+      permitted: ["CAP_KILL", "CAP_CHOWN"],
+      inheritable: ["CAP_KILL"],
+      ambient: ["CAP_KILL", "CAP_CHOWN"],
+    } as never;
+    const o = read(c);
+    expect(o.spec.process.capabilities.ambient).toEqual(["KILL"]);
+    expect(o.warnings).toEqual([
+      "config.json: process.capabilities.ambient: CAP_CHOWN not raised: an ambient capability must be permitted and inheritable too",
+    ]);
+    const step = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "caps");
+    expect(step).toMatchObject({ ambient: 1 << 5, what: "keep 2 capabilities permitted and effective, 1 ambient" });
+  });
+
+  test("hooks: the runtime's four kinds, with args, env and timeouts; the plan waits for them before the root's switch", () => {
+    const c = base();
+    c.hooks = {
+      prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
+      createRuntime: [{ path: "/usr/bin/b" }],
+      poststart: [{ path: "/usr/bin/c" }],
+      poststop: [{ path: "/usr/bin/d" }],
+    };
+    const o = read(c);
+    expect(o.hooks).toEqual({
+      prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
+      createRuntime: [{ path: "/usr/bin/b" }],
+      poststart: [{ path: "/usr/bin/c" }],
+      poststop: [{ path: "/usr/bin/d" }],
+    });
+    const plan = buildPlan(o.spec, { ...host, hooks: true }, { fds: [-1, -1, -1], ctty: false });
+    const wait = plan.findIndex((s) => s.kind === "sync" && s.point === Sync.HOOKS);
+    expect(plan[wait + 1]!.kind).toBe("pivotRoot");
+  });
+
+  test("tmpcopyup where the root has nothing to copy: the tmpfs as it is", () => {
+    const c = base();
+    c.mounts.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["rw", "tmpcopyup", "size=1m"] });
+    c.mounts.push({ destination: "/var/tmp", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] });
+    const o = read(c);
+    expect(o.spec.mounts.slice(-2).map((m) => m.options)).toEqual([["rw", "size=1m"], []]);
+  });
+
+  test("ioPriority, scheduler and personality: steps before the privileges drop", () => {
+    const c = base();
+    Object.assign(c.process, {
+      ioPriority: { class: "IOPRIO_CLASS_BE", priority: 6 },
+      scheduler: { policy: "SCHED_BATCH", nice: 5, flags: ["SCHED_FLAG_RESET_ON_FORK"] },
+    });
+    c.linux.personality = { domain: "LINUX32" };
+    const plan = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false });
+    const io = plan.find((s) => s.kind === "ioprio");
+    expect(io).toMatchObject({ value: (2 << 13) | 6 });
+    const sched = plan.find((s) => s.kind === "sched");
+    const v = new DataView((sched as { attr: Uint8Array }).attr.buffer);
+    expect([v.getUint32(0, true), v.getUint32(4, true), Number(v.getBigUint64(8, true)), v.getInt32(16, true)]).toEqual([48, 3, 1, 5]);
+    expect(plan.find((s) => s.kind === "personality")).toMatchObject({ persona: 8 });
+    const setid = plan.findIndex((s) => s.kind === "setid");
+    for (const kind of ["ioprio", "sched", "personality"]) expect(plan.findIndex((s) => s.kind === kind)).toBeLessThan(setid);
+  });
+
+  test("devices: their nodes; a fileMode with the type's bits, as podman gives it", () => {
+    const c = base();
+    c.linux.devices = [
+      { path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 0o20666, uid: 0, gid: 0 },
+      { path: "/dev/loop9", type: "b", major: 7, minor: 9, fileMode: 0o660 },
+    ];
+    expect(read(c).spec.linux.devices).toEqual([
+      { host: "/dev/fuse", container: "/dev/fuse", mode: 0o20666, major: 10, minor: 229 },
+      { host: "/dev/loop9", container: "/dev/loop9", mode: 0o60660, major: 7, minor: 9 },
+    ]);
+  });
+
+  test("resources beyond mycfs's limits: files by controller, with v1's and v2's names", () => {
+    const c = base();
+    c.linux.resources = {
+      memory: { reservation: 1 << 20, swappiness: 10 },
+      cpu: { mems: "0" },
+      hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+      blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 300 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] },
+      unified: { "memory.high": "max", "cgroup.max.depth": "3" },
+    };
+    expect(read(c).cgroupFiles).toEqual([
+      { controller: "memory", v1: "memory.soft_limit_in_bytes", v2: "memory.low", value: "1048576", field: "linux.resources.memory.reservation" },
+      { controller: "memory", v1: "memory.swappiness", value: "10", field: "linux.resources.memory.swappiness" },
+      { controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: "0", field: "linux.resources.cpu.mems" },
+      {
+        controller: "blkio",
+        v1: "blkio.weight_device",
+        v2: "io.weight",
+        value: "8:0 300",
+        v2Value: "8:0 300",
+        field: "linux.resources.blockIO.weightDevice[0]",
+      },
+      {
+        controller: "blkio",
+        v1: "blkio.throttle.read_bps_device",
+        v2: "io.max",
+        value: "8:0 1048576",
+        v2Value: "8:0 rbps=1048576",
+        field: "linux.resources.blockIO.throttleReadBpsDevice[0]",
+      },
+      { controller: "hugetlb", v1: "hugetlb.2MB.limit_in_bytes", v2: "hugetlb.2MB.max", value: String(4 << 20), field: "linux.resources.hugepageLimits[0]" },
+      { controller: "memory", v2: "memory.high", value: "max", field: "linux.resources.unified.memory.high" },
+      { controller: "cgroup", v2: "cgroup.max.depth", value: "3", field: "linux.resources.unified.cgroup.max.depth" },
+    ]);
+  });
+
+  test("fields the spec does not define are ignored, as it requires", () => {
+    const c = base();
+    (c as Record<string, unknown>).futureField = { x: 1 };
+    (c.process as Record<string, unknown>).somethingNew = true;
+    expect(read(c).spec.process.args).toEqual(["/bin/true"]);
+  });
+
+  const refused: [string, (c: Config) => void, RegExp][] = [
+    ["apparmorProfile", (c) => Object.assign(c.process, { apparmorProfile: "docker-default" }), /^config\.json: process\.apparmorProfile: /],
+    ["selinuxLabel", (c) => Object.assign(c.process, { selinuxLabel: "system_u:system_r:container_t:s0" }), /process\.selinuxLabel/],
+    ["an ioPriority class", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_NONE" } }), /process\.ioPriority\.class: "IOPRIO_CLASS_NONE"/],
+    ["SCHED_ISO", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_ISO" } }), /process\.scheduler\.policy: "SCHED_ISO"/],
+    [
+      "a utilization clamp",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] } }),
+      /process\.scheduler\.flags\[0\]: SCHED_FLAG_UTIL_CLAMP_MIN: not honoured/,
+    ],
+    [
+      "createContainer hooks",
+      (c) => (c.hooks = { createContainer: [{ path: "/bin/true" }] }),
+      /^config\.json: hooks\.createContainer: hooks run in the container's/,
+    ],
+    ["startContainer hooks", (c) => (c.hooks = { startContainer: [{ path: "/bin/true" }] }), /^config\.json: hooks\.startContainer: /],
+    ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
+    ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
+    ["personality flags", (c) => (c.linux.personality = { domain: "LINUX32", flags: ["ADDR_NO_RANDOMIZE"] }), /linux\.personality\.flags/],
+    [
+      "a hugepage size",
+      (c) => (c.linux.resources = { hugepageLimits: [{ pageSize: "2M", limit: 1 }] }),
+      /linux\.resources\.hugepageLimits\[0\]\.pageSize: "2M"/,
+    ],
+    [
+      "a unified path",
+      (c) => (c.linux.resources = { unified: { "../../memory.high": "1" } }),
+      /linux\.resources\.unified\.\.\.\/\.\.\/memory\.high: not a cgroup v2 file's name/,
+    ],
+    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared: mycfs makes the root's mounts private or slaves/],
+    [
+      "idmap option",
+      (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "idmap"] }),
+      /mounts\[7\]\.options\[1\]: idmap/,
+    ],
+    ["recursive ro", (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "rro"] }), /mounts\[7\]\.options\[1\]: rro/],
+    [
+      "tmpcopyup over files",
+      (c) => c.mounts.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] }),
+      /mounts\[7\]\.options\[0\]: tmpcopyup: the root's \/etc is not empty/,
+    ],
+    [
+      "tmpcopyup through a symlink",
+      (c) => c.mounts.push({ destination: "/lnk", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] }),
+      /tmpcopyup: the root's \/lnk is no plain directory/,
+    ],
+    ["mount type", (c) => c.mounts.push({ destination: "/x", type: "nfs", source: "srv:/x" }), /mounts\[7\]\.type: "nfs"/],
+    ["a bind on /proc", (c) => c.mounts.push({ destination: "/proc/sys", type: "bind", source: "/srv", options: ["rbind"] }), /CVE-2019-19921/],
+    [
+      "a missing source",
+      (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/missing", options: ["rbind"] }),
+      /mounts\[7\]\.source: \/missing does not exist/,
+    ],
+    [
+      "pid namespace path",
+      (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "pid", path: "/proc/1/ns/pid" }]),
+      /linux\.namespaces\[1\]\.path: joining a pid namespace/,
+    ],
+    ["time namespace", (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "time" }]), /linux\.namespaces\[1\]\.type: "time" is not honoured/],
+    ["no mount namespace", (c) => (c.linux.namespaces = [{ type: "pid" }]), /linux\.namespaces: mycfs needs a mount namespace/],
+    ["hostname without uts", (c) => (c.linux.namespaces = [{ type: "mount" }]), /^config\.json: hostname: needs a uts namespace/],
+    [
+      "effective apart",
+      (c) => (c.process.capabilities = { bounding: ["CAP_KILL"], effective: [], permitted: ["CAP_KILL"] }),
+      /capabilities\.effective: differs/,
+    ],
+    ["unknown capability", (c) => (c.process.capabilities.bounding = ["CAP_FLY"]), /capabilities\.bounding\[0\]: "CAP_FLY"/],
+    ["a host-wide sysctl", (c) => (c.linux.sysctl = { "vm.swappiness": "10" }), /linux\.sysctl\.vm\.swappiness: not a namespaced parameter/],
+    [
+      "net sysctl on the host's network",
+      (c) => {
+        c.linux.sysctl = { "net.core.somaxconn": "1" };
+        c.linux.namespaces = [{ type: "mount" }, { type: "uts" }];
+      },
+      /needs a network namespace/,
+    ],
+    [
+      "a deny rule later",
+      (c) =>
+        (c.linux.resources = {
+          devices: [
+            { allow: true, type: "c", major: 1, minor: 3 },
+            { allow: false, type: "c", major: 1, minor: 5 },
+          ],
+        }),
+      /linux\.resources\.devices\[1\]: a deny rule/,
+    ],
+    ["a relative cwd", (c) => (c.process.cwd = "tmp"), /process\.cwd: "tmp" is not an absolute path/],
+    ["no args", (c) => (c.process.args = []), /process\.args: missing/],
+    ["version 2", (c) => (c.ociVersion = "2.0.0"), /ociVersion: "2.0.0"/],
+    ["kernel memory", (c) => (c.linux.resources = { memory: { kernel: 1 } }), /linux\.resources\.memory\.kernel/],
+    ["seccomp notify", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY" }), /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY/],
+    ["seccomp listener", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/l.sock" }), /linux\.seccomp\.listenerPath/],
+    ["seccomp flags", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG"] }), /linux\.seccomp\.flags/],
+    ["user namespace path", (c) => (c.linux.namespaces as unknown[]).push({ type: "user", path: "/proc/1/ns/user" }), /joining a user namespace/],
+    ["a device owned by a user", (c) => (c.linux.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, uid: 1000 }]), /linux\.devices\[0\]\.uid/],
+  ];
+  for (const [name, change, message] of refused)
+    test(`refused, naming the field: ${name}`, () => {
+      const c = base();
+      change(c);
+      expect(refusal(c)).toMatch(message);
+    });
+
+  test("not JSON at all", () => {
+    expect(() => readConfig("{", "/b", lookups)).toThrow(/^config\.json: not valid JSON/);
+  });
+});
+
+describe("seccomp in OCI's format", () => {
+  test("becomes a profile the compiler takes", () => {
+    const p = readSeccomp({
+      defaultAction: "SCMP_ACT_ERRNO",
+      defaultErrnoRet: 38,
+      architectures: ["SCMP_ARCH_X86_64"],
+      syscalls: [
+        { names: ["read", "write"], action: "SCMP_ACT_ALLOW" },
+        { names: ["personality"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 8, op: "SCMP_CMP_EQ" }] },
+        { names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 0, value: 2114060288, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }] },
+      ],
+    });
+    expect(p).toEqual({
+      defaultAction: "SCMP_ACT_ERRNO",
+      defaultErrnoRet: 38,
+      architectures: ["SCMP_ARCH_X86_64"],
+      syscalls: [
+        { names: ["read", "write"], action: "SCMP_ACT_ALLOW" },
+        { names: ["personality"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 8n, valueTwo: undefined, op: "SCMP_CMP_EQ" }] },
+        { names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 0, value: 2114060288n, valueTwo: 0n, op: "SCMP_CMP_MASKED_EQ" }] },
+      ],
+    });
+  });
+
+  test("the real compiler takes it", async () => {
+    const { compileProfile } = await import("../src/seccomp/compile");
+    const bpf = compileProfile(readSeccomp({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mount"], action: "SCMP_ACT_ERRNO" }] }), {
+      arch: "x86_64",
+      caps: new Set(),
+    });
+    expect(bpf.byteLength % 8).toBe(0);
+    expect(bpf.byteLength).toBeGreaterThan(8);
+  });
+});
+
+describe("the plan of a config.json", () => {
+  const c = base();
+  Object.assign(c.process, { user: { uid: 0, gid: 0, umask: 0o22 }, oomScoreAdj: -5 });
+  c.linux.sysctl = { "kernel.shmmax": "65536" };
+  const o = read(c);
+  const plan = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false });
+  const whats = plan.map((s) => s.what);
+  const at = (re: RegExp) => whats.findIndex((w) => re.test(w));
+
+  test("its mounts in its order, then the device nodes, no mount of mycfs's own", () => {
+    const mounts = plan.filter((s) => s.kind === "mount" && s.fstype).map((s) => (s.kind === "mount" ? `${s.fstype} ${s.target}` : ""));
+    expect(mounts.slice(0, 6)).toEqual(["proc /proc", "tmpfs /dev", "devpts /dev/pts", "tmpfs /dev/shm", "mqueue /dev/mqueue", "sysfs /sys"]);
+    expect(whats).not.toContain("mount a tmpfs on /tmp");
+    expect(at(/create device \/dev\/null/)).toBeGreaterThan(at(/devpts/));
+    expect(at(/bind \/sys\/fs\/cgroup\/mycfs-oci-x on \/sys\/fs\/cgroup/)).toBeGreaterThan(0);
+  });
+
+  test("the sysctl is written before /proc/sys becomes read-only", () => {
+    expect(at(/kernel parameter kernel\.shmmax/)).toBeGreaterThan(at(/mount a \/proc/));
+    expect(at(/kernel parameter kernel\.shmmax/)).toBeLessThan(at(/make \/proc\/sys read-only/));
+  });
+
+  test("it waits for start after its limits, before the privileges drop", () => {
+    const wait = plan.findIndex((s) => s.kind === "await");
+    expect(plan[wait]).toMatchObject({ kind: "await", fd: 9, keepFds: 2 });
+    expect(wait).toBeGreaterThan(at(/OOM score adjustment to -5/));
+    expect(wait).toBeGreaterThan(at(/umask to 0022/));
+    expect(wait).toBeLessThan(plan.findIndex((s) => s.kind === "setid"));
+    expect(plan.at(-1)!.kind).toBe("exec");
+  });
+
+  test("only the spec's namespaces are unshared", () => {
+    const c2 = base();
+    c2.linux.namespaces = [{ type: "mount" }, { type: "pid" }];
+    c2.hostname = "";
+    const p2 = buildPlan(read(c2).spec, host, { fds: [-1, -1, -1], ctty: false });
+    const unshare = p2.find((s) => s.kind === "unshare");
+    expect(unshare).toMatchObject({ flags: CLONE.NEWNS, what: "enter new mount namespaces" });
+    expect(p2.some((s) => s.kind === "hostname")).toBe(false);
+    expect(p2.some((s) => s.kind === "sync" && s.point === Sync.NETWORK)).toBe(false);
+  });
+});
+
+describe("mount options", () => {
+  test("flags, propagation and data apart", () => {
+    expect(mountOptions(["rbind", "ro", "nosuid", "rslave", "mode=755"])).toEqual({
+      flags: MS.BIND | MS.REC | MS.RDONLY | MS.NOSUID,
+      propagation: [MS.SLAVE | MS.REC],
+      data: "mode=755",
+    });
+    expect(mountOptions(["ro", "rw", "exec", "noexec", "exec"]).flags).toBe(0);
+  });
+
+  test("a bind with nosuid is remounted with it, then its propagation set", () => {
+    const steps = userMounts([{ destination: "/d", type: "bind", source: "/s", options: ["rbind", "nosuid", "ro", "private"] }]);
+    expect(steps.map((s) => (s.kind === "mount" ? s.flags : 0))).toEqual([MS.BIND | MS.REC, MS.BIND | MS.REMOUNT | MS.NOSUID | MS.RDONLY, MS.PRIVATE]);
+  });
+
+  test("a devpts of its own, always", () => {
+    const [devpts] = userMounts([{ destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "mode=0620"] }]);
+    expect(devpts).toMatchObject({ fstype: "devpts", flags: MS.NOSUID, data: "newinstance,mode=0620" });
+  });
+});
+
+describe("runc's names", () => {
+  test("cgroupsPath below the caller's cgroup; systemd's form as its path", () => {
+    expect(cgroupPath(undefined, "abc")).toBe("mycfs-oci-abc");
+    expect(cgroupPath("/libpod_parent/libpod-abc", "abc")).toBe("libpod_parent/libpod-abc");
+    expect(cgroupPath("machine.slice:libpod:abc", "abc")).toBe("machine.slice/libpod-abc.scope");
+    expect(() => cgroupPath("/a/../../b", "abc")).toThrow(/linux\.cgroupsPath/);
+  });
+
+  test("signals by number or name", () => {
+    expect(signalOf("9")).toBe(9);
+    expect(signalOf("SIGKILL")).toBe(9);
+    expect(signalOf("term")).toBe(15);
+    expect(() => signalOf("SIGNOPE")).toThrow(/unknown signal/);
+  });
+
+  test("features names what mycfs honours", () => {
+    const f = features();
+    expect(f.ociVersionMax).toBe("1.1.0");
+    expect(f.linux.namespaces).toContain("user");
+    expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
+    expect(f.mountOptions).toContain("rslave");
+    expect(f.linux.seccomp.actions).not.toContain("SCMP_ACT_NOTIFY");
+  });
+});
+
+describe("which front end a command line is for", () => {
+  test("runc's global options and its own commands; kill, exec and ps when the id is an OCI container's; run with --bundle", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { isOciCommandLine } = await import("../src/cli/oci-select");
+    const root = mkdtempSync("/tmp/mycfs-test-select-");
+    mkdirSync(`${root}/abc`);
+    writeFileSync(`${root}/abc/state.json`, "{}");
+    const before = process.env.MYCFS_OCI_ROOT;
+    process.env.MYCFS_OCI_ROOT = root;
+    try {
+      const oci = (argv: string) => isOciCommandLine(argv.split(" "));
+      expect(oci("--root /x list")).toBe(true);
+      expect(oci("--log=/l --log-format json create --bundle . c")).toBe(true);
+      expect(oci("state abc")).toBe(true);
+      expect(oci("delete --force abc")).toBe(true);
+      expect(oci("kill abc 15")).toBe(true);
+      expect(oci("kill --all abc KILL")).toBe(true);
+      expect(oci("exec --pid-file /p --process /f --detach abc")).toBe(true);
+      expect(oci("ps -f json abc")).toBe(true);
+      expect(oci("run --bundle /b c")).toBe(true);
+      // mycfs's own
+      expect(oci("run busybox true")).toBe(false);
+      expect(oci("run --rootfs /r sh")).toBe(false);
+      expect(oci("kill web")).toBe(false);
+      expect(oci("kill -s KILL web")).toBe(false);
+      expect(oci("exec -it web sh")).toBe(false);
+      expect(oci("ps -a")).toBe(false);
+      expect(oci("rm abc")).toBe(false);
+      expect(oci("--help")).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.MYCFS_OCI_ROOT;
+      else process.env.MYCFS_OCI_ROOT = before;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,502 @@
+// runc's command line on a real bundle: the embedded busybox unpacked as its rootfs, a
+// config.json from `mycfs spec`, and create/start/state/kill/delete/run as an engine
+// calls them. The created container's process outlives `create` (its parent exits), as
+// runc's does.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
+
+let dir: string;
+let root: string;
+
+beforeAll(() => {
+  dir = tempDir("oci");
+  root = join(dir, "state");
+  const rootfs = join(dir, "rootfs");
+  mkdirSync(rootfs);
+  const tar = Bun.spawnSync(["tar", "-xzf", resolve("build/busybox.tar.gz"), "-C", rootfs]);
+  if (tar.exitCode !== 0) throw new Error(`unpacking busybox: ${tar.stderr}`);
+});
+
+afterAll(() => {
+  // every container the tests made is deleted by them; a leftover would fail the suite's checks
+  for (const id of existsSync(root) ? readdirSync(root) : []) Bun.spawnSync([MYCFS, "--root", root, "delete", "--force", id]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Config {
+  process: { args: string[]; terminal: boolean; user: Record<string, unknown>; env: string[]; [k: string]: unknown };
+  root: { path: string; readonly: boolean };
+  mounts: { destination: string; type: string; source: string; options?: string[] }[];
+  linux: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** A bundle in its own directory: `mycfs spec`'s config with the changes given, the shared busybox root. */
+function bundle(name: string, change: (c: Config) => void): string {
+  const b = join(dir, name);
+  mkdirSync(b);
+  const spec = Bun.spawnSync([MYCFS, "spec", "--bundle", b]);
+  if (spec.exitCode !== 0) throw new Error(`mycfs spec: ${spec.stderr}`);
+  const c = JSON.parse(readFileSync(join(b, "config.json"), "utf8")) as Config;
+  c.root.path = join(dir, "rootfs");
+  c.process.terminal = false;
+  change(c);
+  writeFileSync(join(b, "config.json"), JSON.stringify(c));
+  return b;
+}
+
+/** A runc command; its output goes to files, since a container created inherits (and keeps) them. */
+async function oci(args: string[], extraFds: number[] = []) {
+  const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+  const err = `${out}.err`;
+  const p = Bun.spawn([MYCFS, "--root", root, ...args], {
+    stdio: ["ignore", Bun.file(out), Bun.file(err), ...extraFds],
+    env: process.env,
+  });
+  const code = await p.exited;
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
+  return { code, out, stdout: () => read(out), stderr: read(err) };
+}
+
+const state = async (id: string) => JSON.parse((await oci(["state", id])).stdout()) as { status: string; pid: number; id: string; bundle: string };
+
+async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
+  for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(10)) if (await check()) return;
+  throw new Error("timed out");
+}
+
+describe("the lifecycle", () => {
+  test("create waits before the command, start runs it, delete removes everything", async () => {
+    const marks = join(dir, "marks");
+    mkdirSync(marks);
+    const b = bundle("basic", (c) => {
+      c.process.args = ["sh", "-c", "echo ran > /marks/ran; echo out; sleep 1"];
+      c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
+    });
+    const pidFile = join(dir, "basic.pid");
+    const created = await oci(["create", "--bundle", b, "--pid-file", pidFile, "basic"]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const s = await state("basic");
+    expect(s).toMatchObject({ id: "basic", status: "created", bundle: b });
+    expect(readFileSync(pidFile, "utf8")).toBe(String(s.pid));
+    expect(isRunning(s.pid)).toBe(true);
+    // the command has not run: its process waits on the exec fifo
+    await Bun.sleep(100);
+    expect(existsSync(join(marks, "ran"))).toBe(false);
+    const cgroups = mycfsCgroups().filter((c) => c.includes("mycfs-oci-basic"));
+    expect(cgroups.length).toBeGreaterThan(0);
+    const list = await oci(["list"]);
+    expect(list.stdout()).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE/);
+    expect(list.stdout()).toContain(`basic   ${s.pid}   created`);
+
+    expect((await oci(["start", "basic"])).code).toBe(0);
+    await until(() => existsSync(join(marks, "ran")));
+    expect((await state("basic")).status).toBe("running");
+    expect(readFileSync(created.out, "utf8")).toBe("out\n"); // the container's stdout is create's
+    const again = await oci(["start", "basic"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("cannot start an already running container");
+    await until(async () => (await state("basic")).status === "stopped");
+    expect((await state("basic")).pid).toBe(0);
+
+    expect((await oci(["delete", "basic"])).code).toBe(0);
+    expect(existsSync(join(root, "basic"))).toBe(false);
+    expect(mycfsCgroups().filter((c) => c.includes("mycfs-oci-basic"))).toEqual([]);
+    const gone = await oci(["state", "basic"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("container does not exist");
+  });
+
+  test("kill signals the process; delete refuses a running one without --force", async () => {
+    const b = bundle("kill", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", b, "kill"])).code).toBe(0);
+    expect((await oci(["start", "kill"])).code).toBe(0);
+    const { pid } = await state("kill");
+    const refused = await oci(["delete", "kill"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("cannot delete container kill that is not stopped: running");
+    expect((await oci(["kill", "kill", "KILL"])).code).toBe(0);
+    await until(() => !isRunning(pid));
+    expect((await state("kill")).status).toBe("stopped");
+    const late = await oci(["kill", "kill"]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain("container not running");
+    expect((await oci(["delete", "kill"])).code).toBe(0);
+  });
+
+  test("kill --all reaches every process; delete --force ends a running container", async () => {
+    const b = bundle("all", (c) => (c.process.args = ["sh", "-c", "sleep 100 & sleep 100 & wait"]));
+    expect((await oci(["create", "-b", b, "all"])).code).toBe(0);
+    expect((await oci(["start", "all"])).code).toBe(0);
+    const { pid } = await state("all");
+    await until(() => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").length === 2);
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").map(Number);
+    expect((await oci(["kill", "--all", "all", "TERM"])).code).toBe(0);
+    await until(() => kids.every((k) => !isRunning(k)));
+
+    const b2 = bundle("force", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", b2, "force"])).code).toBe(0);
+    expect((await oci(["start", "force"])).code).toBe(0);
+    const forced = await state("force");
+    expect((await oci(["delete", "--force", "force"])).code).toBe(0);
+    expect(isRunning(forced.pid)).toBe(false);
+    expect(existsSync(join(root, "force"))).toBe(false);
+    await until(async () => (await state("all")).status === "stopped");
+    expect((await oci(["delete", "all"])).code).toBe(0);
+  });
+
+  test("a created container is deleted without --force, its process ended", async () => {
+    const b = bundle("created", (c) => (c.process.args = ["true"]));
+    expect((await oci(["create", "--bundle", b, "created"])).code).toBe(0);
+    const { pid } = await state("created");
+    expect((await oci(["delete", "created"])).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  test("run: in the foreground, the command's exit code, nothing left after", async () => {
+    const b = bundle("run", (c) => (c.process.args = ["sh", "-c", "echo hi; exit 3"]));
+    const r = await oci(["run", "--bundle", b, "run"]);
+    expect(r.stdout()).toBe("hi\n");
+    expect(r.code).toBe(3);
+    expect(existsSync(join(root, "run"))).toBe(false);
+  });
+
+  test("run with mycfs spec's terminal: mycfs relays it, as runc run does", async () => {
+    const b = bundle("tty", (c) => {
+      c.process.terminal = true;
+      c.process.args = ["sh"];
+    });
+    const t = terminal(`${MYCFS} --root ${root} run --bundle ${b} tty`);
+    t.type("tty; echo $((6 * 7))\n");
+    await t.waitFor("/dev/pts/0");
+    await t.waitFor("42");
+    t.type("exit 3\n");
+    expect(await t.close()).toBe(3);
+    expect(existsSync(join(root, "tty"))).toBe(false);
+  });
+
+  test("an id taken, or badly formed, is refused", async () => {
+    const b = bundle("dup", (c) => (c.process.args = ["true"]));
+    expect((await oci(["create", "--bundle", b, "dup"])).code).toBe(0);
+    const dup = await oci(["create", "--bundle", b, "dup"]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("container with id exists: dup");
+    expect((await oci(["delete", "dup"])).code).toBe(0);
+    const bad = await oci(["create", "--bundle", b, "a/b"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("invalid container id format: a/b");
+  });
+});
+
+describe("pause, resume, ps, update, exec", () => {
+  test("pause freezes every process, resume lets them go on; ps lists them", async () => {
+    const b = bundle("freeze", (c) => (c.process.args = ["sh", "-c", "sleep 100 & sleep 100"]));
+    expect((await oci(["create", "--bundle", b, "freeze"])).code).toBe(0);
+    expect((await oci(["start", "freeze"])).code).toBe(0);
+    const { pid } = await state("freeze");
+    await until(async () => JSON.parse((await oci(["ps", "--format", "json", "freeze"])).stdout()).length === 2);
+    const pids = JSON.parse((await oci(["ps", "--format", "json", "freeze"])).stdout()) as number[];
+    expect(pids).toContain(pid);
+    const table = (await oci(["ps", "freeze"])).stdout().trim().split("\n");
+    expect(table[0]).toMatch(/^UID\s+PID/);
+    expect(
+      table
+        .slice(1)
+        .map((l) => Number(l.split(/\s+/)[1]))
+        .sort(),
+    ).toEqual([...pids].sort());
+    expect((await oci(["pause", "freeze"])).code).toBe(0);
+    expect((await state("freeze")).status).toBe("paused");
+    const again = await oci(["pause", "freeze"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("container not running");
+    expect((await oci(["resume", "freeze"])).code).toBe(0);
+    expect((await state("freeze")).status).toBe("running");
+    // a paused container is deleted too: thawed, then killed
+    expect((await oci(["pause", "freeze"])).code).toBe(0);
+    expect((await oci(["delete", "--force", "freeze"])).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  test("update writes new limits to the container's cgroup", async () => {
+    const b = bundle("update", (c) => {
+      c.process.args = ["sleep", "100"];
+      // the disk under the test's directory, throttled
+      const dev = statSync(dir).dev;
+      const [major, minor] = [Math.floor(dev / 256) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
+      c.linux.resources = {
+        ...(c.linux.resources as object),
+        hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+        blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1048576 }] },
+      };
+    });
+    expect((await oci(["create", "--bundle", b, "update"])).code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(root, "update", "state.json"), "utf8")) as { cgroupDirs: string[] };
+    const limit = (file: string) => saved.cgroupDirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
+    // config.json's hugepage limit, in whichever hierarchy holds hugetlb here
+    expect([limit("hugetlb.2MB.limit_in_bytes"), limit("hugetlb.2MB.max")]).toContain(String(4 << 20));
+    expect(limit("blkio.throttle.read_bps_device") ?? limit("io.max")).toMatch(/^\d+:\d+ (rbps=)?1048576/);
+    expect((await oci(["update", "--memory", "32m", "--pids-limit", "50", "update"])).code).toBe(0);
+    expect(limit("pids.max")).toBe("50");
+    expect([limit("memory.limit_in_bytes"), limit("memory.max")]).toContain("33554432");
+    const res = join(dir, "resources.json");
+    writeFileSync(res, JSON.stringify({ pids: { limit: 60 } }));
+    expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
+    expect(limit("pids.max")).toBe("60");
+    // beyond mycfs's limits: a reservation and swappiness (cgroup v1's names here, or v2's)
+    writeFileSync(res, JSON.stringify({ memory: { reservation: 16 << 20 } }));
+    expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
+    expect([limit("memory.soft_limit_in_bytes"), limit("memory.low")]).toContain(String(16 << 20));
+    const bad = await oci(["update", "--cpu-rt-runtime", "5", "update"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("update: cpu.realtimeRuntime: not honoured");
+    expect((await oci(["delete", "update"])).code).toBe(0);
+  });
+
+  test("exec: a command, a process file, and -d with its pid file", async () => {
+    const b = bundle("exec", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.process.env.push("FROM_CONFIG=yes");
+    });
+    expect((await oci(["create", "--bundle", b, "exec"])).code).toBe(0);
+    expect((await oci(["start", "exec"])).code).toBe(0);
+    const plain = await oci(["exec", "exec", "sh", "-c", "echo $FROM_CONFIG; hostname; exit 5"]);
+    expect(plain.stdout()).toBe("yes\nmycfs\n");
+    expect(plain.code).toBe(5);
+    const proc = join(dir, "process.json");
+    const caps = ["CAP_KILL"];
+    writeFileSync(
+      proc,
+      JSON.stringify({
+        args: ["sh", "-c", "id -u; pwd; grep CapEff /proc/self/status"],
+        cwd: "/tmp",
+        user: { uid: 1000, gid: 1000 },
+        env: ["PATH=/bin"],
+        capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps },
+      }),
+    );
+    const file = await oci(["exec", "--process", proc, "exec"]);
+    expect(file.stderr).toBe("");
+    // its capability sets as given, for a user other than root too (ambient: kept across the exec)
+    expect(file.stdout()).toBe("1000\n/tmp\nCapEff:\t0000000000000020\n");
+    const pidFile = join(dir, "exec.pid");
+    const detached = await oci(["exec", "-d", "--pid-file", pidFile, "exec", "sleep", "100"]);
+    expect(detached.code).toBe(0);
+    const execPid = Number(readFileSync(pidFile, "utf8"));
+    expect(isRunning(execPid)).toBe(true); // it outlived mycfs
+    expect((await oci(["delete", "--force", "exec"])).code).toBe(0);
+    await until(() => !isRunning(execPid));
+  });
+});
+
+describe("hooks", () => {
+  test("prestart and createRuntime before the root's switch, poststart after start, poststop after delete: the state on stdin", async () => {
+    const log = join(dir, "hooks.log");
+    const hook = (name: string, extra = "") => ({
+      path: "/bin/sh",
+      args: ["sh", "-c", `read -r state; echo "${name} $state${extra}" >> ${log}`],
+      env: [`HOOK=${name}`],
+      timeout: 5,
+    });
+    const b = bundle("hooks", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.annotations = { "org.example": "yes" };
+      c.hooks = {
+        prestart: [hook("prestart", " $HOOK")],
+        createRuntime: [hook("createRuntime", ' $(ls /proc/$(echo "$state" | sed \'s/.*"pid":\\([0-9]*\\).*/\\1/\')/root/dev/null)')],
+        poststart: [hook("poststart")],
+        poststop: [hook("poststop")],
+      };
+    });
+    expect((await oci(["create", "--bundle", b, "hooks"])).code).toBe(0);
+    const { pid } = await state("hooks");
+    const lines = () => readFileSync(log, "utf8").trim().split("\n");
+    expect(lines()).toHaveLength(2);
+    const [pre, create] = lines();
+    expect(JSON.parse(pre!.slice("prestart ".length, pre!.lastIndexOf("}") + 1))).toEqual({
+      ociVersion: "1.1.0",
+      id: "hooks",
+      status: "creating",
+      pid,
+      bundle: b,
+      annotations: { "org.example": "yes" },
+    });
+    expect(pre).toEndWith("} prestart"); // its env
+    // the container's /dev is mounted by then: the child waits before its root's switch
+    expect(create).toEndWith(`/proc/${pid}/root/dev/null`);
+    expect((await oci(["start", "hooks"])).code).toBe(0);
+    expect(lines()[2]).toStartWith('poststart {"ociVersion":"1.1.0","id":"hooks","status":"running"');
+    expect((await oci(["delete", "--force", "hooks"])).code).toBe(0);
+    expect(lines()[3]).toStartWith('poststop {"ociVersion":"1.1.0","id":"hooks","status":"stopped","pid":0');
+  });
+
+  test("a createRuntime hook that fails, or outlives its timeout, fails the create; nothing is left", async () => {
+    for (const [name, h, why] of [
+      ["hookfail", { path: "/bin/sh", args: ["sh", "-c", "echo no >&2; exit 3"] }, "exited with 3: no"],
+      ["hookslow", { path: "/bin/sleep", args: ["sleep", "10"], timeout: 1 }, "timed out after 1s"],
+    ] as const) {
+      const b = bundle(name, (c) => (c.hooks = { createRuntime: [h] }));
+      const r = await oci(["create", "--bundle", b, name]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`hooks.createRuntime[0] ${h.path} ${why}`);
+      expect(existsSync(join(root, name))).toBe(false);
+      expect(mycfsCgroups().filter((c) => c.includes(`mycfs-oci-${name}`))).toEqual([]);
+    }
+  });
+});
+
+describe("config.json's fields in the container", () => {
+  test("user, umask, hostname, sysctl, rlimits, read-only root, masks, capabilities", async () => {
+    const b = bundle("fields", (c) => {
+      c.process.args = [
+        "sh",
+        "-c",
+        [
+          "id -u; id -g; id -G",
+          "umask",
+          "hostname",
+          "cat /proc/sys/kernel/shmmax",
+          "ulimit -n",
+          "touch /x 2>/dev/null && echo writable || echo read-only",
+          "cat /proc/timer_list | wc -c",
+          "grep CapBnd /proc/self/status",
+          "cat /proc/self/oom_score_adj",
+        ].join("; "),
+      ];
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [1000, 20], umask: 0o27 };
+      c.process.capabilities = { bounding: ["CAP_KILL"], effective: [], permitted: [], inheritable: [] };
+      c.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 321, hard: 321 }];
+      c.process.oomScoreAdj = 500;
+      c.hostname = "ocibox";
+      c.linux.sysctl = { "kernel.shmmax": "123456" };
+    });
+    const r = await oci(["run", "--bundle", b, "fields"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout().split("\n")).toEqual([
+      "1000",
+      "1000",
+      "1000 20",
+      "0027",
+      "ocibox",
+      "123456",
+      "321",
+      "read-only",
+      "0",
+      "CapBnd:\t0000000000000020",
+      "500",
+      "",
+    ]);
+  });
+
+  test("a user other than root: its permitted and ambient capabilities survive the uid's change and the exec", async () => {
+    const b = bundle("ambient", (c) => {
+      c.process.args = ["sh", "-c", "grep -E 'Cap(Eff|Amb)' /proc/self/status"];
+      c.process.user = { uid: 1000, gid: 1000 };
+      const caps = ["CAP_NET_BIND_SERVICE"];
+      c.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps };
+      c.process.noNewPrivileges = false;
+    });
+    const r = await oci(["run", "--bundle", b, "ambient"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout()).toBe("CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n");
+  });
+
+  test("seccomp in OCI's format: the filter is installed, a rule's errno and argument conditions hold", async () => {
+    const b = bundle("seccomp", (c) => {
+      c.process.args = [
+        "sh",
+        "-c",
+        "grep Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; echo mkdir=$?; kill -0 1 2>&1; echo kill0=$?; kill -CONT 1; echo cont=$?",
+      ];
+      c.root.readonly = false;
+      c.linux.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+        syscalls: [
+          { names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13 },
+          // kill(pid, 0) only: the second argument compared
+          { names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 1, value: 0, op: "SCMP_CMP_EQ" }] },
+        ],
+      };
+    });
+    const r = await oci(["run", "--bundle", b, "seccomp"]);
+    expect(r.stderr).toBe("");
+    const out = r.stdout();
+    expect(out).toStartWith("Seccomp:\t2\n");
+    expect(out).toContain("Permission denied");
+    expect(out).toContain("mkdir=1\n");
+    expect(out).toContain("Operation not permitted");
+    expect(out).toContain("kill0=1\n");
+    expect(out).toEndWith("cont=0\n");
+  });
+
+  test("scheduler, ioPriority and personality, seen from inside", async () => {
+    const b = bundle("sched", (c) => {
+      // /proc/self/stat: 19th field the nice value, 41st the policy
+      c.process.args = ["sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; uname -m"];
+      Object.assign(c.process, { scheduler: { policy: "SCHED_BATCH", nice: 7 }, ioPriority: { class: "IOPRIO_CLASS_IDLE", priority: 0 } });
+      c.linux.personality = { domain: "LINUX32" };
+    });
+    const r = await oci(["run", "--bundle", b, "sched"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout()).toBe(`7 3\n${process.arch === "x64" ? "i686" : "armv8l"}\n`);
+  });
+
+  test("rootfsPropagation rslave: a host's mount reaches the container; private by default; a shared root pivots", async () => {
+    // the host's / is private here: the test's own mount namespace makes its mounts
+    // shared (slaves of the host's, so nothing reaches the host), as systemd's hosts have them
+    const vol = join(dir, "prop-vol");
+    mkdirSync(join(vol, "sub"), { recursive: true });
+    const seen = async (name: string, rslave: boolean) => {
+      for (const f of ["go", "ready"]) rmSync(join(vol, f), { force: true });
+      const b = bundle(name, (c) => {
+        // /v is bound first, and only then the host mounts on it (a bind would copy it)
+        c.process.args = ["sh", "-c", "touch /v/ready; while [ ! -e /v/go ]; do sleep 0.02; done; grep -c ' /v/sub ' /proc/self/mountinfo"];
+        c.root.readonly = false;
+        c.mounts.push({ destination: "/v", type: "bind", source: vol, options: ["rbind", ...(rslave ? ["rslave"] : [])] });
+        if (rslave) c.linux.rootfsPropagation = "rslave";
+      });
+      const script =
+        `mount --make-rshared / && { ${MYCFS} --root ${root} run --bundle ${b} ${name} & } && ` +
+        `while [ ! -e ${vol}/ready ]; do sleep 0.02; done; mount -t tmpfs mycfs-test-prop ${vol}/sub && touch ${vol}/go && wait $! ; r=$?; umount ${vol}/sub; exit $r`;
+      const p = Bun.spawn(["unshare", "-m", "--propagation", "slave", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect(err).toBe("");
+      expect(code).toBe(rslave ? 0 : 1); // grep -c's status: 1 when it counts none
+      return out.trim();
+    };
+    expect(await seen("prop-slave", true)).toBe("1");
+    expect(await seen("prop-private", false)).toBe("0");
+  });
+
+  test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
+    const b = bundle("refused", (c) => (c.process.apparmorProfile = "docker-default"));
+    const log = join(dir, "refused.log");
+    const r = await oci(["--log", log, "--log-format", "json", "create", "--bundle", b, "refused"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("config.json: process.apparmorProfile:");
+    expect(existsSync(join(root, "refused"))).toBe(false);
+    const line = JSON.parse(readFileSync(log, "utf8").trim());
+    expect(line).toMatchObject({ level: "error" });
+    expect(line.msg).toContain("process.apparmorProfile");
+  });
+
+  test("--preserve-fds: the engine's extra fds reach the command", async () => {
+    const b = bundle("fds", (c) => (c.process.args = ["sh", "-c", "cat <&3; ls /proc/self/fd | wc -l"]));
+    const file = join(dir, "fd3");
+    writeFileSync(file, "through fd 3\n");
+    const fd = (await import("node:fs")).openSync(file, "r");
+    try {
+      const r = await oci(["run", "--preserve-fds", "1", "--bundle", b, "fds"], [fd]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout()).toBe("through fd 3\n5\n"); // 0-3, and ls's own directory fd
+    } finally {
+      (await import("node:fs")).closeSync(fd);
+    }
+  });
+});
