@@ -33,7 +33,13 @@ const commands: Record<string, () => Promise<CommandDef>> = {
 };
 
 const root = defineCommand({
-  meta: { name: "mycfs", version: pkg.version, description: "containers from scratch, in one file" },
+  meta: {
+    name: "mycfs",
+    version: pkg.version,
+    // runc's commands are parsed by cli/oci.ts, not citty: named here so that help shows them
+    description:
+      "containers from scratch, in one file. As an OCI runtime (podman, containerd) it takes runc's command line: create, start, run --bundle, state, kill, delete, exec, ps, pause, resume, update, list, spec, features",
+  },
   subCommands: commands,
 });
 
