@@ -7,7 +7,7 @@ import { $ } from "bun";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { busyboxBundle, inPrivateMountNamespace, MYCFS, need, privateState, table, time } from "./lib";
+import { benchCgroup, busyboxBundle, inPrivateMountNamespace, MYCFS, need, privateState, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -15,7 +15,7 @@ await need({ runc: "runc", nsenter: "util-linux", hyperfine: "hyperfine" });
 
 if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-exec-"));
-  const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
+  const cgroupParent = await benchCgroup();
   privateState(dir); // mycfs's container records, away from /run/mycfs (busyboxBundle's run too)
   const state = process.env.MYCFS_STATE!;
   const ociState = join(dir, "oci-state");

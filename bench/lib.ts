@@ -42,6 +42,13 @@ export async function inPrivateMountNamespace(): Promise<boolean> {
   return false;
 }
 
+/** A cgroup directory for the benchmark below this process's own in the cgroup2 tree
+ * (inPrivateMountNamespace mounts it on /sys/fs/cgroup), never elsewhere in the host's. */
+export async function benchCgroup(): Promise<string> {
+  const own = (await Bun.file("/proc/self/cgroup").text()).match(/^0::(.*)$/m)?.[1] ?? "/";
+  return `/sys/fs/cgroup${own === "/" ? "" : own}/mycfs-bench-${process.pid}`;
+}
+
 /** Times each command with hyperfine (no shell, warm-up runs first), the commands
  * interleaved; ms per run. */
 export async function time(commands: Record<string, string[]>, runs: number): Promise<Map<string, number[]>> {

@@ -7,7 +7,7 @@ import { $ } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { busyboxBundle, inPrivateMountNamespace, MYCFS, need, privateState, table, time } from "./lib";
+import { benchCgroup, busyboxBundle, inPrivateMountNamespace, MYCFS, need, privateState, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -22,7 +22,7 @@ const cycle = (runtime: string[], state: string, bundle: string, id: string) => 
 if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
   privateState(dir);
-  const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
+  const cgroupParent = await benchCgroup();
   try {
     await busyboxBundle(dir, (spec) => {
       spec.linux.cgroupsPath = `${cgroupParent.replace("/sys/fs/cgroup", "")}/c`;

@@ -6,7 +6,7 @@ import { $ } from "bun";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { busyboxBundle, inPrivateMountNamespace, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
+import { benchCgroup, busyboxBundle, inPrivateMountNamespace, MYCFS, mycfsRun, need, privateState, table, time } from "./lib";
 
 const rounds = Number(process.argv[2] ?? 50);
 if (!existsSync(MYCFS)) throw new Error("dist/mycfs is missing: run `npm run build` first");
@@ -15,7 +15,7 @@ await need({ runc: "runc", crun: "crun", bwrap: "bubblewrap", unshare: "util-lin
 if (await inPrivateMountNamespace()) {
   const dir = mkdtempSync(join(tmpdir(), "mycfs-bench-"));
   privateState(dir);
-  const cgroupParent = `/sys/fs/cgroup/mycfs-bench-${process.pid}`;
+  const cgroupParent = await benchCgroup();
   try {
     const rootfs = await busyboxBundle(dir, (spec) => {
       spec.linux.cgroupsPath = `${cgroupParent.replace("/sys/fs/cgroup", "")}/runc`;
