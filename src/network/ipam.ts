@@ -9,7 +9,7 @@ import { close, lock, readFile, replaceFile } from "../native/lib";
 import { MycfsError } from "../errors";
 import { bootId, isAlive, processRef, type ProcessRef } from "../state/record";
 import { type Port, portKey, portString } from "./ports";
-import { hostAddresses, type Subnet } from "./subnet";
+import { firstFree, type Subnet } from "./subnet";
 
 export interface Lease {
   id: string;
@@ -61,14 +61,7 @@ export function allocate(stateRoot: string, subnet: Subnet, id: string, ports: P
     const holder = taken.get(portKey(p));
     if (holder) throw new MycfsError(`-p ${portString(p)}: container ${holder.id.slice(0, 12)} publishes that host port already: choose another`);
   }
-  const used = new Set(kept.map((l) => l.ip));
-  let ip: string | undefined;
-  for (const a of hostAddresses(subnet)) {
-    if (!used.has(a)) {
-      ip = a;
-      break;
-    }
-  }
+  const ip = firstFree(subnet, new Set(kept.map((l) => l.ip)));
   if (!ip) throw new MycfsError(`the bridge network ${subnet.cidr} has no address left: remove containers, or give a larger MYCFS_SUBNET`);
   const lease: Lease = { id, ip, ports, owner: processRef(process.pid), boot: bootId() };
   writeLeases(stateRoot, [...kept, lease]);

@@ -36,8 +36,13 @@ export function parseSubnet(cidr: string, what = "MYCFS_SUBNET"): Subnet {
 
 export const configuredSubnet = (): Subnet => parseSubnet(process.env.MYCFS_SUBNET || DEFAULT_SUBNET);
 
-/** The addresses containers get: after the gateway, before the broadcast address. */
-export function* hostAddresses(s: Subnet): Generator<string> {
-  const size = 2 ** (32 - s.prefix);
-  for (let i = 2; i < size - 1; i++) yield ipString(s.base + i);
+/** The first address a container may get that `taken` has not: after the gateway, before
+ * the broadcast address; null if none is left. */
+export function firstFree(s: Subnet, taken: ReadonlySet<string>): string | null {
+  const end = s.base + 2 ** (32 - s.prefix) - 1;
+  for (let n = s.base + 2; n < end; n++) {
+    const ip = ipString(n);
+    if (!taken.has(ip)) return ip;
+  }
+  return null;
 }

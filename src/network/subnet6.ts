@@ -10,45 +10,63 @@ import { ipNumber, type Subnet } from "./subnet";
 export const DEFAULT_SUBNET6 = "fd87:6d79:6366::/64";
 
 export interface Subnet6 {
-  base: bigint;
+  /** The network's address as eight 16-bit groups, and its prefix length. */
+  base: number[];
   prefix: number;
   cidr: string;
   gateway: string;
 }
 
-/** An IPv6 address as a number, or null if it is not one. */
-export function ip6Number(ip: string): bigint | null {
-  if (!/^[0-9a-fA-F:]+$/.test(ip) || !URL.canParse(`http://[${ip}]/`)) return null;
-  const [head = "", tail] = ip.split("::");
-  const groups = (s: string) => (s ? s.split(":") : []);
-  const missing = 8 - groups(head).length - groups(tail ?? "").length;
-  const all = [...groups(head), ...(tail === undefined ? [] : Array(missing).fill("0")), ...groups(tail ?? "")];
-  return all.reduce((n, g) => (n << 16n) | BigInt(`0x${g}`), 0n);
+const GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+/** An IPv6 address as eight 16-bit groups, or null if it is not one (eight groups of up to
+ * four hex digits, or fewer around one "::"; no embedded IPv4: a subnet's address has
+ * none). Numbers, not a BigInt: a start on the bridge computes one, and JavaScriptCore's
+ * first BigInt operations cost half a millisecond. */
+export function ip6Groups(ip: string): number[] | null {
+  const halves = ip.split("::");
+  if (halves.length > 2) return null;
+  const groups = halves.map((h) => (h ? h.split(":") : []));
+  const given = groups.flat();
+  if (!given.every((g) => GROUP.test(g)) || (halves.length === 1 ? given.length !== 8 : given.length > 7)) return null;
+  const all = halves.length === 1 ? given : [...groups[0]!, ...Array(8 - given.length).fill("0"), ...groups[1]!];
+  return all.map((g) => Number.parseInt(g, 16));
 }
 
-/** The address's canonical text (RFC 5952, as the kernel and `ip` print it). */
-export function ip6String(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
-  return new URL(`http://[${groups.join(":")}]/`).hostname.slice(1, -1);
+/** The address's canonical text (RFC 5952, as the kernel and `ip` print it): lower case,
+ * no leading zeros, the longest run of two or more zero groups (the first of equals) as "::". */
+export function ip6String(groups: number[]): string {
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  return best.at < 0 ? hex(groups) : `${hex(groups.slice(0, best.at))}::${hex(groups.slice(best.at + best.len))}`;
 }
 
 /** The address's 16 bytes, for netlink. */
-export const ip6Bytes = (ip: string): Uint8Array => {
-  const n = ip6Number(ip)!;
-  return new Uint8Array(Array.from({ length: 16 }, (_, i) => Number((n >> BigInt(120 - 8 * i)) & 0xffn)));
-};
+export const ip6Bytes = (ip: string): Uint8Array => new Uint8Array(ip6Groups(ip)!.flatMap((g) => [g >> 8, g & 0xff]));
+
+/** The bits of group i (0-7) past a prefix of `prefix` bits. */
+const hostBits = (i: number, prefix: number) => (prefix >= 16 * (i + 1) ? 0 : prefix <= 16 * i ? 0xffff : 0xffff >> (prefix - 16 * i));
 
 /** `v4`: the IPv4 subnet, whose every host number must have an IPv6 address here. */
 export function parseSubnet6(cidr: string, v4: Subnet, what = "MYCFS_SUBNET6"): Subnet6 {
   const [ip = "", len = ""] = cidr.split("/");
-  const base = ip6Number(ip);
+  const base = ip6Groups(ip);
   const prefix = Number(len);
   const fix = `expected an IPv6 network as ADDRESS/PREFIX with a prefix of 64 to ${128 - (32 - v4.prefix)} (as many addresses as the IPv4 subnet ${v4.cidr}, at least), e.g. ${DEFAULT_SUBNET6}, or none`;
   if (base === null || !/^\d+$/.test(len) || prefix < 64 || 128 - prefix < 32 - v4.prefix) throw new MycfsError(`${what}=${cidr}: ${fix}`);
-  const host = (1n << BigInt(128 - prefix)) - 1n;
-  if ((base & host) !== 0n) throw new MycfsError(`${what}=${cidr}: ${ip} is not the network's first address (${ip6String(base & ~host)}/${prefix})`);
-  return { base, prefix, cidr, gateway: ip6String(base + 1n) };
+  if (base.some((g, i) => (g & hostBits(i, prefix)) !== 0))
+    throw new MycfsError(`${what}=${cidr}: ${ip} is not the network's first address (${ip6String(base.map((g, i) => g & ~hostBits(i, prefix)))}/${prefix})`);
+  return { base, prefix, cidr, gateway: withHost(base, 1) };
 }
+
+/** The address with host number n (below 2^32, within the prefix's host bits) in the network at `base`. */
+const withHost = (base: number[], n: number): string => ip6String([...base.slice(0, 6), base[6]! | (n >>> 16), base[7]! | (n & 0xffff)]);
 
 /** Whether this network namespace has IPv6 (a kernel without it, or ipv6.disable=1, has no
  * such file; disable_ipv6=1 turns it off for every link). */
@@ -63,4 +81,4 @@ export function configuredSubnet6(v4: Subnet): Subnet6 | null {
 }
 
 /** The IPv6 address with the host number that `ip` has in `v4`. */
-export const address6 = (s: Subnet6, v4: Subnet, ip: string): string => ip6String(s.base + BigInt(ipNumber(ip)! - v4.base));
+export const address6 = (s: Subnet6, v4: Subnet, ip: string): string => withHost(s.base, ipNumber(ip)! - v4.base);

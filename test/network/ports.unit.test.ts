@@ -1,8 +1,8 @@
 // -p's and -P's values, and the bridge network's subnet, as mycfs reads them.
 import { describe, expect, test } from "bun:test";
 import { exposedPorts, parsePublish } from "../../src/network/ports";
-import { hostAddresses, parseSubnet } from "../../src/network/subnet";
-import { address6, DEFAULT_SUBNET6, ip6Bytes, ip6Number, ip6String, parseSubnet6 } from "../../src/network/subnet6";
+import { firstFree, parseSubnet } from "../../src/network/subnet";
+import { address6, DEFAULT_SUBNET6, ip6Bytes, ip6Groups, ip6String, parseSubnet6 } from "../../src/network/subnet6";
 import { checkNetworkUserns, networkText, parseNetwork } from "../../src/network/mode";
 
 describe("-p", () => {
@@ -38,7 +38,12 @@ describe("the subnet", () => {
   test("the gateway is its first address; containers get the rest but the broadcast", () => {
     const s = parseSubnet("10.87.0.0/16");
     expect(s).toMatchObject({ prefix: 16, gateway: "10.87.0.1" });
-    expect([...hostAddresses(parseSubnet("192.168.5.0/29"))]).toEqual(["192.168.5.2", "192.168.5.3", "192.168.5.4", "192.168.5.5", "192.168.5.6"]);
+    const small = parseSubnet("192.168.5.0/29");
+    expect(firstFree(small, new Set())).toBe("192.168.5.2");
+    expect(firstFree(small, new Set(["192.168.5.2", "192.168.5.4"]))).toBe("192.168.5.3");
+    expect(firstFree(small, new Set(["192.168.5.2", "192.168.5.3", "192.168.5.4", "192.168.5.5"]))).toBe("192.168.5.6");
+    // .7 is the broadcast address
+    expect(firstFree(small, new Set(["192.168.5.2", "192.168.5.3", "192.168.5.4", "192.168.5.5", "192.168.5.6"]))).toBeNull();
   });
 
   test("a malformed subnet is refused, naming the variable and the fix", () => {
@@ -53,9 +58,18 @@ describe("the subnet", () => {
     expect(s).toMatchObject({ prefix: 64, gateway: "fd87:6d79:6366::1" });
     expect(address6(s, v4, "10.87.0.2")).toBe("fd87:6d79:6366::2");
     expect(address6(s, v4, "10.87.1.10")).toBe("fd87:6d79:6366::10a");
-    expect(ip6String(ip6Number("fd00:0:0:0:1:0:0:1")!)).toBe("fd00::1:0:0:1");
-    expect(ip6Number("::1")).toBe(1n);
-    expect(ip6Number("10.0.0.1")).toBeNull();
+    // RFC 5952's text, as the kernel prints it
+    for (const [given, text] of [
+      ["fd00:0:0:0:1:0:0:1", "fd00::1:0:0:1"],
+      ["1:0:0:2:0:0:0:3", "1:0:0:2::3"],
+      ["0:0:1:0:0:0:0:0", "0:0:1::"],
+      ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+      ["::", "::"],
+      ["FD87::0001", "fd87::1"],
+    ])
+      expect(ip6String(ip6Groups(given!)!)).toBe(text!);
+    expect(ip6Groups("::1")).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    for (const bad of ["10.0.0.1", "1:::2", "1::2::3", "12345::", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8"]) expect(ip6Groups(bad)).toBeNull();
     expect([...ip6Bytes("fd87::2")]).toEqual([0xfd, 0x87, ...Array(13).fill(0), 2]);
   });
 
