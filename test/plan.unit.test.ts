@@ -1,7 +1,7 @@
 // The plan is data: its order and contents are tested without root, and its encoding is
 // checked by decoding it with the C side itself (through bun:ffi).
 import { describe, expect, test } from "bun:test";
-import { buildPlan, type HostFacts } from "../src/container/plan";
+import { buildPlan, clonesNetwork, type HostFacts } from "../src/container/plan";
 import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping } from "../src/spec/spec";
 import { specFromFlags } from "../src/spec/from-flags";
 import { decodePlan } from "../src/native/lib";
@@ -94,7 +94,7 @@ describe("buildPlan", () => {
     expect(at(userns)).toBeLessThan(kinds(userns).indexOf("setid"));
   });
 
-  test("the bridge network: the clone makes the network namespace; the child waits for eth0 after its mounts", () => {
+  test("the bridge network: the namespace made before mycfs gives it eth0; the child waits for eth0 after its mounts", () => {
     const at = (p: Step[]) => p.findIndex((s) => isStep(s, "sync") && s.point === Sync.NETWORK);
     const newnet = (p: Step[]) => (p.find((s) => isStep(s, "unshare")) as StepOf<"unshare">).flags & CLONE.NEWNET;
     const none = buildPlan(spec(), host(), io);
@@ -105,6 +105,12 @@ describe("buildPlan", () => {
     expect(newnet(bridged)).toBe(0);
     expect(kinds(bridged)).toContain("loopback");
     expect(kinds(bridged).slice(at(bridged) - 2, at(bridged) + 2)).toEqual(["pivotRoot", "chdir", "sync", "stdio"]);
+    expect(clonesNetwork({ attach: "bridge" })).toBe(true);
+    // after Sync.PREPARED the child has made it itself, in parallel with mycfs's work
+    const prepared = buildPlan(spec(), host({ attach: "bridge", prepared: "rootfs" }), io);
+    expect(newnet(prepared)).toBe(CLONE.NEWNET);
+    expect(clonesNetwork({ attach: "bridge", prepared: "rootfs" })).toBe(false);
+    expect(kinds(prepared).indexOf("unshare")).toBeLessThan(prepared.findIndex((s) => isStep(s, "sync") && s.point === Sync.PREPARED));
     expect(clonedNamespaces(false, true) & CLONE.NEWNET).toBe(CLONE.NEWNET);
     expect(clonedNamespaces(false, false) & CLONE.NEWNET).toBe(0);
   });

@@ -84,15 +84,21 @@ export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] 
 /** HOME from the user's home directory where the environment sets none, as runc does. */
 export const withHome = (env: string[], home: string): string[] => (env.some((e) => e.startsWith("HOME=")) ? env : [...env, `HOME=${home}`]);
 
-/** The network namespace's steps: a new one with lo up (on the bridge, made by the clone,
- * as mycfs gives it eth0 meanwhile), the one mycfs opened joined (its own lo is up or not
+/** Whether the clone makes the network namespace (the child unshares it otherwise): on the
+ * bridge, mycfs gives it eth0 once the sync points before Sync.NETWORK are answered; after
+ * Sync.PREPARED the child has made it, in parallel with mycfs's work; without that sync
+ * point, it must exist from the clone. */
+export const clonesNetwork = (host: Pick<HostFacts, "attach" | "prepared">): boolean => host.attach === "bridge" && host.prepared === undefined;
+
+/** The network namespace's steps: a new one with lo up (on the bridge, given eth0 by mycfs
+ * meanwhile), the one mycfs opened joined (its own lo is up or not
  * as its owner left it), or none: the host's. */
 function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps: op.Step[] } {
   const net = spec.linux.namespaces.find((n) => n.type === "network");
   const { netns } = host;
   if (!net) return { unshare: 0, steps: [] };
   if (net.path === undefined) {
-    if (host.attach === "bridge") return { unshare: 0, steps: [op.loopback()] };
+    if (host.attach === "bridge") return { unshare: clonesNetwork(host) ? 0 : CLONE.NEWNET, steps: [op.loopback()] };
     const tap = host.attach
       ? [
           op.sync(

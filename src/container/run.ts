@@ -199,10 +199,10 @@ export interface RunOptions {
   /** Made while the child sets up; config.prepared says which steps wait for it. */
   prepare?(): void;
   started?(pid: number): void;
-  /** What mycfs makes in the child's network namespace: on the bridge (`cloned`: the clone
-   * makes the namespace) while the child sets up, before Sync.NETWORK; else (pasta,
-   * slirp4netns) at Sync.NETWORK, the child waiting in the namespace it made. */
-  network?: { cloned: boolean; attach(pid: number): void };
+  /** What mycfs makes in the child's network namespace: on the bridge while the child sets
+   * up (`meanwhile`), before Sync.NETWORK; else (pasta, slirp4netns) at Sync.NETWORK, the
+   * child waiting. `cloned`: the clone makes the namespace, else the child. */
+  network?: { attach(pid: number): void; meanwhile: boolean; cloned: boolean };
 }
 
 /** Runs `plan` (start.ts: the same plan --dry-run prints). */
@@ -219,11 +219,11 @@ export function runContainer(plan: Step[], ns: Namespaces, cgroup: ContainerCgro
     hooks: (pid) => {
       const net = o.network;
       if (debugging) log.debug(`clone: child ${pid} in a new PID${ns.userns ? ", user" : ""}${net?.cloned ? " and network" : ""} namespace`);
-      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid), ...(net && !net.cloned ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
+      return { [Sync.NAMESPACES]: () => atFirstSync(ns, pid), ...(net && !net.meanwhile ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
     },
     meanwhile: (pid) => {
       const net = o.network;
-      return { [Sync.PREPARED]: o.prepare, ...(net?.cloned ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
+      return { [Sync.PREPARED]: o.prepare, ...(net?.meanwhile ? { [Sync.NETWORK]: () => net.attach(pid) } : {}) };
     },
     debug: o.debug,
     io: o.io,

@@ -7,7 +7,7 @@ import { StateDir } from "../state/dir";
 import { claimStoreDir } from "../state/recover";
 import { Registration } from "../state/registration";
 import { type LogOpts, logIo } from "./log-file";
-import { buildPlan, type HostFacts } from "./plan";
+import { buildPlan, clonesNetwork, type HostFacts } from "./plan";
 import type { ContainerSpec } from "../spec/spec";
 import type { Userns } from "./userns";
 import type { Step } from "../plan/ops";
@@ -190,14 +190,16 @@ export async function startContainer(o: Start): Promise<number> {
     const bridged = network?.mode === "bridge" ? network : undefined;
     const run = async (root: Rootfs, prepare?: () => void) => {
       const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
-      const plan = buildPlan(spec, hostOf(o, root, prepare && prepared), io);
+      const facts = hostOf(o, root, prepare && prepared);
+      const plan = buildPlan(spec, facts, io);
       return runContainer(plan, { userns: o.userns, idmap: root.idmap }, cgroup, {
         debug: o.debug,
         io,
         prepare,
         network: bridged
-          ? { cloned: true, attach: (pid) => attachContainer(pid, bridged) }
+          ? { meanwhile: true, cloned: clonesNetwork(facts), attach: (pid) => attachContainer(pid, bridged) }
           : usernet && {
+              meanwhile: false,
               cloned: false,
               attach: (pid) => {
                 helper = attachHelper(usernet, pid, helper, reg);
