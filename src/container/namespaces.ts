@@ -3,8 +3,8 @@
 // and PID ones (the child must be born in the PID namespace to be its PID 1); the child
 // unshares the others as its first step (plan.ts), so that making them (the network
 // namespace alone takes 0.7 ms) is the child's time, while mycfs prepares the container.
-// On the bridge the clone makes the network namespace too: mycfs gives it eth0 while the
-// child sets up, and so needs it from the start.
+// On the bridge, in a plan without Sync.PREPARED, the clone makes the network namespace
+// too: mycfs gives it eth0 while the child sets up (plan.ts, clonesNetwork).
 // The cgroup namespace the child enters once it is in its own cgroup, so that the
 // namespace's root is the container's cgroup. No time namespace, as docker, podman, runc
 // and bwrap make none: mycfs sets no clock offsets, so one would change nothing a
