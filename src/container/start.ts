@@ -17,10 +17,10 @@ import { type IoMode, openIo } from "./stdio";
 import { detachFromCaller } from "./supervisor";
 import { HostEffects } from "./effects";
 import type { BridgeRequest, NetworkRecord } from "../network/mode";
-import { attachContainer, reserveBridge, retireBridge } from "../network/bridge";
+import { type Attachment, attachContainer, leaseBridge, retireBridge } from "../network/bridge";
 import { claimPorts } from "../network/ports";
 import { type Helper, startHelper, type UserNet } from "../network/usernet";
-import { type EtcFilesOf, writeEtcFiles } from "../network/files";
+import { type EtcFilesOf, fillHosts, writeEtcFiles } from "../network/files";
 
 /** How a container lives: in the foreground or detached (run -d), its name, --rm, its
  * log's rotation, and its terminal and stdin (cli/lifecycle-args.ts reads them). */
@@ -147,7 +147,9 @@ export async function startContainer(o: Start): Promise<number> {
     effects.make(
       "the container's /etc/hostname, hosts and resolv.conf",
       () => {
-        writeEtcFiles(state.dir(o.id), o.etcFiles(network?.mode === "bridge" ? [network.ip, ...(network.ip6 ? [network.ip6.ip] : [])] : undefined));
+        const files = o.etcFiles();
+        // on the bridge, hosts names the addresses leased later (fillHosts)
+        writeEtcFiles(state.dir(o.id), asked.mode === "bridge" ? { ...files, hosts: "" } : files);
         // rootless, the namespace's root is the directory's owner
         if (o.userns && !o.userns.rootless) state.reachable(o.id);
       },
@@ -162,11 +164,7 @@ export async function startContainer(o: Start): Promise<number> {
   const early = registeredBeforeClone(cgroup, lifecycle.detach);
   try {
     // first: a host port already taken is refused before anything else is made
-    if (asked.mode === "bridge") {
-      const attached = await reserveBridge(state.root, o.id, asked.ports);
-      network = { mode: "bridge", ...attached };
-      effects.made("the container's bridge network", () => retireBridge(state.root, o.id, attached.ports));
-    }
+    const bridgePorts = asked.mode === "bridge" ? await claimPorts(asked.ports) : undefined;
     // pasta's ports likewise (pasta would fail to bind them only once the child waits)
     if (asked.mode === "pasta" && asked.ports.length) network = { ...asked, ports: await claimPorts(asked.ports) };
     const usernet = network?.mode === "pasta" || network?.mode === "slirp4netns" ? network : undefined;
@@ -187,7 +185,20 @@ export async function startContainer(o: Start): Promise<number> {
       });
     // each attempt gets its own stdio: a failed one has closed what it was given; a second
     // attempt has everything made already
-    const bridged = network?.mode === "bridge" ? network : undefined;
+    // The bridge's address is leased while the child sets up, its /etc/hosts bound already
+    // (filled in place); then eth0. A second attempt has its lease.
+    let bridged: Attachment | undefined;
+    const attachBridge = (pid: number) => {
+      if (!bridged) {
+        const a = leaseBridge(state.root, o.id, bridgePorts!);
+        effects.made("the container's bridge network", () => retireBridge(state.root, o.id, a.ports));
+        bridged = a;
+        network = { mode: "bridge", ...a };
+        fillHosts(state.dir(o.id), o.etcFiles([a.ip, ...(a.ip6 ? [a.ip6.ip] : [])]).hosts);
+        reg!.update({ network });
+      }
+      attachContainer(pid, bridged);
+    };
     const run = async (root: Rootfs, prepare?: () => void) => {
       const io = lifecycle.detach ? await logIo(state.logPath(o.id), lifecycle.log) : await openIo(lifecycle);
       const facts = hostOf(o, root, prepare && prepared);
@@ -196,8 +207,8 @@ export async function startContainer(o: Start): Promise<number> {
         debug: o.debug,
         io,
         prepare,
-        network: bridged
-          ? { meanwhile: true, cloned: clonesNetwork(facts), attach: (pid) => attachContainer(pid, bridged) }
+        network: bridgePorts
+          ? { meanwhile: true, cloned: clonesNetwork(facts), attach: attachBridge }
           : usernet && {
               meanwhile: false,
               cloned: false,

@@ -10,7 +10,7 @@ import { listDir, readFile, writeFile } from "../native/lib";
 import { allocate, release, retire, withNetworkLock } from "./ipam";
 import { addAddress, addBridge, addDefaultRoute, addVethPair, deleteLink, linkIndex, OWN_NETNS, setUp } from "./netlink";
 import { addPortRules, ensureTable, removePortRules } from "./nft";
-import { claimPorts, type Port } from "./ports";
+import type { Port } from "./ports";
 import { configuredSubnet, type Subnet } from "./subnet";
 import { address6, configuredSubnet6, type Subnet6 } from "./subnet6";
 
@@ -88,33 +88,33 @@ function clearLeftovers(id: string, ports: boolean) {
   if (ports) removePortRules(id);
 }
 
-/** Before the clone: the host ports checked free, the bridge and the table there, an
- * address leased and the port rules added; stale leases are cleared on the way. */
-export async function reserveBridge(stateRoot: string, id: string, ports: Port[]): Promise<Attachment> {
+/** While the child sets up (start.ts): the bridge and the table where there are none, an
+ * address leased, and the port rules of `ports` (claimed free before the clone: ports.ts);
+ * stale leases are cleared on the way. */
+export function leaseBridge(stateRoot: string, id: string, ports: Port[]): Attachment {
   const subnet = configuredSubnet();
   const subnet6 = configuredSubnet6(subnet);
-  const claimed = await claimPorts(ports);
   return withNetworkLock(stateRoot, () => {
     ensureBridge(subnet, subnet6);
     enableForwarding();
     // a stale lease's veth still there: its namespace is being taken down by the kernel
     // (or kept open): its address waits, rather than this start waiting for that
-    const { lease, stale } = allocate(stateRoot, subnet, id, claimed, (l) => linkIndex(OWN_NETNS, vethName(l.id)) !== null);
+    const { lease, stale } = allocate(stateRoot, subnet, id, ports, (l) => linkIndex(OWN_NETNS, vethName(l.id)) !== null);
     for (const s of stale) clearLeftovers(s.id, s.ports.length > 0);
     const ip6 = subnet6 && { ip: address6(subnet6, subnet, lease.ip), prefix: subnet6.prefix, gateway: subnet6.gateway };
     try {
-      addPortRules(id, lease.ip, ip6?.ip, claimed);
+      addPortRules(id, lease.ip, ip6?.ip, ports);
     } catch (e) {
       release(stateRoot, [id]);
       throw e;
     }
-    return { ip: lease.ip, prefix: subnet.prefix, gateway: subnet.gateway, ...(ip6 ? { ip6 } : {}), veth: vethName(id), ports: claimed };
+    return { ip: lease.ip, prefix: subnet.prefix, gateway: subnet.gateway, ...(ip6 ? { ip6 } : {}), veth: vethName(id), ports };
   });
 }
 
-/** At Sync.NETWORK, the child waiting in its new namespace: the veth pair, its host end
- * on the bridge, eth0 in the child's namespace with its address and default route. A
- * first attempt's pair (start.ts retries on a copy of the image) may still be there,
+/** While the child makes its mounts (it waits at Sync.NETWORK), in its new network
+ * namespace: the veth pair, its host end on the bridge, eth0 in the child's namespace with
+ * its addresses and default routes. A first attempt's pair (start.ts retries on a copy of the image) may still be there,
  * its namespace not yet taken down by the kernel: it goes first. */
 export function attachContainer(pid: number, a: Attachment) {
   deleteLink(OWN_NETNS, a.veth);

@@ -4,7 +4,7 @@
 // are the container's own files. A target is resolved inside the root, through the image's
 // symlinks, and made if missing, as every mount target is; a -v on the same path wins.
 import { join } from "../paths";
-import { readFile, replaceFile } from "../native/lib";
+import { readFile, replaceFile, writeFile } from "../native/lib";
 import type { Mount } from "../spec/spec";
 import { type ExtraHost, hostsFile } from "./hosts";
 import { containerResolvConf, type DnsFlags } from "./resolv";
@@ -34,6 +34,14 @@ export function etcMounts(dir: string, taken: ReadonlySet<string>): Mount[] {
     file: true,
     optional: true,
   })).filter((m) => !taken.has(m.destination));
+}
+
+/** The bridge's /etc/hosts, once the container's addresses are leased (while the child
+ * makes its mounts: start.ts): written into the file the child binds, in place, as the
+ * bind holds that file; it was empty until then (writeEtcFiles, `hosts: ""`), and no
+ * process of the container runs before this is done. */
+export function fillHosts(dir: string, hosts: string) {
+  writeFile(join(dir, "hosts"), hosts);
 }
 
 /** Writes the files into dir, readable by every user of the container. */
