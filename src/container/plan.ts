@@ -37,7 +37,7 @@ export interface HostFacts {
   /** OCI create: the last step before the process's privileges waits for `start` on
    * this fd (the exec fifo), keeping `keepFds` fds from 3 on across the exec. */
   awaitStart?: { fd: number; keepFds: number };
-  /** OCI create: config.json's prestart and createRuntime hooks, which mycfs runs while
+  /** OCI create: config.json's prestart, createRuntime and createContainer hooks, which mycfs runs while
    * the child waits, its mounts made, before the switch of root. */
   hooks?: boolean;
   /** mycfs itself runs in a user namespace (a rootless engine's), where mknod is refused
@@ -239,7 +239,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
           }),
         ]
       : []),
-    ...(host.hooks ? [op.sync(Sync.HOOKS, "wait for mycfs to run the prestart and createRuntime hooks")] : []),
+    ...(host.hooks ? [op.sync(Sync.HOOKS, "wait for mycfs to run the prestart, createRuntime and createContainer hooks")] : []),
     pivot ? op.pivotRoot(root) : op.chroot(root),
     op.chdir(p.cwd),
     // as late as can be, so that mycfs makes eth0 while the child makes its mounts

@@ -202,11 +202,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
 
 const ranges = (m: IdMapping[]) => m.map((x) => ({ inside: x.containerID, outside: x.hostID, size: x.size }));
 
-/** The hooks mycfs runs (hooks.ts); createContainer and startContainer run inside the
- * container's namespaces, which mycfs does not do yet. */
+/** The hooks mycfs runs (hooks.ts). */
 function readHooks(hooks: Json | undefined): Hooks {
-  for (const name of ["createContainer", "startContainer"])
-    r.refuse(hooks?.[name], `hooks.${name}`, "hooks run in the container's namespaces are not honoured by mycfs yet; remove them from config.json");
   const list = (name: keyof Hooks): Hook[] =>
     r.arr(hooks?.[name], `hooks.${name}`).map((h, i) => {
       const field = `hooks.${name}[${i}]`;
@@ -218,7 +215,14 @@ function readHooks(hooks: Json | undefined): Hooks {
       const timeout = r.int(o.timeout, `${field}.timeout`, 1);
       return { path, ...(args ? { args } : {}), ...(env ? { env } : {}), ...(timeout ? { timeout } : {}) };
     });
-  return { prestart: list("prestart"), createRuntime: list("createRuntime"), poststart: list("poststart"), poststop: list("poststop") };
+  return {
+    prestart: list("prestart"),
+    createRuntime: list("createRuntime"),
+    createContainer: list("createContainer"),
+    startContainer: list("startContainer"),
+    poststart: list("poststart"),
+    poststop: list("poststop"),
+  };
 }
 
 const NAMESPACE_TYPES: Record<string, Namespace> = {

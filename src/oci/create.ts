@@ -39,7 +39,7 @@ import type { StateDir } from "../state/dir";
 import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
 import { hostRoot } from "../cli/oci-select";
-import { runHooks } from "./hooks";
+import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
 import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
 
@@ -178,10 +178,12 @@ export function create(state: OciState, o: CreateOptions): Saved {
       dropGroups: true,
       ...(joined ? { netns: joined.fd } : {}),
       awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
-      hooks: c.hooks.prestart.length + c.hooks.createRuntime.length > 0,
+      hooks: c.hooks.prestart.length + c.hooks.createRuntime.length + c.hooks.createContainer.length > 0,
       inUserns: rootless && process.getuid?.() === 0,
     };
     const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
+    // the container's namespaces but the PID one, which exec and in-container hooks join
+    const namespaceFlags = spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NS_FLAGS[n.type], 0);
     const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
     setDumpable(true);
     const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
@@ -197,7 +199,11 @@ export function create(state: OciState, o: CreateOptions): Saved {
           },
           [Sync.HOOKS]: () => {
             const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
-            const failed = runHooks("prestart", c.hooks.prestart, st) ?? runHooks("createRuntime", c.hooks.createRuntime, st);
+            const inside = { pid, namespaces: nsenterOptions(namespaceFlags) };
+            const failed =
+              runHooks("prestart", c.hooks.prestart, st) ??
+              runHooks("createRuntime", c.hooks.createRuntime, st) ??
+              runHooks("createContainer", c.hooks.createContainer, st, inside);
             if (failed) throw ociError(failed);
           },
           [Sync.TERMINAL]: (fd: number) => {
@@ -240,9 +246,9 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
-      hooks: { poststart: c.hooks.poststart, poststop: c.hooks.poststop },
+      hooks: { startContainer: c.hooks.startContainer, poststart: c.hooks.poststart, poststop: c.hooks.poststop },
       ...(host.inUserns ? { inUserns: true } : {}),
-      namespaces: spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NS_FLAGS[n.type], 0),
+      namespaces: namespaceFlags,
     };
     replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
     if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);

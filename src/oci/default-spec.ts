@@ -67,7 +67,7 @@ export function features() {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
-    hooks: ["prestart", "createRuntime", "poststart", "poststop"],
+    hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
     mountOptions: [...MOUNT_FLAGS.keys(), ...PROPAGATION.keys()].sort(),
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],

@@ -11,7 +11,7 @@ import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes, writeFile } from "../native/lib";
 import { processStart } from "../state/record";
-import { type HookState, type Hooks, runHooks } from "./hooks";
+import { type HookState, type Hooks, nsenterOptions, runHooks } from "./hooks";
 
 /** runc exits 1 on a bad config or command, and engines read its message. */
 export const EXIT_OCI = 1;
@@ -50,7 +50,7 @@ export interface Saved {
   userns?: { rootless: boolean; dropGroups: boolean };
   seccomp: string | null;
   /** The hooks run after `start` and after `delete`. */
-  hooks?: Pick<Hooks, "poststart" | "poststop">;
+  hooks?: Partial<Pick<Hooks, "startContainer">> & Pick<Hooks, "poststart" | "poststop">;
   /** mycfs ran in a user namespace of an engine's (rootless podman), which the container shares. */
   inUserns?: boolean;
   /** The namespaces the container has of its own (CLONE_NEW* flags), which exec joins. */
@@ -141,6 +141,15 @@ export function start(state: OciState, id: string) {
   const status = state.status(s);
   if (status === "stopped") throw ociError("cannot start a container that has stopped");
   if (status !== "created") throw ociError(`cannot start an already ${status} container`);
+  // in the container's namespaces, before its process runs; one failing stops it (the spec)
+  const startHooks = s.hooks?.startContainer ?? [];
+  const hookFailed = startHooks.length
+    ? runHooks("startContainer", startHooks, hookState(s, "created"), { pid: s.pid, namespaces: nsenterOptions(s.namespaces ?? 0) })
+    : undefined;
+  if (hookFailed) {
+    kill(state, s.id, 9, true);
+    throw ociError(hookFailed);
+  }
   const fd = openFifo(state.fifo(s.id), true);
   if (typeof fd !== "number")
     throw ociError(

@@ -3,7 +3,7 @@
 // calls them. The created container's process outlives `create` (its parent exits), as
 // runc's does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
 
@@ -331,6 +331,45 @@ describe("hooks", () => {
     expect(lines()[2]).toStartWith('poststart {"ociVersion":"1.1.0","id":"hooks","status":"running"');
     expect((await oci(["delete", "--force", "hooks"])).code).toBe(0);
     expect(lines()[3]).toStartWith('poststop {"ociVersion":"1.1.0","id":"hooks","status":"stopped","pid":0');
+  });
+
+  test("createContainer and startContainer run in the container's namespaces, found in mycfs's; a failing one stops the start", async () => {
+    // a script of the host's (not in the container's root): its interpreter and commands are the namespace's
+    const script = join(dir, "in-container.sh");
+    writeFileSync(
+      script,
+      `#!/bin/sh\nread -r state\necho "$1 $(hostname) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/uts) $(echo "$state" | grep -c '"id":"inside"')"\nexit $2\n`,
+      { mode: 0o755 },
+    );
+    const b = bundle("inside", (c) => {
+      c.hostname = "inside-host";
+      c.process.args = ["sleep", "100"];
+      c.hooks = {
+        createContainer: [{ path: script, args: [script, "createContainer", "0"] }],
+        startContainer: [{ path: script, args: [script, "startContainer", "0"] }],
+      };
+    });
+    const created = await oci(["create", "--bundle", b, "inside"]);
+    expect(created.code).toBe(0);
+    const { pid } = await state("inside");
+    const ns = (type: string) => readlinkSync(`/proc/${pid}/ns/${type}`);
+    expect(ns("mnt")).not.toBe(readlinkSync("/proc/self/ns/mnt"));
+    expect(created.stdout()).toBe(`createContainer inside-host ${ns("mnt")} ${ns("uts")} 1\n`);
+    const started = await oci(["start", "inside"]);
+    expect(started.code).toBe(0);
+    expect(started.stdout()).toBe(`startContainer inside-host ${ns("mnt")} ${ns("uts")} 1\n`);
+    expect((await oci(["delete", "--force", "inside"])).code).toBe(0);
+    // one that fails: the start is an error, and the container is stopped
+    const f = bundle("inside-fail", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.hooks = { startContainer: [{ path: script, args: [script, "startContainer", "4"] }] };
+    });
+    expect((await oci(["create", "--bundle", f, "inside-fail"])).code).toBe(0);
+    const failed = await oci(["start", "inside-fail"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`hooks.startContainer[0] ${script} exited with 4`);
+    await until(async () => (await state("inside-fail")).status === "stopped");
+    expect((await oci(["delete", "inside-fail"])).code).toBe(0);
   });
 
   test("a createRuntime hook that fails, or outlives its timeout, fails the create; nothing is left", async () => {
