@@ -1,6 +1,6 @@
 // Running the real dist/mycfs as a user would, with a store of the test's own. Spawns
 // pass process.env on: it carries the suite's own state directory (test/setup.ts).
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseRef } from "../src/images/refs";
@@ -17,6 +17,33 @@ export interface Result {
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `mycfs-test-${tag}-`));
+}
+
+/** An ordinary user for one test file, `mycfs-LETTER` + the pid, and a directory it can
+ * reach with a copy of dist/mycfs it can execute: `create` makes both (and returns its
+ * uid), `remove` takes both away. */
+export function testUser(letter: string, tag: string) {
+  const name = `mycfs-${letter}${process.pid}`;
+  const dir = tempDir(tag);
+  const bin = join(dir, "mycfs");
+  return {
+    name,
+    dir,
+    bin,
+    home: `/home/${name}`,
+    create(): number {
+      const add = Bun.spawnSync(["useradd", "--create-home", "--shell", "/bin/sh", name], { stderr: "pipe" });
+      if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
+      chmodSync(dir, 0o755);
+      copyFileSync(MYCFS, bin);
+      chmodSync(bin, 0o755);
+      return Number(Bun.spawnSync(["id", "-u", name]).stdout.toString());
+    },
+    remove() {
+      Bun.spawnSync(["userdel", "--remove", name], { stderr: "ignore" });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A private store for one test file; `cleanup` removes it and everything in it. */

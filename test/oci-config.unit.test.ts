@@ -148,7 +148,7 @@ describe("config.json", () => {
 
   test("hooks: the six kinds, with args, env and timeouts; the plan waits for them before the root's switch", () => {
     const c = base();
-    c.hooks = {
+    const hooks = {
       prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
       createRuntime: [{ path: "/usr/bin/b" }],
       createContainer: [{ path: "/usr/bin/e" }],
@@ -156,15 +156,9 @@ describe("config.json", () => {
       poststart: [{ path: "/usr/bin/c" }],
       poststop: [{ path: "/usr/bin/d" }],
     };
+    c.hooks = hooks;
     const o = read(c);
-    expect(o.hooks).toEqual({
-      prestart: [{ path: "/usr/bin/a", args: ["a", "1"], env: ["X=1"], timeout: 5 }],
-      createRuntime: [{ path: "/usr/bin/b" }],
-      createContainer: [{ path: "/usr/bin/e" }],
-      startContainer: [{ path: "/usr/bin/f" }],
-      poststart: [{ path: "/usr/bin/c" }],
-      poststop: [{ path: "/usr/bin/d" }],
-    });
+    expect(o.hooks).toEqual(hooks);
     const plan = buildPlan(o.spec, { ...host, hooks: true }, { fds: [-1, -1, -1], ctty: false });
     const wait = plan.findIndex((s) => s.kind === "sync" && s.point === Sync.HOOKS);
     expect(plan[wait + 1]!.kind).toBe("pivotRoot");

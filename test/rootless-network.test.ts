@@ -4,23 +4,18 @@
 // its own where /dev/net/tun is a node open to every user, as Debian makes it (this
 // machine's is root's only; the host's node is left as it is).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, tempDir, userStoreOnOverlay } from "./helpers";
+import { testUser, userStoreOnOverlay } from "./helpers";
 import { netSandbox, SANDBOX_IP, SERVER } from "./network/sandbox";
 
-const user = `mycfs-n${process.pid}`;
-const dir = tempDir("rootless-net");
-const bin = join(dir, "mycfs");
+const account = testUser("n", "rootless-net");
+const { name: user, dir, bin } = account;
 const tun = join(dir, "tun");
 let sandbox: Awaited<ReturnType<typeof netSandbox>>;
 
 beforeAll(async () => {
-  const add = Bun.spawnSync(["useradd", "--create-home", "--shell", "/bin/sh", user], { stderr: "pipe" });
-  if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
-  chmodSync(dir, 0o755);
-  copyFileSync(MYCFS, bin);
-  chmodSync(bin, 0o755);
+  account.create();
   const node = Bun.spawnSync(["mknod", "-m", "666", tun, "c", "10", "200"], { stderr: "pipe" });
   if (node.exitCode !== 0) throw new Error(`mknod: ${node.stderr}`);
   // a PATH where slirp4netns is found and pasta is not
@@ -32,8 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox?.cleanup();
-  Bun.spawnSync(["userdel", "--remove", user], { stderr: "ignore" });
-  Bun.spawnSync(["rm", "-rf", dir]);
+  account.remove();
 });
 
 /** mycfs as the user, in the sandbox (or the suite's namespace, with no route out), with

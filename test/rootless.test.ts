@@ -1,31 +1,21 @@
 // mycfs without sudo: an ordinary user, made for the test and removed after, runs
 // containers whose root is that user on the host.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alpineMirror, miniRootfs, tarOf } from "./cdn";
-import { imageDir, MYCFS, tempDir, userStoreOnOverlay } from "./helpers";
+import { imageDir, testUser, userStoreOnOverlay } from "./helpers";
 import { buildLayered, LOOK, SEEN } from "./layered";
 
-const user = `mycfs-t${process.pid}`;
-const dir = tempDir("rootless");
-const bin = join(dir, "mycfs");
+const account = testUser("t", "rootless");
+const { name: user, dir, bin } = account;
 let uid = 0;
 
 beforeAll(() => {
-  const add = Bun.spawnSync(["useradd", "--create-home", "--shell", "/bin/sh", user], { stderr: "pipe" });
-  if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
-  uid = Number(Bun.spawnSync(["id", "-u", user]).stdout.toString());
-  // a copy the user can execute, in a directory the user can reach
-  chmodSync(dir, 0o755);
-  copyFileSync(MYCFS, bin);
-  chmodSync(bin, 0o755);
+  uid = account.create();
 });
 
-afterAll(() => {
-  Bun.spawnSync(["userdel", "--remove", user], { stderr: "ignore" });
-  Bun.spawnSync(["rm", "-rf", dir]);
-});
+afterAll(() => account.remove());
 
 // asynchronous: a test's own server (the local mirror) must keep answering meanwhile
 async function asUser(args: string[]) {

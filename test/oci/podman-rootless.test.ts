@@ -4,14 +4,12 @@
 // the container runs without a cgroup on this host (cgroup v1 is not delegated), and exec
 // goes through the enter program (the container shares mycfs's user namespace).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MYCFS, mycfs, tempDir } from "../helpers";
+import { mycfs, testUser } from "../helpers";
 
-const user = `mycfs-p${process.pid}`;
-const dir = tempDir("podman-rootless");
-const bin = join(dir, "mycfs");
-const home = `/home/${user}`;
+const account = testUser("p", "podman-rootless");
+const { name: user, dir, bin, home } = account;
 
 async function asUser(script: string) {
   const env = [`HOME=${home}`, `TMPDIR=${home}`, `XDG_RUNTIME_DIR=${home}/run`, `CONTAINERS_CONF=${home}/containers.conf`];
@@ -28,11 +26,7 @@ async function asUser(script: string) {
 const podman = (args: string) => asUser(`podman --root ${home}/storage --runroot ${home}/runroot --storage-driver vfs --runtime ${bin} ${args}`);
 
 beforeAll(async () => {
-  const add = Bun.spawnSync(["useradd", "--create-home", "--shell", "/bin/sh", user], { stderr: "pipe" });
-  if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
-  chmodSync(dir, 0o755);
-  copyFileSync(MYCFS, bin);
-  chmodSync(bin, 0o755);
+  account.create();
   const archive = join(dir, "busybox.tar");
   const saved = await mycfs(["save", "--root", join(dir, "store"), "busybox", "-o", archive]);
   if (saved.code !== 0) throw new Error(`mycfs save: ${saved.stderr}`);
@@ -50,8 +44,7 @@ afterAll(() => {
   // podman's pause process, which holds its user namespace, by its pid file
   const pause = `${home}/run/libpod/tmp/pause.pid`;
   if (existsSync(pause)) Bun.spawnSync(["kill", "-9", readFileSync(pause, "utf8").trim()]);
-  Bun.spawnSync(["userdel", "--remove", user], { stderr: "ignore" });
-  Bun.spawnSync(["rm", "-rf", dir]);
+  account.remove();
 });
 
 describe("rootless podman --runtime mycfs", () => {
