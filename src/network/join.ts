@@ -50,17 +50,16 @@ function containerNetns(ref: string, flag: string, state: StateDir): JoinedNetwo
 }
 
 /** A namespace file, refused unless the kernel says it is a network namespace (nsfs's
- * NS_GET_NSTYPE on the opened fd, not its name). */
-function pathNetns(given: string, flag: string): JoinedNetwork {
+ * NS_GET_NSTYPE on the opened fd, not its name); `flag`: where it was given, for errors. */
+export function openNetnsFile(given: string, flag: string): JoinedNetwork {
   const path = resolve(given);
   const ns = openNamespace(path);
-  if (ns === null)
-    throw new MycfsError(`--network ${flag}: ${path} does not exist; give a network namespace file (ip netns add NAME makes /var/run/netns/NAME)`);
+  if (ns === null) throw new MycfsError(`${flag}: ${path} does not exist; give a network namespace file (ip netns add NAME makes /var/run/netns/NAME)`);
   if (ns.type !== CLONE.NEWNET) {
     if (ns.fd >= 0) close(ns.fd);
     const kind = KINDS.find(([f]) => f === ns.type)?.[1];
     throw new MycfsError(
-      `--network ${flag}: ${path} is ${kind ? `a ${kind} namespace, not a network one` : "no namespace file"}; give a network namespace (/var/run/netns/NAME, /proc/PID/ns/net)`,
+      `${flag}: ${path} is ${kind ? `a ${kind} namespace, not a network one` : "no namespace file"}; give a network namespace (/var/run/netns/NAME, /proc/PID/ns/net)`,
     );
   }
   return { fd: ns.fd, path, record: { mode: "ns", path } };
@@ -69,6 +68,6 @@ function pathNetns(given: string, flag: string): JoinedNetwork {
 /** The namespace a joined mode names, opened; undefined for the others. */
 export function openNetwork(n: NetworkMode, flag: string, state: StateDir): JoinedNetwork | undefined {
   if (n.mode === "container") return containerNetns(n.ref, flag, state);
-  if (n.mode === "ns") return pathNetns(n.path, flag);
+  if (n.mode === "ns") return openNetnsFile(n.path, `--network ${flag}`);
   return undefined;
 }

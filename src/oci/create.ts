@@ -7,7 +7,8 @@ import { buildPlan, type HostFacts } from "../container/plan";
 import { directoryRootfs, openRootfsDir } from "../container/rootfs";
 import { E } from "../errno";
 import { SysError } from "../errors";
-import { exitCode, exitOf, failureError, withCgroupFd } from "../container/run";
+import { exitCode, exitOf, FORWARDED_SIGNALS, failureError, withCgroupFd } from "../container/run";
+import { HostEffects } from "../container/effects";
 import { handshake } from "../container/handshake";
 import { writeMaps } from "../container/userns";
 import { type ContainerIo, openIo } from "../container/stdio";
@@ -32,10 +33,9 @@ import {
   writeFile,
 } from "../native/lib";
 import { PlanFlag, Sync } from "../native/protocol";
-import { openNetwork } from "../network/join";
+import { openNetnsFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
 import { hasNamespace, type Namespace } from "../spec/spec";
-import type { StateDir } from "../state/dir";
 import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
 import { hostRoot } from "../cli/oci-select";
@@ -129,7 +129,9 @@ export function create(state: OciState, o: CreateOptions): Saved {
     }
   })();
   if (!made) throw ociError(`container with id exists: ${id}`);
-  const undo: (() => void)[] = [() => removeTree(dir)];
+  // undone if the create fails; kept for start and delete if it does not
+  const effects = new HostEffects();
+  effects.made("the container's state directory", () => removeTree(dir));
   try {
     const layout = readLayout(hostCgroupFs);
     const name = cgroupPath(c.cgroupsPath, id);
@@ -152,9 +154,9 @@ export function create(state: OciState, o: CreateOptions): Saved {
           madeParents.push(p);
           if (cpuset) for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFile(`${p}/${f}`, (readFile(`${p.slice(0, p.lastIndexOf("/"))}/${f}`) ?? "").trim());
         }
-      undo.push(() => removeParents(madeParents));
+      effects.made("the cgroup's parents", () => removeParents(madeParents));
       cgroup.create();
-      undo.push(() => cgroup.remove());
+      effects.made("the container's cgroup", () => cgroup.remove());
       if (c.cgroupFiles.length) writeCgroupFiles(cgroup, c.cgroupFiles);
     } else {
       if (c.cgroupFiles.length) throw ociError(`config.json: ${c.cgroupFiles[0]!.field}: the container's cgroup cannot be made (${blocked.path})`);
@@ -163,12 +165,12 @@ export function create(state: OciState, o: CreateOptions): Saved {
     const fifo = state.fifo(id);
     mkfifo(fifo, 0o600);
     const fifoFd = openFifo(fifo, false) as number;
-    undo.push(() => close(fifoFd));
+    effects.made("the exec fifo", () => close(fifoFd));
     const rootfs = directoryRootfs(c.rootfs);
-    undo.push(() => rootfs.cleanup(false));
+    effects.made("the container's root", () => rootfs.cleanup(false));
     const net = spec.linux.namespaces.find((n) => n.type === "network" && n.path);
-    const joined = net?.path ? openNetwork({ mode: "ns", path: net.path }, net.path, undefined as unknown as StateDir) : undefined;
-    if (joined) undo.push(() => close(joined.fd));
+    const joined = net?.path ? openNetnsFile(net.path, `linux.namespaces network path ${net.path}`) : undefined;
+    if (joined) effects.made("the joined network namespace", () => close(joined.fd));
     const host: HostFacts = {
       rootfs,
       cgroups: withCgroup
@@ -259,15 +261,11 @@ export function create(state: OciState, o: CreateOptions): Saved {
     if (debugging) log.debug(`container ${id} created: pid ${pid}, waiting for start`);
     return saved;
   } catch (e) {
-    for (const u of undo.reverse())
-      try {
-        u();
-      } catch {}
+    effects.undoAll();
     throw e;
   }
 }
 
-/** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
 /** Whether a config.json's process asks for a terminal (a bad one is create's to report). */
 function terminalAsked(json: string): boolean {
   try {
@@ -277,6 +275,7 @@ function terminalAsked(json: string): boolean {
   }
 }
 
+/** runc run: create, start, and (in the foreground) wait, forward signals, delete. */
 export async function run(state: OciState, o: CreateOptions & { detach: boolean }): Promise<number> {
   // runc run in the foreground with a terminal and no console socket relays it itself,
   // as `mycfs run -t` does (its raw mode, window size, and the terminal given back)
@@ -287,17 +286,16 @@ export async function run(state: OciState, o: CreateOptions & { detach: boolean 
     const s = create(state, { ...o, ...(terminal ? { terminal } : {}) });
     const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);
     const exited = o.detach ? undefined : exitOf(s.pid);
-    const sigs = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
     try {
       start(state, s.id);
       if (!exited) return 0;
       terminal?.start();
-      for (const sig of sigs) process.on(sig, forward);
+      for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
       const code = exitCode(await exited);
       await terminal?.drained();
       return code;
     } finally {
-      for (const sig of sigs) process.off(sig, forward);
+      for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
       if (exited) remove(state, s.id, true);
     }
   } finally {
