@@ -48,6 +48,22 @@ export function waitGone(ref: ProcessRef | undefined, boot: string, ms: number):
   }
 }
 
+/** Ends the recorded process (never a pid recycled since): SIGTERM, SIGKILL once `ms` have
+ * passed; returns once it is gone, or `ms` after the SIGKILL. */
+export function endProcess(ref: ProcessRef, boot: string, ms: number) {
+  const fd = open(ref, boot);
+  if (fd === null) return;
+  try {
+    pidfdSignal(fd, 15);
+    if (!pidfdWait(fd, ms)) {
+      pidfdSignal(fd, 9);
+      pidfdWait(fd, ms);
+    }
+  } finally {
+    close(fd);
+  }
+}
+
 /** Waits until the container has ended and its supervisor has recorded it and cleaned up. */
 export function waitSettled(s: ContainerState, ms = -1): boolean {
   return waitGone(s.container, s.bootId, ms) && waitGone(s.supervisor, s.bootId, ms);

@@ -8,8 +8,9 @@
 // and lets the child go on once the tap is configured: pasta forks into the background
 // once it has configured the namespace, slirp4netns writes to its --ready-fd.
 import { MycfsError } from "../errors";
-import { close, mkdtemp, pidfdOpen, pidfdSignal, pidfdWait, pipe, readFile, removeTree } from "../native/lib";
-import { processRef, processStart, type ProcessRef } from "../state/record";
+import { endProcess } from "../container/control";
+import { close, mkdtemp, pipe, readFile, removeTree } from "../native/lib";
+import { bootId, processRef, type ProcessRef } from "../state/record";
 import type { Port } from "./ports";
 
 export type UserNetMode = "pasta" | "slirp4netns";
@@ -152,20 +153,5 @@ function startSlirp(pid: number, dir: string): Helper {
   return { ref, stop };
 }
 
-const alive = (ref: ProcessRef) => processStart(ref.pid) === ref.start;
-
 /** Ends a helper, if it is still the process recorded: SIGTERM, SIGKILL after 1 s. */
-export function stopHelper(ref: ProcessRef) {
-  if (!alive(ref)) return;
-  const fd = pidfdOpen(ref.pid);
-  if (fd === null) return;
-  try {
-    pidfdSignal(fd, 15);
-    if (!pidfdWait(fd, 1000)) {
-      pidfdSignal(fd, 9);
-      pidfdWait(fd, 1000);
-    }
-  } finally {
-    close(fd);
-  }
-}
+export const stopHelper = (ref: ProcessRef) => endProcess(ref, bootId(), 1000);

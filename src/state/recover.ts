@@ -13,7 +13,7 @@ import { close, errnoMessage, fileType, listDir, pidfdOpen, pidfdSignal, readLin
 import type { StateDir } from "./dir";
 import { isAlive, isSupervised, type ContainerState } from "./record";
 import { retireBridge } from "../network/bridge";
-import { stopHelper } from "../network/usernet";
+import { endProcess } from "../container/control";
 
 const SIGKILL = 9;
 
@@ -32,7 +32,7 @@ export function recover(dir: StateDir, s: ContainerState): ContainerState | null
     () => s.cgroup && ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name).remove(),
     () => s.network?.mode === "bridge" && retireBridge(dir.root, s.id, s.network.ports),
     // pasta outlives a namespace it joined by pid (slirp4netns ended with mycfs's exit fd)
-    () => s.network && "helper" in s.network && isAlive(s.network.helper, s.bootId) && stopHelper(s.network.helper!),
+    () => s.network && "helper" in s.network && s.network.helper && endProcess(s.network.helper, s.bootId, 1000),
   ]) {
     try {
       undo();
