@@ -16,6 +16,7 @@ import { ensureDir } from "../images/store";
 import { debugging, log } from "../log";
 import {
   close,
+  errnoMessage,
   fileMode,
   fileType,
   layerEntry,
@@ -27,7 +28,8 @@ import {
   removeTree,
   replaceFile,
   S_IFMT,
-  sendConsole,
+  seccompFlagsRefused,
+  sendFd,
   setDumpable,
   spawn,
   writeFile,
@@ -37,7 +39,7 @@ import { openNetnsFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
 import { hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
-import { type OciContainer, readConfig } from "./config";
+import { type OciContainer, readConfig, type SeccompListener } from "./config";
 import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
@@ -105,6 +107,10 @@ export function create(state: OciState, o: CreateOptions): Saved {
       } finally {
         close(root);
       }
+    },
+    seccompFlagsRefused: (flags) => {
+      const errno = seccompFlagsRefused(flags);
+      return errno ? errnoMessage(errno) : undefined;
     },
     compileSeccomp: (profile) => {
       const { compileProfile } = require("../seccomp/compile") as typeof import("../seccomp/compile");
@@ -190,6 +196,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     setDumpable(true);
     const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
     const pid = spawned.pid;
+    const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
     let failure: ReturnType<typeof handshake>;
     try {
       failure = handshake(
@@ -200,7 +207,6 @@ export function create(state: OciState, o: CreateOptions): Saved {
             if (c.userns) writeMaps(pid, c.userns);
           },
           [Sync.HOOKS]: () => {
-            const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
             const inside = { pid, namespaces: nsenterOptions(namespaceFlags) };
             const failed =
               runHooks("prestart", c.hooks.prestart, st) ??
@@ -208,10 +214,17 @@ export function create(state: OciState, o: CreateOptions): Saved {
               runHooks("createContainer", c.hooks.createContainer, st, inside);
             if (failed) throw ociError(failed);
           },
+          [Sync.SECCOMP]: (fd: number) => {
+            try {
+              if (c.seccompListener) toListener(c.seccompListener, fd, st);
+            } finally {
+              close(fd);
+            }
+          },
           [Sync.TERMINAL]: (fd: number) => {
             if (!o.consoleSocket) return o.terminal?.terminal?.(fd); // run in the foreground: mycfs relays it
             try {
-              sendConsole(o.consoleSocket, fd, "/dev/ptmx");
+              sendFd(o.consoleSocket, fd, "/dev/ptmx", `send the terminal to the console socket ${o.consoleSocket}`);
             } finally {
               close(fd);
             }
@@ -263,6 +276,17 @@ export function create(state: OciState, o: CreateOptions): Saved {
   } catch (e) {
     effects.undoAll();
     throw e;
+  }
+}
+
+/** runtime-spec's container process state, with the filter's notification fd, to the
+ * seccomp listener: one connection, closed once sent. */
+function toListener(l: SeccompListener, fd: number, state: { pid: number }) {
+  const message = { ociVersion: OCI_VERSION, fds: ["seccompFd"], pid: state.pid, ...(l.metadata ? { metadata: l.metadata } : {}), state };
+  try {
+    sendFd(l.path, fd, JSON.stringify(message), `config.json: linux.seccomp.listenerPath: send the seccomp notification fd to ${l.path}`);
+  } catch (e) {
+    throw e instanceof SysError ? ociError(e.message) : e; // runc's exit status, as the config's other errors
   }
 }
 

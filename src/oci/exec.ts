@@ -4,7 +4,7 @@
 // same plan, the same ways in (a shared-memory clone, or the enter program).
 import { execIn } from "../container/exec";
 import type { ContainerIo } from "../container/stdio";
-import { close, readFile, replaceFile, sendConsole } from "../native/lib";
+import { close, readFile, replaceFile, sendFd } from "../native/lib";
 import { bootId, type ContainerState } from "../state/record";
 import { ConfigError, readProcess } from "./config";
 import { ociError, type OciState } from "./state";
@@ -94,7 +94,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
           ctty: true,
           terminal: (master) => {
             try {
-              sendConsole(r.consoleSocket!, master, "/dev/ptmx");
+              sendFd(r.consoleSocket!, master, "/dev/ptmx", `send the terminal to the console socket ${r.consoleSocket}`);
             } finally {
               close(master);
             }
