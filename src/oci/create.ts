@@ -39,7 +39,8 @@ import { openNetnsFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
 import { hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
-import { type OciContainer, readConfig, type SeccompListener } from "./config";
+import { type OciContainer, readConfig } from "./config";
+import { sendToListener } from "./seccomp-listener";
 import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
@@ -214,13 +215,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
               runHooks("createContainer", c.hooks.createContainer, st, inside);
             if (failed) throw ociError(failed);
           },
-          [Sync.SECCOMP]: (fd: number) => {
-            try {
-              if (c.seccompListener) toListener(c.seccompListener, fd, st);
-            } finally {
-              close(fd);
-            }
-          },
+          [Sync.SECCOMP]: (fd: number) => (c.seccompListener ? sendToListener(c.seccompListener, fd, pid, st) : close(fd)),
           [Sync.TERMINAL]: (fd: number) => {
             if (!o.consoleSocket) return o.terminal?.terminal?.(fd); // run in the foreground: mycfs relays it
             try {
@@ -261,6 +256,8 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
+      ...(spec.linux.seccompFlags ? { seccompFlags: spec.linux.seccompFlags } : {}),
+      ...(c.seccompListener ? { seccompListener: c.seccompListener } : {}),
       hooks: { startContainer: c.hooks.startContainer, poststart: c.hooks.poststart, poststop: c.hooks.poststop },
       ...(host.inUserns ? { inUserns: true } : {}),
       namespaces: namespaceFlags,
@@ -276,17 +273,6 @@ export function create(state: OciState, o: CreateOptions): Saved {
   } catch (e) {
     effects.undoAll();
     throw e;
-  }
-}
-
-/** runtime-spec's container process state, with the filter's notification fd, to the
- * seccomp listener: one connection, closed once sent. */
-function toListener(l: SeccompListener, fd: number, state: { pid: number }) {
-  const message = { ociVersion: OCI_VERSION, fds: ["seccompFd"], pid: state.pid, ...(l.metadata ? { metadata: l.metadata } : {}), state };
-  try {
-    sendFd(l.path, fd, JSON.stringify(message), `config.json: linux.seccomp.listenerPath: send the seccomp notification fd to ${l.path}`);
-  } catch (e) {
-    throw e instanceof SysError ? ociError(e.message) : e; // runc's exit status, as the config's other errors
   }
 }
 

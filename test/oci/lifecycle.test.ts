@@ -474,13 +474,14 @@ describe("config.json's fields in the container", () => {
     expect(out).toEndWith("cont=0\n");
   });
 
-  test("SCMP_ACT_NOTIFY: the listener gets the state and the fd from create, and its answers are what the command sees", async () => {
+  test("SCMP_ACT_NOTIFY: the listener gets the state and the fd from create and exec, and its answers are what the commands see", async () => {
     const path = join(dir, "agent.sock");
     const agent = listen(path);
     let fd = -1;
+    let execFd = -1;
     try {
       const b = bundle("notify", (c) => {
-        c.process.args = ["sh", "-c", "for d in a b c; do mkdir /dev/shm/$d 2>/dev/null; echo $d=$?; done; ls /dev/shm"];
+        c.process.args = ["sh", "-c", "for d in a b c; do mkdir /dev/shm/$d 2>/dev/null; echo $d=$?; done; ls /dev/shm; exec sleep 30"];
         c.linux.seccomp = {
           defaultAction: "SCMP_ACT_ALLOW",
           listenerPath: path,
@@ -512,8 +513,19 @@ describe("config.json's fields in the container", () => {
       }
       await until(() => created.stdout().includes("b\n"));
       expect(created.stdout()).toBe("a=0\nb=0\nc=1\nb\n");
+      // an exec'd process loads the filter too: its own fd, with its own pid
+      const exec = oci(["exec", "notify", "mkdir", "/dev/shm/e"]);
+      const again = agent.receive();
+      execFd = again.fd;
+      const sent = JSON.parse(again.state);
+      expect(sent.pid).not.toBe(pid);
+      expect(sent.state).toMatchObject({ id: "notify", status: "running", pid });
+      answer(execFd, nextNotification(execFd).id, { error: -18 });
+      const r = await exec;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("Invalid cross-device link");
     } finally {
-      if (fd >= 0) closeFd(fd);
+      for (const f of [fd, execFd]) if (f >= 0) closeFd(f);
       agent.close();
       await oci(["delete", "--force", "notify"]);
     }
