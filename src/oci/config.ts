@@ -168,7 +168,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
   const seccomp = r.obj(linux.seccomp, "linux.seccomp");
   const profile = seccomp ? readSeccomp(seccomp) : undefined;
-  const filter = seccomp && profile ? readSeccompListener(seccomp, profile, host) : undefined;
+  const filter = seccomp && profile ? readSeccompFlags(seccomp, profile, host) : undefined;
   const spec: ContainerSpec = {
     process: { ...p.process, capabilities: p.capabilities },
     root: { readonly: r.bool(root?.readonly, "root.readonly") },
@@ -656,7 +656,7 @@ export interface SeccompListener {
  * filter NEW_LISTENER's; runtime-spec ignores a listener nothing is notified to). The
  * kernel is asked up front whether it takes the flags: the child loads the filter once
  * `create` has returned, too late to name one it refuses. */
-function readSeccompListener(s: Json, profile: Profile, host: HostLookups): { flags: number; listener?: SeccompListener } {
+function readSeccompFlags(s: Json, profile: Profile, host: HostLookups): { flags: number; listener?: SeccompListener } {
   const f = "linux.seccomp";
   const names = r.strs(s.flags, `${f}.flags`);
   const given = names.map((name, i) => {
@@ -667,7 +667,7 @@ function readSeccompListener(s: Json, profile: Profile, host: HostLookups): { fl
   });
   const { flags, listener } = notifyListener(s, profile);
   const all = given.reduce((a, b) => a | b, flags);
-  const refused = host.seccompFlagsRefused(all);
+  const refused = all ? host.seccompFlagsRefused(all) : undefined;
   if (refused) {
     // the one refused beside the listener's flag, else the set of them
     const i = given.findIndex((flag) => host.seccompFlagsRefused(flag | flags));
