@@ -61,6 +61,7 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
     case CALL_MKFIFO: return mycfs_mkfifo(p0, (uint32_t)a);
     case CALL_OPEN_FIFO: return mycfs_open_fifo(p0, (int)a);
     case CALL_SEND_CONSOLE: return mycfs_send_console(p0, (int)a, p1);
+    case CALL_SECCOMP_FLAGS: return mycfs_seccomp_flags(a);
     case CALL_LOCK: return mycfs_lock(p0, (int)a, (int)b);
     case CALL_DEVICE_NUMBER: return mycfs_device_number(p0, p1);
     case CALL_NETLINK: return mycfs_netlink(p0, (uint32_t)a, (int)b, p1, (uint32_t)c);

@@ -67,6 +67,7 @@ int mycfs_power_off(void);
 int mycfs_mkfifo(const char *path, uint32_t mode);
 int mycfs_open_fifo(const char *path, int start);
 int mycfs_send_console(const char *path, int fd, const char *name);
+int mycfs_seccomp_flags(uint32_t flags);
 int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
 int mycfs_open_dir(const char *path);
 int64_t mycfs_fs_type(const char *path);

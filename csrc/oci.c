@@ -4,9 +4,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "mycfs.h"
@@ -22,7 +24,8 @@ int mycfs_open_fifo(const char *path, int start) {
 }
 
 /* runc's console socket: connect to the unix socket at path and send fd with
- * SCM_RIGHTS, the terminal's name as the message (what runc's utils.SendFd sends). */
+ * SCM_RIGHTS, the terminal's name as the message (what runc's utils.SendFd sends); a
+ * seccomp listener gets the container process state (JSON) as its message the same way. */
 int mycfs_send_console(const char *path, int fd, const char *name) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof addr.sun_path) return -ENAMETOOLONG;
@@ -47,4 +50,13 @@ int mycfs_send_console(const char *path, int fd, const char *name) {
   int err = n < 0 ? errno : 0;
   close(s);
   return -err;
+}
+
+/* Whether seccomp(2) takes these SECCOMP_FILTER_FLAG_*s (0) or refuses them (-errno): it
+ * checks the flags before it reads the program, which is NULL here (EFAULT), so nothing
+ * is installed, as libseccomp probes. The child loads its filter after `create` has
+ * returned, too late to say which flag was refused. */
+int mycfs_seccomp_flags(uint32_t flags) {
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL);
+  return rc == 0 || errno == EFAULT ? 0 : -errno;
 }

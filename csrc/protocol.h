@@ -28,7 +28,9 @@ enum mycfs_op {
   OP_RLIMIT = 16,    /* a = resource, b = soft, c = hard (-1: unlimited) */
   OP_CAPS =
       17, /* a = permitted and effective, b = inheritable, c = ambient (bit masks; the ambient set is cleared first) */
-  OP_SECCOMP = 18,     /* a = length of the BPF program (struct sock_filter[]) that follows the header */
+  OP_SECCOMP = 18,     /* a = length of the BPF program (struct sock_filter[]) that follows the header; b =
+                        * seccomp(2)'s SECCOMP_FILTER_FLAG_*; c = with NEW_LISTENER in b, the sync point at
+                        * which the notification fd goes to the parent (SCM_RIGHTS) */
   OP_SETID = 19,       /* a = gid, b = uid: become them; c = number of supplementary gids (uint32) after the header */
   OP_ATTACH = 20,      /* s0 path: attach there the mount the parent sent with the last MSG_GO */
   OP_WRITE = 21,       /* s0 path, s1 text: one write(2) of the text (cgroup and /proc files) */
@@ -80,6 +82,8 @@ enum mycfs_sync {
   SYNC_NETWORK = 4,    /* in the new network namespace: the parent moves eth0 into it and sets it up */
   SYNC_CREATED = 5,    /* OP_AWAIT: everything is set up; after the go-ahead the parent may exit */
   SYNC_HOOKS = 6,      /* mounted, before the root's switch: the parent runs config.json's createRuntime hooks */
+  SYNC_SECCOMP = 20,   /* OP_SECCOMP with a listener: the message carries the filter's notification fd, which
+                        * the parent hands to config.json's seccomp listenerPath */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */
@@ -150,6 +154,7 @@ enum mycfs_call {
   CALL_MKFIFO = 90,
   CALL_OPEN_FIFO = 91,
   CALL_SEND_CONSOLE = 92,
+  CALL_SECCOMP_FLAGS = 95,
 };
 
 /* Plan flags (header). */

@@ -9,13 +9,15 @@ import { type HostLookups, readConfig, readSeccomp } from "../src/oci/config";
 import { defaultSpec, features } from "../src/oci/default-spec";
 import { cgroupPath } from "../src/oci/create";
 import { signalOf } from "../src/oci/state";
-import { MS, root } from "../src/plan/ops";
+import { MS, root, SECCOMP_FILTER_FLAG } from "../src/plan/ops";
 import { Sync } from "../src/native/protocol";
 import { CLONE } from "../src/container/namespaces";
 
 const lookups: HostLookups = {
   isDir: (path) => (path.endsWith(".conf") ? false : path.startsWith("/missing") ? undefined : true),
   compileSeccomp: () => new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]),
+  // as seccomp(2) checks its flags: WAIT_KILLABLE_RECV only beside NEW_LISTENER
+  seccompFlagsRefused: (flags) => ((flags & 32) !== 0 && (flags & 8) === 0 ? "Invalid argument" : undefined),
   underRoot: (_rootfs, path) => (path === "/tmp" ? "empty" : path === "/etc" ? "nonempty" : path === "/lnk" ? "other" : "absent"),
 };
 
@@ -329,9 +331,46 @@ describe("config.json", () => {
     ["no args", (c) => (c.process.args = []), /process\.args: missing/],
     ["version 2", (c) => (c.ociVersion = "2.0.0"), /ociVersion: "2.0.0"/],
     ["kernel memory", (c) => (c.linux.resources = { memory: { kernel: 1 } }), /linux\.resources\.memory\.kernel/],
-    ["seccomp notify", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY" }), /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY/],
-    ["seccomp listener", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/l.sock" }), /linux\.seccomp\.listenerPath/],
-    ["seccomp flags", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG"] }), /linux\.seccomp\.flags/],
+    [
+      "seccomp notify without a listener",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_NOTIFY" }] }),
+      /^config\.json: linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY needs linux\.seccomp\.listenerPath/,
+    ],
+    [
+      "seccomp notify by default without a listener",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY" }),
+      /linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY needs/,
+    ],
+    [
+      "seccomp notify of sendmsg",
+      (c) =>
+        (c.linux.seccomp = {
+          defaultAction: "SCMP_ACT_ALLOW",
+          listenerPath: "/run/l.sock",
+          syscalls: [{ names: ["sendmsg", "mkdir"], action: "SCMP_ACT_NOTIFY" }],
+        }),
+      /linux\.seccomp\.syscalls\[0\]\.action: sendmsg must not be SCMP_ACT_NOTIFY/,
+    ],
+    [
+      "seccomp notify of everything, sendmsg included",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_NOTIFY", listenerPath: "/run/l.sock" }),
+      /linux\.seccomp\.defaultAction: sendmsg must not be SCMP_ACT_NOTIFY/,
+    ],
+    [
+      "seccomp metadata without a listener",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerMetadata: "x" }),
+      /linux\.seccomp\.listenerMetadata: needs listenerPath/,
+    ],
+    [
+      "a seccomp flag the kernel refuses",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] }),
+      /^config\.json: linux\.seccomp\.flags\[1\]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: this kernel's seccomp\(2\) refuses it \(Invalid argument\); it needs SCMP_ACT_NOTIFY's listener$/,
+    ],
+    [
+      "an unknown seccomp flag",
+      (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_FLY"] }),
+      /linux\.seccomp\.flags\[0\]: "SECCOMP_FILTER_FLAG_FLY": unknown flag/,
+    ],
     ["user namespace path", (c) => (c.linux.namespaces as unknown[]).push({ type: "user", path: "/proc/1/ns/user" }), /joining a user namespace/],
     ["a device owned by a user", (c) => (c.linux.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, uid: 1000 }]), /linux\.devices\[0\]\.uid/],
   ];
@@ -379,6 +418,73 @@ describe("seccomp in OCI's format", () => {
     });
     expect(bpf.byteLength % 8).toBe(0);
     expect(bpf.byteLength).toBeGreaterThan(8);
+  });
+});
+
+describe("seccomp's flags and listener", () => {
+  const withSeccomp = (seccomp: Record<string, unknown>) => {
+    const c = base();
+    c.linux.seccomp = seccomp as Config["linux"]["seccomp"];
+    return read(c);
+  };
+  const notify = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" }] };
+
+  test("the flags go to seccomp(2); TSYNC is taken and not passed, the child being one thread", () => {
+    const o = withSeccomp({
+      defaultAction: "SCMP_ACT_ALLOW",
+      flags: ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
+      listenerPath: "/run/unused.sock", // no action notifies: ignored, as the spec says
+    });
+    expect(o.spec.linux.seccompFlags).toBe(SECCOMP_FILTER_FLAG.LOG | SECCOMP_FILTER_FLAG.SPEC_ALLOW);
+    expect(o.seccompListener).toBeUndefined();
+    const plan = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false });
+    const step = plan.find((s) => s.kind === "seccomp");
+    expect(step).toMatchObject({ kind: "seccomp", flags: SECCOMP_FILTER_FLAG.LOG | SECCOMP_FILTER_FLAG.SPEC_ALLOW });
+    expect(step).not.toHaveProperty("point");
+    expect(step!.what).toMatch(/with SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW$/);
+    // no listener: create still waits for start before the privileges drop
+    expect(plan.findIndex((s) => s.kind === "await")).toBeLessThan(plan.indexOf(step!));
+  });
+
+  test("without flags, the filter is as before", () => {
+    const o = withSeccomp({ defaultAction: "SCMP_ACT_ALLOW" });
+    expect(o.spec.linux.seccompFlags).toBeUndefined();
+    expect(buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "seccomp")).toMatchObject({ flags: 0 });
+  });
+
+  test("SCMP_ACT_NOTIFY: a new listener whose fd mycfs hands to listenerPath, with the metadata", () => {
+    const o = withSeccomp({ ...notify, listenerPath: "/run/agent.sock", listenerMetadata: "MKDIR=fake", flags: ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] });
+    expect(o.seccompListener).toEqual({ path: "/run/agent.sock", metadata: "MKDIR=fake" });
+    expect(o.spec.linux.seccompFlags).toBe(SECCOMP_FILTER_FLAG.NEW_LISTENER | SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV);
+    expect(withSeccomp({ ...notify, listenerPath: "/run/agent.sock" }).seccompListener).toEqual({ path: "/run/agent.sock" });
+  });
+
+  test("with a listener, the filter goes in before create returns: the privileges, the filter and its sync point, then the wait for start", () => {
+    const o = withSeccomp({ ...notify, listenerPath: "/run/agent.sock" });
+    const plan = buildPlan(o.spec, host, { fds: [-1, -1, -1], ctty: false });
+    const kinds = plan.map((s) => s.kind);
+    const filter = kinds.indexOf("seccomp");
+    expect(plan[filter]).toMatchObject({ flags: SECCOMP_FILTER_FLAG.NEW_LISTENER, point: Sync.SECCOMP });
+    expect(plan[filter]!.what).toMatch(/hand its notification fd to mycfs/);
+    expect(kinds.slice(kinds.indexOf("bounding"))).toEqual(["bounding", "setid", "caps", "seccomp", "await", "exec"]);
+    // mycfs's own containers (no await) keep the filter last before exec
+    const { awaitStart: _, ...running } = host;
+    expect(
+      buildPlan(o.spec, running, { fds: [-1, -1, -1], ctty: false })
+        .map((s) => s.kind)
+        .slice(-2),
+    ).toEqual(["seccomp", "exec"]);
+  });
+
+  test("features lists SCMP_ACT_NOTIFY and the flags", () => {
+    const f = features();
+    expect(f.linux.seccomp.actions).toContain("SCMP_ACT_NOTIFY");
+    expect(f.linux.seccomp.knownFlags).toEqual([
+      "SECCOMP_FILTER_FLAG_TSYNC",
+      "SECCOMP_FILTER_FLAG_LOG",
+      "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+      "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    ]);
   });
 });
 
@@ -467,7 +573,6 @@ describe("runc's names", () => {
     expect(f.linux.namespaces).toContain("user");
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
     expect(f.mountOptions).toContain("rslave");
-    expect(f.linux.seccomp.actions).not.toContain("SCMP_ACT_NOTIFY");
   });
 });
 

@@ -25,6 +25,7 @@ const RETURNS: Record<Action, number> = {
   SCMP_ACT_TRAP: 0x00030000,
   SCMP_ACT_TRACE: 0x7ff00000,
   SCMP_ACT_LOG: 0x7ffc0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 const ALLOW = 0x7fff0000;
 const KILL_PROCESS = 0x80000000;

@@ -279,12 +279,19 @@ static int set_ids(const struct mycfs_op_hdr *op) {
   return after_cred_change();
 }
 
-/* The BPF program was compiled by TypeScript; the kernel checks it. */
+/* The BPF program was compiled by TypeScript; the kernel checks it, and the flags. With
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER the call returns the filter's notification fd, which
+ * goes to the parent at sync point c: the listener must have it before any call the
+ * filter notifies can be answered. */
 static int set_seccomp(const struct mycfs_op_hdr *op) {
   struct sock_fprog prog = {.len = (unsigned short)(op->a / sizeof(struct sock_filter)),
                             .filter = (struct sock_filter *)(op + 1)};
-  TRY(sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
-  return 0;
+  long fd = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op->b, &prog);
+  TRY(fd);
+  if (!(op->b & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return 0;
+  int err = sync_point((uint32_t)op->c, (int)fd);
+  sys(SYS_close, fd);
+  return err;
 }
 
 static int set_stdio(const struct mycfs_op_hdr *op) {

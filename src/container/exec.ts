@@ -17,6 +17,7 @@
 import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import { MycfsError } from "../errors";
 import { close, pidfdOpen, setDumpable, spawnInto, spawnJoined } from "../native/lib";
+import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
 import { isAlive, shortId, type ContainerState } from "../state/record";
 import { CLONE, containerNamespaces } from "./namespaces";
@@ -42,6 +43,9 @@ export interface ExecOptions extends IoMode {
   detach?: boolean;
   /** The process runs: its pid (runc exec --pid-file). */
   started?(pid: number): void;
+  /** The notification fd of the process's seccomp filter (an OCI container's
+   * SCMP_ACT_NOTIFY), and the process's pid: the callee closes it. */
+  seccompListener?(fd: number, pid: number): void;
 }
 
 /** Every namespace the container has but the PID one, which the clone itself enters. */
@@ -89,6 +93,7 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
     capabilities: s.exec.capabilities ?? processCaps(s.exec.caps, user.uid),
     noNewPrivileges: s.exec.noNewPrivs,
     seccomp: s.exec.seccomp === null ? null : Uint8Array.fromBase64(s.exec.seccomp),
+    ...(s.exec.seccompFlags ? { seccompFlags: s.exec.seccompFlags } : {}),
     user,
   };
   // rootless: only a process with CAP_SYS_ADMIN in the container's user namespace may clone
@@ -143,7 +148,10 @@ export async function execIn(s: ContainerState, o: ExecOptions, ownIo?: Containe
       return runPlan({
         plan: buildExecPlan(s, o, fds, io, user, cgroup?.joinOps() ?? []),
         spawn: (plan) => (viaEnter ? spawnJoined(plan, [...io.fds, pidfd, v2]) : spawnInto(plan, pidfd, v2)),
-        hooks: () => ({}),
+        hooks: (pid) => {
+          const listener = o.seccompListener;
+          return listener ? { [Sync.SECCOMP]: (fd: number) => listener(fd, pid) } : {};
+        },
         io,
         debug: o.debug,
         drainMs: 200,

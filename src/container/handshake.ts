@@ -14,7 +14,7 @@ export interface Failure {
 }
 
 /** What the parent does at a sync point, given the fd the child passed along (the pty
- * master at TERMINAL; else -1); a returned fd travels to the child with the go-ahead. */
+ * master at TERMINAL, the seccomp notification fd at SECCOMP; else -1); a returned fd travels to the child with the go-ahead. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that passes nothing back returns nothing, as the terminal's does
 export type SyncHooks = Partial<Record<SyncPoint, (fd: number) => number | void>>;
 
@@ -32,7 +32,11 @@ export function handshake(
   onDone?: (step: number, us: number) => void,
   meanwhile: Meanwhile = {},
 ): Failure | null {
-  const expected = plan.flatMap((s) => (s.kind === "sync" || s.kind === "pty" ? [s.point] : s.kind === "await" ? [Sync.CREATED] : []));
+  const expected = plan.flatMap((s) => {
+    if (s.kind === "sync" || s.kind === "pty") return [s.point];
+    if (s.kind === "seccomp") return s.point ? [s.point] : [];
+    return s.kind === "await" ? [Sync.CREATED] : [];
+  });
   const pending = { ...meanwhile };
   let next = 0;
   for (;;) {

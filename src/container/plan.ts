@@ -53,7 +53,10 @@ export interface Stdio {
 }
 
 /** The process's user and privileges: what the spec says, or what a container's record keeps for exec. */
-export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | "noNewPrivileges" | "user"> & { seccomp: Uint8Array | null };
+export type ProcessPrivileges = Pick<ContainerSpec["process"], "capabilities" | "noNewPrivileges" | "user"> & {
+  seccomp: Uint8Array | null;
+  seccompFlags?: number;
+};
 
 /** runc's order (libcontainer's standard init and finalizeNamespace): the filter first
  * where installing it needs CAP_SYS_ADMIN (no no_new_privs); the bounding set while
@@ -75,7 +78,7 @@ export function privileges(p: ProcessPrivileges, setgroups: boolean): op.Step[] 
     op.setid(gid, uid, setgroups ? additionalGids : null, "the container's user"),
     op.caps(capMask(permitted), capMask(inheritable), permitted.length, capMask(ambient), ambient.length),
   ];
-  const filter = p.seccomp ? [op.seccomp(p.seccomp)] : [];
+  const filter = p.seccomp ? [op.seccomp(p.seccomp, p.seccompFlags)] : [];
   return p.noNewPrivileges
     ? [op.prctl(op.PR.SET_NO_NEW_PRIVS, 1, "set no_new_privs: no exec can gain privileges (setuid, file caps)"), ...ids, ...filter]
     : [...filter, ...ids];
@@ -176,6 +179,8 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   // as late as it can, so that mycfs makes it meanwhile; in a user namespace before it
   // becomes the namespace's root, as only mycfs's own ids may write the host's cgroup files.
   const joinLate = host.prepared === "cgroup" && !userns;
+  const listener = ((linux.seccompFlags ?? 0) & op.SECCOMP_FILTER_FLAG.NEW_LISTENER) !== 0;
+  const awaitStart = host.awaitStart ? op.awaitStart(host.awaitStart.fd, host.awaitStart.keepFds) : undefined;
   const join = [
     ...(host.prepared
       ? [op.sync(Sync.PREPARED, `wait for mycfs to make the container's ${host.prepared === "rootfs" ? "layers, " : ""}cgroup and record, made meanwhile`)]
@@ -254,8 +259,12 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...(p.ioPriority ? [op.ioprio(IO_PRIORITY_CLASSES.indexOf(p.ioPriority.class) + 1, p.ioPriority.priority, p.ioPriority.class)] : []),
     ...(p.scheduler ? [op.sched(schedAttr(p.scheduler), p.scheduler.policy)] : []),
     ...(linux.personality ? [op.personality(linux.personality === "LINUX32" ? 8 : 0, linux.personality)] : []),
-    ...(host.awaitStart ? [op.awaitStart(host.awaitStart.fd, host.awaitStart.keepFds)] : []),
-    ...privileges({ ...p, seccomp: linux.seccomp }, !userns || host.dropGroups),
+    ...(awaitStart && !listener ? [awaitStart] : []),
+    ...privileges({ ...p, seccomp: linux.seccomp, ...(linux.seccompFlags ? { seccompFlags: linux.seccompFlags } : {}) }, !userns || host.dropGroups),
+    // a seccomp listener gets the filter's fd from `create`, which is gone once the
+    // container is created: the privileges and the filter come first then, as in runc,
+    // and the wait for `start` passes through the filter
+    ...(awaitStart && listener ? [awaitStart] : []),
     op.exec({ argv: p.args, env: withHome(p.env, p.user.home), path: pathVar, init: spec.mycfs.init, ctty: io.ctty }),
   ];
 }

@@ -553,6 +553,9 @@ export function openFifo(path: string, start: boolean): number | { errno: number
   return { errno: -rc };
 }
 
-/** Sends fd over the unix socket at path with SCM_RIGHTS (runc's --console-socket). */
-export const sendConsole = (path: string, fd: number, name: string) =>
-  void check(call(Call.SEND_CONSOLE, cstr(path), cstr(name), fd), `send the terminal to the console socket ${path}`);
+/** 0 if seccomp(2) takes these SECCOMP_FILTER_FLAG_*s, else the errno it refuses them with. */
+export const seccompFlagsRefused = (flags: number): number => -call(Call.SECCOMP_FLAGS, null, null, flags);
+
+/** Connects to the unix socket at path and sends fd with SCM_RIGHTS, `message` beside it:
+ * runc's --console-socket, and config.json's seccomp listener. */
+export const sendFd = (path: string, fd: number, message: string, what: string) => void check(call(Call.SEND_CONSOLE, cstr(path), cstr(message), fd), what);

@@ -62,6 +62,7 @@ export const Sync = {
   NETWORK: 4,
   CREATED: 5,
   HOOKS: 6,
+  SECCOMP: 20,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 
@@ -130,6 +131,7 @@ export const Call = {
   MKFIFO: 90,
   OPEN_FIFO: 91,
   SEND_CONSOLE: 92,
+  SECCOMP_FLAGS: 95,
 } as const;
 
 export const PlanFlag = {

@@ -10,6 +10,7 @@ import type { Limits } from "../cgroups/limits";
 import { CAPABILITIES } from "../container/caps";
 import type { Device } from "../container/devices";
 import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
+import { SECCOMP_FILTER_FLAG } from "../plan/ops";
 import { RLIMITS, type Rlimit } from "../container/rlimits";
 import type { Userns } from "../container/userns";
 import { MycfsError } from "../errors";
@@ -50,6 +51,8 @@ export interface OciContainer {
   userns?: Userns;
   annotations: Record<string, string>;
   hooks: Hooks;
+  /** linux.seccomp's listener, where an action is SCMP_ACT_NOTIFY. */
+  seccompListener?: SeccompListener;
   /** What mycfs does otherwise than asked, where runc warns too: for stderr. */
   warnings: string[];
 }
@@ -59,6 +62,8 @@ export interface HostLookups {
   isDir(path: string): boolean | undefined;
   /** The profile compiled for this machine. */
   compileSeccomp(profile: Profile): Uint8Array;
+  /** Why seccomp(2) refuses these SECCOMP_FILTER_FLAG_*s (its errno's words), or undefined. */
+  seccompFlagsRefused(flags: number): string | undefined;
   /** What the root file system has at a path, resolved inside it without following a
    * symlink: nothing, an empty directory, a directory with entries, or something else. */
   underRoot(rootfs: string, path: string): "absent" | "empty" | "nonempty" | "other";
@@ -162,6 +167,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const rootfs = joinBundle(bundle, rootPath);
   const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
   const seccomp = r.obj(linux.seccomp, "linux.seccomp");
+  const profile = seccomp ? readSeccomp(seccomp) : undefined;
+  const filter = seccomp && profile ? readSeccompFlags(seccomp, profile, host) : undefined;
   const spec: ContainerSpec = {
     process: { ...p.process, capabilities: p.capabilities },
     root: { readonly: r.bool(root?.readonly, "root.readonly") },
@@ -173,7 +180,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
       uidMappings,
       gidMappings,
       devices: r.arr(linux.devices, "linux.devices").map((d, i) => readDevice(d, `linux.devices[${i}]`)),
-      seccomp: seccomp ? host.compileSeccomp(readSeccomp(seccomp)) : null,
+      seccomp: profile ? host.compileSeccomp(profile) : null,
+      ...(filter?.flags ? { seccompFlags: filter.flags } : {}),
       maskedPaths: r.strs(linux.maskedPaths, "linux.maskedPaths").map((m, i) => absolute(m, `linux.maskedPaths[${i}]`)),
       readonlyPaths: r.strs(linux.readonlyPaths, "linux.readonlyPaths").map((m, i) => absolute(m, `linux.readonlyPaths[${i}]`)),
       ...(sysctl ? { sysctl } : {}),
@@ -196,6 +204,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
     annotations,
     hooks,
+    ...(filter?.listener ? { seccompListener: filter.listener } : {}),
     warnings: p.warnings,
   };
 }
@@ -627,18 +636,81 @@ function readSysctl(sysctl: Json | undefined, netns: boolean): Record<string, st
 
 const SECCOMP_ACTIONS = Object.keys(ACTIONS) as Action[];
 
+/** runtime-spec's seccomp flags, as seccomp(2) takes them. TSYNC would give the filter to
+ * the process's other threads, and the child has none: taken, not passed (the kernel
+ * refuses it beside NEW_LISTENER). */
+export const SECCOMP_FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 0,
+  SECCOMP_FILTER_FLAG_LOG: SECCOMP_FILTER_FLAG.LOG,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: SECCOMP_FILTER_FLAG.SPEC_ALLOW,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV,
+};
+
+/** Where mycfs sends the filter's notification fd with the container process state. */
+export interface SeccompListener {
+  path: string;
+  metadata?: string;
+}
+
+/** The filter's flags, and the listener that SCMP_ACT_NOTIFY needs (which makes the
+ * filter NEW_LISTENER's; runtime-spec ignores a listener nothing is notified to). The
+ * kernel is asked up front whether it takes the flags: the child loads the filter once
+ * `create` has returned, too late to name one it refuses. */
+function readSeccompFlags(s: Json, profile: Profile, host: HostLookups): { flags: number; listener?: SeccompListener } {
+  const f = "linux.seccomp";
+  const names = r.strs(s.flags, `${f}.flags`);
+  const given = names.map((name, i) => {
+    const flag = SECCOMP_FLAGS[name];
+    if (flag === undefined)
+      throw new ConfigError(`${f}.flags[${i}]`, `${JSON.stringify(name)}: unknown flag (known: ${Object.keys(SECCOMP_FLAGS).join(", ")})`);
+    return flag;
+  });
+  const { flags, listener } = notifyListener(s, profile);
+  const all = given.reduce((a, b) => a | b, flags);
+  const refused = all ? host.seccompFlagsRefused(all) : undefined;
+  if (refused) {
+    // the one refused beside the listener's flag, else the set of them
+    const i = given.findIndex((flag) => host.seccompFlagsRefused(flag | flags));
+    const needsListener = given[i] === SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV && !flags ? "; it needs SCMP_ACT_NOTIFY's listener" : "";
+    throw new ConfigError(
+      i >= 0 ? `${f}.flags[${i}]` : `${f}.flags`,
+      `${i >= 0 ? names[i] : names.join(", ")}: this kernel's seccomp(2) refuses it (${refused})${needsListener}`,
+    );
+  }
+  return { flags: all, ...(listener ? { listener } : {}) };
+}
+
+/** SCMP_ACT_NOTIFY's listener, and the flag that makes its fd; none where no action notifies. */
+function notifyListener(s: Json, profile: Profile): { flags: number; listener?: SeccompListener } {
+  const f = "linux.seccomp";
+  const path = r.str(s.listenerPath, `${f}.listenerPath`);
+  const metadata = r.str(s.listenerMetadata, `${f}.listenerMetadata`);
+  if (metadata && !path) throw new ConfigError(`${f}.listenerMetadata`, "needs listenerPath");
+  const notify = "SCMP_ACT_NOTIFY";
+  const rule = profile.syscalls.findIndex((x) => x.action === notify);
+  const field = profile.defaultAction === notify ? `${f}.defaultAction` : rule >= 0 ? `${f}.syscalls[${rule}].action` : undefined;
+  if (!field) return { flags: 0 };
+  if (!path) throw new ConfigError(field, `SCMP_ACT_NOTIFY needs ${f}.listenerPath, the socket its notification fd goes to`);
+  // the child hands the fd to mycfs with sendmsg once the filter is in: a notified
+  // sendmsg would wait for a listener that never gets it (runc refuses write likewise)
+  const sends = profile.syscalls.filter((x) => x.names.includes("sendmsg"));
+  const notifiedSend = sends.find((x) => x.action === notify);
+  if (notifiedSend || (profile.defaultAction === notify && !sends.some((x) => !x.args?.length)))
+    throw new ConfigError(
+      notifiedSend ? `${f}.syscalls[${profile.syscalls.indexOf(notifiedSend)}].action` : `${f}.defaultAction`,
+      "sendmsg must not be SCMP_ACT_NOTIFY: mycfs hands the listener its fd with sendmsg once the filter is in",
+    );
+  return { flags: SECCOMP_FILTER_FLAG.NEW_LISTENER, listener: { path, ...(metadata ? { metadata } : {}) } };
+}
+
 /** OCI's seccomp object is docker's profile without its includes and excludes. */
 export function readSeccomp(s: Json): Profile {
   const f = "linux.seccomp";
   const action = (v: unknown, field: string): Action => {
     const a = r.str(v, field);
-    if (a === "SCMP_ACT_NOTIFY") throw new ConfigError(field, "SCMP_ACT_NOTIFY needs a listener, which mycfs does not run");
     if (!a || !SECCOMP_ACTIONS.includes(a as Action)) throw new ConfigError(field, `${JSON.stringify(a ?? null)}: unknown action`);
     return a as Action;
   };
-  r.refuse(s.listenerPath, `${f}.listenerPath`);
-  r.refuse(s.listenerMetadata, `${f}.listenerMetadata`);
-  r.refuse(s.flags, `${f}.flags`);
   const defaultAction = action(s.defaultAction, `${f}.defaultAction`);
   const architectures = r.strs(s.architectures, `${f}.architectures`);
   const syscalls: Rule[] = r.arr(s.syscalls, `${f}.syscalls`).map((v, i) => {

@@ -16,6 +16,7 @@ import { ensureDir } from "../images/store";
 import { debugging, log } from "../log";
 import {
   close,
+  errnoMessage,
   fileMode,
   fileType,
   layerEntry,
@@ -27,7 +28,8 @@ import {
   removeTree,
   replaceFile,
   S_IFMT,
-  sendConsole,
+  seccompFlagsRefused,
+  sendFd,
   setDumpable,
   spawn,
   writeFile,
@@ -38,6 +40,7 @@ import { encodePlan } from "../plan/encode";
 import { hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
 import { type OciContainer, readConfig } from "./config";
+import { sendToListener } from "./seccomp-listener";
 import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
@@ -105,6 +108,10 @@ export function create(state: OciState, o: CreateOptions): Saved {
       } finally {
         close(root);
       }
+    },
+    seccompFlagsRefused: (flags) => {
+      const errno = seccompFlagsRefused(flags);
+      return errno ? errnoMessage(errno) : undefined;
     },
     compileSeccomp: (profile) => {
       const { compileProfile } = require("../seccomp/compile") as typeof import("../seccomp/compile");
@@ -190,6 +197,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     setDumpable(true);
     const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
     const pid = spawned.pid;
+    const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
     let failure: ReturnType<typeof handshake>;
     try {
       failure = handshake(
@@ -200,7 +208,6 @@ export function create(state: OciState, o: CreateOptions): Saved {
             if (c.userns) writeMaps(pid, c.userns);
           },
           [Sync.HOOKS]: () => {
-            const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
             const inside = { pid, namespaces: nsenterOptions(namespaceFlags) };
             const failed =
               runHooks("prestart", c.hooks.prestart, st) ??
@@ -208,10 +215,11 @@ export function create(state: OciState, o: CreateOptions): Saved {
               runHooks("createContainer", c.hooks.createContainer, st, inside);
             if (failed) throw ociError(failed);
           },
+          [Sync.SECCOMP]: (fd: number) => (c.seccompListener ? sendToListener(c.seccompListener, fd, pid, st) : close(fd)),
           [Sync.TERMINAL]: (fd: number) => {
             if (!o.consoleSocket) return o.terminal?.terminal?.(fd); // run in the foreground: mycfs relays it
             try {
-              sendConsole(o.consoleSocket, fd, "/dev/ptmx");
+              sendFd(o.consoleSocket, fd, "/dev/ptmx", `send the terminal to the console socket ${o.consoleSocket}`);
             } finally {
               close(fd);
             }
@@ -248,6 +256,8 @@ export function create(state: OciState, o: CreateOptions): Saved {
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
       ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
+      ...(spec.linux.seccompFlags ? { seccompFlags: spec.linux.seccompFlags } : {}),
+      ...(c.seccompListener ? { seccompListener: c.seccompListener } : {}),
       hooks: { startContainer: c.hooks.startContainer, poststart: c.hooks.poststart, poststop: c.hooks.poststop },
       ...(host.inUserns ? { inUserns: true } : {}),
       namespaces: namespaceFlags,

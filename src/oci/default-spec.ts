@@ -3,6 +3,7 @@
 // honours. Both are data, kept apart from the code that reads configs.
 import { CAPABILITIES } from "../container/caps";
 import { ACTIONS, OPS } from "../seccomp/profile";
+import { SECCOMP_FLAGS } from "./config";
 import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
 import { OCI_VERSION } from "./state";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../spec/spec";
@@ -78,8 +79,8 @@ export function features() {
         actions: Object.keys(ACTIONS).sort(),
         operators: [...OPS].sort(),
         archs: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_X86_64"],
-        knownFlags: [],
-        supportedFlags: [],
+        knownFlags: Object.keys(SECCOMP_FLAGS),
+        supportedFlags: Object.keys(SECCOMP_FLAGS),
       },
       apparmor: { enabled: false },
       selinux: { enabled: false },

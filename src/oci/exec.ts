@@ -4,9 +4,10 @@
 // same plan, the same ways in (a shared-memory clone, or the enter program).
 import { execIn } from "../container/exec";
 import type { ContainerIo } from "../container/stdio";
-import { close, readFile, replaceFile, sendConsole } from "../native/lib";
+import { close, readFile, replaceFile, sendFd } from "../native/lib";
 import { bootId, type ContainerState } from "../state/record";
 import { ConfigError, readProcess } from "./config";
+import { sendToListener } from "./seccomp-listener";
 import { ociError, type OciState } from "./state";
 import { log } from "../log";
 
@@ -82,6 +83,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
       capabilities: p.capabilities,
       noNewPrivs: p.process.noNewPrivileges,
       seccomp: saved.seccomp,
+      ...(saved.seccompFlags ? { seccompFlags: saved.seccompFlags } : {}),
       ...(saved.inUserns && !saved.userns ? { sharesUserns: true } : {}),
       ...(saved.namespaces === undefined ? {} : { namespaces: saved.namespaces }),
     },
@@ -94,7 +96,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
           ctty: true,
           terminal: (master) => {
             try {
-              sendConsole(r.consoleSocket!, master, "/dev/ptmx");
+              sendFd(r.consoleSocket!, master, "/dev/ptmx", `send the terminal to the console socket ${r.consoleSocket}`);
             } finally {
               close(master);
             }
@@ -108,6 +110,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
         ? undefined // runc exec -t in the foreground: mycfs relays the terminal itself
         : { fds: [-1, -1, -1], ctty: false, afterSpawn() {}, start() {}, drained: async () => {}, restore() {} };
   const pidFile = r.pidFile;
+  const listener = saved.seccompListener;
   return execIn(
     record,
     {
@@ -122,6 +125,19 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
       started: (pid: number) => {
         if (pidFile) replaceFile(pidFile, String(pid), 0o644);
       },
+      ...(listener
+        ? {
+            seccompListener: (fd: number, pid: number) =>
+              sendToListener(listener, fd, pid, {
+                ociVersion: saved.ociVersion,
+                id: saved.id,
+                status,
+                pid: saved.pid,
+                bundle: saved.bundle,
+                annotations: saved.annotations,
+              }),
+          }
+        : {}),
     },
     io,
   );

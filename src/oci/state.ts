@@ -11,6 +11,7 @@ import { MycfsError } from "../errors";
 import { log } from "../log";
 import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes, writeFile } from "../native/lib";
 import { processStart } from "../state/record";
+import type { SeccompListener } from "./config";
 import { type HookState, type Hooks, nsenterOptions, runHooks } from "./hooks";
 
 /** runc exits 1 on a bad config or command, and engines read its message. */
@@ -49,6 +50,9 @@ export interface Saved {
   cgroup?: { name: string; layout: Layout };
   userns?: { rootless: boolean; dropGroups: boolean };
   seccomp: string | null;
+  seccompFlags?: number;
+  /** Where an exec'd process's notification fd goes too (an action SCMP_ACT_NOTIFY). */
+  seccompListener?: SeccompListener;
   /** The hooks run after `start` and after `delete`. */
   hooks?: Partial<Pick<Hooks, "startContainer">> & Pick<Hooks, "poststart" | "poststop">;
   /** mycfs ran in a user namespace of an engine's (rootless podman), which the container shares. */

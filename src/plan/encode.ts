@@ -82,7 +82,7 @@ export function wire(s: Step): RawOp {
     case "caps":
       return raw(OpCode.CAPS, { a: s.permitted, b: s.inheritable, c: s.ambient });
     case "seccomp":
-      return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, blob: s.bpf });
+      return raw(OpCode.SECCOMP, { a: s.bpf.byteLength, b: s.flags, c: s.point ?? 0, blob: s.bpf });
     case "setid": {
       const groups = s.groups ?? [];
       return raw(OpCode.SETID, {

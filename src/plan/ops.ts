@@ -27,6 +27,10 @@ export const MS = {
 
 export const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, SET_NO_NEW_PRIVS: 38 } as const;
 
+/** seccomp(2)'s SECCOMP_FILTER_FLAG_*: NEW_LISTENER makes the notification fd that
+ * SCMP_ACT_NOTIFY's listener answers from. */
+export const SECCOMP_FILTER_FLAG = { TSYNC: 1, LOG: 2, SPEC_ALLOW: 4, NEW_LISTENER: 8, WAIT_KILLABLE_RECV: 32 } as const;
+
 export interface MountSpec {
   source?: string;
   target: string;
@@ -85,7 +89,8 @@ export type Step = { what: string } & (
   /** Bit masks of capability numbers (up to 63; plain numbers lose nothing below 2^53). */
   | { kind: "bounding"; keep: number }
   | { kind: "caps"; permitted: number; inheritable: number; ambient: number }
-  | { kind: "seccomp"; bpf: Uint8Array }
+  /** flags: SECCOMP_FILTER_FLAG_*; with NEW_LISTENER, the notification fd goes to mycfs at `point`. */
+  | { kind: "seccomp"; bpf: Uint8Array; flags: number; point?: SyncPoint }
   /** groups: the supplementary gids; null leaves them (setgroups is denied there). */
   | { kind: "setid"; gid: number; uid: number; groups: number[] | null }
   | { kind: "attach"; path: string }
@@ -163,7 +168,17 @@ export const caps = (permitted: number, inheritable: number, count: number, ambi
     ? `keep ${count} capabilities permitted and effective, ${ambientCount ? `${ambientCount} ambient` : "none ambient"}`
     : "no capability permitted, effective or ambient",
 });
-export const seccomp = (bpf: Uint8Array): Step => ({ kind: "seccomp", bpf, what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)` });
+export const seccomp = (bpf: Uint8Array, flags = 0): Step => {
+  const names = Object.entries(SECCOMP_FILTER_FLAG).flatMap(([k, v]) => (flags & v ? [`SECCOMP_FILTER_FLAG_${k}`] : []));
+  const listener = (flags & SECCOMP_FILTER_FLAG.NEW_LISTENER) !== 0;
+  return {
+    kind: "seccomp",
+    bpf,
+    flags,
+    ...(listener ? { point: Sync.SECCOMP } : {}),
+    what: `install the seccomp filter (${bpf.byteLength / 8} BPF instructions)${names.length ? ` with ${names.join(", ")}` : ""}${listener ? ", and hand its notification fd to mycfs for the seccomp listener" : ""}`,
+  };
+};
 /** Become gid/uid: the root of a new user namespace once its maps are written, or the
  * container's user; `groups` as on the step, `whose` says whose ids these are. */
 export const setid = (gid: number, uid: number, groups: number[] | null, whose: string): Step => ({

@@ -70,6 +70,9 @@ class Reader {
   }
 }
 
+/** SCMP_ACT_NOTIFY needs a listener, which only config.json names. */
+const DOCKER_ACTIONS = (Object.keys(ACTIONS) as Action[]).filter((a) => a !== "SCMP_ACT_NOTIFY");
+
 export function parseProfile(json: string, source: string): Profile {
   const r = new Reader(source);
   let raw: unknown;
@@ -79,7 +82,7 @@ export function parseProfile(json: string, source: string): Profile {
     r.fail("", `not valid JSON (${(e as Error).message})`);
   }
   const top = r.object(raw, "", ["defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls"]);
-  const defaultAction = r.oneOf(top.defaultAction, "defaultAction", Object.keys(ACTIONS) as Action[], "action");
+  const defaultAction = r.oneOf(top.defaultAction, "defaultAction", DOCKER_ACTIONS, "action");
   // architectures and archMap name ABIs to filter besides the native one (i386, x32, arm32),
   // which Docker always filters. mycfs's filter answers the native ABI only and kills the
   // others, so both are checked, then set aside.
@@ -101,7 +104,7 @@ function rule(r: Reader, v: unknown, path: string): Rule {
   const o = r.object(v, path, ["names", "action", "errnoRet", "args", "comment", "includes", "excludes"]);
   const names = r.strings(o.names, `${path}.names`, /^[a-z0-9_]+$/, "a syscall name");
   if (!names?.length) r.fail(`${path}.names`, "expected a non-empty array of syscall names");
-  const action = r.oneOf(o.action, `${path}.action`, Object.keys(ACTIONS) as Action[], "action");
+  const action = r.oneOf(o.action, `${path}.action`, DOCKER_ACTIONS, "action");
   return {
     names,
     action,

@@ -12,6 +12,7 @@ export const ACTIONS = {
   SCMP_ACT_TRAP: 0x00030000,
   SCMP_ACT_TRACE: 0x7ff00000, // | the value the tracer sees
   SCMP_ACT_LOG: 0x7ffc0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000, // SECCOMP_RET_USER_NOTIF: config.json's listener answers (src/oci)
 } as const;
 export type Action = keyof typeof ACTIONS;
 

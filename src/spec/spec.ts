@@ -51,6 +51,9 @@ export interface ContainerSpec {
     devices: Device[];
     /** The compiled filter (src/seccomp compiles docker's JSON profiles), or null: unconfined. */
     seccomp: Uint8Array | null;
+    /** seccomp(2)'s SECCOMP_FILTER_FLAG_* for the filter (config.json's flags; NEW_LISTENER
+     * where an action is SCMP_ACT_NOTIFY); none when unset. */
+    seccompFlags?: number;
     /** Covered by the container's /dev/null; a path ending in "/" is a directory,
      * covered by an empty read-only tmpfs (a pure planner cannot look, as runc does). */
     maskedPaths: string[];

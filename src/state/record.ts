@@ -66,6 +66,8 @@ export interface ExecDefaults {
   noNewPrivs: boolean;
   /** The compiled seccomp filter, base64, or null for none. */
   seccomp: string | null;
+  /** seccomp(2)'s SECCOMP_FILTER_FLAG_*s for it (an OCI container's config chose them). */
+  seccompFlags?: number;
   /** The container shares mycfs's own user namespace, where its root could reach mycfs
    * (an OCI container under a rootless engine): exec goes through the enter program. */
   sharesUserns?: boolean;

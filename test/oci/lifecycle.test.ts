@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
+import { answer, closeFd, listen, nextNotification, SECCOMP_USER_NOTIF_FLAG_CONTINUE } from "./seccomp-listener";
 
 let dir: string;
 let root: string;
@@ -471,6 +472,101 @@ describe("config.json's fields in the container", () => {
     expect(out).toContain("Operation not permitted");
     expect(out).toContain("kill0=1\n");
     expect(out).toEndWith("cont=0\n");
+  });
+
+  test("SCMP_ACT_NOTIFY: the listener gets the state and the fd from create and exec, and its answers are what the commands see", async () => {
+    const path = join(dir, "agent.sock");
+    const agent = listen(path);
+    let fd = -1;
+    let execFd = -1;
+    try {
+      const b = bundle("notify", (c) => {
+        c.process.args = ["sh", "-c", "for d in a b c; do mkdir /dev/shm/$d 2>/dev/null; echo $d=$?; done; ls /dev/shm; exec sleep 30"];
+        c.linux.seccomp = {
+          defaultAction: "SCMP_ACT_ALLOW",
+          listenerPath: path,
+          listenerMetadata: "agent=test",
+          flags: ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+          syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" }],
+        };
+      });
+      const created = await oci(["create", "--bundle", b, "notify"]);
+      expect(created.stderr).toBe("");
+      expect(created.code).toBe(0);
+      const got = agent.receive();
+      fd = got.fd;
+      const { pid } = await state("notify");
+      expect(JSON.parse(got.state)).toEqual({
+        ociVersion: "1.1.0",
+        fds: ["seccompFd"],
+        pid,
+        metadata: "agent=test",
+        state: { ociVersion: "1.1.0", id: "notify", status: "creating", pid, bundle: b, annotations: {} },
+      });
+      expect((await oci(["start", "notify"])).code).toBe(0);
+      // a: done without being done; b: made by the kernel after all; c: refused with EXDEV
+      const answers = [{ val: 0 }, { flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE }, { error: -18 }];
+      for (const a of answers) {
+        const n = nextNotification(fd);
+        expect(process.arch === "x64" ? [83, 258] : [34]).toContain(n.nr); // mkdir or mkdirat
+        answer(fd, n.id, a);
+      }
+      await until(() => created.stdout().includes("b\n"));
+      expect(created.stdout()).toBe("a=0\nb=0\nc=1\nb\n");
+      // an exec'd process loads the filter too: its own fd, with its own pid
+      const exec = oci(["exec", "notify", "mkdir", "/dev/shm/e"]);
+      const again = agent.receive();
+      execFd = again.fd;
+      const sent = JSON.parse(again.state);
+      expect(sent.pid).not.toBe(pid);
+      expect(sent.state).toMatchObject({ id: "notify", status: "running", pid });
+      answer(execFd, nextNotification(execFd).id, { error: -18 });
+      const r = await exec;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("Invalid cross-device link");
+    } finally {
+      for (const f of [fd, execFd]) if (f >= 0) closeFd(f);
+      agent.close();
+      await oci(["delete", "--force", "notify"]);
+    }
+  });
+
+  test("SCMP_ACT_NOTIFY: a listener that is not there fails the create, naming the field, nothing left", async () => {
+    const b = bundle("notify-gone", (c) => {
+      c.linux.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        listenerPath: join(dir, "nobody.sock"),
+        syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_NOTIFY" }],
+      };
+    });
+    const r = await oci(["create", "--bundle", b, "notify-gone"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("linux.seccomp.listenerPath");
+    expect(r.stderr).toContain("No such file or directory");
+    expect(existsSync(join(root, "notify-gone"))).toBe(false);
+  });
+
+  test("seccomp flags reach seccomp(2): LOG, SPEC_ALLOW and TSYNC taken; one the kernel refuses is named", async () => {
+    const flagged = (name: string, flags: string[]) =>
+      bundle(name, (c) => {
+        c.process.args = ["sh", "-c", "grep Seccomp_filters: /proc/self/status; mkdir /dev/shm/x 2>/dev/null; echo mkdir=$?"];
+        c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags, syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }] };
+      });
+    const r = await oci([
+      "run",
+      "--bundle",
+      flagged("flags", ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"]),
+      "flags",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout()).toBe("Seccomp_filters:\t1\nmkdir=1\n");
+    // the kernel takes WAIT_KILLABLE_RECV only with a listener: create asks it first
+    const refused = await oci(["run", "--bundle", flagged("flags-refused", ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]), "flags-refused"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: this kernel's seccomp(2) refuses it (Invalid argument (EINVAL)); it needs SCMP_ACT_NOTIFY's listener",
+    );
+    expect(existsSync(join(root, "flags-refused"))).toBe(false);
   });
 
   test("scheduler, ioPriority and personality, seen from inside", async () => {
