@@ -190,6 +190,20 @@ describe("config.json", () => {
     for (const kind of ["ioprio", "sched", "personality"]) expect(plan.findIndex((s) => s.kind === kind)).toBeLessThan(setid);
   });
 
+  test("utilization clamps: sched_attr's second version, the step naming them", () => {
+    const c = base();
+    const flags = ["SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX"];
+    Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags, utilMin: 128, utilMax: 512 } });
+    const sched = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "sched") as { attr: Uint8Array; what: string };
+    const v = new DataView(sched.attr.buffer);
+    expect([v.getUint32(0, true), Number(v.getBigUint64(8, true)), v.getUint32(48, true), v.getUint32(52, true)]).toEqual([56, 0x60, 128, 512]);
+    expect(sched.what).toBe("set the scheduling policy to SCHED_OTHER with the utilization clamps of process.scheduler (utilMin 128, utilMax 512)");
+    // a flag alone: the kernel's bounds, nothing clamped
+    Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MAX"] } });
+    const alone = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "sched") as { attr: Uint8Array };
+    expect(alone.attr.subarray(48).toHex()).toBe("0000000000040000");
+  });
+
   test("devices: their nodes; a fileMode with the type's bits, as podman gives it", () => {
     const c = base();
     c.linux.devices = [
@@ -332,9 +346,14 @@ describe("config.json", () => {
     ["an ioPriority class", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_NONE" } }), /process\.ioPriority\.class: "IOPRIO_CLASS_NONE"/],
     ["SCHED_ISO", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_ISO" } }), /process\.scheduler\.policy: "SCHED_ISO"/],
     [
-      "a utilization clamp",
-      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] } }),
-      /process\.scheduler\.flags\[0\]: SCHED_FLAG_UTIL_CLAMP_MIN: not honoured/,
+      "a clamp without its flag",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", utilMax: 512 } }),
+      /process\.scheduler\.utilMax: needs SCHED_FLAG_UTIL_CLAMP_MAX in process\.scheduler\.flags/,
+    ],
+    [
+      "a scheduler flag",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_KEEP_POLICY"] } }),
+      /process\.scheduler\.flags\[0\]: SCHED_FLAG_KEEP_POLICY: not honoured/,
     ],
     ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],

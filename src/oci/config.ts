@@ -359,6 +359,12 @@ function readScheduler(o: Json | undefined): Scheduler | undefined {
     return name as keyof typeof SCHED_FLAGS;
   });
   const u64 = (k: string) => r.int(o[k], `${f}.${k}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  // the clamps' values (0 to 1024) go with their flags
+  const clamp = (k: "utilMin" | "utilMax", flag: keyof typeof SCHED_FLAGS) => {
+    const n = r.int(o[k], `${f}.${k}`, 0, 1024);
+    if (n !== undefined && !flags.includes(flag)) throw new ConfigError(`${f}.${k}`, `needs ${flag} in ${f}.flags`);
+    return n === undefined ? {} : { [k]: n };
+  };
   return {
     policy,
     nice: r.int(o.nice, `${f}.nice`, -20, 19) ?? 0,
@@ -367,6 +373,8 @@ function readScheduler(o: Json | undefined): Scheduler | undefined {
     runtime: u64("runtime"),
     deadline: u64("deadline"),
     period: u64("period"),
+    ...clamp("utilMin", "SCHED_FLAG_UTIL_CLAMP_MIN"),
+    ...clamp("utilMax", "SCHED_FLAG_UTIL_CLAMP_MAX"),
   };
 }
 
