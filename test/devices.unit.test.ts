@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { compileDeviceFilter } from "../src/cgroups/device-filter";
-import { ALL_DEVICES, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites, parseDeviceRule, ruleText } from "../src/cgroups/devices";
+import { ALL_DEVICES, DEFAULT_DEVICE_RULES, type DeviceRule, deviceWrites, parseDeviceRule, ruleText, v1Conflict } from "../src/cgroups/devices";
 import { deviceNodes, parseDevice, resolveDevices } from "../src/container/devices";
 import { OpCode } from "../src/native/protocol";
 import { makedev, wire } from "../src/plan/encode";
@@ -66,6 +66,32 @@ describe("cgroup v1 writes", () => {
   test("allowing all is one write", () => {
     expect(deviceWrites([ALL_DEVICES])).toEqual([{ file: "devices.allow", value: "a" }]);
     expect(deviceWrites([...DEFAULT_DEVICE_RULES, ALL_DEVICES])).toEqual([{ file: "devices.allow", value: "a" }]);
+  });
+
+  test("deny rules in order, after the default they start from; what v1 cannot honour", () => {
+    const deny = (text: string): DeviceRule => ({ ...parseDeviceRule(text), deny: true });
+    const kmsg = [...DEFAULT_DEVICE_RULES, parseDeviceRule("c 1:11 rwm"), deny("c 1:11 w"), deny("c 1:3 w")];
+    expect(deviceWrites(kmsg).slice(-3)).toEqual([
+      { file: "devices.allow", value: "c 1:11 rwm" },
+      { file: "devices.deny", value: "c 1:11 w" },
+      { file: "devices.deny", value: "c 1:3 w" },
+    ]);
+    expect(v1Conflict(kmsg)).toBeUndefined();
+    const open = [...DEFAULT_DEVICE_RULES, ALL_DEVICES, deny("c 1:3 w"), parseDeviceRule("c 1:3 w")];
+    expect(deviceWrites(open)).toEqual([
+      { file: "devices.allow", value: "a" },
+      { file: "devices.deny", value: "c 1:3 w" },
+      { file: "devices.allow", value: "c 1:3 w" },
+    ]);
+    expect(v1Conflict(open)).toBeUndefined();
+    // a hole in a wildcard, either way: the kernel would ignore it
+    const hole = [parseDeviceRule("c *:* rwm"), deny("c 1:3 w")];
+    expect(v1Conflict(hole)).toEqual({ rule: hole[1]!, over: hole[0]! });
+    expect(v1Conflict([...DEFAULT_DEVICE_RULES, deny("c 1:* w")])?.over).toEqual(parseDeviceRule("c 1:3 rwm"));
+    expect(v1Conflict([ALL_DEVICES, deny("b 8:* r"), parseDeviceRule("b 8:0 r")])?.rule).toEqual(parseDeviceRule("b 8:0 r"));
+    expect(v1Conflict([...DEFAULT_DEVICE_RULES, deny("c *:* w")])?.over).toEqual(parseDeviceRule("c 1:3 rwm"));
+    // where the accesses do not meet, nothing is ignored
+    expect(v1Conflict([parseDeviceRule("c *:* m"), deny("c 1:3 w")])).toBeUndefined();
   });
 
   test("build.ts's copy of the default writes and program is the code's", () => {
@@ -182,6 +208,9 @@ function run(prog: Uint8Array, ctx: { type: number; access: number; major: numbe
       case 0x5d:
         jump(get(dst) !== get(src));
         break;
+      case 0x15:
+        jump(get(dst) === imm);
+        break;
       case 0x95:
         return { ret: Number(get(0)), steps };
       default:
@@ -190,16 +219,17 @@ function run(prog: Uint8Array, ctx: { type: number; access: number; major: numbe
   }
 }
 
-/** What the rules say: some rule of the device's type (or a) and numbers (or *) allows
- * every access asked for. */
+/** What the rules say: the last rule of the device's type (or a) and numbers (or *) that
+ * matches decides: an allow rule naming every access asked for, a deny rule naming any. */
 function allowed(rules: readonly DeviceRule[], type: "b" | "c", access: string, major: number, minor: number): boolean {
-  return rules.some(
+  const last = rules.findLast(
     (r) =>
       (r.type === "a" || r.type === type) &&
       (r.major < 0 || r.major === major) &&
       (r.minor < 0 || r.minor === minor) &&
-      [...access].every((c) => r.access.includes(c)),
+      (r.deny ? [...access].some((c) => r.access.includes(c)) : [...access].every((c) => r.access.includes(c))),
   );
+  return !!last && !last.deny;
 }
 
 const ACCESSES = ["m", "r", "w", "rw", "rm", "wm", "rwm"];
@@ -221,7 +251,7 @@ function agrees(rules: readonly DeviceRule[]) {
 describe("the cgroup v2 program", () => {
   const prog = compileDeviceFilter(DEFAULT_DEVICE_RULES);
 
-  test("its instructions: the context into r2-r5, a block a rule, return 0 at the end", () => {
+  test("its instructions: the context into r2-r5, a block a rule from the last, return 0 at the end", () => {
     const hex = (i: number) => prog.subarray(i * 8, i * 8 + 8).toHex();
     expect([0, 1, 2, 3, 4, 5].map(hex)).toEqual([
       "6112000000000000", // r2 = *(u32 *)(r1 + 0)
@@ -231,8 +261,10 @@ describe("the cgroup v2 program", () => {
       "6114040000000000", // r4 = major
       "6115080000000000", // r5 = minor
     ]);
-    // c *:* m: the type, then the access (w1 = w3; w1 &= m; if r1 != r3 skip 3), return 1
-    expect([6, 7, 8, 9, 10, 11].map(hex)).toEqual([
+    // the last rule first, c 10:200 rwm: type, major, minor, return 1
+    expect([6, 7, 8, 9, 10].map(hex)).toEqual(["5502040002000000", "550403000a000000", "55050200c8000000", "b700000001000000", "9500000000000000"]);
+    // c *:* m, the first rule last: the type, then the access (w1 = w3; w1 &= m; if r1 != r3 skip 3), return 1
+    expect([61, 62, 63, 64, 65, 66].map(hex)).toEqual([
       "5502050002000000",
       "bc31000000000000",
       "5401000001000000",
@@ -241,7 +273,7 @@ describe("the cgroup v2 program", () => {
       "9500000000000000",
     ]);
     // c 1:3 rwm: type, major, minor, return 1
-    expect([18, 19, 20, 21, 22].map(hex)).toEqual(["5502040002000000", "5504030001000000", "5505020003000000", "b700000001000000", "9500000000000000"]);
+    expect([50, 51, 52, 53, 54].map(hex)).toEqual(["5502040002000000", "5504030001000000", "5505020003000000", "b700000001000000", "9500000000000000"]);
     expect([prog.byteLength / 8 - 2, prog.byteLength / 8 - 1].map(hex)).toEqual(["b700000000000000", "9500000000000000"]);
     expect(prog.byteLength / 8).toBe(69);
   });
@@ -249,8 +281,8 @@ describe("the cgroup v2 program", () => {
   test("docker's list: every access to every kind of device answered as the rules say", () => {
     agrees(DEFAULT_DEVICE_RULES);
     const { ret, steps } = run(prog, { type: TYPE.c, access: ACCESS.r | ACCESS.w, major: 136, minor: 0 });
-    // a pty: the prologue, c *:* m to its access test, b *:* m to its type, 8 rules to their major, its own
-    expect([ret, steps]).toEqual([1, 6 + 4 + 1 + 8 * 2 + 4]);
+    // a pty: the prologue, c 10:200 to its major, its own
+    expect([ret, steps]).toEqual([1, 6 + 2 + 4]);
   });
 
   test("--device and --device-cgroup-rule's rules, and an allow-all rule", () => {
@@ -258,5 +290,22 @@ describe("the cgroup v2 program", () => {
     agrees([parseDeviceRule("c *:3 r"), parseDeviceRule("b 1:* wm")]);
     agrees([ALL_DEVICES]);
     agrees([]);
+  });
+
+  test("deny rules after allow rules: the last rule that matches decides", () => {
+    const deny = (text: string): DeviceRule => ({ ...parseDeviceRule(text), deny: true });
+    // a hole in a wildcard (v1 cannot make it; this program can)
+    const hole = [parseDeviceRule("c *:* rwm"), deny("c 1:3 w")];
+    agrees(hole);
+    const p = compileDeviceFilter(hole);
+    expect(run(p, { type: TYPE.c, access: ACCESS.w, major: 1, minor: 3 }).ret).toBe(0);
+    expect(run(p, { type: TYPE.c, access: ACCESS.r | ACCESS.w, major: 1, minor: 3 }).ret).toBe(0);
+    expect(run(p, { type: TYPE.c, access: ACCESS.r, major: 1, minor: 3 }).ret).toBe(1);
+    expect(run(p, { type: TYPE.c, access: ACCESS.w, major: 1, minor: 5 }).ret).toBe(1);
+    // allowed again after the deny; allow all, then denials; a deny of every access
+    agrees([...DEFAULT_DEVICE_RULES, deny("c 1:* w"), parseDeviceRule("c 1:5 w")]);
+    agrees([ALL_DEVICES, deny("c 1:3 w"), deny("b *:* rwm"), parseDeviceRule("b 7:0 r")]);
+    agrees([...DEFAULT_DEVICE_RULES, ALL_DEVICES, deny("c 136:* rm")]);
+    agrees([parseDeviceRule("c 1:3 rwm"), { ...ALL_DEVICES, deny: true }, parseDeviceRule("c 1:5 r")]);
   });
 });

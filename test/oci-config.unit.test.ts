@@ -1,7 +1,7 @@
 // config.json as data: runtime-spec 1.1 in, ContainerSpec (and the host's share: limits,
 // device rules, cgroup path) out; every field mycfs cannot honour refused by name.
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_DEVICE_RULES } from "../src/cgroups/devices";
+import { ALL_DEVICES, DEFAULT_DEVICE_RULES } from "../src/cgroups/devices";
 import { buildPlan, type HostFacts } from "../src/container/plan";
 import { mountOptions, userMounts } from "../src/container/mounts";
 import { MycfsError } from "../src/errors";
@@ -192,6 +192,20 @@ describe("config.json", () => {
     for (const kind of ["ioprio", "sched", "personality"]) expect(plan.findIndex((s) => s.kind === kind)).toBeLessThan(setid);
   });
 
+  test("utilization clamps: sched_attr's second version, the step naming them", () => {
+    const c = base();
+    const flags = ["SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX"];
+    Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags, utilMin: 128, utilMax: 512 } });
+    const sched = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "sched") as { attr: Uint8Array; what: string };
+    const v = new DataView(sched.attr.buffer);
+    expect([v.getUint32(0, true), Number(v.getBigUint64(8, true)), v.getUint32(48, true), v.getUint32(52, true)]).toEqual([56, 0x60, 128, 512]);
+    expect(sched.what).toBe("set the scheduling policy to SCHED_OTHER with the utilization clamps of process.scheduler (utilMin 128, utilMax 512)");
+    // a flag alone: the kernel's bounds, nothing clamped
+    Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MAX"] } });
+    const alone = buildPlan(read(c).spec, host, { fds: [-1, -1, -1], ctty: false }).find((s) => s.kind === "sched") as { attr: Uint8Array };
+    expect(alone.attr.subarray(48).toHex()).toBe("0000000000040000");
+  });
+
   test("devices: their nodes; a fileMode with the type's bits, as podman gives it", () => {
     const c = base();
     c.linux.devices = [
@@ -239,6 +253,88 @@ describe("config.json", () => {
     ]);
   });
 
+  test("the memory, cpu, rdma and network files; kernel memory ignored with a warning", () => {
+    const c = base();
+    c.linux.resources = {
+      memory: { disableOOMKiller: true, useHierarchy: true, kernel: 1 << 20, kernelTCP: 1 << 20, checkBeforeUpdate: true },
+      cpu: { quota: 50000, realtimePeriod: 1000000, realtimeRuntime: 5000, idle: 1, burst: 20000 },
+      rdma: { mlx5_1: { hcaHandles: 3 }, "mlx4.0": { hcaHandles: 2, hcaObjects: 2000 } },
+      network: { classID: 0x100001, priorities: [{ name: "eth0", priority: 5 }] },
+    };
+    const o = read(c);
+    const at = (field: string) => o.cgroupFiles.find((f) => f.field === `linux.resources.${field}`);
+    expect(o.cgroupFiles.map((f) => f.field.replace("linux.resources.", ""))).toEqual([
+      "memory.disableOOMKiller",
+      "memory.useHierarchy",
+      "cpu.realtimePeriod",
+      "cpu.realtimeRuntime",
+      "cpu.idle",
+      "cpu.burst",
+      "rdma.mlx5_1",
+      "rdma.mlx4.0",
+      "network.classID",
+      "network.priorities[0]",
+    ]);
+    expect(at("memory.disableOOMKiller")).toEqual({
+      controller: "memory",
+      v1: "memory.oom_control",
+      value: "1",
+      field: "linux.resources.memory.disableOOMKiller",
+    });
+    // always so on v2: nothing to write there
+    expect(at("memory.useHierarchy")).toMatchObject({ v1: "memory.use_hierarchy", value: "1", v2Implied: true });
+    expect(at("cpu.realtimePeriod")).toEqual({ controller: "cpu", v1: "cpu.rt_period_us", value: "1000000", field: "linux.resources.cpu.realtimePeriod" });
+    expect(at("cpu.realtimeRuntime")).toMatchObject({ v1: "cpu.rt_runtime_us", value: "5000" });
+    expect(at("cpu.idle")).toMatchObject({ v1: "cpu.idle", v2: "cpu.idle", value: "1" });
+    expect(at("cpu.burst")).toMatchObject({ v1: "cpu.cfs_burst_us", v2: "cpu.max.burst", value: "20000" });
+    expect(at("rdma.mlx5_1")).toMatchObject({ controller: "rdma", v1: "rdma.max", v2: "rdma.max", value: "mlx5_1 hca_handle=3 hca_object=max" });
+    expect(at("rdma.mlx4.0")?.value).toBe("mlx4.0 hca_handle=2 hca_object=2000");
+    // v1 only
+    expect(at("network.classID")).toEqual({ controller: "net_cls", v1: "net_cls.classid", value: "1048577", field: "linux.resources.network.classID" });
+    expect(at("network.priorities[0]")).toEqual({
+      controller: "net_prio",
+      v1: "net_prio.ifpriomap",
+      value: "eth0 5",
+      field: "linux.resources.network.priorities[0]",
+    });
+    expect(o.limits).toEqual({ cpus: 0.5 });
+    expect(o.memoryCheckBeforeUpdate).toBe(true);
+    expect(o.warnings).toEqual([
+      "config.json: linux.resources.memory.kernel: ignored, as runc does: kernel memory limits are deprecated by the kernel",
+      "config.json: linux.resources.memory.kernelTCP: ignored, as runc does: kernel memory limits are deprecated by the kernel",
+    ]);
+    // false: nothing asked of the kernel but use_hierarchy's own 0 (which v2 cannot be)
+    c.linux.resources = { memory: { disableOOMKiller: false, useHierarchy: false } };
+    expect(read(c).cgroupFiles).toEqual([{ controller: "memory", v1: "memory.use_hierarchy", value: "0", field: "linux.resources.memory.useHierarchy" }]);
+  });
+
+  test("device rules in order after the defaults, a type a rule starting afresh", () => {
+    const c = base();
+    const rules = (devices: unknown[]) => {
+      c.linux.resources = { devices };
+      return read(c).deviceRules;
+    };
+    // podman's shape: deny all, then allows; then a deny after an allow
+    expect(
+      rules([
+        { allow: false, access: "rwm" },
+        { allow: true, type: "c", major: -1, minor: -1, access: "rwm" },
+        { allow: false, type: "c", major: 1, minor: 3, access: "w" },
+      ]),
+    ).toEqual([...DEFAULT_DEVICE_RULES, { type: "c", major: -1, minor: -1, access: "rwm" }, { type: "c", major: 1, minor: 3, access: "w", deny: true }]);
+    // allow all, then take some away: the defaults are moot
+    expect(
+      rules([
+        { allow: false, type: "c", major: 1, minor: 5 },
+        { allow: true, access: "rwm" },
+        { allow: false, type: "b", major: 8, minor: -1, access: "rw" },
+      ]),
+    ).toEqual([ALL_DEVICES, { type: "b", major: 8, minor: -1, access: "rw", deny: true }]);
+    expect(rules([{ allow: true }])).toEqual([ALL_DEVICES]);
+    // a deny-all later drops what came before it
+    expect(rules([{ allow: true, type: "c", major: 1, minor: 11 }, { allow: false }])).toBe(DEFAULT_DEVICE_RULES);
+  });
+
   test("fields the spec does not define are ignored, as it requires", () => {
     const c = base();
     (c as Record<string, unknown>).futureField = { x: 1 };
@@ -252,9 +348,14 @@ describe("config.json", () => {
     ["an ioPriority class", (c) => Object.assign(c.process, { ioPriority: { class: "IOPRIO_CLASS_NONE" } }), /process\.ioPriority\.class: "IOPRIO_CLASS_NONE"/],
     ["SCHED_ISO", (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_ISO" } }), /process\.scheduler\.policy: "SCHED_ISO"/],
     [
-      "a utilization clamp",
-      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] } }),
-      /process\.scheduler\.flags\[0\]: SCHED_FLAG_UTIL_CLAMP_MIN: not honoured/,
+      "a clamp without its flag",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", utilMax: 512 } }),
+      /process\.scheduler\.utilMax: needs SCHED_FLAG_UTIL_CLAMP_MAX in process\.scheduler\.flags/,
+    ],
+    [
+      "a scheduler flag",
+      (c) => Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_KEEP_POLICY"] } }),
+      /process\.scheduler\.flags\[0\]: SCHED_FLAG_KEEP_POLICY: not honoured/,
     ],
     ["a relative hook", (c) => (c.hooks = { poststop: [{ path: "true" }] }), /^config\.json: hooks\.poststop\[0\]\.path: "true" is not an absolute path/],
     ["intelRdt", (c) => (c.linux.intelRdt = { closID: "x" }), /linux\.intelRdt: not honoured/],
@@ -317,20 +418,19 @@ describe("config.json", () => {
       /needs a network namespace/,
     ],
     [
-      "a deny rule later",
-      (c) =>
-        (c.linux.resources = {
-          devices: [
-            { allow: true, type: "c", major: 1, minor: 3 },
-            { allow: false, type: "c", major: 1, minor: 5 },
-          ],
-        }),
-      /linux\.resources\.devices\[1\]: a deny rule/,
+      "an RDMA device's name",
+      (c) => (c.linux.resources = { rdma: { "mlx 0": { hcaHandles: 1 } } }),
+      /linux\.resources\.rdma\.mlx 0: not an RDMA device's name/,
     ],
+    [
+      "an interface's name",
+      (c) => (c.linux.resources = { network: { priorities: [{ name: "eth0 1\nlo", priority: 1 }] } }),
+      /linux\.resources\.network\.priorities\[0\]\.name: /,
+    ],
+    ["cpu.idle beyond 1", (c) => (c.linux.resources = { cpu: { idle: 2 } }), /linux\.resources\.cpu\.idle: expected an integer from 0 to 1/],
     ["a relative cwd", (c) => (c.process.cwd = "tmp"), /process\.cwd: "tmp" is not an absolute path/],
     ["no args", (c) => (c.process.args = []), /process\.args: missing/],
     ["version 2", (c) => (c.ociVersion = "2.0.0"), /ociVersion: "2.0.0"/],
-    ["kernel memory", (c) => (c.linux.resources = { memory: { kernel: 1 } }), /linux\.resources\.memory\.kernel/],
     [
       "seccomp notify without a listener",
       (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_NOTIFY" }] }),

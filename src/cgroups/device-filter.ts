@@ -5,8 +5,12 @@
 //   struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }
 // where access_type = access << 16 | type; it returns 1 to allow, 0 to refuse (EPERM).
 // The program, in order: the context into r2 (type), r3 (access), r4, r5 (major, minor);
-// then one block per rule, each test jumping to the next block when it fails and the
-// block ending in "return 1"; at the end "return 0".
+// then one block per rule, the last rule first, as runc's: the last rule that matches
+// decides. Each test jumps to the next block when it fails, and the block ends in
+// "return 1" (allow) or "return 0" (deny); a type a rule matches everything, so the
+// blocks stop there; without one, "return 0" at the end. An allow rule matches a request
+// whose every access it names, a deny rule one that asks for any access it names (as
+// v1's devices controller matches its exceptions).
 import type { DeviceRule } from "./devices";
 
 /** The opcodes used (linux/bpf.h, linux/bpf_common.h). */
@@ -18,6 +22,7 @@ export const EBPF = {
   MOV64: 0xb7, // BPF_ALU64 | BPF_MOV | BPF_K: dst = imm
   JNE: 0x55, // BPF_JMP | BPF_JNE | BPF_K: if dst != imm, skip off instructions
   JNE_REG: 0x5d, // BPF_JMP | BPF_JNE | BPF_X: if dst != src, ...
+  JEQ: 0x15, // BPF_JMP | BPF_JEQ | BPF_K: if dst == imm, ...
   EXIT: 0x95, // return r0
 } as const;
 
@@ -30,7 +35,7 @@ const RWM = ACCESS.m | ACCESS.r | ACCESS.w;
  * minor (1 each), then "return 1" (2). The prologue and "return 0" take 8. */
 const MAX_PER_RULE = 8;
 
-/** The program for an allow-list: struct bpf_insn[], little endian. Written straight into
+/** The program for the rules: struct bpf_insn[], little endian. Written straight into
  * its buffer, without an object per instruction: this runs on a container's start path,
  * in a cold interpreter. */
 export function compileDeviceFilter(rules: readonly DeviceRule[]): Uint8Array {
@@ -50,28 +55,32 @@ export function compileDeviceFilter(rules: readonly DeviceRule[]): Uint8Array {
   put(EBPF.RSH32, 3, 0, 0, 16);
   put(EBPF.LDX_W, 4, 1, 4, 0); // r4 = major
   put(EBPF.LDX_W, 5, 1, 8, 0); // r5 = minor
-  for (const r of rules) {
+  let last = rules.length - 1;
+  for (; last >= 0; last--) {
+    const r = rules[last]!;
+    if (r.type === "a") break;
     let access = 0;
     for (const c of r.access) access |= ACCESS[c as keyof typeof ACCESS];
-    const checkType = r.type !== "a",
-      checkAccess = access !== RWM,
+    const checkAccess = access !== RWM,
       checkMajor = r.major >= 0,
       checkMinor = r.minor >= 0;
     // a failed test skips the rest of the block: the tests after it, and its return
-    let left = (checkType ? 1 : 0) + (checkAccess ? 3 : 0) + (checkMajor ? 1 : 0) + (checkMinor ? 1 : 0) + 2;
-    if (checkType) put(EBPF.JNE, 2, 0, (left -= 1), TYPE[r.type as "b" | "c"]);
+    let left = 1 + (checkAccess ? 3 : 0) + (checkMajor ? 1 : 0) + (checkMinor ? 1 : 0) + 2;
+    put(EBPF.JNE, 2, 0, (left -= 1), TYPE[r.type]);
     if (checkAccess) {
-      // every access asked for must be one the rule allows: (access & allowed) == access
       put(EBPF.MOV32_REG, 1, 3, 0, 0);
       put(EBPF.AND32, 1, 0, 0, access);
-      put(EBPF.JNE_REG, 1, 3, (left -= 3), 0);
+      // allow: every access asked for is one the rule names, (asked & named) == asked;
+      // deny: some is, (asked & named) != 0
+      if (r.deny) put(EBPF.JEQ, 1, 0, (left -= 3), 0);
+      else put(EBPF.JNE_REG, 1, 3, (left -= 3), 0);
     }
     if (checkMajor) put(EBPF.JNE, 4, 0, (left -= 1), r.major);
     if (checkMinor) put(EBPF.JNE, 5, 0, (left -= 1), r.minor);
-    put(EBPF.MOV64, 0, 0, 0, 1);
+    put(EBPF.MOV64, 0, 0, 0, r.deny ? 0 : 1);
     put(EBPF.EXIT, 0, 0, 0, 0);
   }
-  put(EBPF.MOV64, 0, 0, 0, 0);
+  put(EBPF.MOV64, 0, 0, 0, last >= 0 && !rules[last]!.deny ? 1 : 0);
   put(EBPF.EXIT, 0, 0, 0, 0);
   return buf.subarray(0, n * 8);
 }

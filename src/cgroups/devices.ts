@@ -11,8 +11,11 @@ export interface DeviceRule {
   /** -1: any (`*`) */
   major: number;
   minor: number;
-  /** what it allows, a subset of "rwm" in that order: read, write, mknod */
+  /** what it allows (or denies), a subset of "rwm" in that order: read, write, mknod */
   access: string;
+  /** A rule that takes access away (config.json's allow: false); the last rule that
+   * matches a request decides it. */
+  deny?: true;
 }
 
 const ANY = -1;
@@ -37,7 +40,11 @@ export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
 /** Every device, every access: --privileged, or the rule `a`. */
 export const ALL_DEVICES: DeviceRule = { type: "a", major: ANY, minor: ANY, access: "rwm" };
 
-export const allowsAll = (rules: readonly DeviceRule[]) => rules.some((r) => r.type === "a");
+/** Whether every device is allowed: an allow-all rule with no deny rule after it. */
+export const allowsAll = (rules: readonly DeviceRule[]) => {
+  const i = rules.findLastIndex((r) => r.type === "a");
+  return i >= 0 && !rules[i]!.deny && !rules.slice(i).some((r) => r.deny);
+};
 
 /** The kernel's limits on device numbers (MINORBITS: 20; majors above 4095 are refused). */
 const MAX = { major: 4095, minor: 0xfffff };
@@ -81,8 +88,42 @@ export function ruleText(r: DeviceRule): string {
 }
 
 /** What the v1 devices controller is given, one write each, in order: a new cgroup
- * inherits its parent's list, so everything is denied first, then the rules allowed. */
+ * inherits its parent's list, so it starts from "deny all" (or from "allow all" where
+ * the last type a rule allows), then each rule after it to devices.allow or devices.deny. */
 export function deviceWrites(rules: readonly DeviceRule[]): { file: string; value: string }[] {
   if (allowsAll(rules)) return [{ file: "devices.allow", value: "a" }];
-  return [{ file: "devices.deny", value: "a" }, ...rules.map((r) => ({ file: "devices.allow", value: ruleText(r) }))];
+  const base = rules.findLastIndex((r) => r.type === "a");
+  const allowBase = base >= 0 && !rules[base]!.deny;
+  return [
+    { file: allowBase ? "devices.allow" : "devices.deny", value: "a" },
+    ...rules.slice(base + 1).map((r) => ({ file: r.deny ? "devices.deny" : "devices.allow", value: ruleText(r) })),
+  ];
+}
+
+/** The first rule v1's devices controller would not honour, with the rule it conflicts
+ * with. The kernel keeps exceptions to its default (deny all, or allow all): a rule of
+ * the default's kind removes an exception only where its numbers are the exception's
+ * own, so a deny of `c 1:3 w` after an allow of `c *:* rwm` changes nothing there (runc
+ * refuses it too: it cannot punch a hole in a wildcard rule). v2's program can. */
+export function v1Conflict(rules: readonly DeviceRule[]): { rule: DeviceRule; over: DeviceRule } | undefined {
+  const base = rules.findLastIndex((r) => r.type === "a");
+  const allowBase = base >= 0 && !rules[base]!.deny;
+  const exceptions: DeviceRule[] = [];
+  const overlaps = (x: number, y: number) => x === ANY || y === ANY || x === y;
+  for (const rule of rules.slice(base + 1)) {
+    if (!!rule.deny === allowBase) {
+      exceptions.push(rule);
+      continue;
+    }
+    const over = exceptions.find(
+      (e) =>
+        e.type === rule.type &&
+        overlaps(e.major, rule.major) &&
+        overlaps(e.minor, rule.minor) &&
+        [...e.access].some((c) => rule.access.includes(c)) &&
+        (e.major !== rule.major || e.minor !== rule.minor),
+    );
+    if (over) return { rule, over };
+  }
+  return undefined;
 }

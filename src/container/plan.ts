@@ -131,11 +131,13 @@ function unsharedNamespaces(spec: ContainerSpec, netUnshare: number): { flags: n
   return { flags: made.reduce((f, [, flag]) => f | flag, 0) | netUnshare, what: `enter new ${list} namespaces` };
 }
 
-/** struct sched_attr as sched_setattr(2) takes it (its first version, 48 bytes). */
+/** struct sched_attr as sched_setattr(2) takes it: its first version (48 bytes), or the
+ * second (56) with the utilization clamps where a clamp is asked for. */
 export function schedAttr(s: Scheduler): Uint8Array {
-  const b = new ArrayBuffer(48);
+  const clamps = s.flags.some((f) => f.startsWith("SCHED_FLAG_UTIL_CLAMP"));
+  const b = new ArrayBuffer(clamps ? 56 : 48);
   const v = new DataView(b);
-  v.setUint32(0, 48, true);
+  v.setUint32(0, b.byteLength, true);
   v.setUint32(4, SCHED_POLICIES[s.policy], true);
   v.setBigUint64(8, BigInt(s.flags.reduce((f, name) => f | SCHED_FLAGS[name], 0)), true);
   v.setInt32(16, s.nice, true);
@@ -143,8 +145,19 @@ export function schedAttr(s: Scheduler): Uint8Array {
   v.setBigUint64(24, BigInt(s.runtime), true);
   v.setBigUint64(32, BigInt(s.deadline), true);
   v.setBigUint64(40, BigInt(s.period), true);
+  if (clamps) {
+    v.setUint32(48, s.utilMin ?? 0, true);
+    v.setUint32(52, s.utilMax ?? 1024, true);
+  }
   return new Uint8Array(b);
 }
+
+/** The policy, and the clamps by their fields (a kernel without CONFIG_UCLAMP_TASK refuses
+ * them: the failed step then names them). */
+const schedWhat = (s: Scheduler) =>
+  s.utilMin !== undefined || s.utilMax !== undefined || s.flags.some((f) => f.startsWith("SCHED_FLAG_UTIL_CLAMP"))
+    ? `${s.policy} with the utilization clamps of process.scheduler (utilMin ${s.utilMin ?? 0}, utilMax ${s.utilMax ?? 1024})`
+    : s.policy;
 
 /** config.json's sysctl: each written below /proc/sys while it is still writable. */
 const sysctlSteps = (sysctl: Record<string, string> = {}): op.Step[] =>
@@ -257,7 +270,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     ...(p.oomScoreAdj === undefined ? [] : [op.write("/proc/self/oom_score_adj", String(p.oomScoreAdj), `set the OOM score adjustment to ${p.oomScoreAdj}`)]),
     ...(p.umask === undefined ? [] : [op.umask(p.umask)]),
     ...(p.ioPriority ? [op.ioprio(IO_PRIORITY_CLASSES.indexOf(p.ioPriority.class) + 1, p.ioPriority.priority, p.ioPriority.class)] : []),
-    ...(p.scheduler ? [op.sched(schedAttr(p.scheduler), p.scheduler.policy)] : []),
+    ...(p.scheduler ? [op.sched(schedAttr(p.scheduler), schedWhat(p.scheduler))] : []),
     ...(linux.personality ? [op.personality(linux.personality === "LINUX32" ? 8 : 0, linux.personality)] : []),
     ...(awaitStart && !listener ? [awaitStart] : []),
     ...privileges({ ...p, seccomp: linux.seccomp, ...(linux.seccompFlags ? { seccompFlags: linux.seccompFlags } : {}) }, !userns || host.dropGroups),

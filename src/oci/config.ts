@@ -48,6 +48,8 @@ export interface OciContainer {
   /** What linux.resources sets beyond `limits`. */
   cgroupFiles: CgroupFile[];
   deviceRules: readonly DeviceRule[];
+  /** memory.checkBeforeUpdate: `update` refuses a memory limit below the usage. */
+  memoryCheckBeforeUpdate?: true;
   userns?: Userns;
   annotations: Record<string, string>;
   hooks: Hooks;
@@ -150,7 +152,8 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   if ((hostname || domainname) && !has("uts"))
     throw new ConfigError(hostname ? "hostname" : "domainname", "needs a uts namespace of its own in linux.namespaces");
   const p = readProcess(proc);
-  const limits = readResources(r.obj(linux.resources, "linux.resources"));
+  const resources = r.obj(linux.resources, "linux.resources");
+  const limits = readResources(resources);
   for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
   const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
   // slave, rslave: every mount a slave of the host's (a non-recursive slave would leave
@@ -199,8 +202,9 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     ...(p.consoleSize ? { consoleSize: p.consoleSize } : {}),
     ...(typeof linux.cgroupsPath === "string" && linux.cgroupsPath ? { cgroupsPath: linux.cgroupsPath } : {}),
     limits,
-    cgroupFiles: resourceFiles(r.obj(linux.resources, "linux.resources")),
-    deviceRules: readDeviceRules(r.obj(linux.resources, "linux.resources")),
+    cgroupFiles: resourceFiles(resources, p.warnings),
+    deviceRules: readDeviceRules(resources),
+    ...(checkBeforeUpdate(resources) ? { memoryCheckBeforeUpdate: true as const } : {}),
     ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
     annotations,
     hooks,
@@ -364,6 +368,12 @@ function readScheduler(o: Json | undefined): Scheduler | undefined {
     return name as keyof typeof SCHED_FLAGS;
   });
   const u64 = (k: string) => r.int(o[k], `${f}.${k}`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  // the clamps' values (0 to 1024) go with their flags
+  const clamp = (k: "utilMin" | "utilMax", flag: keyof typeof SCHED_FLAGS) => {
+    const n = r.int(o[k], `${f}.${k}`, 0, 1024);
+    if (n !== undefined && !flags.includes(flag)) throw new ConfigError(`${f}.${k}`, `needs ${flag} in ${f}.flags`);
+    return n === undefined ? {} : { [k]: n };
+  };
   return {
     policy,
     nice: r.int(o.nice, `${f}.nice`, -20, 19) ?? 0,
@@ -372,6 +382,8 @@ function readScheduler(o: Json | undefined): Scheduler | undefined {
     runtime: u64("runtime"),
     deadline: u64("deadline"),
     period: u64("period"),
+    ...clamp("utilMin", "SCHED_FLAG_UTIL_CLAMP_MIN"),
+    ...clamp("utilMax", "SCHED_FLAG_UTIL_CLAMP_MAX"),
   };
 }
 
@@ -477,12 +489,15 @@ function readDevice(v: unknown, field: string): Device {
   return { host: path, container: path, mode: (type === "b" ? S_IFBLK : S_IFCHR) | mode, major, minor };
 }
 
-/** The device cgroup's rules: runc's defaults (the nodes every container has) and the
- * config's allow rules; the usual leading "deny all" is the allow-list's own meaning. */
+/** The device cgroup's rules, in order: runc's defaults (the nodes every container has),
+ * then the config's, the last that matches a request deciding it (runc's semantics). A
+ * type a rule starts afresh: deny-all from the defaults (engines begin with it; the
+ * defaults stay, as runc appends them), allow-all from every device. The defaults come
+ * first, so that a config's deny rule can take one of them away (runc's appended
+ * defaults would allow it again). Whether cgroup v1 can honour them: create.ts. */
 function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
-  const list = r.arr(res?.devices, "linux.resources.devices");
-  const allowed: DeviceRule[] = [];
-  for (const [i, d] of list.entries()) {
+  let rules: DeviceRule[] = [];
+  for (const [i, d] of r.arr(res?.devices, "linux.resources.devices").entries()) {
     const field = `linux.resources.devices[${i}]`;
     const o = r.obj(d, field) ?? {};
     const allow = r.bool(o.allow, `${field}.allow`);
@@ -492,25 +507,20 @@ function readDeviceRules(res: Json | undefined): readonly DeviceRule[] {
     if (!/^r?w?m?$/.test(access) || !access) throw new ConfigError(`${field}.access`, `${JSON.stringify(access)}: expected letters of rwm in that order`);
     const major = r.int(o.major, `${field}.major`, -1) ?? -1;
     const minor = r.int(o.minor, `${field}.minor`, -1) ?? -1;
-    if (!allow) {
-      if (type === "a" && i === 0) continue; // deny all first: an allow-list follows
-      throw new ConfigError(field, "a deny rule other than a leading deny-all is not honoured by mycfs (its device rules are an allow-list)");
-    }
-    allowed.push(type === "a" ? ALL_DEVICES : { type, major, minor, access });
+    if (type === "a") rules = allow ? [ALL_DEVICES] : [];
+    else rules.push({ type, major, minor, access, ...(allow ? {} : { deny: true as const }) });
   }
-  return allowed.some((a) => a.type === "a") ? [ALL_DEVICES] : allowed.length ? [...DEFAULT_DEVICE_RULES, ...allowed] : DEFAULT_DEVICE_RULES;
+  if (rules[0] === ALL_DEVICES) return rules;
+  return rules.length ? [...DEFAULT_DEVICE_RULES, ...rules] : DEFAULT_DEVICE_RULES;
 }
 
 /** linux.resources as Limits (runc update -r reads the same object). */
 export function readResources(res: Json | undefined): Limits {
   const l: Limits = {};
   if (!res) return l;
-  // (unified, hugepageLimits, memory.reservation and swappiness, cpu.mems: resourceFiles)
-  for (const field of ["network", "rdma"]) r.refuse(res[field], `linux.resources.${field}`);
+  // (unified, hugepageLimits, rdma, network, the memory and cpu files beyond these: resourceFiles)
   const mem = r.obj(res.memory, "linux.resources.memory");
   if (mem) {
-    for (const field of ["kernel", "kernelTCP", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"])
-      r.refuse(mem[field], `linux.resources.memory.${field}`);
     const limit = r.int(mem.limit, "linux.resources.memory.limit", -1, Number.MAX_SAFE_INTEGER);
     if (limit !== undefined && limit > 0) l.memory = limit;
     const swap = r.int(mem.swap, "linux.resources.memory.swap", -1, Number.MAX_SAFE_INTEGER);
@@ -521,7 +531,6 @@ export function readResources(res: Json | undefined): Limits {
   }
   const cpu = r.obj(res.cpu, "linux.resources.cpu");
   if (cpu) {
-    for (const field of ["realtimeRuntime", "realtimePeriod", "idle", "burst"]) r.refuse(cpu[field], `linux.resources.cpu.${field}`);
     const shares = r.int(cpu.shares, "linux.resources.cpu.shares", 0, 262144);
     if (shares) l.cpuShares = Math.max(2, shares);
     const quota = r.int(cpu.quota, "linux.resources.cpu.quota", -1, Number.MAX_SAFE_INTEGER);
@@ -552,15 +561,39 @@ export interface CgroupFile {
   value: string;
   /** What v2's file takes, where it differs from v1's (io.max's "MAJ:MIN rbps=N"). */
   v2Value?: string;
+  /** v2 does so already, without a file (memory.useHierarchy): nothing written there. */
+  v2Implied?: true;
   field: string;
 }
 
-/** memory.reservation and swappiness, cpu.mems, blockIO's per-device weights and
- * throttles, hugepageLimits and unified, as files to write. */
-export function resourceFiles(res: Json | undefined): CgroupFile[] {
+/** memory.checkBeforeUpdate, for `update`. */
+export const checkBeforeUpdate = (res: Json | undefined): boolean =>
+  r.bool(r.obj(res?.memory, "linux.resources.memory")?.checkBeforeUpdate, "linux.resources.memory.checkBeforeUpdate");
+
+/** memory's reservation, swappiness, OOM killer and hierarchy, cpu's mems, realtime
+ * bandwidth, idle and burst, blockIO's per-device weights and throttles, hugepageLimits,
+ * rdma, network and unified, as files to write, in order. Kernel memory limits are
+ * ignored with a warning, as runc 1.2 does: the kernel deprecated them (5.4's v1
+ * kmem.limit_in_bytes, gone in 6.x), and v2 has none. */
+export function resourceFiles(res: Json | undefined, warnings: string[] = []): CgroupFile[] {
   if (!res) return [];
   const files: CgroupFile[] = [];
   const mem = r.obj(res.memory, "linux.resources.memory");
+  for (const field of ["kernel", "kernelTCP"])
+    if (r.int(mem?.[field], `linux.resources.memory.${field}`, -1, Number.MAX_SAFE_INTEGER) !== undefined)
+      warnings.push(`config.json: linux.resources.memory.${field}: ignored, as runc does: kernel memory limits are deprecated by the kernel`);
+  if (r.bool(mem?.disableOOMKiller, "linux.resources.memory.disableOOMKiller"))
+    files.push({ controller: "memory", v1: "memory.oom_control", value: "1", field: "linux.resources.memory.disableOOMKiller" });
+  if (mem?.useHierarchy != null) {
+    const on = r.bool(mem.useHierarchy, "linux.resources.memory.useHierarchy");
+    files.push({
+      controller: "memory",
+      v1: "memory.use_hierarchy",
+      value: on ? "1" : "0",
+      ...(on ? { v2Implied: true as const } : {}),
+      field: "linux.resources.memory.useHierarchy",
+    });
+  }
   const reservation = r.int(mem?.reservation, "linux.resources.memory.reservation", -1, Number.MAX_SAFE_INTEGER);
   if (reservation !== undefined && reservation !== 0)
     files.push({
@@ -573,12 +606,23 @@ export function resourceFiles(res: Json | undefined): CgroupFile[] {
   const swappiness = r.int(mem?.swappiness, "linux.resources.memory.swappiness", 0, 100);
   if (swappiness !== undefined)
     files.push({ controller: "memory", v1: "memory.swappiness", value: String(swappiness), field: "linux.resources.memory.swappiness" });
-  const mems = r.str(r.obj(res.cpu, "linux.resources.cpu")?.mems, "linux.resources.cpu.mems");
+  const cpu = r.obj(res.cpu, "linux.resources.cpu");
+  const mems = r.str(cpu?.mems, "linux.resources.cpu.mems");
   if (mems) {
     if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(mems))
       throw new ConfigError("linux.resources.cpu.mems", `${mems}: expected memory node numbers and ranges, e.g. 0-1`);
     files.push({ controller: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", value: mems, field: "linux.resources.cpu.mems" });
   }
+  // the period before the runtime, which must fit in it; v2 has no realtime bandwidth
+  const cpuFile = (key: string, v1: string | undefined, v2: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const n = r.int(cpu?.[key], `linux.resources.cpu.${key}`, min, max);
+    if (n !== undefined) files.push({ controller: "cpu", ...(v1 ? { v1 } : {}), ...(v2 ? { v2 } : {}), value: String(n), field: `linux.resources.cpu.${key}` });
+  };
+  cpuFile("realtimePeriod", "cpu.rt_period_us", undefined, 1);
+  cpuFile("realtimeRuntime", "cpu.rt_runtime_us", undefined, -1);
+  // after the quota (mycfs's limits are written first), which the burst may not exceed
+  cpuFile("idle", "cpu.idle", "cpu.idle", 0, 1);
+  cpuFile("burst", "cpu.cfs_burst_us", "cpu.max.burst", 0);
   const blkio = r.obj(res.blockIO, "linux.resources.blockIO");
   const perDevice = (name: string, v1: string, v2: string, key: "weight" | "rate", v2Value: (n: number) => string) => {
     for (const [i, d] of r.arr(blkio?.[name], `linux.resources.blockIO.${name}`).entries()) {
@@ -602,6 +646,24 @@ export function resourceFiles(res: Json | undefined): CgroupFile[] {
     if (!/^\d+[KMG]B$/.test(size)) throw new ConfigError(`${field}.pageSize`, `${JSON.stringify(size)}: expected a size such as 2MB or 1GB`);
     const limit = r.int(o.limit, `${field}.limit`, 0, Number.MAX_SAFE_INTEGER) ?? 0;
     files.push({ controller: "hugetlb", v1: `hugetlb.${size}.limit_in_bytes`, v2: `hugetlb.${size}.max`, value: String(limit), field });
+  }
+  for (const [dev, v] of Object.entries(r.obj(res.rdma, "linux.resources.rdma") ?? {})) {
+    const field = `linux.resources.rdma.${dev}`;
+    if (!/^[\w.:-]+$/.test(dev)) throw new ConfigError(field, "not an RDMA device's name");
+    const o = r.obj(v, field) ?? {};
+    const max = (key: string) => r.int(o[key], `${field}.${key}`) ?? "max";
+    files.push({ controller: "rdma", v1: "rdma.max", v2: "rdma.max", value: `${dev} hca_handle=${max("hcaHandles")} hca_object=${max("hcaObjects")}`, field });
+  }
+  // v1 only: cgroup v2 classifies packets by the cgroup's path instead (runc refuses them there too)
+  const net = r.obj(res.network, "linux.resources.network");
+  const classID = r.int(net?.classID, "linux.resources.network.classID");
+  if (classID !== undefined) files.push({ controller: "net_cls", v1: "net_cls.classid", value: String(classID), field: "linux.resources.network.classID" });
+  for (const [i, p] of r.arr(net?.priorities, "linux.resources.network.priorities").entries()) {
+    const field = `linux.resources.network.priorities[${i}]`;
+    const o = r.obj(p, field) ?? {};
+    const name = r.str(o.name, `${field}.name`) ?? "";
+    if (!/^[^\s/:]{1,15}$/.test(name)) throw new ConfigError(`${field}.name`, `${JSON.stringify(name)}: not a network interface's name`);
+    files.push({ controller: "net_prio", v1: "net_prio.ifpriomap", value: `${name} ${r.int(o.priority, `${field}.priority`) ?? 0}`, field });
   }
   for (const [key, v] of Object.entries(r.obj(res.unified, "linux.resources.unified") ?? {})) {
     const field = `linux.resources.unified.${key}`;

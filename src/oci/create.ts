@@ -1,6 +1,7 @@
 // runc's create and run: read the bundle, make the cgroup, clone the container's process
 // and walk its plan up to the exec fifo (state.ts says what happens after).
 import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
+import { type DeviceRule, ruleText, v1Conflict } from "../cgroups/devices";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { CLONE } from "../container/namespaces";
 import { buildPlan, type HostFacts } from "../container/plan";
@@ -39,7 +40,7 @@ import { openNetnsFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
 import { hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
-import { type OciContainer, readConfig } from "./config";
+import { ConfigError, type OciContainer, readConfig } from "./config";
 import { sendToListener } from "./seccomp-listener";
 import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
@@ -141,6 +142,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
   effects.made("the container's state directory", () => removeTree(dir));
   try {
     const layout = readLayout(hostCgroupFs);
+    if (!rootless && layout.hierarchies.some((h) => h.version === 1 && h.controllers.includes("devices"))) refuseV1Holes(c.deviceRules);
     const name = cgroupPath(c.cgroupsPath, id);
     // every hierarchy, as runc's: `update` may set any limit later, `pause` needs the freezer
     const cgroup = ContainerCgroup.of(hostCgroupFs, layout, name, c.limits, rootless ? undefined : c.deviceRules);
@@ -261,6 +263,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       hooks: { startContainer: c.hooks.startContainer, poststart: c.hooks.poststart, poststop: c.hooks.poststop },
       ...(host.inUserns ? { inUserns: true } : {}),
       namespaces: namespaceFlags,
+      ...(c.memoryCheckBeforeUpdate ? { memoryCheckBeforeUpdate: true } : {}),
     };
     replaceFile(`${dir}/state.json`, JSON.stringify(saved), 0o600);
     if (o.pidFile) replaceFile(o.pidFile, String(pid), 0o644);
@@ -311,4 +314,15 @@ export async function run(state: OciState, o: CreateOptions & { detach: boolean 
   } finally {
     terminal?.restore();
   }
+}
+
+/** Device rules cgroup v1's controller would not honour, where the host uses it. */
+function refuseV1Holes(rules: readonly DeviceRule[]) {
+  const conflict = v1Conflict(rules);
+  if (!conflict) return;
+  const text = (r: DeviceRule) => `${r.deny ? "deny" : "allow"} ${ruleText(r)}`;
+  throw new ConfigError(
+    "linux.resources.devices",
+    `${text(conflict.rule)} after ${text(conflict.over)}: cgroup v1's devices controller cannot make an exception inside a wildcard rule (runc refuses it too); give both rules the same numbers, or run on a cgroup v2 host`,
+  );
 }

@@ -59,6 +59,8 @@ export interface Saved {
   inUserns?: boolean;
   /** The namespaces the container has of its own (CLONE_NEW* flags), which exec joins. */
   namespaces?: number;
+  /** config.json's memory.checkBeforeUpdate: update refuses a limit below the usage. */
+  memoryCheckBeforeUpdate?: true;
 }
 
 const ID = /^[\w+\-.]+$/;

@@ -4,7 +4,9 @@ import { ContainerCgroup, hostCgroupFs } from "../cgroups/cgroup";
 import { holder } from "../cgroups/layout";
 import { limitWrites, parseBytes } from "../cgroups/limits";
 import { readFile, writeFile } from "../native/lib";
-import { type CgroupFile, ConfigError, readResources, resourceFiles } from "./config";
+import { cgroupUsage } from "../cgroups/usage";
+import { log } from "../log";
+import { type CgroupFile, checkBeforeUpdate, ConfigError, readResources, resourceFiles } from "./config";
 import { ociError, type OciState } from "./state";
 
 /** runc update's flags, as the LinuxResources fields they set. */
@@ -27,7 +29,8 @@ export const UPDATE_FLAGS = new Set([...Object.keys(FLAGS), "resources", "l3-cac
 
 /** Writes the files beyond mycfs's limits in the container's cgroup: each in the hierarchy
  * that holds its controller (cgroup v2's own files in the v2 one), under that version's
- * name; one this host cannot have is refused, naming the field. */
+ * name; one this host cannot have is refused, naming the field, as is a value the kernel
+ * refuses. */
 export function writeCgroupFiles(cgroup: ContainerCgroup, files: CgroupFile[]) {
   for (const f of files) {
     // (v1's blkio is v2's io)
@@ -35,13 +38,19 @@ export function writeCgroupFiles(cgroup: ContainerCgroup, files: CgroupFile[]) {
       f.controller === "cgroup"
         ? cgroup.layout.hierarchies.find((x) => x.version === 2)
         : (holder(cgroup.layout, f.controller) ?? (f.controller === "blkio" ? holder(cgroup.layout, "io") : undefined));
+    const v2 = h ? h.version === 2 : cgroup.layout.mode === "v2";
+    if (v2 && f.v2Implied) continue;
     const name = h && (h.version === 2 ? f.v2 : f.v1);
     const dir = h && cgroup.dirs.get(h);
     if (!h || !name || !dir)
       throw ociError(
-        `config.json: ${f.field}: not available here: ${h ? `no such file on cgroup v${h.version}` : `no ${f.controller} controller for mycfs's cgroup`}`,
+        `config.json: ${f.field}: not available here: ${v2 && !f.v2 ? "cgroup v2 has no such setting" : h ? `no such file on cgroup v${h.version}` : `no ${f.controller} controller for mycfs's cgroup`}`,
       );
-    writeFile(`${dir}/${name}`, h.version === 2 ? (f.v2Value ?? f.value) : f.value);
+    try {
+      writeFile(`${dir}/${name}`, h.version === 2 ? (f.v2Value ?? f.value) : f.value);
+    } catch (e) {
+      throw ociError(`config.json: ${f.field}: ${(e as Error).message}`);
+    }
   }
 }
 
@@ -68,15 +77,24 @@ export function update(state: OciState, id: string, flags: Record<string, string
     resources[group] = { ...resources[group], [field]: n };
   }
   let limits: ReturnType<typeof readResources>;
+  let files: CgroupFile[];
+  const warnings: string[] = [];
+  let check: boolean;
   try {
     limits = readResources(resources);
-    resourceFiles(resources); // checked before anything is written
+    files = resourceFiles(resources, warnings); // checked before anything is written
+    check = resources.memory?.checkBeforeUpdate !== undefined ? checkBeforeUpdate(resources) : !!s.memoryCheckBeforeUpdate;
   } catch (e) {
     if (e instanceof ConfigError) throw ociError(e.message.replace(/^config\.json: linux\.resources\./, "update: "));
     throw e;
   }
+  for (const w of warnings) log.warn(w.replace(/^config\.json: linux\.resources\./, "update: "));
+  // runc's checkBeforeUpdate: a limit below what the container uses now is refused
+  const used = check && limits.memory !== undefined ? cgroupUsage(hostCgroupFs, s.cgroup.layout, s.cgroup.name).memory?.bytes : undefined;
+  if (used !== undefined && limits.memory! < used)
+    throw ociError(`update: memory.limit: ${limits.memory} bytes is below the container's memory use (${used} bytes), and memory.checkBeforeUpdate is set`);
   const cgroup = ContainerCgroup.of(hostCgroupFs, s.cgroup.layout, s.cgroup.name);
   const writes = limitWrites(s.cgroup.layout, limits, (h, file) => readFile(`${cgroup.dirs.get(h)}/${file}`) !== null);
   for (const w of writes) writeFile(`${cgroup.dirs.get(w.hierarchy)}/${w.file}`, w.value);
-  writeCgroupFiles(cgroup, resourceFiles(resources));
+  writeCgroupFiles(cgroup, files);
 }

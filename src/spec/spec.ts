@@ -108,7 +108,13 @@ export type IoPriorityClass = (typeof IO_PRIORITY_CLASSES)[number];
 
 /** sched_setattr's policies by their numbers (SCHED_ISO is not in Linux). */
 export const SCHED_POLICIES = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6 } as const;
-export const SCHED_FLAGS = { SCHED_FLAG_RESET_ON_FORK: 1, SCHED_FLAG_RECLAIM: 2, SCHED_FLAG_DL_OVERRUN: 4 } as const;
+export const SCHED_FLAGS = {
+  SCHED_FLAG_RESET_ON_FORK: 1,
+  SCHED_FLAG_RECLAIM: 2,
+  SCHED_FLAG_DL_OVERRUN: 4,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+} as const;
 export interface Scheduler {
   policy: keyof typeof SCHED_POLICIES;
   nice: number;
@@ -118,6 +124,9 @@ export interface Scheduler {
   runtime: number;
   deadline: number;
   period: number;
+  /** Utilization clamps, 0 to 1024, with their SCHED_FLAG_UTIL_CLAMP_* flags. */
+  utilMin?: number;
+  utilMax?: number;
 }
 
 export const MOUNT_TYPES = ["bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"] as const;

@@ -3,7 +3,7 @@
 // calls them. The created container's process outlives `create` (its parent exits), as
 // runc's does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
 import { answer, closeFd, listen, nextNotification, SECCOMP_USER_NOTIF_FLAG_CONTINUE } from "./seccomp-listener";
@@ -59,6 +59,13 @@ async function oci(args: string[], extraFds: number[] = []) {
   const code = await p.exited;
   const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
   return { code, out, stdout: () => read(out), stderr: read(err) };
+}
+
+/** A file of a created container's cgroup, from whichever hierarchy has it. */
+function cgroupFile(id: string, file: string): string | undefined {
+  const saved = join(root, id, "state.json");
+  const dirs = existsSync(saved) ? (JSON.parse(readFileSync(saved, "utf8")) as { cgroupDirs: string[] }).cgroupDirs : [];
+  return dirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
 }
 
 const state = async (id: string) => JSON.parse((await oci(["state", id])).stdout()) as { status: string; pid: number; id: string; bundle: string };
@@ -235,8 +242,7 @@ describe("pause, resume, ps, update, exec", () => {
       };
     });
     expect((await oci(["create", "--bundle", b, "update"])).code).toBe(0);
-    const saved = JSON.parse(readFileSync(join(root, "update", "state.json"), "utf8")) as { cgroupDirs: string[] };
-    const limit = (file: string) => saved.cgroupDirs.map((d) => (existsSync(`${d}/${file}`) ? readFileSync(`${d}/${file}`, "utf8").trim() : "")).find(Boolean);
+    const limit = (file: string) => cgroupFile("update", file);
     // config.json's hugepage limit, in whichever hierarchy holds hugetlb here
     expect([limit("hugetlb.2MB.limit_in_bytes"), limit("hugetlb.2MB.max")]).toContain(String(4 << 20));
     expect(limit("blkio.throttle.read_bps_device") ?? limit("io.max")).toMatch(/^\d+:\d+ (rbps=)?1048576/);
@@ -251,9 +257,18 @@ describe("pause, resume, ps, update, exec", () => {
     writeFileSync(res, JSON.stringify({ memory: { reservation: 16 << 20 } }));
     expect((await oci(["update", "-r", res, "update"])).code).toBe(0);
     expect([limit("memory.soft_limit_in_bytes"), limit("memory.low")]).toContain(String(16 << 20));
-    const bad = await oci(["update", "--cpu-rt-runtime", "5", "update"]);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("update: cpu.realtimeRuntime: not honoured");
+    // realtime bandwidth: v1's cpu controller has it, v2 none
+    const rt = await oci(["update", "--cpu-rt-runtime", "5", "update"]);
+    if (limit("cpu.rt_period_us") !== undefined) expect([rt.code, limit("cpu.rt_runtime_us")]).toEqual([0, "5"]);
+    else expect(rt.stderr).toContain("linux.resources.cpu.realtimeRuntime: not available here: cgroup v2 has no such setting");
+    // checkBeforeUpdate: a limit below what the container uses is refused
+    writeFileSync(res, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
+    const below = await oci(["update", "-r", res, "update"]);
+    expect([below.code, below.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^mycfs: update: memory\.limit: 4096 bytes is below the container's memory use \(\d+ bytes\)/),
+    ]);
+    expect([limit("memory.limit_in_bytes"), limit("memory.max")]).toContain("33554432");
     expect((await oci(["delete", "update"])).code).toBe(0);
   });
 
@@ -632,6 +647,143 @@ describe("config.json's fields in the container", () => {
       expect(r.stdout()).toBe("through fd 3\n5\n"); // 0-3, and ls's own directory fd
     } finally {
       (await import("node:fs")).closeSync(fd);
+    }
+  });
+});
+
+/** Whether this host has a v1 hierarchy of the controller (a line of /proc/self/cgroup). */
+const v1Has = (controller: string) => new RegExp(`^\\d+:([^:]*,)?${controller}(,[^:]*)?:`, "m").test(readFileSync("/proc/self/cgroup", "utf8"));
+
+describe("linux.resources beyond mycfs's limits; device rules in order", () => {
+  test("a device allowed, then denied in part, is refused that access; a default one too", async () => {
+    const b = bundle("devdeny", (c) => {
+      c.process.args = [
+        "sh",
+        "-c",
+        "echo x > /dev/fuse || echo fuse-w-refused; head -c0 /dev/fuse && echo fuse-r; echo x > /dev/full || echo full-w-refused; head -c1 /dev/full | wc -c; echo x > /dev/null && echo null-w",
+      ];
+      c.linux.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 0o666 }];
+      c.linux.resources = {
+        devices: [
+          { allow: false, access: "rwm" },
+          { allow: true, type: "c", major: 10, minor: 229, access: "rwm" },
+          { allow: false, type: "c", major: 10, minor: 229, access: "w" },
+          { allow: false, type: "c", major: 1, minor: 7, access: "w" },
+        ],
+      };
+    });
+    const r = await oci(["run", "--bundle", b, "devdeny"]);
+    expect(r.stdout()).toBe("fuse-w-refused\nfuse-r\nfull-w-refused\n1\nnull-w\n");
+    expect(r.stderr).toContain("can't create /dev/fuse: Operation not permitted");
+  });
+
+  test("a hole in a wildcard rule: v2's program makes it; where v1's controller is used, refused by name", async () => {
+    const b = bundle("devhole", (c) => {
+      c.process.args = ["sh", "-c", "echo x > /dev/null || echo null-w-refused; head -c0 /dev/null && echo null-r; echo x > /dev/zero && echo zero-w"];
+      c.linux.resources = {
+        devices: [
+          { allow: false, access: "rwm" },
+          { allow: true, type: "c", major: -1, minor: -1, access: "rwm" },
+          { allow: false, type: "c", major: 1, minor: 3, access: "w" },
+        ],
+      };
+    });
+    const r = await oci(["run", "--bundle", b, "devhole"]);
+    if (v1Has("devices")) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toStartWith(
+        "mycfs: config.json: linux.resources.devices: deny c 1:3 w after allow c *:* rwm: cgroup v1's devices controller cannot make an exception inside a wildcard rule",
+      );
+      expect(existsSync(join(root, "devhole"))).toBe(false);
+    } else expect(r.stdout()).toBe("null-w-refused\nnull-r\nzero-w\n");
+  });
+
+  test("the v2 program for that hole, attached for real below this process's cgroup", async () => {
+    const { hostCgroupFs, readLayout } = await import("../../src/cgroups/cgroup");
+    const { compileDeviceFilter } = await import("../../src/cgroups/device-filter");
+    const v2 = readLayout(hostCgroupFs).hierarchies.find((h) => h.version === 2);
+    if (!v2) return; // a v1-only host: no program to try
+    const cg = join(v2.own, `mycfs-test-bpf-${process.pid}`);
+    mkdirSync(cg);
+    try {
+      hostCgroupFs.attachDeviceFilter(
+        cg,
+        compileDeviceFilter([
+          { type: "c", major: -1, minor: -1, access: "rwm" },
+          { type: "c", major: 1, minor: 3, access: "w", deny: true },
+        ]),
+      );
+      const p = Bun.spawnSync([
+        "sh",
+        "-c",
+        `echo $$ > ${cg}/cgroup.procs && { echo x > /dev/null || echo null-w-refused; head -c0 /dev/null && echo null-r; echo x > /dev/zero && echo zero-w; }`,
+      ]);
+      expect(p.stdout.toString()).toBe("null-w-refused\nnull-r\nzero-w\n");
+    } finally {
+      rmdirSync(cg);
+    }
+  });
+
+  test("cpu's realtime bandwidth, idle and burst, memory's OOM killer and hierarchy, read back; rdma and network where the host has them", async () => {
+    const b = bundle("resfiles", (c) => {
+      c.process.args = ["sleep", "100"];
+      c.linux.resources = {
+        memory: { limit: 64 << 20, disableOOMKiller: true, useHierarchy: true, kernel: 1 << 20 },
+        cpu: { quota: 50000, period: 100000, realtimePeriod: 1000000, realtimeRuntime: 5000, idle: 1, burst: 20000 },
+      };
+    });
+    const created = await oci(["create", "--bundle", b, "resfiles"]);
+    const limit = (file: string) => cgroupFile("resfiles", file);
+    try {
+      if (v1Has("cpu")) {
+        expect(created.stderr).toBe(
+          "mycfs: warning: config.json: linux.resources.memory.kernel: ignored, as runc does: kernel memory limits are deprecated by the kernel\n",
+        );
+        expect([limit("cpu.rt_period_us"), limit("cpu.rt_runtime_us"), limit("cpu.idle"), limit("cpu.cfs_burst_us")]).toEqual([
+          "1000000",
+          "5000",
+          "1",
+          "20000",
+        ]);
+        expect(limit("memory.oom_control")).toContain("oom_kill_disable 1");
+        expect(limit("memory.use_hierarchy")).toBe("1");
+      } else {
+        // v2: no realtime bandwidth, nor a switch for the OOM killer
+        expect(created.code).toBe(1);
+        expect(created.stderr).toContain("config.json: linux.resources.memory.disableOOMKiller: not available here: cgroup v2 has no such setting");
+      }
+    } finally {
+      await oci(["delete", "--force", "resfiles"]);
+    }
+    for (const [field, resources] of [
+      ["rdma", { rdma: { mlx5_0: { hcaHandles: 1 } } }],
+      ["net_cls", { network: { classID: 0x100001 } }],
+    ] as const) {
+      const id = `res-${field}`;
+      const r = await oci(["run", "--bundle", bundle(id, (c) => (c.linux.resources = resources)), id]);
+      // no such device here (rdma), or the classid read back
+      if (field === "net_cls" && v1Has("net_cls")) expect(r.code).toBe(0);
+      else if (field === "rdma" && v1Has("rdma")) expect(r.stderr).toContain("linux.resources.rdma.mlx5_0: write");
+      else
+        expect([r.code, r.stderr.trim().split("\n").length, r.stderr]).toEqual([
+          1,
+          1,
+          expect.stringMatching(/linux\.resources\.(rdma\.mlx5_0|network\.classID): not available here/),
+        ]);
+    }
+  });
+
+  test("utilization clamps: set where the kernel has them, else refused naming them", async () => {
+    const uclamp = Bun.spawnSync(["sh", "-c", "zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_UCLAMP_TASK=y'"]).exitCode === 0;
+    const b = bundle("uclamp", (c) => {
+      c.process.args = ["true"];
+      Object.assign(c.process, { scheduler: { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MAX"], utilMax: 512 } });
+    });
+    const r = await oci(["run", "--bundle", b, "uclamp"]);
+    if (uclamp) expect([r.code, r.stderr]).toEqual([0, ""]);
+    else {
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("utilization clamps of process.scheduler (utilMin 0, utilMax 512)");
     }
   });
 });

@@ -119,6 +119,22 @@ refused
 1" "mknod, write to 1:11, read /dev/zero"
 }
 
+oci_device_hole() { # config.json's deny after an allow-all: the last matching rule decides, in the BPF program
+  B=/tmp/hole
+  rm -rf $B && mkdir -p $B && cp -a /var/lib/mycfs/layers/*/ $B/rootfs || return 1
+  echo 'echo x > /dev/null || echo null-w-refused; head -c0 /dev/null && echo null-r; echo x > /dev/zero && echo zero-w' > $B/rootfs/hole.sh
+  $M spec --bundle $B || return 1
+  # terminal off, the script as the command, the deny-all made allow c *:* rwm, then deny c 1:3 w
+  sed -i -e 's/"terminal": true/"terminal": false/' -e 's|^\(\t*\)"sh"$|\1"sh", "/hole.sh"|' \
+    -e '/"devices": \[/,/\]/ s/"allow": false,/"allow": true, "type": "c",/' \
+    -e '/"devices": \[/,/\]/ s/^\(\t*\)\]$/\1, { "allow": false, "type": "c", "major": 1, "minor": 3, "access": "w" } ]/' $B/config.json
+  out=$($M --root /tmp/hole-state run --bundle $B hole 2>$ERR)
+  rm -rf $B /tmp/hole-state
+  eq "$out" "null-w-refused
+null-r
+zero-w" "write /dev/null (denied), read it, write /dev/zero: $(cat $ERR)"
+}
+
 exec_enter_program() { # a container that could trace what enters it gets the enter program (a sealed memfd)
   $M run -d --name tracer --cap-add SYS_PTRACE busybox sleep 600 >/dev/null 2>$ERR || fail "run -d: $(cat $ERR)" || return 1
   out=$($M exec tracer sh -c 'echo $$; cat /proc/1/comm' 2>$ERR) || { fail "exec: $(cat $ERR)"; $M rm -f tracer >/dev/null; return 1; }
@@ -136,6 +152,6 @@ nothing_left() {
 
 exec 3>&1
 for c in run_embedded start_time pivoted_overlay chroot_escape rootfs_dir layered_image limits blkio_weight oom pids detached \
-  exec_into exec_cve_2024_21626 devices exec_enter_program nothing_left; do
+  exec_into exec_cve_2024_21626 devices oci_device_hole exec_enter_program nothing_left; do
   if why=$($c 2>&1); then echo "CHECK $c ok"; else echo "CHECK $c FAIL $(echo "$why" | tr '\n' ' ' | cut -c1-1200)"; fi
 done

@@ -22,6 +22,7 @@ const CHECKS: Record<string, string> = {
   exec_into: "exec joins the container's cgroup, namespaces and PID namespace",
   exec_cve_2024_21626: "exec through a working directory in /proc/self/fd is refused (runc CVE-2024-21626)",
   devices: "docker's device allow-list: a node can be made, 1:11 not written, /dev/zero read",
+  oci_device_hole: "an OCI bundle's device rules: allow c *:* rwm, then deny c 1:3 w; the BPF program refuses only that",
   exec_enter_program: "exec into a container with CAP_SYS_PTRACE, through the enter program run from a sealed memfd",
   nothing_left: "nothing left behind: mounts, cgroups, layers, records, processes",
 };
