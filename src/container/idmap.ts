@@ -88,49 +88,58 @@ function refuseSubmounts(m: Mount) {
 
 /** Detached trees of the spec's id-mapped binds (config.json's idmap, ridmap, or a
  * mount's own mappings), made by mycfs on the host (only it may map a host mount), for
- * the child to attach (HostFacts.mountTrees). The maps come from a user namespace made
- * for them: a helper cloned into a new one, held at its first sync point while its maps
- * are written and the trees made, then let go (it exits at its socket's end). Each fd is
- * the caller's to close once the child holds it. `userns`: the container has one. */
+ * the child to attach (HostFacts.mountTrees). Each fd is the caller's to close once the
+ * child holds it. `userns`: the container has one. */
 export function idmappedTrees(mounts: readonly Mount[], userns: boolean): Map<Mount, number> {
   const trees = new Map<Mount, number>();
-  const helpers = new Map<string, { pid: number; sock: number }>();
+  const byMaps = Map.groupBy(
+    mounts.filter((m) => m.idmap),
+    (m) => JSON.stringify([m.idmap!.uidMappings, m.idmap!.gidMappings]),
+  );
   try {
-    for (const m of mounts) {
-      if (!m.idmap) continue;
-      const maps = { uids: idRanges(m.idmap.uidMappings), gids: idRanges(m.idmap.gidMappings) };
-      const key = JSON.stringify(maps);
-      try {
-        let helper = helpers.get(key);
-        if (!helper) {
-          setDumpable(true); // its /proc files are mycfs's to write (userns.ts's writeMaps)
-          helper = spawn(encodePlan([sync(Sync.NAMESPACES, "wait while mycfs maps a mount through this user namespace")]), CLONE.NEWUSER, -1);
-          helpers.set(key, helper);
-          writeMaps(helper.pid, maps);
-        }
-        const recursive = m.options.includes("rbind");
-        if (recursive && userns) refuseSubmounts(m);
-        const o = { recursive, userns: `/proc/${helper.pid}/ns/user`, idmapTop: !m.idmap.recursive };
-        trees.set(m, cloneTree(m.source, m.source, o));
-      } catch (e) {
-        if (!(e instanceof SysError)) throw e;
-        const fs = e.errno === E.EINVAL ? `: the file system of ${m.source}${m.idmap.recursive ? " or of a mount below it" : ""} takes no id-mapped mount` : "";
-        throw new MycfsError(`the id-mapped bind on ${m.destination}: ${e.message}${fs}`);
-      }
-    }
+    for (const group of byMaps.values())
+      withMapsNamespace(group[0]!.idmap!, group[0]!.destination, (ns) => {
+        for (const m of group) trees.set(m, idmappedTree(m, ns, userns));
+      });
     return trees;
   } catch (e) {
     for (const fd of trees.values()) close(fd);
     throw e;
+  }
+}
+
+/** f with the path of a user namespace that has these maps: a helper's, cloned into a new
+ * one, held at its first sync point while its maps are written and f runs, then let go
+ * (it exits at its socket's end) and reaped, before mycfs clones another child. A failure
+ * to write the maps names the bind on `what`. */
+function withMapsNamespace(maps: NonNullable<Mount["idmap"]>, what: string, f: (ns: string) => void) {
+  setDumpable(true); // its /proc files are mycfs's to write (userns.ts's writeMaps)
+  const helper = spawn(encodePlan([sync(Sync.NAMESPACES, "wait while mycfs maps a mount through this user namespace")]), CLONE.NEWUSER, -1);
+  try {
+    writeMaps(helper.pid, { uids: idRanges(maps.uidMappings), gids: idRanges(maps.gidMappings) });
+    f(`/proc/${helper.pid}/ns/user`);
+  } catch (e) {
+    throw e instanceof SysError ? new MycfsError(`the id-mapped bind on ${what}: ${e.message}`) : e;
   } finally {
-    for (const h of helpers.values()) {
-      close(h.sock); // the helper reads its end and exits
-      const pidfd = pidfdOpen(h.pid);
-      if (pidfd !== null) {
-        pidfdWait(pidfd, -1);
-        close(pidfd);
-      }
-      reap(h.pid);
+    close(helper.sock);
+    const pidfd = pidfdOpen(helper.pid);
+    if (pidfd !== null) {
+      pidfdWait(pidfd, -1);
+      close(pidfd);
     }
+    reap(helper.pid);
+  }
+}
+
+/** One bind's tree, mapped through the namespace at `ns`; an error names the bind. */
+function idmappedTree(m: Mount, ns: string, userns: boolean): number {
+  const recursive = m.options.includes("rbind");
+  try {
+    if (recursive && userns) refuseSubmounts(m);
+    return cloneTree(m.source, m.source, { recursive, userns: ns, idmapTop: !m.idmap!.recursive });
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    const fs = e.errno === E.EINVAL ? `: the file system of ${m.source}${m.idmap!.recursive ? " or of a mount below it" : ""} takes no id-mapped mount` : "";
+    throw new MycfsError(`the id-mapped bind on ${m.destination}: ${e.message}${fs}`);
   }
 }

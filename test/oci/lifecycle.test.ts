@@ -562,13 +562,19 @@ describe("config.json's fields in the container", () => {
     chownSync(join(vol, "mine"), 1234, 1234);
     const ids = "stat -c '%u:%g' /m/mine /m/root";
     const own = bundle("idmap-own", (c) => {
-      c.process.args = ["sh", "-c", ids];
-      const map = [{ containerID: 1234, hostID: 5678, size: 1 }];
-      c.mounts.push({ destination: "/m", type: "bind", source: vol, options: ["rbind"], uidMappings: map, gidMappings: map } as Config["mounts"][0]);
+      c.process.args = ["sh", "-c", `${ids} /m2/mine`];
+      // two sets of maps: a user namespace made for each
+      for (const [destination, hostID] of [
+        ["/m", 5678],
+        ["/m2", 4321],
+      ] as const) {
+        const map = [{ containerID: 1234, hostID, size: 1 }];
+        c.mounts.push({ destination, type: "bind", source: vol, options: ["rbind"], uidMappings: map, gidMappings: map } as Config["mounts"][0]);
+      }
     });
     const r = await oci(["run", "--bundle", own, "idmap-own"]);
     expect(r.stderr).toBe("");
-    expect(r.stdout().split("\n")).toEqual(["5678:5678", "65534:65534", ""]); // 0 is not mapped: the overflow id
+    expect(r.stdout().split("\n")).toEqual(["5678:5678", "65534:65534", "4321:4321", ""]); // 0 is not mapped: the overflow id
     const userns = bundle("idmap-userns", (c) => {
       c.process.args = ["sh", "-c", ids];
       c.linux.namespaces = [...(c.linux.namespaces as object[]), { type: "user" }];
