@@ -186,10 +186,14 @@ int mycfs_send(int fd, uint32_t kind, uint32_t step) { return chan_send(fd, kind
 int mycfs_send_fd(int fd, uint32_t kind, uint32_t step, int passed) { return chan_send_fd(fd, kind, step, passed); }
 
 /* A detached copy of the mount at path (relative to dirfd; "" for dirfd itself), with the
- * mounts below it if `recursive`. With userns_path, its files appear owned through the uid
- * and gid maps of that user namespace (MOUNT_ATTR_IDMAP). Only the parent can make it: it
- * needs CAP_SYS_ADMIN over the mount's (initial) user namespace. */
+ * mounts below it if `recursive` has CLONE_TREE_RECURSIVE. With userns_path, its files
+ * appear owned through the uid and gid maps of that user namespace (MOUNT_ATTR_IDMAP): on
+ * every mount of the copy, or only its top one with CLONE_TREE_IDMAP_TOP (config.json's
+ * idmap on an rbind, where ridmap maps them all). Only the parent can make it: it needs
+ * CAP_SYS_ADMIN over the mount's (initial) user namespace. */
 int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *userns_path) {
+  int top = recursive & CLONE_TREE_IDMAP_TOP;
+  recursive &= CLONE_TREE_RECURSIVE;
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) | (path[0] ? 0 : AT_EMPTY_PATH);
   int tree = (int)syscall(SYS_open_tree, dirfd, path, flags);
   if (tree < 0 || !userns_path[0]) return tree < 0 ? -errno : tree;
@@ -200,8 +204,8 @@ int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *use
     return -err;
   }
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
-  int rc =
-      (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive && !top ? AT_RECURSIVE : 0), &attr,
+                        sizeof attr);
   int err = errno;
   close(ns);
   if (rc < 0) {

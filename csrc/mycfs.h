@@ -58,6 +58,9 @@ int mycfs_remove_tree(const char *path);
 int mycfs_rmdir(const char *path);
 int mycfs_access(const char *path, int mode);
 int mycfs_getrlimit(int resource, int64_t *out);
+/* mycfs_clone_tree's `recursive` bits (native/lib.ts's cloneTree sets them) */
+#define CLONE_TREE_RECURSIVE 0x1 /* the mounts below it too */
+#define CLONE_TREE_IDMAP_TOP 0x2 /* id-map only the top mount */
 int mycfs_clone_tree(int dirfd, const char *path, int recursive, const char *userns_path);
 int mycfs_open_path_dir(const char *path);
 int mycfs_same_inode(int fd, const char *path);

@@ -50,6 +50,10 @@ enum mycfs_op {
   OP_SCHED = 30,       /* sched_setattr(0, the struct sched_attr after the header, 0) */
   OP_LIFT_ROOT = 50,   /* copy the mount tree at / over / and chroot into the copy: a root with no
                         * parent mount (initramfs) cannot be pivoted from, the copy can */
+  OP_SETATTR = 60,     /* s0 target (OPF_IN_ROOT): mount_setattr(AT_RECURSIVE) on it and every mount below it,
+                        * setting the MOUNT_ATTR_* bits a and clearing b (config.json's rro, rnosuid…) */
+  OP_ATTACH_TREE = 61, /* s0 target (OPF_IN_ROOT, made as OPF_MKDIR/OPF_MKFILE say): attach there the detached
+                        * mount tree fd a (inherited: an id-mapped bind mycfs made), then close it */
 };
 
 /* Op flags. */

@@ -9,7 +9,7 @@ import { type HostLookups, readConfig, readSeccomp } from "../src/oci/config";
 import { defaultSpec, features } from "../src/oci/default-spec";
 import { cgroupPath } from "../src/oci/create";
 import { signalOf } from "../src/oci/state";
-import { MS, root, SECCOMP_FILTER_FLAG } from "../src/plan/ops";
+import { MOUNT_ATTR, MS, root, SECCOMP_FILTER_FLAG } from "../src/plan/ops";
 import { Sync } from "../src/native/protocol";
 import { CLONE } from "../src/container/namespaces";
 
@@ -370,13 +370,33 @@ describe("config.json", () => {
       (c) => (c.linux.resources = { unified: { "../../memory.high": "1" } }),
       /linux\.resources\.unified\.\.\.\/\.\.\/memory\.high: not a cgroup v2 file's name/,
     ],
-    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "shared"), /linux\.rootfsPropagation: shared: mycfs makes the root's mounts private or slaves/],
+    ["rootfsPropagation", (c) => (c.linux.rootfsPropagation = "rmaster"), /linux\.rootfsPropagation: rmaster: expected private, slave, shared or unbindable/],
     [
-      "idmap option",
+      "idmap without a user namespace or mappings",
       (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "idmap"] }),
-      /mounts\[7\]\.options\[1\]: idmap/,
+      /mounts\[7\]\.options\[1\]: without uidMappings and gidMappings of its own, an id-mapped mount takes the user namespace's/,
     ],
-    ["recursive ro", (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "rro"] }), /mounts\[7\]\.options\[1\]: rro/],
+    [
+      "idmap on a tmpfs",
+      (c) => c.mounts.push({ destination: "/x", type: "tmpfs", source: "tmpfs", options: ["idmap"] }),
+      /mounts\[7\]\.options\[0\]: an id-mapped mount is a bind/,
+    ],
+    [
+      "uid mappings without gid mappings",
+      (c) =>
+        c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind"], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] } as never),
+      /mounts\[7\]\.gidMappings: an id-mapped mount needs both/,
+    ],
+    [
+      "a recursive option on cgroup",
+      (c) => c.mounts.push({ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["rro"] }),
+      /mounts\[7\]\.options\[0\]: rro: not an option of a cgroup mount/,
+    ],
+    [
+      "crun's own options",
+      (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "copy-symlink"] }),
+      /mounts\[7\]\.options\[1\]: copy-symlink: not honoured/,
+    ],
     [
       "tmpcopyup over files",
       (c) => c.mounts.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] }),
@@ -619,6 +639,65 @@ describe("the plan of a config.json", () => {
     expect(plan.at(-1)!.kind).toBe("exec");
   });
 
+  test("rootfsPropagation: slave before the mounts; shared and unbindable on the root once it is the root", () => {
+    const planOf = (p: string) => {
+      const c2 = base();
+      c2.linux.rootfsPropagation = p;
+      const o2 = read(c2);
+      return { spec: o2.spec, plan: buildPlan(o2.spec, host, { fds: [-1, -1, -1], ctty: false }) };
+    };
+    expect(planOf("slave").spec.linux.rootfsPropagation).toBe("rslave");
+    expect(planOf("private").spec.linux.rootfsPropagation).toBeUndefined();
+    for (const [p, flags] of [
+      ["shared", MS.SHARED],
+      ["rshared", MS.SHARED | MS.REC],
+      ["unbindable", MS.UNBINDABLE],
+      ["runbindable", MS.UNBINDABLE | MS.REC],
+    ] as const) {
+      const { spec, plan } = planOf(p);
+      expect(spec.linux.rootfsPropagation).toBe(p);
+      // private up to pivot_root, which refuses a shared root
+      expect(plan.find((s) => s.kind === "mount" && s.target === "/")).toMatchObject({ flags: MS.REC | MS.PRIVATE });
+      const pivot = plan.findIndex((s) => s.kind === "pivotRoot");
+      expect(plan[pivot + 1]).toMatchObject({ kind: "mount", target: "/", flags });
+      expect(plan[pivot + 1]).not.toHaveProperty("inRoot");
+    }
+    expect(planOf("rslave").plan.filter((s) => s.kind === "mount" && s.target === "/" && !s.inRoot)).toHaveLength(1);
+  });
+
+  test("recursive options and id-mapped binds: read into the spec's mount, the tree attached in the plan", () => {
+    const c2 = base();
+    const map = [{ containerID: 1000, hostID: 2000, size: 10 }];
+    c2.mounts.push({ destination: "/a", type: "bind", source: "/srv/a", options: ["rbind", "rro", "rnosymfollow", "nosymfollow"] });
+    c2.mounts.push({ destination: "/b", type: "bind", source: "/srv/b", options: ["rbind", "ridmap"], uidMappings: map, gidMappings: map } as never);
+    c2.mounts.push({ destination: "/t", type: "tmpfs", source: "tmpfs", options: ["rnoexec", "size=1m"] });
+    const o2 = read(c2);
+    const [a, b, t] = o2.spec.mounts.slice(-3);
+    expect(a).toEqual({ destination: "/a", type: "bind", source: "/srv/a", options: ["rbind", "rro", "rnosymfollow", "nosymfollow"] });
+    expect(b).toEqual({
+      destination: "/b",
+      type: "bind",
+      source: "/srv/b",
+      options: ["rbind"],
+      idmap: { uidMappings: map, gidMappings: map, recursive: true },
+    });
+    expect(t!.options).toEqual(["rnoexec", "size=1m"]);
+    const p2 = buildPlan(o2.spec, { ...host, mountTrees: new Map([[b!, 11]]) }, { fds: [-1, -1, -1], ctty: false });
+    expect(p2.find((s) => s.kind === "setattr" && s.target === "/a")).toMatchObject({ set: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSYMFOLLOW, clear: 0 });
+    expect(p2.find((s) => s.kind === "mount" && s.target === "/a" && s.flags! & MS.REMOUNT)).toMatchObject({ flags: MS.BIND | MS.REMOUNT | MS.NOSYMFOLLOW });
+    expect(p2.find((s) => s.kind === "attachTree")).toMatchObject({ fd: 11, target: "/b" });
+    expect(p2.some((s) => s.kind === "mount" && s.source === "/srv/b")).toBe(false);
+    expect(p2.find((s) => s.kind === "setattr" && s.target === "/t")).toMatchObject({ set: MOUNT_ATTR.NOEXEC });
+  });
+
+  test("idmap alone takes the user namespace's mappings", () => {
+    const c2 = base();
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    Object.assign(c2.linux, { namespaces: [...(c2.linux.namespaces as object[]), { type: "user" }], uidMappings: map, gidMappings: map });
+    c2.mounts.push({ destination: "/b", type: "bind", source: "/srv/b", options: ["rbind", "idmap"] });
+    expect(read(c2).spec.mounts.at(-1)!.idmap).toEqual({ uidMappings: map, gidMappings: map, recursive: false });
+  });
+
   test("only the spec's namespaces are unshared", () => {
     const c2 = base();
     c2.linux.namespaces = [{ type: "mount" }, { type: "pid" }];
@@ -637,8 +716,51 @@ describe("mount options", () => {
       flags: MS.BIND | MS.REC | MS.RDONLY | MS.NOSUID,
       propagation: [MS.SLAVE | MS.REC],
       data: "mode=755",
+      recursive: { set: 0, clear: 0, names: [] },
     });
     expect(mountOptions(["ro", "rw", "exec", "noexec", "exec"]).flags).toBe(0);
+    expect(mountOptions(["nosymfollow"]).flags).toBe(MS.NOSYMFOLLOW);
+  });
+
+  test("recursive options as mount_setattr's: the last wins; an atime mode clears the whole atime field", () => {
+    const rec = (o: string[]) => mountOptions(o).recursive;
+    expect(rec(["rro", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"])).toMatchObject({
+      set: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NOSYMFOLLOW,
+      clear: 0,
+    });
+    expect(rec(["rro", "rrw", "rsuid"])).toMatchObject({ set: 0, clear: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID });
+    expect(rec(["rnoatime"])).toMatchObject({ set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR._ATIME });
+    expect(rec(["rnoatime", "rstrictatime"])).toMatchObject({ set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR._ATIME });
+    expect(rec(["rnoatime", "ratime"])).toMatchObject({ set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR._ATIME });
+    expect(rec(["rnorelatime", "rnodiratime"])).toMatchObject({ set: MOUNT_ATTR.STRICTATIME | MOUNT_ATTR.NODIRATIME, clear: MOUNT_ATTR._ATIME });
+  });
+
+  test("a bind with recursive options: bound, remounted, its attributes set on every mount below, then its propagation", () => {
+    const steps = userMounts([{ destination: "/d", type: "bind", source: "/s", options: ["rbind", "ro", "rro", "rnoexec", "rprivate"] }]);
+    expect(steps.map((s) => s.kind)).toEqual(["mount", "mount", "setattr", "mount"]);
+    expect(steps[2]).toMatchObject({
+      target: "/d",
+      set: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOEXEC,
+      clear: 0,
+      what: "make /d and every mount below it rro,rnoexec",
+    });
+    const [tmpfs, attrs] = userMounts([{ destination: "/t", type: "tmpfs", source: "tmpfs", options: ["rnosuid", "size=1m"] }]);
+    expect(tmpfs).toMatchObject({ fstype: "tmpfs", data: "size=1m" });
+    expect(attrs).toMatchObject({ kind: "setattr", set: MOUNT_ATTR.NOSUID });
+  });
+
+  test("an id-mapped bind: the tree mycfs made is attached instead of a bind", () => {
+    const m = {
+      destination: "/d",
+      type: "bind" as const,
+      source: "/s",
+      options: ["rbind", "ro"],
+      idmap: { uidMappings: [], gidMappings: [], recursive: false },
+    };
+    const steps = userMounts([m], new Map([[m, 7]]));
+    expect(steps[0]).toMatchObject({ kind: "attachTree", fd: 7, target: "/d" });
+    expect(steps[1]).toMatchObject({ kind: "mount", flags: MS.BIND | MS.REMOUNT | MS.RDONLY });
+    expect(() => userMounts([m])).toThrow(/id-mapped mount of \/s was not made/);
   });
 
   test("a bind with nosuid is remounted with it, then its propagation set", () => {

@@ -7,7 +7,7 @@ import { specFromFlags } from "../src/spec/from-flags";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
 import { encodePlan, wire } from "../src/plan/encode";
-import { isStep, MS, mount, PR, root, type Step, type StepOf, write } from "../src/plan/ops";
+import { isStep, MOUNT_ATTR, MS, mount, PR, root, type Step, type StepOf, write } from "../src/plan/ops";
 import { describePlan } from "../src/plan/describe";
 import { processCaps } from "../src/container/caps";
 import { CLONE, clonedNamespaces } from "../src/container/namespaces";
@@ -392,6 +392,44 @@ describe("encodePlan, decoded by libmycfs", () => {
     const plan = buildPlan(spec({ mycfs: { init: true, pivot: true } }), host(), { fds: [-1, 7, 8], ctty: false });
     const decoded = decodePlan(encodePlan(plan)); // the seccomp op's bytes are not strings: compared by length
     expect(decoded).toEqual(plan.map(wire).map(({ code, flags, a, b, c, strs }) => ({ code, flags, a, b, c, strs })));
+  });
+
+  test("recursive attributes and an id-mapped bind's tree: their ops, targets below the root", () => {
+    const idmapped = {
+      destination: "/m",
+      type: "bind" as const,
+      source: "/srv/m",
+      options: ["rbind"],
+      idmap: { uidMappings: [], gidMappings: [], recursive: true },
+    };
+    const file = {
+      destination: "/f",
+      type: "bind" as const,
+      source: "/srv/f",
+      options: [],
+      file: true,
+      idmap: { uidMappings: [], gidMappings: [], recursive: false },
+    };
+    const data = { destination: "/data", type: "bind" as const, source: "/srv/data", options: ["rbind", "rro", "rnoatime"] };
+    const plan = buildPlan(
+      spec({ mounts: [data, idmapped, file] }),
+      {
+        ...host(),
+        mountTrees: new Map([
+          [idmapped, 12],
+          [file, 13],
+        ]),
+      },
+      io,
+    );
+    const ours = plan.filter((s) => s.kind === "setattr" || s.kind === "attachTree");
+    expect(ours.map(wire)).toMatchObject([
+      { code: OpCode.SETATTR, flags: OpFlag.IN_ROOT, a: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOATIME, b: MOUNT_ATTR._ATIME, strs: ["/data"] },
+      { code: OpCode.ATTACH_TREE, flags: OpFlag.IN_ROOT | OpFlag.MKDIR, a: 12, strs: ["/m"] },
+      { code: OpCode.ATTACH_TREE, flags: OpFlag.IN_ROOT | OpFlag.MKFILE, a: 13, strs: ["/f"] },
+    ]);
+    const decoded = decodePlan(encodePlan(plan));
+    expect(decoded.filter((o) => o.code === OpCode.SETATTR || o.code === OpCode.ATTACH_TREE)).toHaveLength(3);
   });
 
   test("the C side refuses a truncated or foreign plan", () => {

@@ -121,6 +121,36 @@ static int do_mount(const struct mycfs_op_hdr *op, const char *const s[]) {
   return rc < 0 ? (int)-rc : 0;
 }
 
+/* OP_SETATTR: the mount at the target and every mount below it get the attributes a and
+ * lose b, in one call the kernel applies to all or none (runc's rro, rnosuid…). */
+static int set_attr(const struct mycfs_op_hdr *op, const char *target) {
+  char buf[32];
+  const char *path;
+  int fd, err = target_path(op, target, buf, &path, &fd);
+  if (err) return err < 0 ? 0 : err;
+  struct mount_attr attr = {.attr_set = op->a, .attr_clr = op->b};
+  long rc = fd >= 0 ? sys(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr)
+                    : sys(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr);
+  if (fd >= 0) sys(SYS_close, fd);
+  return rc < 0 ? (int)-rc : 0;
+}
+
+/* OP_ATTACH_TREE: a detached tree mycfs made (an id-mapped bind) goes onto the target,
+ * resolved below the root and held by its fd, never named again. */
+static int attach_tree(const struct mycfs_op_hdr *op, const char *target) {
+  char buf[32];
+  const char *path;
+  int fd, err = target_path(op, target, buf, &path, &fd);
+  long rc = 0;
+  if (!err)
+    rc = fd >= 0 ? sys(SYS_move_mount, (int)op->a, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                 : sys(SYS_move_mount, (int)op->a, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH);
+  if (fd >= 0) sys(SYS_close, fd);
+  sys(SYS_close, (int)op->a);
+  if (err) return err < 0 ? 0 : err;
+  return rc < 0 ? (int)-rc : 0;
+}
+
 /* The root: a path, or a detached mount tree that mycfs made from an fd it checked (it
  * came with the op, or at the last sync point). The tree is attached over / of the
  * child's own mount namespace, where no name is involved (a path walk from / does not
@@ -473,6 +503,8 @@ static int do_op(const struct mycfs_op_hdr *op, const char *strs, uint32_t step)
     case OP_PERSONALITY: TRY(sys(SYS_personality, op->a)); return 0;
     case OP_IOPRIO: TRY(sys(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, op->a)); return 0;
     case OP_SCHED: TRY(sys(SYS_sched_setattr, 0, (const void *)(op + 1), 0)); return 0;
+    case OP_SETATTR: return set_attr(op, s[0]);
+    case OP_ATTACH_TREE: return attach_tree(op, s[0]);
     default: return ENOSYS;
   }
 }

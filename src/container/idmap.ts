@@ -1,9 +1,19 @@
 // How the image's files come to be owned by the container's root in a user namespace:
 // an id-mapped mount where the kernel and the file system support one, else a copy of the
-// image chowned onto the range, made once per range and kept next to the image.
+// image chowned onto the range, made once per range and kept next to the image. And
+// config.json's id-mapped binds, made through a user namespace with their maps.
 import { dirname, join } from "../paths";
 import { log } from "../log";
-import { fileType, fsType } from "../native/lib";
+import { realpathSync } from "node:fs";
+import { cloneTree, close, fileType, fsType, pidfdOpen, pidfdWait, readFile, reap, setDumpable, spawn } from "../native/lib";
+import { E } from "../errno";
+import { MycfsError, SysError } from "../errors";
+import { Sync } from "../native/protocol";
+import { encodePlan } from "../plan/encode";
+import { sync } from "../plan/ops";
+import type { Mount } from "../spec/spec";
+import { CLONE } from "./namespaces";
+import { idRanges, writeMaps } from "./userns";
 import { kernelAtLeast, kernelVersion } from "./kernel";
 import type { Store } from "../images/store";
 import type { Owner } from "./rootfs";
@@ -59,4 +69,77 @@ export async function shiftedCopy(store: Store, image: string, owner: Owner, why
     rmSync(stage, { recursive: true, force: true });
   }
   return join(dir, "rootfs");
+}
+
+/** A tree mycfs clones on the host is attached with its mounts unlocked: in a container
+ * with a user namespace, whose root may unmount what the kernel locked in a plain rbind,
+ * a mount below the source would uncover the files it hides there. */
+function refuseSubmounts(m: Mount) {
+  const source = realpathSync(m.source);
+  const below = (readFile("/proc/self/mountinfo") ?? "")
+    .split("\n")
+    .map((l) => (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .find((mp) => mp.startsWith(source === "/" ? "/" : `${source}/`) && mp !== source);
+  if (below)
+    throw new MycfsError(
+      `the id-mapped bind on ${m.destination}: ${m.source} has a mount below it (${below}), which the container's root could unmount (mycfs makes the id-mapped tree outside its user namespace, unlocked); bind it without rbind, or without idmap`,
+    );
+}
+
+/** Detached trees of the spec's id-mapped binds (config.json's idmap, ridmap, or a
+ * mount's own mappings), made by mycfs on the host (only it may map a host mount), for
+ * the child to attach (HostFacts.mountTrees). Each fd is the caller's to close once the
+ * child holds it. `userns`: the container has one. */
+export function idmappedTrees(mounts: readonly Mount[], userns: boolean): Map<Mount, number> {
+  const trees = new Map<Mount, number>();
+  const byMaps = Map.groupBy(
+    mounts.filter((m) => m.idmap),
+    (m) => JSON.stringify([m.idmap!.uidMappings, m.idmap!.gidMappings]),
+  );
+  try {
+    for (const group of byMaps.values())
+      withMapsNamespace(group[0]!.idmap!, group[0]!.destination, (ns) => {
+        for (const m of group) trees.set(m, idmappedTree(m, ns, userns));
+      });
+    return trees;
+  } catch (e) {
+    for (const fd of trees.values()) close(fd);
+    throw e;
+  }
+}
+
+/** f with the path of a user namespace that has these maps: a helper's, cloned into a new
+ * one, held at its first sync point while its maps are written and f runs, then let go
+ * (it exits at its socket's end) and reaped, before mycfs clones another child. A failure
+ * to write the maps names the bind on `what`. */
+function withMapsNamespace(maps: NonNullable<Mount["idmap"]>, what: string, f: (ns: string) => void) {
+  setDumpable(true); // its /proc files are mycfs's to write (userns.ts's writeMaps)
+  const helper = spawn(encodePlan([sync(Sync.NAMESPACES, "wait while mycfs maps a mount through this user namespace")]), CLONE.NEWUSER, -1);
+  try {
+    writeMaps(helper.pid, { uids: idRanges(maps.uidMappings), gids: idRanges(maps.gidMappings) });
+    f(`/proc/${helper.pid}/ns/user`);
+  } catch (e) {
+    throw e instanceof SysError ? new MycfsError(`the id-mapped bind on ${what}: ${e.message}`) : e;
+  } finally {
+    close(helper.sock);
+    const pidfd = pidfdOpen(helper.pid);
+    if (pidfd !== null) {
+      pidfdWait(pidfd, -1);
+      close(pidfd);
+    }
+    reap(helper.pid);
+  }
+}
+
+/** One bind's tree, mapped through the namespace at `ns`; an error names the bind. */
+function idmappedTree(m: Mount, ns: string, userns: boolean): number {
+  const recursive = m.options.includes("rbind");
+  try {
+    if (recursive && userns) refuseSubmounts(m);
+    return cloneTree(m.source, m.source, { recursive, userns: ns, idmapTop: !m.idmap!.recursive });
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    const fs = e.errno === E.EINVAL ? `: the file system of ${m.source}${m.idmap!.recursive ? " or of a mount below it" : ""} takes no id-mapped mount` : "";
+    throw new MycfsError(`the id-mapped bind on ${m.destination}: ${e.message}${fs}`);
+  }
 }

@@ -1,7 +1,7 @@
 // The container's file system view, as plan steps: the kernel file systems every
 // container has (as docker and runc set them up) and the user's volumes.
 import type { CgroupBind } from "../cgroups/cgroup";
-import { mount, MS, symlink, type Step } from "../plan/ops";
+import { attachTree, mount, MOUNT_ATTR, MS, setattr, symlink, type Step } from "../plan/ops";
 import { type Device, deviceNodes } from "./devices";
 import type { IdMapping, Mount } from "../spec/spec";
 
@@ -100,8 +100,36 @@ export const MOUNT_FLAGS: ReadonlyMap<string, { set?: number; clear?: number }> 
   ["norelatime", { clear: MS.RELATIME }],
   ["strictatime", { set: MS.STRICTATIME }],
   ["nostrictatime", { clear: MS.STRICTATIME }],
+  ["nosymfollow", { set: MS.NOSYMFOLLOW }],
+  ["symfollow", { clear: MS.NOSYMFOLLOW }],
   ["bind", { set: MS.BIND }],
   ["rbind", { set: MS.BIND | MS.REC }],
+]);
+
+const ATIME = (mode: number): { set?: number; clear?: number } => ({ set: mode, clear: MOUNT_ATTR._ATIME });
+/** config.json's recursive options (runc's): mount_setattr(2)'s attributes for a mount and
+ * every mount below it. The atime modes are one field: an option that clears one gives the
+ * kernel's default, relatime (as mount(2) without an atime flag), but rnorelatime, which
+ * asks for atime updates relatime would skip: strictatime. */
+export const RECURSIVE_FLAGS: ReadonlyMap<string, { set?: number; clear?: number }> = new Map<string, { set?: number; clear?: number }>([
+  ["rro", { set: MOUNT_ATTR.RDONLY }],
+  ["rrw", { clear: MOUNT_ATTR.RDONLY }],
+  ["rnosuid", { set: MOUNT_ATTR.NOSUID }],
+  ["rsuid", { clear: MOUNT_ATTR.NOSUID }],
+  ["rnodev", { set: MOUNT_ATTR.NODEV }],
+  ["rdev", { clear: MOUNT_ATTR.NODEV }],
+  ["rnoexec", { set: MOUNT_ATTR.NOEXEC }],
+  ["rexec", { clear: MOUNT_ATTR.NOEXEC }],
+  ["rnodiratime", { set: MOUNT_ATTR.NODIRATIME }],
+  ["rdiratime", { clear: MOUNT_ATTR.NODIRATIME }],
+  ["rrelatime", ATIME(MOUNT_ATTR.RELATIME)],
+  ["rnorelatime", ATIME(MOUNT_ATTR.STRICTATIME)],
+  ["rnoatime", ATIME(MOUNT_ATTR.NOATIME)],
+  ["ratime", ATIME(MOUNT_ATTR.RELATIME)],
+  ["rstrictatime", ATIME(MOUNT_ATTR.STRICTATIME)],
+  ["rnostrictatime", ATIME(MOUNT_ATTR.RELATIME)],
+  ["rnosymfollow", { set: MOUNT_ATTR.NOSYMFOLLOW }],
+  ["rsymfollow", { clear: MOUNT_ATTR.NOSYMFOLLOW }],
 ]);
 
 /** Propagation types, applied after the mount (a separate mount(2) call, as runc does). */
@@ -116,18 +144,30 @@ export const PROPAGATION: ReadonlyMap<string, number> = new Map([
   ["runbindable", MS.UNBINDABLE | MS.REC],
 ]);
 
-/** A mount's options as mount(2) takes them: flags, propagation, the file system's own data. */
-export function mountOptions(options: readonly string[]): { flags: number; propagation: number[]; data: string } {
+/** A mount's options as mount(2) takes them: flags, propagation, the file system's own
+ * data; and the recursive ones as mount_setattr(2) takes them (the last option wins). */
+export function mountOptions(options: readonly string[]): {
+  flags: number;
+  propagation: number[];
+  data: string;
+  recursive: { set: number; clear: number; names: string[] };
+} {
   let flags = 0;
   const propagation: number[] = [];
   const data: string[] = [];
+  const recursive = { set: 0, clear: 0, names: [] as string[] };
   for (const o of options) {
     const f = MOUNT_FLAGS.get(o);
+    const r = RECURSIVE_FLAGS.get(o);
     if (f) flags = (flags | (f.set ?? 0)) & ~(f.clear ?? 0);
-    else if (PROPAGATION.has(o)) propagation.push(PROPAGATION.get(o)!);
+    else if (r) {
+      recursive.set = (recursive.set & ~(r.clear ?? 0)) | (r.set ?? 0);
+      recursive.clear = (recursive.clear & ~(r.set ?? 0)) | (r.clear ?? 0);
+      recursive.names.push(o);
+    } else if (PROPAGATION.has(o)) propagation.push(PROPAGATION.get(o)!);
     else data.push(o);
   }
-  return { flags, propagation, data: data.join(",") };
+  return { flags, propagation, data: data.join(","), recursive };
 }
 
 const KERNEL_FS_WHAT: Record<string, string> = {
@@ -138,14 +178,18 @@ const KERNEL_FS_WHAT: Record<string, string> = {
   tmpfs: "a tmpfs",
 };
 
-/** The spec's mounts, in order: a bind, then its remount with the flags a bind ignores
- * (ro, nosuid…); a file system of the kernel with its flags and data; then the
- * propagation each asks for. */
-export function userMounts(list: Mount[]): Step[] {
+/** The spec's mounts, in order: a bind (an id-mapped one: the tree mycfs made for it in
+ * `trees`, attached), then its remount with the flags a bind ignores (ro, nosuid…); a file
+ * system of the kernel with its flags and data; then the recursive attributes (rro…) and
+ * the propagation each asks for. */
+export function userMounts(list: Mount[], trees: ReadonlyMap<Mount, number> = new Map()): Step[] {
   return list.flatMap((m) => {
-    const { flags, propagation, data } = mountOptions(m.options);
+    const { flags, propagation, data, recursive } = mountOptions(m.options);
     const target = m.destination;
-    const propagate = propagation.map((p) => mount({ target, flags: p, inRoot: "existing", what: `set the propagation of ${target}` }));
+    const propagate = [
+      ...(recursive.names.length ? [setattr(target, recursive.set, recursive.clear, recursive.names)] : []),
+      ...propagation.map((p) => mount({ target, flags: p, inRoot: "existing", what: `set the propagation of ${target}` })),
+    ];
     if (m.type !== "bind") {
       // a devpts of its own in every container; a bind-only option is meaningless here
       const own = m.type === "devpts" && !data.split(",").includes("newinstance") ? (data ? `newinstance,${data}` : "newinstance") : data;
@@ -162,17 +206,26 @@ export function userMounts(list: Mount[]): Step[] {
         ...propagate,
       ];
     }
-    const remount = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME);
-    const names = m.options.filter((o) => ["ro", "nosuid", "nodev", "noexec"].includes(o));
+    const remount = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW);
+    const names = m.options.filter((o) => ["ro", "nosuid", "nodev", "noexec", "nosymfollow"].includes(o));
+    const tree = trees.get(m);
+    if (m.idmap && tree === undefined) throw new Error(`the id-mapped mount of ${m.source} was not made`);
     return [
-      mount({
-        source: m.source,
-        target,
-        flags: MS.BIND | (m.options.includes("rbind") ? MS.REC : 0),
-        inRoot: m.file ? "file" : "dir",
-        optional: m.optional,
-        what: `bind ${m.source} on ${target}`,
-      }),
+      tree === undefined
+        ? mount({
+            source: m.source,
+            target,
+            flags: MS.BIND | (m.options.includes("rbind") ? MS.REC : 0),
+            inRoot: m.file ? "file" : "dir",
+            optional: m.optional,
+            what: `bind ${m.source} on ${target}`,
+          })
+        : attachTree(
+            tree,
+            target,
+            m.file === true,
+            `attach ${m.source} on ${target}, id-mapped${m.idmap?.recursive ? " with every mount below it" : ""} (made by mycfs)`,
+          ),
       ...(remount
         ? [
             mount({

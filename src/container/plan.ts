@@ -6,9 +6,9 @@
 import type { CgroupBind } from "../cgroups/cgroup";
 import { Sync } from "../native/protocol";
 import * as op from "../plan/ops";
-import { type ContainerSpec, hasNamespace, IO_PRIORITY_CLASSES, type Namespace, SCHED_FLAGS, SCHED_POLICIES, type Scheduler } from "../spec/spec";
+import { type ContainerSpec, hasNamespace, IO_PRIORITY_CLASSES, type Mount, type Namespace, SCHED_FLAGS, SCHED_POLICIES, type Scheduler } from "../spec/spec";
 import { capMask } from "./caps";
-import { cgroupMounts, devNodes, maskedPaths, systemMounts, userMounts } from "./mounts";
+import { cgroupMounts, devNodes, maskedPaths, PROPAGATION, systemMounts, userMounts } from "./mounts";
 import { CLONE } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 
@@ -43,6 +43,9 @@ export interface HostFacts {
   /** mycfs itself runs in a user namespace (a rootless engine's), where mknod is refused
    * even without one in the spec: device nodes are bound from the host, as runc does. */
   inUserns?: boolean;
+  /** The detached trees mycfs made for the spec's id-mapped binds (idmap.ts), by mount:
+   * the child inherits each fd, attaches the tree and closes it. */
+  mountTrees?: ReadonlyMap<Mount, number>;
 }
 
 export interface Stdio {
@@ -163,6 +166,20 @@ const schedWhat = (s: Scheduler) =>
 const sysctlSteps = (sysctl: Record<string, string> = {}): op.Step[] =>
   Object.entries(sysctl).map(([key, value]) => op.write(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set the kernel parameter ${key} to ${value}`));
 
+/** rootfsPropagation shared or unbindable: the root's mounts were private up to here, as
+ * pivot_root refuses a shared root; the root (with r, every mount on it) becomes so now,
+ * in the container's own mount namespace (runc's order: after pivot_root). */
+function rootPropagation(p: ContainerSpec["linux"]["rootfsPropagation"]): op.Step[] {
+  if (p === undefined || p === "rslave") return [];
+  return [
+    op.mount({
+      target: "/",
+      flags: PROPAGATION.get(p)!,
+      what: `make the container's root ${p.replace(/^r/, "")}${p.startsWith("r") ? " with every mount on it" : ""} (rootfsPropagation ${p}), now that it is the root`,
+    }),
+  ];
+}
+
 /** The child's steps, from the spec and the host's decisions: a pure function. */
 export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.Step[] {
   const { process: p, linux } = spec;
@@ -240,12 +257,18 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
         ]),
     ...(own
       ? systemMounts(userTargets, userns ? linux.gidMappings : undefined, linux.devices)
-      : [...userMounts(spec.mounts.filter((m) => m.type !== "cgroup")), ...devNodes(linux.devices, userns || host.inUserns === true)]),
+      : [
+          ...userMounts(
+            spec.mounts.filter((m) => m.type !== "cgroup"),
+            host.mountTrees,
+          ),
+          ...devNodes(linux.devices, userns || host.inUserns === true),
+        ]),
     ...sysctlSteps(linux.sysctl),
     ...maskedPaths(linux.maskedPaths, linux.readonlyPaths),
     ...(joinLate ? join : []),
     ...cgroups,
-    ...(own ? userMounts(spec.mounts) : []),
+    ...(own ? userMounts(spec.mounts, host.mountTrees) : []),
     ...(p.cwd === "/" ? [] : [op.mkdir(p.cwd)]),
     ...(spec.root.readonly
       ? [
@@ -259,6 +282,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
       : []),
     ...(host.hooks ? [op.sync(Sync.HOOKS, "wait for mycfs to run the prestart, createRuntime and createContainer hooks")] : []),
     pivot ? op.pivotRoot(root) : op.chroot(root),
+    ...rootPropagation(linux.rootfsPropagation),
     op.chdir(p.cwd),
     // as late as can be, so that mycfs makes eth0 while the child makes its mounts
     ...(host.attach === "bridge"

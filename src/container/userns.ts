@@ -2,6 +2,7 @@
 // validated here and written by the parent while the child waits at its first sync point.
 import { MycfsError } from "../errors";
 import { readFile, writeFile } from "../native/lib";
+import type { IdMapping } from "../spec/spec";
 
 export interface IdRange {
   inside: number;
@@ -18,6 +19,9 @@ export interface Userns {
 }
 
 const MAX_ID = 2 ** 32 - 1;
+
+/** The spec's mappings (config.json's names) as ranges. */
+export const idRanges = (m: IdMapping[]): IdRange[] => m.map((x) => ({ inside: x.containerID, outside: x.hostID, size: x.size }));
 
 /** --uidmap/--gidmap CONTAINER:HOST:SIZE */
 export function parseIdMap(spec: string, flag: string): IdRange {

@@ -89,10 +89,12 @@ export function send(sock: number, kind: number, step: number, fd?: number) {
 }
 
 /** A detached copy of the mount at `at` (a path, or a directory fd), with the mounts below
- * it if `recursive`; id-mapped for the user namespace at `userns` if given. */
-export function cloneTree(at: string | number, what: string, o: { recursive?: boolean; userns?: string } = {}): number {
+ * it if `recursive`; id-mapped for the user namespace at `userns` if given (all its mounts,
+ * or with `idmapTop` only the top one). */
+export function cloneTree(at: string | number, what: string, o: { recursive?: boolean; userns?: string; idmapTop?: boolean } = {}): number {
   const [fd, path] = typeof at === "number" ? [at, ""] : [-100 /* AT_FDCWD */, at];
-  return check(call(Call.CLONE_TREE, cstr(path), cstr(o.userns ?? ""), fd, o.recursive ? 1 : 0), `make a${o.userns ? "n id-mapped" : ""} mount of ${what}`);
+  const bits = (o.recursive ? 1 : 0) | (o.idmapTop ? 2 : 0); // mycfs.h's CLONE_TREE_RECURSIVE, CLONE_TREE_IDMAP_TOP
+  return check(call(Call.CLONE_TREE, cstr(path), cstr(o.userns ?? ""), fd, bits), `make a${o.userns ? "n id-mapped" : ""} mount of ${what}`);
 }
 
 /** An O_PATH fd of the directory at path, its last component not followed. */

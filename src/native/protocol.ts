@@ -38,6 +38,8 @@ export const OpCode = {
   IOPRIO: 29,
   SCHED: 30,
   LIFT_ROOT: 50,
+  SETATTR: 60,
+  ATTACH_TREE: 61,
 } as const;
 
 export const OpFlag = {

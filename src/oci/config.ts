@@ -9,10 +9,10 @@ import { type DeviceRule, ALL_DEVICES, DEFAULT_DEVICE_RULES } from "../cgroups/d
 import type { Limits } from "../cgroups/limits";
 import { CAPABILITIES } from "../container/caps";
 import type { Device } from "../container/devices";
-import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
+import { MOUNT_FLAGS, PROPAGATION, RECURSIVE_FLAGS } from "../container/mounts";
 import { SECCOMP_FILTER_FLAG } from "../plan/ops";
 import { RLIMITS, type Rlimit } from "../container/rlimits";
-import type { Userns } from "../container/userns";
+import { idRanges, type Userns } from "../container/userns";
 import { MycfsError } from "../errors";
 import { EXIT_OCI } from "./state";
 import type { Hook, Hooks } from "./hooks";
@@ -25,6 +25,8 @@ import {
   type Mount,
   type MountType,
   type Namespace,
+  ROOT_PROPAGATIONS,
+  type RootPropagation,
   SCHED_FLAGS,
   SCHED_POLICIES,
   type Scheduler,
@@ -157,18 +159,17 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
   const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
   // slave, rslave: every mount a slave of the host's (a non-recursive slave would leave
-  // the others shared, and the container's mounts would reach the host); shared ones and
-  // unbindable ones are not made
+  // the others shared, and the container's mounts would reach the host); shared and
+  // unbindable: the root made so once it is the root (plan.ts)
   const propagation = r.str(linux.rootfsPropagation, "linux.rootfsPropagation");
-  if (propagation && !["private", "rprivate", "slave", "rslave"].includes(propagation))
-    throw new ConfigError(
-      "linux.rootfsPropagation",
-      `${propagation}: mycfs makes the root's mounts private or slaves of the host's, never shared or unbindable`,
-    );
-  const rootfsPropagation = propagation === "slave" || propagation === "rslave" ? ("rslave" as const) : undefined;
+  if (propagation && !["private", "rprivate", "slave", ...ROOT_PROPAGATIONS].includes(propagation))
+    throw new ConfigError("linux.rootfsPropagation", `${propagation}: expected private, slave, shared or unbindable (or one with r before it)`);
+  const rootfsPropagation: RootPropagation | undefined = propagation === "slave" ? "rslave" : ROOT_PROPAGATIONS.find((p) => p === propagation);
   const sysctl = readSysctl(r.obj(linux.sysctl, "linux.sysctl"), has("network"));
   const rootfs = joinBundle(bundle, rootPath);
-  const mounts = r.arr(top.mounts, "mounts").map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host));
+  const mounts = r
+    .arr(top.mounts, "mounts")
+    .map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host, userns ? { uidMappings, gidMappings } : undefined));
   const seccomp = r.obj(linux.seccomp, "linux.seccomp");
   const profile = seccomp ? readSeccomp(seccomp) : undefined;
   const filter = seccomp && profile ? readSeccompFlags(seccomp, profile, host) : undefined;
@@ -205,15 +206,13 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     cgroupFiles: resourceFiles(resources, p.warnings),
     deviceRules: readDeviceRules(resources),
     ...(checkBeforeUpdate(resources) ? { memoryCheckBeforeUpdate: true as const } : {}),
-    ...(userns ? { userns: { uids: ranges(uidMappings), gids: ranges(gidMappings) } } : {}),
+    ...(userns ? { userns: { uids: idRanges(uidMappings), gids: idRanges(gidMappings) } } : {}),
     annotations,
     hooks,
     ...(filter?.listener ? { seccompListener: filter.listener } : {}),
     warnings: p.warnings,
   };
 }
-
-const ranges = (m: IdMapping[]) => m.map((x) => ({ inside: x.containerID, outside: x.hostID, size: x.size }));
 
 /** The hooks mycfs runs (hooks.ts). */
 function readHooks(hooks: Json | undefined): Hooks {
@@ -426,11 +425,11 @@ function readCapabilities(caps: Json | undefined, warnings: string[]): Container
 }
 
 const KERNEL_TYPES: readonly MountType[] = ["tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup"];
-/** Options of newer mount APIs (mount_setattr, id-mapped mounts) and crun's own. */
-const REFUSED_OPTIONS =
-  /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|relatime|norelatime|atime|noatime|diratime|nodiratime|strictatime|nostrictatime)|r?idmap|copy-symlink|src-nofollow|dest-nofollow)$/;
+/** crun's own options. */
+const REFUSED_OPTIONS = /^(copy-symlink|src-nofollow|dest-nofollow)$/;
+const IDMAP_OPTIONS = ["idmap", "ridmap"];
 
-function readMount(v: unknown, field: string, bundle: string, rootfs: string, host: HostLookups): Mount {
+function readMount(v: unknown, field: string, bundle: string, rootfs: string, host: HostLookups, userns: IdMaps | undefined): Mount {
   const o = r.obj(v, field) ?? {};
   const destination = r.str(o.destination, `${field}.destination`);
   if (!destination) throw new ConfigError(`${field}.destination`, "missing");
@@ -438,21 +437,24 @@ function readMount(v: unknown, field: string, bundle: string, rootfs: string, ho
   const dest = destination.startsWith("/") ? destination : `/${destination}`;
   const options = r.strs(o.options, `${field}.options`);
   for (const [i, opt] of options.entries()) if (REFUSED_OPTIONS.test(opt)) throw new ConfigError(`${field}.options[${i}]`, `${opt}: ${NOT_HONOURED}`);
-  r.refuse(o.uidMappings, `${field}.uidMappings`, "id-mapped mounts are not honoured by mycfs yet");
-  r.refuse(o.gidMappings, `${field}.gidMappings`, "id-mapped mounts are not honoured by mycfs yet");
   const given = r.str(o.type, `${field}.type`) ?? "";
   const bind = given === "bind" || options.includes("bind") || options.includes("rbind");
   const type: MountType | undefined = bind ? "bind" : given === "cgroup2" ? "cgroup" : KERNEL_TYPES.find((t) => t === given);
   if (!type) throw new ConfigError(`${field}.type`, `${JSON.stringify(given)}: mycfs mounts bind, ${KERNEL_TYPES.join(", ")}`);
   if ((dest === "/proc" || dest.startsWith("/proc/")) && type !== "proc")
     throw new ConfigError(`${field}.destination`, `${dest}: only a proc file system may be mounted there (runc CVE-2019-19921)`);
-  const flags = options.filter((x) => !MOUNT_FLAGS.has(x) && !PROPAGATION.has(x));
+  // the container's cgroup directories are bound as mycfs decides (cgroupMounts)
+  const recursive = options.findIndex((x) => RECURSIVE_FLAGS.has(x));
+  if (type === "cgroup" && recursive >= 0) throw new ConfigError(`${field}.options[${recursive}]`, `${options[recursive]}: not an option of a cgroup mount`);
+  const idmap = readIdmap(o, options, field, type, userns);
+  const flags = options.filter((x) => !MOUNT_FLAGS.has(x) && !PROPAGATION.has(x) && !RECURSIVE_FLAGS.has(x) && !IDMAP_OPTIONS.includes(x));
   if (type === "bind") {
     if (flags.length) throw new ConfigError(`${field}.options`, `${flags.join(",")}: not an option of a bind mount`);
     const source = joinBundle(bundle, r.str(o.source, `${field}.source`) ?? "");
     const dir = host.isDir(source);
     if (dir === undefined) throw new ConfigError(`${field}.source`, `${source} does not exist`);
-    return { destination: dest, type, source, options, ...(dir ? {} : { file: true }) };
+    const kept = options.filter((x) => !IDMAP_OPTIONS.includes(x));
+    return { destination: dest, type, source, options: kept, ...(dir ? {} : { file: true }), ...(idmap ? { idmap } : {}) };
   }
   // crun's and runc's tmpcopyup: the tmpfs starts with a copy of what the root has there.
   // mycfs makes no copy, so it takes the option only where there is nothing to copy
@@ -469,6 +471,25 @@ function readMount(v: unknown, field: string, bundle: string, rootfs: string, ho
   }
   const kept = copyup >= 0 ? options.filter((x) => x !== "tmpcopyup") : options;
   return { destination: dest, type, source: r.str(o.source, `${field}.source`) ?? type, options: kept };
+}
+
+type IdMaps = { uidMappings: IdMapping[]; gidMappings: IdMapping[] };
+
+/** runtime-spec 1.1's id-mapped bind: the mount's own mappings, or with idmap or ridmap
+ * alone the container's user namespace's; ridmap maps the mounts below the source too. */
+function readIdmap(o: Json, options: string[], field: string, type: MountType, userns: IdMaps | undefined): Mount["idmap"] {
+  const uidMappings = readMappings(o.uidMappings, `${field}.uidMappings`);
+  const gidMappings = readMappings(o.gidMappings, `${field}.gidMappings`);
+  const option = options.findIndex((x) => IDMAP_OPTIONS.includes(x));
+  if (option < 0 && !uidMappings.length && !gidMappings.length) return undefined;
+  const at = option >= 0 ? `${field}.options[${option}]` : `${field}.${uidMappings.length ? "uidMappings" : "gidMappings"}`;
+  if (type !== "bind") throw new ConfigError(at, "an id-mapped mount is a bind; give type bind or the option rbind");
+  if (!uidMappings.length !== !gidMappings.length)
+    throw new ConfigError(`${field}.${uidMappings.length ? "gidMappings" : "uidMappings"}`, "an id-mapped mount needs both uidMappings and gidMappings");
+  const maps = uidMappings.length ? { uidMappings, gidMappings } : userns;
+  if (!maps)
+    throw new ConfigError(at, "without uidMappings and gidMappings of its own, an id-mapped mount takes the user namespace's, and linux.namespaces has none");
+  return { ...maps, recursive: options.includes("ridmap") };
 }
 
 const S_IFCHR = 0o020000,

@@ -5,9 +5,10 @@ import { type DeviceRule, ruleText, v1Conflict } from "../cgroups/devices";
 import { hostRootWithoutParent } from "../container/initramfs";
 import { CLONE } from "../container/namespaces";
 import { buildPlan, type HostFacts } from "../container/plan";
+import { idmappedTrees } from "../container/idmap";
 import { directoryRootfs, openRootfsDir } from "../container/rootfs";
 import { E } from "../errno";
-import { SysError } from "../errors";
+import { MycfsError, SysError } from "../errors";
 import { exitCode, exitOf, FORWARDED_SIGNALS, failureError, withCgroupFd } from "../container/run";
 import { HostEffects } from "../container/effects";
 import { handshake } from "../container/handshake";
@@ -180,6 +181,14 @@ export function create(state: OciState, o: CreateOptions): Saved {
     const net = spec.linux.namespaces.find((n) => n.type === "network" && n.path);
     const joined = net?.path ? openNetnsFile(net.path, `linux.namespaces network path ${net.path}`) : undefined;
     if (joined) effects.made("the joined network namespace", () => close(joined.fd));
+    const mountTrees = (() => {
+      try {
+        return idmappedTrees(spec.mounts, c.userns !== undefined);
+      } catch (e) {
+        throw e instanceof MycfsError ? ociError(e.message) : e; // exit 1, as runc's
+      }
+    })();
+    effects.made("the id-mapped mounts", () => mountTrees.forEach(close));
     const host: HostFacts = {
       rootfs,
       cgroups: withCgroup
@@ -191,6 +200,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
       hooks: c.hooks.prestart.length + c.hooks.createRuntime.length + c.hooks.createContainer.length > 0,
       inUserns: rootless && process.getuid?.() === 0,
+      ...(mountTrees.size ? { mountTrees } : {}),
     };
     const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
     // the container's namespaces but the PID one, which exec and in-container hooks join
@@ -271,6 +281,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     close(fifoFd);
     rootfs.cleanup(false);
     if (joined) close(joined.fd);
+    mountTrees.forEach(close);
     if (debugging) log.debug(`container ${id} created: pid ${pid}, waiting for start`);
     return saved;
   } catch (e) {

@@ -4,7 +4,7 @@
 import { CAPABILITIES } from "../container/caps";
 import { ACTIONS, OPS } from "../seccomp/profile";
 import { SECCOMP_FLAGS } from "./config";
-import { MOUNT_FLAGS, PROPAGATION } from "../container/mounts";
+import { MOUNT_FLAGS, PROPAGATION, RECURSIVE_FLAGS } from "../container/mounts";
 import { OCI_VERSION } from "./state";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../spec/spec";
 
@@ -69,7 +69,7 @@ export function features() {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
     hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-    mountOptions: [...MOUNT_FLAGS.keys(), ...PROPAGATION.keys()].sort(),
+    mountOptions: [...MOUNT_FLAGS.keys(), ...PROPAGATION.keys(), ...RECURSIVE_FLAGS.keys(), "idmap", "ridmap"].sort(),
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
       capabilities: CAPABILITIES.map((c) => `CAP_${c}`),
@@ -85,7 +85,7 @@ export function features() {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: { "org.opencontainers.runtime-spec.features.runtime": "mycfs" },
   };

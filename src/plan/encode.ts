@@ -113,6 +113,10 @@ export function wire(s: Step): RawOp {
       return raw(OpCode.IOPRIO, { a: s.value });
     case "sched":
       return raw(OpCode.SCHED, { a: s.attr.byteLength, blob: s.attr });
+    case "setattr":
+      return raw(OpCode.SETATTR, { flags: OpFlag.IN_ROOT, a: s.set, b: s.clear, strs: [s.target] });
+    case "attachTree":
+      return raw(OpCode.ATTACH_TREE, { flags: OpFlag.IN_ROOT | (s.file ? OpFlag.MKFILE : OpFlag.MKDIR), a: s.fd, strs: [s.target] });
   }
 }
 

@@ -14,6 +14,7 @@ export const MS = {
   DIRSYNC: 0x80,
   NOATIME: 0x400,
   NODIRATIME: 0x800,
+  NOSYMFOLLOW: 0x100,
   BIND: 0x1000,
   MOVE: 0x2000,
   REC: 0x4000,
@@ -23,6 +24,20 @@ export const MS = {
   SHARED: 0x100000,
   RELATIME: 0x200000,
   STRICTATIME: 0x1000000,
+} as const;
+
+/** mount_setattr(2)'s attributes (the atime modes are one field, _ATIME, not bits). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  _ATIME: 0x70,
+  RELATIME: 0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
 } as const;
 
 export const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, SET_NO_NEW_PRIVS: 38 } as const;
@@ -106,6 +121,11 @@ export type Step = { what: string } & (
   | { kind: "ioprio"; value: number }
   /** A struct sched_attr's 48 bytes. */
   | { kind: "sched"; attr: Uint8Array }
+  /** mount_setattr(2) on the mount at target (below the root) and every mount below it. */
+  | { kind: "setattr"; target: string; set: number; clear: number }
+  /** The detached mount tree fd (inherited from mycfs) attached at target, below the root,
+   * made as a directory, or a file with `file`. */
+  | { kind: "attachTree"; fd: number; target: string; file?: boolean }
 );
 
 /** The step of a kind, for code that looks for one. */
@@ -225,3 +245,18 @@ export const ioprio = (cls: number, priority: number, name: string): Step => ({
   what: `set the I/O priority to ${name}, level ${priority}`,
 });
 export const sched = (attr: Uint8Array, policy: string): Step => ({ kind: "sched", attr, what: `set the scheduling policy to ${policy}` });
+/** set and clear: MOUNT_ATTR bits; `names`: the options that asked, for the words. */
+export const setattr = (target: string, set: number, clear: number, names: string[]): Step => ({
+  kind: "setattr",
+  target,
+  set,
+  clear,
+  what: `make ${target} and every mount below it ${names.join(",")}`,
+});
+export const attachTree = (fd: number, target: string, file: boolean, what: string): Step => ({
+  kind: "attachTree",
+  fd,
+  target,
+  ...(file ? { file } : {}),
+  what,
+});

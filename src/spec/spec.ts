@@ -61,8 +61,10 @@ export interface ContainerSpec {
     /** Namespaced kernel parameters (net.*, kernel.shm*…), written below /proc/sys. */
     sysctl?: Record<string, string>;
     /** Unset: every mount private to the container's mount namespace; "rslave": slaves of
-     * the host's, so that a volume asking for rslave gets the host's mount events. */
-    rootfsPropagation?: "rslave";
+     * the host's, so that a volume asking for rslave gets the host's mount events; the
+     * others: private, and the container's root made so once it is the root (pivot_root
+     * refuses a shared one), as runc does. */
+    rootfsPropagation?: RootPropagation;
     /** The execution domain (personality(2)). */
     personality?: "LINUX" | "LINUX32";
   };
@@ -81,6 +83,9 @@ export interface ProcessUser {
   home: string;
 }
 
+export const ROOT_PROPAGATIONS = ["rslave", "shared", "rshared", "unbindable", "runbindable"] as const;
+export type RootPropagation = (typeof ROOT_PROPAGATIONS)[number];
+
 export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup";
 
 export interface IdMapping {
@@ -91,9 +96,12 @@ export interface IdMapping {
 
 /** options: mount(8)'s names: for "bind", rbind, ro, nosuid, nodev, noexec and a
  * propagation (private, rslave…); for the kernel's file systems, their flags and their own
- * options (size=64m). A bind's `file`: its source is not a directory; `optional`: skipped
- * where its target is missing and the root cannot have it made (mycfs's extensions).
- * "cgroup": the container's own cgroup directories, bound there (read-only with ro). */
+ * options (size=64m); for both, config.json's recursive ones (rro, rnosuid…). A bind's
+ * `file`: its source is not a directory; `optional`: skipped where its target is missing
+ * and the root cannot have it made (mycfs's extensions). "cgroup": the container's own
+ * cgroup directories, bound there (read-only with ro). `idmap`: an id-mapped bind
+ * (config.json's idmap, ridmap, or the mount's own mappings): its files appear owned
+ * through these maps; `recursive`: the mounts below its source too (ridmap). */
 export interface Mount {
   destination: string;
   type: MountType;
@@ -101,6 +109,7 @@ export interface Mount {
   options: string[];
   file?: boolean;
   optional?: boolean;
+  idmap?: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean };
 }
 
 export const IO_PRIORITY_CLASSES = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"] as const;

@@ -3,7 +3,7 @@
 // calls them. The created container's process outlives `create` (its parent exits), as
 // runc's does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
 import { answer, closeFd, listen, nextNotification, SECCOMP_USER_NOTIF_FLAG_CONTINUE } from "./seccomp-listener";
@@ -621,6 +621,98 @@ describe("config.json's fields in the container", () => {
     };
     expect(await seen("prop-slave", true)).toBe("1");
     expect(await seen("prop-private", false)).toBe("0");
+  });
+
+  test("rootfsPropagation shared and unbindable: the container's root is so, seen in its mountinfo", async () => {
+    for (const [name, want] of [
+      ["shared", /shared:\d+/],
+      ["unbindable", /unbindable/],
+    ] as const) {
+      const b = bundle(`root-${name}`, (c) => {
+        c.process.args = ["sh", "-c", "awk '$5 == \"/\"' /proc/self/mountinfo"];
+        c.linux.rootfsPropagation = name;
+      });
+      const r = await oci(["run", "--bundle", b, `root-${name}`]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout()).toMatch(want);
+    }
+  });
+
+  test("recursive options: rro and rnosuid reach a bind's submount, which ro alone leaves writable", async () => {
+    const vol = join(dir, "rec-vol");
+    mkdirSync(join(vol, "sub"), { recursive: true });
+    const inside = async (name: string, options: string[]) => {
+      const b = bundle(name, (c) => {
+        c.process.args = [
+          "sh",
+          "-c",
+          "touch /v/sub/f 2>/dev/null && echo writable || echo read-only; awk '$5 == \"/v/sub\" { print $6 }' /proc/self/mountinfo",
+        ];
+        c.mounts.push({ destination: "/v", type: "bind", source: vol, options: ["rbind", ...options] });
+      });
+      // the submount in a mount namespace of the test's own, gone with it
+      const script = `mount -t tmpfs mycfs-test-rec ${vol}/sub && ${MYCFS} --root ${root} run --bundle ${b} ${name}`;
+      const p = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect(err).toBe("");
+      expect(code).toBe(0);
+      return out.trim().split("\n");
+    };
+    const [rro, attrs] = await inside("rec-rro", ["rro", "rnosuid"]);
+    expect(rro).toBe("read-only");
+    expect(attrs!.split(",")).toEqual(expect.arrayContaining(["ro", "nosuid"]));
+    expect((await inside("rec-ro", ["ro"]))[0]).toBe("writable");
+  });
+
+  test("id-mapped binds: the mount's own mappings, or with idmap the user namespace's; a file system that refuses is named", async () => {
+    const vol = join(dir, "idmap-vol");
+    mkdirSync(vol);
+    writeFileSync(join(vol, "mine"), "");
+    writeFileSync(join(vol, "root"), "");
+    chownSync(join(vol, "mine"), 1234, 1234);
+    const ids = "stat -c '%u:%g' /m/mine /m/root";
+    const own = bundle("idmap-own", (c) => {
+      c.process.args = ["sh", "-c", `${ids} /m2/mine`];
+      // two sets of maps: a user namespace made for each
+      for (const [destination, hostID] of [
+        ["/m", 5678],
+        ["/m2", 4321],
+      ] as const) {
+        const map = [{ containerID: 1234, hostID, size: 1 }];
+        c.mounts.push({ destination, type: "bind", source: vol, options: ["rbind"], uidMappings: map, gidMappings: map } as Config["mounts"][0]);
+      }
+    });
+    const r = await oci(["run", "--bundle", own, "idmap-own"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout().split("\n")).toEqual(["5678:5678", "65534:65534", "4321:4321", ""]); // 0 is not mapped: the overflow id
+    const userns = bundle("idmap-userns", (c) => {
+      c.process.args = ["sh", "-c", ids];
+      c.linux.namespaces = [...(c.linux.namespaces as object[]), { type: "user" }];
+      c.linux.uidMappings = c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts.push({ destination: "/m", type: "bind", source: vol, options: ["rbind", "idmap"] });
+    });
+    mkdirSync(join(dir, "rootfs", "m"), { recursive: true }); // the namespace's root may not make it in the host's root's directory
+    const u = await oci(["run", "--bundle", userns, "idmap-userns"]);
+    expect(u.stderr).toBe("");
+    expect(u.stdout().split("\n")).toEqual(["1234:1234", "0:0", ""]);
+    // a mount below an rbind's source would be unlocked there: refused
+    const script = `mount -t tmpfs mycfs-test-idmap ${vol}/sub && ${MYCFS} --root ${root} create --bundle ${userns} idmap-sub`;
+    mkdirSync(join(vol, "sub"));
+    const p = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    expect(code).toBe(1);
+    expect(err).toContain(`the id-mapped bind on /m: ${vol} has a mount below it (${vol}/sub)`);
+    expect(existsSync(join(root, "idmap-sub"))).toBe(false);
+    const refused = bundle("idmap-sysfs", (c) => {
+      const map = [{ containerID: 0, hostID: 1000, size: 1 }];
+      c.mounts.push({ destination: "/m", type: "bind", source: "/sys/kernel", options: ["rbind"], uidMappings: map, gidMappings: map } as Config["mounts"][0]);
+    });
+    const f = await oci(["create", "--bundle", refused, "idmap-sysfs"]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain("the id-mapped bind on /m: make an id-mapped mount of /sys/kernel");
+    expect(f.stderr).toContain("takes no id-mapped mount");
+    expect(existsSync(join(root, "idmap-sysfs"))).toBe(false);
   });
 
   test("a field mycfs cannot honour: one line naming it, exit 1, nothing made; --log gets it as JSON", async () => {
