@@ -292,7 +292,13 @@ function openJoined(namespaces: ContainerSpec["linux"]["namespaces"], effects: H
   const opened: [Namespace, ReturnType<typeof openNamespaceFile>][] = [];
   for (const n of namespaces) {
     if (n.path === undefined) continue;
-    const ns = openNamespaceFile(n.path, n.type, `config.json: linux.namespaces: ${n.type} path`);
+    const ns = (() => {
+      try {
+        return openNamespaceFile(n.path, n.type, `config.json: linux.namespaces: ${n.type} path`);
+      } catch (e) {
+        throw e instanceof MycfsError ? ociError(e.message) : e; // a config's fault: runc's exit 1
+      }
+    })();
     effects.made(`the joined ${n.type} namespace`, () => close(ns.fd));
     opened.push([n.type, ns]);
   }
