@@ -853,6 +853,7 @@ describe("runc's names", () => {
     const f = features();
     expect(f.ociVersionMax).toBe("1.1.0");
     expect(f.linux.namespaces).toContain("user");
+    expect(f.linux.namespaces).toContain("time");
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
     expect(f.mountOptions).toContain("rslave");
   });
