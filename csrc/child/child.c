@@ -451,7 +451,11 @@ static int enter_pid_ns(const struct mycfs_op_hdr *op) {
     return die_with_parent(); /* a clone does not inherit the parent-death signal */
   }
   if (own) {
-    chan_send_fd(sync_fd, MSG_SYNC, (uint32_t)op->c, pidfd);
+    int rc = chan_send_fd(sync_fd, MSG_SYNC, (uint32_t)op->c, pidfd);
+    if (rc < 0) { /* mycfs never hears of the clone, which would wait for it forever */
+      sys(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+      return -rc;
+    }
   } else {
     int32_t report = (int32_t)pid;
     sys(SYS_write, enter_report_fd, &report, sizeof report);

@@ -134,6 +134,12 @@ describe("namespaces joined by path", () => {
     expect(map!.trim().split(/\s+/)).toEqual(["0", "100000", "65536"]);
     // PID 1 is the container's own; the root's files are host root's, unmapped
     expect(rest).toEqual(["outside", "sh", nsOf(h, "ipc"), nsOf(h, "net"), "nobody", ""]);
+    // exec joins it as well, as the container's root
+    const b2 = bundle("user-exec", ["sleep", "30"], [...own("pid", "mount", "network", "ipc", "uts"), { type: "user", path: `/proc/${h}/ns/user` }]);
+    expect((await oci(["create", "--bundle", b2, "user-exec"])).code).toBe(0);
+    expect((await oci(["start", "user-exec"])).code).toBe(0);
+    const id = await oci(["exec", "user-exec", "sh", "-c", "id -u; readlink /proc/self/ns/user"]);
+    expect(id.stdout()).toBe(`0\n${nsOf(h, "user")}\n`);
   });
 
   test("time: the holder's clock offsets", async () => {
