@@ -553,13 +553,15 @@ int mycfs_remove_tree(const char *path) {
   return 0;
 }
 
-/* A namespace file (/proc/PID/ns/net, a bind mount of one) opened for setns: the fd, its
- * CLONE_NEW* type in *type. The path is opened O_PATH and checked to be on nsfs before it
- * is opened for reading, so that a device or a FIFO named by mistake is never opened.
- * -ENOTTY: not a namespace file. */
+/* A namespace file (/proc/PID/ns/net, a bind mount of one) opened for setns: the fd; in
+ * out[0] its CLONE_NEW* type, out[1] its inode (the namespace's identity), out[2] the
+ * inode of the user namespace that owns it (0: one we may not see). The path is opened
+ * O_PATH and checked to be on nsfs before it is opened for reading, so that a device or
+ * a FIFO named by mistake is never opened. -ENOTTY: not a namespace file. */
 #define NSFS_MAGIC_NUMBER 0x6e736673
+#define NS_GET_USERNS_IOCTL _IO(0xb7, 0x1)
 #define NS_GET_NSTYPE_IOCTL _IO(0xb7, 0x3)
-int mycfs_open_namespace(const char *path, int32_t *type) {
+int mycfs_open_namespace(const char *path, uint32_t *out) {
   int pfd = open(path, O_PATH | O_CLOEXEC);
   if (pfd < 0) return -errno;
   struct statfs st;
@@ -576,6 +578,11 @@ int mycfs_open_namespace(const char *path, int32_t *type) {
     close(fd);
     return rc;
   }
-  *type = t;
+  struct stat self, owner;
+  int ufd = ioctl(fd, NS_GET_USERNS_IOCTL);
+  out[0] = (uint32_t)t;
+  out[1] = fstat(fd, &self) == 0 ? (uint32_t)self.st_ino : 0;
+  out[2] = ufd >= 0 && fstat(ufd, &owner) == 0 ? (uint32_t)owner.st_ino : 0;
+  if (ufd >= 0) close(ufd);
   return fd;
 }

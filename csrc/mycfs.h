@@ -74,7 +74,7 @@ int mycfs_seccomp_flags(uint32_t flags);
 int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
 int mycfs_open_dir(const char *path);
 int64_t mycfs_fs_type(const char *path);
-int mycfs_open_namespace(const char *path, int32_t *type);
+int mycfs_open_namespace(const char *path, uint32_t *out);
 int mycfs_chmod(const char *path, uint32_t mode);
 int mycfs_write_file(const char *path, const uint8_t *data, uint32_t len);
 int mycfs_read_file(const char *path, uint8_t *buf, uint32_t size);

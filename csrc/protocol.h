@@ -37,9 +37,11 @@ enum mycfs_op {
   OP_SETNS = 22,       /* setns(a, b): a = a pidfd (or namespace fd), b = CLONE_NEW* flags */
   OP_PTY = 23,         /* open a pty on the root's /dev/pts, slave (owned by uid b, gid c) onto 0-2, master to the
                         * parent at sync point a */
-  OP_ENTER = 24,       /* join the PID namespace of pidfd a, go on in a clone made there (CLONE_PARENT, into
-                        * the cgroup v2 directory fd b unless -1); its pid goes to mycfs and this process
-                        * exits. Only in the enter program (csrc/enter/main.c) */
+  OP_ENTER = 24,       /* join the PID namespace of pidfd (or namespace fd) a unless -1, go on in a clone
+                        * made there (CLONE_PARENT, into the cgroup v2 directory fd b unless -1); its pid
+                        * goes to mycfs (the enter program, csrc/enter/main.c: on its report fd; mycfs's
+                        * own child: a pidfd at sync point c, which the clone waits past) and this
+                        * process exits */
   OP_CAPBSET = 25,     /* a = the bounding set to keep (bit mask): every other capability is dropped from it */
   OP_AWAIT = 26,       /* OCI create: reach sync point SYNC_CREATED, then stop dying with the parent (which
                         * exits) and block until one byte can be read from fd a (the exec fifo, `start`);
@@ -88,6 +90,7 @@ enum mycfs_sync {
   SYNC_HOOKS = 6,      /* mounted, before the root's switch: the parent runs config.json's createRuntime hooks */
   SYNC_SECCOMP = 20,   /* OP_SECCOMP with a listener: the message carries the filter's notification fd, which
                         * the parent hands to config.json's seccomp listenerPath */
+  SYNC_FORKED = 80,    /* OP_ENTER in mycfs's own child: the message carries a pidfd of the clone that goes on */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one struct per packet). */

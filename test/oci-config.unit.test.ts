@@ -374,7 +374,7 @@ describe("config.json", () => {
     [
       "idmap without a user namespace or mappings",
       (c) => c.mounts.push({ destination: "/x", type: "bind", source: "/srv", options: ["rbind", "idmap"] }),
-      /mounts\[7\]\.options\[1\]: without uidMappings and gidMappings of its own, an id-mapped mount takes the user namespace's/,
+      /mounts\[7\]\.options\[1\]: without uidMappings and gidMappings of its own, an id-mapped mount takes those of a new user namespace/,
     ],
     [
       "idmap on a tmpfs",
@@ -415,11 +415,49 @@ describe("config.json", () => {
       /mounts\[7\]\.source: \/missing does not exist/,
     ],
     [
-      "pid namespace path",
-      (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "pid", path: "/proc/1/ns/pid" }]),
-      /linux\.namespaces\[1\]\.path: joining a pid namespace/,
+      "mount namespace path",
+      (c) => (c.linux.namespaces = [{ type: "mount", path: "/proc/1/ns/mnt" }]),
+      /linux\.namespaces\[0\]\.path: joining a mount namespace is not honoured/,
     ],
-    ["time namespace", (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "time" }]), /linux\.namespaces\[1\]\.type: "time" is not honoured/],
+    [
+      "a path beside a new user namespace",
+      (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "user" }, { type: "network", path: "/run/netns/n" }]),
+      /linux\.namespaces\[2\]\.path: joining a namespace together with a new user namespace/,
+    ],
+    [
+      "a relative namespace path",
+      (c) => (c.linux.namespaces = [{ type: "mount" }, { type: "ipc", path: "ns/ipc" }]),
+      /linux\.namespaces\[1\]\.path: "ns\/ipc"/,
+    ],
+    [
+      "time offsets without a time namespace",
+      (c) => (c.linux.timeOffsets = { boottime: { secs: 1 } }),
+      /^config\.json: linux\.timeOffsets: needs a new time namespace/,
+    ],
+    [
+      "time offsets of a joined time namespace",
+      (c) => {
+        (c.linux.namespaces as unknown[]).push({ type: "time", path: "/proc/1/ns/time" });
+        c.linux.timeOffsets = { boottime: { secs: 1 } };
+      },
+      /linux\.timeOffsets: a time namespace joined by path keeps its own offsets/,
+    ],
+    [
+      "an offset of the realtime clock",
+      (c) => {
+        (c.linux.namespaces as unknown[]).push({ type: "time" });
+        c.linux.timeOffsets = { realtime: { secs: 1 } };
+      },
+      /linux\.timeOffsets\.realtime: unknown clock/,
+    ],
+    [
+      "nanoseconds past a second",
+      (c) => {
+        (c.linux.namespaces as unknown[]).push({ type: "time" });
+        c.linux.timeOffsets = { monotonic: { secs: 1, nanosecs: 1e9 } };
+      },
+      /linux\.timeOffsets\.monotonic\.nanosecs: expected an integer from 0 to 999999999/,
+    ],
     ["no mount namespace", (c) => (c.linux.namespaces = [{ type: "pid" }]), /linux\.namespaces: mycfs needs a mount namespace/],
     ["hostname without uts", (c) => (c.linux.namespaces = [{ type: "mount" }]), /^config\.json: hostname: needs a uts namespace/],
     [
@@ -491,7 +529,7 @@ describe("config.json", () => {
       (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_FLY"] }),
       /linux\.seccomp\.flags\[0\]: "SECCOMP_FILTER_FLAG_FLY": unknown flag/,
     ],
-    ["user namespace path", (c) => (c.linux.namespaces as unknown[]).push({ type: "user", path: "/proc/1/ns/user" }), /joining a user namespace/],
+    ["a new user namespace without maps", (c) => (c.linux.namespaces as unknown[]).push({ type: "user" }), /linux\.uidMappings: a user namespace needs/],
     ["a device owned by a user", (c) => (c.linux.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, uid: 1000 }]), /linux\.devices\[0\]\.uid/],
   ];
   for (const [name, change, message] of refused)
@@ -500,6 +538,28 @@ describe("config.json", () => {
       change(c);
       expect(refusal(c)).toMatch(message);
     });
+
+  test("namespaces joined by path, every type but mount; a joined user namespace's maps are its own", () => {
+    const c = base();
+    const types = ["user", "pid", "network", "ipc", "uts", "cgroup", "time"] as const;
+    c.linux.namespaces = [{ type: "mount" }, ...types.map((type) => ({ type, path: `/proc/7/ns/${type}` }))];
+    c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    const r = read(c);
+    expect(r.spec.linux.namespaces.slice(1)).toEqual(types.map((type) => ({ type, path: `/proc/7/ns/${type}` })));
+    expect(r.spec.linux.uidMappings).toEqual([]);
+    expect(r.userns).toBeUndefined();
+    expect(r.warnings).toEqual(["config.json: linux.uidMappings, linux.gidMappings: ignored; the user namespace joined at /proc/7/ns/user has its own"]);
+  });
+
+  test("a new time namespace with its offsets", () => {
+    const c = base();
+    (c.linux.namespaces as unknown[]).push({ type: "time" });
+    c.linux.timeOffsets = { boottime: { secs: 86400, nanosecs: 5 }, monotonic: { secs: -10 } };
+    expect(read(c).spec.linux.timeOffsets).toEqual({ boottime: { secs: 86400, nanosecs: 5 }, monotonic: { secs: -10, nanosecs: 0 } });
+    c.linux.timeOffsets = {};
+    expect(read(c).spec.linux.timeOffsets).toBeUndefined();
+  });
 
   test("not JSON at all", () => {
     expect(() => readConfig("{", "/b", lookups)).toThrow(/^config\.json: not valid JSON/);
@@ -793,6 +853,7 @@ describe("runc's names", () => {
     const f = features();
     expect(f.ociVersionMax).toBe("1.1.0");
     expect(f.linux.namespaces).toContain("user");
+    expect(f.linux.namespaces).toContain("time");
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
     expect(f.mountOptions).toContain("rslave");
   });

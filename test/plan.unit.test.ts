@@ -1,8 +1,8 @@
 // The plan is data: its order and contents are tested without root, and its encoding is
 // checked by decoding it with the C side itself (through bun:ffi).
 import { describe, expect, test } from "bun:test";
-import { buildPlan, clonesNetwork, type HostFacts } from "../src/container/plan";
-import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping } from "../src/spec/spec";
+import { buildPlan, clonesNetwork, type HostFacts, namespaceSetup } from "../src/container/plan";
+import { type ContainerSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type IdMapping, type Namespace } from "../src/spec/spec";
 import { specFromFlags } from "../src/spec/from-flags";
 import { decodePlan } from "../src/native/lib";
 import { OpCode, OpFlag, Sync } from "../src/native/protocol";
@@ -320,11 +320,117 @@ describe("the network namespace's steps", () => {
     const hostNet = linux({ namespaces: spec().linux.namespaces.filter((n) => n.type !== "network") });
     expect(netSteps(buildPlan(hostNet, host(), io))).toMatchObject([{ kind: "unshare", flags: others, what: "enter new mount, UTS and IPC namespaces" }]);
     const joined = linux({ namespaces: spec().linux.namespaces.map((n) => (n.type === "network" ? { ...n, path: "/tmp/ns" } : n)) });
-    expect(netSteps(buildPlan(joined, host({ netns: 9 }), io))).toMatchObject([
-      { kind: "unshare", flags: others },
+    expect(netSteps(buildPlan(joined, host({ joined: { network: { fd: 9 } } }), io))).toMatchObject([
       { kind: "setns", fd: 9, flags: CLONE.NEWNET, what: "join the network namespace of /tmp/ns" },
+      { kind: "unshare", flags: others },
     ]);
     expect(() => buildPlan(joined, host(), io)).toThrow("was not opened");
+  });
+});
+
+describe("namespaces joined by path, and a time namespace", () => {
+  /** The spec's namespaces, `paths` joined from those files. */
+  const withPaths = (paths: Partial<Record<Namespace, string>>, extra: Namespace[] = []) =>
+    linux({
+      namespaces: [...spec().linux.namespaces.map((n) => ({ type: n.type })), ...extra.map((type) => ({ type }))].map((n) =>
+        paths[n.type] ? { ...n, path: paths[n.type] } : n,
+      ),
+    });
+  /** The steps up to the mounts: how the namespaces come to be. */
+  const setup = (s: ContainerSpec, h: HostFacts) => {
+    const p = buildPlan(s, h, io);
+    return p
+      .slice(
+        0,
+        p.findIndex((x) => isStep(x, "mount")),
+      )
+      .map((x) => x.what);
+  };
+
+  test("no user namespace: joined first, from the fds mycfs opened; the others made new; the clone makes the PID one", () => {
+    const s = withPaths({ uts: "/proc/7/ns/uts", ipc: "/proc/7/ns/ipc" });
+    const h = host({ joined: { uts: { fd: 11 }, ipc: { fd: 12 } } });
+    expect(setup(s, h)).toEqual([
+      "join the IPC namespace of /proc/7/ns/ipc",
+      "join the UTS namespace of /proc/7/ns/uts",
+      "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
+      "enter new mount and network namespaces",
+      "set hostname to box",
+      "bring up lo in the new network namespace",
+      "enter a new cgroup namespace, rooted at the container's cgroup",
+    ]);
+    expect(buildPlan(s, h, io).filter((x) => isStep(x, "setns"))).toMatchObject([
+      { fd: 12, flags: CLONE.NEWIPC },
+      { fd: 11, flags: CLONE.NEWUTS },
+    ]);
+    expect(namespaceSetup(s, h).clone).toBe(CLONE.NEWPID);
+    expect(() => buildPlan(s, host(), io)).toThrow("the ipc namespace /proc/7/ns/ipc was not opened");
+  });
+
+  test("a PID namespace joined: its process is a second one, forked into it, which mycfs learns at Sync.FORKED", () => {
+    const s = withPaths({ pid: "/proc/7/ns/pid" });
+    const h = host({ joined: { pid: { fd: 11 } } });
+    expect(setup(s, h).slice(0, 4)).toEqual([
+      "join the PID namespace of /proc/7/ns/pid (for the process forked next)",
+      "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
+      "enter new mount, UTS, IPC and network namespaces",
+      "go on in a process of its own in the PID namespace, forked as mycfs's child",
+    ]);
+    const fork = buildPlan(s, h, io).find((x) => isStep(x, "enter"))!;
+    expect(fork).toMatchObject({ kind: "enter", pidfd: -1, cgroupFd: -1, point: Sync.FORKED });
+    expect(wire(fork)).toMatchObject({ code: OpCode.ENTER, a: -1, b: -1, c: Sync.FORKED });
+    expect(namespaceSetup(s, h).clone).toBe(0);
+  });
+
+  test("a user namespace joined: those outside it first, then it, then those it owns; new ones after, a new PID one too, and no maps", () => {
+    const s = withPaths({ user: "/proc/7/ns/user", network: "/proc/7/ns/net", ipc: "/run/ipc" }, ["user"]);
+    const h = host({ joined: { user: { fd: 10 }, network: { fd: 11, inUserns: true }, ipc: { fd: 12 } } });
+    expect(setup(s, h)).toEqual([
+      "join the IPC namespace of /run/ipc",
+      "join the user namespace of /proc/7/ns/user",
+      "join the network namespace of /proc/7/ns/net",
+      "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
+      "enter new mount, UTS and PID namespaces (the PID one for the process forked next)",
+      "go on in a process of its own in the PID namespace, forked as mycfs's child",
+      "set hostname to box",
+      "enter a new cgroup namespace, rooted at the container's cgroup",
+    ]);
+    const p = buildPlan(s, h, io);
+    expect(p.some((x) => isStep(x, "sync") && x.point === Sync.NAMESPACES)).toBe(false);
+    expect(p.find((x) => isStep(x, "setid"))).toMatchObject({
+      uid: 0,
+      gid: 0,
+      what: "become uid 0, gid 0, no supplementary groups (root of the user namespace joined)",
+    });
+    expect(namespaceSetup(s, h).clone).toBe(0);
+  });
+
+  test("a new time namespace: made after the others, its offsets written before any process is in it", () => {
+    const s = linux({
+      namespaces: [...spec().linux.namespaces, { type: "time" }],
+      timeOffsets: { boottime: { secs: 86400, nanosecs: 0 }, monotonic: { secs: -5, nanosecs: 7 } },
+    });
+    const p = buildPlan(s, host(), io);
+    const i = p.findIndex((x) => isStep(x, "unshare") && x.flags === CLONE.NEWTIME);
+    expect(i).toBe(p.findIndex((x) => isStep(x, "unshare")) + 1);
+    expect(p.slice(i + 1, i + 3)).toMatchObject([
+      { kind: "write", path: "/proc/self/timens_offsets", text: "boottime 86400 0", what: "offset its boottime clock by 86400 s 0 ns" },
+      { kind: "write", path: "/proc/self/timens_offsets", text: "monotonic -5 7" },
+    ]);
+    expect(p.some((x) => isStep(x, "enter"))).toBe(false);
+    expect(namespaceSetup(s, host()).clone).toBe(CLONE.NEWPID);
+  });
+
+  test("a time namespace joined: by the forked process, which has its memory to itself", () => {
+    const s = withPaths({ time: "/proc/7/ns/time" }, ["time"]);
+    const h = host({ joined: { time: { fd: 13 } } });
+    const p = buildPlan(s, h, io);
+    const fork = p.findIndex((x) => isStep(x, "enter"));
+    expect(p[fork + 1]).toMatchObject({ kind: "setns", fd: 13, flags: CLONE.NEWTIME, what: "join the time namespace of /proc/7/ns/time" });
+    expect(p.some((x) => isStep(x, "unshare") && x.flags === CLONE.NEWTIME)).toBe(false);
+    // the new PID namespace is unshared for the forked process: the clone's PID 1 could not fork as mycfs's child
+    expect(namespaceSetup(s, h).clone).toBe(0);
+    expect(p.find((x) => isStep(x, "unshare"))).toMatchObject({ flags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWPID });
   });
 });
 

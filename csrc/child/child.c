@@ -46,18 +46,23 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A sync point: tell the parent where we are (handing it passfd, if any) and wait until
- * it says go. EOF means the parent is gone, so stop here rather than run an unsupervised
- * container. */
-static int sync_point(uint32_t step, int passfd) {
+/* The parent's go-ahead past sync point `step`. EOF means the parent is gone, so stop
+ * here rather than run an unsupervised container. */
+static int await_go(uint32_t step) {
   struct mycfs_msg m;
   int fd;
-  TRY(passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd));
   int rc = chan_recv(sync_fd, &m, &fd);
   if (rc < 0) return -rc;
   if (rc == 0) sys_exit(125);
   if (fd >= 0) passed_fd = fd; /* a later go-ahead without one leaves it for its step */
   return m.kind == MSG_GO && m.step == step ? 0 : EPROTO;
+}
+
+/* A sync point: tell the parent where we are (handing it passfd, if any) and wait until
+ * it says go. */
+static int sync_point(uint32_t step, int passfd) {
+  TRY(passfd < 0 ? chan_send(sync_fd, MSG_SYNC, step, 0, 0) : chan_send_fd(sync_fd, MSG_SYNC, step, passfd));
+  return await_go(step);
 }
 
 /* "/proc/self/fd/N", written by hand: stdio is not for the post-clone child. */
@@ -420,23 +425,41 @@ static void report_failure(uint32_t step, int err) {
   chan_send(sync_fd, MSG_ERROR, step, err, sys_failed_errno == err ? (uint64_t)sys_failed_nr + 1 : 0);
 }
 
-/* OP_ENTER (the enter program): the clone goes on walking the plan, as mycfs's own child
- * inside the container's PID namespace; this process reports its pid and exits. */
+/* OP_ENTER: the clone goes on walking the plan, as mycfs's own child (CLONE_PARENT) in the
+ * PID namespace joined (fd a, or the one for children set before: a = -1), a process of
+ * its own (no memory shared with mycfs: it may join a time namespace); this process
+ * reports it and exits. The enter program reports the pid on its report fd; mycfs's own
+ * child hands a pidfd to mycfs at sync point c, which its clone then waits past. */
 static int enter_pid_ns(const struct mycfs_op_hdr *op) {
-  if (enter_report_fd < 0) return EBADF;
-  TRY(sys(SYS_setns, op->a, CLONE_NEWPID));
+  int own = enter_report_fd < 0;
+  if (own && op->c == 0) return EBADF;
+  if ((int64_t)op->a >= 0) TRY(sys(SYS_setns, op->a, CLONE_NEWPID));
   int64_t cgroup = (int64_t)op->b;
-  struct clone_args args = {.flags = CLONE_PARENT | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0),
+  int pidfd = -1;
+  struct clone_args args = {.flags = CLONE_PARENT | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0) | (own ? CLONE_PIDFD : 0),
+                            .pidfd = (uint64_t)(uintptr_t)&pidfd,
                             .cgroup = cgroup >= 0 ? (uint64_t)cgroup : 0};
   long pid = sys(SYS_clone3, &args, sizeof args);
   if (pid < 0) return (int)-pid;
   if (pid == 0) {
-    sys(SYS_close, enter_report_fd);
+    if (!own) sys(SYS_close, enter_report_fd);
     if (cgroup >= 0) sys(SYS_close, cgroup);
+    if (own) {
+      int err = await_go((uint32_t)op->c);
+      if (err) return err;
+    }
     return die_with_parent(); /* a clone does not inherit the parent-death signal */
   }
-  int32_t report = (int32_t)pid;
-  sys(SYS_write, enter_report_fd, &report, sizeof report);
+  if (own) {
+    int rc = chan_send_fd(sync_fd, MSG_SYNC, (uint32_t)op->c, pidfd);
+    if (rc < 0) { /* mycfs never hears of the clone, which would wait for it forever */
+      sys(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+      return -rc;
+    }
+  } else {
+    int32_t report = (int32_t)pid;
+    sys(SYS_write, enter_report_fd, &report, sizeof report);
+  }
   sys_exit(0);
 }
 

@@ -237,7 +237,12 @@ export default defineCommand({
         storeDir: store?.container(id),
         debug: v.debug === true,
         cgroup,
-        host: { cgroups, rootWithoutParent, dropGroups: userns?.rootless !== "own-id", netns: net.fd }, // own-id: setgroups is denied
+        host: {
+          cgroups,
+          rootWithoutParent,
+          dropGroups: userns?.rootless !== "own-id", // own-id: setgroups is denied
+          ...(net.fd === undefined ? {} : { joined: { network: { fd: net.fd } } }),
+        },
         createCgroup: () => createCgroup(cgroup, rootless),
         dryRun: dryRun ? (plan) => console.log(describePlan(plan)) : undefined,
         rootfs: () =>

@@ -65,9 +65,11 @@ export interface Joined {
   cgroup: number;
 }
 
-/** Whether the container could reach the process that enters it (see above): then exec
+/** Whether the container could reach the process that enters it (see above), or has a
+ * time namespace, which only a process with its memory to itself may join: then exec
  * goes through the enter program. */
-export const throughEnterProgram = (s: ContainerState) => (s.userns ? s.userns.rootless : s.exec.sharesUserns === true || s.exec.caps.includes("SYS_PTRACE"));
+export const throughEnterProgram = (s: ContainerState) =>
+  ((s.exec.namespaces ?? 0) & CLONE.NEWTIME) !== 0 || (s.userns ? s.userns.rootless : s.exec.sharesUserns === true || s.exec.caps.includes("SYS_PTRACE"));
 
 /** The user a container's record names (one written before mycfs recorded it: root). */
 export const recordedUser = (s: ContainerState): ProcessUser => s.exec.user ?? { uid: 0, gid: 0, additionalGids: [], home: "/root" };
@@ -100,8 +102,8 @@ export function buildExecPlan(s: ContainerState, o: ExecOptions, fds: Joined, io
   // into its PID namespace, so the enter program joins that one first
   const rootless = s.userns?.rootless === true;
   const flags = (s.exec.namespaces ?? joinFlags(!!s.userns)) & ~CLONE.NEWPID & ~(rootless ? CLONE.NEWUSER : 0);
-  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup"].filter(
-    (_, i) => flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP][i]!,
+  const names = ["user", "mount", "UTS", "IPC", "network", "cgroup", "time"].filter(
+    (_, i) => flags & [CLONE.NEWUSER, CLONE.NEWNS, CLONE.NEWUTS, CLONE.NEWIPC, CLONE.NEWNET, CLONE.NEWCGROUP, CLONE.NEWTIME][i]!,
   );
   const pid = s.container!.pid;
   // in the enter program, which nothing in the container can see, these come before it enters

@@ -34,7 +34,7 @@ export function handshake(
 ): Failure | null {
   const expected = plan.flatMap((s) => {
     if (s.kind === "sync" || s.kind === "pty") return [s.point];
-    if (s.kind === "seccomp") return s.point ? [s.point] : [];
+    if (s.kind === "seccomp" || s.kind === "enter") return s.point ? [s.point] : [];
     return s.kind === "await" ? [Sync.CREATED] : [];
   });
   const pending = { ...meanwhile };

@@ -6,13 +6,16 @@
 // On the bridge, in a plan without Sync.PREPARED, the clone makes the network namespace
 // too: mycfs gives it eth0 while the child sets up (plan.ts, clonesNetwork).
 // The cgroup namespace the child enters once it is in its own cgroup, so that the
-// namespace's root is the container's cgroup. No time namespace, as docker, podman, runc
-// and bwrap make none: mycfs sets no clock offsets, so one would change nothing a
-// container sees, and only a process with its address space to itself may enter one,
-// which would take from `mycfs exec` the shared-memory clone that makes it fast
-// (csrc/api.c).
+// namespace's root is the container's cgroup. mycfs's own containers have no time
+// namespace, as docker's, podman's and bwrap's: mycfs sets no clock offsets, so one would
+// change nothing a container sees, and only a process with its address space to itself
+// may join one, which would take from `mycfs exec` the shared-memory clone that makes it
+// fast (csrc/api.c). config.json may ask for one, or join namespaces by path: plan.ts's
+// namespaceSetup says what the clone makes then and what the child does.
+import type { Namespace } from "../spec/spec";
 
 export const CLONE = {
+  NEWTIME: 0x80,
   NEWNS: 0x20000,
   NEWCGROUP: 0x2000000,
   NEWUTS: 0x4000000,
@@ -21,6 +24,30 @@ export const CLONE = {
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
 } as const;
+
+/** The spec's namespace types as CLONE_NEW* flags. */
+export const NAMESPACE_FLAGS: Record<Namespace, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  mount: CLONE.NEWNS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+  time: CLONE.NEWTIME,
+};
+
+/** Their names in words. */
+export const NAMESPACE_WORDS: Record<Namespace, string> = {
+  pid: "PID",
+  network: "network",
+  ipc: "IPC",
+  uts: "UTS",
+  mount: "mount",
+  user: "user",
+  cgroup: "cgroup",
+  time: "time",
+};
 
 /** Every namespace a container has, but the cgroup one. */
 export function containerNamespaces(userns: boolean): number {

@@ -9,7 +9,7 @@ import * as op from "../plan/ops";
 import { type ContainerSpec, hasNamespace, IO_PRIORITY_CLASSES, type Mount, type Namespace, SCHED_FLAGS, SCHED_POLICIES, type Scheduler } from "../spec/spec";
 import { capMask } from "./caps";
 import { cgroupMounts, devNodes, maskedPaths, PROPAGATION, systemMounts, userMounts } from "./mounts";
-import { CLONE } from "./namespaces";
+import { CLONE, NAMESPACE_FLAGS, NAMESPACE_WORDS } from "./namespaces";
 import { DEFAULT_PATH } from "./options";
 
 /** What mycfs decided on the host around the child, for the planner. */
@@ -27,9 +27,10 @@ export interface HostFacts {
   /** What mycfs makes after the clone, for the child to wait for (Sync.PREPARED): the
    * root's layers (and the cgroup), or only the cgroup; nothing (a second attempt). */
   prepared?: "rootfs" | "cgroup";
-  /** An fd of the network namespace the spec's network path names, opened by mycfs
-   * (network/join.ts); the child joins it and closes it, as every fd, before exec. */
-  netns?: number;
+  /** fds of the namespaces the spec joins by path, opened by mycfs and checked to be of
+   * their type (network/join.ts); `inUserns`: owned by the user namespace joined too. The
+   * child joins each and closes it, as every fd, before exec. */
+  joined?: Partial<Record<Namespace, { fd: number; inUserns?: boolean }>>;
   /** What mycfs gives the child's new network namespace: eth0 on the bridge (the clone
    * makes the namespace, and mycfs gives it eth0 while the child sets up), or a tap served
    * by pasta or slirp4netns (network/usernet.ts), the child waiting at Sync.NETWORK. */
@@ -97,41 +98,84 @@ export const withHome = (env: string[], home: string): string[] => (env.some((e)
 export const clonesNetwork = (host: Pick<HostFacts, "attach" | "prepared">): boolean => host.attach === "bridge" && host.prepared === undefined;
 
 /** The network namespace's steps: a new one with lo up (on the bridge, given eth0 by mycfs
- * meanwhile), the one mycfs opened joined (its own lo is up or not
- * as its owner left it), or none: the host's. */
+ * meanwhile), or none: the host's, or one joined (namespaceSetup; its own lo is up or
+ * not as its owner left it). */
 function network(spec: ContainerSpec, host: HostFacts): { unshare: number; steps: op.Step[] } {
   const net = spec.linux.namespaces.find((n) => n.type === "network");
-  const { netns } = host;
-  if (!net) return { unshare: 0, steps: [] };
-  if (net.path === undefined) {
-    if (host.attach === "bridge") return { unshare: clonesNetwork(host) ? 0 : CLONE.NEWNET, steps: [op.loopback()] };
-    const tap = host.attach
-      ? [
-          op.sync(
-            Sync.NETWORK,
-            `wait for mycfs to give the new network namespace a tap device, configured by ${host.attach} (started by mycfs in the child's user and network namespaces)`,
-          ),
-        ]
-      : [];
-    return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...tap] };
-  }
-  if (netns === undefined) throw new Error(`the network namespace ${net.path} was not opened`);
-  return { unshare: 0, steps: [op.setns(netns, CLONE.NEWNET, `join the network namespace of ${net.path}`)] };
+  if (!net || net.path !== undefined) return { unshare: 0, steps: [] };
+  if (host.attach === "bridge") return { unshare: clonesNetwork(host) ? 0 : CLONE.NEWNET, steps: [op.loopback()] };
+  const tap = host.attach
+    ? [
+        op.sync(
+          Sync.NETWORK,
+          `wait for mycfs to give the new network namespace a tap device, configured by ${host.attach} (started by mycfs in the child's user and network namespaces)`,
+        ),
+      ]
+    : [];
+  return { unshare: CLONE.NEWNET, steps: [op.loopback(), ...tap] };
 }
 
-const NS_NAMES: [Namespace, number, string][] = [
-  ["mount", CLONE.NEWNS, "mount"],
-  ["uts", CLONE.NEWUTS, "UTS"],
-  ["ipc", CLONE.NEWIPC, "IPC"],
-];
-
-/** The namespaces the child unshares itself (the spec's mount, UTS and IPC ones, and a
- * new network one), and the words that say so. */
-function unsharedNamespaces(spec: ContainerSpec, netUnshare: number): { flags: number; what: string } {
-  const made = NS_NAMES.filter(([type]) => hasNamespace(spec, type));
-  const names = [...made.map(([, , name]) => name), ...(netUnshare ? ["network"] : [])];
+/** The namespaces the child unshares itself (the spec's new mount, UTS and IPC ones, a new
+ * network one, a new PID one for the process it forks), and the words that say so. */
+function unsharedNamespaces(spec: ContainerSpec, more: Namespace[]): { flags: number; what: string } {
+  const made = [...(["mount", "uts", "ipc"] as const).filter((t) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined)), ...more];
+  const names = made.map((t) => NAMESPACE_WORDS[t]);
   const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "no");
-  return { flags: made.reduce((f, [, flag]) => f | flag, 0) | netUnshare, what: `enter new ${list} namespaces` };
+  const forChildren = made.includes("pid") ? " (the PID one for the process forked next)" : "";
+  return { flags: made.reduce((f, t) => f | NAMESPACE_FLAGS[t], 0), what: `enter new ${list} namespaces${forChildren}` };
+}
+
+/** runc's order, decided here: the clone makes a new user namespace (config.json joins
+ * nothing beside one: its root could not) and a new PID namespace, where its process is
+ * PID 1. A namespace joined by path is joined from the fd mycfs opened, while the child
+ * still has mycfs's privileges, unless a joined user namespace owns it: then after that
+ * one, whose root may. New namespaces come after the user namespace joined, so that it
+ * owns them. A PID namespace applies to the children of whoever joins or makes it, so one
+ * joined, or made in a joined user namespace, takes a second process born in it
+ * (op.fork, runc's second fork); so does a time namespace joined, which only a process
+ * with its memory to itself may join (the child shares mycfs's until then). */
+export function namespaceSetup(spec: ContainerSpec, host: Pick<HostFacts, "joined">) {
+  const find = (t: Namespace) => spec.linux.namespaces.find((n) => n.type === t);
+  const user = find("user");
+  const pid = find("pid");
+  const time = find("time");
+  const forks = pid?.path !== undefined || (pid !== undefined && user?.path !== undefined) || time?.path !== undefined;
+  const join = (n: { type: Namespace; path?: string }): op.Step => {
+    const fd = host.joined?.[n.type]?.fd;
+    if (fd === undefined) throw new Error(`the ${n.type} namespace ${n.path} was not opened`);
+    const forChildren = n.type === "pid" ? " (for the process forked next)" : "";
+    return op.setns(fd, NAMESPACE_FLAGS[n.type], `join the ${NAMESPACE_WORDS[n.type]} namespace of ${n.path}${forChildren}`);
+  };
+  const joins = spec.linux.namespaces.filter((n) => n.path !== undefined && n.type !== "user" && n.type !== "time");
+  const inUser = (n: { type: Namespace }) => user?.path !== undefined && host.joined?.[n.type]?.inUserns === true;
+  const offsets = Object.entries(spec.linux.timeOffsets ?? {});
+  return {
+    /** What the clone makes. */
+    clone: (user && user.path === undefined ? CLONE.NEWUSER : 0) | (pid && !forks ? CLONE.NEWPID : 0),
+    /** Before the new namespaces: the user namespace and the namespaces joined. */
+    enter: [
+      ...(user && user.path === undefined ? [op.sync(Sync.NAMESPACES, "wait for mycfs to write the uid and gid maps of the new user namespace")] : []),
+      ...joins.filter((n) => !inUser(n)).map(join),
+      ...(user?.path === undefined ? [] : [join(user)]),
+      ...joins.filter(inUser).map(join),
+    ],
+    /** Unshared with the other new ones. */
+    unshare: (pid && pid.path === undefined && forks ? ["pid"] : []) as Namespace[],
+    /** After them: the fork, then the time namespace, joined or made with its offsets
+     * before any process enters it (the command does at its exec). */
+    after: [
+      ...(forks ? [op.fork(`go on in a process of its own${pid ? " in the PID namespace" : ""}, forked as mycfs's child`)] : []),
+      ...(time?.path !== undefined ? [join(time)] : []),
+      ...(time && time.path === undefined
+        ? [
+            op.unshare(CLONE.NEWTIME, "make a new time namespace, which the command enters at its exec"),
+            ...offsets.map(([clock, o]) =>
+              op.write("/proc/self/timens_offsets", `${clock} ${o.secs} ${o.nanosecs}`, `offset its ${clock} clock by ${o.secs} s ${o.nanosecs} ns`),
+            ),
+          ]
+        : []),
+    ],
+  };
 }
 
 /** struct sched_attr as sched_setattr(2) takes it: its first version (48 bytes), or the
@@ -185,10 +229,12 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
   const { process: p, linux } = spec;
   const root = host.rootfs.path;
   const userns = hasNamespace(spec, "user");
+  const joinedUser = linux.namespaces.some((n) => n.type === "user" && n.path !== undefined);
   const pivot = spec.mycfs.pivot;
   const userTargets = new Set(spec.mounts.map((m) => m.destination));
   const pathVar = p.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   const net = network(spec, host);
+  const ns = namespaceSetup(spec, host);
   // pasta and slirp4netns, the user's own processes, open the child's /proc/PID/ns files,
   // which the kernel refuses them once the child is non-dumpable: it becomes so after they
   // are done, still before anything of the container exists
@@ -198,7 +244,7 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
     0,
     "make the child non-dumpable until exec, so the container cannot open mycfs through /proc (CVE-2019-5736)",
   );
-  const unshared = unsharedNamespaces(spec, net.unshare);
+  const unshared = unsharedNamespaces(spec, [...(net.unshare ? ["network" as const] : []), ...ns.unshare]);
   const own = spec.mycfs.systemMounts !== false; // else config.json's list has them all
   const cgroupMount = spec.mounts.find((m) => m.type === "cgroup");
   const cgroups =
@@ -217,17 +263,20 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
       : []),
     // (the child's namespaces and mounts made before are charged to mycfs's cgroup: kilobytes)
     ...host.cgroups.join,
-    ...(hasNamespace(spec, "cgroup") ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")] : []),
+    ...(linux.namespaces.some((n) => n.type === "cgroup" && n.path === undefined)
+      ? [op.unshare(CLONE.NEWCGROUP, "enter a new cgroup namespace, rooted at the container's cgroup")]
+      : []),
   ];
   return [
-    // Without a user namespace mycfs has nothing to do before the child's first steps, so
-    // no round trip; with one, the maps come first: without them nothing else can be made.
-    ...(userns ? [op.sync(Sync.NAMESPACES, "wait for mycfs to write the uid and gid maps of the new user namespace")] : []),
+    // Without a new user namespace mycfs has nothing to do before the child's first steps,
+    // so no round trip; with one, the maps come first: without them nothing else can be made.
+    ...ns.enter,
     // After the sync point, not before: mycfs without root writes the maps through
     // /proc/PID, whose files a non-dumpable process gives to root (runc does the same).
     // Nothing of the container's exists yet that could reach the child before then.
     ...(helper ? [] : [undumpable]),
     op.unshare(unshared.flags, unshared.what),
+    ...ns.after,
     ...(spec.hostname ? [op.hostname(spec.hostname)] : []),
     ...(spec.domainname ? [op.write("/proc/sys/kernel/domainname", spec.domainname, `set the domain name to ${spec.domainname}`)] : []),
     ...net.steps,
@@ -240,7 +289,16 @@ export function buildPlan(spec: ContainerSpec, host: HostFacts, io: Stdio): op.S
           what: "make every mount a slave of the host's: the host's mount events reach the container, none go back (rootfsPropagation rslave)",
         })
       : op.mount({ target: "/", flags: op.MS.REC | op.MS.PRIVATE, what: "make every mount private to the new mount namespace (the host's are untouched)" }),
-    ...(userns ? [op.setid(0, 0, host.dropGroups ? [] : null, "root of the new user namespace, now that its maps are written")] : []),
+    ...(userns
+      ? [
+          op.setid(
+            0,
+            0,
+            host.dropGroups ? [] : null,
+            joinedUser ? "root of the user namespace joined" : "root of the new user namespace, now that its maps are written",
+          ),
+        ]
+      : []),
     ...(pivot && host.rootWithoutParent ? [op.liftRoot()] : []),
     ...host.rootfs.ops,
     // a root tree cloned from a shared mount (--rootfs, or an engine's overlay, where / is

@@ -113,14 +113,15 @@ export function fsType(path: string): number | null {
   return t < 0 ? null : t;
 }
 
-/** An fd of the namespace file at path, for setns, and its CLONE_NEW* type; type 0 (no
- * fd) where the path is no namespace file; null where it does not exist. */
-export function openNamespace(path: string): { fd: number; type: number } | null {
-  const type = new Int32Array(1);
-  const rc = call(Call.OPEN_NAMESPACE, cstr(path), type);
-  if (rc === -E.ENOTTY) return { fd: -1, type: 0 };
+/** An fd of the namespace file at path, for setns, its CLONE_NEW* type, its inode and its
+ * owning user namespace's (0: not visible to us); type 0 (no fd) where the path is no
+ * namespace file; null where it does not exist. */
+export function openNamespace(path: string): { fd: number; type: number; inode: number; owner: number } | null {
+  const out = new Uint32Array(3);
+  const rc = call(Call.OPEN_NAMESPACE, cstr(path), out);
+  if (rc === -E.ENOTTY) return { fd: -1, type: 0, inode: 0, owner: 0 };
   const fd = lookup(rc, `open ${path}`);
-  return fd === null ? null : { fd, type: type[0]! };
+  return fd === null ? null : { fd, type: out[0]!, inode: out[1]!, owner: out[2]! };
 }
 
 export function openDir(path: string): number {

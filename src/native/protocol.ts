@@ -65,6 +65,7 @@ export const Sync = {
   CREATED: 5,
   HOOKS: 6,
   SECCOMP: 20,
+  FORKED: 80,
 } as const;
 export type SyncPoint = (typeof Sync)[keyof typeof Sync];
 

@@ -30,6 +30,8 @@ import {
   SCHED_FLAGS,
   SCHED_POLICIES,
   type Scheduler,
+  TIME_CLOCKS,
+  type TimeClock,
 } from "../spec/spec";
 
 export class ConfigError extends MycfsError {
@@ -145,10 +147,22 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const namespaces = readNamespaces(linux);
   const has = (t: Namespace) => namespaces.some((n) => n.type === t);
   const userns = has("user");
-  const uidMappings = readMappings(linux.uidMappings, "linux.uidMappings");
-  const gidMappings = readMappings(linux.gidMappings, "linux.gidMappings");
-  if (userns && (!uidMappings.length || !gidMappings.length)) throw new ConfigError("linux.uidMappings", "a user namespace needs uid and gid mappings");
+  const joinedUser = namespaces.find((n) => n.type === "user")?.path;
+  const given = { uid: readMappings(linux.uidMappings, "linux.uidMappings"), gid: readMappings(linux.gidMappings, "linux.gidMappings") };
+  // a joined user namespace has its maps already (containerd and CRI-O pass them too: runc
+  // takes them if they match; mycfs cannot look, and writes none)
+  const nsWarnings =
+    joinedUser && (given.uid.length || given.gid.length)
+      ? [`config.json: linux.uidMappings, linux.gidMappings: ignored; the user namespace joined at ${joinedUser} has its own`]
+      : [];
+  const [uidMappings, gidMappings] = joinedUser ? [[], []] : [given.uid, given.gid];
+  if (userns && !joinedUser && (!uidMappings.length || !gidMappings.length))
+    throw new ConfigError("linux.uidMappings", "a user namespace needs uid and gid mappings");
   if (!userns && (uidMappings.length || gidMappings.length)) throw new ConfigError("linux.uidMappings", "mappings need a user namespace in linux.namespaces");
+  const timeOffsets = readTimeOffsets(
+    r.obj(linux.timeOffsets, "linux.timeOffsets"),
+    namespaces.find((n) => n.type === "time"),
+  );
   const hostname = r.str(top.hostname, "hostname") ?? "";
   const domainname = r.str(top.domainname, "domainname");
   if ((hostname || domainname) && !has("uts"))
@@ -156,7 +170,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const p = readProcess(proc);
   const resources = r.obj(linux.resources, "linux.resources");
   const limits = readResources(resources);
-  for (const field of ["intelRdt", "mountLabel", "timeOffsets", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
+  for (const field of ["intelRdt", "mountLabel", "memoryPolicy", "netDevices"]) r.refuse(linux[field], `linux.${field}`);
   const personality = readPersonality(r.obj(linux.personality, "linux.personality"));
   // slave, rslave: every mount a slave of the host's (a non-recursive slave would leave
   // the others shared, and the container's mounts would reach the host); shared and
@@ -169,7 +183,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
   const rootfs = joinBundle(bundle, rootPath);
   const mounts = r
     .arr(top.mounts, "mounts")
-    .map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host, userns ? { uidMappings, gidMappings } : undefined));
+    .map((m, i) => readMount(m, `mounts[${i}]`, bundle, rootfs, host, userns && !joinedUser ? { uidMappings, gidMappings } : undefined));
   const seccomp = r.obj(linux.seccomp, "linux.seccomp");
   const profile = seccomp ? readSeccomp(seccomp) : undefined;
   const filter = seccomp && profile ? readSeccompFlags(seccomp, profile, host) : undefined;
@@ -189,6 +203,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
       maskedPaths: r.strs(linux.maskedPaths, "linux.maskedPaths").map((m, i) => absolute(m, `linux.maskedPaths[${i}]`)),
       readonlyPaths: r.strs(linux.readonlyPaths, "linux.readonlyPaths").map((m, i) => absolute(m, `linux.readonlyPaths[${i}]`)),
       ...(sysctl ? { sysctl } : {}),
+      ...(timeOffsets ? { timeOffsets } : {}),
       ...(personality ? { personality } : {}),
       ...(rootfsPropagation ? { rootfsPropagation } : {}),
     },
@@ -206,11 +221,11 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     cgroupFiles: resourceFiles(resources, p.warnings),
     deviceRules: readDeviceRules(resources),
     ...(checkBeforeUpdate(resources) ? { memoryCheckBeforeUpdate: true as const } : {}),
-    ...(userns ? { userns: { uids: idRanges(uidMappings), gids: idRanges(gidMappings) } } : {}),
+    ...(userns && !joinedUser ? { userns: { uids: idRanges(uidMappings), gids: idRanges(gidMappings) } } : {}),
     annotations,
     hooks,
     ...(filter?.listener ? { seccompListener: filter.listener } : {}),
-    warnings: p.warnings,
+    warnings: [...nsWarnings, ...p.warnings],
   };
 }
 
@@ -245,18 +260,26 @@ const NAMESPACE_TYPES: Record<string, Namespace> = {
   uts: "uts",
   user: "user",
   cgroup: "cgroup",
+  time: "time",
 };
 
+/** The namespaces, new or joined by path (the path is checked to be one of that type when
+ * create opens it). */
 function readNamespaces(linux: Json): { type: Namespace; path?: string }[] {
   const list = r.arr(linux.namespaces, "linux.namespaces").map((n, i) => {
     const field = `linux.namespaces[${i}]`;
     const o = r.obj(n, field) ?? {};
     const typeName = r.str(o.type, `${field}.type`) ?? "";
     const type = NAMESPACE_TYPES[typeName];
-    if (!type)
-      throw new ConfigError(`${field}.type`, `${JSON.stringify(typeName)}${typeName === "time" ? " is not honoured by mycfs" : ": unknown namespace type"}`);
+    if (!type) throw new ConfigError(`${field}.type`, `${JSON.stringify(typeName)}: unknown namespace type`);
     const path = r.str(o.path, `${field}.path`);
-    if (path && type !== "network") throw new ConfigError(`${field}.path`, `joining a ${type} namespace by path is not honoured by mycfs (only network)`);
+    // runc would set the root up in it: its pivot_root moves the root of every process of
+    // that namespace, and the old root's detach leaves them in the container's
+    if (path && type === "mount")
+      throw new ConfigError(
+        `${field}.path`,
+        "joining a mount namespace is not honoured by mycfs (the container's root is set up in a new one); remove the path",
+      );
     return path ? { type, path: absolute(path, `${field}.path`) } : { type };
   });
   const seen = new Set<string>();
@@ -265,7 +288,36 @@ function readNamespaces(linux: Json): { type: Namespace; path?: string }[] {
     seen.add(n.type);
   }
   if (!seen.has("mount")) throw new ConfigError("linux.namespaces", "mycfs needs a mount namespace of the container's own");
+  // the clone makes a new user namespace, whose root may join no namespace made outside it
+  const joined = list.findIndex((n) => n.path);
+  if (list.some((n) => n.type === "user" && !n.path) && joined >= 0)
+    throw new ConfigError(
+      `linux.namespaces[${joined}].path`,
+      "joining a namespace together with a new user namespace is not honoured by mycfs; join the user namespace by path too, or make this one new",
+    );
   return list;
+}
+
+/** A new time namespace's offsets, by clock. */
+function readTimeOffsets(o: Json | undefined, time: { path?: string } | undefined): ContainerSpec["linux"]["timeOffsets"] {
+  if (!o || !Object.keys(o).length) return undefined;
+  if (!time || time.path)
+    throw new ConfigError(
+      "linux.timeOffsets",
+      time ? "a time namespace joined by path keeps its own offsets; remove them" : "needs a new time namespace in linux.namespaces",
+    );
+  const offsets: ContainerSpec["linux"]["timeOffsets"] = {};
+  for (const [clock, v] of Object.entries(o)) {
+    const field = `linux.timeOffsets.${clock}`;
+    if (!(TIME_CLOCKS as readonly string[]).includes(clock))
+      throw new ConfigError(field, `unknown clock; a time namespace offsets ${TIME_CLOCKS.join(" and ")}`);
+    const c = r.obj(v, field) ?? {};
+    offsets[clock as TimeClock] = {
+      secs: r.int(c.secs, `${field}.secs`, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? 0,
+      nanosecs: r.int(c.nanosecs, `${field}.nanosecs`, 0, 999_999_999) ?? 0,
+    };
+  }
+  return offsets;
 }
 
 function readMappings(v: unknown, field: string): IdMapping[] {
@@ -488,7 +540,7 @@ function readIdmap(o: Json, options: string[], field: string, type: MountType, u
     throw new ConfigError(`${field}.${uidMappings.length ? "gidMappings" : "uidMappings"}`, "an id-mapped mount needs both uidMappings and gidMappings");
   const maps = uidMappings.length ? { uidMappings, gidMappings } : userns;
   if (!maps)
-    throw new ConfigError(at, "without uidMappings and gidMappings of its own, an id-mapped mount takes the user namespace's, and linux.namespaces has none");
+    throw new ConfigError(at, "without uidMappings and gidMappings of its own, an id-mapped mount takes those of a new user namespace in linux.namespaces");
   return { ...maps, recursive: options.includes("ridmap") };
 }
 

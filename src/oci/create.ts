@@ -3,8 +3,8 @@
 import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import { type DeviceRule, ruleText, v1Conflict } from "../cgroups/devices";
 import { hostRootWithoutParent } from "../container/initramfs";
-import { CLONE } from "../container/namespaces";
-import { buildPlan, type HostFacts } from "../container/plan";
+import { NAMESPACE_FLAGS } from "../container/namespaces";
+import { buildPlan, type HostFacts, namespaceSetup } from "../container/plan";
 import { idmappedTrees } from "../container/idmap";
 import { directoryRootfs, openRootfsDir } from "../container/rootfs";
 import { E } from "../errno";
@@ -37,9 +37,9 @@ import {
   writeFile,
 } from "../native/lib";
 import { PlanFlag, Sync } from "../native/protocol";
-import { openNetnsFile } from "../network/join";
+import { openNamespaceFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
-import { hasNamespace, type Namespace } from "../spec/spec";
+import { type ContainerSpec, hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
 import { ConfigError, type OciContainer, readConfig } from "./config";
 import { sendToListener } from "./seccomp-listener";
@@ -47,16 +47,6 @@ import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
 import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
-
-const NS_FLAGS: Record<Namespace, number> = {
-  pid: CLONE.NEWPID,
-  network: CLONE.NEWNET,
-  ipc: CLONE.NEWIPC,
-  uts: CLONE.NEWUTS,
-  mount: CLONE.NEWNS,
-  user: CLONE.NEWUSER,
-  cgroup: CLONE.NEWCGROUP,
-};
 
 /** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
  * path is the caller's cgroup's sub-path, never the host's root: an engine's absolute
@@ -178,12 +168,10 @@ export function create(state: OciState, o: CreateOptions): Saved {
     effects.made("the exec fifo", () => close(fifoFd));
     const rootfs = directoryRootfs(c.rootfs);
     effects.made("the container's root", () => rootfs.cleanup(false));
-    const net = spec.linux.namespaces.find((n) => n.type === "network" && n.path);
-    const joined = net?.path ? openNetnsFile(net.path, `linux.namespaces network path ${net.path}`) : undefined;
-    if (joined) effects.made("the joined network namespace", () => close(joined.fd));
+    const joined = openJoined(spec.linux.namespaces, effects);
     const mountTrees = (() => {
       try {
-        return idmappedTrees(spec.mounts, c.userns !== undefined);
+        return idmappedTrees(spec.mounts, hasNamespace(spec, "user"));
       } catch (e) {
         throw e instanceof MycfsError ? ociError(e.message) : e; // exit 1, as runc's
       }
@@ -196,7 +184,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
         : { join: [], binds: [], v2Only: layout.mode === "v2" },
       rootWithoutParent: spec.mycfs.pivot && hostRootWithoutParent(),
       dropGroups: true,
-      ...(joined ? { netns: joined.fd } : {}),
+      joined,
       awaitStart: { fd: fifoFd, keepFds: o.preserveFds },
       hooks: c.hooks.prestart.length + c.hooks.createRuntime.length + c.hooks.createContainer.length > 0,
       inUserns: rootless && process.getuid?.() === 0,
@@ -204,11 +192,13 @@ export function create(state: OciState, o: CreateOptions): Saved {
     };
     const plan = buildPlan(spec, host, { fds: [-1, -1, -1], ctty: c.terminal });
     // the container's namespaces but the PID one, which exec and in-container hooks join
-    const namespaceFlags = spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NS_FLAGS[n.type], 0);
-    const flags = (c.userns ? CLONE.NEWUSER : 0) | (hasNamespace(spec, "pid") ? CLONE.NEWPID : 0);
+    const namespaceFlags = spec.linux.namespaces.filter((n) => n.type !== "pid").reduce((f, n) => f | NAMESPACE_FLAGS[n.type], 0);
     setDumpable(true);
-    const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) => spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), flags, v2));
-    const pid = spawned.pid;
+    const spawned = withCgroupFd(withCgroup ? cgroup : undefined, (v2) =>
+      spawn(encodePlan(plan, o.debug ? PlanFlag.TIMINGS : 0), namespaceSetup(spec, host).clone, v2),
+    );
+    // the container's process: the one cloned, or the one it forks (Sync.FORKED)
+    let pid = spawned.pid;
     const st = { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: c.annotations };
     let failure: ReturnType<typeof handshake>;
     try {
@@ -218,6 +208,12 @@ export function create(state: OciState, o: CreateOptions): Saved {
         {
           [Sync.NAMESPACES]: () => {
             if (c.userns) writeMaps(pid, c.userns);
+          },
+          [Sync.FORKED]: (pidfd: number) => {
+            const forked = pidOf(pidfd);
+            close(pidfd);
+            waitGone(pid); // the process that forked it has ended
+            pid = st.pid = forked;
           },
           [Sync.HOOKS]: () => {
             const inside = { pid, namespaces: nsenterOptions(namespaceFlags) };
@@ -266,7 +262,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
       cgroupParents: madeParents,
       owner: process.getuid?.() ?? 0,
       ...(withCgroup ? { cgroup: { name: cgroup.name, layout: cgroup.layout } } : {}),
-      ...(c.userns ? { userns: { rootless, dropGroups: true } } : {}),
+      ...(hasNamespace(spec, "user") ? { userns: { rootless, dropGroups: true } } : {}),
       seccomp: spec.linux.seccomp?.toBase64() ?? null,
       ...(spec.linux.seccompFlags ? { seccompFlags: spec.linux.seccompFlags } : {}),
       ...(c.seccompListener ? { seccompListener: c.seccompListener } : {}),
@@ -280,7 +276,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     // what the child holds now, the parent lets go of
     close(fifoFd);
     rootfs.cleanup(false);
-    if (joined) close(joined.fd);
+    for (const j of Object.values(joined)) close(j.fd);
     mountTrees.forEach(close);
     if (debugging) log.debug(`container ${id} created: pid ${pid}, waiting for start`);
     return saved;
@@ -288,6 +284,33 @@ export function create(state: OciState, o: CreateOptions): Saved {
     effects.undoAll();
     throw e;
   }
+}
+
+/** The namespaces the config joins by path, opened and checked to be of their type (each
+ * closed if the create fails), with which of them a joined user namespace owns. */
+function openJoined(namespaces: ContainerSpec["linux"]["namespaces"], effects: HostEffects): NonNullable<HostFacts["joined"]> {
+  const opened: [Namespace, ReturnType<typeof openNamespaceFile>][] = [];
+  for (const n of namespaces) {
+    if (n.path === undefined) continue;
+    const ns = (() => {
+      try {
+        return openNamespaceFile(n.path, n.type, `config.json: linux.namespaces: ${n.type} path`);
+      } catch (e) {
+        throw e instanceof MycfsError ? ociError(e.message) : e; // a config's fault: runc's exit 1
+      }
+    })();
+    effects.made(`the joined ${n.type} namespace`, () => close(ns.fd));
+    opened.push([n.type, ns]);
+  }
+  const user = opened.find(([t]) => t === "user")?.[1];
+  return Object.fromEntries(opened.map(([t, ns]) => [t, { fd: ns.fd, ...(user && t !== "user" && ns.owner === user.inode ? { inUserns: true } : {}) }]));
+}
+
+/** The pid (in our PID namespace) of the process behind a pidfd. */
+function pidOf(pidfd: number): number {
+  const pid = Number(/^Pid:\s*(-?\d+)$/m.exec(readFile(`/proc/self/fdinfo/${pidfd}`) ?? "")?.[1] ?? -1);
+  if (pid <= 0) throw ociError("the container's process ended before it was created");
+  return pid;
 }
 
 /** Whether a config.json's process asks for a terminal (a bad one is create's to report). */

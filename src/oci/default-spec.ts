@@ -71,7 +71,7 @@ export function features() {
     hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
     mountOptions: [...MOUNT_FLAGS.keys(), ...PROPAGATION.keys(), ...RECURSIVE_FLAGS.keys(), "idmap", "ridmap"].sort(),
     linux: {
-      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: CAPABILITIES.map((c) => `CAP_${c}`),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {

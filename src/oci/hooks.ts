@@ -88,6 +88,7 @@ export function nsenterOptions(flags: number): string[] {
     [CLONE.NEWIPC, "--ipc"],
     [CLONE.NEWNET, "--net"],
     [CLONE.NEWCGROUP, "--cgroup"],
+    [CLONE.NEWTIME, "--time"],
   ];
   return [...option.filter(([f]) => flags & f).map(([, o]) => o), "--pid"];
 }

@@ -102,7 +102,7 @@ export function wire(s: Step): RawOp {
     case "pty":
       return raw(OpCode.PTY, { a: s.point, b: s.uid, c: s.gid });
     case "enter":
-      return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd });
+      return raw(OpCode.ENTER, { a: s.pidfd, b: s.cgroupFd, c: s.point ?? 0 });
     case "await":
       return raw(OpCode.AWAIT, { a: s.fd, b: s.keepFds });
     case "umask":

@@ -112,7 +112,9 @@ export type Step = { what: string } & (
   | { kind: "write"; path: string; text: string }
   | { kind: "setns"; fd: number; flags: number }
   | { kind: "pty"; point: SyncPoint; uid: number; gid: number }
-  | { kind: "enter"; pidfd: number; cgroupFd: number }
+  /** Goes on in a clone (mycfs's child) in the PID namespace of pidfd (-1: the one set for
+   * children); mycfs's own child hands mycfs a pidfd of it at sync point `point`. */
+  | { kind: "enter"; pidfd: number; cgroupFd: number; point?: SyncPoint }
   /** OCI create: tell mycfs (Sync.CREATED), then wait for `start` on the exec fifo's fd. */
   | { kind: "await"; fd: number; keepFds: number }
   | { kind: "umask"; mask: number }
@@ -222,6 +224,9 @@ export const enter = (pidfd: number, cgroupFd: number, pid: number): Step => ({
   cgroupFd,
   what: `clone into the PID namespace of ${pid}${cgroupFd >= 0 ? " and the container's cgroup v2 directory" : ""}, as mycfs's own child`,
 });
+/** mycfs's own child goes on in a clone, a process of its own, in the PID namespace joined
+ * or made for children before (runc's second fork); mycfs learns it at Sync.FORKED. */
+export const fork = (what: string): Step => ({ kind: "enter", pidfd: -1, cgroupFd: -1, point: Sync.FORKED, what });
 /** A terminal from the devpts on /dev/pts: its slave becomes fds 0-2, its master goes to mycfs. */
 export const pty = (uid: number, gid: number): Step => ({
   kind: "pty",

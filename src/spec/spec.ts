@@ -43,6 +43,8 @@ export interface ContainerSpec {
   linux: {
     /** Without "network", the host's; with a path, the namespace there is joined, not made. */
     namespaces: { type: Namespace; path?: string }[];
+    /** A new time namespace's clock offsets, written before any process enters it. */
+    timeOffsets?: Partial<Record<TimeClock, { secs: number; nanosecs: number }>>;
     /** Written by mycfs while the child waits, with "user" in namespaces. */
     uidMappings: IdMapping[];
     gidMappings: IdMapping[];
@@ -86,7 +88,11 @@ export interface ProcessUser {
 export const ROOT_PROPAGATIONS = ["rslave", "shared", "rshared", "unbindable", "runbindable"] as const;
 export type RootPropagation = (typeof ROOT_PROPAGATIONS)[number];
 
-export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup";
+export type Namespace = "pid" | "network" | "ipc" | "uts" | "mount" | "user" | "cgroup" | "time";
+
+/** The clocks a time namespace offsets, by timens_offsets' names. */
+export const TIME_CLOCKS = ["monotonic", "boottime"] as const;
+export type TimeClock = (typeof TIME_CLOCKS)[number];
 
 export interface IdMapping {
   containerID: number;

@@ -103,6 +103,18 @@ describe("podman --runtime mycfs", () => {
     expect(readdirSync(join(run, "mycfs-oci"))).toEqual([]);
   });
 
+  test("another container's PID, IPC and UTS namespaces (--pid container:NAME…): joined by path", async () => {
+    const held = await podman("run", "-d", "--name", "holder", ...CONTAINER, "--hostname", "held", "busybox", "sleep", "60");
+    expect(held.stderr).toBe("");
+    const joined = ["--pid", "--ipc", "--uts"].flatMap((o) => [o, "container:holder"]);
+    const r = await podman("run", "--rm", ...CONTAINER, ...joined, "busybox", "sh", "-c", "hostname; cat /proc/1/comm; echo $$");
+    expect(r.stderr).toBe("");
+    const [hostname, pid1, own] = r.stdout.trim().split("\n");
+    expect([hostname, pid1]).toEqual(["held", "sleep"]);
+    expect(Number(own)).toBeGreaterThan(1); // the holder's sleep is PID 1 there
+    expect((await podman("rm", "--force", "--time", "0", "holder")).code).toBe(0);
+  });
+
   test("kill, and a container that ends by a signal", async () => {
     expect((await podman("run", "-d", "--name", "victim", ...CONTAINER, "busybox", "sleep", "100")).code).toBe(0);
     expect((await podman("kill", "victim")).code).toBe(0);
