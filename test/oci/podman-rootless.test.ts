@@ -69,4 +69,10 @@ describe("rootless podman --runtime mycfs", () => {
     expect((await podman("rm web")).code).toBe(0);
     expect((await podman("run --rm --network none --user 1000:1000 busybox id")).stdout).toBe("uid=1000(1000) gid=1000(1000) groups=1000(1000)\n");
   });
+
+  test("--userns=keep-id: a user namespace of the container's own in podman's, the user's id inside", async () => {
+    const r = await podman("run --rm --network none --userns=keep-id busybox id -u");
+    expect(r.stdout).toBe(`${Number(Bun.spawnSync(["id", "-u", user]).stdout.toString())}\n`);
+    expect(r.code).toBe(0);
+  });
 });
