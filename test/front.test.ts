@@ -33,6 +33,13 @@ test("extracted once into root's directory, read-only, then run from there", asy
   expect(listing).toBe(name); // no temporary file left
 });
 
+test("copies of other builds: the four newest are kept", async () => {
+  const old = [1, 2, 3, 4, 5].map((i) => `${RUNTIME}/mycfs-000000000000000${i}`);
+  const setup = `mkdir -p ${RUNTIME} && chmod 755 /var/lib/mycfs && ${old.map((f, i) => `touch -d '2026-01-0${i + 1}' ${f}`).join(" && ")}`;
+  const r = await withSetup(setup, `ls ${RUNTIME}`);
+  expect(r.stdout.trim().split("\n").slice(2)).toEqual([...old.slice(2).map((f) => f.slice(RUNTIME.length + 1)), name].sort());
+});
+
 test("a copy owned by another user, writable by others, of another size or a symlink is replaced, never run", async () => {
   for (const setup of [
     plant("555", "1234"),

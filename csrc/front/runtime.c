@@ -36,8 +36,9 @@ static char *put(char *at, const char *s) {
 /* The directory `sub` below dirfd, made if missing (mode 0755 or 0700), opened without
  * following a symlink, and trusted: owned by euid or root, writable by no one else. */
 static long trusted_dir(long dirfd, const char *sub, const char *path, unsigned mode, long euid) {
-  sys(SYS_mkdirat, dirfd, sub, mode);
   long fd = sys(SYS_openat, dirfd, sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd == -2 /* ENOENT */ && sys(SYS_mkdirat, dirfd, sub, mode) == 0)
+    fd = sys(SYS_openat, dirfd, sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fd;
   struct stat st;
   if (sys(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH) < 0) return -1;
@@ -62,8 +63,9 @@ static long cache_dir(const char *base, long euid, char *path) {
     size_t n = 0;
     while (*c && *c != '/' && n < sizeof name - 1) name[n++] = *c++;
     name[n] = 0;
-    sys(SYS_mkdirat, fd, name, mode);
     long next = sys(SYS_openat, fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (next == -2 /* ENOENT */ && sys(SYS_mkdirat, fd, name, mode) == 0)
+      next = sys(SYS_openat, fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
     sys(SYS_close, fd);
     if (next < 0) return next;
     fd = next;
@@ -124,6 +126,41 @@ static long extract(long dirfd, const char *name, long self, const struct traile
   return err;
 }
 
+/* Copies of other builds: the KEEP newest stay (two mycfs used in turn are not copied out
+ * at every start), older ones go. A process running one keeps it, and its /proc/self/exe,
+ * until it ends. */
+#define KEEP 4
+static void prune(long dirfd) {
+  static char buf[8192];
+  for (;;) {
+    long fd = sys(SYS_openat, dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n;
+    if (fd < 0) return;
+    int count = 0;
+    struct stat st, oldest = {0};
+    char victim[32] = "";
+    while ((n = sys(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+      for (long off = 0; off < n;) {
+        struct {
+          uint64_t ino;
+          int64_t off;
+          unsigned short reclen;
+          unsigned char type;
+          char name[];
+        } *e = (void *)(buf + off);
+        off += e->reclen;
+        if (strlen(e->name) != 22 || memcmp(e->name, "mycfs-", 6) ||
+            sys(SYS_newfstatat, fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+          continue;
+        count++;
+        if (!*victim || st.st_mtim.tv_sec < oldest.st_mtim.tv_sec ||
+            (st.st_mtim.tv_sec == oldest.st_mtim.tv_sec && st.st_mtim.tv_nsec < oldest.st_mtim.tv_nsec))
+          oldest = st, put(victim, e->name);
+      }
+    sys(SYS_close, fd);
+    if (count <= KEEP || sys(SYS_unlinkat, dirfd, victim, 0) < 0) return;
+  }
+}
+
 /* No directory to keep a copy in (a read-only root, no home): a sealed copy in memory,
  * made at every start. Bun's process.execPath is then no path (/memfd:…); mycfs runs
  * itself again as /proc/self/exe. */
@@ -164,7 +201,10 @@ void exec_runtime(char **argv, char **envp) {
   for (int i = 0; i < 2 && dirfd < 0; i++)
     if (bases[i]) dirfd = cache_dir(bases[i], euid, path);
   long fd = dirfd < 0 ? -1 : open_trusted(dirfd, name, t.size, euid);
-  if (fd < 0 && dirfd >= 0 && extract(dirfd, name, self, &t) == 0) fd = open_trusted(dirfd, name, t.size, euid);
+  if (fd < 0 && dirfd >= 0 && extract(dirfd, name, self, &t) == 0) {
+    fd = open_trusted(dirfd, name, t.size, euid);
+    prune(dirfd);
+  }
   if (fd < 0 && (fd = in_memory(self, &t)) < 0)
     die("mycfs: cannot copy its runtime into ", *path ? path : "a directory", " nor into memory", (char *)0);
   sys(SYS_close, self);
