@@ -6,7 +6,7 @@
 // The release build (tools/release.ts) runs the same steps for each target of a release.
 import { $ } from "bun";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
 import pkg from "./package.json";
@@ -61,11 +61,25 @@ async function symbols(obj: string, undefinedOnly: boolean): Promise<string[]> {
  * child's plan walker as a static executable with no C library at all (csrc/enter/libc.c
  * has the few functions it uses), so that it is small and holds nothing of mycfs's.
  * libmycfs embeds it (csrc/enter_image.c). */
+const FREESTANDING = [
+  ...["-static", "-nostdlib", "-ffreestanding", "-fno-pie", "-no-pie", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-fno-asynchronous-unwind-tables"],
+  ...["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections", "-s"],
+];
 async function buildEnter(t: Target) {
   const ENTER = join(t.dir, "mycfs-enter");
   const sources = [...cFiles(CHILD), ...cFiles("csrc/enter")];
   if (!stale(ENTER, [...sources, "csrc/mycfs.h", "csrc/protocol.h"])) return;
-  await $`${t.enterCc} -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -fno-asynchronous-unwind-tables -O2 -std=gnu11 -Wall -Wextra -Werror -Wl,--gc-sections -ffunction-sections -fdata-sections -s -o ${ENTER} ${sources.filter((f) => f.endsWith(".c"))} -lgcc`;
+  await $`${t.enterCc} ${FREESTANDING} -o ${ENTER} ${sources.filter((f) => f.endsWith(".c"))} -lgcc`;
+}
+
+/** The front (csrc/front/main.c), dist/mycfs's first part: runc's start and delete
+ * without Bun (the lifecycle code libmycfs has too), else the Bun part it carries. Built as
+ * the enter program is, without a C library. */
+const FRONT_SOURCES = [...cFiles("csrc/front"), "csrc/enter/libc.c", "csrc/oci_lifecycle.c"];
+async function buildFront(t: Target) {
+  const FRONT = join(t.dir, "mycfs-front");
+  if (!stale(FRONT, [...FRONT_SOURCES, "csrc/mycfs.h", "csrc/protocol.h", `${CHILD}/sys.h`])) return;
+  await $`${t.enterCc} ${FREESTANDING} -o ${FRONT} ${FRONT_SOURCES.filter((f) => f.endsWith(".c"))} -lgcc`;
 }
 
 async function buildLibrary(t: Target) {
@@ -212,6 +226,7 @@ async function buildInfo(t: Target) {
 export async function buildTarget(t: Target, image: boolean) {
   mkdirSync(t.dir, { recursive: true });
   await buildEnter(t);
+  await buildFront(t);
   await buildLibrary(t);
   await buildSeccomp(t);
   await buildDeviceRules(t);
@@ -225,15 +240,38 @@ export async function buildTarget(t: Target, image: boolean) {
 // run-once code (README, "Decisions").
 const JIT_POLICY = 100;
 
-/** The one executable, `bun build --compile` of src/main.ts in `cwd` (a tree whose build/
- * holds the target's files); `bun`: another target's Bun executable to build with. */
+/** The one executable: the target's front (buildFront), then `bun build --compile` of
+ * src/main.ts in `cwd` (a tree whose build/ holds the target's files); `bun`: another
+ * target's Bun executable to build with. */
 export async function compile(o: { cwd: string; outfile: string; bunTarget?: string; bun?: string }) {
   const cross = o.bunTarget ? [`--target=${o.bunTarget}`, `--compile-executable-path=${o.bun}`] : [];
+  const bunPart = resolve(`${o.outfile}.bun`);
   // ESM with code splitting: each command's modules are a chunk of their own, loaded (and
   // their bytecode read) only when the command runs (README, "Decisions").
-  await $`${process.execPath} build --compile ${cross} --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --sourcemap=none --bytecode --format=esm --splitting --compile-jit-policy=${JIT_POLICY} src/main.ts --outfile ${resolve(o.outfile)}`
+  await $`${process.execPath} build --compile ${cross} --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --sourcemap=none --bytecode --format=esm --splitting --compile-jit-policy=${JIT_POLICY} src/main.ts --outfile ${bunPart}`
     .cwd(o.cwd)
     .quiet();
+  const front = readFileSync(join(o.cwd, "build", "mycfs-front"));
+  const bun = readFileSync(bunPart);
+  rmSync(bunPart);
+  await Bun.write(o.outfile, withFront(front, bun));
+  chmodSync(o.outfile, 0o755);
+}
+
+/** The front, padded to a page; the Bun executable; the trailer csrc/front/runtime.c reads. */
+export function withFront(front: Uint8Array, bun: Uint8Array): Uint8Array {
+  const offset = Math.ceil(front.byteLength / 4096) * 4096;
+  const trailer = new Uint8Array(56);
+  const view = new DataView(trailer.buffer);
+  trailer.set(new TextEncoder().encode("MYCFSRT1"));
+  view.setBigUint64(8, BigInt(offset), true);
+  view.setBigUint64(16, BigInt(bun.byteLength), true);
+  trailer.set(createHash("sha256").update(bun).digest(), 24);
+  const out = new Uint8Array(offset + bun.byteLength + trailer.byteLength);
+  out.set(front);
+  out.set(bun, offset);
+  out.set(trailer, offset + bun.byteLength);
+  return out;
 }
 
 /** This machine: the host's compiler and C library (glibc), build/ and dist/mycfs. */

@@ -60,6 +60,11 @@ EXPORT int64_t mycfs_call(uint32_t fn, void *p0, void *p1, int64_t a, int64_t b,
     case CALL_BUILD_INFO: return (int64_t)(intptr_t)mycfs_build_info();
     case CALL_MKFIFO: return mycfs_mkfifo(p0, (uint32_t)a);
     case CALL_OPEN_FIFO: return mycfs_open_fifo(p0, (int)a);
+    case CALL_OCI_PROCESS_START: return oci_process_start((int)a);
+    case CALL_OCI_STATUS: return oci_status(p0, p1, (int)a, b);
+    case CALL_OCI_START: return oci_start(p0);
+    case CALL_OCI_WAIT_GONE: return oci_wait_gone((int)a);
+    case CALL_OCI_REMOVE: return oci_remove(p0, p1, (int)a, (int)b);
     case CALL_SEND_CONSOLE: return mycfs_send_console(p0, (int)a, p1);
     case CALL_SECCOMP_FLAGS: return mycfs_seccomp_flags(a);
     case CALL_LOCK: return mycfs_lock(p0, (int)a, (int)b);

@@ -71,6 +71,16 @@ int mycfs_mkfifo(const char *path, uint32_t mode);
 int mycfs_open_fifo(const char *path, int start);
 int mycfs_send_console(const char *path, int fd, const char *name);
 int mycfs_seccomp_flags(uint32_t flags);
+
+/* oci_lifecycle.c: runc's start and delete, shared with the front (csrc/front/); no C
+ * library. `dir`: the container's state directory. `dirs`: its cgroup's directories, a
+ * list of names each ended by NUL, the list by an empty name; `lists` for oci_remove:
+ * that, then the parents create made, the same way. */
+int64_t oci_process_start(int pid);                                        /* -1: none, or a zombie */
+int oci_status(const char *dir, const char *dirs, int pid, int64_t start); /* enum oci_status */
+int oci_start(const char *dir); /* 0, or -errno (ENXIO: no container holds the fifo) */
+int oci_wait_gone(int pid);     /* reaped if ours, else until /proc has it no more */
+int oci_remove(const char *dir, const char *lists, int pid, int kill); /* 0, or -errno removing dir */
 int mycfs_chown(const char *path, uint32_t uid, uint32_t gid);
 int mycfs_open_dir(const char *path);
 int64_t mycfs_fs_type(const char *path);

@@ -162,6 +162,19 @@ enum mycfs_call {
   CALL_OPEN_FIFO = 91,
   CALL_SEND_CONSOLE = 92,
   CALL_SECCOMP_FLAGS = 95,
+  CALL_OCI_PROCESS_START = 96,
+  CALL_OCI_STATUS = 97,
+  CALL_OCI_START = 98,
+  CALL_OCI_WAIT_GONE = 99,
+  CALL_OCI_REMOVE = 100,
+};
+
+/* An OCI container's status (oci_status), as runtime-spec names them. */
+enum oci_status {
+  OCI_STOPPED = 0,
+  OCI_CREATED = 1,
+  OCI_RUNNING = 2,
+  OCI_PAUSED = 3,
 };
 
 /* Plan flags (header). */

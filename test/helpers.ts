@@ -15,6 +15,15 @@ export interface Result {
   stderr: string;
 }
 
+/** The Bun part dist/mycfs (or a release file) carries after the front (csrc/front/): where
+ * it is, and the name of its cached copy, from the trailer build.ts writes. */
+export function bunPart(file = MYCFS): { offset: number; size: number; name: string } {
+  const whole = readFileSync(file);
+  const t = whole.subarray(whole.length - 56);
+  if (t.subarray(0, 8).toString() !== "MYCFSRT1") throw new Error(`${file} has no front's trailer`);
+  return { offset: Number(t.readBigUInt64LE(8)), size: Number(t.readBigUInt64LE(16)), name: `mycfs-${t.subarray(24, 32).toString("hex")}` };
+}
+
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `mycfs-test-${tag}-`));
 }

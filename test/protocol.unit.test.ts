@@ -23,6 +23,7 @@ test("op codes, flags, sync points, message kinds and call numbers match the C h
   expect(cNumbers("MSG")).toEqual({ ...P.MsgKind });
   expect(cNumbers("PLANF")).toEqual({ ...P.PlanFlag });
   expect(cNumbers("CALL")).toEqual({ ...P.Call });
+  expect(cNumbers("OCI")).toEqual({ ...P.OciStatus });
   expect(Number(header.match(/MYCFS_PLAN_MAGIC (0x[0-9a-f]+)u/)![1])).toBe(P.PLAN_MAGIC);
   expect(Number(header.match(/MYCFS_PLAN_VERSION (\d+)u/)![1])).toBe(P.PLAN_VERSION);
 });

@@ -17,10 +17,11 @@ export function isSupervisor(): boolean {
   return process.env[ENV] === "1";
 }
 
-/** The command that runs this same mycfs again: the compiled executable, or bun and the script. */
+/** The command that runs this same mycfs again: the compiled executable (by /proc: the
+ * front may have run it from memory, where it has no path), or bun and the script. */
 function self(): string[] {
   const script = process.argv[1] ?? "";
-  return script.startsWith("/$bunfs/") || script === process.execPath ? [process.execPath] : [process.execPath, script];
+  return script.startsWith("/$bunfs/") || script === process.execPath ? ["/proc/self/exe"] : [process.execPath, script];
 }
 
 /** Starts the supervisor with the same `run` arguments; returns the exit code for this command. */

@@ -557,6 +557,36 @@ export function openFifo(path: string, start: boolean): number | { errno: number
 }
 
 /** 0 if seccomp(2) takes these SECCOMP_FILTER_FLAG_*s, else the errno it refuses them with. */
+// runc's start and delete (csrc/oci_lifecycle.c, which the front shares).
+
+/** Names as oci_lifecycle.c takes a list: each ended by NUL, the list by an empty name. */
+const nameList = (names: readonly string[]) => `${names.map((n) => `${n}\0`).join("")}\0`;
+
+/** A process's start time in clock ticks (/proc/PID/stat), or null if there is no such process (or it is a zombie). */
+export function processStart(pid: number): number | null {
+  const t = call(Call.OCI_PROCESS_START, null, null, pid);
+  return t < 0 ? null : t;
+}
+
+/** The status of the container whose state is in `dir`: OciStatus. */
+export const ociStatus = (dir: string, cgroupDirs: readonly string[], pid: number, startTime: number): number =>
+  call(Call.OCI_STATUS, cstr(dir), utf8.encode(nameList(cgroupDirs)), pid, startTime);
+
+/** Writes one byte to the exec fifo in `dir` and removes it: 0, or the errno (ENXIO: no container holds it). */
+export const ociStart = (dir: string): number => -call(Call.OCI_START, cstr(dir));
+
+/** Reaps pid if it is ours; else waits (a second at most) until /proc has it no more. */
+export function waitGone(pid: number) {
+  call(Call.OCI_WAIT_GONE, null, null, pid);
+}
+
+/** delete's work: SIGKILL the process and its cgroup's (with `kill`), wait until it is
+ * gone, remove the cgroup's directories (a warning for one that stays), the parents made
+ * for them that nothing else uses, and the state directory. */
+export function ociRemove(dir: string, cgroupDirs: readonly string[], parents: readonly string[], pid: number, kill: boolean) {
+  check(call(Call.OCI_REMOVE, cstr(dir), utf8.encode(nameList(cgroupDirs) + nameList(parents)), pid, kill ? 1 : 0), `remove ${dir}`);
+}
+
 export const seccompFlagsRefused = (flags: number): number => -call(Call.SECCOMP_FLAGS, null, null, flags);
 
 /** Connects to the unix socket at path and sends fd with SCM_RIGHTS, `message` beside it:

@@ -135,8 +135,16 @@ export const Call = {
   OPEN_FIFO: 91,
   SEND_CONSOLE: 92,
   SECCOMP_FLAGS: 95,
+  OCI_PROCESS_START: 96,
+  OCI_STATUS: 97,
+  OCI_START: 98,
+  OCI_WAIT_GONE: 99,
+  OCI_REMOVE: 100,
 } as const;
 
 export const PlanFlag = {
   TIMINGS: 0x1,
 } as const;
+
+/** An OCI container's status as oci_status (csrc/oci_lifecycle.c) finds it. */
+export const OciStatus = { STOPPED: 0, CREATED: 1, RUNNING: 2, PAUSED: 3 } as const;

@@ -6,11 +6,10 @@
 // it); `start` writes one byte to the fifo; `delete` removes the cgroup and the state.
 // The state directory (--root, /run/mycfs-oci) is apart from mycfs's own containers'.
 import type { Layout } from "../cgroups/layout";
-import { E } from "../errno";
 import { MycfsError } from "../errors";
 import { log } from "../log";
-import { close, fileType, listDir, openFifo, readFile, reap, removeTree, S_IFMT, tryRmdir, tryUnlink, writeBytes, writeFile } from "../native/lib";
-import { processStart } from "../state/record";
+import { fileType, listDir, ociRemove, ociStart, ociStatus, processStart, readFile, S_IFMT, tryRmdir, writeFile } from "../native/lib";
+import { OciStatus } from "../native/protocol";
 import type { SeccompListener } from "./config";
 import { type HookState, type Hooks, nsenterOptions, runHooks } from "./hooks";
 
@@ -96,9 +95,7 @@ export class OciState {
   }
 
   status(s: Saved): Status {
-    if (!this.alive(s)) return "stopped";
-    if (fileType(this.fifo(s.id)) !== null) return "created";
-    return frozen(s) ? "paused" : "running";
+    return STATUS[ociStatus(this.dir(s.id), s.cgroupDirs, s.pid, s.startTime)]!;
   }
 
   /** The state as runtime-spec defines it (runc's `state`, with its `created`). */
@@ -118,28 +115,15 @@ export class OciState {
   }
 }
 
-function frozen(s: Saved): boolean {
-  for (const dir of s.cgroupDirs) {
-    const v1 = readFile(`${dir}/freezer.state`);
-    if (v1 !== null) return v1.trim() === "FROZEN";
-    const v2 = readFile(`${dir}/cgroup.freeze`);
-    if (v2 !== null) return v2.trim() === "1";
-  }
-  return false;
-}
+/** By OciStatus: alive with the exec fifo is created, a frozen cgroup paused (csrc/oci_lifecycle.c). */
+const STATUS: Status[] = [];
+STATUS[OciStatus.STOPPED] = "stopped";
+STATUS[OciStatus.CREATED] = "created";
+STATUS[OciStatus.RUNNING] = "running";
+STATUS[OciStatus.PAUSED] = "paused";
 
 /** Reaps pid if it is ours; then waits (briefly) until it is gone. */
-export function waitGone(pid: number) {
-  for (let i = 0; i < 1000; i++) {
-    try {
-      if (reap(pid) !== null) return;
-    } catch {
-      // not our child (an engine's): it is gone once /proc says so
-      if (processStart(pid) === null) return;
-    }
-    Bun.sleepSync(1);
-  }
-}
+export { waitGone } from "../native/lib";
 
 /** runc start: the created container's process goes on to exec its command. */
 export function start(state: OciState, id: string) {
@@ -156,17 +140,9 @@ export function start(state: OciState, id: string) {
     kill(state, s.id, 9, true);
     throw ociError(hookFailed);
   }
-  const fd = openFifo(state.fifo(s.id), true);
-  if (typeof fd !== "number")
-    throw ociError(
-      fd.errno === 6 /* ENXIO: no container holds it */ ? "cannot start a container that has stopped" : "cannot start an already running container",
-    );
-  try {
-    writeBytes(fd, new Uint8Array([0x30]));
-  } finally {
-    close(fd);
-    tryUnlink(state.fifo(s.id));
-  }
+  const err = ociStart(state.dir(s.id));
+  if (err)
+    throw ociError(err === 6 /* ENXIO: no container holds it */ ? "cannot start a container that has stopped" : "cannot start an already running container");
   const failed = s.hooks?.poststart.length ? runHooks("poststart", s.hooks.poststart, hookState(s, "running")) : undefined;
   if (failed) log.warn(failed);
 }
@@ -278,28 +254,7 @@ export function remove(state: OciState, id: string, force: boolean) {
   const status = state.status(s);
   if (status !== "stopped" && status !== "created" && !force) throw ociError(`cannot delete container ${id} that is not stopped: ${status}`);
   if (status === "paused") pause(state, id, false); // a frozen process takes no SIGKILL
-  if (status !== "stopped") {
-    for (const pid of [s.pid, ...cgroupPids(s)])
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {}
-    waitGone(s.pid);
-  }
-  // its processes have left the cgroup once they ended (zombies too)
-  for (const dir of [...s.cgroupDirs].reverse()) {
-    let err = tryRmdir(dir);
-    for (let i = 0; err === E.EBUSY && i < 200; i++) {
-      for (const pid of cgroupPids({ ...s, cgroupDirs: [dir] }))
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
-      Bun.sleepSync(5);
-      err = tryRmdir(dir);
-    }
-    if (err !== 0 && err !== E.ENOENT) log.warn(`could not remove the cgroup ${dir}: errno ${err}`);
-  }
-  removeParents(s.cgroupParents ?? []);
-  removeTree(state.dir(s.id));
+  ociRemove(state.dir(s.id), s.cgroupDirs, s.cgroupParents ?? [], s.pid, status !== "stopped");
   const failed = s.hooks?.poststop.length ? runHooks("poststop", s.hooks.poststop, hookState(s, "stopped")) : undefined;
   if (failed) log.warn(failed);
 }

@@ -5,7 +5,7 @@ import type { Layout } from "../cgroups/layout";
 import type { Rlimit } from "../container/rlimits";
 import type { ProcessUser } from "../spec/spec";
 import type { NetworkRecord } from "../network/mode";
-import { readFile } from "../native/lib";
+import { processStart, readFile } from "../native/lib";
 
 export interface ProcessRef {
   pid: number;
@@ -80,13 +80,7 @@ export interface ExecDefaults {
 }
 
 /** A process's start time, or null if there is no such process (or it is a zombie). */
-export function processStart(pid: number): number | null {
-  const stat = readFile(`/proc/${pid}/stat`, 4096);
-  if (!stat) return null;
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return null;
-  return Number(fields[19]); // field 22 of the whole line: starttime
-}
+export { processStart };
 
 export function processRef(pid: number): ProcessRef {
   return { pid, start: processStart(pid) ?? 0 };

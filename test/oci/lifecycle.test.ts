@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chownSync, existsSync, readlinkSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isRunning, MYCFS, mycfsCgroups, tempDir, terminal } from "../helpers";
+import { isRunning, MYCFS, mycfsCgroups, spawnResult, tempDir, terminal } from "../helpers";
 import { answer, closeFd, listen, nextNotification, SECCOMP_USER_NOTIF_FLAG_CONTINUE } from "./seccomp-listener";
 
 let dir: string;
@@ -196,6 +196,72 @@ describe("the lifecycle", () => {
     const bad = await oci(["create", "--bundle", b, "a/b"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("invalid container id format: a/b");
+  });
+});
+
+describe("the front: start and delete without Bun (csrc/front/)", () => {
+  // the front alone, without the Bun part: what it does itself succeeds, what it leaves to
+  // the Bun part fails saying that part is missing
+  const front = (args: string[]) => spawnResult([resolve("build/mycfs-front"), "--root", root, ...args]);
+  const deferred = (r: { code: number; stderr: string }) => r.code === 1 && r.stderr.includes("holds no Bun part");
+
+  test("start of a created container, delete of a stopped, a running (--force) and a created one", async () => {
+    const marks = join(dir, "front-marks");
+    mkdirSync(marks);
+    const b = bundle("front", (c) => {
+      c.process.args = ["sh", "-c", "echo ran > /marks/ran"];
+      c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
+    });
+    expect((await oci(["create", "--bundle", b, "front"])).code).toBe(0);
+    const started = await front(["--log", join(dir, "front.log"), "--log-format", "json", "start", "front"]);
+    expect(started).toEqual({ code: 0, stdout: "", stderr: "" });
+    await until(() => existsSync(join(marks, "ran")));
+    expect(deferred(await front(["start", "front"]))).toBe(true); // not created: the Bun part says why
+    await until(async () => (await state("front")).status === "stopped");
+    const cgroups = JSON.parse(readFileSync(join(root, "front", "state.json"), "utf8")).cgroupDirs as string[];
+    expect(cgroups.length).toBeGreaterThan(0);
+    expect(await front(["delete", "front"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(existsSync(join(root, "front"))).toBe(false);
+    expect(cgroups.filter((c) => existsSync(c))).toEqual([]);
+
+    const sleeper = bundle("front-running", (c) => (c.process.args = ["sleep", "100"]));
+    expect((await oci(["create", "--bundle", sleeper, "front-running"])).code).toBe(0);
+    expect((await front(["start", "front-running"])).code).toBe(0);
+    const { pid } = await state("front-running");
+    await until(async () => (await state("front-running")).status === "running");
+    expect(deferred(await front(["delete", "front-running"]))).toBe(true); // running, no --force
+    expect((await front(["--debug", "delete", "-f", "front-running"])).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+    expect(existsSync(join(root, "front-running"))).toBe(false);
+
+    expect((await oci(["create", "--bundle", sleeper, "front-created"])).code).toBe(0);
+    const created = await state("front-created");
+    expect((await front(["delete", "front-created"])).code).toBe(0);
+    expect(isRunning(created.pid)).toBe(false);
+    expect(existsSync(join(root, "front-created"))).toBe(false);
+  });
+
+  test("a bad id, a missing container, hooks, options it does not know: left to the Bun part", async () => {
+    for (const args of [
+      ["start", "a/b"],
+      ["delete", ".."],
+      ["start", "missing"],
+      ["delete", "--force", "missing"],
+      ["--systemd-cgroup", "start", "x"],
+    ])
+      expect(deferred(await front(args))).toBe(true);
+    const bad = await oci(["start", "a/b"]);
+    expect(bad).toMatchObject({ code: 1, stderr: "mycfs: invalid container id format: a/b\n" });
+    const missing = await oci(["delete", "--force", "missing"]);
+    expect(missing).toMatchObject({ code: 1, stderr: "mycfs: container does not exist\n" });
+    const b = bundle("front-hooks", (c) => {
+      c.process.args = ["true"];
+      c.hooks = { poststart: [{ path: "/bin/true" }], poststop: [{ path: "/bin/true" }] };
+    });
+    expect((await oci(["create", "--bundle", b, "front-hooks"])).code).toBe(0);
+    expect(deferred(await front(["start", "front-hooks"]))).toBe(true);
+    expect(deferred(await front(["delete", "--force", "front-hooks"]))).toBe(true);
+    expect((await oci(["delete", "--force", "front-hooks"])).code).toBe(0);
   });
 });
 

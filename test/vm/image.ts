@@ -6,10 +6,10 @@
 // x64 runs dist/mycfs; arm64 runs the release's dist/release/mycfs-linux-arm64 (`npm run
 // release`), with Debian's arm64 C library (libc6-arm64-cross) and zlib.
 import { $ } from "bun";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { dependency, unpackDeb } from "../../tools/debian";
-import { MYCFS, PROBE, tempDir } from "../helpers";
+import { bunPart, MYCFS, PROBE, tempDir } from "../helpers";
 import { buildLayered } from "../layered";
 
 export type VmArch = "x64" | "arm64";
@@ -70,7 +70,12 @@ async function libraries(program: string): Promise<string[]> {
  * on the first call). */
 export async function vmLibraries(arch: VmArch): Promise<[string, string][]> {
   if (arch === "x64") {
-    const libs = new Set([...(await libraries(MYCFS)), ...(await libraries(resolve("build/libmycfs.so")))]);
+    // mycfs's front is static; the Bun part it runs is not
+    const bun = join(tempDir("vm-bun"), "mycfs-bun");
+    const { offset, size } = bunPart();
+    writeFileSync(bun, readFileSync(MYCFS).subarray(offset, offset + size), { mode: 0o755 });
+    const libs = new Set([...(await libraries(bun)), ...(await libraries(resolve("build/libmycfs.so")))]);
+    rmSync(dirname(bun), { recursive: true, force: true });
     const zlib = /libz\.so\.1 \(libc6,x86-64\) => (\S+)/.exec(await $`ldconfig -p`.text())?.[1];
     if (zlib) libs.add(zlib);
     return [...libs].map((l) => [l, l.slice(1)]);
