@@ -22,6 +22,7 @@ int parse_state(const char *text, size_t len, struct saved *s);
 __attribute__((noreturn)) void exec_runtime(char **argv, char **envp);
 
 /* main.c */
+int host_root(void);
 const char *env_get(char **envp, const char *name);
 /* Writes the strings, up to a NULL, to fd 2 as one line, and exits 1. */
 __attribute__((noreturn)) void die(const char *first, ...);

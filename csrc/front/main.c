@@ -69,15 +69,13 @@ static char *append(char *at, char *limit, const char *s) {
   return at;
 }
 
-/* The state root without --root: src/cli/oci-select.ts's ociRoot. */
-static void default_root(char *out, char *limit, char **envp) {
-  const char *given = env_get(envp, "MYCFS_OCI_ROOT");
-  if (given && *given) return (void)append(out, limit, given);
+/* Whether this is the host's root: uid 0 of the initial user namespace, whose uid_map is
+ * "0 0 4294967295" (a rootless engine's uid 0 is not: src/cli/oci-select.ts). */
+int host_root(void) {
   char map[128];
   long fd = sys(SYS_getuid) == 0 ? sys(SYS_openat, AT_FDCWD, "/proc/self/uid_map", O_RDONLY | O_CLOEXEC) : -1;
   long n = fd >= 0 ? sys(SYS_read, fd, map, sizeof map - 1) : -1;
   if (fd >= 0) sys(SYS_close, fd);
-  /* the host's root: uid 0 of the initial user namespace, "0 0 4294967295" */
   if (n > 0) {
     map[n] = 0;
     const char *want[] = {"0", "0", "4294967295"};
@@ -90,8 +88,16 @@ static void default_root(char *out, char *limit, char **envp) {
       s += ok ? len : 0;
     }
     while (*s == ' ' || *s == '\t' || *s == '\n') s++;
-    if (ok && !*s) return (void)append(out, limit, "/run/mycfs-oci");
+    return ok && !*s;
   }
+  return 0;
+}
+
+/* The state root without --root: src/cli/oci-select.ts's ociRoot. */
+static void default_root(char *out, char *limit, char **envp) {
+  const char *given = env_get(envp, "MYCFS_OCI_ROOT");
+  if (given && *given) return (void)append(out, limit, given);
+  if (host_root()) return (void)append(out, limit, "/run/mycfs-oci");
   const char *xdg = env_get(envp, "XDG_RUNTIME_DIR");
   if (xdg && *xdg) return (void)append(append(out, limit, xdg), limit, "/mycfs-oci");
   char digits[12];

@@ -191,12 +191,13 @@ void exec_runtime(char **argv, char **envp) {
   *at = 0;
 
   long euid = sys(SYS_geteuid);
-  /* root's, then the user's (a rootless engine's uid 0 cannot write /var/lib) */
+  /* the host's root's, else the user's: a rootless engine's uid 0 sees /var/lib/mycfs
+   * owned by an unmapped uid, and may write nothing there */
   static char user_base[4096], path[4200];
   const char *xdg = env_get(envp, "XDG_DATA_HOME"), *home = env_get(envp, "HOME");
   if (xdg && *xdg == '/') put(user_base, xdg);
   else if (home && *home == '/') put(put(user_base, home), "/.local/share");
-  const char *bases[] = {euid == 0 ? "/var/lib" : 0, *user_base ? user_base : 0};
+  const char *bases[] = {euid == 0 && host_root() ? "/var/lib" : 0, *user_base ? user_base : 0};
   long dirfd = -1;
   for (int i = 0; i < 2 && dirfd < 0; i++)
     if (bases[i]) dirfd = cache_dir(bases[i], euid, path);
