@@ -67,13 +67,8 @@ static int sync_point(uint32_t step, int passfd) {
 
 /* "/proc/self/fd/N", written by hand: stdio is not for the post-clone child. */
 static const char *fd_path(char buf[32], int fd) {
-  char digits[12];
-  int n = 0;
-  do digits[n++] = (char)('0' + fd % 10);
-  while ((fd /= 10) > 0);
   memcpy(buf, "/proc/self/fd/", 14);
-  for (int i = 0; i < n; i++) buf[14 + i] = digits[n - 1 - i];
-  buf[14 + n] = '\0';
+  put_uint(buf + 14, (unsigned)fd);
   return buf;
 }
 

@@ -5,6 +5,7 @@
  * enter program (enter/main.c), linked without a C library, has nothing else. */
 #ifndef MYCFS_SYS_H
 #define MYCFS_SYS_H
+#include <stdint.h>
 #include <sys/syscall.h>
 
 /* The last system call that failed, and its errno: which of a step's calls failed goes to
@@ -68,6 +69,26 @@ struct kernel_sigaction {
   void (*restorer)(void);
   unsigned long mask; /* 64 signals */
 };
+
+/* The kernel's struct linux_dirent64, for getdents64 (no readdir without a C library). */
+struct raw_dirent {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+/* v in decimal at `at`, NUL-ended; the end (stdio is not for raw-syscall code). */
+static inline char *put_uint(char *at, unsigned long v) {
+  char digits[20];
+  int d = 0;
+  do digits[d++] = (char)('0' + v % 10);
+  while ((v /= 10) > 0);
+  while (d) *at++ = digits[--d];
+  *at = 0;
+  return at;
+}
 
 /* _exit without glibc (its exit handlers are the parent's). */
 __attribute__((noreturn)) static inline void sys_exit(int code) {

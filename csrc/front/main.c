@@ -100,12 +100,9 @@ static void default_root(char *out, char *limit, char **envp) {
   if (host_root()) return (void)append(out, limit, "/run/mycfs-oci");
   const char *xdg = env_get(envp, "XDG_RUNTIME_DIR");
   if (xdg && *xdg) return (void)append(append(out, limit, xdg), limit, "/mycfs-oci");
-  char digits[12];
-  int d = 0;
-  for (unsigned long v = (unsigned long)sys(SYS_getuid); v || !d; v /= 10) digits[d++] = (char)('0' + v % 10);
-  out = append(out, limit, "/tmp/mycfs-oci-");
-  while (d && out < limit) *out++ = digits[--d];
-  append(out, limit, "/mycfs-oci");
+  char uid[24];
+  put_uint(uid, (unsigned long)sys(SYS_getuid));
+  append(append(append(out, limit, "/tmp/mycfs-oci-"), limit, uid), limit, "/mycfs-oci");
 }
 
 /* Whether a path has a ".." component, which resolve() in TypeScript reads otherwise. */
@@ -167,12 +164,8 @@ static void fast(int argc, char **argv, char **envp) {
   if (s.delete_hooks || status == OCI_PAUSED || (status == OCI_RUNNING && !force)) return;
   int err = oci_remove(dir, s.lists, s.pid, status != OCI_STOPPED);
   if (err < 0) {
-    char digits[12];
-    int d = 0;
-    for (unsigned v2 = (unsigned)-err; v2 || !d; v2 /= 10) digits[d++] = (char)('0' + v2 % 10);
-    char num[12];
-    for (int k = 0; k < d; k++) num[k] = digits[d - 1 - k];
-    num[d] = 0;
+    char num[24];
+    put_uint(num, (unsigned)-err);
     die("mycfs: remove ", dir, ": errno ", num, (char *)0);
   }
   sys_exit(0);

@@ -108,12 +108,7 @@ static long copy_out(long self, const struct trailer *t, long out) {
 /* Copies the Bun part out of self into dirfd/name: 0 or -errno. */
 static long extract(long dirfd, const char *name, long self, const struct trailer *t) {
   char tmp[128];
-  char *at = put(put(tmp, name), ".tmp-");
-  char digits[12];
-  int d = 0;
-  for (unsigned long v = (unsigned long)sys(SYS_getpid); v; v /= 10) digits[d++] = (char)('0' + v % 10);
-  while (d) *at++ = digits[--d];
-  *at = 0;
+  put_uint(put(put(tmp, name), ".tmp-"), (unsigned long)sys(SYS_getpid));
   sys(SYS_unlinkat, dirfd, tmp, 0); /* an earlier process's with this pid that died */
   long out = sys(SYS_openat, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
   if (out < 0) return out;
@@ -140,13 +135,7 @@ static void prune(long dirfd) {
     char victim[32] = "";
     while ((n = sys(SYS_getdents64, fd, buf, sizeof buf)) > 0)
       for (long off = 0; off < n;) {
-        struct {
-          uint64_t ino;
-          int64_t off;
-          unsigned short reclen;
-          unsigned char type;
-          char name[];
-        } *e = (void *)(buf + off);
+        struct raw_dirent *e = (void *)(buf + off);
         off += e->reclen;
         if (strlen(e->name) != 22 || memcmp(e->name, "mycfs-", 6) ||
             sys(SYS_newfstatat, fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
