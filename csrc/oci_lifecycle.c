@@ -4,6 +4,7 @@
  * starting Bun. Raw system calls only (child/sys.h), no C library: the front has none. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,13 +49,8 @@ static void sleep_us(long us) {
 
 int64_t oci_process_start(int pid) {
   char path[32] = "/proc/", stat[4096];
-  char *p = path + 6, digits[12];
-  int d = 0;
   if (pid <= 0) return -1;
-  for (unsigned v = (unsigned)pid; v; v /= 10) digits[d++] = (char)('0' + v % 10);
-  while (d) *p++ = digits[--d];
-  for (const char *s = "/stat"; *s;) *p++ = *s++;
-  *p = 0;
+  memcpy(put_uint(path + 6, (unsigned)pid), "/stat", 6);
   if (read_small(path, stat, sizeof stat) <= 0) return -1;
   char *s = strrchr(stat, ')');
   if (!s || s[1] != ' ' || s[2] == 'Z' || s[2] == 'X') return -1;
@@ -123,6 +119,14 @@ int oci_start(const char *dir) {
 }
 
 int oci_wait_gone(int pid) {
+  /* its pidfd turns readable when it exits (a zombie, for an engine's): no 1 ms polls */
+  long pidfd = sys(SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0) {
+    struct pollfd p = {.fd = (int)pidfd, .events = POLLIN};
+    struct timespec limit = {1, 0};
+    sys(SYS_ppoll, &p, 1, &limit, 0);
+    sys(SYS_close, pidfd);
+  }
   for (int i = 0; i < 1000; i++) {
     siginfo_t si;
     si.si_pid = 0;
@@ -144,13 +148,7 @@ static int remove_state(const char *dir) {
   int err = 0;
   while ((n = sys(SYS_getdents64, fd, buf, sizeof buf)) > 0)
     for (long off = 0; off < n;) {
-      struct {
-        uint64_t ino;
-        int64_t off;
-        unsigned short reclen;
-        unsigned char type;
-        char name[];
-      } *e = (void *)(buf + off);
+      struct raw_dirent *e = (void *)(buf + off);
       off += e->reclen;
       if (strcmp(e->name, ".") && strcmp(e->name, "..")) {
         long r = sys(SYS_unlinkat, fd, e->name, e->type == 4 /* DT_DIR */ ? AT_REMOVEDIR : 0);
@@ -164,14 +162,12 @@ static int remove_state(const char *dir) {
 }
 
 static void warn_cgroup(const char *dir, long err) {
-  char line[PATH + 96], digits[12];
+  char line[PATH + 96];
   size_t n = 0;
   const char *parts[] = {"mycfs: warning: could not remove the cgroup ", dir, ": errno "};
   for (size_t i = 0; i < 3; i++)
     for (const char *s = parts[i]; *s && n < PATH; s++) line[n++] = *s;
-  int d = 0;
-  for (unsigned long v = (unsigned long)err; v || !d; v /= 10) digits[d++] = (char)('0' + v % 10);
-  while (d) line[n++] = digits[--d];
+  n = (size_t)(put_uint(line + n, (unsigned long)err) - line);
   line[n++] = '\n';
   sys(SYS_write, 2, line, n);
 }
