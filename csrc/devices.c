@@ -39,7 +39,11 @@ int mycfs_attach_device_filter(const char *cgroup_dir, const uint8_t *insns, uin
   load.insn_cnt = len / sizeof(struct bpf_insn);
   load.license = (uint64_t)(uintptr_t) "MIT";
   memcpy(load.prog_name, "mycfs_devices", sizeof "mycfs_devices");
-  int prog = bpf(BPF_PROG_LOAD, &load);
+  /* the verifier gives up with EAGAIN when a signal reaches it (JavaScriptCore's and a
+   * profiler's do): tried again, as libbpf's sys_bpf_prog_load does */
+  int prog = -1;
+  for (int tries = 0; tries < 5 && prog < 0; tries++)
+    if ((prog = bpf(BPF_PROG_LOAD, &load)) < 0 && errno != EAGAIN) break;
   int err = prog < 0 ? errno : 0;
   if (prog >= 0) {
     union bpf_attr attach;
