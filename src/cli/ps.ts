@@ -55,7 +55,7 @@ export default defineCommand({
     if (format !== "table" && format !== "json") throw new MycfsError(`--format ${format}: expected table or json`);
     const list = allContainers(v)
       .filter((s) => v.all === true || s.status !== "exited")
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0)); // ISO times; localeCompare loads ICU
     if (v.quiet) {
       for (const s of list) console.log(shortId(s.id));
       return;

@@ -4,7 +4,6 @@
 // config.json's id-mapped binds, made through a user namespace with their maps.
 import { dirname, join } from "../paths";
 import { log } from "../log";
-import { realpathSync } from "node:fs";
 import { cloneTree, close, fileType, fsType, pidfdOpen, pidfdWait, readFile, reap, setDumpable, spawn } from "../native/lib";
 import { E } from "../errno";
 import { MycfsError, SysError } from "../errors";
@@ -75,7 +74,7 @@ export async function shiftedCopy(store: Store, image: string, owner: Owner, why
  * with a user namespace, whose root may unmount what the kernel locked in a plain rbind,
  * a mount below the source would uncover the files it hides there. */
 function refuseSubmounts(m: Mount) {
-  const source = realpathSync(m.source);
+  const source = (require("node:fs") as typeof import("node:fs")).realpathSync(m.source); // loaded only here: it costs milliseconds
   const below = (readFile("/proc/self/mountinfo") ?? "")
     .split("\n")
     .map((l) => (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
@@ -92,10 +91,13 @@ function refuseSubmounts(m: Mount) {
  * child holds it. `userns`: the container has one. */
 export function idmappedTrees(mounts: readonly Mount[], userns: boolean): Map<Mount, number> {
   const trees = new Map<Mount, number>();
-  const byMaps = Map.groupBy(
-    mounts.filter((m) => m.idmap),
-    (m) => JSON.stringify([m.idmap!.uidMappings, m.idmap!.gidMappings]),
-  );
+  // grouped by hand: Map.groupBy costs a millisecond at its first call, on every create
+  const byMaps = new Map<string, Mount[]>();
+  for (const m of mounts) {
+    if (!m.idmap) continue;
+    const key = JSON.stringify([m.idmap.uidMappings, m.idmap.gidMappings]);
+    byMaps.set(key, [...(byMaps.get(key) ?? []), m]);
+  }
   try {
     for (const group of byMaps.values())
       withMapsNamespace(group[0]!.idmap!, group[0]!.destination, (ns) => {

@@ -12,6 +12,9 @@
 // may join one, which would take from `mycfs exec` the shared-memory clone that makes it
 // fast (csrc/api.c). config.json may ask for one, or join namespaces by path: plan.ts's
 // namespaceSetup says what the clone makes then and what the child does.
+import { MycfsError } from "../errors";
+import { close, openNamespace } from "../native/lib";
+import { resolve } from "../paths";
 import type { Namespace } from "../spec/spec";
 
 export const CLONE = {
@@ -56,3 +59,38 @@ export function containerNamespaces(userns: boolean): number {
 
 /** Of those, what clone3 makes; the child unshares the rest. */
 export const clonedNamespaces = (userns: boolean, bridge: boolean): number => (userns ? CLONE.NEWUSER : 0) | CLONE.NEWPID | (bridge ? CLONE.NEWNET : 0);
+
+/** "a UTS", "an IPC". */
+const aNamespace = (t: Namespace) => `${t === "ipc" ? "an" : "a"} ${NAMESPACE_WORDS[t]}`;
+
+/** A namespace file, refused unless the kernel says it is one of `type` (nsfs's
+ * NS_GET_NSTYPE on the opened fd, not its name); `flag`: where it was given, for errors.
+ * Its inode and its owning user namespace's come with it. */
+export function openNamespaceFile(given: string, type: Namespace, flag: string): { fd: number; path: string; inode: number; owner: number } {
+  const path = resolve(given);
+  const ns = openNamespace(path);
+  const files = type === "network" ? "/var/run/netns/NAME, /proc/PID/ns/net" : `/proc/PID/ns/${PROC_NAMES[type]}, or a bind mount of one`;
+  if (ns === null)
+    throw new MycfsError(
+      `${flag}: ${path} does not exist; give ${aNamespace(type)} namespace file (${type === "network" ? "ip netns add NAME makes /var/run/netns/NAME" : files})`,
+    );
+  if (ns.type !== NAMESPACE_FLAGS[type]) {
+    if (ns.fd >= 0) close(ns.fd);
+    const kind = (Object.keys(NAMESPACE_FLAGS) as Namespace[]).find((k) => NAMESPACE_FLAGS[k] === ns.type);
+    const is = kind ? `${aNamespace(kind)} namespace, not ${aNamespace(type)} one` : "no namespace file";
+    throw new MycfsError(`${flag}: ${path} is ${is}; give ${aNamespace(type)} namespace (${files})`);
+  }
+  return { fd: ns.fd, path, inode: ns.inode, owner: ns.owner };
+}
+
+/** /proc/PID/ns's names. */
+const PROC_NAMES: Record<Namespace, string> = {
+  pid: "pid",
+  network: "net",
+  ipc: "ipc",
+  uts: "uts",
+  mount: "mnt",
+  user: "user",
+  cgroup: "cgroup",
+  time: "time",
+};

@@ -20,7 +20,7 @@ export function listImages(store: Store): ImageRecord[] {
   return jsonFiles(join(store.root, "images"))
     .map((f) => readJson<ImageRecord>(f))
     .filter((r) => r.layers) // (records of mycfs before layers: see Store.image)
-    .sort((a, b) => a.ref.localeCompare(b.ref));
+    .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0)); // not localeCompare: ICU's collator takes ms to load
 }
 
 /** Every container directory with its record: running ones, and those kept after they ended. */

@@ -1,16 +1,27 @@
 // libmycfs through bun:ffi. The library is embedded in the executable by
 // `bun build --compile` and dlopen'ed from Bun's embedded file system.
-import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
+import type { FFIFunction, FFIType, Library, Pointer } from "bun:ffi";
 import libPath from "../../build/libmycfs.so" with { type: "file" };
 import { MycfsError, SysError } from "../errors";
 import type { RawOp } from "../plan/encode";
 import { Call } from "./protocol";
 import { E } from "../errno";
 
+/** bun:ffi's functions without its module: `dlopen` there only throws the Error the native
+ * one returns, and CString is the native class, but the module is compiled from source at
+ * every start (about 1 ms). Bun is pinned (package.json); every test calls through here. */
+const { dlopen: nativeDlopen, CString } = (Bun as unknown as { FFI: Pick<typeof import("bun:ffi"), "dlopen" | "CString"> }).FFI;
+function dlopen<Fns extends Record<string, FFIFunction>>(path: string, symbols: Fns): Library<Fns> {
+  const lib = nativeDlopen(path, symbols) as Library<Fns> | Error;
+  if (lib instanceof Error) throw lib;
+  return lib;
+}
+
 /** One symbol, mycfs_call, with every other function behind it by number (csrc/call.c):
- * bun:ffi compiles a trampoline for each symbol it binds, about 12 µs each at every start. */
+ * bun:ffi compiles a trampoline for each symbol it binds, about 12 µs each at every start.
+ * 15 is FFIType.i64_fast (an enum of bun:ffi's module). */
 const callSymbol = {
-  mycfs_call: { args: ["u32", "ptr", "ptr", "i64", "i64", "i64", "i64"], returns: FFIType.i64_fast },
+  mycfs_call: { args: ["u32", "ptr", "ptr", "i64", "i64", "i64", "i64"], returns: 15 as FFIType.i64_fast },
 } as const;
 
 /** Installing and copying images: bound apart, only when an image is installed or copied,

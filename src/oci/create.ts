@@ -3,7 +3,7 @@
 import { ContainerCgroup, hostCgroupFs, readLayout } from "../cgroups/cgroup";
 import { type DeviceRule, ruleText, v1Conflict } from "../cgroups/devices";
 import { hostRootWithoutParent } from "../container/initramfs";
-import { NAMESPACE_FLAGS } from "../container/namespaces";
+import { NAMESPACE_FLAGS, openNamespaceFile } from "../container/namespaces";
 import { buildPlan, type HostFacts, namespaceSetup } from "../container/plan";
 import { idmappedTrees } from "../container/idmap";
 import { directoryRootfs, openRootfsDir } from "../container/rootfs";
@@ -13,7 +13,7 @@ import { exitCode, exitOf, FORWARDED_SIGNALS, failureError, withCgroupFd } from 
 import { HostEffects } from "../container/effects";
 import { handshake } from "../container/handshake";
 import { writeMaps } from "../container/userns";
-import { type ContainerIo, openIo } from "../container/stdio";
+import type { ContainerIo } from "../container/stdio";
 import { ensureDir } from "../images/store";
 import { debugging, log } from "../log";
 import {
@@ -37,7 +37,6 @@ import {
   writeFile,
 } from "../native/lib";
 import { PlanFlag, Sync } from "../native/protocol";
-import { openNamespaceFile } from "../network/join";
 import { encodePlan } from "../plan/encode";
 import { type ContainerSpec, hasNamespace, type Namespace } from "../spec/spec";
 import { processStart } from "../state/record";
@@ -328,7 +327,8 @@ export async function run(state: OciState, o: CreateOptions & { detach: boolean 
   // as `mycfs run -t` does (its raw mode, window size, and the terminal given back)
   const config = readFile(`${o.bundle}/config.json`, 16 << 20);
   const wantsTty = !o.detach && !o.consoleSocket && config !== null && terminalAsked(config);
-  const terminal = wantsTty ? await openIo({ tty: true, interactive: true }) : undefined;
+  // the terminal relay only when it is asked for: create and detached runs do without it
+  const terminal = wantsTty ? await (await import("../container/stdio")).openIo({ tty: true, interactive: true }) : undefined;
   try {
     const s = create(state, { ...o, ...(terminal ? { terminal } : {}) });
     const forward = (sig: NodeJS.Signals) => process.kill(s.pid, sig);

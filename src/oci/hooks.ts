@@ -8,7 +8,6 @@
 // is found in mycfs's (the spec: its path resolves in the runtime namespace): mycfs opens
 // it and util-linux's nsenter, having joined them, executes it as /proc/self/fd/3 (so
 // that is its argv[0]).
-import { closeSync, openSync } from "node:fs";
 import { CLONE } from "../container/namespaces";
 
 export interface Hook {
@@ -46,6 +45,9 @@ export interface HookState {
 /** Runs each hook in turn, until one fails: what failed, or undefined. `enter`: in the
  * namespaces of that process. */
 export function runHooks(kind: keyof Hooks, hooks: Hook[], state: HookState, enter?: Enter): string | undefined {
+  if (!hooks.length) return undefined;
+  // node:fs only when a hook runs: loading it costs milliseconds at every create
+  const { closeSync, openSync } = require("node:fs") as typeof import("node:fs");
   const stdin = new TextEncoder().encode(JSON.stringify(state));
   for (const [i, h] of hooks.entries()) {
     const args = (h.args ?? [h.path]).slice(1);
