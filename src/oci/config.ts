@@ -61,6 +61,8 @@ export interface OciContainer {
   seccompListener?: SeccompListener;
   /** What mycfs does otherwise than asked, where runc warns too: for stderr. */
   warnings: string[];
+  /** What it does otherwise than asked where runc says nothing: for --debug. */
+  notes: string[];
 }
 
 export interface HostLookups {
@@ -226,6 +228,7 @@ export function readConfig(json: string, bundle: string, host: HostLookups): Oci
     hooks,
     ...(filter?.listener ? { seccompListener: filter.listener } : {}),
     warnings: [...nsWarnings, ...p.warnings],
+    notes: p.notes,
   };
 }
 
@@ -337,6 +340,7 @@ function readMappings(v: unknown, field: string): IdMapping[] {
 /** A process object: config.json's, or runc exec's --process file. */
 export function readProcess(proc: Json) {
   const warnings: string[] = [];
+  const notes: string[] = [];
   const args = r.strs(proc.args, "process.args");
   if (!args.length || !args[0]) throw new ConfigError("process.args", "missing; give the command to run");
   r.refuse(proc.commandLine, "process.commandLine", "is for Windows; give process.args");
@@ -374,10 +378,11 @@ export function readProcess(proc: Json) {
       ...(ioPriority ? { ioPriority } : {}),
       ...(scheduler ? { scheduler } : {}),
     },
-    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), warnings),
+    capabilities: readCapabilities(r.obj(proc.capabilities, "process.capabilities"), notes),
     terminal: r.bool(proc.terminal, "process.terminal"),
     consoleSize,
     warnings,
+    notes,
   };
 }
 
@@ -452,7 +457,10 @@ const CAP_SETS = ["bounding", "effective", "permitted", "inheritable", "ambient"
 /** The five sets; mycfs sets effective as permitted. An ambient capability the kernel
  * cannot raise (not permitted and inheritable: `runc spec`'s default asks for three) is
  * left out with a warning, as runc warns and goes on. */
-function readCapabilities(caps: Json | undefined, warnings: string[]): ContainerSpec["process"]["capabilities"] {
+/** An ambient capability that is not also permitted and inheritable, which the kernel
+ * refuses to raise, is left out, as runc leaves it out without a word (`runc spec` asks
+ * for three such): a note for --debug. */
+function readCapabilities(caps: Json | undefined, notes: string[]): ContainerSpec["process"]["capabilities"] {
   const sets = Object.fromEntries(
     CAP_SETS.map((set) => [
       set,
@@ -470,7 +478,7 @@ function readCapabilities(caps: Json | undefined, warnings: string[]): Container
   const raisable = sets.ambient.filter((c) => sets.permitted.includes(c) && sets.inheritable.includes(c));
   const dropped = sets.ambient.filter((c) => !raisable.includes(c));
   if (dropped.length)
-    warnings.push(
+    notes.push(
       `config.json: process.capabilities.ambient: ${dropped.map((c) => `CAP_${c}`).join(", ")} not raised: an ambient capability must be permitted and inheritable too`,
     );
   return { bounding: sets.bounding, permitted: sets.permitted, inheritable: sets.inheritable, ...(raisable.length ? { ambient: raisable } : {}) };

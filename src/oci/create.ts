@@ -111,6 +111,7 @@ export function create(state: OciState, o: CreateOptions): Saved {
     },
   });
   for (const w of c.warnings) log.warn(w);
+  if (debugging) for (const n of c.notes) log.debug(n);
   if (c.terminal && !o.consoleSocket && !o.terminal) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   if (!c.terminal && o.consoleSocket) throw ociError("cannot use console socket if mycfs will not detach or allocate tty");
   const spec = o.noPivot ? { ...c.spec, mycfs: { ...c.spec.mycfs, pivot: false } } : c.spec;

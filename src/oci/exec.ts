@@ -9,7 +9,7 @@ import { bootId, type ContainerState } from "../state/record";
 import { ConfigError, readProcess } from "./config";
 import { sendToListener } from "./seccomp-listener";
 import { ociError, type OciState } from "./state";
-import { log } from "../log";
+import { debugging, log } from "../log";
 
 export interface ExecRequest {
   id: string;
@@ -61,6 +61,7 @@ export async function ociExec(state: OciState, r: ExecRequest): Promise<number> 
   const config = r.processFile ? {} : (JSON.parse(readFile(`${saved.bundle}/config.json`, 16 << 20) ?? "{}").process ?? {});
   const p = processOf(r, config);
   for (const w of p.warnings) log.warn(w);
+  if (debugging) for (const n of p.notes) log.debug(n);
   if (p.terminal && !r.consoleSocket && r.detach) throw ociError("cannot allocate tty if mycfs will detach without setting console socket");
   const record: ContainerState = {
     id: saved.id,
