@@ -36,7 +36,7 @@ type Ns = { type: string; path?: string };
 
 /** `mycfs spec`'s config on the busybox root, with `args`, no hostname of its own (the
  * UTS namespace's shows), these namespaces and the other changes given. */
-function bundle(name: string, args: string[], namespaces: Ns[], change: (c: Record<string, any>) => void = () => {}): string {
+function bundle(name: string, args: string[], namespaces: Ns[], change: (c: { linux: Record<string, unknown> }) => void = () => {}): string {
   const b = join(dir, name);
   mkdirSync(b);
   const spec = Bun.spawnSync([MYCFS, "spec", "--bundle", b]);
