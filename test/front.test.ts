@@ -4,7 +4,7 @@
 // replaced, or refused, and never run. Root's copy is in /var/lib/mycfs/runtime: each test
 // has a /var/lib of its own (a tmpfs in a mount namespace).
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bunPart, inMountNamespace, MYCFS, spawnResult, tempDir } from "./helpers";
 
@@ -93,6 +93,25 @@ test("a user's copy goes to $XDG_DATA_HOME/mycfs/runtime, or ~/.local/share's", 
     const home = await asNobody([`HOME=${dir}`, "XDG_DATA_HOME="]);
     expect(home.code).toBe(0);
     expect(readFileSync(join(dir, ".local/share/mycfs/runtime", name)).byteLength).toBe(size);
+  } finally {
+    Bun.spawnSync(["rm", "-rf", dir]);
+  }
+});
+
+test("a data directory too long for the front is not used at all, nor cut short into another", async () => {
+  const dir = tempDir("front-long");
+  try {
+    // 4095 bytes of it would be `dir` itself, reached through "/./././…"
+    let prefix = dir;
+    while (prefix.length < 4094) prefix += prefix.length === 4093 ? "/" : "/.";
+    const r = await spawnResult([
+      "sh",
+      "-c",
+      `chown 65534 ${dir} && setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent XDG_DATA_HOME=${prefix}/${"y".repeat(100)} ${MYCFS} version --format json`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).version).toBeString(); // run from memory
+    expect(readdirSync(dir)).toEqual([]);
   } finally {
     Bun.spawnSync(["rm", "-rf", dir]);
   }

@@ -23,6 +23,9 @@ __attribute__((noreturn)) void exec_runtime(char **argv, char **envp);
 
 /* main.c */
 int host_root(void);
+/* s written at `at`, as much as fits before `limit` (where the NUL goes at the latest);
+ * the end: `limit` itself if s may have been cut short. */
+char *append(char *at, char *limit, const char *s);
 const char *env_get(char **envp, const char *name);
 /* Writes the strings, up to a NULL, to fd 2 as one line, and exits 1. */
 __attribute__((noreturn)) void die(const char *first, ...);

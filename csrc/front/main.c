@@ -63,7 +63,7 @@ static int valid_id(const char *id) {
   return 1;
 }
 
-static char *append(char *at, char *limit, const char *s) {
+char *append(char *at, char *limit, const char *s) {
   while (*s && at < limit) *at++ = *s++;
   *at = 0;
   return at;

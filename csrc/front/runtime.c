@@ -27,12 +27,6 @@ struct trailer {
   uint8_t sha256[32];
 };
 
-static char *put(char *at, const char *s) {
-  while (*s) *at++ = *s++;
-  *at = 0;
-  return at;
-}
-
 /* The directory `sub` below dirfd, made if missing (mode 0755 or 0700), opened without
  * following a symlink, and trusted: owned by euid or root, writable by no one else. */
 static long trusted_dir(long dirfd, const char *sub, const char *path, unsigned mode, long euid) {
@@ -51,9 +45,10 @@ static long trusted_dir(long dirfd, const char *sub, const char *path, unsigned 
 }
 
 /* The base directory (following symlinks: the system's or the user's choice), made if
- * missing, then mycfs/runtime below it; -errno if it cannot be had. */
-static long cache_dir(const char *base, long euid, char *path) {
-  char *at = put(path, base);
+ * missing, then mycfs/runtime below it; -errno if it cannot be had. `path`, up to `limit`:
+ * where it is, for messages. */
+static long cache_dir(const char *base, long euid, char *path, char *limit) {
+  char *at = append(path, limit, base);
   unsigned mode = euid == 0 ? 0755 : 0700;
   long fd = sys(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const char *c = base; *c;) {
@@ -70,11 +65,11 @@ static long cache_dir(const char *base, long euid, char *path) {
     if (next < 0) return next;
     fd = next;
   }
-  at = put(at, "/mycfs");
+  at = append(at, limit, "/mycfs");
   long mycfs = trusted_dir(fd, "mycfs", path, mode, euid);
   sys(SYS_close, fd);
   if (mycfs < 0) return mycfs;
-  put(at, "/runtime");
+  append(at, limit, "/runtime");
   long runtime = trusted_dir(mycfs, "runtime", path, mode, euid);
   sys(SYS_close, mycfs);
   return runtime;
@@ -108,7 +103,8 @@ static long copy_out(long self, const struct trailer *t, long out) {
 /* Copies the Bun part out of self into dirfd/name: 0 or -errno. */
 static long extract(long dirfd, const char *name, long self, const struct trailer *t) {
   char tmp[128];
-  put_uint(put(put(tmp, name), ".tmp-"), (unsigned long)sys(SYS_getpid));
+  char *end = tmp + sizeof tmp - 24;
+  put_uint(append(append(tmp, end, name), end, ".tmp-"), (unsigned long)sys(SYS_getpid));
   sys(SYS_unlinkat, dirfd, tmp, 0); /* an earlier process's with this pid that died */
   long out = sys(SYS_openat, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
   if (out < 0) return out;
@@ -143,7 +139,7 @@ static void prune(long dirfd) {
         count++;
         if (!*victim || st.st_mtim.tv_sec < oldest.st_mtim.tv_sec ||
             (st.st_mtim.tv_sec == oldest.st_mtim.tv_sec && st.st_mtim.tv_nsec < oldest.st_mtim.tv_nsec))
-          oldest = st, put(victim, e->name);
+          oldest = st, append(victim, victim + sizeof victim - 1, e->name);
       }
     sys(SYS_close, fd);
     if (count <= KEEP || sys(SYS_unlinkat, dirfd, victim, 0) < 0) return;
@@ -172,7 +168,7 @@ void exec_runtime(char **argv, char **envp) {
       memcmp(t.magic, TRAILER_MAGIC, 8) || t.offset + t.size > (uint64_t)st.st_size - sizeof t || t.size == 0)
     die("mycfs: this executable holds no Bun part (a front built alone?): rebuild it with `bun build.ts`", (char *)0);
   char name[64];
-  char *at = put(name, "mycfs-");
+  char *at = append(name, name + sizeof name - 1, "mycfs-");
   for (int i = 0; i < 8; i++) {
     *at++ = "0123456789abcdef"[t.sha256[i] >> 4];
     *at++ = "0123456789abcdef"[t.sha256[i] & 15];
@@ -184,12 +180,14 @@ void exec_runtime(char **argv, char **envp) {
    * owned by an unmapped uid, and may write nothing there */
   static char user_base[4096], path[4200];
   const char *xdg = env_get(envp, "XDG_DATA_HOME"), *home = env_get(envp, "HOME");
-  if (xdg && *xdg == '/') put(user_base, xdg);
-  else if (home && *home == '/') put(put(user_base, home), "/.local/share");
+  char *user_end = user_base + sizeof user_base - 1, *at_end = user_base;
+  if (xdg && *xdg == '/') at_end = append(user_base, user_end, xdg);
+  else if (home && *home == '/') at_end = append(append(user_base, user_end, home), user_end, "/.local/share");
+  if (at_end == user_end) *user_base = 0; /* too long: never cut short into another directory */
   const char *bases[] = {euid == 0 && host_root() ? "/var/lib" : 0, *user_base ? user_base : 0};
   long dirfd = -1;
   for (int i = 0; i < 2 && dirfd < 0; i++)
-    if (bases[i]) dirfd = cache_dir(bases[i], euid, path);
+    if (bases[i]) dirfd = cache_dir(bases[i], euid, path, path + sizeof path - 1);
   long fd = dirfd < 0 ? -1 : open_trusted(dirfd, name, t.size, euid);
   if (fd < 0 && dirfd >= 0 && extract(dirfd, name, self, &t) == 0) {
     fd = open_trusted(dirfd, name, t.size, euid);
