@@ -96,7 +96,9 @@ export function idmappedTrees(mounts: readonly Mount[], userns: boolean): Map<Mo
   for (const m of mounts) {
     if (!m.idmap) continue;
     const key = JSON.stringify([m.idmap.uidMappings, m.idmap.gidMappings]);
-    byMaps.set(key, [...(byMaps.get(key) ?? []), m]);
+    const group = byMaps.get(key);
+    if (group) group.push(m);
+    else byMaps.set(key, [m]);
   }
   try {
     for (const group of byMaps.values())

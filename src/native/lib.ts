@@ -567,7 +567,6 @@ export function openFifo(path: string, start: boolean): number | { errno: number
   return { errno: -rc };
 }
 
-/** 0 if seccomp(2) takes these SECCOMP_FILTER_FLAG_*s, else the errno it refuses them with. */
 // runc's start and delete (csrc/oci_lifecycle.c, which the front shares).
 
 /** Names as oci_lifecycle.c takes a list: each ended by NUL, the list by an empty name. */
@@ -598,6 +597,7 @@ export function ociRemove(dir: string, cgroupDirs: readonly string[], parents: r
   check(call(Call.OCI_REMOVE, cstr(dir), utf8.encode(nameList(cgroupDirs) + nameList(parents)), pid, kill ? 1 : 0), `remove ${dir}`);
 }
 
+/** 0 if seccomp(2) takes these SECCOMP_FILTER_FLAG_*s, else the errno it refuses them with. */
 export const seccompFlagsRefused = (flags: number): number => -call(Call.SECCOMP_FLAGS, null, null, flags);
 
 /** Connects to the unix socket at path and sends fd with SCM_RIGHTS, `message` beside it:

@@ -26,6 +26,7 @@ import {
   mkdir,
   mkfifo,
   openFifo,
+  processStart,
   readFile,
   removeTree,
   replaceFile,
@@ -34,18 +35,18 @@ import {
   sendFd,
   setDumpable,
   spawn,
+  waitGone,
   writeFile,
 } from "../native/lib";
 import { PlanFlag, Sync } from "../native/protocol";
 import { encodePlan } from "../plan/encode";
 import { type ContainerSpec, hasNamespace, type Namespace } from "../spec/spec";
-import { processStart } from "../state/record";
 import { ConfigError, type OciContainer, readConfig } from "./config";
 import { sendToListener } from "./seccomp-listener";
 import { hostRoot } from "../cli/oci-select";
 import { nsenterOptions, runHooks } from "./hooks";
 import { writeCgroupFiles } from "./update";
-import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start, waitGone } from "./state";
+import { checkId, OCI_VERSION, type OciState, ociError, remove, removeParents, type Saved, start } from "./state";
 
 /** Where cgroupsPath puts the cgroup, below the caller's own cgroup in each hierarchy (a
  * path is the caller's cgroup's sub-path, never the host's root: an engine's absolute

@@ -116,14 +116,12 @@ export class OciState {
 }
 
 /** By OciStatus: alive with the exec fifo is created, a frozen cgroup paused (csrc/oci_lifecycle.c). */
-const STATUS: Status[] = [];
-STATUS[OciStatus.STOPPED] = "stopped";
-STATUS[OciStatus.CREATED] = "created";
-STATUS[OciStatus.RUNNING] = "running";
-STATUS[OciStatus.PAUSED] = "paused";
-
-/** Reaps pid if it is ours; then waits (briefly) until it is gone. */
-export { waitGone } from "../native/lib";
+const STATUS: Record<number, Status> = {
+  [OciStatus.STOPPED]: "stopped",
+  [OciStatus.CREATED]: "created",
+  [OciStatus.RUNNING]: "running",
+  [OciStatus.PAUSED]: "paused",
+};
 
 /** runc start: the created container's process goes on to exec its command. */
 export function start(state: OciState, id: string) {

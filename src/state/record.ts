@@ -79,9 +79,6 @@ export interface ExecDefaults {
   capabilities?: { bounding: string[]; permitted: string[]; inheritable: string[]; ambient?: string[] };
 }
 
-/** A process's start time, or null if there is no such process (or it is a zombie). */
-export { processStart };
-
 export function processRef(pid: number): ProcessRef {
   return { pid, start: processStart(pid) ?? 0 };
 }

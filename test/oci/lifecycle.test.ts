@@ -48,6 +48,18 @@ function bundle(name: string, change: (c: Config) => void): string {
   return b;
 }
 
+/** A bundle whose command is `sh -c script`, with a host directory on /marks for it to
+ * leave marks in (it writes /marks/ran when it runs): the bundle and that directory. */
+function marksBundle(name: string, script: string): { b: string; marks: string } {
+  const marks = join(dir, `${name}-marks`);
+  mkdirSync(marks);
+  const b = bundle(name, (c) => {
+    c.process.args = ["sh", "-c", script];
+    c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
+  });
+  return { b, marks };
+}
+
 /** A runc command; its output goes to files, since a container created inherits (and keeps) them. */
 async function oci(args: string[], extraFds: number[] = []) {
   const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
@@ -84,12 +96,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
 
 describe("the lifecycle", () => {
   test("create waits before the command, start runs it, delete removes everything", async () => {
-    const marks = join(dir, "marks");
-    mkdirSync(marks);
-    const b = bundle("basic", (c) => {
-      c.process.args = ["sh", "-c", "echo ran > /marks/ran; echo out; sleep 1"];
-      c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
-    });
+    const { b, marks } = marksBundle("basic", "echo ran > /marks/ran; echo out; sleep 1");
     const pidFile = join(dir, "basic.pid");
     const created = await oci(["create", "--bundle", b, "--pid-file", pidFile, "basic"]);
     expect(created.stderr).toBe("");
@@ -213,12 +220,7 @@ describe("the front: start and delete without Bun (csrc/front/)", () => {
   const deferred = (r: { code: number; stderr: string }) => r.code === 1 && r.stderr.includes("holds no Bun part");
 
   test("start of a created container, delete of a stopped, a running (--force) and a created one", async () => {
-    const marks = join(dir, "front-marks");
-    mkdirSync(marks);
-    const b = bundle("front", (c) => {
-      c.process.args = ["sh", "-c", "echo ran > /marks/ran"];
-      c.mounts.push({ destination: "/marks", type: "bind", source: marks, options: ["rbind", "rw"] });
-    });
+    const { b, marks } = marksBundle("front", "echo ran > /marks/ran");
     expect((await oci(["create", "--bundle", b, "front"])).code).toBe(0);
     const started = await front(["--log", join(dir, "front.log"), "--log-format", "json", "start", "front"]);
     expect(started).toEqual({ code: 0, stdout: "", stderr: "" });
