@@ -159,6 +159,25 @@ static long in_memory(long self, const struct trailer *t) {
   return err ? err : fd;
 }
 
+/* JavaScriptCore warms up GC blocks on a thread of its own, faulting heap pages in ahead of
+ * allocation: for a process that is over in tens of milliseconds that thread only takes
+ * CPU time and the address space's lock from the main one (docs/benchmarks.md: `create`
+ * 1.2-2.1 ms faster without it). Bun reads JavaScriptCore's options from BUN_JSC_*
+ * variables, so the front adds this one unless the caller set it. What mycfs starts as
+ * itself (/proc/self/exe: a supervisor, a VM's init) inherits it; a container's process
+ * and a hook get only the environment their config gives them. */
+#define NO_WARM_UP "BUN_JSC_useWarmUpMarkedBlocks"
+static char **runtime_env(char **envp) {
+  static char *env[16384];
+  size_t n = 0;
+  while (envp[n]) n++;
+  if (env_get(envp, NO_WARM_UP) || n > sizeof env / sizeof *env - 2) return envp;
+  memcpy(env, envp, n * sizeof *envp);
+  env[n] = (char *)NO_WARM_UP "=0";
+  env[n + 1] = 0;
+  return env;
+}
+
 void exec_runtime(char **argv, char **envp) {
   long self = sys(SYS_openat, AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -197,6 +216,6 @@ void exec_runtime(char **argv, char **envp) {
     die("mycfs: cannot copy its runtime into ", *path ? path : "a directory", " nor into memory", (char *)0);
   sys(SYS_close, self);
   if (dirfd >= 0) sys(SYS_close, dirfd);
-  sys(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  sys(SYS_execveat, fd, "", argv, runtime_env(envp), AT_EMPTY_PATH);
   die("mycfs: cannot run its runtime (execveat)", (char *)0);
 }
