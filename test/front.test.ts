@@ -6,7 +6,7 @@
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bunPart, inMountNamespace, MYCFS, spawnResult, tempDir, testStore } from "./helpers";
+import { bunPart, inMountNamespace, MYCFS, spawnResult, startUntil, tempDir, testStore } from "./helpers";
 
 const { size, name } = bunPart();
 const RUNTIME = "/var/lib/mycfs/runtime";
@@ -121,28 +121,16 @@ test("the Bun part runs without JavaScriptCore's GC warm-up thread, unless the c
   const store = testStore("front-env");
   try {
     for (const [given, want] of [
-      [undefined, ["BUN_JSC_useWarmUpMarkedBlocks=0"]],
-      ["1", ["BUN_JSC_useWarmUpMarkedBlocks=1"]],
+      [undefined, "BUN_JSC_useWarmUpMarkedBlocks=0"],
+      ["1", "BUN_JSC_useWarmUpMarkedBlocks=1"],
     ] as const) {
-      const env: Record<string, string | undefined> = { ...process.env, BUN_JSC_useWarmUpMarkedBlocks: given };
-      const p = Bun.spawn([MYCFS, "run", "--rm", "-i", "--root", store.root, "--network", "none", "busybox", "sh", "-c", "echo ready; cat"], {
-        stdin: "pipe",
-        stdout: "pipe",
-        stderr: "pipe",
-        env,
-      });
-      const reader = p.stdout.getReader();
-      let out = "";
-      while (!out.includes("ready")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the container ended first: ${await new Response(p.stderr).text()}`);
-        out += new TextDecoder().decode(value);
-      }
+      const run = ["run", "--rm", "-i", "--root", store.root, "--network", "none", "busybox", "sh", "-c", "echo ready; cat"];
+      const { proc } = await startUntil(run, "ready", { env: { BUN_JSC_useWarmUpMarkedBlocks: given }, stdin: "pipe" });
       // the container runs, so the front has run the Bun part in its place (the same pid)
-      const environ = readFileSync(`/proc/${p.pid}/environ`, "utf8").split("\0");
-      p.stdin.end();
-      expect(await p.exited).toBe(0);
-      expect(environ.filter((e) => e.startsWith("BUN_JSC_"))).toEqual([...want]);
+      const environ = readFileSync(`/proc/${proc.pid}/environ`, "utf8").split("\0");
+      proc.stdin!.end();
+      expect(await proc.exited).toBe(0);
+      expect(environ.filter((e) => e.startsWith("BUN_JSC_"))).toEqual([want]);
     }
   } finally {
     store.cleanup();

@@ -106,9 +106,11 @@ export async function probe(root: string, runArgs: string[] = [], probeArgs = ["
   return JSON.parse(r.stdout);
 }
 
-/** Starts mycfs in the background and resolves once the container printed `marker`. */
-export async function startUntil(args: string[], marker = "ready") {
-  const p = Bun.spawn([MYCFS, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: process.env });
+/** Starts mycfs in the background and resolves once the container printed `marker`;
+ * `env` adds to (or, undefined, takes from) the test's environment; `stdin: "pipe"` keeps
+ * a pipe to mycfs's input open for the test to end. */
+export async function startUntil(args: string[], marker = "ready", opts: { env?: Record<string, string | undefined>; stdin?: "pipe" } = {}) {
+  const p = Bun.spawn([MYCFS, ...args], { stdin: opts.stdin ?? "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...opts.env } });
   const reader = p.stdout.getReader();
   let out = "";
   while (!out.includes(marker)) {
