@@ -161,7 +161,7 @@ static long in_memory(long self, const struct trailer *t) {
 
 /* JavaScriptCore warms up GC blocks on a thread of its own, faulting heap pages in ahead of
  * allocation: for a process that is over in tens of milliseconds that thread only takes
- * CPU time and the address space's lock from the main one (docs/benchmarks.md: `create`
+ * CPU time and the address space's lock from the main one (docs/design.md, "Decisions": `create`
  * 1.2-2.1 ms faster without it). Bun reads JavaScriptCore's options from BUN_JSC_*
  * variables, so the front adds this one unless the caller set it. What mycfs starts as
  * itself (/proc/self/exe: a supervisor, a VM's init) inherits it; a container's process
